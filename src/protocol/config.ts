@@ -1,0 +1,176 @@
+/**
+ * Topic configs with Kafka's names, defaults and validation, plus the broker's fixed limits.
+ *
+ * Configs travel as strings (as in Kafka's AdminClient); `parseTopicConfigs` checks every
+ * value and returns either the typed `LogConfig` or an INVALID_CONFIG error naming the key.
+ */
+import { fail, ok, type Result } from "./errors.ts";
+import type { TimestampType } from "./types.ts";
+
+export type CleanupPolicy = "delete" | "compact";
+
+/** Typed topic configuration used by the log engine and the replica. */
+export interface LogConfig {
+  retentionMs: number; // -1 = unlimited
+  retentionBytes: number; // -1 = unlimited
+  segmentBytes: number;
+  segmentMs: number;
+  cleanupPolicy: CleanupPolicy;
+  minInsyncReplicas: number;
+  maxMessageBytes: number;
+  uncleanLeaderElectionEnable: boolean;
+  messageTimestampType: TimestampType;
+}
+
+/** Kafka's defaults (segment.bytes is smaller: a DO's SQLite holds at most 10 GB). */
+export const TOPIC_CONFIG_DEFAULTS: Readonly<Record<TopicConfigName, string>> = {
+  "retention.ms": "604800000",
+  "retention.bytes": "-1",
+  "segment.bytes": "67108864",
+  "segment.ms": "604800000",
+  "cleanup.policy": "delete",
+  "min.insync.replicas": "1",
+  "max.message.bytes": "1048588",
+  "unclean.leader.election.enable": "false",
+  "message.timestamp.type": "CreateTime",
+};
+
+export type TopicConfigName =
+  | "retention.ms"
+  | "retention.bytes"
+  | "segment.bytes"
+  | "segment.ms"
+  | "cleanup.policy"
+  | "min.insync.replicas"
+  | "max.message.bytes"
+  | "unclean.leader.election.enable"
+  | "message.timestamp.type";
+
+export const TOPIC_CONFIG_NAMES = Object.keys(TOPIC_CONFIG_DEFAULTS) as TopicConfigName[];
+
+/** Broker limits, checked at the edge before any Durable Object is called. */
+export const LIMITS = {
+  /** Largest HTTP request body the API reads (bytes). */
+  maxRequestBytes: 8 * 1024 * 1024,
+  /** Records in one produce request. */
+  maxRecordsPerRequest: 10_000,
+  /** Deepest JSON nesting accepted in a request body. */
+  maxJsonDepth: 32,
+  /** A stored batch blob stays below this; larger appends are split (SQLite row ≤ 2 MB). */
+  maxBatchBlobBytes: 1024 * 1024,
+  /** Fetch bounds. */
+  maxFetchRecords: 10_000,
+  defaultFetchRecords: 500,
+  maxFetchBytes: 8 * 1024 * 1024,
+  defaultFetchBytes: 1024 * 1024,
+  /** Longest long-poll a fetch may ask for. */
+  maxWaitMs: 30_000,
+  maxProduceTimeoutMs: 300_000,
+  defaultProduceTimeoutMs: 30_000,
+  maxPartitions: 1000,
+  maxReplicationFactor: 1,
+  topicNameMaxLength: 249,
+} as const;
+
+const INT = /^-?\d{1,16}$/;
+
+function intIn(key: string, raw: string, min: number, max = Number.MAX_SAFE_INTEGER): Result<number> {
+  if (!INT.test(raw)) return fail("INVALID_CONFIG", `${key} must be an integer, got "${raw}"`);
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < min || n > max)
+    return fail("INVALID_CONFIG", `${key} must be between ${min} and ${max}, got ${raw}`);
+  return ok(n);
+}
+
+function oneOf<T extends string>(key: string, raw: string, allowed: readonly T[]): Result<T> {
+  return (allowed as readonly string[]).includes(raw)
+    ? ok(raw as T)
+    : fail("INVALID_CONFIG", `${key} must be one of ${allowed.join(", ")}, got "${raw}"`);
+}
+
+/** Checks one config value; the single source of each key's rule. */
+export function validateTopicConfig(key: string, raw: unknown): Result<string> {
+  if (!(TOPIC_CONFIG_NAMES as string[]).includes(key))
+    return fail("INVALID_CONFIG", `unknown config "${key}"; supported: ${TOPIC_CONFIG_NAMES.join(", ")}`);
+  if (typeof raw !== "string") return fail("INVALID_CONFIG", `${key} must be a string value`);
+  let r: Result<unknown>;
+  switch (key as TopicConfigName) {
+    case "retention.ms":
+    case "retention.bytes":
+      r = intIn(key, raw, -1);
+      break;
+    case "segment.bytes":
+      r = intIn(key, raw, 14, 1024 * 1024 * 1024);
+      break;
+    case "segment.ms":
+      r = intIn(key, raw, 1);
+      break;
+    case "cleanup.policy":
+      r = oneOf(key, raw, ["delete", "compact"] as const);
+      break;
+    case "min.insync.replicas":
+      r = intIn(key, raw, 1, 1000);
+      break;
+    case "max.message.bytes":
+      r = intIn(key, raw, 0, LIMITS.maxRequestBytes);
+      break;
+    case "unclean.leader.election.enable":
+      r = oneOf(key, raw, ["true", "false"] as const);
+      break;
+    case "message.timestamp.type":
+      r = oneOf(key, raw, ["CreateTime", "LogAppendTime"] as const);
+      break;
+  }
+  return r.ok ? ok(raw) : r;
+}
+
+/** Validates a configs object from a request; returns only the keys given. */
+export function validateTopicConfigs(configs: unknown): Result<Record<string, string>> {
+  if (configs === undefined || configs === null) return ok({});
+  if (typeof configs !== "object" || Array.isArray(configs))
+    return fail("INVALID_CONFIG", "configs must be an object of string values");
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(configs)) {
+    const r = validateTopicConfig(k, v);
+    if (!r.ok) return r;
+    out[k] = r.value;
+  }
+  return ok(out);
+}
+
+/** Full config map: defaults overlaid with the topic's own values. */
+export function effectiveConfigs(own: Record<string, string>): Record<TopicConfigName, string> {
+  return { ...TOPIC_CONFIG_DEFAULTS, ...own } as Record<TopicConfigName, string>;
+}
+
+/** Typed view of a validated config map (missing keys take defaults). */
+export function toLogConfig(own: Record<string, string>): LogConfig {
+  const c = effectiveConfigs(own);
+  return {
+    retentionMs: Number(c["retention.ms"]),
+    retentionBytes: Number(c["retention.bytes"]),
+    segmentBytes: Number(c["segment.bytes"]),
+    segmentMs: Number(c["segment.ms"]),
+    cleanupPolicy: c["cleanup.policy"] as CleanupPolicy,
+    minInsyncReplicas: Number(c["min.insync.replicas"]),
+    maxMessageBytes: Number(c["max.message.bytes"]),
+    uncleanLeaderElectionEnable: c["unclean.leader.election.enable"] === "true",
+    messageTimestampType: c["message.timestamp.type"] as TimestampType,
+  };
+}
+
+export const DEFAULT_LOG_CONFIG: LogConfig = toLogConfig({});
+
+const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
+
+/** Kafka's topic-name rule: `[a-zA-Z0-9._-]{1,249}`, and not `.` or `..`. */
+export function validateTopicName(name: unknown): Result<string> {
+  if (typeof name !== "string" || name.length === 0)
+    return fail("INVALID_TOPIC_EXCEPTION", "topic name must be a non-empty string");
+  if (name.length > LIMITS.topicNameMaxLength)
+    return fail("INVALID_TOPIC_EXCEPTION", `topic name is longer than ${LIMITS.topicNameMaxLength} characters`);
+  if (name === "." || name === "..") return fail("INVALID_TOPIC_EXCEPTION", `topic name cannot be "${name}"`);
+  if (!TOPIC_NAME.test(name))
+    return fail("INVALID_TOPIC_EXCEPTION", "topic name may contain only ASCII letters, digits, '.', '_' and '-'");
+  return ok(name);
+}

@@ -1,0 +1,17 @@
+/**
+ * The one module that builds Durable Object names. Every name carries the tenant; a replica's
+ * name carries the topic's id (a UUID given at creation), never its name, so a deleted and
+ * re-created topic can never reach the old topic's data.
+ *
+ * Tenants and topic names are restricted to `[a-zA-Z0-9._-]`, so "/" cannot appear inside a
+ * component and names cannot collide.
+ */
+
+export const names = {
+  clusterCoordinator: (tenant: string): string => `cluster/${tenant}`,
+  groupCoordinator: (tenant: string, group: string): string => `group/${tenant}/${encodeURIComponent(group)}`,
+  partitionReplica: (tenant: string, topicId: string, partition: number, replica: number): string =>
+    `replica/${tenant}/${topicId}/${partition}/${replica}`,
+};
+
+export const DEFAULT_TENANT = "default";

@@ -1,0 +1,103 @@
+/**
+ * Plain data shared by every layer and carried over Durable Object RPC.
+ *
+ * Offsets, epochs and timestamps are JavaScript numbers: exact below 2^53, which a log
+ * appending a million records a second would reach after ~285 years. Inputs above
+ * `Number.MAX_SAFE_INTEGER` are rejected at the edge.
+ */
+
+export type Offset = number;
+export type TimestampMs = number;
+
+/** Injected time source: `src/log` never reads the wall clock itself. */
+export interface Clock {
+  now(): TimestampMs;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+export type TimestampType = "CreateTime" | "LogAppendTime";
+
+/** One header; values are bytes (null allowed, as in Kafka). */
+export interface RecordHeader {
+  key: string;
+  value: Uint8Array | null;
+}
+
+/** A record as a producer hands it to a partition leader. */
+export interface RecordInput {
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  headers: RecordHeader[];
+  /** CreateTime given by the producer; absent → the append time. */
+  timestamp?: TimestampMs;
+}
+
+/** A record as stored and served, with its offset and final timestamp. */
+export interface LogRecord {
+  offset: Offset;
+  timestamp: TimestampMs;
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  headers: RecordHeader[];
+}
+
+/** What an append returns (Kafka's LogAppendInfo, reduced). */
+export interface AppendInfo {
+  baseOffset: Offset;
+  lastOffset: Offset;
+  /** Per record, in order: its timestamp (LogAppendTime replaces CreateTime). */
+  timestamps: TimestampMs[];
+  logAppendTime: TimestampMs | null;
+}
+
+export interface FetchRequest {
+  offset: Offset;
+  maxRecords: number;
+  maxBytes: number;
+}
+
+export interface FetchResult {
+  records: LogRecord[];
+  nextOffset: Offset;
+  highWatermark: Offset;
+  logStartOffset: Offset;
+  logEndOffset: Offset;
+}
+
+export interface OffsetAndTimestamp {
+  offset: Offset;
+  timestamp: TimestampMs | null;
+}
+
+export type ReplicaRole = "leader" | "follower" | "none";
+
+/** The offsets a replica reports in a topic description. */
+export interface ReplicaOffsets {
+  logStartOffset: Offset;
+  highWatermark: Offset;
+  logEndOffset: Offset;
+  leaderEpoch: number;
+  role: ReplicaRole;
+}
+
+/** The coordinator's record of one partition (Kafka's PartitionRegistration). */
+export interface PartitionState {
+  partition: number;
+  replicas: number[];
+  leader: number;
+  leaderEpoch: number;
+  isr: number[];
+  offlineReplicas: number[];
+  /** Bumped on every change; ISR changes are compare-and-set on it (AlterPartition). */
+  partitionEpoch: number;
+}
+
+export interface TopicMetadata {
+  tenant: string;
+  name: string;
+  topicId: string;
+  replicationFactor: number;
+  configs: Record<string, string>;
+  partitions: PartitionState[];
+}

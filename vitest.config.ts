@@ -1,0 +1,17 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        // Pure code (src/log, src/protocol) and process-level tests, in plain Node 24.
+        test: { name: "node", include: ["test/unit/**/*.test.ts", "test/e2e/**/*.test.ts"], environment: "node" },
+      },
+      {
+        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings: { ADMIN_TOKEN: "test-admin-token" } } })],
+        test: { name: "workers", include: ["test/workers/**/*.test.ts"] },
+      },
+    ],
+  },
+});
