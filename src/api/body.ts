@@ -1,0 +1,131 @@
+/**
+ * Request-body reading and JSON parsing for the API edge, bounded before any work is done.
+ *
+ * Invariants: never more than `maxBytes` (+ one chunk) is held in memory, whatever the
+ * Content-Length says; text must be valid UTF-8; JSON nesting deeper than `maxDepth` is
+ * refused by a linear scan before `JSON.parse` runs, so a hostile body cannot overflow the
+ * stack. Bad input is a `Result` error value (RECORD_LIST_TOO_LARGE / INVALID_REQUEST), never
+ * a throw. Uses only web APIs, so it runs in workerd and in Node. Called by the Hono routes.
+ */
+import { fail, ok, type Result } from "../protocol/errors.ts";
+
+function tooLarge(maxBytes: number): Result<never> {
+  return fail("RECORD_LIST_TOO_LARGE", `request body exceeds the limit of ${maxBytes} bytes`);
+}
+
+/**
+ * Reads the whole body, stopping with RECORD_LIST_TOO_LARGE as soon as more than `maxBytes`
+ * arrive, or at once when Content-Length already says so. A missing body is zero bytes.
+ */
+export async function readBodyLimited(req: Request, maxBytes: number): Promise<Result<Uint8Array>> {
+  const declared = req.headers.get("content-length");
+  if (declared !== null && /^\d+$/.test(declared.trim()) && Number(declared.trim()) > maxBytes) {
+    await req.body?.cancel().catch(() => undefined);
+    return tooLarge(maxBytes);
+  }
+  if (req.body === null) return ok(new Uint8Array(0));
+  if (req.bodyUsed) return fail("INVALID_REQUEST", "request body was already read");
+
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (!(value instanceof Uint8Array)) {
+        await reader.cancel().catch(() => undefined);
+        return fail("INVALID_REQUEST", "request body stream yielded a non-byte chunk");
+      }
+      total += value.byteLength;
+      // Checked per chunk, so a Content-Length that understates (or its absence) lets nothing more through.
+      if (total > maxBytes) {
+        await reader.cancel().catch(() => undefined);
+        return tooLarge(maxBytes);
+      }
+      chunks.push(value);
+    }
+  } catch (e) {
+    return fail("INVALID_REQUEST", `request body could not be read: ${e instanceof Error ? e.message : String(e)}`);
+  } finally {
+    reader.releaseLock();
+  }
+
+  if (chunks.length === 1) return ok(chunks[0]!);
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return ok(out);
+}
+
+function decodeUtf8(bytes: Uint8Array): Result<string> {
+  try {
+    return ok(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes));
+  } catch {
+    return fail("INVALID_REQUEST", "request body is not valid UTF-8");
+  }
+}
+
+const OPEN_BRACE = 0x7b; // {
+const OPEN_BRACKET = 0x5b; // [
+const CLOSE_BRACE = 0x7d; // }
+const CLOSE_BRACKET = 0x5d; // ]
+const QUOTE = 0x22; // "
+const BACKSLASH = 0x5c; // \
+
+/** Deepest bracket nesting outside strings; stops early once past `maxDepth`. Linear, no recursion. */
+function exceedsDepth(text: string, maxDepth: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) {
+      inString = true;
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      if (++depth > maxDepth) return true;
+    } else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && depth > 0) {
+      // Never below zero: stray closers must not buy extra depth for later openers.
+      depth--;
+    }
+  }
+  return false;
+}
+
+/** Depth check then `JSON.parse`; `line` (1-based) names the NDJSON line in messages. */
+function parseText(text: string, maxDepth: number, line: number | null): Result<unknown> {
+  const at = line === null ? "" : ` on line ${line}`;
+  if (exceedsDepth(text, maxDepth)) return fail("INVALID_REQUEST", `JSON${at} nests deeper than ${maxDepth} levels`);
+  try {
+    return ok(JSON.parse(text) as unknown);
+  } catch (e) {
+    return fail("INVALID_REQUEST", `invalid JSON${at}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/** Strict UTF-8 decode, depth check, then `JSON.parse`; every failure is INVALID_REQUEST. */
+export function parseJsonLimited(bytes: Uint8Array, maxDepth: number): Result<unknown> {
+  const text = decodeUtf8(bytes);
+  return text.ok ? parseText(text.value, maxDepth, null) : text;
+}
+
+/** `application/x-ndjson`: one JSON value a line (LF or CRLF); blank lines are skipped. */
+export function parseNdjson(bytes: Uint8Array, maxDepth: number): Result<unknown[]> {
+  const text = decodeUtf8(bytes);
+  if (!text.ok) return text;
+  const values: unknown[] = [];
+  const lines = text.value.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.trim() === "") continue;
+    const r = parseText(line, maxDepth, i + 1);
+    if (!r.ok) return r;
+    values.push(r.value);
+  }
+  return ok(values);
+}
