@@ -1,0 +1,208 @@
+/**
+ * Starts the whole Flarelog cluster locally on workerd, with no dev proxy in front: the broker
+ * Worker is bundled by wrangler itself (`wrangler deploy --dry-run --outdir`, the production
+ * bundle: TypeScript, `.sql` Text modules from the [[rules]], nodejs_compat), its bindings come
+ * from wrangler.toml through `unstable_getMiniflareWorkerOptions`, and Miniflare serves it
+ * directly on the requested port.
+ *
+ * Invariants: Durable Object state lives under `<persistDir>/v3`, the same layout `wrangler
+ * dev` uses for `.wrangler/state`, so it survives restarts and either tool can read it;
+ * ADMIN_TOKEN is always the caller's value (it overrides `.dev.vars`). One cluster per persist
+ * directory at a time. Used by `scripts/start.ts` (npm start), the benchmarks and e2e tests.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, rmSync } from "node:fs";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { basename, dirname, join, matchesGlob, relative, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  convertV4MiniflareOptions,
+  Log,
+  LogLevel,
+  Miniflare,
+  type Json,
+  type V4MiniflareOptions,
+  type V4ModuleDefinition,
+  type V4ModuleRule,
+} from "miniflare";
+import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangler";
+
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+export const DEFAULT_PERSIST_DIR = join(PROJECT_ROOT, ".wrangler", "state");
+
+export interface LocalClusterOptions {
+  /** TCP port; 0 picks a free one (read it from `url`). */
+  port: number;
+  /** State root, e.g. `.wrangler/state`; data goes to `<persistDir>/v3` as with `wrangler dev`. */
+  persistDir: string;
+  adminToken: string;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Extra or overriding [vars], e.g. `{ TOPICS: "orders:3" }`. */
+  vars?: Record<string, string>;
+  /** Default `<project>/wrangler.toml`. */
+  configPath?: string;
+  /** Sink for Miniflare's warnings and errors; default stderr. The Worker's own console output goes to stdout. */
+  log?: (line: string) => void;
+  /**
+   * Keep Miniflare's own SIGINT/SIGTERM/SIGHUP hook, which kills workerd without waiting and
+   * exits the process at once with 130/143/129 (default true). Pass false when the caller
+   * handles those signals itself and calls `stop()`, as `npm start` does.
+   */
+  exitOnSignal?: boolean;
+}
+
+export interface LocalCluster {
+  /** Base URL without a trailing slash, e.g. `http://127.0.0.1:8787`. */
+  url: string;
+  /** Disposes workerd and the bundle; idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Bundles with wrangler's own bundler into `outDir`; resolves with the entry module's path. */
+async function bundleWithWrangler(configPath: string, main: string, outDir: string): Promise<string> {
+  const require = createRequire(import.meta.url);
+  const wranglerBin = join(dirname(require.resolve("wrangler/package.json")), "bin", "wrangler.js");
+  const args = [wranglerBin, "deploy", "--dry-run", "--outdir", outDir, "--config", configPath];
+  const output = await new Promise<string>((done, failed) => {
+    const child = spawn(process.execPath, args, {
+      cwd: dirname(configPath),
+      // The banner's update check would reach npm; metrics are off for every local run.
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true", FORCE_COLOR: "0" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let text = "";
+    child.stdout.on("data", (b: Buffer) => (text += b.toString()));
+    child.stderr.on("data", (b: Buffer) => (text += b.toString()));
+    child.on("error", failed);
+    child.on("exit", (code, signal) =>
+      code === 0 ? done(text) : failed(new Error(`wrangler bundling failed (${signal ?? `exit ${code}`}):\n${text}`)),
+    );
+  });
+  const entry = join(outDir, basename(main).replace(/\.[cm]?[jt]sx?$/, ".js"));
+  if (!existsSync(entry)) throw new Error(`wrangler wrote no ${basename(entry)} in ${outDir}:\n${output}`);
+  return entry;
+}
+
+/** wrangler's typings leave `bindings` (the [vars] and .dev.vars values) as unknown. */
+function plainBindings(value: unknown): Record<string, Json> {
+  return typeof value === "object" && value !== null ? (value as Record<string, Json>) : {};
+}
+
+/**
+ * The bundle as an explicit module list (Miniflare 5 no longer applies module rules itself):
+ * the entry first, then every other file wrangler wrote that a [[rules]] glob types, e.g. the
+ * `.sql` migrations as Text. Source maps and wrangler's README are not modules.
+ */
+async function bundleModules(bundleDir: string, entry: string, rules: V4ModuleRule[]): Promise<V4ModuleDefinition[]> {
+  const modules: V4ModuleDefinition[] = [{ type: "ESModule", path: entry }];
+  const files = await readdir(bundleDir, { recursive: true, withFileTypes: true });
+  for (const file of files) {
+    if (!file.isFile()) continue;
+    const path = join(file.parentPath, file.name);
+    const rel = relative(bundleDir, path).split(sep).join("/");
+    if (path === entry || rel.endsWith(".map") || rel === "README.md") continue;
+    const rule = rules.find((r) => r.include.some((glob) => matchesGlob(rel, glob)));
+    if (rule !== undefined) modules.push({ type: rule.type, path });
+  }
+  return modules;
+}
+
+const EXIT_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
+type SignalListeners = Map<NodeJS.Signals, Set<(...args: unknown[]) => void>>;
+
+function signalListeners(): SignalListeners {
+  return new Map(EXIT_SIGNALS.map((s) => [s, new Set(process.listeners(s) as ((...args: unknown[]) => void)[])]));
+}
+
+/** Removes the signal listeners added since `before` (Miniflare's exit hook, registered by its constructor). */
+function detachSignalListenersSince(before: SignalListeners): void {
+  for (const [signal, existing] of before) {
+    for (const listener of process.listeners(signal)) {
+      if (!existing.has(listener as (...args: unknown[]) => void)) process.removeListener(signal, listener);
+    }
+  }
+}
+
+/** Bundles the broker, starts workerd on `host:port` and resolves once it accepts requests. */
+export async function startLocalCluster(options: LocalClusterOptions): Promise<LocalCluster> {
+  process.env.WRANGLER_SEND_METRICS = "false";
+  const configPath = resolve(options.configPath ?? join(PROJECT_ROOT, "wrangler.toml"));
+  const host = options.host ?? "127.0.0.1";
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+
+  // wrangler's config reader logs at info level ("Using secrets defined in .dev.vars"), which is noise here.
+  process.env.WRANGLER_LOG ??= "warn";
+  const config: { name?: string } = unstable_readConfig({ config: configPath });
+  const { workerOptions, main } = unstable_getMiniflareWorkerOptions(configPath);
+  if (main === undefined) throw new Error(`${configPath} has no "main" entry point`);
+
+  const bundleDir = await mkdtemp(join(tmpdir(), "flarelog-bundle-"));
+  // If the process exits without stop() (Miniflare's signal hook, process.exit), still drop the bundle.
+  const removeBundleOnExit = () => rmSync(bundleDir, { recursive: true, force: true });
+  process.once("exit", removeBundleOnExit);
+  let mf: Miniflare | undefined;
+  try {
+    const entry = await bundleWithWrangler(configPath, main, bundleDir);
+    const { modulesRules, ...bindingOptions } = workerOptions;
+    const modules = await bundleModules(bundleDir, entry, modulesRules ?? []);
+    const miniflareOptions: V4MiniflareOptions = {
+      host,
+      port: options.port,
+      rootPath: dirname(configPath),
+      resourcePersistencePath: join(resolve(options.persistDir), "v3"),
+      logRequests: false,
+      log: new ForwardingLog(log),
+      // A fixed placeholder `request.cf`: otherwise Miniflare fetches one from workers.cloudflare.com.
+      cf: false,
+      workers: [
+        {
+          ...bindingOptions,
+          // Same worker name as `wrangler dev`, so Durable Object storage paths match it.
+          name: config.name ?? "worker",
+          modules,
+          modulesRoot: bundleDir,
+          bindings: { ...plainBindings(bindingOptions.bindings), ...options.vars, ADMIN_TOKEN: options.adminToken },
+        },
+      ],
+    };
+    const listenersBefore = signalListeners();
+    mf = new Miniflare(convertV4MiniflareOptions(miniflareOptions));
+    if (options.exitOnSignal === false) detachSignalListenersSince(listenersBefore);
+    const ready = await mf.ready;
+    const url = ready.origin;
+    let stopping: Promise<void> | undefined;
+    const running = mf;
+    return {
+      url,
+      stop: () =>
+        (stopping ??= (async () => {
+          await running.dispose();
+          process.removeListener("exit", removeBundleOnExit);
+          await rm(bundleDir, { recursive: true, force: true });
+        })()),
+    };
+  } catch (e) {
+    await mf?.dispose().catch(() => undefined);
+    process.removeListener("exit", removeBundleOnExit);
+    await rm(bundleDir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** Miniflare's logger, sent to one line sink (warnings and errors only; no request lines). */
+class ForwardingLog extends Log {
+  readonly #sink: (line: string) => void;
+
+  constructor(sink: (line: string) => void) {
+    super(LogLevel.WARN);
+    this.#sink = sink;
+  }
+
+  protected override log(message: string): void {
+    this.#sink(message);
+  }
+}
