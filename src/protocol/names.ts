@@ -14,4 +14,10 @@ export const names = {
     `replica/${tenant}/${topicId}/${partition}/${replica}`,
 };
 
+/** The tenant a coordinator serves, read back from its own name. */
+export function tenantOfCoordinator(name: string): string {
+  if (!name.startsWith("cluster/")) throw new Error(`not a cluster coordinator name: "${name}"`);
+  return name.slice("cluster/".length);
+}
+
 export const DEFAULT_TENANT = "default";

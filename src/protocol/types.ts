@@ -101,3 +101,62 @@ export interface TopicMetadata {
   configs: Record<string, string>;
   partitions: PartitionState[];
 }
+
+/** What the coordinator tells one replica about its partition (Kafka's LeaderAndIsr). */
+export interface PartitionAssignment {
+  tenant: string;
+  topic: string;
+  topicId: string;
+  partition: number;
+  replicaId: number;
+  state: PartitionState;
+  /** The topic's own configs (defaults are applied by the replica). */
+  configs: Record<string, string>;
+}
+
+export interface CreateTopicRequest {
+  name: string;
+  partitions: number;
+  replicationFactor: number;
+  configs: Record<string, string>;
+}
+
+export interface AlterTopicRequest {
+  partitions?: number;
+  configs?: Record<string, string>;
+}
+
+/** Kafka's acks: 0 = no wait, 1 = leader's durable append, -1 ("all") = every ISR member. */
+export type Acks = 0 | 1 | -1;
+
+export interface ProducerIdentity {
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
+}
+
+/** One partition's share of a produce request, sent to that partition's leader. */
+export interface ProduceRequest {
+  records: RecordInput[];
+  acks: Acks;
+  timeoutMs: number;
+  /** The leader epoch the caller's metadata names; a mismatch fences the call. */
+  leaderEpoch: number;
+  producer?: ProducerIdentity;
+}
+
+export interface ProduceResult extends AppendInfo {
+  highWatermark: Offset;
+}
+
+export interface ReplicaFetchRequest {
+  /** An offset, or `earliest`/`latest` resolved by the leader at read time. */
+  offset: Offset | "earliest" | "latest";
+  maxRecords: number;
+  maxBytes: number;
+  leaderEpoch: number;
+  /** Long-poll: wait up to this long for a record at `offset` to become visible. */
+  waitMs: number;
+}
+
+export type OffsetSpec = "earliest" | "latest" | { timestamp: TimestampMs };

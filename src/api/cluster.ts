@@ -1,0 +1,96 @@
+/**
+ * The API's view of the cluster: typed RPC stubs built from `names.ts`, metadata look-ups
+ * through the per-isolate cache, and the retry-once rule for stale metadata.
+ *
+ * Every DO call goes through `call`, which turns a thrown runtime error into a Kafka error
+ * value, so routes deal only in `Result`s.
+ */
+import { fail, type Result } from "../protocol/errors.ts";
+import { names } from "../protocol/names.ts";
+import { systemClock, type PartitionState, type TopicMetadata } from "../protocol/types.ts";
+import { classifyRuntimeError } from "./errors.ts";
+import { MetadataCache } from "./metadata-cache.ts";
+
+const cache = new MetadataCache(systemClock);
+
+/** Errors after which cached metadata must be re-read before one retry. */
+const STALE_METADATA = new Set(["NOT_LEADER_OR_FOLLOWER", "UNKNOWN_TOPIC_OR_PARTITION", "FENCED_LEADER_EPOCH", "UNKNOWN_LEADER_EPOCH"]);
+
+export async function call<T>(fn: () => Promise<Result<T>>): Promise<Result<T>> {
+  try {
+    return await fn();
+  } catch (e) {
+    return { ok: false, err: classifyRuntimeError(e) };
+  }
+}
+
+export class Cluster {
+  constructor(
+    private readonly env: Env,
+    readonly tenant: string,
+  ) {}
+
+  coordinator() {
+    return this.env.CLUSTER_COORDINATOR.getByName(names.clusterCoordinator(this.tenant));
+  }
+
+  replica(meta: TopicMetadata, partition: number, replicaId: number) {
+    return this.env.PARTITION_REPLICA.getByName(names.partitionReplica(this.tenant, meta.topicId, partition, replicaId));
+  }
+
+  leaderOf(meta: TopicMetadata, partition: number) {
+    const p = meta.partitions[partition]!;
+    return this.replica(meta, partition, p.leader);
+  }
+
+  async topic(name: string, fresh = false): Promise<Result<TopicMetadata>> {
+    if (!fresh) {
+      const hit = cache.get(this.tenant, name);
+      if (hit) return { ok: true, value: hit };
+    }
+    const r = await call(() => this.coordinator().describeTopic(name));
+    if (r.ok) cache.put(r.value);
+    else cache.invalidate(this.tenant, name);
+    return r;
+  }
+
+  forget(name: string): void {
+    cache.invalidate(this.tenant, name);
+  }
+
+  remember(meta: TopicMetadata): void {
+    cache.put(meta);
+  }
+
+  /** The partition's state, or UNKNOWN_TOPIC_OR_PARTITION for a partition the topic lacks. */
+  static partition(meta: TopicMetadata, partition: number): Result<PartitionState> {
+    const p = meta.partitions[partition];
+    if (p === undefined || !Number.isInteger(partition) || partition < 0)
+      return fail(
+        "UNKNOWN_TOPIC_OR_PARTITION",
+        `topic "${meta.name}" has partitions 0..${meta.partitions.length - 1}; partition ${partition} does not exist`,
+      );
+    return { ok: true, value: p };
+  }
+
+  /**
+   * Calls the leader of a partition; if the answer says our metadata was stale, re-reads it
+   * once and retries against the new leader.
+   */
+  async withLeader<T>(
+    topic: string,
+    partition: number,
+    fn: (meta: TopicMetadata, p: PartitionState) => Promise<Result<T>>,
+  ): Promise<Result<T>> {
+    let first = true;
+    for (;;) {
+      const meta = await this.topic(topic, !first);
+      if (!meta.ok) return meta;
+      const p = Cluster.partition(meta.value, partition);
+      if (!p.ok) return p;
+      const r = await call(() => fn(meta.value, p.value));
+      if (r.ok || !first || !STALE_METADATA.has(r.err.error)) return r;
+      first = false;
+    }
+  }
+}

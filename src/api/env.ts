@@ -1,0 +1,8 @@
+/** Hono environment of the API: bindings and per-request variables set by middleware. */
+export interface AppEnv {
+  Bindings: Env;
+  Variables: {
+    tenant: string;
+    isRoot: boolean;
+  };
+}

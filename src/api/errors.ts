@@ -1,0 +1,50 @@
+/**
+ * Error → HTTP mapping for the API: the one throwable (`ApiError`) and the one place that
+ * turns errors into the contract's error body.
+ *
+ * Kafka errors arrive as values (`KafkaError`) from RPC; routes throw `ApiError` to stop.
+ * Runtime errors are classified by `.retryable` / `.overloaded` (Workers' documented flags on
+ * Durable Object errors), never by their message text.
+ */
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { ERRORS, errorBody, kafkaError, type ErrorName, type KafkaError, type Result } from "../protocol/errors.ts";
+
+export class ApiError extends Error {
+  constructor(readonly kafka: KafkaError) {
+    super(kafka.message);
+  }
+}
+
+/** Stops the request with a Kafka error. */
+export function raise(name: ErrorName, message: string): never {
+  throw new ApiError(kafkaError(name, message));
+}
+
+/** Returns the value of a result or stops the request with its error. */
+export function unwrap<T>(r: Result<T>): T {
+  if (r.ok) return r.value;
+  throw new ApiError(r.err);
+}
+
+interface RuntimeErrorFlags {
+  retryable?: boolean;
+  overloaded?: boolean;
+}
+
+/** Kafka error for an infrastructure failure (a DO call that threw, a reset, an overload). */
+export function classifyRuntimeError(e: unknown): KafkaError {
+  const flags = (typeof e === "object" && e !== null ? e : {}) as RuntimeErrorFlags;
+  const detail = e instanceof Error ? e.message : String(e);
+  if (flags.overloaded) return kafkaError("THROTTLING_QUOTA_EXCEEDED", `storage overloaded: ${detail}`);
+  if (flags.retryable) return kafkaError("NETWORK_EXCEPTION", `transient failure: ${detail}`);
+  return kafkaError("UNKNOWN_SERVER_ERROR", detail);
+}
+
+export function errorResponse(c: Context, err: KafkaError): Response {
+  return c.json(errorBody(err), ERRORS[err.error].status as ContentfulStatusCode);
+}
+
+export function toKafkaError(e: unknown): KafkaError {
+  return e instanceof ApiError ? e.kafka : classifyRuntimeError(e);
+}

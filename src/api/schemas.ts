@@ -1,0 +1,135 @@
+/**
+ * Request and response schemas of the HTTP contract (API.md), written once with zod: the
+ * routes validate parsed bodies with them and `/openapi.json` is generated from them.
+ *
+ * Field names are the contract's (snake_case). Byte fields are strings here; the routes decode
+ * them per `encoding` after validation.
+ */
+import { z } from "@hono/zod-openapi";
+import { LIMITS } from "../protocol/config.ts";
+
+const safeInt = z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER);
+
+export const ErrorBodySchema = z
+  .object({
+    error_code: z.number().int(),
+    error: z.string(),
+    message: z.string(),
+    retriable: z.boolean(),
+  })
+  .openapi("Error");
+
+export const ConfigsSchema = z.record(z.string(), z.string()).openapi("TopicConfigs", {
+  example: { "min.insync.replicas": "1", "retention.ms": "604800000" },
+});
+
+export const CreateTopicSchema = z
+  .object({
+    name: z.string().openapi({ example: "orders" }),
+    partitions: z.number().int().default(1),
+    replication_factor: z.number().int().default(1),
+    configs: ConfigsSchema.optional(),
+  })
+  .strict()
+  .openapi("CreateTopic");
+
+export const AlterTopicSchema = z
+  .object({ partitions: z.number().int().optional(), configs: ConfigsSchema.optional() })
+  .strict()
+  .openapi("AlterTopic");
+
+export const PartitionDescriptionSchema = z
+  .object({
+    partition: z.number().int(),
+    leader: z.number().int(),
+    leader_epoch: z.number().int(),
+    replicas: z.array(z.number().int()),
+    isr: z.array(z.number().int()),
+    offline_replicas: z.array(z.number().int()),
+    log_start_offset: z.number().int().nullable(),
+    high_watermark: z.number().int().nullable(),
+    log_end_offset: z.number().int().nullable(),
+  })
+  .openapi("PartitionDescription");
+
+export const TopicDescriptionSchema = z
+  .object({
+    name: z.string(),
+    topic_id: z.string(),
+    partitions: z.array(PartitionDescriptionSchema),
+    replication_factor: z.number().int(),
+    configs: ConfigsSchema,
+  })
+  .openapi("TopicDescription");
+
+export const TopicListSchema = z.object({ topics: z.array(TopicDescriptionSchema) }).openapi("TopicList");
+
+export const EncodingSchema = z.enum(["utf8", "base64"]);
+
+export const ProduceRecordSchema = z
+  .object({
+    key: z.string().nullable().optional(),
+    value: z.string().nullable().optional(),
+    headers: z.record(z.string(), z.string().nullable()).optional(),
+    partition: safeInt.optional(),
+    timestamp: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  })
+  .strict()
+  .openapi("ProduceRecord");
+
+export const ProduceSchema = z
+  .object({
+    records: z.array(ProduceRecordSchema).min(1).max(LIMITS.maxRecordsPerRequest),
+    encoding: EncodingSchema.default("utf8"),
+    producer_id: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+    producer_epoch: z.number().int().min(0).max(32767).optional(),
+    base_sequence: z.number().int().min(0).max(2147483647).optional(),
+  })
+  .strict()
+  .openapi("ProduceRequest");
+
+export const RecordOffsetSchema = z
+  .object({
+    partition: z.number().int(),
+    offset: z.number().int().optional(),
+    timestamp: z.number().int().optional(),
+    error_code: z.number().int().optional(),
+    error: z.string().optional(),
+  })
+  .openapi("RecordOffset");
+
+export const ProduceResponseSchema = z.object({ offsets: z.array(RecordOffsetSchema) }).openapi("ProduceResponse");
+
+export const FetchedRecordSchema = z
+  .object({
+    offset: z.number().int(),
+    timestamp: z.number().int(),
+    key: z.string().nullable(),
+    value: z.string().nullable(),
+    headers: z.record(z.string(), z.string().nullable()),
+  })
+  .openapi("Record");
+
+export const FetchResponseSchema = z
+  .object({
+    records: z.array(FetchedRecordSchema),
+    next_offset: z.number().int(),
+    high_watermark: z.number().int(),
+    log_start_offset: z.number().int(),
+  })
+  .openapi("FetchResponse");
+
+export const ListOffsetsResponseSchema = z
+  .object({ offset: z.number().int(), timestamp: z.number().int().nullable() })
+  .openapi("ListOffsetsResponse");
+
+export type CreateTopicBody = z.infer<typeof CreateTopicSchema>;
+export type ProduceBody = z.infer<typeof ProduceSchema>;
+
+/** A zod failure as one readable sentence naming the field. */
+export function describeZodError(e: z.ZodError): string {
+  return e.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.length ? i.path.join(".") : "body"}: ${i.message}`)
+    .join("; ");
+}

@@ -1,0 +1,6 @@
+/** The cluster coordinator's numbered DDL files, imported as text (wrangler `Text` rule). */
+import m0001 from "../../migrations/cluster-coordinator/0001_init.sql";
+
+import type { Migration } from "../log/migrations.ts";
+
+export const CLUSTER_COORDINATOR_MIGRATIONS: readonly Migration[] = [{ name: "0001_init", sql: m0001 }];

@@ -1,0 +1,26 @@
+/**
+ * Persists the replica's assignment (what the coordinator last told it) in its own SQLite.
+ * Invariant: the stored partition epoch never goes down.
+ * Runs inside PartitionReplicaDO; synchronous.
+ */
+import type { SqlPort } from "../log/sql-port.ts";
+import type { PartitionAssignment } from "../protocol/types.ts";
+
+export class AssignmentStore {
+  constructor(private readonly sql: SqlPort) {}
+
+  load(): PartitionAssignment | null {
+    const row = this.sql.exec<{ body: string }>("SELECT body FROM assignment WHERE id = 0")[0];
+    return row ? (JSON.parse(row.body) as PartitionAssignment) : null;
+  }
+
+  save(a: PartitionAssignment): void {
+    this.sql.exec(
+      `INSERT INTO assignment (id, partition_epoch, body) VALUES (0, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET partition_epoch = excluded.partition_epoch, body = excluded.body
+       WHERE excluded.partition_epoch >= assignment.partition_epoch`,
+      a.state.partitionEpoch,
+      JSON.stringify(a),
+    );
+  }
+}
