@@ -1,0 +1,116 @@
+/**
+ * LogStore: the narrow storage interface under PartitionLog, shaped like the log's operations
+ * (append a batch row, find the batch holding an offset and read on, roll/delete segments,
+ * load/save the state row, leader-epoch rows, truncate, look up by time).
+ *
+ * Two implementations pass one contract suite (test/contract/log-store.contract.ts):
+ * `SqliteLogStore` (over a SqlPort: Durable Object or node:sqlite) and `MemoryLogStore`.
+ *
+ * The store keeps no rules of its own: PartitionLog decides offsets, rolls and what to delete,
+ * and wraps every multi-step change in `transaction`. Rows are plain data; the store never
+ * mutates a row object it was given or returned.
+ * Concurrency: synchronous; one caller (the replica DO) at a time.
+ */
+import type { Offset, ReplicaRole, TimestampMs } from "../protocol/types.ts";
+
+/** One stored record batch (a row of `batches`). */
+export interface BatchRow {
+  baseOffset: Offset;
+  lastOffset: Offset;
+  leaderEpoch: number;
+  /** -1, -1, -1 when the producer is not idempotent. */
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
+  maxTimestamp: TimestampMs;
+  recordCount: number;
+  /** Length of `records`. */
+  sizeBytes: number;
+  /** Base offset of the segment the batch belongs to. */
+  segment: Offset;
+  /** Encoded records (src/log/record-batch.ts). */
+  records: Uint8Array;
+}
+
+/** One segment (a row of `segments`); the one with the highest base offset is active. */
+export interface SegmentRow {
+  baseOffset: Offset;
+  /** When the segment got its first batch (or was rolled, while still empty). */
+  createdAt: TimestampMs;
+  sizeBytes: number;
+  recordCount: number;
+  /** -1 while empty. */
+  maxTimestamp: TimestampMs;
+}
+
+/** Sizes and newest timestamp over a range of batches, used to refresh a segment row. */
+export interface BatchRangeStats {
+  sizeBytes: number;
+  recordCount: number;
+  maxTimestamp: TimestampMs;
+}
+
+/** The log's part of the replica state row. */
+export interface LogState {
+  logStartOffset: Offset;
+  logEndOffset: Offset;
+  highWatermark: Offset;
+  leaderEpoch: number;
+  role: ReplicaRole;
+}
+
+/** The replica's identity, stored in the same row by the replica DO. */
+export interface ReplicaIdentity {
+  tenant: string;
+  topic: string;
+  topicId: string;
+  partition: number;
+  replicaId: number;
+  configs: Record<string, string>;
+}
+
+/** A leader-epoch cache entry: the first offset written in `epoch`. */
+export interface EpochEntry {
+  epoch: number;
+  startOffset: Offset;
+}
+
+export interface LogStore {
+  /** All of `fn`'s writes or none (if it throws). PartitionLog calls it once per operation. */
+  transaction<T>(fn: () => T): T;
+
+  loadState(): LogState | null;
+  saveState(state: LogState): void;
+  loadIdentity(): ReplicaIdentity | null;
+  saveIdentity(identity: ReplicaIdentity): void;
+
+  /** Adds a batch after every stored batch. */
+  appendBatch(batch: BatchRow): void;
+  /** Rewrites the batch with the same base offset (a batch trimmed by truncation). */
+  replaceBatch(batch: BatchRow): void;
+  /** The batch with the highest base offset ≤ `offset`, if any (it may end before `offset`). */
+  batchAtOrBefore(offset: Offset): BatchRow | null;
+  /** The batch holding `offset` (or the first one after it), then every later batch, in order. */
+  batchesFrom(offset: Offset): Iterable<BatchRow>;
+  firstBatch(): BatchRow | null;
+  /** The first batch at or after `fromOffset`, by offset, whose max timestamp is ≥ `timestamp`. */
+  firstBatchWithMaxTimestampAtLeast(timestamp: TimestampMs, fromOffset: Offset): BatchRow | null;
+  /** Stats over batches with `fromOffset` ≤ base offset (< `toOffset` when given). */
+  batchStats(fromOffset: Offset, toOffset?: Offset): BatchRangeStats;
+  /** Deletes batches whose base offset is ≥ `offset`. */
+  deleteBatchesFrom(offset: Offset): void;
+  /** Deletes batches whose base offset is < `offset`. */
+  deleteBatchesBelow(offset: Offset): void;
+
+  /** All segments, oldest first. */
+  segments(): SegmentRow[];
+  activeSegment(): SegmentRow | null;
+  /** Inserts or replaces the segment with this base offset. */
+  putSegment(segment: SegmentRow): void;
+  deleteSegmentsFrom(offset: Offset): void;
+  deleteSegmentsBelow(offset: Offset): void;
+
+  /** The leader-epoch cache, ascending by epoch (and by start offset). */
+  epochs(): EpochEntry[];
+  replaceEpochs(entries: readonly EpochEntry[]): void;
+}

@@ -1,0 +1,281 @@
+/**
+ * Compact binary codec for the records of one stored batch (the `records` blob of a batch row).
+ *
+ * Layout (all integers are little-endian base-128 varints, as in Kafka's record format):
+ *   batch   := version:u8(=1) baseTimestamp:uvarint recordCount:uvarint record*
+ *   record  := length:uvarint body            (length = bytes of body)
+ *   body    := offsetDelta:uvarint timestampDelta:svarint key:nbytes value:nbytes
+ *              headerCount:uvarint (keyLength:uvarint keyUtf8 value:nbytes)*
+ *   nbytes  := uvarint(n + 1) then n bytes, or uvarint(0) for null
+ * Deltas are relative to the batch's base offset (the row's key) and to `baseTimestamp` (the
+ * first record's timestamp). `svarint` is sign-magnitude (bit 0 of the first byte is the sign)
+ * so every delta between two timestamps in [0, 2^53) stays exact.
+ *
+ * Invariants: `encodedRecordSize` (a record alone in a batch) is the size `max.message.bytes`
+ * limits; the stored size of each record (length prefix + body) is what a fetch's `maxBytes`
+ * counts.
+ * Pure functions; called by the append path (batch-planner.ts) and the read path.
+ */
+import type { LogRecord, Offset, RecordHeader, TimestampMs } from "../protocol/types.ts";
+
+export const BATCH_FORMAT_VERSION = 1;
+/** Upper bound of a batch blob's header: version + two varints of at most 8 bytes. */
+export const BATCH_HEADER_MAX_BYTES = 17;
+
+/** The parts of a record that the codec stores besides its offset and timestamp. */
+export interface RecordBody {
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  headers: RecordHeader[];
+}
+
+/** A decoded record together with its encoded size. */
+export interface SizedRecord {
+  record: LogRecord;
+  sizeBytes: number;
+}
+
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+export function uvarintSize(v: number): number {
+  let n = 1;
+  while (v >= 128) {
+    v = Math.floor(v / 128);
+    n++;
+  }
+  return n;
+}
+
+function svarintSize(v: number): number {
+  const m = Math.floor(Math.abs(v) / 64);
+  return m === 0 ? 1 : 1 + uvarintSize(m);
+}
+
+const nbytesSize = (b: Uint8Array | null): number => (b === null ? 1 : uvarintSize(b.length + 1) + b.length);
+
+class Writer {
+  pos = 0;
+  constructor(readonly buf: Uint8Array) {}
+  u8(v: number): void {
+    this.buf[this.pos++] = v;
+  }
+  uvarint(v: number): void {
+    while (v >= 128) {
+      this.buf[this.pos++] = (v % 128) | 0x80;
+      v = Math.floor(v / 128);
+    }
+    this.buf[this.pos++] = v;
+  }
+  svarint(v: number): void {
+    const mag = Math.abs(v);
+    const rest = Math.floor(mag / 64);
+    this.u8(((mag % 64) << 1) | (v < 0 ? 1 : 0) | (rest > 0 ? 0x80 : 0));
+    if (rest > 0) this.uvarint(rest);
+  }
+  bytes(b: Uint8Array): void {
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+  nbytes(b: Uint8Array | null): void {
+    if (b === null) return this.uvarint(0);
+    this.uvarint(b.length + 1);
+    this.bytes(b);
+  }
+}
+
+class Reader {
+  constructor(
+    readonly buf: Uint8Array,
+    public pos: number,
+  ) {}
+  u8(): number {
+    if (this.pos >= this.buf.length) throw corrupt("truncated blob");
+    return this.buf[this.pos++]!;
+  }
+  uvarint(): number {
+    let result = 0;
+    let mult = 1;
+    for (let i = 0; i < 8; i++) {
+      const b = this.u8();
+      result += (b & 0x7f) * mult;
+      if ((b & 0x80) === 0) return result;
+      mult *= 128;
+    }
+    throw corrupt("varint longer than 8 bytes");
+  }
+  svarint(): number {
+    const first = this.u8();
+    let mag = (first >> 1) & 0x3f;
+    if (first & 0x80) mag += this.uvarint() * 64;
+    return first & 1 ? -mag : mag;
+  }
+  bytes(n: number): Uint8Array {
+    if (this.pos + n > this.buf.length) throw corrupt("truncated blob");
+    // A copy, not a view: a view would keep (and carry over RPC) the whole blob's buffer.
+    const out = this.buf.slice(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+  nbytes(): Uint8Array | null {
+    const n = this.uvarint();
+    return n === 0 ? null : this.bytes(n - 1);
+  }
+}
+
+function corrupt(why: string): Error {
+  return new Error(`corrupt record batch: ${why}`);
+}
+
+/** Bytes of `s` in UTF-8, as TextEncoder writes it (a lone surrogate becomes U+FFFD). */
+function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
+function bodySize(r: RecordBody, offsetDelta: number, timestampDelta: number): number {
+  let body = uvarintSize(offsetDelta) + svarintSize(timestampDelta) + nbytesSize(r.key) + nbytesSize(r.value);
+  body += uvarintSize(r.headers.length);
+  for (const h of r.headers) {
+    const k = utf8Length(h.key);
+    body += uvarintSize(k) + k + nbytesSize(h.value);
+  }
+  return body;
+}
+
+/**
+ * A record's encoded size (length prefix included) as the first record of a batch, i.e. at
+ * zero deltas: the size `max.message.bytes` limits. It does not depend on where the record
+ * lands, so the API can check it before routing; a stored record is at most a few bytes larger.
+ */
+export function encodedRecordSize(r: RecordBody, offsetDelta = 0, timestampDelta = 0): number {
+  const body = bodySize(r, offsetDelta, timestampDelta);
+  return uvarintSize(body) + body;
+}
+
+/** Encodes one record (length prefix included) at the given deltas. */
+export function encodeRecord(r: RecordBody, offsetDelta: number, timestampDelta: number): Uint8Array {
+  const body = bodySize(r, offsetDelta, timestampDelta);
+  const w = new Writer(new Uint8Array(uvarintSize(body) + body));
+  w.uvarint(body);
+  w.uvarint(offsetDelta);
+  w.svarint(timestampDelta);
+  w.nbytes(r.key);
+  w.nbytes(r.value);
+  w.uvarint(r.headers.length);
+  for (const h of r.headers) {
+    const k = utf8.encode(h.key);
+    w.uvarint(k.length);
+    w.bytes(k);
+    w.nbytes(h.value);
+  }
+  if (w.pos !== w.buf.length) throw new Error("encodeRecord: size computation disagrees with the encoding");
+  return w.buf;
+}
+
+/** Joins encoded records (from `encodeRecord`) under a batch header. */
+export function encodeBatch(baseTimestamp: TimestampMs, records: readonly Uint8Array[]): Uint8Array {
+  const recordBytes = records.reduce((n, r) => n + r.length, 0);
+  const w = new Writer(new Uint8Array(1 + uvarintSize(baseTimestamp) + uvarintSize(records.length) + recordBytes));
+  w.u8(BATCH_FORMAT_VERSION);
+  w.uvarint(baseTimestamp);
+  w.uvarint(records.length);
+  for (const r of records) w.bytes(r);
+  return w.buf;
+}
+
+export interface BatchHeader {
+  baseTimestamp: TimestampMs;
+  recordCount: number;
+  /** Byte position of the first record. */
+  recordsStart: number;
+}
+
+export function readBatchHeader(blob: Uint8Array): BatchHeader {
+  const r = new Reader(blob, 0);
+  const version = r.u8();
+  if (version !== BATCH_FORMAT_VERSION) throw corrupt(`unknown version ${version}`);
+  const baseTimestamp = r.uvarint();
+  const recordCount = r.uvarint();
+  return { baseTimestamp, recordCount, recordsStart: r.pos };
+}
+
+/**
+ * Yields the batch's records with offset ≥ `fromOffset`, in order, each with its encoded size.
+ * Records before `fromOffset` are skipped by their length prefix without being decoded.
+ */
+export function* readRecords(blob: Uint8Array, baseOffset: Offset, fromOffset: Offset = baseOffset): Generator<SizedRecord> {
+  const { baseTimestamp, recordCount, recordsStart } = readBatchHeader(blob);
+  const r = new Reader(blob, recordsStart);
+  for (let i = 0; i < recordCount; i++) {
+    const start = r.pos;
+    const length = r.uvarint();
+    const end = r.pos + length;
+    if (end > blob.length) throw corrupt("record runs past the blob");
+    const offset = baseOffset + r.uvarint();
+    if (offset < fromOffset) {
+      r.pos = end;
+      continue;
+    }
+    const timestamp = baseTimestamp + r.svarint();
+    const key = r.nbytes();
+    const value = r.nbytes();
+    const headerCount = r.uvarint();
+    const headers: RecordHeader[] = [];
+    for (let h = 0; h < headerCount; h++) {
+      const k = fromUtf8.decode(r.bytes(r.uvarint()));
+      headers.push({ key: k, value: r.nbytes() });
+    }
+    if (r.pos !== end) throw corrupt("record length does not match its body");
+    yield { record: { offset, timestamp, key, value, headers }, sizeBytes: end - start };
+  }
+}
+
+/** Every record of a batch. */
+export function decodeBatch(blob: Uint8Array, baseOffset: Offset): LogRecord[] {
+  return Array.from(readRecords(blob, baseOffset), (s) => s.record);
+}
+
+export interface TrimmedBatch {
+  blob: Uint8Array;
+  recordCount: number;
+  lastOffset: Offset;
+  maxTimestamp: TimestampMs;
+}
+
+/**
+ * Keeps only the records below `endOffset` (at least one must remain): used when a truncation
+ * point falls inside a batch. Kept records keep their bytes; only the header's count changes.
+ */
+export function trimBatch(blob: Uint8Array, baseOffset: Offset, endOffset: Offset): TrimmedBatch {
+  const { baseTimestamp, recordsStart } = readBatchHeader(blob);
+  let cut = recordsStart;
+  let kept = 0;
+  let lastOffset = baseOffset - 1;
+  let maxTimestamp = -1;
+  for (const { record, sizeBytes } of readRecords(blob, baseOffset)) {
+    if (record.offset >= endOffset) break;
+    kept++;
+    cut += sizeBytes;
+    lastOffset = record.offset;
+    maxTimestamp = Math.max(maxTimestamp, record.timestamp);
+  }
+  if (kept === 0) throw new Error(`trimBatch: no record of batch ${baseOffset} is below ${endOffset}`);
+  const header = new Writer(new Uint8Array(1 + uvarintSize(baseTimestamp) + uvarintSize(kept)));
+  header.u8(BATCH_FORMAT_VERSION);
+  header.uvarint(baseTimestamp);
+  header.uvarint(kept);
+  const out = new Uint8Array(header.buf.length + cut - recordsStart);
+  out.set(header.buf, 0);
+  out.set(blob.subarray(recordsStart, cut), header.buf.length);
+  return { blob: out, recordCount: kept, lastOffset, maxTimestamp };
+}

@@ -1,0 +1,258 @@
+/**
+ * LogStore over a SqlPort: all of the partition log's SQL lives here (tables in
+ * migrations/partition-replica/0001_init.sql).
+ *
+ * The offset index is the `batches` B-tree keyed by base_offset: the batch holding an offset is
+ * `WHERE base_offset <= ? ORDER BY base_offset DESC LIMIT 1`, and reading on is a range scan.
+ * Column aliases map rows straight onto the LogStore row types.
+ * Used by the replica DO (over DoSqlPort) and Node tests (over NodeSqlitePort); synchronous.
+ */
+import type { Offset, TimestampMs } from "../protocol/types.ts";
+import type {
+  BatchRangeStats,
+  BatchRow,
+  EpochEntry,
+  LogState,
+  LogStore,
+  ReplicaIdentity,
+  SegmentRow,
+} from "./log-store.ts";
+import type { SqlPort } from "./sql-port.ts";
+
+const BATCH_COLUMNS = `base_offset AS baseOffset, last_offset AS lastOffset, leader_epoch AS leaderEpoch,
+  producer_id AS producerId, producer_epoch AS producerEpoch, base_sequence AS baseSequence,
+  max_timestamp AS maxTimestamp, record_count AS recordCount, size_bytes AS sizeBytes, segment, records`;
+
+const SEGMENT_COLUMNS = `base_offset AS baseOffset, created_at AS createdAt, size_bytes AS sizeBytes,
+  record_count AS recordCount, max_timestamp AS maxTimestamp`;
+
+/** Batches fetched per query while reading on (blobs are ≤ 1 MiB each). */
+const SCAN_CHUNK = 4;
+const NO_UPPER_BOUND = Number.MAX_SAFE_INTEGER;
+
+interface IdentityRow {
+  tenant: string | null;
+  topic: string | null;
+  topicId: string | null;
+  partition: number | null;
+  replicaId: number | null;
+  configs: string;
+}
+
+export class SqliteLogStore implements LogStore {
+  readonly #sql: SqlPort;
+
+  constructor(sql: SqlPort) {
+    this.#sql = sql;
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.#sql.transaction(fn);
+  }
+
+  loadState(): LogState | null {
+    const [row] = this.#sql.exec<LogState>(
+      `SELECT log_start_offset AS logStartOffset, log_end_offset AS logEndOffset,
+        high_watermark AS highWatermark, leader_epoch AS leaderEpoch, role
+       FROM replica_state WHERE id = 1`,
+    );
+    return row ?? null;
+  }
+
+  saveState(s: LogState): void {
+    this.#sql.exec(
+      `INSERT INTO replica_state (id, log_start_offset, log_end_offset, high_watermark, leader_epoch, role)
+       VALUES (1, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET log_start_offset = excluded.log_start_offset,
+         log_end_offset = excluded.log_end_offset, high_watermark = excluded.high_watermark,
+         leader_epoch = excluded.leader_epoch, role = excluded.role`,
+      s.logStartOffset,
+      s.logEndOffset,
+      s.highWatermark,
+      s.leaderEpoch,
+      s.role,
+    );
+  }
+
+  loadIdentity(): ReplicaIdentity | null {
+    const [row] = this.#sql.exec<IdentityRow>(
+      `SELECT tenant, topic, topic_id AS topicId, partition, replica_id AS replicaId, configs
+       FROM replica_state WHERE id = 1`,
+    );
+    if (!row || row.tenant === null || row.topic === null || row.topicId === null) return null;
+    if (row.partition === null || row.replicaId === null) return null;
+    const configs = JSON.parse(row.configs) as Record<string, string>;
+    const { tenant, topic, topicId, partition, replicaId } = row;
+    return { tenant, topic, topicId, partition, replicaId, configs };
+  }
+
+  saveIdentity(id: ReplicaIdentity): void {
+    this.#sql.exec(
+      `INSERT INTO replica_state (id, tenant, topic, topic_id, partition, replica_id, configs)
+       VALUES (1, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET tenant = excluded.tenant, topic = excluded.topic,
+         topic_id = excluded.topic_id, partition = excluded.partition,
+         replica_id = excluded.replica_id, configs = excluded.configs`,
+      id.tenant,
+      id.topic,
+      id.topicId,
+      id.partition,
+      id.replicaId,
+      JSON.stringify(id.configs),
+    );
+  }
+
+  appendBatch(b: BatchRow): void {
+    this.#sql.exec(
+      `INSERT INTO batches (base_offset, last_offset, leader_epoch, producer_id, producer_epoch,
+        base_sequence, max_timestamp, record_count, size_bytes, segment, records)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      b.baseOffset,
+      b.lastOffset,
+      b.leaderEpoch,
+      b.producerId,
+      b.producerEpoch,
+      b.baseSequence,
+      b.maxTimestamp,
+      b.recordCount,
+      b.sizeBytes,
+      b.segment,
+      b.records,
+    );
+  }
+
+  replaceBatch(b: BatchRow): void {
+    this.#sql.exec(
+      `UPDATE batches SET last_offset = ?, leader_epoch = ?, producer_id = ?, producer_epoch = ?,
+        base_sequence = ?, max_timestamp = ?, record_count = ?, size_bytes = ?, segment = ?, records = ?
+       WHERE base_offset = ?`,
+      b.lastOffset,
+      b.leaderEpoch,
+      b.producerId,
+      b.producerEpoch,
+      b.baseSequence,
+      b.maxTimestamp,
+      b.recordCount,
+      b.sizeBytes,
+      b.segment,
+      b.records,
+      b.baseOffset,
+    );
+  }
+
+  batchAtOrBefore(offset: Offset): BatchRow | null {
+    const [row] = this.#sql.exec<BatchRow>(
+      `SELECT ${BATCH_COLUMNS} FROM batches WHERE base_offset <= ? ORDER BY base_offset DESC LIMIT 1`,
+      offset,
+    );
+    return row ?? null;
+  }
+
+  *batchesFrom(offset: Offset): Generator<BatchRow> {
+    let from = offset;
+    const holder = this.batchAtOrBefore(offset);
+    if (holder && holder.lastOffset >= offset) {
+      yield holder;
+      from = holder.lastOffset + 1;
+    }
+    for (;;) {
+      const rows = this.#sql.exec<BatchRow>(
+        `SELECT ${BATCH_COLUMNS} FROM batches WHERE base_offset >= ? ORDER BY base_offset LIMIT ?`,
+        from,
+        SCAN_CHUNK,
+      );
+      yield* rows;
+      const last = rows.at(-1);
+      if (rows.length < SCAN_CHUNK || !last) return;
+      from = last.lastOffset + 1;
+    }
+  }
+
+  firstBatch(): BatchRow | null {
+    const [row] = this.#sql.exec<BatchRow>(`SELECT ${BATCH_COLUMNS} FROM batches ORDER BY base_offset LIMIT 1`);
+    return row ?? null;
+  }
+
+  firstBatchWithMaxTimestampAtLeast(timestamp: TimestampMs, fromOffset: Offset): BatchRow | null {
+    // The segments' max_timestamp is the coarse time index: only segments that can hold a match
+    // are range-scanned.
+    const segments = this.segments();
+    for (const [i, s] of segments.entries()) {
+      const end = segments[i + 1]?.baseOffset ?? NO_UPPER_BOUND;
+      if (end <= fromOffset || s.maxTimestamp < timestamp) continue;
+      const [row] = this.#sql.exec<BatchRow>(
+        `SELECT ${BATCH_COLUMNS} FROM batches
+         WHERE base_offset >= ? AND base_offset < ? AND max_timestamp >= ?
+         ORDER BY base_offset LIMIT 1`,
+        Math.max(s.baseOffset, fromOffset),
+        end,
+        timestamp,
+      );
+      if (row) return row;
+    }
+    return null;
+  }
+
+  batchStats(fromOffset: Offset, toOffset: Offset = NO_UPPER_BOUND): BatchRangeStats {
+    const [row] = this.#sql.exec<BatchRangeStats>(
+      `SELECT coalesce(sum(size_bytes), 0) AS sizeBytes, coalesce(sum(record_count), 0) AS recordCount,
+        coalesce(max(max_timestamp), -1) AS maxTimestamp
+       FROM batches WHERE base_offset >= ? AND base_offset < ?`,
+      fromOffset,
+      toOffset,
+    );
+    return row ?? { sizeBytes: 0, recordCount: 0, maxTimestamp: -1 };
+  }
+
+  deleteBatchesFrom(offset: Offset): void {
+    this.#sql.exec("DELETE FROM batches WHERE base_offset >= ?", offset);
+  }
+
+  deleteBatchesBelow(offset: Offset): void {
+    this.#sql.exec("DELETE FROM batches WHERE base_offset < ?", offset);
+  }
+
+  segments(): SegmentRow[] {
+    return this.#sql.exec<SegmentRow>(`SELECT ${SEGMENT_COLUMNS} FROM segments ORDER BY base_offset`);
+  }
+
+  activeSegment(): SegmentRow | null {
+    const [row] = this.#sql.exec<SegmentRow>(
+      `SELECT ${SEGMENT_COLUMNS} FROM segments ORDER BY base_offset DESC LIMIT 1`,
+    );
+    return row ?? null;
+  }
+
+  putSegment(s: SegmentRow): void {
+    this.#sql.exec(
+      `INSERT INTO segments (base_offset, created_at, size_bytes, record_count, max_timestamp)
+       VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (base_offset) DO UPDATE SET created_at = excluded.created_at,
+         size_bytes = excluded.size_bytes, record_count = excluded.record_count,
+         max_timestamp = excluded.max_timestamp`,
+      s.baseOffset,
+      s.createdAt,
+      s.sizeBytes,
+      s.recordCount,
+      s.maxTimestamp,
+    );
+  }
+
+  deleteSegmentsFrom(offset: Offset): void {
+    this.#sql.exec("DELETE FROM segments WHERE base_offset >= ?", offset);
+  }
+
+  deleteSegmentsBelow(offset: Offset): void {
+    this.#sql.exec("DELETE FROM segments WHERE base_offset < ?", offset);
+  }
+
+  epochs(): EpochEntry[] {
+    return this.#sql.exec<EpochEntry>("SELECT epoch, start_offset AS startOffset FROM leader_epochs ORDER BY epoch");
+  }
+
+  replaceEpochs(entries: readonly EpochEntry[]): void {
+    this.#sql.exec("DELETE FROM leader_epochs");
+    for (const e of entries)
+      this.#sql.exec("INSERT INTO leader_epochs (epoch, start_offset) VALUES (?, ?)", e.epoch, e.startOffset);
+  }
+}

@@ -1,0 +1,13 @@
+/**
+ * The partition replica's migrations, imported as text modules (wrangler's `[[rules]] type = "Text"`
+ * entry for .sql files), in order. The replica DO passes this list to `applyMigrations` at start-up.
+ * Node tests read the same files from disk (test/support/migrations.ts).
+ */
+import type { Migration } from "../log/migrations.ts";
+import m0001 from "../../migrations/partition-replica/0001_init.sql";
+import m0002 from "../../migrations/partition-replica/0002_assignment.sql";
+
+export const PARTITION_REPLICA_MIGRATIONS: readonly Migration[] = [
+  { name: "0001_init", sql: m0001 },
+  { name: "0002_assignment", sql: m0002 },
+];

@@ -1,0 +1,114 @@
+/**
+ * The coordinator's topic rules (TopicAdmin over TopicStore), on node:sqlite with the same
+ * migrations the Durable Object applies.
+ */
+import { beforeEach, describe, expect, it } from "vitest";
+import { TopicStore } from "../../src/coordinator/topic-store.ts";
+import { replicaNamesOf, TopicAdmin } from "../../src/coordinator/topics.ts";
+import { parseDeclaredTopics } from "../../src/coordinator/declared-topics.ts";
+import { applyMigrations } from "../../src/log/migrations.ts";
+import { FakeClock } from "../support/fake-clock.ts";
+import { readMigrations } from "../support/migrations.ts";
+import { NodeSqlitePort } from "../support/node-sqlite-port.ts";
+
+let store: TopicStore;
+let admin: TopicAdmin;
+let ids = 0;
+
+beforeEach(() => {
+  const sql = new NodeSqlitePort();
+  applyMigrations(sql, readMigrations("cluster-coordinator"));
+  store = new TopicStore(sql, "acme");
+  ids = 0;
+  admin = new TopicAdmin(store, new FakeClock(), () => `00000000-0000-4000-8000-${String(++ids).padStart(12, "0")}`);
+});
+
+const create = (name: string, partitions = 1, configs: Record<string, string> = {}) =>
+  admin.create({ name, partitions, replicationFactor: 1, configs });
+
+describe("TopicAdmin", () => {
+  it("a new topic gets a fresh id and partitions 0..n-1 led by replica 0 at epoch 0", () => {
+    const r = create("orders", 3);
+    expect(r.ok && r.value).toMatchObject({ tenant: "acme", name: "orders", topicId: expect.stringMatching(/-000000000001$/) });
+    expect(r.ok && r.value.partitions).toEqual(
+      [0, 1, 2].map((partition) => ({ partition, replicas: [0], leader: 0, leaderEpoch: 0, isr: [0], offlineReplicas: [], partitionEpoch: 0 })),
+    );
+  });
+
+  it("a name is unique: a second create is TOPIC_ALREADY_EXISTS and changes nothing", () => {
+    create("orders", 2);
+    const again = create("orders", 5);
+    expect(!again.ok && again.err.error).toBe("TOPIC_ALREADY_EXISTS");
+    expect(admin.list().map((t) => t.partitions.length)).toEqual([2]);
+  });
+
+  it.each([0, 1001, -1, 2.5])("a partition count of %s is INVALID_PARTITIONS", (n) => {
+    const r = create("x", n);
+    expect(!r.ok && r.err.error).toBe("INVALID_PARTITIONS");
+    expect(admin.list()).toEqual([]);
+  });
+
+  it("replication factors beyond this release's limit are INVALID_REPLICATION_FACTOR", () => {
+    const r = admin.create({ name: "x", partitions: 1, replicationFactor: 3, configs: {} });
+    expect(!r.ok && r.err.error).toBe("INVALID_REPLICATION_FACTOR");
+  });
+
+  it("min.insync.replicas above the replication factor is INVALID_CONFIG", () => {
+    const r = create("x", 1, { "min.insync.replicas": "2" });
+    expect(!r.ok && r.err.error).toBe("INVALID_CONFIG");
+  });
+
+  it("altering configs merges them and bumps every partition epoch so replicas are told", () => {
+    create("orders", 2, { "retention.ms": "1000" });
+    const r = admin.alter("orders", { configs: { "segment.bytes": "1048576" } });
+    expect(r.ok && r.value.configs).toEqual({ "retention.ms": "1000", "segment.bytes": "1048576" });
+    expect(r.ok && r.value.partitions.map((p) => p.partitionEpoch)).toEqual([1, 1]);
+    expect(store.unsyncedPartitions().map((p) => p.partition)).toEqual([0, 1]);
+  });
+
+  it("partitions only grow; a shrink or an invalid config changes nothing", () => {
+    create("orders", 2);
+    expect(admin.alter("orders", { partitions: 4 }).ok).toBe(true);
+    const shrink = admin.alter("orders", { partitions: 3 });
+    expect(!shrink.ok && shrink.err.error).toBe("INVALID_PARTITIONS");
+    const bad = admin.alter("orders", { partitions: 6, configs: { "cleanup.policy": "shred" } });
+    expect(!bad.ok && bad.err.error).toBe("INVALID_CONFIG");
+    const d = admin.describe("orders");
+    expect(d.ok && [d.value.partitions.length, d.value.configs]).toEqual([4, {}]);
+  });
+
+  it("a pushed partition state is marked synced only up to the epoch that was pushed", () => {
+    create("orders", 1);
+    const [p] = store.unsyncedPartitions();
+    admin.alter("orders", { configs: { "retention.ms": "5" } });
+    store.markSynced(p!.topicId, 0, p!.partitionEpoch);
+    expect(store.unsyncedPartitions().map((x) => x.partitionEpoch)).toEqual([1]);
+  });
+
+  it("delete removes the topic and queues its replicas' storage for dropping; re-create gets a new id", () => {
+    const first = create("orders", 2);
+    const deleted = admin.delete("orders");
+    expect(deleted.ok).toBe(true);
+    expect(admin.describe("orders").ok).toBe(false);
+    expect(store.pendingReplicaDeletions(10).sort()).toEqual(first.ok ? replicaNamesOf(first.value).sort() : []);
+    const second = create("orders", 1);
+    expect(second.ok && first.ok && second.value.topicId !== first.value.topicId).toBe(true);
+  });
+
+  it("unknown topics are UNKNOWN_TOPIC_OR_PARTITION for describe, alter and delete", () => {
+    for (const r of [admin.describe("nope"), admin.alter("nope", { partitions: 2 }), admin.delete("nope")])
+      expect(!r.ok && r.err.error).toBe("UNKNOWN_TOPIC_OR_PARTITION");
+  });
+});
+
+describe("declared topics (TOPICS var)", () => {
+  it("parses name[:partitions] lists and rejects bad entries", () => {
+    expect(parseDeclaredTopics(" orders:3, audit ,")).toMatchObject({
+      ok: true,
+      value: [{ name: "orders", partitions: 3 }, { name: "audit", partitions: 1 }],
+    });
+    expect(parseDeclaredTopics("a/b").ok).toBe(false);
+    expect(parseDeclaredTopics("orders:0").ok).toBe(false);
+    expect(parseDeclaredTopics("orders:x").ok).toBe(false);
+  });
+});
