@@ -110,6 +110,19 @@ describe("produce and fetch", () => {
     expect(keyless.ok && new Set(keyless.body.offsets.map((o) => o.partition)).size).toBe(3);
   });
 
+  it("an NDJSON body produces one record a line, blank lines skipped", async () => {
+    const name = uniqueTopic();
+    await created(name);
+    const body = '{"key":"a","value":"1"}\n\n{"value":"2","headers":{"h":"x"}}\r\n';
+    const p = await client.request<{ offsets: { offset: number }[] }>("POST", `/v1/topics/${name}/records`, {
+      body,
+      headers: { "content-type": "application/x-ndjson" },
+    });
+    expect(p.ok && p.body.offsets.map((o) => o.offset)).toEqual([0, 1]);
+    const f = await client.fetchRecords(name, 0, { offset: 0 });
+    expect(f.ok && f.body.records.map((r) => [r.key, r.value, r.headers])).toEqual([["a", "1", {}], [null, "2", { h: "x" }]]);
+  });
+
   it("base64 encoding round-trips arbitrary bytes", async () => {
     const name = uniqueTopic();
     await created(name);
