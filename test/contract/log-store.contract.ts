@@ -8,60 +8,16 @@
  * object over the same storage (a restart).
  */
 import { describe, expect, it } from "vitest";
-import { DEFAULT_LOG_CONFIG, LIMITS, type LogConfig } from "../../src/protocol/config.ts";
-import type { LogRecord, RecordInput } from "../../src/protocol/types.ts";
-import type { LogStore } from "../../src/log/log-store.ts";
-import { PartitionLog, type PartitionLogOptions } from "../../src/log/partition-log.ts";
+import { LIMITS } from "../../src/protocol/config.ts";
+import type { RecordInput } from "../../src/protocol/types.ts";
+import { PartitionLog } from "../../src/log/partition-log.ts";
 import { RETENTION_CHECK_INTERVAL_MS } from "../../src/log/retention.ts";
-import { FakeClock } from "../support/fake-clock.ts";
+import { append, bytes, cfg, readAll, rec, recs, setup, valuesOf, type StoreHarness } from "./log-helpers.ts";
 
-export interface StoreHarness {
-  store: LogStore;
-  /** A new store object over the same storage, as after a restart. */
-  reopen(): LogStore;
-}
+export type { StoreHarness } from "./log-helpers.ts";
 
 /** Runs a (synchronous) test body against a fresh, migrated store. */
 export type WithStore = (body: (h: StoreHarness) => void) => Promise<void>;
-
-const enc = new TextEncoder();
-const dec = new TextDecoder();
-const bytes = (s: string): Uint8Array => enc.encode(s);
-const rec = (value: string, more: Partial<RecordInput> = {}): RecordInput => ({
-  key: null,
-  value: bytes(value),
-  headers: [],
-  ...more,
-});
-const recs = (...values: string[]): RecordInput[] => values.map((v) => rec(v));
-const valuesOf = (records: LogRecord[]): (string | null)[] => records.map((r) => (r.value ? dec.decode(r.value) : null));
-const cfg = (over: Partial<LogConfig> = {}): LogConfig => ({ ...DEFAULT_LOG_CONFIG, ...over });
-
-function setup(h: StoreHarness, over: Partial<LogConfig> = {}, options: PartitionLogOptions = {}) {
-  const clock = new FakeClock();
-  const log = PartitionLog.open(h.store, clock, cfg(over), options);
-  return { clock, log };
-}
-
-/** Appends as leader in epoch 0 (or the given one) and fails the test on an error. */
-function append(log: PartitionLog, records: RecordInput[], epoch = 0) {
-  const r = log.appendAsLeader(records, epoch);
-  if (!r.ok) throw new Error(`append failed: ${r.err.message}`);
-  return r.value;
-}
-
-/** Every record from `from` to the LEO, read in small steps. */
-function readAll(log: PartitionLog, from = log.logStartOffset): LogRecord[] {
-  const out: LogRecord[] = [];
-  let offset = from;
-  while (offset < log.logEndOffset) {
-    const r = log.read({ offset, maxRecords: 7, maxBytes: 1 << 20 }, "logEndOffset");
-    if (!r.ok) throw new Error(r.err.message);
-    out.push(...r.value.records);
-    offset = r.value.nextOffset;
-  }
-  return out;
-}
 
 export function logStoreContract(name: string, withStore: WithStore): void {
   describe(`LogStore contract: ${name}`, () => {
@@ -191,18 +147,11 @@ export function logStoreContract(name: string, withStore: WithStore): void {
     it("split rows of an idempotent producer's append carry the sequence of their first record", () =>
       withStore((h) => {
         const { log } = setup(h, {}, { maxBatchBlobBytes: 64 });
-        const r = log.appendAsLeader(recs("aaaaaaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbbbbbb", "cccccccccccccccccccc"), 0, {
-          producerId: 7,
-          producerEpoch: 2,
-          baseSequence: 10,
-        });
-        expect(r.ok).toBe(true);
+        const producer = { producerId: 7, producerEpoch: 2, baseSequence: 10 };
+        expect(log.appendAsLeader(recs("a".repeat(20), "b".repeat(20), "c".repeat(20)), 0, producer).ok).toBe(true);
         const rows = [...h.store.batchesFrom(0)];
-        expect(rows.map((b) => [b.baseOffset, b.producerId, b.producerEpoch, b.baseSequence])).toEqual([
-          [0, 7, 2, 10],
-          [1, 7, 2, 11],
-          [2, 7, 2, 12],
-        ]);
+        const seqs = rows.map((b) => [b.baseOffset, b.producerId, b.producerEpoch, b.baseSequence]);
+        expect(seqs).toEqual([[0, 7, 2, 10], [1, 7, 2, 11], [2, 7, 2, 12]]);
         append(log, recs("plain"));
         expect(h.store.batchAtOrBefore(3)).toMatchObject({ producerId: -1, producerEpoch: -1, baseSequence: -1 });
       }));
@@ -243,10 +192,8 @@ export function logStoreContract(name: string, withStore: WithStore): void {
         append(log, recs("b")); // exactly segment.ms: not yet
         clock.advance(1);
         append(log, recs("c"));
-        expect(h.store.segments().map((s) => [s.baseOffset, s.createdAt])).toEqual([
-          [0, clock.now() - 1001],
-          [2, clock.now()],
-        ]);
+        const segs = h.store.segments().map((s) => [s.baseOffset, s.createdAt]);
+        expect(segs).toEqual([[0, clock.now() - 1001], [2, clock.now()]]);
       }));
 
     it("the high watermark never decreases and never passes the log end offset", () =>
