@@ -32,21 +32,15 @@ CREATE TABLE IF NOT EXISTS segments (
   max_timestamp INTEGER NOT NULL DEFAULT -1
 );
 
--- The replica's single state row: the log's visible offsets, the current leader epoch and role,
--- and the replica's identity and topic configs (written by the replica DO).
+-- The replica's single state row: the log's visible offsets, the current leader epoch and role.
+-- (The replica's identity and the coordinator's assignment live in 0002_assignment.)
 CREATE TABLE IF NOT EXISTS replica_state (
   id               INTEGER PRIMARY KEY CHECK (id = 1),
   log_start_offset INTEGER NOT NULL DEFAULT 0,
   log_end_offset   INTEGER NOT NULL DEFAULT 0,
   high_watermark   INTEGER NOT NULL DEFAULT 0,
   leader_epoch     INTEGER NOT NULL DEFAULT 0,
-  role             TEXT NOT NULL DEFAULT 'none' CHECK (role IN ('leader', 'follower', 'none')),
-  tenant           TEXT,
-  topic            TEXT,
-  topic_id         TEXT,
-  partition        INTEGER,
-  replica_id       INTEGER,
-  configs          TEXT NOT NULL DEFAULT '{}'
+  role             TEXT NOT NULL DEFAULT 'none' CHECK (role IN ('leader', 'follower', 'none'))
 );
 
 -- Leader-epoch cache (KIP-101/279): the first offset written in each leader epoch.

@@ -5,27 +5,8 @@
  */
 import { effectiveConfigs } from "../protocol/config.ts";
 import type { TopicMetadata } from "../protocol/types.ts";
+import type { PartitionDescription, TopicDescription } from "../protocol/wire.ts";
 import { Cluster } from "./cluster.ts";
-
-export interface PartitionDescription {
-  partition: number;
-  leader: number;
-  leader_epoch: number;
-  replicas: number[];
-  isr: number[];
-  offline_replicas: number[];
-  log_start_offset: number | null;
-  high_watermark: number | null;
-  log_end_offset: number | null;
-}
-
-export interface TopicDescription {
-  name: string;
-  topic_id: string;
-  partitions: PartitionDescription[];
-  replication_factor: number;
-  configs: Record<string, string>;
-}
 
 export async function describeTopic(cluster: Cluster, meta: TopicMetadata): Promise<TopicDescription> {
   const partitions = await Promise.all(

@@ -7,6 +7,9 @@
  * assert on the contract's error body.
  */
 import type { ErrorBody } from "../protocol/errors.ts";
+import type { TopicDescription } from "../protocol/wire.ts";
+
+export type { PartitionDescription, TopicDescription } from "../protocol/wire.ts";
 
 export type FetchFn = (input: string, init?: RequestInit) => Promise<Response>;
 
@@ -32,26 +35,6 @@ export interface RecordOffset {
   timestamp?: number;
   error_code?: number;
   error?: string;
-}
-
-export interface PartitionDescription {
-  partition: number;
-  leader: number;
-  leader_epoch: number;
-  replicas: number[];
-  isr: number[];
-  offline_replicas: number[];
-  log_start_offset: number | null;
-  high_watermark: number | null;
-  log_end_offset: number | null;
-}
-
-export interface TopicDescription {
-  name: string;
-  topic_id: string;
-  partitions: PartitionDescription[];
-  replication_factor: number;
-  configs: Record<string, string>;
 }
 
 export interface FetchResponse {

@@ -59,16 +59,6 @@ export interface LogState {
   role: ReplicaRole;
 }
 
-/** The replica's identity, stored in the same row by the replica DO. */
-export interface ReplicaIdentity {
-  tenant: string;
-  topic: string;
-  topicId: string;
-  partition: number;
-  replicaId: number;
-  configs: Record<string, string>;
-}
-
 /** A leader-epoch cache entry: the first offset written in `epoch`. */
 export interface EpochEntry {
   epoch: number;
@@ -81,8 +71,6 @@ export interface LogStore {
 
   loadState(): LogState | null;
   saveState(state: LogState): void;
-  loadIdentity(): ReplicaIdentity | null;
-  saveIdentity(identity: ReplicaIdentity): void;
 
   /** Adds a batch after every stored batch. */
   appendBatch(batch: BatchRow): void;

@@ -14,13 +14,11 @@ import type {
   EpochEntry,
   LogState,
   LogStore,
-  ReplicaIdentity,
   SegmentRow,
 } from "./log-store.ts";
 
 interface Tables {
   state: LogState | null;
-  identity: ReplicaIdentity | null;
   batches: BatchRow[];
   segments: SegmentRow[];
   epochs: EpochEntry[];
@@ -28,14 +26,13 @@ interface Tables {
 
 const copyTables = (t: Tables): Tables => ({
   state: t.state && { ...t.state },
-  identity: t.identity && { ...t.identity, configs: { ...t.identity.configs } },
   batches: [...t.batches],
   segments: [...t.segments],
   epochs: [...t.epochs],
 });
 
 export class MemoryLogStore implements LogStore {
-  #t: Tables = { state: null, identity: null, batches: [], segments: [], epochs: [] };
+  #t: Tables = { state: null, batches: [], segments: [], epochs: [] };
 
   transaction<T>(fn: () => T): T {
     const snapshot = copyTables(this.#t);
@@ -55,14 +52,6 @@ export class MemoryLogStore implements LogStore {
     this.#t.state = { ...state };
   }
 
-  loadIdentity(): ReplicaIdentity | null {
-    const id = this.#t.identity;
-    return id && { ...id, configs: { ...id.configs } };
-  }
-
-  saveIdentity(identity: ReplicaIdentity): void {
-    this.#t.identity = { ...identity, configs: { ...identity.configs } };
-  }
 
   /** Index of the batch with the highest base offset ≤ offset, or -1. */
   #indexAtOrBefore(offset: Offset): number {

@@ -14,7 +14,6 @@ import type {
   EpochEntry,
   LogState,
   LogStore,
-  ReplicaIdentity,
   SegmentRow,
 } from "./log-store.ts";
 import type { SqlPort } from "./sql-port.ts";
@@ -29,15 +28,6 @@ const SEGMENT_COLUMNS = `base_offset AS baseOffset, created_at AS createdAt, siz
 /** Batches fetched per query while reading on (blobs are ≤ 1 MiB each). */
 const SCAN_CHUNK = 4;
 const NO_UPPER_BOUND = Number.MAX_SAFE_INTEGER;
-
-interface IdentityRow {
-  tenant: string | null;
-  topic: string | null;
-  topicId: string | null;
-  partition: number | null;
-  replicaId: number | null;
-  configs: string;
-}
 
 export class SqliteLogStore implements LogStore {
   readonly #sql: SqlPort;
@@ -71,34 +61,6 @@ export class SqliteLogStore implements LogStore {
       s.highWatermark,
       s.leaderEpoch,
       s.role,
-    );
-  }
-
-  loadIdentity(): ReplicaIdentity | null {
-    const [row] = this.#sql.exec<IdentityRow>(
-      `SELECT tenant, topic, topic_id AS topicId, partition, replica_id AS replicaId, configs
-       FROM replica_state WHERE id = 1`,
-    );
-    if (!row || row.tenant === null || row.topic === null || row.topicId === null) return null;
-    if (row.partition === null || row.replicaId === null) return null;
-    const configs = JSON.parse(row.configs) as Record<string, string>;
-    const { tenant, topic, topicId, partition, replicaId } = row;
-    return { tenant, topic, topicId, partition, replicaId, configs };
-  }
-
-  saveIdentity(id: ReplicaIdentity): void {
-    this.#sql.exec(
-      `INSERT INTO replica_state (id, tenant, topic, topic_id, partition, replica_id, configs)
-       VALUES (1, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET tenant = excluded.tenant, topic = excluded.topic,
-         topic_id = excluded.topic_id, partition = excluded.partition,
-         replica_id = excluded.replica_id, configs = excluded.configs`,
-      id.tenant,
-      id.topic,
-      id.topicId,
-      id.partition,
-      id.replicaId,
-      JSON.stringify(id.configs),
     );
   }
 

@@ -2,7 +2,7 @@
  * The LogStore contract: one suite, run against every store (memory, SQLite over node:sqlite,
  * SQLite over a Durable Object). It drives the PartitionLog engine through the store, so the
  * whole engine (append, read, roll, truncate, retention, epochs, time look-up, reopen) is
- * proven on each adapter, plus the store's own transaction and identity rules.
+ * proven on each adapter, plus the store's own transaction rules.
  *
  * `withStore` runs one test body against a fresh, migrated store; `reopen()` gives a new store
  * object over the same storage (a restart).
@@ -380,15 +380,5 @@ export function logStoreContract(name: string, withStore: WithStore): void {
         expect(valuesOf(readAll(log))).toEqual(["a"]);
       }));
 
-    it("the replica identity is stored beside the log state without disturbing it", () =>
-      withStore((h) => {
-        expect(h.store.loadIdentity()).toBeNull();
-        const { log } = setup(h);
-        append(log, recs("a"));
-        const identity = { tenant: "acme", topic: "orders", topicId: "t-1", partition: 2, replicaId: 0, configs: { "retention.ms": "5" } };
-        h.store.saveIdentity(identity);
-        expect(h.reopen().loadIdentity()).toEqual(identity);
-        expect(h.reopen().loadState()).toMatchObject({ logEndOffset: 1 });
-      }));
   });
 }
