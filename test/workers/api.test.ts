@@ -108,6 +108,8 @@ describe("produce and fetch", () => {
     expect([a1!.partition, b!.partition]).toEqual([1, 2]);
     const keyless = await client.produce(name, [{ value: "x" }, { value: "y" }, { value: "z" }]);
     expect(keyless.ok && new Set(keyless.body.offsets.map((o) => o.partition)).size).toBe(3);
+    // Records without a timestamp share the request's CreateTime, whichever partition they hit.
+    expect(keyless.ok && new Set(keyless.body.offsets.map((o) => o.timestamp)).size).toBe(1);
   });
 
   it("an NDJSON body produces one record a line, blank lines skipped", async () => {

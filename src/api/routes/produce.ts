@@ -29,7 +29,12 @@ interface PlannedRecord {
   record: RecordInput;
 }
 
-function decodeRecords(body: ProduceBody, encoding: BytesEncoding): { record: RecordInput; partition?: number }[] {
+/**
+ * Records as the replica takes them. A record without a timestamp gets the request's arrival
+ * time, as Kafka's producer client stamps CreateTime at send: one request, one time, whichever
+ * partitions its records land on.
+ */
+function decodeRecords(body: ProduceBody, encoding: BytesEncoding, now: number): { record: RecordInput; partition?: number }[] {
   return body.records.map((r, i) => {
     const record: RecordInput = {
       key: unwrap(decodeBytes(r.key, encoding, `records[${i}].key`)),
@@ -38,8 +43,8 @@ function decodeRecords(body: ProduceBody, encoding: BytesEncoding): { record: Re
         key,
         value: unwrap(decodeBytes(v, encoding, `records[${i}].headers.${key}`)),
       })),
+      timestamp: r.timestamp ?? now,
     };
-    if (r.timestamp !== undefined) record.timestamp = r.timestamp;
     return r.partition === undefined ? { record } : { record, partition: r.partition };
   });
 }
@@ -82,7 +87,7 @@ async function produce(c: Context<AppEnv>, fixedPartition?: number): Promise<Res
   const producer = producerOf(body, fixedPartition !== undefined);
   const cluster = new Cluster(c.env, c.get("tenant"));
   const meta = unwrap(await cluster.topic(topic));
-  const planned = plan(meta, decodeRecords(body, body.encoding), fixedPartition);
+  const planned = plan(meta, decodeRecords(body, body.encoding, Date.now()), fixedPartition);
 
   const byPartition = new Map<number, number[]>();
   planned.forEach((p, i) => byPartition.set(p.partition, [...(byPartition.get(p.partition) ?? []), i]));
