@@ -160,3 +160,42 @@ export interface ReplicaFetchRequest {
 }
 
 export type OffsetSpec = "earliest" | "latest" | { timestamp: TimestampMs };
+
+/** A stored record batch as it travels from a leader to a follower (encoded records as-is). */
+export interface ReplicatedBatch {
+  baseOffset: Offset;
+  lastOffset: Offset;
+  leaderEpoch: number;
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
+  maxTimestamp: TimestampMs;
+  recordCount: number;
+  records: Uint8Array;
+}
+
+/**
+ * One push of the leader's ordered stream to a follower. The follower must hold the leader's
+ * log below `prevOffset`: its record at `prevOffset - 1` must carry `prevEpoch` (−1: the leader
+ * has nothing below `prevOffset`, which is then its log start offset, and no check is made).
+ */
+export interface ReplicateRequest {
+  leaderId: number;
+  leaderEpoch: number;
+  prevOffset: Offset;
+  prevEpoch: number;
+  /** Contiguous from `prevOffset`; may be empty (carries only the HW). */
+  batches: ReplicatedBatch[];
+  highWatermark: Offset;
+  logStartOffset: Offset;
+}
+
+/**
+ * A follower's answer: `ok` with its new log end offset; `gap` when its log ends before
+ * `prevOffset`; `diverging` when its record at `prevOffset - 1` has another epoch (that epoch
+ * is returned so the leader can find where the logs part, KIP-101/279).
+ */
+export type ReplicateResponse =
+  | { status: "ok"; logEndOffset: Offset }
+  | { status: "gap"; logEndOffset: Offset }
+  | { status: "diverging"; logEndOffset: Offset; divergingEpoch: number };
