@@ -1,7 +1,8 @@
 /**
- * PartitionLog: one replica's log (Kafka's UnifiedLog + LocalLog, reduced): appends, reads,
- * segment rolls, truncation, retention, the high watermark and the leader-epoch cache, over a
- * LogStore.
+ * PartitionLog: one replica's log (Kafka's UnifiedLog + LocalLog, reduced): leader and follower
+ * appends, reads, segment rolls, truncation, retention, the high watermark and the leader-epoch
+ * cache, over a LogStore. Store-level writes live in local-log.ts, the follower's push rules in
+ * follower-append.ts.
  *
  * Invariants:
  * - logStartOffset ≤ highWatermark ≤ logEndOffset; offsets are consecutive, with no gaps.
@@ -10,6 +11,7 @@
  *   transaction committed: a throw leaves both the store and this object as they were.
  * - Segments: the highest base offset is the active one; a segment's base is its first batch's
  *   base; the only empty segment is an active one at the LEO (after a retention roll).
+ * - The epoch cache names, for every offset in [logStartOffset, LEO), the epoch of its batch.
  * Called by the partition replica DO (and tests). Concurrency: synchronous methods, no await
  * between a read and the write that depends on it; one caller at a time (the DO's input gate).
  * Time comes from the injected Clock only.
@@ -27,20 +29,25 @@ import type {
   RecordInput,
   ReplicaOffsets,
   ReplicaRole,
+  ReplicatedBatch,
+  ReplicateRequest,
+  ReplicateResponse,
   TimestampMs,
 } from "../protocol/types.ts";
 import { maxRecordBytesFor, planBatches, resolveTimestamps } from "./batch-planner.ts";
+import { planFollowerAppend, validateReplicateRequest, type FollowerLogView } from "./follower-append.ts";
 import { nextHighWatermark } from "./high-watermark.ts";
 import {
   assignEpoch,
   endOffsetForEpoch,
   latestEpoch,
-  truncateFromEnd,
   truncateFromStart,
+  UNDEFINED_EPOCH,
   type EpochEndOffset,
 } from "./leader-epoch-cache.ts";
-import type { EpochEntry, LogState, LogStore, SegmentRow } from "./log-store.ts";
-import { readRecords, trimBatch } from "./record-batch.ts";
+import { emptySegment, truncateFrom, truncateFully, writeBatches } from "./local-log.ts";
+import type { EpochEntry, LogState, LogStore } from "./log-store.ts";
+import { readRecords } from "./record-batch.ts";
 import { planRetention, retentionDeadline } from "./retention.ts";
 
 /** An idempotent producer's identity and the sequence of the request's first record. */
@@ -58,14 +65,6 @@ export interface PartitionLogOptions {
 export type ReadUpperBound = "highWatermark" | "logEndOffset";
 
 const FRESH_STATE: LogState = { logStartOffset: 0, logEndOffset: 0, highWatermark: 0, leaderEpoch: 0, role: "none" };
-
-const emptySegment = (baseOffset: Offset, now: TimestampMs): SegmentRow => ({
-  baseOffset,
-  createdAt: now,
-  sizeBytes: 0,
-  recordCount: 0,
-  maxTimestamp: -1,
-});
 
 export class PartitionLog {
   readonly #store: LogStore;
@@ -178,15 +177,11 @@ export class PartitionLog {
     });
     if (!planned.ok) return planned;
     this.#commit((next) => {
-      this.#assignEpochAtLogEnd(leaderEpoch);
-      let active = this.#store.activeSegment();
-      for (const b of planned.value) {
-        const size = b.blob.length;
-        if (!active || (active.recordCount > 0 && this.#shouldRoll(active, size, now)))
-          active = emptySegment(b.baseOffset, now);
-        // A segment rolled while empty (by retention) starts its clock at its first batch.
-        else if (active.recordCount === 0) active = { ...active, createdAt: now };
-        this.#store.appendBatch({
+      writeBatches(
+        this.#store,
+        this.#config,
+        next,
+        planned.value.map((b) => ({
           baseOffset: b.baseOffset,
           lastOffset: b.lastOffset,
           leaderEpoch,
@@ -195,19 +190,10 @@ export class PartitionLog {
           baseSequence: b.baseSequence,
           maxTimestamp: b.maxTimestamp,
           recordCount: b.recordCount,
-          sizeBytes: size,
-          segment: active.baseOffset,
           records: b.blob,
-        });
-        active = {
-          ...active,
-          sizeBytes: active.sizeBytes + size,
-          recordCount: active.recordCount + b.recordCount,
-          maxTimestamp: Math.max(active.maxTimestamp, b.maxTimestamp),
-        };
-        this.#store.putSegment(active);
-      }
-      next.logEndOffset = baseOffset + records.length;
+        })),
+        now,
+      );
       next.leaderEpoch = leaderEpoch;
     });
     return ok({
@@ -218,9 +204,81 @@ export class PartitionLog {
     });
   }
 
-  /** Kafka's LogSegment.shouldRoll for a non-empty active segment. */
-  #shouldRoll(active: SegmentRow, incomingBytes: number, now: TimestampMs): boolean {
-    return active.sizeBytes + incomingBytes > this.#config.segmentBytes || now - active.createdAt > this.#config.segmentMs;
+  /** The epoch of the batch holding `offset` (from the epoch cache); −1 outside [logStartOffset, LEO). */
+  epochAt(offset: Offset): number {
+    return this.#epochAt(this.#store.epochs(), offset);
+  }
+
+  #epochAt(epochs: readonly EpochEntry[], offset: Offset): number {
+    if (offset < this.#state.logStartOffset || offset >= this.#state.logEndOffset) return UNDEFINED_EPOCH;
+    return epochs.findLast((e) => e.startOffset <= offset)?.epoch ?? UNDEFINED_EPOCH;
+  }
+
+  /**
+   * Whole stored batches for a push: from the batch holding `fromOffset` (or the log start) on,
+   * below the LEO, at least one when any is left, and otherwise at most `maxBytes` of blobs.
+   */
+  batchesForReplication(fromOffset: Offset, maxBytes: number): ReplicatedBatch[] {
+    const { logStartOffset, logEndOffset } = this.#state;
+    const from = Math.max(fromOffset, logStartOffset);
+    const out: ReplicatedBatch[] = [];
+    if (from >= logEndOffset) return out;
+    let bytes = 0;
+    for (const b of this.#store.batchesFrom(from)) {
+      if (b.baseOffset >= logEndOffset || (out.length > 0 && bytes + b.sizeBytes > maxBytes)) break;
+      const { sizeBytes: _size, segment: _segment, ...batch } = b;
+      out.push(batch);
+      bytes += b.sizeBytes;
+    }
+    return out;
+  }
+
+  /**
+   * The follower's side of a leader's push (rules in follower-append.ts), in one transaction:
+   * fencing, the log-matching check, skipping batches it holds, truncating a conflicting
+   * suffix, appending the rest as they are, then HW = min(leader's HW, matched end), rising only.
+   * A push of a newer epoch makes this replica a follower of that epoch.
+   */
+  appendAsFollower(req: ReplicateRequest): Result<ReplicateResponse> {
+    const invalid = validateReplicateRequest(req);
+    if (invalid) return fail("INVALID_REQUEST", invalid);
+    const fenced = this.#fenced(req.leaderEpoch);
+    if (fenced) return fenced;
+    if (req.leaderEpoch === this.#state.leaderEpoch && this.#state.role === "leader")
+      return fail("NOT_LEADER_OR_FOLLOWER", `replica leads epoch ${req.leaderEpoch}; replica ${req.leaderId} cannot lead it too`);
+    const epochs = this.#store.epochs();
+    const view: FollowerLogView = {
+      logStartOffset: this.#state.logStartOffset,
+      logEndOffset: this.#state.logEndOffset,
+      epochAt: (offset) => this.#epochAt(epochs, offset),
+      batchStartingAt: (baseOffset) => {
+        const b = this.#store.batchAtOrBefore(baseOffset);
+        return b && b.baseOffset === baseOffset ? b : null;
+      },
+    };
+    const plan = planFollowerAppend(view, req);
+    const now = this.#clock.now();
+    const roleChanges = this.#state.role !== "follower" || this.#state.leaderEpoch !== req.leaderEpoch;
+    if (plan.kind === "mismatch") {
+      if (roleChanges) this.becomeFollower(req.leaderEpoch);
+      return ok(plan.response);
+    }
+    const hwCandidate = Math.min(req.highWatermark, plan.matchedEnd);
+    const { highWatermark, logEndOffset } = this.#state;
+    const writes = plan.truncateFullyAt !== null || plan.batches.length > 0;
+    if (roleChanges || writes || nextHighWatermark(highWatermark, hwCandidate, logEndOffset) !== highWatermark)
+      this.#commit((next) => {
+        next.role = "follower";
+        next.leaderEpoch = req.leaderEpoch;
+        if (plan.truncateFullyAt !== null) truncateFully(this.#store, next, plan.truncateFullyAt);
+        if (plan.truncateTo !== null) {
+          if (plan.truncateTo < next.logStartOffset) truncateFully(this.#store, next, plan.truncateTo);
+          else truncateFrom(this.#store, next, plan.truncateTo);
+        }
+        writeBatches(this.#store, this.#config, next, plan.batches, now);
+        next.highWatermark = nextHighWatermark(next.highWatermark, hwCandidate, next.logEndOffset);
+      });
+    return ok({ status: "ok", logEndOffset: plan.matchedEnd });
   }
 
   /**
@@ -297,27 +355,7 @@ export class PartitionLog {
       this.truncateFullyAndStartAt(offset);
       return true;
     }
-    this.#commit((next) => {
-      const holder = this.#store.batchAtOrBefore(offset);
-      this.#store.deleteBatchesFrom(offset);
-      if (holder && holder.baseOffset < offset && holder.lastOffset >= offset) {
-        const t = trimBatch(holder.records, holder.baseOffset, offset);
-        this.#store.replaceBatch({
-          ...holder,
-          lastOffset: t.lastOffset,
-          recordCount: t.recordCount,
-          maxTimestamp: t.maxTimestamp,
-          sizeBytes: t.blob.length,
-          records: t.blob,
-        });
-      }
-      this.#store.deleteSegmentsFrom(offset);
-      const active = this.#store.activeSegment();
-      if (active) this.#store.putSegment({ ...active, ...this.#store.batchStats(active.baseOffset) });
-      this.#store.replaceEpochs(truncateFromEnd(this.#store.epochs(), offset));
-      next.logEndOffset = offset;
-      next.highWatermark = Math.min(next.highWatermark, offset);
-    });
+    this.#commit((next) => truncateFrom(this.#store, next, offset));
     return true;
   }
 
@@ -325,14 +363,7 @@ export class PartitionLog {
   truncateFullyAndStartAt(offset: Offset): void {
     if (!Number.isSafeInteger(offset) || offset < 0)
       throw new RangeError(`truncateFullyAndStartAt: bad offset ${offset}`);
-    this.#commit((next) => {
-      this.#store.deleteBatchesFrom(0);
-      this.#store.deleteSegmentsFrom(0);
-      this.#store.replaceEpochs([]);
-      next.logStartOffset = offset;
-      next.logEndOffset = offset;
-      next.highWatermark = offset;
-    });
+    this.#commit((next) => truncateFully(this.#store, next, offset));
   }
 
   /** Applies retention.ms and retention.bytes (see retention.ts); moves the log start offset. */

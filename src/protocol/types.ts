@@ -191,9 +191,11 @@ export interface ReplicateRequest {
 }
 
 /**
- * A follower's answer: `ok` with its new log end offset; `gap` when its log ends before
- * `prevOffset`; `diverging` when its record at `prevOffset - 1` has another epoch (that epoch
- * is returned so the leader can find where the logs part, KIP-101/279).
+ * A follower's answer: `ok` with the end of the log it now shares with the leader (its log end
+ * offset, or the end of this push when it still holds a tail the push did not confirm: Raft's
+ * matchIndex, so a leftover from an older epoch never counts for the HW); `gap` with its log end
+ * when that is before `prevOffset`; `diverging` when its record at `prevOffset - 1` has another
+ * epoch (that epoch is returned so the leader can find where the logs part, KIP-101/279).
  */
 export type ReplicateResponse =
   | { status: "ok"; logEndOffset: Offset }

@@ -1,8 +1,9 @@
 /**
  * The LogStore contract: one suite, run against every store (memory, SQLite over node:sqlite,
  * SQLite over a Durable Object). It drives the PartitionLog engine through the store, so the
- * whole engine (append, read, roll, truncate, retention, epochs, time look-up, reopen) is
- * proven on each adapter, plus the store's own transaction rules.
+ * whole engine (append, read, roll, truncate, retention, epochs, time look-up, reopen, and the
+ * follower's side of replication in follower-append.contract.ts) is proven on each adapter,
+ * plus the store's own transaction rules.
  *
  * `withStore` runs one test body against a fresh, migrated store; `reopen()` gives a new store
  * object over the same storage (a restart).
@@ -12,6 +13,7 @@ import { LIMITS } from "../../src/protocol/config.ts";
 import type { RecordInput } from "../../src/protocol/types.ts";
 import { PartitionLog } from "../../src/log/partition-log.ts";
 import { RETENTION_CHECK_INTERVAL_MS } from "../../src/log/retention.ts";
+import { followerAppendContract } from "./follower-append.contract.ts";
 import { append, bytes, cfg, readAll, rec, recs, setup, valuesOf, type StoreHarness } from "./log-helpers.ts";
 
 export type { StoreHarness } from "./log-helpers.ts";
@@ -380,5 +382,6 @@ export function logStoreContract(name: string, withStore: WithStore): void {
         expect(valuesOf(readAll(log))).toEqual(["a"]);
       }));
 
+    followerAppendContract(withStore);
   });
 }

@@ -1,0 +1,298 @@
+/**
+ * LeaderState: a partition leader's replication bookkeeping for one leader epoch (Kafka's
+ * Partition leader side plus its per-follower replica state), and the per-follower push stream.
+ *
+ * Invariants:
+ * - One ordered stream per follower: a push is handed out only when none is in flight to that
+ *   follower, and only the answer to the in-flight push moves the stream.
+ * - A follower's known log end offset is what an `ok` answer proved it shares with this
+ *   leader (the follower answers its matched end, see follower-append.ts), so it never counts a
+ *   tail from an older epoch. After `diverging` the next push starts strictly lower (never below
+ *   the log start), so the search for where the logs part ends.
+ * - HW candidate = min log end offset over the maximal ISR (the coordinator's ISR plus a
+ *   proposed but unconfirmed member, Kafka's KIP-497 rule) and the leader itself; a member whose
+ *   offset is unknown holds it at the current HW. The log never lets the HW fall.
+ * - At most one ISR change is pending; it counts as ISR for the HW from the moment it is
+ *   proposed until a newer coordinator state arrives, because the coordinator may have applied
+ *   it even when its answer was lost. Shrink never removes the leader; expand adds only a
+ *   follower holding the HW and everything before this epoch began (Kafka's isFollowerInSync).
+ * Called by the partition replica DO (and the replication simulation) after every append, push
+ * result, coordinator state and alarm. Pure and synchronous; time comes from the injected Clock;
+ * one caller at a time. A new leader epoch needs a new LeaderState.
+ */
+import type { AlterPartitionRequest } from "./election.ts";
+import type { Result } from "../protocol/errors.ts";
+import type { Clock, Offset, PartitionState, ReplicateRequest, ReplicateResponse, TimestampMs } from "../protocol/types.ts";
+import { UNDEFINED_EPOCH } from "./leader-epoch-cache.ts";
+import type { PartitionLog } from "./partition-log.ts";
+
+/** Push size when the caller names none: whole batches up to this many bytes (at least one). */
+export const DEFAULT_MAX_PUSH_BYTES = 4 * 1024 * 1024;
+
+export interface LeaderStateOptions {
+  localReplicaId: number;
+  state: PartitionState;
+  clock: Clock;
+  replicaLagTimeMaxMs: number;
+  maxPushBytes?: number;
+}
+
+interface InFlightPush {
+  req: ReplicateRequest;
+  sentAtMs: TimestampMs;
+  leaderLogEndOffset: Offset;
+}
+
+/** Kafka's Replica (the remote follower's state as the leader sees it) plus its stream. */
+interface FollowerStream {
+  /** The end of the leader's log the follower is known to hold; null until its first `ok`. */
+  logEndOffset: Offset | null;
+  /** Where the next push starts; null: at the leader's LEO (an optimistic first guess, as Raft). */
+  nextOffset: Offset | null;
+  /** The HW the follower has acknowledged (−1: none yet in this epoch). */
+  highWatermark: Offset;
+  lastCaughtUpTimeMs: TimestampMs;
+  inFlight: InFlightPush | null;
+}
+
+interface PendingIsrChange {
+  isr: number[];
+  /** The partition epoch the proposal was made against (its compare-and-set value). */
+  partitionEpoch: number;
+}
+
+export class LeaderState {
+  readonly localReplicaId: number;
+  readonly #clock: Clock;
+  readonly #replicaLagTimeMaxMs: number;
+  readonly #maxPushBytes: number;
+  #state: PartitionState;
+  #pending: PendingIsrChange | null = null;
+  readonly #followers = new Map<number, FollowerStream>();
+  /** The leader's LEO as last seen through a `log` argument (for calls that take none). */
+  #seenLogEndOffset: Offset | null = null;
+
+  constructor(opts: LeaderStateOptions) {
+    if (opts.state.leader !== opts.localReplicaId)
+      throw new RangeError(`LeaderState: replica ${opts.localReplicaId} is not the leader in ${JSON.stringify(opts.state)}`);
+    this.localReplicaId = opts.localReplicaId;
+    this.#clock = opts.clock;
+    this.#replicaLagTimeMaxMs = opts.replicaLagTimeMaxMs;
+    this.#maxPushBytes = opts.maxPushBytes ?? DEFAULT_MAX_PUSH_BYTES;
+    this.#state = opts.state;
+    // Kafka's makeLeader: every ISR follower counts as caught up now, the others never were.
+    this.#syncFollowers(this.#clock.now());
+  }
+
+  get state(): PartitionState {
+    return this.#state;
+  }
+
+  get leaderEpoch(): number {
+    return this.#state.leaderEpoch;
+  }
+
+  #syncFollowers(now: TimestampMs): void {
+    const ids = this.followerIds();
+    for (const id of [...this.#followers.keys()]) if (!ids.includes(id)) this.#followers.delete(id);
+    for (const id of ids)
+      if (!this.#followers.has(id))
+        this.#followers.set(id, {
+          logEndOffset: null,
+          nextOffset: null,
+          highWatermark: -1,
+          lastCaughtUpTimeMs: this.#state.isr.includes(id) ? now : 0,
+          inFlight: null,
+        });
+  }
+
+  /**
+   * A newer coordinator state for this leader epoch (ISR, offline replicas, partition epoch).
+   * Older or equal partition epochs are ignored; any newer one ends a pending ISR change.
+   */
+  updateState(state: PartitionState): void {
+    if (state.leader !== this.localReplicaId || state.leaderEpoch !== this.#state.leaderEpoch)
+      throw new RangeError(`LeaderState.updateState: leader ${state.leader} epoch ${state.leaderEpoch} needs a new LeaderState`);
+    if (state.partitionEpoch <= this.#state.partitionEpoch) return;
+    this.#state = state;
+    this.#pending = null;
+    this.#syncFollowers(this.#clock.now());
+  }
+
+  /** Every assigned replica except the leader. */
+  followerIds(): number[] {
+    return this.#state.replicas.filter((r) => r !== this.localReplicaId);
+  }
+
+  /** The coordinator's ISR plus a proposed member not yet confirmed (Kafka's maximal ISR). */
+  maximalIsr(): number[] {
+    const pending = this.#pending?.isr ?? [];
+    return [...this.#state.isr, ...pending.filter((r) => !this.#state.isr.includes(r))];
+  }
+
+  #follower(id: number): FollowerStream {
+    const f = this.#followers.get(id);
+    if (!f) throw new RangeError(`replica ${id} is not a follower of partition ${this.#state.partition}`);
+    return f;
+  }
+
+  /**
+   * Notes the leader's LEO. Kafka's followers fetch without pause, so one that holds the whole
+   * log keeps refreshing its caught-up time; pushes stop while the log is idle, so a follower
+   * that held the whole log until the LEO moved counts as caught up at that moment instead.
+   */
+  #see(log: PartitionLog): Offset {
+    const leo = log.logEndOffset;
+    const before = this.#seenLogEndOffset;
+    if (before !== null && leo > before) {
+      const now = this.#clock.now();
+      for (const f of this.#followers.values())
+        if (f.logEndOffset !== null && f.logEndOffset >= before) f.lastCaughtUpTimeMs = Math.max(f.lastCaughtUpTimeMs, now);
+    }
+    this.#seenLogEndOffset = leo;
+    return leo;
+  }
+
+  /**
+   * The follower's next push, marked in flight; null while one is in flight, while the follower
+   * is offline, or when it holds the leader's whole log and its current HW.
+   */
+  nextPush(followerId: number, log: PartitionLog): ReplicateRequest | null {
+    const f = this.#follower(followerId);
+    const leo = this.#see(log);
+    if (f.inFlight || this.#state.offlineReplicas.includes(followerId)) return null;
+    const { logStartOffset, highWatermark } = log;
+    if (f.logEndOffset === leo && f.highWatermark >= highWatermark) return null;
+    const next = Math.min(Math.max(f.nextOffset ?? leo, logStartOffset), leo);
+    const batches = log.batchesForReplication(next, this.#maxPushBytes);
+    const prevOffset = batches[0]?.baseOffset ?? next;
+    const req: ReplicateRequest = {
+      leaderId: this.localReplicaId,
+      leaderEpoch: this.#state.leaderEpoch,
+      prevOffset,
+      prevEpoch: prevOffset <= logStartOffset ? UNDEFINED_EPOCH : log.epochAt(prevOffset - 1),
+      batches,
+      highWatermark,
+      logStartOffset,
+    };
+    f.inFlight = { req, sentAtMs: this.#clock.now(), leaderLogEndOffset: leo };
+    return req;
+  }
+
+  /**
+   * Feeds back the answer to a push (an error result for a failed call). Only the in-flight
+   * push's answer moves the stream; `fenced` says a follower knows a newer leader epoch, so
+   * this leader must stop.
+   */
+  onPushResult(followerId: number, req: ReplicateRequest, res: Result<ReplicateResponse>, log: PartitionLog): { fenced: boolean } {
+    const f = this.#follower(followerId);
+    const leo = this.#see(log);
+    const sent = f.inFlight?.req === req ? f.inFlight : null;
+    if (sent) f.inFlight = null;
+    if (!res.ok) return { fenced: res.err.error === "FENCED_LEADER_EPOCH" };
+    if (!sent) return { fenced: false };
+    const answer = res.value;
+    const { logStartOffset } = log;
+    if (answer.status === "ok") {
+      const end = Math.min(answer.logEndOffset, leo);
+      f.logEndOffset = end;
+      f.nextOffset = end;
+      f.highWatermark = Math.max(f.highWatermark, Math.min(req.highWatermark, end));
+      if (end >= sent.leaderLogEndOffset) f.lastCaughtUpTimeMs = Math.max(f.lastCaughtUpTimeMs, sent.sentAtMs);
+    } else if (answer.status === "gap") {
+      f.nextOffset = Math.min(Math.max(answer.logEndOffset, logStartOffset), req.prevOffset - 1, leo);
+    } else {
+      // KIP-279: where the follower's epoch ends in our log is the furthest the logs can agree.
+      const epochEnd = log.endOffsetForEpoch(answer.divergingEpoch).endOffset;
+      const below = req.prevOffset - 1;
+      f.nextOffset = Math.max(logStartOffset, epochEnd >= 0 ? Math.min(epochEnd, below) : below);
+    }
+    return { fenced: false };
+  }
+
+  /** Min log end offset over the maximal ISR and the leader; an unknown member holds it at the HW. */
+  highWatermarkCandidate(log: PartitionLog): Offset {
+    let candidate = this.#see(log);
+    for (const id of this.maximalIsr()) {
+      if (id === this.localReplicaId) continue;
+      candidate = Math.min(candidate, this.#followers.get(id)?.logEndOffset ?? log.highWatermark);
+    }
+    return candidate;
+  }
+
+  /**
+   * Kafka's Replica.isCaughtUp: the follower holds the leader's whole log, or did within the
+   * last replicaLagTimeMaxMs. Without `log`, the leader's LEO last seen by this object is used.
+   */
+  isCaughtUp(followerId: number, log?: PartitionLog): boolean {
+    const f = this.#follower(followerId);
+    const leo = log ? this.#see(log) : this.#seenLogEndOffset;
+    if (f.logEndOffset !== null && leo !== null && f.logEndOffset >= leo) return true;
+    return this.#clock.now() - f.lastCaughtUpTimeMs <= this.#replicaLagTimeMaxMs;
+  }
+
+  followerLogEndOffset(followerId: number): Offset | null {
+    return this.#follower(followerId).logEndOffset;
+  }
+
+  /** The ISR without the followers that are out of sync; null if none is, or a change is pending. */
+  maybeShrinkIsr(log: PartitionLog): number[] | null {
+    this.#see(log);
+    if (this.#pending) return null;
+    const out = this.#state.isr.filter((id) => id !== this.localReplicaId && !this.isCaughtUp(id, log));
+    if (out.length === 0) return null;
+    return this.#propose(this.#state.isr.filter((id) => !out.includes(id)));
+  }
+
+  /**
+   * The ISR plus every online follower that holds the HW and all records from before this
+   * leader epoch began; null if there is none, or a change is pending.
+   */
+  maybeExpandIsr(log: PartitionLog): number[] | null {
+    this.#see(log);
+    if (this.#pending) return null;
+    const epochStart = log.epochEntries().find((e) => e.epoch === this.#state.leaderEpoch)?.startOffset;
+    if (epochStart === undefined) return null;
+    const { isr, offlineReplicas } = this.#state;
+    const joining = this.followerIds().filter((id) => {
+      const end = this.#followers.get(id)?.logEndOffset ?? null;
+      return !isr.includes(id) && !offlineReplicas.includes(id) && end !== null && end >= log.highWatermark && end >= epochStart;
+    });
+    if (joining.length === 0) return null;
+    return this.#propose([...isr, ...joining]);
+  }
+
+  #propose(isr: number[]): number[] {
+    this.#pending = { isr, partitionEpoch: this.#state.partitionEpoch };
+    return isr;
+  }
+
+  /**
+   * The pending ISR change as the AlterPartition to send, and to send again while its outcome
+   * is unknown. It stays pending until updateState brings a newer state: after an error (the
+   * coordinator has moved on, or may have applied it), fetch the coordinator's state.
+   */
+  alterPartitionRequest(): AlterPartitionRequest | null {
+    const p = this.#pending;
+    if (!p) return null;
+    return { leaderId: this.localReplicaId, leaderEpoch: this.#state.leaderEpoch, partitionEpoch: p.partitionEpoch, newIsr: p.isr };
+  }
+
+  /**
+   * When a lagging ISR follower would pass replicaLagTimeMaxMs (for the DO's alarm), or null.
+   * Null too while an ISR change is pending: recompute after updateState.
+   */
+  nextLagDeadline(log?: PartitionLog): TimestampMs | null {
+    if (this.#pending) return null;
+    const leo = log ? this.#see(log) : this.#seenLogEndOffset;
+    let deadline: TimestampMs | null = null;
+    for (const id of this.#state.isr) {
+      if (id === this.localReplicaId) continue;
+      const f = this.#follower(id);
+      if (f.logEndOffset !== null && leo !== null && f.logEndOffset >= leo) continue;
+      const at = f.lastCaughtUpTimeMs + this.#replicaLagTimeMaxMs + 1;
+      deadline = deadline === null ? at : Math.min(deadline, at);
+    }
+    return deadline;
+  }
+}
