@@ -1,0 +1,172 @@
+/**
+ * Measurement helpers for `npm run bench` (bench/run.ts): a bounded closed-loop load runner,
+ * latency statistics, a seeded PRNG and the plain-text table printer.
+ *
+ * Invariants: every run is bounded by a request count AND a wall-clock cap; latencies are
+ * measured per request with `performance.now()` around the whole HTTP exchange (request sent,
+ * body read and parsed). A failed request stops the run with its error: numbers over failing
+ * requests would mean nothing. Node 24 type stripping: erasable TypeScript only.
+ */
+
+export interface LatencySummary {
+  count: number;
+  mean_ms: number;
+  p50_ms: number;
+  p90_ms: number;
+  p99_ms: number;
+  max_ms: number;
+}
+
+/** Nearest-rank percentile of an ascending array (p in 0..100). */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!;
+}
+
+const round = (v: number, digits = 2): number => Number(v.toFixed(digits));
+
+export function summarize(latenciesMs: readonly number[]): LatencySummary {
+  const s = [...latenciesMs].sort((a, b) => a - b);
+  const mean = s.reduce((a, b) => a + b, 0) / Math.max(1, s.length);
+  return {
+    count: s.length,
+    mean_ms: round(mean),
+    p50_ms: round(percentile(s, 50)),
+    p90_ms: round(percentile(s, 90)),
+    p99_ms: round(percentile(s, 99)),
+    max_ms: round(s.at(-1) ?? Number.NaN),
+  };
+}
+
+/** What one request reports back to the runner. */
+export interface OpOutcome {
+  records: number;
+  /** Payload bytes (record values) moved by the request. */
+  payloadBytes: number;
+  /** HTTP body bytes on the wire (request body for produce, response body for fetch). */
+  wireBytes: number;
+}
+
+export interface LoadResult {
+  requests: number;
+  records: number;
+  payloadBytes: number;
+  wireBytes: number;
+  elapsedMs: number;
+  /** True when the wall-clock cap ended the run before the request count was reached. */
+  cappedByTime: boolean;
+  latencies: number[];
+}
+
+export interface LoadOptions {
+  /** Requests to send (the run's fixed size). */
+  requests: number;
+  /** Parallel in-flight requests (closed loop: each worker sends its next request when the last answered). */
+  concurrency: number;
+  /** Wall-clock cap: no new request starts after it. */
+  timeCapMs: number;
+  /** Optional early end, checked before each request (e.g. a sequential read reached the end). */
+  done?: () => boolean;
+  op: (index: number) => Promise<OpOutcome>;
+}
+
+/** Closed-loop load: `concurrency` workers share a counter of `requests` requests. */
+export async function runLoad(o: LoadOptions): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let next = 0;
+  let records = 0;
+  let payloadBytes = 0;
+  let wireBytes = 0;
+  let cappedByTime = false;
+  const start = performance.now();
+  const deadline = start + o.timeCapMs;
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      if (next >= o.requests || o.done?.()) return;
+      if (performance.now() >= deadline) {
+        cappedByTime = true;
+        return;
+      }
+      const i = next++;
+      const t0 = performance.now();
+      const out = await o.op(i);
+      latencies.push(performance.now() - t0);
+      records += out.records;
+      payloadBytes += out.payloadBytes;
+      wireBytes += out.wireBytes;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, o.concurrency) }, worker));
+  return { requests: latencies.length, records, payloadBytes, wireBytes, elapsedMs: performance.now() - start, cappedByTime, latencies };
+}
+
+export interface Throughput {
+  requests: number;
+  records: number;
+  elapsed_s: number;
+  records_per_s: number;
+  requests_per_s: number;
+  /** Record values only, 10^6 bytes. */
+  payload_mb_per_s: number;
+  /** HTTP bodies (JSON), 10^6 bytes. */
+  wire_mb_per_s: number;
+  capped_by_time: boolean;
+  latency: LatencySummary;
+}
+
+export function throughput(r: LoadResult): Throughput {
+  const s = r.elapsedMs / 1000;
+  return {
+    requests: r.requests,
+    records: r.records,
+    elapsed_s: round(s, 3),
+    records_per_s: Math.round(r.records / s),
+    requests_per_s: round(r.requests / s, 1),
+    payload_mb_per_s: round(r.payloadBytes / 1e6 / s),
+    wire_mb_per_s: round(r.wireBytes / 1e6 / s),
+    capped_by_time: r.cappedByTime,
+    latency: summarize(r.latencies),
+  };
+}
+
+/** Seeded PRNG (mulberry32): the same offsets on every run. */
+export class Prng {
+  #s: number;
+  constructor(seed: number) {
+    this.#s = seed >>> 0;
+  }
+  /** Uniform in [0, 1). */
+  next(): number {
+    this.#s = (this.#s + 0x6d2b79f5) >>> 0;
+    let t = this.#s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  /** Integer in [lo, hi]. */
+  int(lo: number, hi: number): number {
+    return lo + Math.floor(this.next() * (hi - lo + 1));
+  }
+}
+
+/** A fixed-width text table; numbers right-aligned. */
+export function table(headers: string[], rows: (string | number)[][]): string {
+  const cells = [headers, ...rows.map((r) => r.map((c) => (typeof c === "number" ? formatNumber(c) : c)))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => String(r[i] ?? "").length)));
+  const line = (r: (string | number)[], isHeader: boolean) =>
+    r
+      .map((c, i) => {
+        const text = String(c ?? "");
+        return !isHeader && typeof rows[0]?.[i] === "number" ? text.padStart(widths[i]!) : text.padEnd(widths[i]!);
+      })
+      .join("  ")
+      .trimEnd();
+  return [line(cells[0]!, true), widths.map((w) => "-".repeat(w)).join("  "), ...cells.slice(1).map((r) => line(r, false))].join("\n");
+}
+
+export function formatNumber(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  if (Number.isInteger(v)) return v.toLocaleString("en-US");
+  return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
+}

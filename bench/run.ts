@@ -1,0 +1,571 @@
+/**
+ * `npm run bench` (`node bench/run.ts [--quick] [--only produce,fetch,index]`): benchmarks of
+ * the local Flarelog server. Method and results: docs/benchmarks.md.
+ *
+ * Starts its own server with `startLocalCluster` (wrangler's production bundle on workerd via
+ * Miniflare, no `wrangler dev` proxy) on a fresh temporary state directory with a random admin
+ * token, runs bounded scenarios against 127.0.0.1 only, prints tables, writes
+ * bench/results/latest.json, then stops the server and removes the state (also on Ctrl-C).
+ *
+ * First a warm-up of mixed produce/fetch requests (unmeasured), then the scenarios (one
+ * partition, replication factor 1, each on its own topic):
+ *   baseline  GET /healthz (no auth, no Durable Object): the HTTP + workerd floor
+ *   produce   batches of 100 records × 100-byte values, acks=1 and acks=all, concurrency 1 and 8
+ *   fetch     sequential read of a 10^5-record partition from offset 0 with max_records 500 and 100
+ *   index     random-offset fetches (max_records=100) in a 10^3 vs a 10^6-record log
+ * Every scenario has a fixed request count and a wall-clock cap; `--quick` (or BENCH_QUICK=1)
+ * shrinks them to a smoke run under a minute. Node 24 type stripping: erasable TypeScript only.
+ */
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { cpus, platform, release, tmpdir, totalmem } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { PROJECT_ROOT, startLocalCluster, type LocalCluster } from "../scripts/local-cluster.ts";
+import { FlarelogClient } from "../src/client/flarelog-client.ts";
+import { formatNumber, Prng, runLoad, summarize, table, throughput, type LatencySummary, type OpOutcome, type Throughput } from "./harness.ts";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const VALUE_BYTES = 100;
+const PRODUCE_BATCH = 100;
+/** Per-request timeout: a hung request fails the run instead of stalling it. */
+const REQUEST_TIMEOUT_MS = 60_000;
+
+interface Config {
+  mode: "default" | "quick";
+  /** Mixed produce/fetch requests before any scenario, so the JIT has compiled the hot paths. */
+  globalWarmup: number;
+  baselineRequests: number;
+  produceRequests: number;
+  produceWarmup: number;
+  produceCapMs: number;
+  fetchLogRecords: number;
+  fetchCapMs: number;
+  indexSmallRecords: number;
+  indexLargeRecords: number;
+  indexFillBatch: number;
+  indexFillConcurrency: number;
+  indexFillCapMs: number;
+  indexFetches: number;
+  indexWarmup: number;
+}
+
+const DEFAULT: Config = {
+  mode: "default",
+  globalWarmup: 400,
+  baselineRequests: 500,
+  produceRequests: 2000,
+  produceWarmup: 50,
+  produceCapMs: 30_000,
+  fetchLogRecords: 100_000,
+  fetchCapMs: 30_000,
+  indexSmallRecords: 1_000,
+  indexLargeRecords: 1_000_000,
+  indexFillBatch: 1000,
+  indexFillConcurrency: 8,
+  indexFillCapMs: 180_000,
+  indexFetches: 200,
+  indexWarmup: 20,
+};
+
+const QUICK: Config = {
+  ...DEFAULT,
+  mode: "quick",
+  globalWarmup: 100,
+  baselineRequests: 100,
+  produceRequests: 150,
+  produceWarmup: 10,
+  produceCapMs: 5_000,
+  fetchLogRecords: 20_000,
+  fetchCapMs: 8_000,
+  indexLargeRecords: 100_000,
+  indexFillCapMs: 15_000,
+  indexFetches: 100,
+  indexWarmup: 10,
+};
+
+// ---------------------------------------------------------------------------------------------
+// HTTP: plain global fetch (undici, keep-alive) for the measured requests, so each one's wire
+// bytes are known and no client-side layer adds work; the typed client for setup.
+
+interface Http {
+  base: string;
+  token: string;
+}
+
+async function call(http: Http, method: string, path: string, body?: string): Promise<{ status: number; text: string }> {
+  const res = await fetch(http.base + path, {
+    method,
+    headers: { authorization: `Bearer ${http.token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+    ...(body !== undefined ? { body } : {}),
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  });
+  return { status: res.status, text: await res.text() };
+}
+
+function expectStatus(what: string, r: { status: number; text: string }, status: number): void {
+  if (r.status !== status) throw new Error(`${what}: HTTP ${r.status}, expected ${status}: ${r.text.slice(0, 500)}`);
+}
+
+/** A value of `VALUE_BYTES` ASCII letters and digits (so 1 char = 1 byte and JSON needs no escapes). */
+function value(prng: Prng): string {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  let s = "";
+  for (let i = 0; i < VALUE_BYTES; i++) s += alphabet[prng.int(0, alphabet.length - 1)];
+  return s;
+}
+
+/** A few distinct pre-serialized produce bodies of `n` records each, used round-robin. */
+function produceBodies(n: number, seed: number, variants = 8): string[] {
+  const prng = new Prng(seed);
+  return Array.from({ length: variants }, () => JSON.stringify({ records: Array.from({ length: n }, () => ({ value: value(prng) })) }));
+}
+
+function produceOp(http: Http, topic: string, acks: string, bodies: string[], n: number): (i: number) => Promise<OpOutcome> {
+  const path = `/v1/topics/${topic}/partitions/0/records?acks=${acks}`;
+  return async (i) => {
+    const body = bodies[i % bodies.length]!;
+    const r = await call(http, "POST", path, body);
+    expectStatus(`produce to ${topic}`, r, 200);
+    const { offsets } = JSON.parse(r.text) as { offsets: { offset?: number }[] };
+    if (offsets.length !== n || offsets.some((o) => o.offset === undefined))
+      throw new Error(`produce to ${topic}: expected ${n} offsets, got ${r.text.slice(0, 300)}`);
+    return { records: n, payloadBytes: n * VALUE_BYTES, wireBytes: body.length };
+  };
+}
+
+interface FetchBody {
+  records: { offset: number; value: string | null }[];
+  next_offset: number;
+  high_watermark: number;
+}
+
+async function fetchAt(http: Http, topic: string, offset: number, maxRecords: number): Promise<{ body: FetchBody; wireBytes: number }> {
+  const r = await call(http, "GET", `/v1/topics/${topic}/partitions/0/records?offset=${offset}&max_records=${maxRecords}`);
+  expectStatus(`fetch ${topic}@${offset}`, r, 200);
+  const body = JSON.parse(r.text) as FetchBody;
+  if (body.records[0]?.offset !== offset) throw new Error(`fetch ${topic}@${offset}: first record is ${JSON.stringify(body.records[0])?.slice(0, 200)}`);
+  return { body, wireBytes: r.text.length };
+}
+
+const fetchOutcome = (f: { body: FetchBody; wireBytes: number }): OpOutcome => ({
+  records: f.body.records.length,
+  payloadBytes: f.body.records.reduce((n, rec) => n + (rec.value?.length ?? 0), 0),
+  wireBytes: f.wireBytes,
+});
+
+async function createTopic(client: FlarelogClient, name: string): Promise<void> {
+  const r = await client.createTopic(name, { partitions: 1, replication_factor: 1 });
+  if (!r.ok) throw new Error(`create topic ${name}: HTTP ${r.status} ${JSON.stringify(r.error)}`);
+}
+
+async function highWatermark(client: FlarelogClient, topic: string): Promise<number> {
+  const r = await client.describeTopic(topic);
+  if (!r.ok) throw new Error(`describe ${topic}: HTTP ${r.status}`);
+  return r.body.partitions[0]!.high_watermark ?? 0;
+}
+
+/** Fills partition 0 of `topic` with `records` records in batches of `batch` (not measured per request). */
+async function fill(http: Http, topic: string, records: number, batch: number, concurrency: number, capMs: number, seed: number): Promise<Throughput> {
+  const bodies = produceBodies(batch, seed);
+  return throughput(
+    await runLoad({ requests: Math.ceil(records / batch), concurrency, timeCapMs: capMs, op: produceOp(http, topic, "1", bodies, batch) }),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenarios
+
+/** Warms the whole request path (HTTP, routing, Durable Object, SQLite) before anything is measured. */
+async function globalWarmup(http: Http, client: FlarelogClient, cfg: Config): Promise<void> {
+  const topic = "bench-warmup";
+  await createTopic(client, topic);
+  const produce = produceOp(http, topic, "1", produceBodies(PRODUCE_BATCH, 7, 2), PRODUCE_BATCH);
+  let written = 0;
+  await runLoad({
+    requests: cfg.globalWarmup,
+    concurrency: 1,
+    timeCapMs: 60_000,
+    op: async (i) => {
+      if (i % 2 === 0 || written === 0) {
+        const out = await produce(i);
+        written += out.records;
+        return out;
+      }
+      return fetchOutcome(await fetchAt(http, topic, (i * 37) % (written - PRODUCE_BATCH + 1), PRODUCE_BATCH));
+    },
+  });
+}
+
+interface BaselineResult extends Throughput {
+  name: string;
+}
+
+async function baseline(http: Http, cfg: Config): Promise<BaselineResult> {
+  const op = async (): Promise<OpOutcome> => {
+    const r = await call(http, "GET", "/healthz");
+    expectStatus("healthz", r, 200);
+    return { records: 0, payloadBytes: 0, wireBytes: r.text.length };
+  };
+  await runLoad({ requests: 50, concurrency: 1, timeCapMs: 5_000, op });
+  return { name: "GET /healthz", ...throughput(await runLoad({ requests: cfg.baselineRequests, concurrency: 1, timeCapMs: 10_000, op })) };
+}
+
+interface ProduceResult extends Throughput {
+  acks: string;
+  concurrency: number;
+  records_per_request: number;
+  value_bytes: number;
+  warmup_requests: number;
+}
+
+async function produceScenarios(http: Http, client: FlarelogClient, cfg: Config): Promise<ProduceResult[]> {
+  const out: ProduceResult[] = [];
+  const bodies = produceBodies(PRODUCE_BATCH, 1);
+  for (const acks of ["1", "all"]) {
+    for (const concurrency of [1, 8]) {
+      const topic = `bench-produce-acks${acks}-c${concurrency}`;
+      await createTopic(client, topic);
+      const op = produceOp(http, topic, acks, bodies, PRODUCE_BATCH);
+      await runLoad({ requests: cfg.produceWarmup, concurrency, timeCapMs: cfg.produceCapMs, op });
+      const r = throughput(await runLoad({ requests: cfg.produceRequests, concurrency, timeCapMs: cfg.produceCapMs, op }));
+      out.push({ acks, concurrency, records_per_request: PRODUCE_BATCH, value_bytes: VALUE_BYTES, warmup_requests: cfg.produceWarmup, ...r });
+      log(`  produce acks=${acks} concurrency=${concurrency}: ${formatNumber(r.records_per_s)} records/s, p50 ${r.latency.p50_ms} ms`);
+    }
+  }
+  return out;
+}
+
+interface FetchScenarioResult extends Throughput {
+  max_records: number;
+  log_records: number;
+  stored_batch_records: number;
+}
+
+async function fetchScenarios(http: Http, client: FlarelogClient, cfg: Config): Promise<FetchScenarioResult[]> {
+  const topic = "bench-fetch";
+  await createTopic(client, topic);
+  const filled = await fill(http, topic, cfg.fetchLogRecords, PRODUCE_BATCH, 8, cfg.fetchCapMs * 2, 2);
+  const end = await highWatermark(client, topic);
+  log(`  filled ${topic}: ${formatNumber(end)} records in ${filled.elapsed_s} s`);
+  const out: FetchScenarioResult[] = [];
+  for (const maxRecords of [500, 100]) {
+    // Warm-up: a few reads spread over the log, then the measured pass from offset 0 to the end.
+    const prng = new Prng(3);
+    for (let i = 0; i < 10; i++) await fetchAt(http, topic, prng.int(0, end - 1), maxRecords);
+    let offset = 0;
+    const r = throughput(
+      await runLoad({
+        requests: Math.ceil(end / maxRecords),
+        concurrency: 1,
+        timeCapMs: cfg.fetchCapMs,
+        done: () => offset >= end,
+        op: async () => {
+          const f = await fetchAt(http, topic, offset, maxRecords);
+          offset = f.body.next_offset;
+          return fetchOutcome(f);
+        },
+      }),
+    );
+    if (offset < end && !r.capped_by_time) throw new Error(`fetch pass stopped at ${offset} of ${end}`);
+    out.push({ max_records: maxRecords, log_records: end, stored_batch_records: PRODUCE_BATCH, ...r });
+    log(`  fetch max_records=${maxRecords}: ${formatNumber(r.records_per_s)} records/s, p50 ${r.latency.p50_ms} ms`);
+  }
+  return out;
+}
+
+interface IndexLogResult {
+  topic: string;
+  log_records: number;
+  stored_batches: number;
+  fetches: number;
+  latency: LatencySummary;
+}
+
+interface IndexResult {
+  records_per_batch: number;
+  max_records: number;
+  seed: number;
+  fill_large: Throughput & { concurrency: number; target_records: number };
+  small: IndexLogResult;
+  large: IndexLogResult;
+  ratio_p50: number;
+  ratio_p99: number;
+  ratio_mean: number;
+}
+
+/** Largest batch the server accepts among the candidates (the brief: 1000 if it fits, else 100). */
+async function acceptedBatch(http: Http, topic: string, candidates: number[]): Promise<{ batch: number; probe: string }> {
+  for (const n of candidates) {
+    const body = produceBodies(n, 9, 1)[0]!;
+    const r = await call(http, "POST", `/v1/topics/${topic}/partitions/0/records?acks=1`, body);
+    if (r.status === 200) return { batch: n, probe: `${n} records (${body.length} B body) accepted` };
+  }
+  throw new Error(`no batch size in ${candidates.join(", ")} was accepted by ${topic}`);
+}
+
+async function indexScenario(http: Http, client: FlarelogClient, cfg: Config): Promise<IndexResult> {
+  const small = "bench-index-small";
+  const large = "bench-index-large";
+  const probeTopic = "bench-index-probe";
+  await createTopic(client, small);
+  await createTopic(client, large);
+  await createTopic(client, probeTopic);
+  const { batch, probe } = await acceptedBatch(http, probeTopic, [cfg.indexFillBatch, 100]);
+  log(`  batch probe: ${probe}`);
+  // Both logs are written in the same batch size, so a fetch decodes the same kind of stored batch in each.
+  await fill(http, small, cfg.indexSmallRecords, Math.min(batch, cfg.indexSmallRecords), 1, 60_000, 4);
+  const fillLarge = await fill(http, large, cfg.indexLargeRecords, batch, cfg.indexFillConcurrency, cfg.indexFillCapMs, 5);
+  const sizes: Record<string, number> = { [small]: await highWatermark(client, small), [large]: await highWatermark(client, large) };
+  log(`  filled ${large}: ${formatNumber(sizes[large]!)} records in ${fillLarge.elapsed_s} s (${formatNumber(fillLarge.records_per_s)} records/s)`);
+
+  const maxRecords = 100;
+  const seed = 42;
+  const prng = new Prng(seed);
+  const pick = (topic: string) => prng.int(0, sizes[topic]! - maxRecords);
+  for (let i = 0; i < cfg.indexWarmup; i++) {
+    await fetchAt(http, small, pick(small), maxRecords);
+    await fetchAt(http, large, pick(large), maxRecords);
+  }
+  // Alternate the two logs so drift (GC, page cache, the other process) hits both alike.
+  const lat: Record<string, number[]> = { [small]: [], [large]: [] };
+  for (let i = 0; i < cfg.indexFetches; i++) {
+    for (const topic of i % 2 === 0 ? [small, large] : [large, small]) {
+      const offset = pick(topic);
+      const t0 = performance.now();
+      const f = await fetchAt(http, topic, offset, maxRecords);
+      lat[topic]!.push(performance.now() - t0);
+      if (f.body.records.length !== maxRecords) throw new Error(`fetch ${topic}@${offset}: ${f.body.records.length} records`);
+    }
+  }
+  const result = (topic: string): IndexLogResult => ({
+    topic,
+    log_records: sizes[topic]!,
+    stored_batches: Math.ceil(sizes[topic]! / Math.min(batch, sizes[topic]!)),
+    fetches: lat[topic]!.length,
+    latency: summarize(lat[topic]!),
+  });
+  const s = result(small);
+  const l = result(large);
+  const ratio = (a: number, b: number) => Number((a / b).toFixed(2));
+  return {
+    records_per_batch: batch,
+    max_records: maxRecords,
+    seed,
+    fill_large: { concurrency: cfg.indexFillConcurrency, target_records: cfg.indexLargeRecords, ...fillLarge },
+    small: s,
+    large: l,
+    ratio_p50: ratio(l.latency.p50_ms, s.latency.p50_ms),
+    ratio_p99: ratio(l.latency.p99_ms, s.latency.p99_ms),
+    ratio_mean: ratio(l.latency.mean_ms, s.latency.mean_ms),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Machine facts, output
+
+function git(...args: string[]): string | null {
+  try {
+    return execFileSync("git", args, { cwd: PROJECT_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    return null;
+  }
+}
+
+/** The installed version of a package, found the way Node resolves it (the nearest node_modules up the tree). */
+function packageVersion(name: string): string | null {
+  for (let dir = PROJECT_ROOT; ; dir = dirname(dir)) {
+    try {
+      return (JSON.parse(readFileSync(join(dir, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
+    } catch {
+      if (dirname(dir) === dir) return null;
+    }
+  }
+}
+
+function machine() {
+  const cpuList = cpus();
+  const status = git("status", "--porcelain");
+  return {
+    cpus: cpuList.length,
+    cpu_model: cpuList[0]?.model ?? null,
+    total_mem_gb: Number((totalmem() / 2 ** 30).toFixed(1)),
+    platform: `${platform()} ${release()}`,
+    node: process.version,
+    workerd: packageVersion("workerd"),
+    miniflare: packageVersion("miniflare"),
+    wrangler: packageVersion("wrangler"),
+    commit: git("rev-parse", "HEAD"),
+    /** Uncommitted changes were present in the tree that was benchmarked. */
+    dirty: status === null ? null : status.length > 0,
+    note: "load generator (this Node process) and workerd share the same cores",
+  };
+}
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+function printTables(results: Results): void {
+  const out: string[] = [];
+  const m = results.machine;
+  out.push(
+    `Flarelog local benchmark — ${results.date} (${results.mode} run, ${results.duration_s} s)`,
+    `${m.cpus} × ${m.cpu_model ?? "?"}, node ${m.node}, workerd ${m.workerd}, commit ${m.commit?.slice(0, 12) ?? "?"}${m.dirty ? " (dirty tree)" : ""}`,
+    "Load generator and workerd share the same cores; local SQLite on disk: not production numbers.",
+    "",
+  );
+  if (results.baseline) {
+    const b = results.baseline;
+    out.push("Baseline (sequential)", table(["request", "requests", "req/s", "p50 ms", "p99 ms"], [[b.name, b.requests, b.requests_per_s, b.latency.p50_ms, b.latency.p99_ms]]), "");
+  }
+  if (results.produce) {
+    out.push(
+      `Produce: ${PRODUCE_BATCH} records × ${VALUE_BYTES} B values per request, partition endpoint, 1 partition, RF 1`,
+      table(
+        ["acks", "conc", "requests", "records/s", "MB/s values", "MB/s wire", "req/s", "p50 ms", "p99 ms"],
+        results.produce.map((p) => [p.acks, p.concurrency, p.requests, p.records_per_s, p.payload_mb_per_s, p.wire_mb_per_s, p.requests_per_s, p.latency.p50_ms, p.latency.p99_ms]),
+      ),
+      "",
+    );
+  }
+  if (results.fetch) {
+    out.push(
+      `Fetch: sequential read from offset 0 to the end of a ${formatNumber(results.fetch[0]?.log_records ?? 0)}-record partition (stored in batches of ${PRODUCE_BATCH})`,
+      table(
+        ["max_records", "requests", "records/s", "MB/s values", "MB/s wire", "req/s", "p50 ms", "p99 ms"],
+        results.fetch.map((f) => [f.max_records, f.requests, f.records_per_s, f.payload_mb_per_s, f.wire_mb_per_s, f.requests_per_s, f.latency.p50_ms, f.latency.p99_ms]),
+      ),
+      "",
+    );
+  }
+  if (results.fetch_vs_log_size) {
+    const x = results.fetch_vs_log_size;
+    const f = x.fill_large;
+    out.push(
+      `Fetch vs log size: ${x.small.fetches} fetches each at random offsets (seed ${x.seed}), max_records=${x.max_records}, stored batches of ${x.records_per_batch}`,
+      table(
+        ["log records", "stored batches", "mean ms", "p50 ms", "p90 ms", "p99 ms", "max ms"],
+        [x.small, x.large].map((l) => [l.log_records, l.stored_batches, l.latency.mean_ms, l.latency.p50_ms, l.latency.p90_ms, l.latency.p99_ms, l.latency.max_ms]),
+      ),
+      `ratio large/small: p50 ${x.ratio_p50}×, p99 ${x.ratio_p99}×, mean ${x.ratio_mean}×`,
+      `fill of the large log: ${formatNumber(f.records)} records in ${f.elapsed_s} s = ${formatNumber(f.records_per_s)} records/s ` +
+        `(${f.requests} requests × ${x.records_per_batch}, concurrency ${f.concurrency}, p50 ${f.latency.p50_ms} ms, p99 ${f.latency.p99_ms} ms)` +
+        (f.capped_by_time ? " — stopped by the time cap" : ""),
+      "",
+    );
+  }
+  process.stdout.write(`${out.join("\n")}\n`);
+}
+
+interface Results {
+  schema: 1;
+  date: string;
+  mode: Config["mode"];
+  duration_s: number;
+  server_start_s: number;
+  machine: ReturnType<typeof machine>;
+  config: Config;
+  baseline?: BaselineResult;
+  produce?: ProduceResult[];
+  fetch?: FetchScenarioResult[];
+  fetch_vs_log_size?: IndexResult;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
+
+function parseArgs(argv: string[]): { quick: boolean; only: Set<string> | null } {
+  let quick = process.env.BENCH_QUICK === "1";
+  let only: Set<string> | null = null;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--quick") quick = true;
+    else if (a === "--only" || a.startsWith("--only=")) {
+      const v = a === "--only" ? argv[++i] : a.slice("--only=".length);
+      only = new Set((v ?? "").split(",").filter(Boolean));
+    } else if (a === "--help" || a === "-h") {
+      process.stdout.write("usage: node bench/run.ts [--quick] [--only baseline,produce,fetch,index]\n");
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a}`);
+  }
+  const known = new Set(["baseline", "produce", "fetch", "index"]);
+  for (const s of only ?? []) if (!known.has(s)) throw new Error(`unknown scenario ${s} (known: ${[...known].join(", ")})`);
+  return { quick, only };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const cfg = args.quick ? QUICK : DEFAULT;
+  const runs = (s: string) => args.only === null || args.only.has(s);
+  const started = performance.now();
+  const stateDir = await mkdtemp(join(tmpdir(), "flarelog-bench-"));
+  const token = randomBytes(24).toString("hex");
+  let cluster: LocalCluster | undefined;
+  let cleaning: Promise<void> | undefined;
+  const cleanup = () =>
+    (cleaning ??= (async () => {
+      await cluster?.stop().catch((e: unknown) => log(`stop failed: ${String(e)}`));
+      await rm(stateDir, { recursive: true, force: true });
+    })());
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const)
+    process.on(signal, () => {
+      log(`bench: ${signal}, stopping the server and removing ${stateDir}`);
+      void cleanup().finally(() => process.exit(130));
+    });
+
+  try {
+    log(`bench: ${cfg.mode} run; starting the local cluster (state in ${stateDir})`);
+    const t0 = performance.now();
+    cluster = await startLocalCluster({ port: 0, host: "127.0.0.1", persistDir: stateDir, adminToken: token, exitOnSignal: false });
+    const serverStart = (performance.now() - t0) / 1000;
+    const url = new URL(cluster.url);
+    if (url.hostname !== "127.0.0.1") throw new Error(`refusing to benchmark a non-local server: ${cluster.url}`);
+    const http: Http = { base: cluster.url, token };
+    const client = new FlarelogClient({ baseUrl: cluster.url, token });
+    log(`bench: server at ${cluster.url} after ${serverStart.toFixed(1)} s`);
+
+    const results: Results = {
+      schema: 1,
+      date: new Date().toISOString(),
+      mode: cfg.mode,
+      duration_s: 0,
+      server_start_s: Number(serverStart.toFixed(2)),
+      machine: machine(),
+      config: cfg,
+    };
+    log(`bench: warm-up (${cfg.globalWarmup} requests)`);
+    await globalWarmup(http, client, cfg);
+    if (runs("baseline")) {
+      log("bench: baseline");
+      results.baseline = await baseline(http, cfg);
+    }
+    if (runs("produce")) {
+      log("bench: produce");
+      results.produce = await produceScenarios(http, client, cfg);
+    }
+    if (runs("fetch")) {
+      log("bench: fetch");
+      results.fetch = await fetchScenarios(http, client, cfg);
+    }
+    if (runs("index")) {
+      log("bench: fetch vs log size");
+      results.fetch_vs_log_size = await indexScenario(http, client, cfg);
+    }
+    results.duration_s = Number(((performance.now() - started) / 1000).toFixed(1));
+
+    const outDir = resolve(HERE, "results");
+    await mkdir(outDir, { recursive: true });
+    const tmp = join(outDir, "latest.json.tmp");
+    await writeFile(tmp, `${JSON.stringify(results, null, 2)}\n`);
+    await rename(tmp, join(outDir, "latest.json"));
+    printTables(results);
+    log(`bench: wrote ${join(outDir, "latest.json")}`);
+  } finally {
+    await cleanup();
+  }
+}
+
+await main();
