@@ -9,7 +9,15 @@ export default defineConfig({
         test: { name: "node", include: ["test/unit/**/*.test.ts", "test/e2e/**/*.test.ts"], environment: "node" },
       },
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings: { ADMIN_TOKEN: "test-admin-token" } } })],
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              // A short replica.lag.time.max.ms so ISR shrink happens within a test's time.
+              bindings: { ADMIN_TOKEN: "test-admin-token", REPLICA_LAG_TIME_MAX_MS: "2000" },
+            },
+          }),
+        ],
         test: { name: "workers", include: ["test/workers/**/*.test.ts"] },
       },
     ],

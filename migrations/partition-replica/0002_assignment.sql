@@ -5,3 +5,9 @@ CREATE TABLE IF NOT EXISTS assignment (
   partition_epoch INTEGER NOT NULL,
   body TEXT NOT NULL
 );
+
+-- Admin state of this replica: offline (maintenance) refuses every call until set online.
+CREATE TABLE IF NOT EXISTS replica_admin (
+  id INTEGER PRIMARY KEY CHECK (id = 0),
+  offline INTEGER NOT NULL DEFAULT 0
+);

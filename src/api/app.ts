@@ -10,6 +10,7 @@ import { ensureDeclaredTopics } from "./declared-topics.ts";
 import type { AppEnv } from "./env.ts";
 import { errorResponse, toKafkaError } from "./errors.ts";
 import { openApiDocument } from "./openapi.ts";
+import { adminRoutes } from "./routes/admin.ts";
 import { fetchRoutes } from "./routes/fetch.ts";
 import { produceRoutes } from "./routes/produce.ts";
 import { topicRoutes } from "./routes/topics.ts";
@@ -24,6 +25,7 @@ app.use("/v1/*", ensureDeclaredTopics);
 app.route("/v1/topics", topicRoutes);
 app.route("/v1/topics", produceRoutes);
 app.route("/v1/topics", fetchRoutes);
+app.route("/v1/admin", adminRoutes);
 
 app.notFound((c) => {
   const err = kafkaError("INVALID_REQUEST", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`);

@@ -6,8 +6,10 @@
  * value, so routes deal only in `Result`s.
  */
 import { fail, type Result } from "../protocol/errors.ts";
+import { NO_LEADER } from "../log/election.ts";
 import { names } from "../protocol/names.ts";
 import { systemClock, type PartitionState, type TopicMetadata } from "../protocol/types.ts";
+import { replicaStub } from "../partition/replica-stub.ts";
 import { classifyRuntimeError } from "./errors.ts";
 import { MetadataCache } from "./metadata-cache.ts";
 
@@ -15,6 +17,8 @@ const cache = new MetadataCache(systemClock);
 
 /** Errors after which cached metadata must be re-read before one retry. */
 const STALE_METADATA = new Set(["NOT_LEADER_OR_FOLLOWER", "UNKNOWN_TOPIC_OR_PARTITION", "FENCED_LEADER_EPOCH", "UNKNOWN_LEADER_EPOCH"]);
+/** First try, then retries after a metadata refresh or a leader election. */
+const MAX_ATTEMPTS = 3;
 
 export async function call<T>(fn: () => Promise<Result<T>>): Promise<Result<T>> {
   try {
@@ -35,7 +39,7 @@ export class Cluster {
   }
 
   replica(meta: TopicMetadata, partition: number, replicaId: number) {
-    return this.env.PARTITION_REPLICA.getByName(names.partitionReplica(this.tenant, meta.topicId, partition, replicaId));
+    return replicaStub(this.env, this.tenant, meta.topicId, partition, replicaId);
   }
 
   leaderOf(meta: TopicMetadata, partition: number) {
@@ -74,23 +78,39 @@ export class Cluster {
   }
 
   /**
-   * Calls the leader of a partition; if the answer says our metadata was stale, re-reads it
-   * once and retries against the new leader.
+   * Calls the leader of a partition. If the answer shows our metadata was stale, re-reads it
+   * and retries. If the leader could not be reached or is offline, reports it to the
+   * coordinator (which checks and elects a new leader if so) and retries — but a call that may
+   * have run (the RPC failed, outcome unknown) is retried only when `idempotent`.
    */
   async withLeader<T>(
     topic: string,
     partition: number,
     fn: (meta: TopicMetadata, p: PartitionState) => Promise<Result<T>>,
+    opts: { idempotent: boolean },
   ): Promise<Result<T>> {
-    let first = true;
-    for (;;) {
-      const meta = await this.topic(topic, !first);
+    let last: Result<T> | undefined;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const meta = await this.topic(topic, attempt > 0);
       if (!meta.ok) return meta;
       const p = Cluster.partition(meta.value, partition);
       if (!p.ok) return p;
-      const r = await call(() => fn(meta.value, p.value));
-      if (r.ok || !first || !STALE_METADATA.has(r.err.error)) return r;
-      first = false;
+      if (p.value.leader === NO_LEADER)
+        return fail("LEADER_NOT_AVAILABLE", `${topic}-${partition} has no live in-sync replica to lead it`);
+      let unknownOutcome = false;
+      try {
+        last = await fn(meta.value, p.value);
+      } catch (e) {
+        last = { ok: false, err: classifyRuntimeError(e) };
+        unknownOutcome = true;
+      }
+      if (last.ok) return last;
+      const code = last.err.error;
+      if (unknownOutcome || code === "REPLICA_NOT_AVAILABLE") {
+        await call(() => this.coordinator().reportLeaderFailure(topic, partition, p.value.leaderEpoch));
+        if (unknownOutcome && !opts.idempotent) return last;
+      } else if (!STALE_METADATA.has(code)) return last;
     }
+    return last!;
   }
 }

@@ -8,28 +8,43 @@
  * so a crash between commit and push delays the push, never loses it.
  */
 import { DurableObject } from "cloudflare:workers";
+import type { AlterPartitionRequest } from "../log/election.ts";
 import { applyMigrations } from "../log/migrations.ts";
 import { kafkaError, ok, type Result } from "../protocol/errors.ts";
-import { names, tenantOfCoordinator } from "../protocol/names.ts";
+import { tenantOfCoordinator } from "../protocol/names.ts";
 import {
   systemClock,
   type AlterTopicRequest,
   type CreateTopicRequest,
   type PartitionAssignment,
+  type PartitionState,
   type TopicMetadata,
 } from "../protocol/types.ts";
 import { DoSqlPort } from "../partition/do-sql-port.ts";
+import { replicaStub } from "../partition/replica-stub.ts";
 import { CLUSTER_COORDINATOR_MIGRATIONS } from "./migrations.ts";
 import { TopicStore } from "./topic-store.ts";
 import { TopicAdmin } from "./topics.ts";
+import { PartitionLeadership, type PartitionRef } from "./partition-leadership.ts";
 import { parseDeclaredTopics } from "./declared-topics.ts";
 
 const RETRY_MS = 1000;
+/** How long a liveness check waits for a replica before counting it unreachable. */
+const PROBE_TIMEOUT_MS = 2000;
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
 const DELETIONS_PER_ALARM = 64;
 
 export class ClusterCoordinatorDO extends DurableObject<Env> {
   private readonly store: TopicStore;
   private readonly admin: TopicAdmin;
+  private readonly leadership: PartitionLeadership;
   private readonly tenant: string;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -40,6 +55,7 @@ export class ClusterCoordinatorDO extends DurableObject<Env> {
     this.tenant = tenantOfCoordinator(ctx.id.name ?? "");
     this.store = new TopicStore(sql, this.tenant);
     this.admin = new TopicAdmin(this.store, systemClock, () => crypto.randomUUID());
+    this.leadership = new PartitionLeadership(this.store);
   }
 
   async createTopic(req: CreateTopicRequest): Promise<Result<TopicMetadata>> {
@@ -77,6 +93,78 @@ export class ClusterCoordinatorDO extends DurableObject<Env> {
     return r;
   }
 
+  /** AlterPartition from a partition leader: ISR change by compare-and-set on the partition epoch. */
+  async alterPartition(topicId: string, partition: number, req: AlterPartitionRequest): Promise<Result<PartitionState>> {
+    const r = this.leadership.alter(topicId, partition, req);
+    if (r.ok) await this.pushPartitionStates();
+    return r;
+  }
+
+  partitionState(topicId: string, partition: number): Result<PartitionState> {
+    const ref = this.leadership.find({ topicId }, partition);
+    return ref.ok ? ok(ref.value.state) : ref;
+  }
+
+  /**
+   * A client or replica could not reach a partition's leader. The coordinator checks for itself;
+   * only if the leader is really unreachable or offline does it elect a live ISR member.
+   */
+  async reportLeaderFailure(topic: string, partition: number, leaderEpoch: number): Promise<Result<PartitionState>> {
+    const ref = this.leadership.find({ name: topic }, partition);
+    if (!ref.ok) return ref;
+    const { state } = ref.value;
+    if (leaderEpoch < state.leaderEpoch) return ok(state);
+    const live = await this.probeReplicas(ref.value, state.replicas);
+    const r = this.leadership.elect(ref.value, (id) => live.has(id));
+    if (!r.ok) return r;
+    if (r.value.unclean) console.warn(`unclean leader election for ${topic}-${partition}: replica ${r.value.state.leader}`);
+    await this.pushPartitionStates();
+    return ok(r.value.state);
+  }
+
+  /** Admin: take a replica offline (it refuses all work; ISR and leadership move away) or back online. */
+  async setReplicaOffline(topic: string, partition: number, replicaId: number, offline: boolean): Promise<Result<PartitionState>> {
+    const ref = this.leadership.find({ name: topic }, partition);
+    if (!ref.ok) return ref;
+    const stub = this.replicaStub(ref.value.topic, partition, replicaId);
+    // The replica stops (or resumes) work first, so an offline leader can confirm nothing more.
+    await withTimeout(stub.setOffline(offline), PROBE_TIMEOUT_MS).catch(() => null);
+    const marked = this.leadership.setOffline(ref.value, replicaId, offline);
+    if (!marked.ok) return marked;
+    const after = { ...ref.value, state: marked.value };
+    const live = await this.probeReplicas(after, after.state.replicas);
+    const elected = this.leadership.elect(after, (id) => live.has(id));
+    if (!elected.ok) return elected;
+    await this.pushPartitionStates();
+    return ok(elected.value.state);
+  }
+
+  /** Admin: move leadership back to the preferred (first) replica if it is a live ISR member. */
+  async electPreferredLeader(topic: string, partition: number): Promise<Result<PartitionState>> {
+    const ref = this.leadership.find({ name: topic }, partition);
+    if (!ref.ok) return ref;
+    const live = await this.probeReplicas(ref.value, ref.value.state.replicas.slice(0, 1));
+    const r = this.leadership.electPreferred(ref.value, (id) => live.has(id));
+    if (r.ok) await this.pushPartitionStates();
+    return r;
+  }
+
+  private replicaStub(topic: TopicMetadata, partition: number, replicaId: number) {
+    return replicaStub(this.env, topic.tenant, topic.topicId, partition, replicaId);
+  }
+
+  /** The replicas among `ids` that answer a ping in time and are not offline. */
+  private async probeReplicas(ref: PartitionRef, ids: number[]): Promise<Set<number>> {
+    const answers = await Promise.all(
+      ids.map(async (id) => {
+        if (ref.state.offlineReplicas.includes(id)) return null;
+        const pong = await withTimeout(this.replicaStub(ref.topic, ref.state.partition, id).ping(), PROBE_TIMEOUT_MS).catch(() => null);
+        return pong?.online ? id : null;
+      }),
+    );
+    return new Set(answers.filter((id): id is number => id !== null));
+  }
+
   override async alarm(): Promise<void> {
     await this.pushPartitionStates();
     await this.dropDeletedReplicas();
@@ -92,8 +180,9 @@ export class ClusterCoordinatorDO extends DurableObject<Env> {
         const topic = topics.get(p.topicId);
         if (!topic) return true;
         const { topicId: _topicId, syncedEpoch: _syncedEpoch, ...state } = p;
+        // Offline replicas refuse everything; they get the latest state when brought online.
         const acks = await Promise.all(
-          p.replicas.map(async (replicaId) => {
+          p.replicas.filter((r) => !p.offlineReplicas.includes(r)).map(async (replicaId) => {
             const assignment: PartitionAssignment = {
               tenant: topic.tenant,
               topic: topic.name,
@@ -103,9 +192,7 @@ export class ClusterCoordinatorDO extends DurableObject<Env> {
               state,
               configs: topic.configs,
             };
-            const stub = this.env.PARTITION_REPLICA.getByName(
-              names.partitionReplica(topic.tenant, topic.topicId, p.partition, replicaId),
-            );
+            const stub = replicaStub(this.env, topic.tenant, topic.topicId, p.partition, replicaId);
             try {
               return (await stub.becomeLeaderOrFollower(assignment)).ok;
             } catch (e) {

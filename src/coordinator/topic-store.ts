@@ -79,6 +79,11 @@ export class TopicStore {
     return row ? this.metadata(row) : null;
   }
 
+  byId(topicId: string): TopicMetadata | null {
+    const row = this.sql.exec<TopicRow>("SELECT * FROM topics WHERE topic_id = ?", topicId)[0];
+    return row ? this.metadata(row) : null;
+  }
+
   list(): TopicMetadata[] {
     return this.sql.exec<TopicRow>("SELECT * FROM topics ORDER BY name").map((t) => this.metadata(t));
   }

@@ -51,7 +51,7 @@ export class TopicAdmin {
     if (!Number.isInteger(rf) || rf < 1 || rf > LIMITS.maxReplicationFactor)
       return fail(
         "INVALID_REPLICATION_FACTOR",
-        `replication_factor must be from 1 to ${LIMITS.maxReplicationFactor} in this release`,
+        `replication_factor must be from 1 to ${LIMITS.maxReplicationFactor}`,
       );
     const configs = validateTopicConfigs(req.configs);
     if (!configs.ok) return configs;

@@ -1,5 +1,6 @@
 /**
- * Persists the replica's assignment (what the coordinator last told it) in its own SQLite.
+ * Persists what the coordinator last told this replica (its assignment) and the replica's admin
+ * state (offline for maintenance) in the replica's own SQLite.
  * Invariant: the stored partition epoch never goes down.
  * Runs inside PartitionReplicaDO; synchronous.
  */
@@ -21,6 +22,17 @@ export class AssignmentStore {
        WHERE excluded.partition_epoch >= assignment.partition_epoch`,
       a.state.partitionEpoch,
       JSON.stringify(a),
+    );
+  }
+
+  offline(): boolean {
+    return (this.sql.exec<{ offline: number }>("SELECT offline FROM replica_admin WHERE id = 0")[0]?.offline ?? 0) === 1;
+  }
+
+  setOffline(offline: boolean): void {
+    this.sql.exec(
+      "INSERT INTO replica_admin (id, offline) VALUES (0, ?) ON CONFLICT (id) DO UPDATE SET offline = excluded.offline",
+      offline ? 1 : 0,
     );
   }
 }

@@ -1,14 +1,15 @@
 /**
  * PartitionReplicaDO: one per (tenant, topic id, partition, replica). Holds the partition's
- * log in its SQLite storage.
+ * log in its SQLite storage; as leader it drives replication to its followers.
  *
- * Thin shell: migrations in `blockConcurrencyWhile`, the engine (`PartitionReplica`), one-line
- * RPC methods, the long-poll waiters and the retention alarm. Writes are durable before any
- * reply leaves (the DO output gate), which is what `acks=1` promises.
+ * Thin shell: migrations in `blockConcurrencyWhile`, the engine (`PartitionReplica`), the
+ * replication driver, one-line RPC methods, HW waiters and one alarm for retention and
+ * replication retries. Writes are durable before any reply leaves (the DO output gate), which
+ * is what `acks=1` promises; `acks=all` waits until the HW passes the batch.
  */
 import { DurableObject } from "cloudflare:workers";
 import { applyMigrations } from "../log/migrations.ts";
-import type { Result } from "../protocol/errors.ts";
+import { fail, type Result } from "../protocol/errors.ts";
 import {
   systemClock,
   type FetchResult,
@@ -19,16 +20,31 @@ import {
   type ProduceResult,
   type ReplicaFetchRequest,
   type ReplicaOffsets,
+  type ReplicateRequest,
+  type ReplicateResponse,
 } from "../protocol/types.ts";
 import { DoSqlPort } from "./do-sql-port.ts";
 import { FetchWaiters } from "./fetch-waiters.ts";
 import { PARTITION_REPLICA_MIGRATIONS } from "./migrations.ts";
 import { PartitionReplica } from "./partition-replica.ts";
+import { stubTransport, type ReplicaTransport } from "./replica-transport.ts";
+import { ReplicationDriver } from "./replication.ts";
+
+const DEFAULT_REPLICA_LAG_TIME_MAX_MS = 30_000;
+/** While a follower is behind, the alarm comes back this often to push again (a backstop: pushes normally chain). */
+const CATCH_UP_CHECK_MS = 1000;
 
 export class PartitionReplicaDO extends DurableObject<Env> {
   private replica!: PartitionReplica;
+  private driver!: ReplicationDriver;
+  /** Woken whenever the HW rises or leadership changes. */
   private readonly waiters = new FetchWaiters();
   private alarmAt: number | null = null;
+  /**
+   * Outbound calls (pushes, AlterPartition). Built from the bindings; a wrapper may replace it,
+   * e.g. a fault layer that drops or delays messages.
+   */
+  transport: ReplicaTransport | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -41,12 +57,26 @@ export class PartitionReplicaDO extends DurableObject<Env> {
   private open(): void {
     const sql = new DoSqlPort(this.ctx.storage);
     applyMigrations(sql, PARTITION_REPLICA_MIGRATIONS);
-    this.replica = new PartitionReplica(sql, systemClock);
+    const lag = Number(this.env.REPLICA_LAG_TIME_MAX_MS ?? DEFAULT_REPLICA_LAG_TIME_MAX_MS);
+    this.replica = new PartitionReplica(sql, systemClock, { replicaLagTimeMaxMs: lag > 0 ? lag : DEFAULT_REPLICA_LAG_TIME_MAX_MS });
+    this.driver = new ReplicationDriver(this.replica, systemClock, {
+      transport: () => this.currentTransport(),
+      onProgress: () => this.waiters.wakeAll(),
+      scheduleAt: (at) => void this.scheduleAlarm(at),
+    });
+  }
+
+  private currentTransport(): ReplicaTransport | null {
+    const a = this.replica.identity;
+    if (!a) return null;
+    this.transport ??= stubTransport(this.env, a);
+    return this.transport;
   }
 
   becomeLeaderOrFollower(a: PartitionAssignment): Result<ReplicaOffsets> {
     const r = this.replica.becomeLeaderOrFollower(a);
     this.waiters.wakeAll();
+    this.driver.kick();
     return r;
   }
 
@@ -54,12 +84,46 @@ export class PartitionReplicaDO extends DurableObject<Env> {
     return this.replica.describe();
   }
 
+  /** Liveness and admin state, for the coordinator's failure checks. */
+  ping(): { online: boolean; offsets: ReplicaOffsets } {
+    return { online: !this.replica.offline, offsets: this.replica.describe() };
+  }
+
+  setOffline(offline: boolean): ReplicaOffsets {
+    this.replica.setOffline(offline);
+    this.waiters.wakeAll();
+    return this.replica.describe();
+  }
+
   async produce(req: ProduceRequest): Promise<Result<ProduceResult>> {
     const r = this.replica.produce(req);
-    if (r.ok) {
-      this.waiters.wakeAll();
-      await this.scheduleRetention(this.replica.log.nextRetentionDeadline());
+    if (!r.ok) return r;
+    this.waiters.wakeAll();
+    this.driver.kick();
+    await this.scheduleAlarm(this.replica.log.nextRetentionDeadline());
+    // acks=1 answers now; if this object is evicted before the pushes land, the alarm resumes them.
+    if (this.replica.needsReplication()) await this.scheduleAlarm(Date.now() + CATCH_UP_CHECK_MS);
+    if (req.acks !== -1) return r;
+    const committed = await this.awaitHighWatermark(r.value.lastOffset + 1, req.timeoutMs);
+    return committed.ok ? { ok: true, value: { ...r.value, highWatermark: this.replica.log.highWatermark } } : committed;
+  }
+
+  /** acks=all: waits until the HW passes `offset`, leadership is lost, or time runs out. */
+  private async awaitHighWatermark(offset: number, timeoutMs: number): Promise<Result<null>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.replica.log.highWatermark >= offset) return { ok: true, value: null };
+      if (!this.replica.isLeader)
+        return fail("NOT_LEADER_OR_FOLLOWER", "leadership moved before the ISR confirmed the append; its outcome is unknown");
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return this.replica.ackTimeoutError();
+      await this.waiters.wait(remaining);
     }
+  }
+
+  replicate(req: ReplicateRequest): Result<ReplicateResponse> {
+    const r = this.replica.replicate(req);
+    this.waiters.wakeAll();
     return r;
   }
 
@@ -79,6 +143,7 @@ export class PartitionReplicaDO extends DurableObject<Env> {
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.alarmAt = null;
+    this.transport = null;
     // Back to a fresh, unassigned replica: any stale caller now gets UNKNOWN_TOPIC_OR_PARTITION.
     this.open();
     this.waiters.wakeAll();
@@ -86,10 +151,13 @@ export class PartitionReplicaDO extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     this.alarmAt = null;
-    await this.scheduleRetention(this.replica.enforceRetention());
+    const retention = this.replica.enforceRetention();
+    this.driver.kick();
+    await this.scheduleAlarm(retention);
+    if (this.replica.needsReplication()) await this.scheduleAlarm(Date.now() + CATCH_UP_CHECK_MS);
   }
 
-  private async scheduleRetention(at: number | null): Promise<void> {
+  private async scheduleAlarm(at: number | null): Promise<void> {
     if (at === null || (this.alarmAt !== null && this.alarmAt <= at)) return;
     this.alarmAt = at;
     await this.ctx.storage.setAlarm(at);

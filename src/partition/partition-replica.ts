@@ -1,12 +1,14 @@
 /**
- * One partition replica's behaviour: role and epoch checks (fencing), produce as leader,
- * reads bounded by the high watermark, offset look-ups, and retention.
+ * One partition replica's behaviour (Kafka's Partition): role and epoch checks (fencing),
+ * produce as leader, the leader's replication bookkeeping (LeaderState), follower appends,
+ * reads bounded by the high watermark, offset look-ups, retention and the admin offline state.
  *
  * Invariants: only the leader of the current leader epoch appends; a caller naming an older
  * epoch is FENCED_LEADER_EPOCH, a newer one UNKNOWN_LEADER_EPOCH (it knows more than we do);
- * the high watermark only rises and never passes the log end offset.
+ * HW = min LEO over the ISR, only rising, never past the LEO; a leader that learns it was
+ * fenced stops serving at once; an offline replica refuses every call.
  * Runs inside PartitionReplicaDO; every method is synchronous, so no other call interleaves
- * between a check and the write it guards.
+ * between a check and the write it guards. The async side (pushes, waits) is replication.ts.
  */
 import { toLogConfig } from "../protocol/config.ts";
 import { fail, ok, type Result } from "../protocol/errors.ts";
@@ -16,93 +18,223 @@ import type {
   OffsetAndTimestamp,
   OffsetSpec,
   PartitionAssignment,
+  PartitionState,
   ProduceRequest,
   ProduceResult,
   ReplicaFetchRequest,
   ReplicaOffsets,
-  ReplicaRole,
+  ReplicateRequest,
+  ReplicateResponse,
 } from "../protocol/types.ts";
+import type { AlterPartitionRequest } from "../log/election.ts";
+import { LeaderState } from "../log/leader-state.ts";
 import { PartitionLog } from "../log/partition-log.ts";
 import { SqliteLogStore } from "../log/sqlite-log-store.ts";
 import type { SqlPort } from "../log/sql-port.ts";
 import { AssignmentStore } from "./assignment-store.ts";
 
+export interface ReplicaOptions {
+  replicaLagTimeMaxMs: number;
+}
+
 export class PartitionReplica {
   private readonly assignments: AssignmentStore;
   private assignment: PartitionAssignment | null;
+  private leader: LeaderState | null = null;
+  private offlineFlag: boolean;
   readonly log: PartitionLog;
 
-  constructor(sql: SqlPort, clock: Clock) {
+  constructor(
+    sql: SqlPort,
+    private readonly clock: Clock,
+    private readonly options: ReplicaOptions,
+  ) {
     this.assignments = new AssignmentStore(sql);
     this.assignment = this.assignments.load();
+    this.offlineFlag = this.assignments.offline();
     this.log = PartitionLog.open(new SqliteLogStore(sql), clock, toLogConfig(this.assignment?.configs ?? {}));
+    // After a restart the leader rebuilds its bookkeeping; followers' positions are relearned.
+    if (this.assignment && this.isAssignedLeader(this.assignment) && this.log.role === "leader")
+      this.leader = this.newLeaderState(this.assignment.state);
   }
 
-  get role(): ReplicaRole {
-    const a = this.assignment;
-    if (!a) return "none";
-    return a.state.leader === a.replicaId ? "leader" : "follower";
+  get identity(): PartitionAssignment | null {
+    return this.assignment;
+  }
+
+  get offline(): boolean {
+    return this.offlineFlag;
+  }
+
+  get isLeader(): boolean {
+    return this.leader !== null;
   }
 
   describe(): ReplicaOffsets {
-    return {
-      logStartOffset: this.log.logStartOffset,
-      highWatermark: this.log.highWatermark,
-      logEndOffset: this.log.logEndOffset,
-      leaderEpoch: this.assignment?.state.leaderEpoch ?? 0,
-      role: this.role,
-    };
+    return { ...this.log.offsets(), role: this.leader ? "leader" : this.log.role === "leader" ? "none" : this.log.role };
   }
 
-  /** Applies the coordinator's word unless it is older than what this replica already holds. */
+  private isAssignedLeader(a: PartitionAssignment): boolean {
+    return a.state.leader === a.replicaId;
+  }
+
+  private newLeaderState(state: PartitionState): LeaderState {
+    return new LeaderState({
+      localReplicaId: this.assignment!.replicaId,
+      state,
+      clock: this.clock,
+      replicaLagTimeMaxMs: this.options.replicaLagTimeMaxMs,
+    });
+  }
+
+  /** Maintenance: an offline replica refuses all work until it is set online again. */
+  setOffline(offline: boolean): void {
+    this.assignments.setOffline(offline);
+    this.offlineFlag = offline;
+    if (offline) this.leader = null;
+  }
+
+  private refuseIfOffline(): Result<null> {
+    if (!this.offlineFlag) return ok(null);
+    const a = this.assignment;
+    return fail("REPLICA_NOT_AVAILABLE", `replica ${a?.replicaId ?? "?"} of ${a?.topic ?? "?"}-${a?.partition ?? "?"} is offline`);
+  }
+
+  /** Applies the coordinator's word (LeaderAndIsr) unless it is older than what this replica holds. */
   becomeLeaderOrFollower(a: PartitionAssignment): Result<ReplicaOffsets> {
+    const refused = this.refuseIfOffline();
+    if (!refused.ok) return refused;
     const current = this.assignment;
     if (current && current.topicId !== a.topicId)
       return fail("INCONSISTENT_TOPIC_ID", `replica belongs to topic id ${current.topicId}, not ${a.topicId}`);
     if (current && a.state.partitionEpoch < current.state.partitionEpoch) return ok(this.describe());
-    if (current && a.state.leaderEpoch < current.state.leaderEpoch)
-      return fail("FENCED_LEADER_EPOCH", `leader epoch ${a.state.leaderEpoch} is older than ${current.state.leaderEpoch}`);
-    const isLeader = a.state.leader === a.replicaId;
-    const changed = isLeader ? this.log.becomeLeader(a.state.leaderEpoch) : this.log.becomeFollower(a.state.leaderEpoch);
-    if (!changed.ok) return changed;
+    if (a.state.leaderEpoch < this.log.leaderEpoch)
+      return fail("FENCED_LEADER_EPOCH", `leader epoch ${a.state.leaderEpoch} is older than ${this.log.leaderEpoch}`);
+    const lead = this.isAssignedLeader(a);
+    const newEpoch = a.state.leaderEpoch > this.log.leaderEpoch || this.log.role !== (lead ? "leader" : "follower");
+    if (newEpoch) {
+      const changed = lead ? this.log.becomeLeader(a.state.leaderEpoch) : this.log.becomeFollower(a.state.leaderEpoch);
+      if (!changed.ok) return changed;
+    }
     this.assignments.save(a);
     this.assignment = a;
     this.log.setConfig(toLogConfig(a.configs));
-    if (isLeader) this.maybeAdvanceHighWatermark();
+    if (!lead) this.leader = null;
+    else if (newEpoch || !this.leader) this.leader = this.newLeaderState(a.state);
+    else this.leader.updateState(a.state);
+    this.maybeAdvanceHighWatermark();
     return ok(this.describe());
   }
 
   /** The leader check every client call passes through (Kafka's fencing by leader epoch). */
   private checkLeader(leaderEpoch: number): Result<PartitionAssignment> {
+    const refused = this.refuseIfOffline();
+    if (!refused.ok) return refused;
     const a = this.assignment;
     if (!a) return fail("UNKNOWN_TOPIC_OR_PARTITION", "this partition replica does not exist (or was deleted)");
-    if (this.role !== "leader")
+    if (!this.leader)
       return fail("NOT_LEADER_OR_FOLLOWER", `replica ${a.replicaId} is not the leader of ${a.topic}-${a.partition}`);
-    if (leaderEpoch < a.state.leaderEpoch)
-      return fail("FENCED_LEADER_EPOCH", `leader epoch ${leaderEpoch} is older than the current ${a.state.leaderEpoch}`);
-    if (leaderEpoch > a.state.leaderEpoch)
-      return fail("UNKNOWN_LEADER_EPOCH", `leader epoch ${leaderEpoch} is newer than this replica's ${a.state.leaderEpoch}`);
+    if (leaderEpoch < this.log.leaderEpoch)
+      return fail("FENCED_LEADER_EPOCH", `leader epoch ${leaderEpoch} is older than the current ${this.log.leaderEpoch}`);
+    if (leaderEpoch > this.log.leaderEpoch)
+      return fail("UNKNOWN_LEADER_EPOCH", `leader epoch ${leaderEpoch} is newer than this replica's ${this.log.leaderEpoch}`);
     return ok(a);
   }
 
-  /** HW = min LEO over the ISR; with this leader as the only ISR member that is its own LEO. */
-  private maybeAdvanceHighWatermark(): boolean {
-    const a = this.assignment;
-    if (!a || a.state.isr.length !== 1 || a.state.isr[0] !== a.replicaId) return false;
-    return this.log.maybeIncrementHighWatermark(this.log.logEndOffset);
+  /** HW = min LEO over the ISR (the leader's own included). True if it rose. */
+  maybeAdvanceHighWatermark(): boolean {
+    if (!this.leader) return false;
+    return this.log.maybeIncrementHighWatermark(this.leader.highWatermarkCandidate(this.log));
+  }
+
+  get isr(): number[] {
+    return this.assignment?.state.isr ?? [];
   }
 
   produce(req: ProduceRequest): Result<ProduceResult> {
     const leader = this.checkLeader(req.leaderEpoch);
     if (!leader.ok) return leader;
-    const { state } = leader.value;
     const minIsr = this.log.config.minInsyncReplicas;
-    if (req.acks === -1 && state.isr.length < minIsr)
-      return fail("NOT_ENOUGH_REPLICAS", `ISR has ${state.isr.length} member(s), min.insync.replicas is ${minIsr}`);
-    const appended = this.log.appendAsLeader(req.records, state.leaderEpoch, req.producer);
+    if (req.acks === -1 && this.isr.length < minIsr)
+      return fail("NOT_ENOUGH_REPLICAS", `ISR has ${this.isr.length} member(s), min.insync.replicas is ${minIsr}`);
+    const appended = this.log.appendAsLeader(req.records, this.log.leaderEpoch, req.producer);
     if (!appended.ok) return appended;
     this.maybeAdvanceHighWatermark();
     return ok({ ...appended.value, highWatermark: this.log.highWatermark });
+  }
+
+  /** Why an acks=all wait that ran out of time failed (Kafka's two answers). */
+  ackTimeoutError(): Result<never> {
+    const minIsr = this.log.config.minInsyncReplicas;
+    return this.isr.length < minIsr
+      ? fail("NOT_ENOUGH_REPLICAS_AFTER_APPEND", `the ISR shrank to ${this.isr.length}, below min.insync.replicas ${minIsr}`)
+      : fail("REQUEST_TIMED_OUT", "the ISR did not confirm the append in time; its outcome is unknown");
+  }
+
+  /** Follower side of the leader's push. */
+  replicate(req: ReplicateRequest): Result<ReplicateResponse> {
+    const refused = this.refuseIfOffline();
+    if (!refused.ok) return refused;
+    if (!this.assignment) return fail("UNKNOWN_TOPIC_OR_PARTITION", "this partition replica does not exist (or was deleted)");
+    const r = this.log.appendAsFollower(req);
+    // An accepted push means another replica leads a newer epoch, whatever we last heard.
+    if (r.ok) this.leader = null;
+    return r;
+  }
+
+  /** The next push per follower that has something to receive (one in flight per follower). */
+  pushesToSend(): [number, ReplicateRequest][] {
+    const leader = this.leader;
+    if (!leader) return [];
+    const out: [number, ReplicateRequest][] = [];
+    for (const id of leader.followerIds()) {
+      if (this.assignment?.state.offlineReplicas.includes(id)) continue;
+      const req = leader.nextPush(id, this.log);
+      if (req) out.push([id, req]);
+    }
+    return out;
+  }
+
+  /** Feeds a follower's answer back; a fenced leader stops leading at once. */
+  onPushResult(followerId: number, req: ReplicateRequest, res: Result<ReplicateResponse>): { hwAdvanced: boolean; fenced: boolean } {
+    const leader = this.leader;
+    if (!leader || req.leaderEpoch !== this.log.leaderEpoch) return { hwAdvanced: false, fenced: false };
+    const { fenced } = leader.onPushResult(followerId, req, res, this.log);
+    if (fenced) {
+      this.leader = null;
+      return { hwAdvanced: false, fenced: true };
+    }
+    return { hwAdvanced: this.maybeAdvanceHighWatermark(), fenced: false };
+  }
+
+  /**
+   * The ISR change the leader should ask for now (shrink first), as an AlterPartition request;
+   * the same request again while an earlier one's outcome is unknown.
+   */
+  isrChange(): AlterPartitionRequest | null {
+    const leader = this.leader;
+    if (!leader) return null;
+    leader.maybeShrinkIsr(this.log) ?? leader.maybeExpandIsr(this.log);
+    return leader.alterPartitionRequest();
+  }
+
+  /** A newer partition state from the coordinator (after AlterPartition): adopt it. */
+  applyPartitionState(state: PartitionState): boolean {
+    const a = this.assignment;
+    if (!a || state.partitionEpoch <= a.state.partitionEpoch) return false;
+    return this.becomeLeaderOrFollower({ ...a, state }).ok;
+  }
+
+  /** True while this leader has an online follower that is not caught up. */
+  needsReplication(): boolean {
+    const leader = this.leader;
+    if (!leader) return false;
+    const offline = this.assignment?.state.offlineReplicas ?? [];
+    return leader.followerIds().some((id) => !offline.includes(id) && !leader.isCaughtUp(id, this.log));
+  }
+
+  nextReplicationDeadline(): number | null {
+    return this.leader?.nextLagDeadline(this.log) ?? null;
   }
 
   read(req: ReplicaFetchRequest): Result<FetchResult> {

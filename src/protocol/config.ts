@@ -68,7 +68,7 @@ export const LIMITS = {
   maxProduceTimeoutMs: 300_000,
   defaultProduceTimeoutMs: 30_000,
   maxPartitions: 1000,
-  maxReplicationFactor: 1,
+  maxReplicationFactor: 5,
   topicNameMaxLength: 249,
 } as const;
 

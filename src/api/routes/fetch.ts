@@ -26,6 +26,7 @@ fetchRoutes.get("/:topic/partitions/:partition/records", async (c) => {
   const r = unwrap(
     await cluster.withLeader(topic, partition, (meta, p) =>
       cluster.leaderOf(meta, partition).fetchRecords({ offset, maxRecords, maxBytes, waitMs, leaderEpoch: p.leaderEpoch }),
+      { idempotent: true },
     ),
   );
   return c.json({
@@ -56,6 +57,7 @@ fetchRoutes.get("/:topic/partitions/:partition/offsets", async (c) => {
   const r = unwrap(
     await cluster.withLeader(topic, partition, (meta, p) =>
       cluster.leaderOf(meta, partition).listOffsets({ spec, leaderEpoch: p.leaderEpoch }),
+      { idempotent: true },
     ),
   );
   return c.json({ offset: r.offset, timestamp: r.timestamp });

@@ -102,6 +102,8 @@ async function produce(c: Context<AppEnv>, fixedPartition?: number): Promise<Res
             leaderEpoch: state.leaderEpoch,
             ...(producer ? { producer } : {}),
           }),
+          // An append whose answer was lost may have happened: never re-sent blindly.
+          { idempotent: false },
         );
         return [partition, r] as const;
       }),
