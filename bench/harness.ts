@@ -101,6 +101,19 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   return { requests: latencies.length, records, payloadBytes, wireBytes, elapsedMs: performance.now() - start, cappedByTime, latencies };
 }
 
+/** Several runs of the same scenario as one (e.g. rounds interleaved with other scenarios). */
+export function mergeLoads(runs: readonly LoadResult[]): LoadResult {
+  return {
+    requests: runs.reduce((n, r) => n + r.requests, 0),
+    records: runs.reduce((n, r) => n + r.records, 0),
+    payloadBytes: runs.reduce((n, r) => n + r.payloadBytes, 0),
+    wireBytes: runs.reduce((n, r) => n + r.wireBytes, 0),
+    elapsedMs: runs.reduce((n, r) => n + r.elapsedMs, 0),
+    cappedByTime: runs.some((r) => r.cappedByTime),
+    latencies: runs.flatMap((r) => r.latencies),
+  };
+}
+
 export interface Throughput {
   requests: number;
   records: number;

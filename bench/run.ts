@@ -18,14 +18,26 @@
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
-import { cpus, platform, release, tmpdir, totalmem } from "node:os";
+import { cpus, loadavg, platform, release, tmpdir, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PROJECT_ROOT, startLocalCluster, type LocalCluster } from "../scripts/local-cluster.ts";
 import { FlarelogClient } from "../src/client/flarelog-client.ts";
-import { formatNumber, Prng, runLoad, summarize, table, throughput, type LatencySummary, type OpOutcome, type Throughput } from "./harness.ts";
+import {
+  formatNumber,
+  mergeLoads,
+  Prng,
+  runLoad,
+  summarize,
+  table,
+  throughput,
+  type LatencySummary,
+  type LoadResult,
+  type OpOutcome,
+  type Throughput,
+} from "./harness.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const VALUE_BYTES = 100;
@@ -40,6 +52,9 @@ interface Config {
   baselineRequests: number;
   produceRequests: number;
   produceWarmup: number;
+  /** The produce configurations alternate in this many rounds (produceRequests in total each). */
+  produceRounds: number;
+  /** Wall-clock cap per configuration, over all its rounds. */
   produceCapMs: number;
   fetchLogRecords: number;
   fetchCapMs: number;
@@ -58,6 +73,7 @@ const DEFAULT: Config = {
   baselineRequests: 500,
   produceRequests: 2000,
   produceWarmup: 50,
+  produceRounds: 4,
   produceCapMs: 30_000,
   fetchLogRecords: 100_000,
   fetchCapMs: 30_000,
@@ -77,6 +93,7 @@ const QUICK: Config = {
   baselineRequests: 100,
   produceRequests: 150,
   produceWarmup: 10,
+  produceRounds: 2,
   produceCapMs: 5_000,
   fetchLogRecords: 20_000,
   fetchCapMs: 8_000,
@@ -219,23 +236,40 @@ interface ProduceResult extends Throughput {
   records_per_request: number;
   value_bytes: number;
   warmup_requests: number;
+  rounds: number;
 }
 
+/**
+ * The four produce configurations run in interleaved rounds (each round: every configuration
+ * in turn, `produceRequests / produceRounds` requests each), so slow drift of the shared
+ * machine (JIT, GC, the neighbours) is spread over all of them rather than landing on one.
+ */
 async function produceScenarios(http: Http, client: FlarelogClient, cfg: Config): Promise<ProduceResult[]> {
-  const out: ProduceResult[] = [];
   const bodies = produceBodies(PRODUCE_BATCH, 1);
-  for (const acks of ["1", "all"]) {
-    for (const concurrency of [1, 8]) {
-      const topic = `bench-produce-acks${acks}-c${concurrency}`;
-      await createTopic(client, topic);
-      const op = produceOp(http, topic, acks, bodies, PRODUCE_BATCH);
-      await runLoad({ requests: cfg.produceWarmup, concurrency, timeCapMs: cfg.produceCapMs, op });
-      const r = throughput(await runLoad({ requests: cfg.produceRequests, concurrency, timeCapMs: cfg.produceCapMs, op }));
-      out.push({ acks, concurrency, records_per_request: PRODUCE_BATCH, value_bytes: VALUE_BYTES, warmup_requests: cfg.produceWarmup, ...r });
-      log(`  produce acks=${acks} concurrency=${concurrency}: ${formatNumber(r.records_per_s)} records/s, p50 ${r.latency.p50_ms} ms`);
+  const configs = (["1", "all"] as const).flatMap((acks) => [1, 8].map((concurrency) => ({ acks, concurrency })));
+  const runsOf = configs.map(() => [] as LoadResult[]);
+  const ops: { op: (i: number) => Promise<OpOutcome>; concurrency: number }[] = [];
+  for (const { acks, concurrency } of configs) {
+    const topic = `bench-produce-acks${acks}-c${concurrency}`;
+    await createTopic(client, topic);
+    ops.push({ op: produceOp(http, topic, acks, bodies, PRODUCE_BATCH), concurrency });
+  }
+  for (const { op, concurrency } of ops) await runLoad({ requests: cfg.produceWarmup, concurrency, timeCapMs: cfg.produceCapMs, op });
+  const perRound = Math.ceil(cfg.produceRequests / cfg.produceRounds);
+  const capPerRound = cfg.produceCapMs / cfg.produceRounds;
+  for (let round = 0; round < cfg.produceRounds; round++) {
+    // Rotate the starting configuration each round, so none always runs first.
+    for (let k = 0; k < ops.length; k++) {
+      const i = (k + round) % ops.length;
+      const { op, concurrency } = ops[i]!;
+      runsOf[i]!.push(await runLoad({ requests: perRound, concurrency, timeCapMs: capPerRound, op }));
     }
   }
-  return out;
+  return configs.map(({ acks, concurrency }, i) => {
+    const r = throughput(mergeLoads(runsOf[i]!));
+    log(`  produce acks=${acks} concurrency=${concurrency}: ${formatNumber(r.records_per_s)} records/s, p50 ${r.latency.p50_ms} ms`);
+    return { acks, concurrency, records_per_request: PRODUCE_BATCH, value_bytes: VALUE_BYTES, warmup_requests: cfg.produceWarmup, rounds: cfg.produceRounds, ...r };
+  });
 }
 
 interface FetchScenarioResult extends Throughput {
@@ -385,6 +419,79 @@ function packageVersion(name: string): string | null {
   }
 }
 
+/** The workerd process this benchmark started (a child of this process), from /proc (Linux). */
+function workerdPid(): number | null {
+  try {
+    for (const entry of readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (comm === "workerd" && ppid === process.pid) return Number(entry);
+    }
+  } catch {
+    // not Linux, or the process went away
+  }
+  return null;
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat; null if unreadable. */
+function processCpuSeconds(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // utime and stime are fields 14 and 15 of stat(5), i.e. 11 and 12 after the state field; USER_HZ is 100 on Linux.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
+export interface CpuSplit {
+  wall_s: number;
+  /** CPU seconds used by this Node process (the load generator) during the scenario. */
+  load_generator_cpu_s: number;
+  /** CPU seconds used by workerd (the server: Worker, Durable Objects, SQLite) during the scenario. */
+  workerd_cpu_s: number | null;
+}
+
+/** Runs `fn` and reports where the CPU went meanwhile: the load generator vs workerd. */
+async function withCpuSplit<T>(workerd: number | null, fn: () => Promise<T>): Promise<{ value: T; cpu: CpuSplit }> {
+  const wall0 = performance.now();
+  const self0 = process.cpuUsage();
+  const w0 = workerd === null ? null : processCpuSeconds(workerd);
+  const value = await fn();
+  const self = process.cpuUsage(self0);
+  const w1 = workerd === null ? null : processCpuSeconds(workerd);
+  return {
+    value,
+    cpu: {
+      wall_s: Number(((performance.now() - wall0) / 1000).toFixed(2)),
+      load_generator_cpu_s: Number(((self.user + self.system) / 1e6).toFixed(2)),
+      workerd_cpu_s: w0 === null || w1 === null ? null : Number((w1 - w0).toFixed(2)),
+    },
+  };
+}
+
+/** Aggregate CPU jiffies from /proc/stat (Linux); null elsewhere. */
+function cpuTimes(): { total: number; idle: number; steal: number } | null {
+  try {
+    const f = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = f;
+    return { total: user + nice + system + idle + iowait + irq + softirq + steal, idle: idle + iowait, steal };
+  } catch {
+    return null;
+  }
+}
+
+/** Share of all cores busy, and stolen by the hypervisor, between two `cpuTimes()` readings. */
+function cpuUse(a: ReturnType<typeof cpuTimes>, b: ReturnType<typeof cpuTimes>) {
+  if (a === null || b === null || b.total <= a.total) return null;
+  const total = b.total - a.total;
+  const pct = (v: number) => Number(((100 * v) / total).toFixed(1));
+  return { busy_pct: pct(total - (b.idle - a.idle)), steal_pct: pct(b.steal - a.steal) };
+}
+
 function machine() {
   const cpuList = cpus();
   const status = git("status", "--porcelain");
@@ -400,6 +507,9 @@ function machine() {
     commit: git("rev-parse", "HEAD"),
     /** Uncommitted changes were present in the tree that was benchmarked. */
     dirty: status === null ? null : status.length > 0,
+    load_average_at_start: loadavg().map((v) => Number(v.toFixed(2))),
+    /** Whole-machine CPU use over the run (both processes and anything else), filled in at the end. */
+    cpu_during_run: null as ReturnType<typeof cpuUse>,
     note: "load generator (this Node process) and workerd share the same cores",
   };
 }
@@ -415,6 +525,7 @@ function printTables(results: Results): void {
     `Flarelog local benchmark — ${results.date} (${results.mode} run, ${results.duration_s} s)`,
     `${m.cpus} × ${m.cpu_model ?? "?"}, node ${m.node}, workerd ${m.workerd}, commit ${m.commit?.slice(0, 12) ?? "?"}${m.dirty ? " (dirty tree)" : ""}`,
     "Load generator and workerd share the same cores; local SQLite on disk: not production numbers.",
+    ...(m.cpu_during_run ? [`Machine CPU over the run: ${m.cpu_during_run.busy_pct}% busy, ${m.cpu_during_run.steal_pct}% stolen by the hypervisor.`] : []),
     "",
   );
   if (results.baseline) {
@@ -457,6 +568,9 @@ function printTables(results: Results): void {
       "",
     );
   }
+  const cpuRows = Object.entries(results.cpu).map(([name, c]) => [name, c.wall_s, c.load_generator_cpu_s, c.workerd_cpu_s ?? "?"]);
+  if (cpuRows.length > 0)
+    out.push("CPU per scenario block (fills and warm-ups included), seconds", table(["block", "wall", "load generator CPU", "workerd CPU"], cpuRows), "");
   process.stdout.write(`${out.join("\n")}\n`);
 }
 
@@ -472,6 +586,8 @@ interface Results {
   produce?: ProduceResult[];
   fetch?: FetchScenarioResult[];
   fetch_vs_log_size?: IndexResult;
+  /** Per scenario block (fills and warm-ups included): wall time and CPU of each process. */
+  cpu: Partial<Record<"produce" | "fetch" | "fetch_vs_log_size", CpuSplit>>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -501,6 +617,7 @@ async function main(): Promise<void> {
   const cfg = args.quick ? QUICK : DEFAULT;
   const runs = (s: string) => args.only === null || args.only.has(s);
   const started = performance.now();
+  const cpuAtStart = cpuTimes();
   const stateDir = await mkdtemp(join(tmpdir(), "flarelog-bench-"));
   const token = randomBytes(24).toString("hex");
   let cluster: LocalCluster | undefined;
@@ -535,26 +652,35 @@ async function main(): Promise<void> {
       server_start_s: Number(serverStart.toFixed(2)),
       machine: machine(),
       config: cfg,
+      cpu: {},
     };
     log(`bench: warm-up (${cfg.globalWarmup} requests)`);
     await globalWarmup(http, client, cfg);
+    const workerd = workerdPid();
     if (runs("baseline")) {
       log("bench: baseline");
       results.baseline = await baseline(http, cfg);
     }
     if (runs("produce")) {
       log("bench: produce");
-      results.produce = await produceScenarios(http, client, cfg);
+      const r = await withCpuSplit(workerd, () => produceScenarios(http, client, cfg));
+      results.produce = r.value;
+      results.cpu.produce = r.cpu;
     }
     if (runs("fetch")) {
       log("bench: fetch");
-      results.fetch = await fetchScenarios(http, client, cfg);
+      const r = await withCpuSplit(workerd, () => fetchScenarios(http, client, cfg));
+      results.fetch = r.value;
+      results.cpu.fetch = r.cpu;
     }
     if (runs("index")) {
       log("bench: fetch vs log size");
-      results.fetch_vs_log_size = await indexScenario(http, client, cfg);
+      const r = await withCpuSplit(workerd, () => indexScenario(http, client, cfg));
+      results.fetch_vs_log_size = r.value;
+      results.cpu.fetch_vs_log_size = r.cpu;
     }
     results.duration_s = Number(((performance.now() - started) / 1000).toFixed(1));
+    results.machine.cpu_during_run = cpuUse(cpuAtStart, cpuTimes());
 
     const outDir = resolve(HERE, "results");
     await mkdir(outDir, { recursive: true });
