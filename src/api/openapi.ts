@@ -9,6 +9,7 @@ import {
   ErrorBodySchema,
   FetchResponseSchema,
   ListOffsetsResponseSchema,
+  PartitionDescriptionSchema,
   ProduceResponseSchema,
   ProduceSchema,
   TopicDescriptionSchema,
@@ -75,6 +76,22 @@ const routes: RouteConfig[] = [
     method: "get", path: "/v1/topics/{topic}/partitions/{partition}/offsets", summary: "Offset for a timestamp, earliest or latest",
     request: { params: partition, query: z.object({ timestamp: z.string().openapi({ description: "ms, earliest or latest" }) }) },
     responses: { 200: json(ListOffsetsResponseSchema, "Offset"), ...errors },
+  },
+  ...(["offline", "online"] as const).map(
+    (action): RouteConfig => ({
+      method: "post", path: `/v1/admin/topics/{topic}/partitions/{partition}/replicas/{replica}/${action}`,
+      summary: action === "offline"
+        ? "Take a replica offline (it refuses all work; ISR and leadership move away)"
+        : "Bring a replica back online as a follower that catches up",
+      request: { params: partition.extend({ replica: z.string().openapi({ example: "2" }) }) },
+      responses: { 200: json(PartitionDescriptionSchema, "Partition after the change"), 403: json(ErrorBodySchema, "Root token needed"), ...errors },
+    }),
+  ),
+  {
+    method: "post", path: "/v1/admin/topics/{topic}/partitions/{partition}/preferred-leader",
+    summary: "Move leadership to the preferred (first) replica if it is a live ISR member",
+    request: { params: partition },
+    responses: { 200: json(PartitionDescriptionSchema, "Partition after the change"), 503: json(ErrorBodySchema, "Preferred replica not in sync (80)"), ...errors },
   },
 ];
 
