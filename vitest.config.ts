@@ -6,7 +6,7 @@ export default defineConfig({
     projects: [
       {
         // Pure code (src/log, src/protocol) and process-level tests, in plain Node 24.
-        test: { name: "node", include: ["test/unit/**/*.test.ts", "test/e2e/**/*.test.ts"], environment: "node" },
+        test: { name: "node", include: ["test/unit/**/*.test.ts", "test/e2e/**/*.test.ts", "test/sim/**/*.test.ts"], environment: "node" },
       },
       {
         plugins: [

@@ -11,9 +11,12 @@
  * - A pushed batch the follower already holds (same base offset, epoch and last offset) is
  *   skipped, so a re-sent or stale push from the same leader changes nothing. The first batch it
  *   does not hold replaces the follower's log from that batch's base offset on.
- * - Records beyond the end of the push are kept (a stale push must not undo a newer one), so the
- *   follower answers `matchedEnd`, the end of what this push proved it shares with the leader
- *   (Raft's matchIndex), never a longer leftover tail; its HW is capped there too.
+ * - Every leader record at or after `leaderEpochStartOffset` has the leader's epoch, so once the
+ *   push fits, a follower record there with an older epoch is a divergent tail and goes
+ *   (KIP-101/279's truncation by epoch), even when the push itself is stale.
+ * - Other records beyond the end of the push are kept (a stale push must not undo a newer one),
+ *   so the follower answers `matchedEnd`, the end of what this push proved it shares with the
+ *   leader (Raft's matchIndex), never a longer leftover tail; its HW is capped there too.
  * Pure and synchronous; no state.
  */
 import type { Offset, ReplicateRequest, ReplicateResponse, ReplicatedBatch } from "../protocol/types.ts";
@@ -48,10 +51,10 @@ const isOffset = (n: number): boolean => Number.isSafeInteger(n) && n >= 0;
 
 /** Checks a push's shape: integers, batches contiguous from `prevOffset`, epochs ≤ the leader's. */
 export function validateReplicateRequest(req: ReplicateRequest): string | null {
-  const { leaderEpoch, prevOffset, prevEpoch, highWatermark, logStartOffset, batches } = req;
+  const { leaderEpoch, prevOffset, prevEpoch, highWatermark, logStartOffset, leaderEpochStartOffset, batches } = req;
   if (!Number.isSafeInteger(leaderEpoch) || leaderEpoch < 0) return `leader epoch must be a non-negative integer, got ${leaderEpoch}`;
-  if (!isOffset(prevOffset) || !isOffset(highWatermark) || !isOffset(logStartOffset))
-    return `prevOffset, highWatermark and logStartOffset must be offsets, got ${prevOffset}, ${highWatermark}, ${logStartOffset}`;
+  if (![prevOffset, highWatermark, logStartOffset, leaderEpochStartOffset].every(isOffset))
+    return `prevOffset, highWatermark, logStartOffset and leaderEpochStartOffset must be offsets, got ${prevOffset}, ${highWatermark}, ${logStartOffset}, ${leaderEpochStartOffset}`;
   if (!Number.isSafeInteger(prevEpoch) || prevEpoch < UNDEFINED_EPOCH || prevEpoch > leaderEpoch)
     return `prevEpoch must be −1 or an epoch ≤ ${leaderEpoch}, got ${prevEpoch}`;
   let expected = prevOffset;
@@ -84,11 +87,18 @@ export function planFollowerAppend(log: FollowerLogView, req: ReplicateRequest):
     const divergingEpoch = log.epochAt(prevOffset - 1);
     if (divergingEpoch !== prevEpoch) return { kind: "mismatch", response: { status: "diverging", logEndOffset, divergingEpoch } };
   }
-  const end = truncateFullyAt ?? logEndOffset;
+  // A tail at or after the leader's epoch start written in an older epoch is not the leader's.
+  const epochStart = req.leaderEpochStartOffset;
+  const tailAt =
+    truncateFullyAt === null && epochStart >= log.logStartOffset && epochStart < logEndOffset && log.epochAt(epochStart) !== req.leaderEpoch
+      ? epochStart
+      : null;
+  const end = truncateFullyAt ?? tailAt ?? logEndOffset;
   let first = 0;
   while (first < batches.length && batches[first]!.baseOffset < end && holds(log, batches[first]!)) first++;
   const rest = batches.slice(first);
   const conflictAt = rest[0] && rest[0].baseOffset < end ? rest[0].baseOffset : null;
+  const truncateTo = conflictAt ?? tailAt;
   const matchedEnd = batches.length > 0 ? batches.at(-1)!.lastOffset + 1 : prevOffset;
-  return { kind: "append", truncateFullyAt, truncateTo: conflictAt, batches: rest, matchedEnd };
+  return { kind: "append", truncateFullyAt, truncateTo, batches: rest, matchedEnd };
 }

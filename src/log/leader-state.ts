@@ -16,6 +16,9 @@
  *   proposed until a newer coordinator state arrives, because the coordinator may have applied
  *   it even when its answer was lost. Shrink never removes the leader; expand adds only a
  *   follower holding the HW and everything before this epoch began (Kafka's isFollowerInSync).
+ *   The caller persists `alterPartitionRequest()` whenever it changes and passes it back after a
+ *   restart: a leader that forgot its proposal could commit without a member the coordinator
+ *   has already added (and may elect next).
  * Called by the partition replica DO (and the replication simulation) after every append, push
  * result, coordinator state and alarm. Pure and synchronous; time comes from the injected Clock;
  * one caller at a time. A new leader epoch needs a new LeaderState.
@@ -35,6 +38,8 @@ export interface LeaderStateOptions {
   clock: Clock;
   replicaLagTimeMaxMs: number;
   maxPushBytes?: number;
+  /** The ISR change this leader had proposed before a restart (persisted by the caller). */
+  pendingAlterPartition?: AlterPartitionRequest | null;
 }
 
 interface InFlightPush {
@@ -68,6 +73,8 @@ export class LeaderState {
   readonly #maxPushBytes: number;
   #state: PartitionState;
   #pending: PendingIsrChange | null = null;
+  /** Where this leader epoch begins in the log (fixed for the epoch); read on first need. */
+  #epochStartOffset: Offset | null = null;
   readonly #followers = new Map<number, FollowerStream>();
   /** The leader's LEO as last seen through a `log` argument (for calls that take none). */
   #seenLogEndOffset: Offset | null = null;
@@ -80,6 +87,10 @@ export class LeaderState {
     this.#replicaLagTimeMaxMs = opts.replicaLagTimeMaxMs;
     this.#maxPushBytes = opts.maxPushBytes ?? DEFAULT_MAX_PUSH_BYTES;
     this.#state = opts.state;
+    const p = opts.pendingAlterPartition;
+    // Still pending only if it was made against this very state; a newer state settled it.
+    if (p && p.leaderId === this.localReplicaId && p.leaderEpoch === opts.state.leaderEpoch && p.partitionEpoch === opts.state.partitionEpoch)
+      this.#pending = { isr: [...p.newIsr], partitionEpoch: p.partitionEpoch };
     // Kafka's makeLeader: every ISR follower counts as caught up now, the others never were.
     this.#syncFollowers(this.#clock.now());
   }
@@ -130,6 +141,11 @@ export class LeaderState {
     return [...this.#state.isr, ...pending.filter((r) => !this.#state.isr.includes(r))];
   }
 
+  #epochStart(log: PartitionLog): Offset | null {
+    this.#epochStartOffset ??= log.epochEntries().find((e) => e.epoch === this.#state.leaderEpoch)?.startOffset ?? null;
+    return this.#epochStartOffset;
+  }
+
   #follower(id: number): FollowerStream {
     const f = this.#followers.get(id);
     if (!f) throw new RangeError(`replica ${id} is not a follower of partition ${this.#state.partition}`);
@@ -174,6 +190,8 @@ export class LeaderState {
       batches,
       highWatermark,
       logStartOffset,
+      // Unknown only if the log never became leader of this epoch: then no tail is truncated.
+      leaderEpochStartOffset: this.#epochStart(log) ?? Number.MAX_SAFE_INTEGER,
     };
     f.inFlight = { req, sentAtMs: this.#clock.now(), leaderLogEndOffset: leo };
     return req;
@@ -251,8 +269,8 @@ export class LeaderState {
   maybeExpandIsr(log: PartitionLog): number[] | null {
     this.#see(log);
     if (this.#pending) return null;
-    const epochStart = log.epochEntries().find((e) => e.epoch === this.#state.leaderEpoch)?.startOffset;
-    if (epochStart === undefined) return null;
+    const epochStart = this.#epochStart(log);
+    if (epochStart === null) return null;
     const { isr, offlineReplicas } = this.#state;
     const joining = this.followerIds().filter((id) => {
       const end = this.#followers.get(id)?.logEndOffset ?? null;

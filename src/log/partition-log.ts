@@ -235,8 +235,9 @@ export class PartitionLog {
 
   /**
    * The follower's side of a leader's push (rules in follower-append.ts), in one transaction:
-   * fencing, the log-matching check, skipping batches it holds, truncating a conflicting
-   * suffix, appending the rest as they are, then HW = min(leader's HW, matched end), rising only.
+   * fencing, the log-matching check, skipping batches it holds, truncating a conflicting suffix
+   * (or an older-epoch tail past the leader's epoch start), appending the rest as they are, then
+   * HW = min(leader's HW, end of the push), rising only; it answers that end (matchIndex).
    * A push of a newer epoch makes this replica a follower of that epoch.
    */
   appendAsFollower(req: ReplicateRequest): Result<ReplicateResponse> {
@@ -265,7 +266,7 @@ export class PartitionLog {
     }
     const hwCandidate = Math.min(req.highWatermark, plan.matchedEnd);
     const { highWatermark, logEndOffset } = this.#state;
-    const writes = plan.truncateFullyAt !== null || plan.batches.length > 0;
+    const writes = plan.truncateFullyAt !== null || plan.truncateTo !== null || plan.batches.length > 0;
     if (roleChanges || writes || nextHighWatermark(highWatermark, hwCandidate, logEndOffset) !== highWatermark)
       this.#commit((next) => {
         next.role = "follower";

@@ -188,6 +188,12 @@ export interface ReplicateRequest {
   batches: ReplicatedBatch[];
   highWatermark: Offset;
   logStartOffset: Offset;
+  /**
+   * Where the leader's current epoch begins in its log: every record from here on has
+   * `leaderEpoch`, so a follower's record at or after it with an older epoch is a divergent tail
+   * (KIP-101/279) that it truncates, however old the push.
+   */
+  leaderEpochStartOffset: Offset;
 }
 
 /**

@@ -25,6 +25,7 @@ function pushFrom(leader: PartitionLog, from: number, over: Partial<ReplicateReq
     batches,
     highWatermark: leader.highWatermark,
     logStartOffset: leader.logStartOffset,
+    leaderEpochStartOffset: leader.epochEntries().find((e) => e.epoch === leader.leaderEpoch)?.startOffset ?? leader.logEndOffset,
     ...over,
   };
 }
@@ -137,6 +138,25 @@ export function followerAppendContract(withStore: WithStore): void {
         expect(f.log.appendAsFollower(pushFrom(l, 3))).toEqual({ ok: true, value: { status: "ok", logEndOffset: 4 } });
         expect(valuesOf(readAll(f.log))).toEqual(["a", "b", "c", "d"]);
         expect(f.log.highWatermark).toBe(4);
+      }));
+
+    it("once a push fits, a tail at or after the leader's epoch start written in an older epoch is truncated, even by a stale push", () =>
+      withStore((h) => {
+        const f = setup(h);
+        append(f.log, recs("a", "b"), 1);
+        append(f.log, recs("x", "y"), 1); // epoch 1's leader wrote these; nobody else has them
+        const l = leaderLog(f);
+        append(l, recs("a", "b"), 1);
+        expect(l.becomeLeader(2).ok).toBe(true); // epoch 2 starts at 2
+        const stale = pushFrom(l, 2);
+        expect(stale).toMatchObject({ prevOffset: 2, prevEpoch: 1, batches: [], leaderEpochStartOffset: 2 });
+        expect(f.log.becomeFollower(2).ok).toBe(true); // already following: the truncation alone must be written
+        append(l, recs("c"), 2);
+        expect(f.log.appendAsFollower(stale)).toEqual({ ok: true, value: { status: "ok", logEndOffset: 2 } });
+        expect(valuesOf(readAll(f.log))).toEqual(["a", "b"]);
+        expect(f.log.appendAsFollower(pushFrom(l, 2))).toEqual({ ok: true, value: { status: "ok", logEndOffset: 3 } });
+        expect(f.log.appendAsFollower(stale)).toEqual({ ok: true, value: { status: "ok", logEndOffset: 2 } });
+        expect(valuesOf(readAll(f.log))).toEqual(["a", "b", "c"]); // the leader's own epoch-2 record stays
       }));
 
     it("a follower whose log ends before the leader's log start restarts its log there", () =>

@@ -61,7 +61,7 @@ describe("LeaderState push streams", () => {
   it("the first push probes at the leader's log end; after a match each push carries only the new batches", () => {
     const c = cluster();
     append(c.leader, recs("a", "b"), 5);
-    c.f(1).appendAsFollower({ leaderId: 0, leaderEpoch: 5, prevOffset: 0, prevEpoch: -1, batches: c.leader.batchesForReplication(0, 1e6), highWatermark: 0, logStartOffset: 0 });
+    c.f(1).appendAsFollower({ leaderId: 0, leaderEpoch: 5, prevOffset: 0, prevEpoch: -1, batches: c.leader.batchesForReplication(0, 1e6), highWatermark: 0, logStartOffset: 0, leaderEpochStartOffset: 0 });
     const probe = c.ls.nextPush(1, c.leader)!;
     expect(probe).toMatchObject({ prevOffset: 2, prevEpoch: 5, batches: [], leaderEpoch: 5, leaderId: 0 });
     c.ls.onPushResult(1, probe, c.f(1).appendAsFollower(probe), c.leader);
@@ -269,5 +269,25 @@ describe("LeaderState ISR changes", () => {
     expect(() => c.ls.followerLogEndOffset(2)).toThrow(RangeError);
     expect(() => c.ls.updateState(stateOf({ leaderEpoch: 6, partitionEpoch: 12 }))).toThrow(RangeError);
     expect(() => c.ls.updateState(stateOf({ leader: 1, partitionEpoch: 12 }))).toThrow(RangeError);
+  });
+});
+
+describe("LeaderState after a restart", () => {
+  it("a restarted leader keeps the ISR change it proposed before the restart pending (counted for the HW) until a newer state", () => {
+    const c = cluster({ isr: [0, 1] });
+    append(c.leader, recs("a"), 5);
+    c.drain(1);
+    c.drain(2);
+    c.advanceHw();
+    expect(c.ls.maybeExpandIsr(c.leader)).toEqual([0, 1, 2]);
+    const persisted = c.ls.alterPartitionRequest();
+    // The coordinator applied it, the answer was lost, the leader restarted from its stored state.
+    const restarted = new LeaderState({ localReplicaId: 0, state: stateOf({ isr: [0, 1] }), clock: c.clock, replicaLagTimeMaxMs: LAG_MS, pendingAlterPartition: persisted });
+    expect(restarted.maximalIsr()).toEqual([0, 1, 2]);
+    append(c.leader, recs("b"), 5);
+    expect(restarted.highWatermarkCandidate(c.leader)).toBe(1); // 2 is unknown again: held at the HW
+    expect(restarted.maybeShrinkIsr(c.leader)).toBeNull();
+    const settled = new LeaderState({ localReplicaId: 0, state: stateOf({ isr: [0, 1, 2], partitionEpoch: 11 }), clock: c.clock, replicaLagTimeMaxMs: LAG_MS, pendingAlterPartition: persisted });
+    expect(settled.alterPartitionRequest()).toBeNull();
   });
 });

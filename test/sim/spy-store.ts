@@ -1,0 +1,86 @@
+/**
+ * A LogStore that records the lowest offset whose record a write removed or changed, so the
+ * simulation's checker can prove that no record below a HW (or in the committed prefix of an
+ * ISR member) ever changes. Appends at the end are not changes. Delegates to MemoryLogStore;
+ * survives a simulated crash (the store is the replica's durable disk).
+ */
+import type { Offset, TimestampMs } from "../../src/protocol/types.ts";
+import type { BatchRangeStats, BatchRow, EpochEntry, LogState, LogStore, SegmentRow } from "../../src/log/log-store.ts";
+import { MemoryLogStore } from "../../src/log/memory-log-store.ts";
+
+export class SpyStore implements LogStore {
+  readonly #inner = new MemoryLogStore();
+  #lowestChange = Number.POSITIVE_INFINITY;
+
+  /** The lowest offset changed since the last call (Infinity: none), and resets it. */
+  takeLowestChange(): number {
+    const low = this.#lowestChange;
+    this.#lowestChange = Number.POSITIVE_INFINITY;
+    return low;
+  }
+
+  #changed(offset: Offset): void {
+    this.#lowestChange = Math.min(this.#lowestChange, offset);
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.#inner.transaction(fn);
+  }
+  loadState(): LogState | null {
+    return this.#inner.loadState();
+  }
+  saveState(state: LogState): void {
+    this.#inner.saveState(state);
+  }
+  appendBatch(batch: BatchRow): void {
+    this.#inner.appendBatch(batch);
+  }
+  replaceBatch(batch: BatchRow): void {
+    this.#changed(batch.lastOffset + 1);
+    this.#inner.replaceBatch(batch);
+  }
+  batchAtOrBefore(offset: Offset): BatchRow | null {
+    return this.#inner.batchAtOrBefore(offset);
+  }
+  batchesFrom(offset: Offset): Iterable<BatchRow> {
+    return this.#inner.batchesFrom(offset);
+  }
+  firstBatch(): BatchRow | null {
+    return this.#inner.firstBatch();
+  }
+  firstBatchWithMaxTimestampAtLeast(timestamp: TimestampMs, fromOffset: Offset): BatchRow | null {
+    return this.#inner.firstBatchWithMaxTimestampAtLeast(timestamp, fromOffset);
+  }
+  batchStats(fromOffset: Offset, toOffset?: Offset): BatchRangeStats {
+    return this.#inner.batchStats(fromOffset, toOffset);
+  }
+  deleteBatchesFrom(offset: Offset): void {
+    const last = this.#inner.batchAtOrBefore(Number.MAX_SAFE_INTEGER);
+    if (last && last.lastOffset >= offset) this.#changed(Math.max(offset, this.#inner.firstBatch()!.baseOffset));
+    this.#inner.deleteBatchesFrom(offset);
+  }
+  deleteBatchesBelow(offset: Offset): void {
+    this.#inner.deleteBatchesBelow(offset);
+  }
+  segments(): SegmentRow[] {
+    return this.#inner.segments();
+  }
+  activeSegment(): SegmentRow | null {
+    return this.#inner.activeSegment();
+  }
+  putSegment(segment: SegmentRow): void {
+    this.#inner.putSegment(segment);
+  }
+  deleteSegmentsFrom(offset: Offset): void {
+    this.#inner.deleteSegmentsFrom(offset);
+  }
+  deleteSegmentsBelow(offset: Offset): void {
+    this.#inner.deleteSegmentsBelow(offset);
+  }
+  epochs(): EpochEntry[] {
+    return this.#inner.epochs();
+  }
+  replaceEpochs(entries: readonly EpochEntry[]): void {
+    this.#inner.replaceEpochs(entries);
+  }
+}
