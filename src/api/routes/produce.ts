@@ -90,7 +90,11 @@ async function produce(c: Context<AppEnv>, fixedPartition?: number): Promise<Res
   const planned = plan(meta, decodeRecords(body, body.encoding, Date.now()), fixedPartition);
 
   const byPartition = new Map<number, number[]>();
-  planned.forEach((p, i) => byPartition.set(p.partition, [...(byPartition.get(p.partition) ?? []), i]));
+  planned.forEach((p, i) => {
+    const indexes = byPartition.get(p.partition);
+    if (indexes) indexes.push(i);
+    else byPartition.set(p.partition, [i]);
+  });
   const send = async (): Promise<Map<number, Result<ProduceResult>>> => {
     const entries = await Promise.all(
       [...byPartition].map(async ([partition, indexes]) => {
