@@ -3,7 +3,10 @@
 CREATE TABLE IF NOT EXISTS assignment (
   id INTEGER PRIMARY KEY CHECK (id = 0),
   partition_epoch INTEGER NOT NULL,
-  body TEXT NOT NULL
+  body TEXT NOT NULL,
+  -- The leader's AlterPartition whose outcome is not known yet (JSON), kept across restarts:
+  -- the coordinator may have applied it, so the HW must keep counting a member it adds.
+  pending_alter TEXT
 );
 
 -- Admin state of this replica: offline (maintenance) refuses every call until set online.

@@ -129,14 +129,13 @@ export class ClusterCoordinatorDO extends DurableObject<Env> {
     const stub = this.replicaStub(ref.value.topic, partition, replicaId);
     // The replica stops (or resumes) work first, so an offline leader can confirm nothing more.
     await withTimeout(stub.setOffline(offline), PROBE_TIMEOUT_MS).catch(() => null);
-    const marked = this.leadership.setOffline(ref.value, replicaId, offline);
-    if (!marked.ok) return marked;
-    const after = { ...ref.value, state: marked.value };
-    const live = await this.probeReplicas(after, after.state.replicas);
-    const elected = this.leadership.elect(after, (id) => live.has(id));
-    if (!elected.ok) return elected;
+    const live = await this.probeReplicas(ref.value, ref.value.state.replicas);
+    const usable = (id: number) => (id === replicaId ? !offline : live.has(id));
+    const r = this.leadership.setOffline(ref.value, replicaId, offline, usable);
+    if (!r.ok) return r;
+    if (r.value.unclean) console.warn(`unclean leader election for ${topic}-${partition}: replica ${r.value.state.leader}`);
     await this.pushPartitionStates();
-    return ok(elected.value.state);
+    return ok(r.value.state);
   }
 
   /** Admin: move leadership back to the preferred (first) replica if it is a live ISR member. */

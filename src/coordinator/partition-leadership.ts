@@ -59,14 +59,21 @@ export class PartitionLeadership {
     });
   }
 
-  setOffline(ref: PartitionRef, replicaId: number, offline: boolean): Result<PartitionState> {
+  /**
+   * Admin offline/online, and in the same transaction the election it calls for (an offline
+   * leader is replaced; a returning replica may lead a leaderless partition), so no stored
+   * state ever has an offline leader.
+   */
+  setOffline(ref: PartitionRef, replicaId: number, offline: boolean, usable: (replicaId: number) => boolean): Result<{ state: PartitionState; unclean: boolean }> {
     if (!ref.state.replicas.includes(replicaId))
       return fail("REPLICA_NOT_AVAILABLE", `partition ${ref.state.partition} has no replica ${replicaId}`);
     return this.store.transaction(() => {
       const fresh = this.find({ topicId: ref.topic.topicId }, ref.state.partition);
       if (!fresh.ok) return fresh;
       const s = fresh.value.state;
-      return ok(this.apply(fresh.value, offline ? takeReplicaOffline(s, replicaId) : bringReplicaOnline(s, replicaId)));
+      const marked = offline ? takeReplicaOffline(s, replicaId) : bringReplicaOnline(s, replicaId);
+      const outcome = electLeader(marked, usable, toLogConfig(ref.topic.configs).uncleanLeaderElectionEnable);
+      return ok({ state: this.apply(fresh.value, outcome?.state ?? marked), unclean: outcome?.unclean ?? false });
     });
   }
 

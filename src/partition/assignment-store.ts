@@ -1,9 +1,10 @@
 /**
- * Persists what the coordinator last told this replica (its assignment) and the replica's admin
- * state (offline for maintenance) in the replica's own SQLite.
+ * Persists what the coordinator last told this replica (its assignment), the leader's pending
+ * AlterPartition, and the replica's admin state (offline for maintenance) in its own SQLite.
  * Invariant: the stored partition epoch never goes down.
  * Runs inside PartitionReplicaDO; synchronous.
  */
+import type { AlterPartitionRequest } from "../log/election.ts";
 import type { SqlPort } from "../log/sql-port.ts";
 import type { PartitionAssignment } from "../protocol/types.ts";
 
@@ -23,6 +24,15 @@ export class AssignmentStore {
       a.state.partitionEpoch,
       JSON.stringify(a),
     );
+  }
+
+  pendingAlterPartition(): AlterPartitionRequest | null {
+    const row = this.sql.exec<{ pending_alter: string | null }>("SELECT pending_alter FROM assignment WHERE id = 0")[0];
+    return row?.pending_alter ? (JSON.parse(row.pending_alter) as AlterPartitionRequest) : null;
+  }
+
+  savePendingAlterPartition(req: AlterPartitionRequest | null): void {
+    this.sql.exec("UPDATE assignment SET pending_alter = ? WHERE id = 0", req ? JSON.stringify(req) : null);
   }
 
   offline(): boolean {

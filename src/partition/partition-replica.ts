@@ -84,6 +84,9 @@ export class PartitionReplica {
       state,
       clock: this.clock,
       replicaLagTimeMaxMs: this.options.replicaLagTimeMaxMs,
+      // A proposal made before a restart may have been applied: it still counts (LeaderState
+      // drops it if the state has moved on since).
+      pendingAlterPartition: this.assignments.pendingAlterPartition(),
     });
   }
 
@@ -214,8 +217,11 @@ export class PartitionReplica {
   isrChange(): AlterPartitionRequest | null {
     const leader = this.leader;
     if (!leader) return null;
-    leader.maybeShrinkIsr(this.log) ?? leader.maybeExpandIsr(this.log);
-    return leader.alterPartitionRequest();
+    const proposed = leader.maybeShrinkIsr(this.log) ?? leader.maybeExpandIsr(this.log);
+    const req = leader.alterPartitionRequest();
+    // Durable before the request leaves (the output gate holds it until the write is stored).
+    if (proposed) this.assignments.savePendingAlterPartition(req);
+    return req;
   }
 
   /** A newer partition state from the coordinator (after AlterPartition): adopt it. */

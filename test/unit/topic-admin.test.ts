@@ -48,8 +48,8 @@ describe("TopicAdmin", () => {
     expect(admin.list()).toEqual([]);
   });
 
-  it("replication factors beyond this release's limit are INVALID_REPLICATION_FACTOR", () => {
-    const r = admin.create({ name: "x", partitions: 1, replicationFactor: 3, configs: {} });
+  it("replication factors above 5 are INVALID_REPLICATION_FACTOR", () => {
+    const r = admin.create({ name: "x", partitions: 1, replicationFactor: 6, configs: {} });
     expect(!r.ok && r.err.error).toBe("INVALID_REPLICATION_FACTOR");
   });
 
