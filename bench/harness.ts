@@ -114,6 +114,39 @@ export function mergeLoads(runs: readonly LoadResult[]): LoadResult {
   };
 }
 
+/**
+ * Several load configurations measured in interleaved rounds: after `warmup` requests each, every
+ * round runs each configuration in turn (`ceil(requests / rounds)` requests, capped at
+ * `capMs / rounds`), starting one configuration later each round so none always runs first.
+ * Slow drift of a shared machine (JIT, GC, the neighbours) is spread over all of them rather
+ * than landing on one. Returns one merged result per configuration, in the given order.
+ */
+export async function runInterleaved(
+  configs: readonly { op: (index: number) => Promise<OpOutcome>; concurrency: number }[],
+  o: {
+    warmup: number;
+    requests: number;
+    rounds: number;
+    capMs: number;
+    /** Optional wrapper around each measured run of configuration `index` (e.g. to sample CPU counters). */
+    around?: (index: number, run: () => Promise<LoadResult>) => Promise<LoadResult>;
+  },
+): Promise<LoadResult[]> {
+  const runsOf = configs.map(() => [] as LoadResult[]);
+  for (const { op, concurrency } of configs) await runLoad({ requests: o.warmup, concurrency, timeCapMs: o.capMs, op });
+  const perRound = Math.ceil(o.requests / o.rounds);
+  const capPerRound = o.capMs / o.rounds;
+  for (let round = 0; round < o.rounds; round++) {
+    for (let k = 0; k < configs.length; k++) {
+      const i = (k + round) % configs.length;
+      const { op, concurrency } = configs[i]!;
+      const run = () => runLoad({ requests: perRound, concurrency, timeCapMs: capPerRound, op });
+      runsOf[i]!.push(await (o.around ? o.around(i, run) : run()));
+    }
+  }
+  return runsOf.map(mergeLoads);
+}
+
 export interface Throughput {
   requests: number;
   records: number;

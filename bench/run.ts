@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (`node bench/run.ts [--quick] [--only produce,fetch,index]`): benchmarks of
+ * `npm run bench` (`node bench/run.ts [--quick] [--only produce,fetch,index,replication]`): benchmarks of
  * the local Flarelog server. Method and results: docs/benchmarks.md.
  *
  * Starts its own server with `startLocalCluster` (wrangler's production bundle on workerd via
@@ -13,6 +13,8 @@
  *   produce   batches of 100 records × 100-byte values, acks=1 and acks=all, concurrency 1 and 8
  *   fetch     sequential read of a 10^5-record partition from offset 0 with max_records 500 and 100
  *   index     random-offset fetches (max_records=100) in a 10^3 vs a 10^6-record log
+ *   replication  RF 1 vs RF 3 produce (interleaved), leader fail-over and ISR shrink/expand
+ *                times under a steady acks=all load (bench/replication.ts; its topics have RF 3)
  * Every scenario has a fixed request count and a wall-clock cap; `--quick` (or BENCH_QUICK=1)
  * shrinks them to a smoke run under a minute. Node 24 type stripping: erasable TypeScript only.
  */
@@ -27,25 +29,22 @@ import { PROJECT_ROOT, startLocalCluster, type LocalCluster } from "../scripts/l
 import { FlarelogClient } from "../src/client/flarelog-client.ts";
 import {
   formatNumber,
-  mergeLoads,
   Prng,
+  runInterleaved,
   runLoad,
   summarize,
   table,
   throughput,
   type LatencySummary,
-  type LoadResult,
   type OpOutcome,
   type Throughput,
 } from "./harness.ts";
+import { call, createTopic, expectStatus, produceBodies, produceOp, PRODUCE_BATCH, VALUE_BYTES, type Http } from "./http.ts";
+import { replicationScenario, type ReplicationConfig, type ReplicationResult } from "./replication.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const VALUE_BYTES = 100;
-const PRODUCE_BATCH = 100;
-/** Per-request timeout: a hung request fails the run instead of stalling it. */
-const REQUEST_TIMEOUT_MS = 60_000;
 
-interface Config {
+interface Config extends ReplicationConfig {
   mode: "default" | "quick";
   /** Mixed produce/fetch requests before any scenario, so the JIT has compiled the hot paths. */
   globalWarmup: number;
@@ -84,6 +83,16 @@ const DEFAULT: Config = {
   indexFillCapMs: 180_000,
   indexFetches: 200,
   indexWarmup: 20,
+  replProduceRequests: 1000,
+  replProduceWarmup: 50,
+  replProduceRounds: 4,
+  replProduceCapMs: 40_000,
+  failoverRounds: 10,
+  followerRounds: 5,
+  steadyMs: 500,
+  failoverCapMs: 15_000,
+  isrWaitCapMs: 15_000,
+  isrPollMs: 10,
 };
 
 const QUICK: Config = {
@@ -101,57 +110,16 @@ const QUICK: Config = {
   indexFillCapMs: 15_000,
   indexFetches: 100,
   indexWarmup: 10,
+  replProduceRequests: 100,
+  replProduceWarmup: 10,
+  replProduceRounds: 2,
+  replProduceCapMs: 6_000,
+  failoverRounds: 3,
+  followerRounds: 2,
+  steadyMs: 300,
+  failoverCapMs: 10_000,
+  isrWaitCapMs: 10_000,
 };
-
-// ---------------------------------------------------------------------------------------------
-// HTTP: plain global fetch (undici, keep-alive) for the measured requests, so each one's wire
-// bytes are known and no client-side layer adds work; the typed client for setup.
-
-interface Http {
-  base: string;
-  token: string;
-}
-
-async function call(http: Http, method: string, path: string, body?: string): Promise<{ status: number; text: string }> {
-  const res = await fetch(http.base + path, {
-    method,
-    headers: { authorization: `Bearer ${http.token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
-    ...(body !== undefined ? { body } : {}),
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-  });
-  return { status: res.status, text: await res.text() };
-}
-
-function expectStatus(what: string, r: { status: number; text: string }, status: number): void {
-  if (r.status !== status) throw new Error(`${what}: HTTP ${r.status}, expected ${status}: ${r.text.slice(0, 500)}`);
-}
-
-/** A value of `VALUE_BYTES` ASCII letters and digits (so 1 char = 1 byte and JSON needs no escapes). */
-function value(prng: Prng): string {
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-  let s = "";
-  for (let i = 0; i < VALUE_BYTES; i++) s += alphabet[prng.int(0, alphabet.length - 1)];
-  return s;
-}
-
-/** A few distinct pre-serialized produce bodies of `n` records each, used round-robin. */
-function produceBodies(n: number, seed: number, variants = 8): string[] {
-  const prng = new Prng(seed);
-  return Array.from({ length: variants }, () => JSON.stringify({ records: Array.from({ length: n }, () => ({ value: value(prng) })) }));
-}
-
-function produceOp(http: Http, topic: string, acks: string, bodies: string[], n: number): (i: number) => Promise<OpOutcome> {
-  const path = `/v1/topics/${topic}/partitions/0/records?acks=${acks}`;
-  return async (i) => {
-    const body = bodies[i % bodies.length]!;
-    const r = await call(http, "POST", path, body);
-    expectStatus(`produce to ${topic}`, r, 200);
-    const { offsets } = JSON.parse(r.text) as { offsets: { offset?: number }[] };
-    if (offsets.length !== n || offsets.some((o) => o.offset === undefined))
-      throw new Error(`produce to ${topic}: expected ${n} offsets, got ${r.text.slice(0, 300)}`);
-    return { records: n, payloadBytes: n * VALUE_BYTES, wireBytes: body.length };
-  };
-}
 
 interface FetchBody {
   records: { offset: number; value: string | null }[];
@@ -172,11 +140,6 @@ const fetchOutcome = (f: { body: FetchBody; wireBytes: number }): OpOutcome => (
   payloadBytes: f.body.records.reduce((n, rec) => n + (rec.value?.length ?? 0), 0),
   wireBytes: f.wireBytes,
 });
-
-async function createTopic(client: FlarelogClient, name: string): Promise<void> {
-  const r = await client.createTopic(name, { partitions: 1, replication_factor: 1 });
-  if (!r.ok) throw new Error(`create topic ${name}: HTTP ${r.status} ${JSON.stringify(r.error)}`);
-}
 
 async function highWatermark(client: FlarelogClient, topic: string): Promise<number> {
   const r = await client.describeTopic(topic);
@@ -241,32 +204,21 @@ interface ProduceResult extends Throughput {
 
 /**
  * The four produce configurations run in interleaved rounds (each round: every configuration
- * in turn, `produceRequests / produceRounds` requests each), so slow drift of the shared
- * machine (JIT, GC, the neighbours) is spread over all of them rather than landing on one.
+ * in turn, `produceRequests / produceRounds` requests each; `runInterleaved`), so slow drift of
+ * the shared machine (JIT, GC, the neighbours) is spread over all of them rather than landing on one.
  */
 async function produceScenarios(http: Http, client: FlarelogClient, cfg: Config): Promise<ProduceResult[]> {
   const bodies = produceBodies(PRODUCE_BATCH, 1);
   const configs = (["1", "all"] as const).flatMap((acks) => [1, 8].map((concurrency) => ({ acks, concurrency })));
-  const runsOf = configs.map(() => [] as LoadResult[]);
   const ops: { op: (i: number) => Promise<OpOutcome>; concurrency: number }[] = [];
   for (const { acks, concurrency } of configs) {
     const topic = `bench-produce-acks${acks}-c${concurrency}`;
     await createTopic(client, topic);
     ops.push({ op: produceOp(http, topic, acks, bodies, PRODUCE_BATCH), concurrency });
   }
-  for (const { op, concurrency } of ops) await runLoad({ requests: cfg.produceWarmup, concurrency, timeCapMs: cfg.produceCapMs, op });
-  const perRound = Math.ceil(cfg.produceRequests / cfg.produceRounds);
-  const capPerRound = cfg.produceCapMs / cfg.produceRounds;
-  for (let round = 0; round < cfg.produceRounds; round++) {
-    // Rotate the starting configuration each round, so none always runs first.
-    for (let k = 0; k < ops.length; k++) {
-      const i = (k + round) % ops.length;
-      const { op, concurrency } = ops[i]!;
-      runsOf[i]!.push(await runLoad({ requests: perRound, concurrency, timeCapMs: capPerRound, op }));
-    }
-  }
+  const loads = await runInterleaved(ops, { warmup: cfg.produceWarmup, requests: cfg.produceRequests, rounds: cfg.produceRounds, capMs: cfg.produceCapMs });
   return configs.map(({ acks, concurrency }, i) => {
-    const r = throughput(mergeLoads(runsOf[i]!));
+    const r = throughput(loads[i]!);
     log(`  produce acks=${acks} concurrency=${concurrency}: ${formatNumber(r.records_per_s)} records/s, p50 ${r.latency.p50_ms} ms`);
     return { acks, concurrency, records_per_request: PRODUCE_BATCH, value_bytes: VALUE_BYTES, warmup_requests: cfg.produceWarmup, rounds: cfg.produceRounds, ...r };
   });
@@ -568,10 +520,91 @@ function printTables(results: Results): void {
       "",
     );
   }
+  if (results.replication) out.push(...replicationTables(results.replication));
   const cpuRows = Object.entries(results.cpu).map(([name, c]) => [name, c.wall_s, c.load_generator_cpu_s, c.workerd_cpu_s ?? "?"]);
   if (cpuRows.length > 0)
     out.push("CPU per scenario block (fills and warm-ups included), seconds", table(["block", "wall", "load generator CPU", "workerd CPU"], cpuRows), "");
   process.stdout.write(`${out.join("\n")}\n`);
+}
+
+function replicationTables(x: ReplicationResult): string[] {
+  const out: string[] = [];
+  const p0 = x.produce[0];
+  if (p0)
+    out.push(
+      `Replication — produce: ${p0.records_per_request} records × ${p0.value_bytes} B per request, 1 partition, RF 3 with min.insync.replicas 2, ` +
+        `${p0.rounds} interleaved rounds`,
+      table(
+        ["RF", "acks", "conc", "requests", "records/s", "vs RF 1", "MB/s values", "req/s", "p50 ms", "p90 ms", "p99 ms", "workerd CPU ms/req"],
+        x.produce.map((p) => [
+          p.replication_factor,
+          p.acks,
+          p.concurrency,
+          p.requests,
+          p.records_per_s,
+          `${p.relative_to_rf1_acks1.toFixed(2)}×`,
+          p.payload_mb_per_s,
+          p.requests_per_s,
+          p.latency.p50_ms,
+          p.latency.p90_ms,
+          p.latency.p99_ms,
+          p.workerd_cpu_ms_per_request ?? "?",
+        ]),
+      ),
+      "",
+    );
+  const f = x.failover;
+  const errs = (e: Record<string, number>) => Object.entries(e).map(([k, n]) => `${n}× ${k}`).join(", ") || "-";
+  if (f.rounds.length > 0)
+    out.push(
+      `Replication — leader offline under a steady acks=all load (sequential producer, ${PRODUCE_BATCH} × ${VALUE_BYTES} B): ${f.rounds.length} rounds`,
+      table(
+        ["round", "leader", "epoch", "offline call ms", "fail-over ms", "failed before success", "in-flight request", "ISR expand ms"],
+        f.rounds.map((r) => [
+          r.round + 1,
+          `${r.old_leader} → ${r.new_leader}`,
+          `${r.old_epoch} → ${r.new_epoch}`,
+          r.offline_call_ms,
+          r.failover_ms ?? "none",
+          errs(r.errors_before_success),
+          r.in_flight === null ? "-" : r.in_flight.ok ? `ok ${formatNumber(r.in_flight.ms)} ms` : `${r.in_flight.error} ${formatNumber(r.in_flight.ms)} ms`,
+          r.isr_expand_ms ?? "never",
+        ]),
+      ),
+      `fail-over p50 ${f.failover_ms.p50_ms} ms, max ${f.failover_ms.max_ms} ms; offline call p50 ${f.offline_call_ms.p50_ms} ms, max ${f.offline_call_ms.max_ms} ms; ` +
+        `ISR expand after online p50 ${f.isr_expand_ms.p50_ms} ms, max ${f.isr_expand_ms.max_ms} ms`,
+      "",
+    );
+  const fo = x.follower_offline;
+  if (fo.rounds.length > 0)
+    out.push(
+      `Replication — follower offline (admin) under the same load: ${fo.rounds.length} rounds`,
+      table(
+        ["round", "leader", "follower", "offline call ms", "ISR in answer", "ISR described after", "producer errors", "ISR expand ms"],
+        fo.rounds.map((r) => [
+          r.round + 1,
+          r.leader,
+          r.follower,
+          r.offline_call_ms,
+          `[${r.isr_in_answer.join(",")}]`,
+          `[${r.isr_described_after.join(",")}]`,
+          errs(r.producer_errors),
+          r.isr_expand_ms ?? "never",
+        ]),
+      ),
+      `ISR shrink (offline call) p50 ${fo.offline_call_ms.p50_ms} ms, max ${fo.offline_call_ms.max_ms} ms; ISR expand after online p50 ${fo.isr_expand_ms.p50_ms} ms, max ${fo.isr_expand_ms.max_ms} ms`,
+      "",
+    );
+  const s = x.steady_producer;
+  const g = x.integrity;
+  out.push(
+    `Steady producer: ${formatNumber(s.requests)} requests, ${formatNumber(s.succeeded)} acked (p50 ${s.latency_ok.p50_ms} ms, p99 ${s.latency_ok.p99_ms} ms), errors: ${errs(s.errors)}`,
+    `Read back ${formatNumber(g.records_read)} records (HW ${formatNumber(g.high_watermark)}): ${g.acked_records_lost} acked records lost, ` +
+      `${g.values_written_twice} values written twice, failed requests written anyway: ${errs(g.failed_but_written)}`,
+    ...g.examples.map((e) => `  written twice: ${e}`),
+    "",
+  );
+  return out;
 }
 
 interface Results {
@@ -586,8 +619,9 @@ interface Results {
   produce?: ProduceResult[];
   fetch?: FetchScenarioResult[];
   fetch_vs_log_size?: IndexResult;
+  replication?: ReplicationResult;
   /** Per scenario block (fills and warm-ups included): wall time and CPU of each process. */
-  cpu: Partial<Record<"produce" | "fetch" | "fetch_vs_log_size", CpuSplit>>;
+  cpu: Partial<Record<"produce" | "fetch" | "fetch_vs_log_size" | "replication", CpuSplit>>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -603,11 +637,11 @@ function parseArgs(argv: string[]): { quick: boolean; only: Set<string> | null }
       const v = a === "--only" ? argv[++i] : a.slice("--only=".length);
       only = new Set((v ?? "").split(",").filter(Boolean));
     } else if (a === "--help" || a === "-h") {
-      process.stdout.write("usage: node bench/run.ts [--quick] [--only baseline,produce,fetch,index]\n");
+      process.stdout.write("usage: node bench/run.ts [--quick] [--only baseline,produce,fetch,index,replication]\n");
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
-  const known = new Set(["baseline", "produce", "fetch", "index"]);
+  const known = new Set(["baseline", "produce", "fetch", "index", "replication"]);
   for (const s of only ?? []) if (!known.has(s)) throw new Error(`unknown scenario ${s} (known: ${[...known].join(", ")})`);
   return { quick, only };
 }
@@ -678,6 +712,16 @@ async function main(): Promise<void> {
       const r = await withCpuSplit(workerd, () => indexScenario(http, client, cfg));
       results.fetch_vs_log_size = r.value;
       results.cpu.fetch_vs_log_size = r.cpu;
+    }
+    if (runs("replication")) {
+      log("bench: replication");
+      const sampler = () => {
+        const u = process.cpuUsage();
+        return { workerd: workerd === null ? null : processCpuSeconds(workerd), loadGenerator: (u.user + u.system) / 1e6 };
+      };
+      const r = await withCpuSplit(workerd, () => replicationScenario(http, client, cfg, sampler));
+      results.replication = r.value;
+      results.cpu.replication = r.cpu;
     }
     results.duration_s = Number(((performance.now() - started) / 1000).toFixed(1));
     results.machine.cpu_during_run = cpuUse(cpuAtStart, cpuTimes());
