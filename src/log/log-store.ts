@@ -11,25 +11,18 @@
  * mutates a row object it was given or returned.
  * Concurrency: synchronous; one caller (the replica DO) at a time.
  */
-import type { Offset, ReplicaRole, TimestampMs } from "../protocol/types.ts";
+import type { Offset, ReplicaRole, ReplicatedBatch, TimestampMs } from "../protocol/types.ts";
 
-/** One stored record batch (a row of `batches`). */
-export interface BatchRow {
-  baseOffset: Offset;
-  lastOffset: Offset;
-  leaderEpoch: number;
-  /** -1, -1, -1 when the producer is not idempotent. */
-  producerId: number;
-  producerEpoch: number;
-  baseSequence: number;
-  maxTimestamp: TimestampMs;
-  recordCount: number;
+/**
+ * One stored record batch (a row of `batches`): the batch as it replicates (producer fields are
+ * -1 when the producer is not idempotent; `records` is the encoded blob of record-batch.ts),
+ * plus where it is stored.
+ */
+export interface BatchRow extends ReplicatedBatch {
   /** Length of `records`. */
   sizeBytes: number;
   /** Base offset of the segment the batch belongs to. */
   segment: Offset;
-  /** Encoded records (src/log/record-batch.ts). */
-  records: Uint8Array;
 }
 
 /** One segment (a row of `segments`); the one with the highest base offset is active. */
