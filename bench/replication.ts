@@ -77,9 +77,13 @@ export interface FailoverRound {
   /** The producer's request in flight when the offline call was issued. */
   in_flight: { ok: boolean; error: string | null; ms: number } | null;
   online_call_ms: number;
+  /** Records the partition took while the replica was offline (HW in the online answer − HW in the offline answer). */
+  records_behind: number | null;
+  /** ISR in the online call's answer. */
+  isr_in_online_answer: number[];
   /** Online call issued → first describe showing 3 ISR members; null: not within the cap. */
   isr_expand_ms: number | null;
-  /** Describe calls made while waiting (one every isrPollMs). */
+  /** Describe calls made while waiting (one every isrPollMs); 1: the first one already showed 3 members. */
   isr_polls: number;
 }
 
@@ -93,6 +97,8 @@ export interface FollowerRound {
   /** ISR in a describe sent right after the call answered. */
   isr_described_after: number[];
   online_call_ms: number;
+  records_behind: number | null;
+  isr_in_online_answer: number[];
   isr_expand_ms: number | null;
   isr_polls: number;
   /** Producer errors from the offline call to the ISR being full again, by error. */
@@ -121,11 +127,13 @@ export interface ReplicationResult {
     rounds: FailoverRound[];
     failover_ms: LatencySummary;
     offline_call_ms: LatencySummary;
+    online_call_ms: LatencySummary;
     isr_expand_ms: LatencySummary;
   };
   follower_offline: {
     rounds: FollowerRound[];
     offline_call_ms: LatencySummary;
+    online_call_ms: LatencySummary;
     isr_expand_ms: LatencySummary;
   };
   /** The steady producer over both fault phases. */
@@ -336,7 +344,7 @@ async function failoverRound(http: Http, topic: string, producer: SteadyProducer
   // Under the new leader for a while, then the old leader comes back as a follower.
   await sleep(cfg.steadyMs);
   const t1 = performance.now();
-  await setReplica(http, topic, before.leader, "online");
+  const online = await setReplica(http, topic, before.leader, "online");
   const onlineCallMs = performance.now() - t1;
   const isr = await waitForIsr(http, topic, 3, cfg.isrWaitCapMs, cfg.isrPollMs);
   return {
@@ -350,10 +358,15 @@ async function failoverRound(http: Http, topic: string, producer: SteadyProducer
     errors_before_success: countBy(failed, (e) => e.error ?? "?"),
     in_flight: inFlight === null ? null : { ok: inFlight.ok, error: inFlight.error, ms: ms(inFlight.end - inFlight.start) },
     online_call_ms: ms(onlineCallMs),
+    records_behind: behind(after, online),
+    isr_in_online_answer: online.isr,
     isr_expand_ms: isr.seenAt === null ? null : ms(isr.seenAt - t1),
     isr_polls: isr.polls,
   };
 }
+
+const behind = (offline: PartitionDescription, online: PartitionDescription): number | null =>
+  offline.high_watermark === null || online.high_watermark === null ? null : online.high_watermark - offline.high_watermark;
 
 async function followerRound(http: Http, topic: string, producer: SteadyProducer, cfg: ReplicationConfig, round: number): Promise<FollowerRound> {
   await sleep(cfg.steadyMs);
@@ -367,7 +380,7 @@ async function followerRound(http: Http, topic: string, producer: SteadyProducer
   const described = await describePartition(http, topic);
   await sleep(cfg.steadyMs);
   const t1 = performance.now();
-  await setReplica(http, topic, follower, "online");
+  const online = await setReplica(http, topic, follower, "online");
   const onlineCallMs = performance.now() - t1;
   const isr = await waitForIsr(http, topic, 3, cfg.isrWaitCapMs, cfg.isrPollMs);
   return {
@@ -378,6 +391,8 @@ async function followerRound(http: Http, topic: string, producer: SteadyProducer
     isr_in_answer: answer.isr,
     isr_described_after: described.isr,
     online_call_ms: ms(onlineCallMs),
+    records_behind: behind(answer, online),
+    isr_in_online_answer: online.isr,
     isr_expand_ms: isr.seenAt === null ? null : ms(isr.seenAt - t1),
     isr_polls: isr.polls,
     producer_errors: countBy(producer.events.slice(eventsBefore).filter((e) => !e.ok), (e) => e.error ?? "?"),
@@ -486,11 +501,13 @@ export async function replicationScenario(http: Http, client: FlarelogClient, cf
       rounds: failoverRounds,
       failover_ms: summarizeNonNull(failoverRounds.map((r) => r.failover_ms)),
       offline_call_ms: summarize(failoverRounds.map((r) => r.offline_call_ms)),
+      online_call_ms: summarize(failoverRounds.map((r) => r.online_call_ms)),
       isr_expand_ms: summarizeNonNull(failoverRounds.map((r) => r.isr_expand_ms)),
     },
     follower_offline: {
       rounds: followerRounds,
       offline_call_ms: summarize(followerRounds.map((r) => r.offline_call_ms)),
+      online_call_ms: summarize(followerRounds.map((r) => r.online_call_ms)),
       isr_expand_ms: summarizeNonNull(followerRounds.map((r) => r.isr_expand_ms)),
     },
     steady_producer: {

@@ -559,7 +559,7 @@ function replicationTables(x: ReplicationResult): string[] {
     out.push(
       `Replication — leader offline under a steady acks=all load (sequential producer, ${PRODUCE_BATCH} × ${VALUE_BYTES} B): ${f.rounds.length} rounds`,
       table(
-        ["round", "leader", "epoch", "offline call ms", "fail-over ms", "failed before success", "in-flight request", "ISR expand ms"],
+        ["round", "leader", "epoch", "offline call ms", "fail-over ms", "failed before success", "in-flight request", "online call ms", "behind", "ISR expand ms", "polls"],
         f.rounds.map((r) => [
           r.round + 1,
           `${r.old_leader} → ${r.new_leader}`,
@@ -568,11 +568,15 @@ function replicationTables(x: ReplicationResult): string[] {
           r.failover_ms ?? "none",
           errs(r.errors_before_success),
           r.in_flight === null ? "-" : r.in_flight.ok ? `ok ${formatNumber(r.in_flight.ms)} ms` : `${r.in_flight.error} ${formatNumber(r.in_flight.ms)} ms`,
+          r.online_call_ms,
+          r.records_behind ?? "?",
           r.isr_expand_ms ?? "never",
+          r.isr_polls,
         ]),
       ),
       `fail-over p50 ${f.failover_ms.p50_ms} ms, max ${f.failover_ms.max_ms} ms; offline call p50 ${f.offline_call_ms.p50_ms} ms, max ${f.offline_call_ms.max_ms} ms; ` +
-        `ISR expand after online p50 ${f.isr_expand_ms.p50_ms} ms, max ${f.isr_expand_ms.max_ms} ms`,
+        `ISR expand after online p50 ${f.isr_expand_ms.p50_ms} ms, max ${f.isr_expand_ms.max_ms} ms (online call p50 ${f.online_call_ms.p50_ms} ms)`,
+      "behind: records the partition took while the replica was offline; polls: describes until the ISR showed 3 members (1: the first already did)",
       "",
     );
   const fo = x.follower_offline;
@@ -580,7 +584,7 @@ function replicationTables(x: ReplicationResult): string[] {
     out.push(
       `Replication — follower offline (admin) under the same load: ${fo.rounds.length} rounds`,
       table(
-        ["round", "leader", "follower", "offline call ms", "ISR in answer", "ISR described after", "producer errors", "ISR expand ms"],
+        ["round", "leader", "follower", "offline call ms", "ISR in answer", "ISR described after", "producer errors", "online call ms", "behind", "ISR expand ms", "polls"],
         fo.rounds.map((r) => [
           r.round + 1,
           r.leader,
@@ -589,10 +593,14 @@ function replicationTables(x: ReplicationResult): string[] {
           `[${r.isr_in_answer.join(",")}]`,
           `[${r.isr_described_after.join(",")}]`,
           errs(r.producer_errors),
+          r.online_call_ms,
+          r.records_behind ?? "?",
           r.isr_expand_ms ?? "never",
+          r.isr_polls,
         ]),
       ),
-      `ISR shrink (offline call) p50 ${fo.offline_call_ms.p50_ms} ms, max ${fo.offline_call_ms.max_ms} ms; ISR expand after online p50 ${fo.isr_expand_ms.p50_ms} ms, max ${fo.isr_expand_ms.max_ms} ms`,
+      `ISR shrink (offline call) p50 ${fo.offline_call_ms.p50_ms} ms, max ${fo.offline_call_ms.max_ms} ms; ` +
+        `ISR expand after online p50 ${fo.isr_expand_ms.p50_ms} ms, max ${fo.isr_expand_ms.max_ms} ms (online call p50 ${fo.online_call_ms.p50_ms} ms)`,
       "",
     );
   const s = x.steady_producer;
