@@ -105,6 +105,9 @@ export class Cluster {
         unknownOutcome = true;
       }
       if (last.ok) return last;
+      // Appended but unconfirmed (e.g. leadership moved while waiting for the ISR): a resend
+      // could write it twice, so only an idempotent step goes again.
+      if (last.err.outcomeUnknown && !opts.idempotent) return last;
       const code = last.err.error;
       if (unknownOutcome || code === "REPLICA_NOT_AVAILABLE") {
         await call(() => this.coordinator().reportLeaderFailure(topic, partition, p.value.leaderEpoch));

@@ -9,7 +9,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { applyMigrations } from "../log/migrations.ts";
-import { fail, type Result } from "../protocol/errors.ts";
+import { failAfterEffect, type Result } from "../protocol/errors.ts";
 import {
   systemClock,
   type FetchResult,
@@ -114,7 +114,7 @@ export class PartitionReplicaDO extends DurableObject<Env> {
     for (;;) {
       if (this.replica.log.highWatermark >= offset) return { ok: true, value: null };
       if (!this.replica.isLeader)
-        return fail("NOT_LEADER_OR_FOLLOWER", "leadership moved before the ISR confirmed the append; its outcome is unknown");
+        return failAfterEffect("NOT_LEADER_OR_FOLLOWER", "leadership moved before the ISR confirmed the append; its outcome is unknown");
       const remaining = deadline - Date.now();
       if (remaining <= 0) return this.replica.ackTimeoutError();
       await this.waiters.wait(remaining);

@@ -11,7 +11,7 @@
  * between a check and the write it guards. The async side (pushes, waits) is replication.ts.
  */
 import { toLogConfig } from "../protocol/config.ts";
-import { fail, ok, type Result } from "../protocol/errors.ts";
+import { fail, failAfterEffect, ok, type Result } from "../protocol/errors.ts";
 import type {
   Clock,
   FetchResult,
@@ -170,8 +170,8 @@ export class PartitionReplica {
   ackTimeoutError(): Result<never> {
     const minIsr = this.log.config.minInsyncReplicas;
     return this.isr.length < minIsr
-      ? fail("NOT_ENOUGH_REPLICAS_AFTER_APPEND", `the ISR shrank to ${this.isr.length}, below min.insync.replicas ${minIsr}`)
-      : fail("REQUEST_TIMED_OUT", "the ISR did not confirm the append in time; its outcome is unknown");
+      ? failAfterEffect("NOT_ENOUGH_REPLICAS_AFTER_APPEND", `the ISR shrank to ${this.isr.length}, below min.insync.replicas ${minIsr}`)
+      : failAfterEffect("REQUEST_TIMED_OUT", "the ISR did not confirm the append in time; its outcome is unknown");
   }
 
   /** Follower side of the leader's push. */

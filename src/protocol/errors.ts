@@ -76,6 +76,11 @@ export interface KafkaError {
   readonly errorCode: number;
   readonly error: ErrorName;
   readonly message: string;
+  /**
+   * True when the request may already have taken effect (a produce that was appended but not
+   * confirmed by the ISR). Such a request is never retried on the client's behalf.
+   */
+  readonly outcomeUnknown?: boolean;
 }
 
 export function kafkaError(name: ErrorName, message: string): KafkaError {
@@ -89,6 +94,12 @@ export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
 export const fail = <T = never>(name: ErrorName, message: string): Result<T> => ({
   ok: false,
   err: kafkaError(name, message),
+});
+
+/** A failure after the request may have taken effect (see `KafkaError.outcomeUnknown`). */
+export const failAfterEffect = <T = never>(name: ErrorName, message: string): Result<T> => ({
+  ok: false,
+  err: { ...kafkaError(name, message), outcomeUnknown: true },
 });
 
 export function isErrorName(name: string): name is ErrorName {

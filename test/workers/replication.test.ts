@@ -181,6 +181,23 @@ describe("replication", () => {
     await w.check();
   }, 60_000);
 
+  it("an append that reached followers but was not confirmed when the leader moved is never re-sent: one copy in the log", async () => {
+    const { name, topicId } = await replicatedTopic();
+    const w = new Workload(client, name);
+    expect(await w.send(1)).toBeNull();
+    // Followers get the batch, but the leader never hears back: the HW cannot pass it.
+    await injectFaults({ topicId, partition: 0, replica: 0 }, { dropResponse: 1 }, 5);
+    const inFlight = client.produce(name, [{ value: "in-flight" }], { partition: 0, timeout_ms: 20_000 });
+    await vi.waitUntil(async () => (await replicaView(topicId, 0, 1)).values.includes("in-flight"), WAIT);
+    await setReplica(client, name, 0, 0, "offline");
+    const r = await inFlight;
+    expect(r, "the client hears that the outcome is unknown").toMatchObject({ ok: false, error: { error_code: 6, retriable: true } });
+    await w.runFor(200, 5);
+    const copies = (await w.readAll()).filter((x) => x.value === "in-flight").length;
+    expect(copies, "the new leader commits the replicated record once, and nobody wrote it again").toBe(1);
+    await w.check();
+  }, 60_000);
+
   it("a zombie leader that still takes produce after a new epoch cannot get acks=all confirmed", async () => {
     const { name, topicId } = await replicatedTopic();
     const w = new Workload(client, name);
