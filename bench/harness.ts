@@ -8,6 +8,9 @@
  * requests would mean nothing. Node 24 type stripping: erasable TypeScript only.
  */
 
+// One seeded PRNG for tests, benchmarks and chaos runs (the same offsets on every run).
+export { Prng } from "../test/support/prng.ts";
+
 export interface LatencySummary {
   count: number;
   mean_ms: number;
@@ -174,26 +177,6 @@ export function throughput(r: LoadResult): Throughput {
     capped_by_time: r.cappedByTime,
     latency: summarize(r.latencies),
   };
-}
-
-/** Seeded PRNG (mulberry32): the same offsets on every run. */
-export class Prng {
-  #s: number;
-  constructor(seed: number) {
-    this.#s = seed >>> 0;
-  }
-  /** Uniform in [0, 1). */
-  next(): number {
-    this.#s = (this.#s + 0x6d2b79f5) >>> 0;
-    let t = this.#s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  /** Integer in [lo, hi]. */
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
 }
 
 /** A fixed-width text table; numbers right-aligned. */

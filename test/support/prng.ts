@@ -1,4 +1,8 @@
-/** Seeded PRNG (mulberry32) for reproducible random tests; never Math.random. */
+/**
+ * Seeded PRNG (mulberry32): the one source of randomness of tests, benchmarks and chaos runs,
+ * so a seed replays the same choices; never Math.random. Erasable TypeScript (Node runs the
+ * benchmark and chaos scripts with type stripping).
+ */
 export class Prng {
   #s: number;
   constructor(seed: number) {
@@ -15,6 +19,10 @@ export class Prng {
   /** Integer in [lo, hi]. */
   int(lo: number, hi: number): number {
     return lo + Math.floor(this.next() * (hi - lo + 1));
+  }
+  pick<T>(items: readonly T[]): T {
+    if (items.length === 0) throw new Error("pick from an empty list");
+    return items[this.int(0, items.length - 1)]!;
   }
   chance(p: number): boolean {
     return this.next() < p;
