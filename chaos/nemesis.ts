@@ -1,0 +1,291 @@
+/**
+ * The chaos nemesis: a seeded schedule of faults with calm windows between them, and its
+ * executor. Faults: a replica offline then online through the admin API (the leader or a
+ * follower; rarely a second replica of the same partition too), kill -9 of the server's process
+ * group then a restart on the same state, and proxy faults (slow, drop) then heal.
+ *
+ * Invariants: at most one fault is active at a time (the rare double offline is one fault on one
+ * partition); every fault is healed before the next calm window; the schedule is bounded in count
+ * and ends before the workload does; admin calls go to the server directly, never through the
+ * proxy. Node 24 type stripping: erasable TypeScript only.
+ */
+import type { NemesisOp } from "./history.ts";
+import { Prng } from "./prng.ts";
+import type { ChaosProxy } from "./proxy.ts";
+import type { ServerProcess } from "./server.ts";
+import { call } from "./workload.ts";
+
+export type FaultClass = "offline" | "kill" | "proxy";
+export const FAULT_CLASSES: readonly FaultClass[] = ["offline", "kill", "proxy"];
+
+export interface PlannedFault {
+  /** Calm before the fault starts. */
+  calmMs: number;
+  kind: "offline" | "kill" | "proxy-slow" | "proxy-drop";
+  /** How long the fault lasts before it is healed (for kill: the time the server stays down). */
+  durationMs: number;
+  /** offline: which partition, and whether to take its leader (else a follower). */
+  partition: number;
+  takeLeader: boolean;
+  /** offline: also take a second replica of the partition offline (rare). */
+  second: boolean;
+  /** offline: seeded choice among candidates. */
+  pick: number;
+  /** proxy-slow: the delay added to every chunk. */
+  delayMs: number;
+}
+
+export interface ScheduleOptions {
+  seed: number;
+  classes: readonly FaultClass[];
+  partitions: number;
+  durationMs: number;
+  quick: boolean;
+}
+
+/** The first fault starts after this much calm. */
+const WARM_UP_MS = { quick: 3_000, full: 5_000 };
+/** No fault may still be active this close to the end of the workload. */
+const TAIL_MS = 3_000;
+const MAX_FAULTS = 500;
+
+/**
+ * The seeded schedule: fault classes in shuffled rounds (every enabled class comes once per
+ * round, so a short run still sees each), fault 3–8 s (quick: 3–6 s), calm 4–10 s (quick: 3–6 s),
+ * a kill's downtime 1–3 s (the restart's own time comes on top).
+ */
+export function schedule(o: ScheduleOptions): PlannedFault[] {
+  const prng = new Prng(o.seed ^ 0x5eed);
+  const out: PlannedFault[] = [];
+  if (o.classes.length === 0) return out;
+  let t = 0;
+  let round: FaultClass[] = [];
+  for (let i = 0; i < MAX_FAULTS; i++) {
+    if (round.length === 0) round = prng.shuffle(o.classes);
+    const cls = round.shift()!;
+    const calmMs = i === 0 ? (o.quick ? WARM_UP_MS.quick : WARM_UP_MS.full) : o.quick ? prng.int(3_000, 6_000) : prng.int(4_000, 10_000);
+    const faultMs = o.quick ? prng.int(3_000, 6_000) : prng.int(3_000, 8_000);
+    const kind: PlannedFault["kind"] = cls === "offline" ? "offline" : cls === "kill" ? "kill" : prng.next() < 0.5 ? "proxy-slow" : "proxy-drop";
+    const fault: PlannedFault = {
+      calmMs,
+      kind,
+      durationMs: kind === "kill" ? prng.int(1_000, 3_000) : faultMs,
+      partition: prng.int(0, o.partitions - 1),
+      takeLeader: prng.next() < 0.5,
+      second: prng.next() < 0.1,
+      pick: prng.int(0, 1_000),
+      delayMs: prng.int(200, 1_000),
+    };
+    // Planned by the shortest span each can take; the executor stops by the clock (a kill's
+    // restart and the admin calls add time), so the last planned faults may not run.
+    const span = calmMs + fault.durationMs;
+    if (t + span > o.durationMs - TAIL_MS) break;
+    t += span;
+    out.push(fault);
+  }
+  return out;
+}
+
+export interface NemesisContext {
+  topic: string;
+  partitions: number;
+  replicationFactor: number;
+  token: string;
+  server: ServerProcess;
+  proxy: ChaosProxy;
+  now: () => number;
+  record: (op: NemesisOp) => void;
+  log: (line: string) => void;
+  /** True once the run is over (the executor stops starting faults). */
+  stopped: () => boolean;
+  /** The workload's length (ms since start): no fault starts that would outlast it. */
+  endMs: number;
+}
+
+const ADMIN_TIMEOUT_MS = 10_000;
+const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
+
+interface PartitionView {
+  partition: number;
+  leader: number;
+  leader_epoch: number;
+  replicas: number[];
+  isr: number[];
+  offline_replicas: number[];
+  high_watermark: number;
+  log_end_offset: number;
+}
+
+export async function describe(ctx: Pick<NemesisContext, "server" | "token" | "topic">): Promise<PartitionView[] | null> {
+  if (!ctx.server.running) return null;
+  const r = await call(`${ctx.server.url}/v1/topics/${ctx.topic}`, ctx.token, "GET", ADMIN_TIMEOUT_MS);
+  if (r.status !== 200) return null;
+  return (r.json as { partitions: PartitionView[] }).partitions;
+}
+
+/** POST .../replicas/{r}/offline|online, direct to the server; retried (bounded) until it answers 200. */
+async function setReplica(
+  ctx: NemesisContext,
+  partition: number,
+  replica: number,
+  action: "offline" | "online",
+  attempts: number,
+): Promise<{ ok: boolean; view?: PartitionView; startMs: number; endMs: number; error?: string }> {
+  let error = "";
+  let startMs = ctx.now();
+  for (let i = 0; i < attempts; i++) {
+    if (!ctx.server.running) return { ok: false, startMs, endMs: ctx.now(), error: "server down" };
+    startMs = ctx.now();
+    const url = `${ctx.server.url}/v1/admin/topics/${ctx.topic}/partitions/${partition}/replicas/${replica}/${action}`;
+    const r = await call(url, ctx.token, "POST", ADMIN_TIMEOUT_MS);
+    const endMs = ctx.now();
+    if (r.status === 200) return { ok: true, view: r.json as PartitionView, startMs, endMs };
+    error = `HTTP ${r.status} ${r.error?.name ?? ""}`;
+    ctx.log(`  ${action} p${partition}/r${replica} attempt ${i + 1}: ${error}`);
+    await sleep(500);
+  }
+  return { ok: false, startMs, endMs: ctx.now(), error };
+}
+
+function viewLine(v: PartitionView | undefined): string {
+  return v === undefined ? "?" : `leader ${v.leader} epoch ${v.leader_epoch} isr [${v.isr}] offline [${v.offline_replicas}] hw ${v.high_watermark} leo ${v.log_end_offset}`;
+}
+
+/**
+ * Runs `plan` until it ends, the run stops, or the next fault would outlast the workload (a kill
+ * is given 8 s for its restart); every fault it starts, it heals.
+ */
+export async function runNemesis(ctx: NemesisContext, plan: PlannedFault[]): Promise<number> {
+  let done = 0;
+  for (const fault of plan) {
+    if (ctx.stopped()) break;
+    const calmUntil = ctx.now() + fault.calmMs;
+    while (!ctx.stopped() && ctx.now() < calmUntil) await sleep(Math.min(200, calmUntil - ctx.now()));
+    const restart = fault.kind === "kill" ? 8_000 : 0;
+    if (ctx.stopped() || ctx.now() + fault.durationMs + restart > ctx.endMs - TAIL_MS) break;
+    await execute(ctx, fault);
+    done++;
+  }
+  return done;
+}
+
+async function execute(ctx: NemesisContext, fault: PlannedFault): Promise<void> {
+  switch (fault.kind) {
+    case "offline":
+      return offlineFault(ctx, fault);
+    case "kill":
+      return killFault(ctx, fault);
+    case "proxy-slow":
+    case "proxy-drop":
+      return proxyFault(ctx, fault);
+  }
+}
+
+async function offlineFault(ctx: NemesisContext, fault: PlannedFault): Promise<void> {
+  const p = fault.partition;
+  const taken: number[] = [];
+  const takeOne = async (preferLeader: boolean, pick: number) => {
+    const view = (await describe(ctx))?.[p];
+    if (view === undefined) {
+      ctx.log(`  offline p${p}: describe failed, skipped`);
+      return;
+    }
+    const live = view.replicas.filter((r) => !view.offline_replicas.includes(r) && !taken.includes(r));
+    const followers = live.filter((r) => r !== view.leader);
+    const target = preferLeader && live.includes(view.leader) ? view.leader : followers.length > 0 ? followers[pick % followers.length]! : live[0];
+    if (target === undefined) return;
+    const r = await setReplica(ctx, p, target, "offline", 1);
+    // An unanswered offline call may still have happened: count it as taken (and bring it back).
+    taken.push(target);
+    ctx.record({ type: "nemesis", action: "offline", target: `p${p}/r${target}`, leader: target === view.leader, startMs: r.startMs, endMs: r.endMs });
+    ctx.log(`${fmt(r.startMs)} offline p${p}/r${target}${target === view.leader ? " (leader)" : ""}: ${r.ok ? viewLine(r.view) : r.error}`);
+  };
+  await takeOne(fault.takeLeader, fault.pick);
+  if (fault.second) {
+    await sleep(Math.min(1_500, fault.durationMs / 2));
+    await takeOne(fault.pick % 2 === 0, fault.pick >> 1);
+    await sleep(Math.max(0, fault.durationMs - 1_500));
+  } else await sleep(fault.durationMs);
+  for (const target of taken.reverse()) {
+    const r = await setReplica(ctx, p, target, "online", 5);
+    ctx.record({ type: "nemesis", action: "online", target: `p${p}/r${target}`, startMs: r.startMs, endMs: r.endMs });
+    ctx.log(`${fmt(r.startMs)} online p${p}/r${target}: ${r.ok ? viewLine(r.view) : r.error}`);
+  }
+}
+
+async function killFault(ctx: NemesisContext, fault: PlannedFault): Promise<void> {
+  const startMs = ctx.now();
+  await ctx.server.kill9();
+  const endMs = ctx.now();
+  ctx.record({ type: "nemesis", action: "kill", target: "server", leader: true, startMs, endMs });
+  ctx.log(`${fmt(startMs)} kill -9 server (${endMs - startMs} ms)`);
+  await sleep(fault.durationMs);
+  await restartServer(ctx);
+}
+
+/** Starts the server again on its state (bounded attempts) and points the proxy at it. */
+export async function restartServer(ctx: Pick<NemesisContext, "server" | "proxy" | "now" | "record" | "log">): Promise<void> {
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const startMs = ctx.now();
+    try {
+      const url = await ctx.server.start();
+      ctx.proxy.setUpstream(Number(new URL(url).port));
+      const endMs = ctx.now();
+      ctx.record({ type: "nemesis", action: "restart", target: "server", startMs, endMs });
+      ctx.log(`${fmt(startMs)} restart server: listening after ${endMs - startMs} ms`);
+      return;
+    } catch (e) {
+      ctx.log(`${fmt(startMs)} restart attempt ${attempt} failed: ${e instanceof Error ? e.message : String(e)}`);
+      await ctx.server.kill9();
+    }
+  }
+  throw new Error("the server did not restart in 3 attempts");
+}
+
+async function proxyFault(ctx: NemesisContext, fault: PlannedFault): Promise<void> {
+  const startMs = ctx.now();
+  if (fault.kind === "proxy-slow") ctx.proxy.slow(fault.delayMs);
+  else ctx.proxy.drop();
+  ctx.record({ type: "nemesis", action: fault.kind, target: "proxy", startMs, endMs: ctx.now() });
+  ctx.log(`${fmt(startMs)} ${fault.kind}${fault.kind === "proxy-slow" ? ` +${fault.delayMs} ms a chunk` : ""} for ${fault.durationMs} ms`);
+  await sleep(fault.durationMs);
+  const healMs = ctx.now();
+  ctx.proxy.heal();
+  ctx.record({ type: "nemesis", action: "proxy-heal", target: "proxy", startMs: healMs, endMs: ctx.now() });
+  ctx.log(`${fmt(healMs)} proxy-heal`);
+}
+
+/** After the run: proxy healed, server up, every replica online, then (bounded) every ISR full. */
+export async function healAll(ctx: NemesisContext, isrWaitMs: number): Promise<{ isrFull: boolean; waitedMs: number }> {
+  ctx.proxy.heal();
+  if (!ctx.server.running) await restartServer(ctx);
+  const view = await describe(ctx);
+  for (let p = 0; p < ctx.partitions; p++) {
+    const offline = view?.[p]?.offline_replicas ?? [...Array(ctx.replicationFactor).keys()];
+    for (const r of offline) {
+      const res = await setReplica(ctx, p, r, "online", 5);
+      ctx.record({ type: "nemesis", action: "online", target: `p${p}/r${r}`, startMs: res.startMs, endMs: res.endMs });
+      ctx.log(`${fmt(res.startMs)} heal: online p${p}/r${r}: ${res.ok ? viewLine(res.view) : res.error}`);
+    }
+  }
+  const started = Date.now();
+  let last: PartitionView[] | null = null;
+  while (Date.now() - started < isrWaitMs) {
+    last = await describe(ctx);
+    const full =
+      last !== null &&
+      last.length === ctx.partitions &&
+      last.every((v) => v.leader >= 0 && v.offline_replicas.length === 0 && v.isr.length === ctx.replicationFactor && v.high_watermark === v.log_end_offset);
+    if (full) {
+      ctx.log(`${fmt(ctx.now())} heal: every ISR full after ${Date.now() - started} ms: ${last!.map((v) => `p${v.partition} ${viewLine(v)}`).join("; ")}`);
+      return { isrFull: true, waitedMs: Date.now() - started };
+    }
+    await sleep(500);
+  }
+  ctx.log(`${fmt(ctx.now())} heal: ISR not full after ${isrWaitMs} ms: ${last?.map((v) => `p${v.partition} ${viewLine(v)}`).join("; ") ?? "describe failed"}`);
+  return { isrFull: false, waitedMs: Date.now() - started };
+}
+
+function fmt(ms: number): string {
+  return `[${(ms / 1000).toFixed(1).padStart(6)} s]`;
+}

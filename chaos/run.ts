@@ -1,0 +1,307 @@
+/**
+ * `npm run chaos`: a Jepsen-style fault run against the real local cluster (issue 4).
+ *
+ * Starts the server the way `npm start` does (fresh temp state, random ADMIN_TOKEN, free port)
+ * behind a local TCP proxy, creates one topic (2 partitions, RF 3, min.insync.replicas 2), runs
+ * producers and consumers through the proxy while the nemesis injects faults on a seeded
+ * schedule, heals everything, waits for full ISRs, drains every partition, and checks the
+ * history (chaos/checker.ts). Saves history.json, report.json, nemesis.log and server.log under
+ * the run folder, prints a summary and, as the last line of stdout, the report's JSON.
+ * Exit status: 0 valid, 1 not valid, 2 the run itself failed (bad usage, server would not start).
+ *
+ *   npm run chaos -- [--seed N] [--duration S] [--faults offline,kill,proxy] [--acks all|1]
+ *                    [--quick] [--out DIR] [--keep-state] [--root CHECKOUT]
+ * (--root: run the server of another checkout, e.g. a throwaway worktree with a broken src/.)
+ *
+ * Invariants: all traffic stays on 127.0.0.1; every loop and wait is bounded; whatever happens
+ * (normal end, error, SIGINT/SIGTERM) the server's process group is killed, the proxy closed and
+ * the temp state removed (kept with --keep-state). Node 24 type stripping: erasable TypeScript.
+ */
+import { randomBytes, randomInt } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { check, formatSummary } from "./checker.ts";
+import type { History, NemesisOp, Op } from "./history.ts";
+import { FAULT_CLASSES, healAll, runNemesis, schedule, type FaultClass, type NemesisContext } from "./nemesis.ts";
+import { ChaosProxy } from "./proxy.ts";
+import { PROJECT_ROOT, ServerProcess } from "./server.ts";
+import { call, drain, runConsumer, runProducer, type Stopper, type WorkloadConfig } from "./workload.ts";
+
+const TOPIC = "chaos";
+const PARTITIONS = 2;
+const REPLICATION_FACTOR = 3;
+const MIN_INSYNC = 2;
+const PRODUCERS = 3;
+const CONSUMERS = 2;
+const REQUEST_TIMEOUT_MS = 5_000;
+const PRODUCE_TIMEOUT_MS = 3_000;
+const QUICK_DURATION_S = 75;
+const FULL_DURATION_S = 600;
+
+interface Options {
+  seed: number;
+  durationS: number;
+  faults: FaultClass[];
+  acks: "all" | "1";
+  quick: boolean;
+  out: string;
+  keepState: boolean;
+  /** The checkout whose scripts/start.ts runs (default this one). */
+  root: string;
+}
+
+function usage(message: string): never {
+  process.stderr.write(
+    `chaos: ${message}\nusage: npm run chaos -- [--seed N] [--duration S] [--faults offline,kill,proxy] [--acks all|1] [--quick] [--out DIR] [--keep-state] [--root CHECKOUT]\n`,
+  );
+  process.exit(2);
+}
+
+function parseOptions(argv: string[]): Options {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        seed: { type: "string" },
+        duration: { type: "string" },
+        faults: { type: "string" },
+        acks: { type: "string" },
+        quick: { type: "boolean", default: false },
+        out: { type: "string" },
+        "keep-state": { type: "boolean", default: false },
+        root: { type: "string" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    usage(e instanceof Error ? e.message : String(e));
+  }
+  const int = (raw: string | undefined, name: string, min: number, max: number): number | undefined => {
+    if (raw === undefined) return undefined;
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) usage(`--${name} must be an integer ${min}..${max}, got "${raw}"`);
+    return Number(raw);
+  };
+  const seed = int(values.seed, "seed", 0, 2 ** 31 - 1) ?? randomInt(1, 2 ** 31 - 1);
+  const quick = values.quick === true;
+  const durationS = int(values.duration, "duration", 5, 24 * 3600) ?? (quick ? QUICK_DURATION_S : FULL_DURATION_S);
+  let faults: FaultClass[] = [...FAULT_CLASSES];
+  if (values.faults !== undefined) {
+    const list = values.faults.split(",").map((s) => s.trim()).filter((s) => s !== "" && s !== "none");
+    for (const f of list) if (!(FAULT_CLASSES as readonly string[]).includes(f)) usage(`unknown fault "${f}" (known: ${FAULT_CLASSES.join(", ")}, none)`);
+    faults = [...new Set(list)] as FaultClass[];
+  }
+  const acks = values.acks ?? "all";
+  if (acks !== "all" && acks !== "1") usage(`--acks must be all or 1, got "${acks}"`);
+  const root = resolve(values.root ?? PROJECT_ROOT);
+  if (!existsSync(join(root, "scripts", "start.ts"))) usage(`--root ${root} has no scripts/start.ts`);
+  const stamp = new Date().toISOString().slice(0, 19).replace(/:/g, "-");
+  const out = resolve(values.out ?? join(PROJECT_ROOT, "chaos", "runs", `${stamp}Z-seed${seed}`));
+  return { seed, durationS, faults, acks, quick, out, keepState: values["keep-state"] === true, root };
+}
+
+/** A plain table: first column left-aligned, the rest right-aligned. */
+function table(headers: string[], rows: (string | number)[][]): string {
+  const cells = [headers, ...rows.map((r) => r.map(String))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? "").length)));
+  return cells.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ").trimEnd()).join("\n");
+}
+
+function runSummary(h: History, extra: { proxy: ChaosProxy["stats"]; starts: number; isrFull: boolean; drained: boolean[]; wallMs: number }): string {
+  const lines: string[] = [];
+  const byProcess = new Map<string, { type: string; ok: number; fail: number; info: number; values: number }>();
+  const errors = new Map<string, number>();
+  const nemesis = new Map<string, number>();
+  for (const o of h.ops) {
+    if (o.type === "nemesis") {
+      const k = `${o.action}${o.leader === true ? " (leader)" : ""}`;
+      nemesis.set(k, (nemesis.get(k) ?? 0) + 1);
+      continue;
+    }
+    const row = byProcess.get(o.process) ?? { type: o.type, ok: 0, fail: 0, info: 0, values: 0 };
+    row[o.outcome]++;
+    if (o.type === "send") row.values += o.outcome === "ok" ? o.values.length : 0;
+    else row.values += o.records?.length ?? 0;
+    byProcess.set(o.process, row);
+    if (o.error !== undefined) {
+      const k = `${o.type} ${o.outcome} ${o.error.status === 0 ? "no answer" : `HTTP ${o.error.status}`} ${o.error.name}${o.error.code !== -1 ? ` (${o.error.code})` : ""}`;
+      errors.set(k, (errors.get(k) ?? 0) + 1);
+    }
+  }
+  lines.push(
+    table(
+      ["process", "op", "ok", "fail", "info", "values acked/read"],
+      [...byProcess].sort(([a], [b]) => a.localeCompare(b)).map(([p, r]) => [p, r.type, r.ok, r.fail, r.info, r.values]),
+    ),
+  );
+  lines.push("");
+  lines.push(table(["error", "count"], [...errors].sort((a, b) => b[1] - a[1])));
+  lines.push("");
+  lines.push(table(["nemesis", "count"], [...nemesis]));
+  lines.push("");
+  lines.push(
+    `proxy: ${extra.proxy.accepted} connections, ${extra.proxy.reset} reset, ${extra.proxy.blackholed} black-holed, ${extra.proxy.upstreamErrors} upstream errors; ` +
+      `server starts: ${extra.starts}; ISR full after heal: ${extra.isrFull}; drained: ${extra.drained.map((d, p) => `p${p} ${d ? "yes" : "NO"}`).join(", ")}; ` +
+      `workload ${(h.durationMs / 1000).toFixed(1)} s, whole run ${(extra.wallMs / 1000).toFixed(1)} s`,
+  );
+  return lines.join("\n");
+}
+
+async function main(): Promise<number> {
+  const wallStart = Date.now();
+  const opts = parseOptions(process.argv.slice(2));
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+  say(
+    `chaos: seed ${opts.seed}, ${opts.durationS} s, faults ${opts.faults.join(",") || "none"}, acks ${opts.acks}${opts.quick ? ", quick" : ""}; run folder ${opts.out}`,
+  );
+  mkdirSync(opts.out, { recursive: true });
+
+  const tempRoot = mkdtempSync(join(tmpdir(), "flarelog-chaos-"));
+  const stateDir = join(tempRoot, "state");
+  const adminToken = randomBytes(24).toString("hex");
+  const server = new ServerProcess({
+    stateDir,
+    adminToken,
+    tmpDir: join(tempRoot, "tmp"),
+    logPath: join(opts.out, "server.log"),
+    root: opts.root,
+  });
+  const proxy = new ChaosProxy();
+
+  // Whatever happens from here on, the server group dies and the temp state goes.
+  let cleaned = false;
+  const cleanupSync = () => {
+    if (cleaned) return;
+    cleaned = true;
+    server.killGroupSync();
+    if (opts.keepState) process.stderr.write(`chaos: state kept in ${stateDir}\n`);
+    else rmSync(tempRoot, { recursive: true, force: true });
+  };
+  process.on("exit", cleanupSync);
+  let interrupted = false;
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const)
+    process.on(signal, () => {
+      if (interrupted) process.exit(130);
+      interrupted = true;
+      process.stderr.write(`chaos: ${signal}, cleaning up\n`);
+      void (async () => {
+        await Promise.race([Promise.all([server.stop(), proxy.close()]), new Promise((done) => setTimeout(done, 12_000))]);
+        process.exit(signal === "SIGINT" ? 130 : 143);
+      })();
+    });
+
+  const nemesisLog: string[] = [];
+  const log = (line: string) => {
+    nemesisLog.push(line);
+    say(`  ${line}`);
+  };
+  const ops: Op[] = [];
+
+  try {
+    await proxy.listen();
+    const url = await server.start();
+    proxy.setUpstream(Number(new URL(url).port));
+    say(`chaos: server ${url} (pid ${server.pid}) ready after ${((Date.now() - wallStart) / 1000).toFixed(1)} s; proxy ${proxy.url}`);
+
+    const created = await call(`${url}/v1/topics`, adminToken, "POST", 30_000, {
+      name: TOPIC,
+      partitions: PARTITIONS,
+      replication_factor: REPLICATION_FACTOR,
+      configs: { "min.insync.replicas": String(MIN_INSYNC) },
+    });
+    if (created.status !== 201) throw new Error(`create topic: HTTP ${created.status} ${JSON.stringify(created.json)}`);
+
+    let t0 = performance.now();
+    const now = () => Math.round(performance.now() - t0);
+    const durationMs = opts.durationS * 1000;
+    const ctx: NemesisContext = {
+      topic: TOPIC,
+      partitions: PARTITIONS,
+      replicationFactor: REPLICATION_FACTOR,
+      token: adminToken,
+      server,
+      proxy,
+      now,
+      record: (op: NemesisOp) => ops.push(op),
+      log,
+      stopped: () => interrupted || now() >= durationMs,
+      endMs: durationMs,
+    };
+    const setup = await healAll({ ...ctx, log: () => undefined, record: () => undefined }, 30_000);
+    if (!setup.isrFull) throw new Error("the new topic's ISRs were not full within 30 s");
+
+    const plan = schedule({ seed: opts.seed, classes: opts.faults, partitions: PARTITIONS, durationMs, quick: opts.quick });
+    const kinds = new Map<string, number>();
+    for (const f of plan) kinds.set(f.kind, (kinds.get(f.kind) ?? 0) + 1);
+    const planned = plan.length <= 12 ? plan.map((f) => f.kind).join(", ") : [...kinds].map(([k, n]) => `${n} ${k}`).join(", ");
+    say(`chaos: workload ${PRODUCERS} producers, ${CONSUMERS} consumers; ${plan.length} faults planned (the clock may cut the last): ${planned}`);
+    const cfg: WorkloadConfig = {
+      base: proxy.url,
+      token: adminToken,
+      topic: TOPIC,
+      partitions: PARTITIONS,
+      acks: opts.acks,
+      seed: opts.seed,
+      producers: PRODUCERS,
+      consumers: CONSUMERS,
+      requestTimeoutMs: REQUEST_TIMEOUT_MS,
+      produceTimeoutMs: PRODUCE_TIMEOUT_MS,
+      minSendIntervalMs: 50,
+      maxRecordsPerSend: 3,
+      now,
+    };
+    const stop: Stopper = { stopped: false };
+    t0 = performance.now();
+    const clients = [
+      ...Array.from({ length: PRODUCERS }, (_, i) => runProducer(cfg, i, stop, (op) => ops.push(op))),
+      ...Array.from({ length: CONSUMERS }, (_, i) => runConsumer(cfg, i, i % PARTITIONS, stop, (op) => ops.push(op))),
+    ];
+    const faults = runNemesis(ctx, plan);
+    while (!interrupted && now() < durationMs) await new Promise((done) => setTimeout(done, Math.min(250, durationMs - now())));
+    stop.stopped = true;
+    const faultsRun = await faults;
+    await Promise.all(clients);
+    const workloadMs = now();
+    say(`chaos: workload stopped at ${(workloadMs / 1000).toFixed(1)} s after ${faultsRun} faults; healing`);
+    if (interrupted) return 130;
+
+    const healed = await healAll(ctx, opts.quick ? 30_000 : 60_000);
+    const drained: boolean[] = [];
+    for (let p = 0; p < PARTITIONS; p++) drained.push(await drain(cfg, p, 30_000, (op) => ops.push(op)));
+    await server.stop();
+
+    // One list in time order: client ops by invocation, nemesis ops by start.
+    const at = (o: Op) => (o.type === "nemesis" ? o.startMs : o.invokeMs);
+    ops.sort((a, b) => at(a) - at(b));
+    const history: History = { seed: opts.seed, topic: TOPIC, partitions: PARTITIONS, acks: opts.acks, durationMs: workloadMs, ops };
+    writeFileSync(join(opts.out, "history.json"), JSON.stringify(history));
+    writeFileSync(join(opts.out, "nemesis.log"), `${nemesisLog.join("\n")}\n`);
+    const result = check(history);
+    writeFileSync(join(opts.out, "report.json"), `${JSON.stringify(result.report, null, 2)}\n`);
+    if (result.anomalies.length > 0) writeFileSync(join(opts.out, "anomalies.json"), `${JSON.stringify(result.anomalies, null, 2)}\n`);
+
+    say("");
+    say(runSummary(history, { proxy: proxy.stats, starts: server.starts, isrFull: healed.isrFull, drained, wallMs: Date.now() - wallStart }));
+    say("");
+    say(formatSummary(result));
+    if (!healed.isrFull) say("chaos: warning: the ISRs were not full after the heal (see nemesis.log)");
+    if (drained.some((d) => !d)) say("chaos: warning: a partition was not drained to its high watermark");
+    say(`chaos: saved ${opts.out}/{history.json,report.json,nemesis.log,server.log}`);
+    process.stdout.write(`${JSON.stringify(result.report)}\n`);
+    return result.report.valid ? 0 : 1;
+  } finally {
+    await Promise.race([Promise.all([server.stop(), proxy.close()]), new Promise((done) => setTimeout(done, 12_000))]);
+    await server.closeLog();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`chaos: run failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(2);
+  },
+);

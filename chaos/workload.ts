@@ -1,0 +1,228 @@
+/**
+ * The chaos workload: producers and consumers that talk to the server over HTTP (through the
+ * proxy), one request at a time each, at a bounded rate, recording every request as one history
+ * entry (invoke and completion times, outcome). Also the final drain and the outcome rules.
+ *
+ * Outcome rules (docs/chaos.md): 2xx → ok; a definite rejection before any write → fail (any 4xx
+ * except 408/429, or Kafka codes 19, 3, 9, 5, 74, 75); anything else → info (unknown): client
+ * timeout, connection reset or refused, other 5xx, 20, 7, 6 (6 can come after an append), 408,
+ * 429, or a 2xx whose body is not what the contract says.
+ * Node 24 type stripping: erasable TypeScript only.
+ */
+import type { Outcome, PollOp, SendOp } from "./history.ts";
+import { Prng } from "./prng.ts";
+
+/** Kafka codes that prove the request was refused before anything was written. */
+export const DEFINITE_FAILURE_CODES: ReadonlySet<number> = new Set([19, 3, 9, 5, 74, 75]);
+
+export interface ErrorInfo {
+  code: number;
+  name: string;
+  status: number;
+}
+
+export function classify(status: number, code: number): Outcome {
+  if (status >= 200 && status < 300) return "ok";
+  if (status >= 400 && status < 500 && status !== 408 && status !== 429) return "fail";
+  if (status !== 0 && DEFINITE_FAILURE_CODES.has(code)) return "fail";
+  return "info";
+}
+
+export interface CallResult {
+  status: number;
+  json: unknown;
+  /** Set when no usable HTTP answer came (status 0) or the error body names a Kafka error. */
+  error?: ErrorInfo;
+}
+
+/** One HTTP request with a client-side timeout; never throws. Status 0: no answer. */
+export async function call(url: string, token: string, method: string, timeoutMs: number, body?: unknown): Promise<CallResult> {
+  try {
+    const res = await fetch(url, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const text = await res.text();
+    let json: unknown = null;
+    try {
+      json = text === "" ? null : JSON.parse(text);
+    } catch {
+      json = text;
+    }
+    if (res.ok) return { status: res.status, json };
+    const b = json as { error_code?: unknown; error?: unknown } | null;
+    const code = typeof b?.error_code === "number" ? b.error_code : -1;
+    const name = typeof b?.error === "string" ? b.error : `HTTP_${res.status}`;
+    return { status: res.status, json, error: { code, name, status: res.status } };
+  } catch (e) {
+    return { status: 0, json: null, error: { code: -1, name: networkErrorName(e), status: 0 } };
+  }
+}
+
+function networkErrorName(e: unknown): string {
+  if (e instanceof Error) {
+    if (e.name === "TimeoutError" || e.name === "AbortError") return "CLIENT_TIMEOUT";
+    const cause = (e as { cause?: { code?: unknown; message?: unknown } }).cause;
+    if (typeof cause?.code === "string") return cause.code;
+    if (typeof cause?.message === "string" && /other side closed/i.test(cause.message)) return "SOCKET_CLOSED";
+    return e.name === "TypeError" ? "FETCH_FAILED" : e.name;
+  }
+  return "UNKNOWN";
+}
+
+export interface WorkloadConfig {
+  /** Base URL the clients use (the proxy). */
+  base: string;
+  token: string;
+  topic: string;
+  partitions: number;
+  acks: "all" | "1";
+  seed: number;
+  producers: number;
+  consumers: number;
+  /** Client-side timeout of every request. */
+  requestTimeoutMs: number;
+  /** The server's produce timeout (timeout_ms), below the client's. */
+  produceTimeoutMs: number;
+  /** Minimum time between two sends of one producer (≤ 1000/minSendIntervalMs sends/s). */
+  minSendIntervalMs: number;
+  maxRecordsPerSend: number;
+  /** ms since the run started. */
+  now: () => number;
+}
+
+export interface Stopper {
+  stopped: boolean;
+}
+
+const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
+
+/** One producer: sequential sends of unique values "<process>-<n>", partition chosen per send (seeded). */
+export async function runProducer(cfg: WorkloadConfig, index: number, stop: Stopper, out: (op: SendOp) => void): Promise<void> {
+  const process = `producer-${index}`;
+  const prng = new Prng(cfg.seed * 1000 + 17 + index);
+  let n = 0;
+  for (let iteration = 0; !stop.stopped && iteration < 1_000_000; iteration++) {
+    const partition = prng.int(0, cfg.partitions - 1);
+    const count = prng.int(1, cfg.maxRecordsPerSend);
+    const values = Array.from({ length: count }, () => `${process}-${n++}`);
+    const gap = cfg.minSendIntervalMs + prng.int(0, cfg.minSendIntervalMs);
+    const started = Date.now();
+    const op = await send(cfg, process, partition, values);
+    out(op);
+    // No answer at all (server down, connection refused or reset): back off a little more.
+    const wait = (op.error?.status === 0 ? Math.max(gap, 250) : gap) - (Date.now() - started);
+    if (wait > 0) await sleep(wait);
+  }
+}
+
+export async function send(cfg: WorkloadConfig, process: string, partition: number, values: string[]): Promise<SendOp> {
+  const url = `${cfg.base}/v1/topics/${cfg.topic}/partitions/${partition}/records?acks=${cfg.acks}&timeout_ms=${cfg.produceTimeoutMs}`;
+  const invokeMs = cfg.now();
+  const r = await call(url, cfg.token, "POST", cfg.requestTimeoutMs, { records: values.map((value) => ({ value })) });
+  const completeMs = cfg.now();
+  const op: SendOp = { type: "send", process, partition, values, invokeMs, completeMs, outcome: "info" };
+  if (r.error !== undefined) {
+    op.outcome = classify(r.status, r.error.code);
+    op.error = r.error;
+    return op;
+  }
+  const offsets = (r.json as { offsets?: { partition?: unknown; offset?: unknown; error_code?: unknown; error?: unknown }[] } | null)?.offsets;
+  const good =
+    Array.isArray(offsets) &&
+    offsets.length === values.length &&
+    offsets.every((o) => typeof o.offset === "number" && o.partition === partition);
+  if (good) {
+    op.outcome = "ok";
+    op.offsets = offsets.map((o) => o.offset as number);
+    return op;
+  }
+  // A 2xx that is not the contract's answer: record it as unknown, with what it said.
+  const bad = Array.isArray(offsets) ? offsets.find((o) => typeof o.offset !== "number") : undefined;
+  op.error = {
+    code: typeof bad?.error_code === "number" ? bad.error_code : -1,
+    name: typeof bad?.error === "string" ? bad.error : "MALFORMED_2XX",
+    status: r.status,
+  };
+  return op;
+}
+
+export interface PollAnswer {
+  op: PollOp;
+  /** Set on ok. */
+  nextOffset?: number;
+  highWatermark?: number;
+}
+
+export async function poll(
+  cfg: WorkloadConfig,
+  process: string,
+  partition: number,
+  position: number | "earliest",
+  waitMs: number,
+): Promise<PollAnswer> {
+  const url = `${cfg.base}/v1/topics/${cfg.topic}/partitions/${partition}/records?offset=${position}&max_records=200&wait_ms=${waitMs}`;
+  const invokeMs = cfg.now();
+  const r = await call(url, cfg.token, "GET", cfg.requestTimeoutMs);
+  const completeMs = cfg.now();
+  const fromOffset = position === "earliest" ? -1 : position;
+  const op: PollOp = { type: "poll", process, partition, fromOffset, invokeMs, completeMs, outcome: "info" };
+  if (r.error !== undefined) {
+    op.outcome = classify(r.status, r.error.code);
+    op.error = r.error;
+    return { op };
+  }
+  const b = r.json as { records?: { offset?: unknown; value?: unknown }[]; next_offset?: unknown; high_watermark?: unknown } | null;
+  const records = b?.records;
+  if (
+    !Array.isArray(records) ||
+    typeof b?.next_offset !== "number" ||
+    typeof b.high_watermark !== "number" ||
+    !records.every((x) => typeof x.offset === "number" && (typeof x.value === "string" || x.value === null))
+  ) {
+    op.error = { code: -1, name: "MALFORMED_2XX", status: r.status };
+    return { op };
+  }
+  op.outcome = "ok";
+  op.records = records.map((x) => ({ offset: x.offset as number, value: (x.value as string | null) ?? "" }));
+  op.nextOffset = b.next_offset;
+  op.highWatermark = b.high_watermark;
+  return { op, nextOffset: b.next_offset, highWatermark: b.high_watermark };
+}
+
+/** One consumer statically assigned `partition`: long-polls from its position, advancing on ok. */
+export async function runConsumer(cfg: WorkloadConfig, index: number, partition: number, stop: Stopper, out: (op: PollOp) => void): Promise<void> {
+  const process = `consumer-${index}`;
+  let position: number | "earliest" = "earliest";
+  for (let iteration = 0; !stop.stopped && iteration < 1_000_000; iteration++) {
+    const started = Date.now();
+    const a = await poll(cfg, process, partition, position, 500);
+    out(a.op);
+    if (a.nextOffset !== undefined) position = a.nextOffset;
+    // Bounded rate: at most 20 polls/s when records flow, a pause after an error.
+    const wait = (a.op.outcome === "ok" ? 50 : 200) - (Date.now() - started);
+    if (wait > 0) await sleep(wait);
+  }
+}
+
+/**
+ * The final read as process "drain": from earliest until the position reaches the high
+ * watermark of the latest answer. Bounded in polls and time; returns whether it got there.
+ */
+export async function drain(cfg: WorkloadConfig, partition: number, deadlineMs: number, out: (op: PollOp) => void): Promise<boolean> {
+  let position: number | "earliest" = "earliest";
+  const until = Date.now() + deadlineMs;
+  for (let i = 0; i < 100_000 && Date.now() < until; i++) {
+    const a = await poll(cfg, "drain", partition, position, 0);
+    out(a.op);
+    if (a.nextOffset === undefined || a.highWatermark === undefined) {
+      await sleep(200);
+      continue;
+    }
+    position = a.nextOffset;
+    if (position >= a.highWatermark) return true;
+  }
+  return false;
+}
