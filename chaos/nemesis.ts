@@ -10,7 +10,7 @@
  * proxy. Node 24 type stripping: erasable TypeScript only.
  */
 import type { NemesisOp } from "./history.ts";
-import { Prng } from "./prng.ts";
+import { Prng } from "../test/support/prng.ts";
 import type { ChaosProxy } from "./proxy.ts";
 import type { ServerProcess } from "./server.ts";
 import { call } from "./workload.ts";

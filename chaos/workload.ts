@@ -10,7 +10,7 @@
  * Node 24 type stripping: erasable TypeScript only.
  */
 import type { Outcome, PollOp, SendOp } from "./history.ts";
-import { Prng } from "./prng.ts";
+import { Prng } from "../test/support/prng.ts";
 
 /** Kafka codes that prove the request was refused before anything was written. */
 export const DEFINITE_FAILURE_CODES: ReadonlySet<number> = new Set([19, 3, 9, 5, 74, 75]);

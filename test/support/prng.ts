@@ -24,6 +24,14 @@ export class Prng {
     if (items.length === 0) throw new Error("pick from an empty list");
     return items[this.int(0, items.length - 1)]!;
   }
+  shuffle<T>(items: readonly T[]): T[] {
+    const out = [...items];
+    for (let i = out.length - 1; i > 0; i--) {
+      const j = this.int(0, i);
+      [out[i], out[j]] = [out[j]!, out[i]!];
+    }
+    return out;
+  }
   chance(p: number): boolean {
     return this.next() < p;
   }
