@@ -8,12 +8,12 @@
  */
 import { spawn, type ChildProcessByStdio } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../../scripts/free-port.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const ADMIN_TOKEN = "e2e-admin-token";
@@ -29,17 +29,6 @@ interface Running {
   output: () => string;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((done, failed) => {
-    const srv = createServer();
-    srv.once("error", failed);
-    srv.listen(0, "127.0.0.1", () => {
-      const address = srv.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      srv.close(() => done(port));
-    });
-  });
-}
 
 /** Spawns `node scripts/start.ts` and resolves with its URL once it prints the listening line. */
 async function startServer(stateDir: string): Promise<Running> {
