@@ -14,6 +14,7 @@ import { Prng } from "../test/support/prng.ts";
 import type { ChaosProxy } from "./proxy.ts";
 import type { ServerProcess } from "./server.ts";
 import { call } from "./workload.ts";
+import type { PartitionDescription } from "../src/protocol/wire.ts";
 
 export type FaultClass = "offline" | "kill" | "proxy";
 export const FAULT_CLASSES: readonly FaultClass[] = ["offline", "kill", "proxy"];
@@ -105,16 +106,8 @@ export interface NemesisContext {
 const ADMIN_TIMEOUT_MS = 10_000;
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 
-interface PartitionView {
-  partition: number;
-  leader: number;
-  leader_epoch: number;
-  replicas: number[];
-  isr: number[];
-  offline_replicas: number[];
-  high_watermark: number;
-  log_end_offset: number;
-}
+/** A partition as `GET /v1/topics/{topic}` describes it (offsets present: the leader answered). */
+type PartitionView = PartitionDescription & { high_watermark: number; log_end_offset: number };
 
 export async function describe(ctx: Pick<NemesisContext, "server" | "token" | "topic">): Promise<PartitionView[] | null> {
   if (!ctx.server.running) return null;
