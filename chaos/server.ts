@@ -87,6 +87,7 @@ export class ServerProcess {
     });
     this.#child = child;
     if (child.pid !== undefined) this.#groups.add(child.pid);
+    this.#note(`pid ${child.pid}, process group ${child.pid}`);
     this.#exited = new Promise((done) => child.once("exit", () => done()));
     child.once("exit", (code, signal) => {
       this.#note(`pid ${child.pid} exited (${signal ?? `exit ${code}`})`);
