@@ -65,8 +65,17 @@ export class SqliteLogStore implements LogStore {
   }
 
   appendBatch(b: BatchRow): void {
+    this.#writeBatch("INSERT", b);
+  }
+
+  /** Same base offset, new content (a batch trimmed by truncation). */
+  replaceBatch(b: BatchRow): void {
+    this.#writeBatch("INSERT OR REPLACE", b);
+  }
+
+  #writeBatch(verb: "INSERT" | "INSERT OR REPLACE", b: BatchRow): void {
     this.#sql.exec(
-      `INSERT INTO batches (base_offset, last_offset, leader_epoch, producer_id, producer_epoch,
+      `${verb} INTO batches (base_offset, last_offset, leader_epoch, producer_id, producer_epoch,
         base_sequence, max_timestamp, record_count, size_bytes, segment, records)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       b.baseOffset,
@@ -80,25 +89,6 @@ export class SqliteLogStore implements LogStore {
       b.sizeBytes,
       b.segment,
       b.records,
-    );
-  }
-
-  replaceBatch(b: BatchRow): void {
-    this.#sql.exec(
-      `UPDATE batches SET last_offset = ?, leader_epoch = ?, producer_id = ?, producer_epoch = ?,
-        base_sequence = ?, max_timestamp = ?, record_count = ?, size_bytes = ?, segment = ?, records = ?
-       WHERE base_offset = ?`,
-      b.lastOffset,
-      b.leaderEpoch,
-      b.producerId,
-      b.producerEpoch,
-      b.baseSequence,
-      b.maxTimestamp,
-      b.recordCount,
-      b.sizeBytes,
-      b.segment,
-      b.records,
-      b.baseOffset,
     );
   }
 

@@ -7,6 +7,7 @@
  * Every wait is bounded (start-up, exit); nothing sleeps. No retries.
  */
 import { spawn, type ChildProcessByStdio } from "node:child_process";
+import { on, once } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -29,7 +30,6 @@ interface Running {
   output: () => string;
 }
 
-
 /** Spawns `node scripts/start.ts` and resolves with its URL once it prints the listening line. */
 async function startServer(stateDir: string): Promise<Running> {
   const port = await freePort();
@@ -40,43 +40,41 @@ async function startServer(stateDir: string): Promise<Running> {
   });
   let out = "";
   const output = () => out;
-  return new Promise<Running>((done, failed) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGTERM");
-      failed(new Error(`no "listening" line within ${START_TIMEOUT_MS} ms; output:\n${out}`));
-    }, START_TIMEOUT_MS);
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /Flarelog listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m !== null) {
-        clearTimeout(timer);
-        done({ child, url: m[1]!, output });
-      }
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", (chunk: Buffer) => (out += chunk.toString()));
-    child.once("exit", (code, signal) => {
-      clearTimeout(timer);
-      failed(new Error(`server exited before listening (${signal ?? `exit ${code}`}); output:\n${out}`));
-    });
+  child.stderr.on("data", (chunk: Buffer) => (out += chunk.toString()));
+  const exited = once(child, "exit").then(([code, signal]) => {
+    throw new Error(`server exited before listening (${signal ?? `exit ${code}`}); output:\n${out}`);
   });
+  exited.catch(() => undefined); // only the race below reads it; a later, normal exit is no error
+  const listening = (async () => {
+    // Bounded by the abort signal: no "listening" line in time fails the test.
+    for await (const [chunk] of on(child.stdout, "data", { signal: AbortSignal.timeout(START_TIMEOUT_MS) })) {
+      out += String(chunk);
+      const m = /Flarelog listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m !== null) return { child, url: m[1]!, output };
+    }
+    throw new Error(`server output ended before listening; output:\n${out}`);
+  })();
+  try {
+    return await Promise.race([listening, exited]);
+  } catch (e) {
+    child.kill("SIGTERM");
+    throw new Error(`no "listening" line within ${START_TIMEOUT_MS} ms: ${String(e)}; output:\n${out}`);
+  }
 }
 
 /** Sends SIGTERM and resolves with the exit code; SIGKILL if it outlives the bound. */
 async function stopServer(running: Running): Promise<number | null> {
   const { child } = running;
   if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-  return new Promise((done, failed) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      failed(new Error(`server did not exit within ${EXIT_TIMEOUT_MS} ms of SIGTERM; output:\n${running.output()}`));
-    }, EXIT_TIMEOUT_MS);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      done(code);
-    });
-    child.kill("SIGTERM");
-  });
+  const exit = once(child, "exit", { signal: AbortSignal.timeout(EXIT_TIMEOUT_MS) });
+  child.kill("SIGTERM");
+  try {
+    const [code] = (await exit) as [number | null];
+    return code;
+  } catch {
+    child.kill("SIGKILL");
+    throw new Error(`server did not exit within ${EXIT_TIMEOUT_MS} ms of SIGTERM; output:\n${running.output()}`);
+  }
 }
 
 async function call(
