@@ -8,10 +8,12 @@ import {
   CreateTopicSchema,
   ErrorBodySchema,
   FetchResponseSchema,
+  InitProducerSchema,
   ListOffsetsResponseSchema,
   PartitionDescriptionSchema,
   ProduceResponseSchema,
   ProduceSchema,
+  ProducerIdSchema,
   TopicDescriptionSchema,
   TopicListSchema,
 } from "./schemas.ts";
@@ -76,6 +78,15 @@ const routes: RouteConfig[] = [
     method: "get", path: "/v1/topics/{topic}/partitions/{partition}/offsets", summary: "Offset for a timestamp, earliest or latest",
     request: { params: partition, query: z.object({ timestamp: z.string().openapi({ description: "ms, earliest or latest" }) }) },
     responses: { 200: json(ListOffsetsResponseSchema, "Offset"), ...errors },
+  },
+  {
+    method: "post", path: "/v1/producers", summary: "Initialise an idempotent producer (InitProducerId)",
+    request: { body: { required: false, content: { "application/json": { schema: InitProducerSchema } } } },
+    responses: {
+      200: json(ProducerIdSchema, "Producer id and epoch"),
+      409: json(ErrorBodySchema, "Stale epoch (47) or unknown producer id (59)"),
+      ...errors,
+    },
   },
   ...(["offline", "online"] as const).map(
     (action): RouteConfig => ({

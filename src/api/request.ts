@@ -10,8 +10,10 @@ import { readBodyLimited, parseJsonLimited, parseNdjson } from "./body.ts";
 import { raise, unwrap } from "./errors.ts";
 import { describeZodError } from "./schemas.ts";
 
-export async function readJson(c: Context): Promise<unknown> {
+/** The body as JSON; an empty body is `whenEmpty` if given (else the JSON error). */
+export async function readJson(c: Context, whenEmpty?: unknown): Promise<unknown> {
   const bytes = unwrap(await readBodyLimited(c.req.raw, LIMITS.maxRequestBytes));
+  if (bytes.length === 0 && whenEmpty !== undefined) return whenEmpty;
   return unwrap(parseJsonLimited(bytes, LIMITS.maxJsonDepth));
 }
 

@@ -88,6 +88,23 @@ export const ProduceSchema = z
   .strict()
   .openapi("ProduceRequest");
 
+export const InitProducerSchema = z
+  .object({
+    transactional_id: z.string().min(1).max(249).optional().openapi({
+      description: "Re-initialising with the same id bumps the epoch and fences the previous producer",
+    }),
+    producer_id: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+    producer_epoch: z.number().int().min(0).max(32767).optional().openapi({
+      description: "With producer_id: bump this producer's epoch (KIP-360), e.g. after OUT_OF_ORDER_SEQUENCE_NUMBER",
+    }),
+  })
+  .strict()
+  .openapi("InitProducer");
+
+export const ProducerIdSchema = z
+  .object({ producer_id: z.number().int(), producer_epoch: z.number().int() })
+  .openapi("ProducerId", { example: { producer_id: 1001, producer_epoch: 0 } });
+
 export const RecordOffsetSchema = z
   .object({
     partition: z.number().int(),

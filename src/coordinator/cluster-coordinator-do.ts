@@ -27,6 +27,10 @@ import { TopicStore } from "./topic-store.ts";
 import { TopicAdmin } from "./topics.ts";
 import { PartitionLeadership, type PartitionRef } from "./partition-leadership.ts";
 import { parseDeclaredTopics } from "./declared-topics.ts";
+import { ProducerIds, type InitProducerRequest, type ProducerIdAndEpoch } from "./producer-ids.ts";
+import { positiveMs } from "../protocol/config.ts";
+
+const DEFAULT_TRANSACTIONAL_ID_EXPIRATION_MS = 7 * 24 * 3600 * 1000;
 
 const RETRY_MS = 1000;
 /** How long a liveness check waits for a replica before counting it unreachable. */
@@ -45,6 +49,7 @@ export class ClusterCoordinatorDO extends DurableObject<Env> {
   private readonly store: TopicStore;
   private readonly admin: TopicAdmin;
   private readonly leadership: PartitionLeadership;
+  private readonly producerIds: ProducerIds;
   private readonly tenant: string;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -56,6 +61,16 @@ export class ClusterCoordinatorDO extends DurableObject<Env> {
     this.store = new TopicStore(sql, this.tenant);
     this.admin = new TopicAdmin(this.store, systemClock, () => crypto.randomUUID());
     this.leadership = new PartitionLeadership(this.store);
+    this.producerIds = new ProducerIds(
+      sql,
+      systemClock,
+      positiveMs(env.TRANSACTIONAL_ID_EXPIRATION_MS, DEFAULT_TRANSACTIONAL_ID_EXPIRATION_MS),
+    );
+  }
+
+  /** InitProducerId: a producer id and epoch for an idempotent producer (producer-ids.ts). */
+  initProducerId(req: InitProducerRequest): Result<ProducerIdAndEpoch> {
+    return this.producerIds.init(req);
   }
 
   async createTopic(req: CreateTopicRequest): Promise<Result<TopicMetadata>> {

@@ -9,6 +9,9 @@
  */
 import { fail, ok, type Result } from "../protocol/errors.ts";
 import type { Offset, RecordInput, TimestampMs, TimestampType } from "../protocol/types.ts";
+import { incrementSequence } from "./producer-state.ts";
+
+export { incrementSequence };
 import { BATCH_HEADER_MAX_BYTES, encodeBatch, encodedRecordSize, encodeRecord } from "./record-batch.ts";
 
 export interface PlannedBatch {
@@ -48,12 +51,6 @@ export function resolveTimestamps(
     out.push(type === "LogAppendTime" || t === undefined ? now : t);
   }
   return ok(out);
-}
-
-/** Kafka's DefaultRecordBatch.incrementSequence: sequences wrap at 2^31 - 1 back to 0. */
-export function incrementSequence(sequence: number, increment: number): number {
-  const max = 2 ** 31 - 1;
-  return sequence > max - increment ? increment - (max - sequence) - 1 : sequence + increment;
 }
 
 export function planBatches(

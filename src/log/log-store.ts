@@ -12,6 +12,7 @@
  * Concurrency: synchronous; one caller (the replica DO) at a time.
  */
 import type { Offset, ReplicaRole, ReplicatedBatch, TimestampMs } from "../protocol/types.ts";
+import type { ProducerBatchRow } from "./producer-state.ts";
 
 /**
  * One stored record batch (a row of `batches`): the batch as it replicates (producer fields are
@@ -82,6 +83,11 @@ export interface LogStore {
   deleteBatchesFrom(offset: Offset): void;
   /** Deletes batches whose base offset is < `offset`. */
   deleteBatchesBelow(offset: Offset): void;
+  /**
+   * For every producer id ≥ 0 in the log, its last `perProducer` batches (fewer if it has fewer),
+   * all together in offset order: what the idempotent producer state is rebuilt from.
+   */
+  lastBatchesPerProducer(perProducer: number): ProducerBatchRow[];
 
   /** All segments, oldest first. */
   segments(): SegmentRow[];

@@ -16,6 +16,7 @@ import type {
   LogStore,
   SegmentRow,
 } from "./log-store.ts";
+import type { ProducerBatchRow } from "./producer-state.ts";
 
 interface Tables {
   state: LogState | null;
@@ -91,6 +92,19 @@ export class MemoryLogStore implements LogStore {
     let i = this.#indexAtOrBefore(offset);
     if (i < 0 || b[i]!.lastOffset < offset) i++;
     for (; i < b.length; i++) yield { ...b[i]! };
+  }
+
+  lastBatchesPerProducer(perProducer: number): ProducerBatchRow[] {
+    const counts = new Map<number, number>();
+    const out: ProducerBatchRow[] = [];
+    for (const b of this.#t.batches.toReversed()) {
+      const n = counts.get(b.producerId) ?? 0;
+      if (b.producerId < 0 || n >= perProducer) continue;
+      counts.set(b.producerId, n + 1);
+      const { producerId, producerEpoch, baseSequence, baseOffset, lastOffset, recordCount, maxTimestamp } = b;
+      out.push({ producerId, producerEpoch, baseSequence, baseOffset, lastOffset, recordCount, maxTimestamp });
+    }
+    return out.reverse();
   }
 
   firstBatch(): BatchRow | null {

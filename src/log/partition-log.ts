@@ -26,6 +26,7 @@ import type {
   LogRecord,
   Offset,
   OffsetAndTimestamp,
+  ProducerIdentity,
   RecordInput,
   ReplicaOffsets,
   ReplicaRole,
@@ -48,18 +49,21 @@ import {
 import { emptySegment, truncateFrom, truncateFully, writeBatches } from "./local-log.ts";
 import type { EpochEntry, LogState, LogStore } from "./log-store.ts";
 import { readRecords } from "./record-batch.ts";
+import {
+  DEFAULT_PRODUCER_STATE_OPTIONS,
+  PRODUCER_BATCHES_RETAINED,
+  ProducerStateManager,
+  validateProducerIdentity,
+  type ProducerBatchMetadata,
+  type ProducerStateOptions,
+} from "./producer-state.ts";
 import { planRetention, retentionDeadline } from "./retention.ts";
-
-/** An idempotent producer's identity and the sequence of the request's first record. */
-export interface ProducerBatchInfo {
-  producerId: number;
-  producerEpoch: number;
-  baseSequence: number;
-}
 
 export interface PartitionLogOptions {
   /** Largest stored batch blob; appends are split below it. Tests lower it. */
   maxBatchBlobBytes?: number;
+  /** Idempotent producer state: expiry and bound (producer-state.ts). */
+  producerState?: ProducerStateOptions;
 }
 
 export type ReadUpperBound = "highWatermark" | "logEndOffset";
@@ -70,21 +74,29 @@ export class PartitionLog {
   readonly #store: LogStore;
   readonly #clock: Clock;
   readonly #maxBlobBytes: number;
+  readonly #producerOptions: ProducerStateOptions;
   #config: LogConfig;
   #state: LogState;
+  /**
+   * The idempotent producers' state, built from the batch rows when a leader first needs it and
+   * dropped whenever rows change other than by a leader append (follower appends, truncation,
+   * retention), so it always equals what the rows imply.
+   */
+  #producers: ProducerStateManager | null = null;
 
-  private constructor(store: LogStore, clock: Clock, config: LogConfig, state: LogState, maxBlobBytes: number) {
+  private constructor(store: LogStore, clock: Clock, config: LogConfig, state: LogState, options: PartitionLogOptions) {
     this.#store = store;
     this.#clock = clock;
     this.#config = config;
     this.#state = state;
-    this.#maxBlobBytes = maxBlobBytes;
+    this.#maxBlobBytes = options.maxBatchBlobBytes ?? LIMITS.maxBatchBlobBytes;
+    this.#producerOptions = options.producerState ?? DEFAULT_PRODUCER_STATE_OPTIONS;
   }
 
   /** Recovers the log from its store; a store never written to is a log at 0/0/0, epoch 0. */
   static open(store: LogStore, clock: Clock, config: LogConfig, options: PartitionLogOptions = {}): PartitionLog {
     const state = store.loadState() ?? FRESH_STATE;
-    return new PartitionLog(store, clock, config, { ...state }, options.maxBatchBlobBytes ?? LIMITS.maxBatchBlobBytes);
+    return new PartitionLog(store, clock, config, { ...state }, options);
   }
 
   get logStartOffset(): Offset {
@@ -145,6 +157,7 @@ export class PartitionLog {
   becomeLeader(leaderEpoch: number): Result<void> {
     const fenced = this.#fenced(leaderEpoch);
     if (fenced) return fenced;
+    this.#producers = null;
     this.#commit((next) => {
       next.role = "leader";
       next.leaderEpoch = leaderEpoch;
@@ -163,11 +176,24 @@ export class PartitionLog {
     return ok(undefined);
   }
 
-  appendAsLeader(records: RecordInput[], leaderEpoch: number, producer?: ProducerBatchInfo): Result<AppendInfo> {
+  /**
+   * The leader's append (Kafka's appendAsLeader). With `producer`, the idempotent producer's
+   * rules first (producer-state.ts): a retried batch answers its original offsets and writes
+   * nothing (`duplicate`), an out-of-order or fenced one is refused, and the batch must fit one
+   * stored batch, as a Kafka producer batch fits max.message.bytes.
+   */
+  appendAsLeader(records: RecordInput[], leaderEpoch: number, producer?: ProducerIdentity): Result<AppendInfo> {
     if (records.length === 0) return fail("INVALID_REQUEST", "an append needs at least one record");
     const fenced = this.#fenced(leaderEpoch);
     if (fenced) return fenced;
     const now = this.#clock.now();
+    if (producer) {
+      const valid = validateProducerIdentity(producer);
+      if (!valid.ok) return valid;
+      const check = this.#producerState().check(producer, records.length, now);
+      if (!check.ok) return check;
+      if (check.value.kind === "duplicate") return ok(this.#duplicateInfo(check.value.batch));
+    }
     const timestamps = resolveTimestamps(records, this.#config.messageTimestampType, now);
     if (!timestamps.ok) return timestamps;
     const baseOffset = this.#state.logEndOffset;
@@ -176,32 +202,57 @@ export class PartitionLog {
       maxBlobBytes: this.#maxBlobBytes,
     });
     if (!planned.ok) return planned;
-    this.#commit((next) => {
-      writeBatches(
-        this.#store,
-        this.#config,
-        next,
-        planned.value.map((b) => ({
-          baseOffset: b.baseOffset,
-          lastOffset: b.lastOffset,
-          leaderEpoch,
-          producerId: producer?.producerId ?? -1,
-          producerEpoch: producer?.producerEpoch ?? -1,
-          baseSequence: b.baseSequence,
-          maxTimestamp: b.maxTimestamp,
-          recordCount: b.recordCount,
-          records: b.blob,
-        })),
-        now,
+    if (producer && planned.value.length > 1)
+      return fail(
+        "MESSAGE_TOO_LARGE",
+        `an idempotent batch must fit one stored batch of ${this.#maxBlobBytes} bytes; these ${records.length} records do not (send smaller batches)`,
       );
+    const rows = planned.value.map((b) => ({
+      baseOffset: b.baseOffset,
+      lastOffset: b.lastOffset,
+      leaderEpoch,
+      producerId: producer?.producerId ?? -1,
+      producerEpoch: producer?.producerEpoch ?? -1,
+      baseSequence: b.baseSequence,
+      maxTimestamp: b.maxTimestamp,
+      recordCount: b.recordCount,
+      records: b.blob,
+    }));
+    this.#commit((next) => {
+      writeBatches(this.#store, this.#config, next, rows, now);
       next.leaderEpoch = leaderEpoch;
     });
+    if (producer) this.#producers?.onAppend(rows[0]!, now);
     return ok({
       baseOffset,
       lastOffset: baseOffset + records.length - 1,
       timestamps: timestamps.value,
       logAppendTime: this.#config.messageTimestampType === "LogAppendTime" ? now : null,
     });
+  }
+
+  #producerState(): ProducerStateManager {
+    this.#producers ??= ProducerStateManager.fromBatches(
+      this.#store.lastBatchesPerProducer(PRODUCER_BATCHES_RETAINED),
+      this.#producerOptions,
+      this.#clock.now(),
+    );
+    return this.#producers;
+  }
+
+  /** A duplicate's answer: the original batch's offsets and stored timestamps. */
+  #duplicateInfo(batch: ProducerBatchMetadata): AppendInfo {
+    const row = this.#store.batchAtOrBefore(batch.firstOffset)!;
+    const timestamps = [...readRecords(row.records, row.baseOffset, batch.firstOffset)]
+      .filter(({ record }) => record.offset <= batch.lastOffset)
+      .map(({ record }) => record.timestamp);
+    return {
+      baseOffset: batch.firstOffset,
+      lastOffset: batch.lastOffset,
+      timestamps,
+      logAppendTime: this.#config.messageTimestampType === "LogAppendTime" ? (timestamps[0] ?? null) : null,
+      duplicate: true,
+    };
   }
 
   /** The epoch of the batch holding `offset` (from the epoch cache); −1 outside [logStartOffset, LEO). */
@@ -267,6 +318,7 @@ export class PartitionLog {
     const hwCandidate = Math.min(req.highWatermark, plan.matchedEnd);
     const { highWatermark, logEndOffset } = this.#state;
     const writes = plan.truncateFullyAt !== null || plan.truncateTo !== null || plan.batches.length > 0;
+    if (writes) this.#producers = null;
     if (roleChanges || writes || nextHighWatermark(highWatermark, hwCandidate, logEndOffset) !== highWatermark)
       this.#commit((next) => {
         next.role = "follower";
@@ -356,6 +408,7 @@ export class PartitionLog {
       this.truncateFullyAndStartAt(offset);
       return true;
     }
+    this.#producers = null;
     this.#commit((next) => truncateFrom(this.#store, next, offset));
     return true;
   }
@@ -364,6 +417,7 @@ export class PartitionLog {
   truncateFullyAndStartAt(offset: Offset): void {
     if (!Number.isSafeInteger(offset) || offset < 0)
       throw new RangeError(`truncateFullyAndStartAt: bad offset ${offset}`);
+    this.#producers = null;
     this.#commit((next) => truncateFully(this.#store, next, offset));
   }
 
@@ -375,6 +429,7 @@ export class PartitionLog {
     const plan = planRetention(segments, logEndOffset, highWatermark, now, this.#config);
     if (plan.deleteCount === 0) return { deletedSegments: 0, logStartOffset: this.#state.logStartOffset };
     const cutoff = plan.rollFirst ? logEndOffset : segments[plan.deleteCount]!.baseOffset;
+    this.#producers = null;
     this.#commit((next) => {
       if (plan.rollFirst) this.#store.putSegment(emptySegment(logEndOffset, now));
       this.#store.deleteBatchesBelow(cutoff);

@@ -16,6 +16,7 @@ import type {
   LogStore,
   SegmentRow,
 } from "./log-store.ts";
+import type { ProducerBatchRow } from "./producer-state.ts";
 import type { SqlPort } from "./sql-port.ts";
 
 const BATCH_COLUMNS = `base_offset AS baseOffset, last_offset AS lastOffset, leader_epoch AS leaderEpoch,
@@ -162,6 +163,32 @@ export class SqliteLogStore implements LogStore {
 
   deleteBatchesBelow(offset: Offset): void {
     this.#sql.exec("DELETE FROM batches WHERE base_offset < ?", offset);
+  }
+
+  lastBatchesPerProducer(perProducer: number): ProducerBatchRow[] {
+    // A loose index scan over batches_by_producer (0003): one seek per distinct producer id, then
+    // its newest batches by a descending range; `producer_id >= 0` lets SQLite use the partial index.
+    const out: ProducerBatchRow[] = [];
+    let after = -1;
+    for (;;) {
+      const [next] = this.#sql.exec<{ id: number | null }>(
+        "SELECT min(producer_id) AS id FROM batches WHERE producer_id > ? AND producer_id >= 0",
+        after,
+      );
+      if (next?.id === null || next?.id === undefined) break;
+      after = next.id;
+      out.push(
+        ...this.#sql.exec<ProducerBatchRow>(
+          `SELECT producer_id AS producerId, producer_epoch AS producerEpoch, base_sequence AS baseSequence,
+            base_offset AS baseOffset, last_offset AS lastOffset, record_count AS recordCount,
+            max_timestamp AS maxTimestamp
+           FROM batches WHERE producer_id = ? AND producer_id >= 0 ORDER BY base_offset DESC LIMIT ?`,
+          after,
+          perProducer,
+        ),
+      );
+    }
+    return out.sort((a, b) => a.baseOffset - b.baseOffset);
   }
 
   segments(): SegmentRow[] {

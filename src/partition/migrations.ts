@@ -6,8 +6,10 @@
 import type { Migration } from "../log/migrations.ts";
 import m0001 from "../../migrations/partition-replica/0001_init.sql";
 import m0002 from "../../migrations/partition-replica/0002_assignment.sql";
+import m0003 from "../../migrations/partition-replica/0003_producer_index.sql";
 
 export const PARTITION_REPLICA_MIGRATIONS: readonly Migration[] = [
   { name: "0001_init", sql: m0001 },
   { name: "0002_assignment", sql: m0002 },
+  { name: "0003_producer_index", sql: m0003 },
 ];

@@ -9,6 +9,8 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { applyMigrations } from "../log/migrations.ts";
+import { DEFAULT_PRODUCER_STATE_OPTIONS } from "../log/producer-state.ts";
+import { positiveMs } from "../protocol/config.ts";
 import { failAfterEffect, type Result } from "../protocol/errors.ts";
 import {
   systemClock,
@@ -57,8 +59,13 @@ export class PartitionReplicaDO extends DurableObject<Env> {
   private open(): void {
     const sql = new DoSqlPort(this.ctx.storage);
     applyMigrations(sql, PARTITION_REPLICA_MIGRATIONS);
-    const lag = Number(this.env.REPLICA_LAG_TIME_MAX_MS ?? DEFAULT_REPLICA_LAG_TIME_MAX_MS);
-    this.replica = new PartitionReplica(sql, systemClock, { replicaLagTimeMaxMs: lag > 0 ? lag : DEFAULT_REPLICA_LAG_TIME_MAX_MS });
+    this.replica = new PartitionReplica(sql, systemClock, {
+      replicaLagTimeMaxMs: positiveMs(this.env.REPLICA_LAG_TIME_MAX_MS, DEFAULT_REPLICA_LAG_TIME_MAX_MS),
+      producerState: {
+        ...DEFAULT_PRODUCER_STATE_OPTIONS,
+        expirationMs: positiveMs(this.env.PRODUCER_ID_EXPIRATION_MS, DEFAULT_PRODUCER_STATE_OPTIONS.expirationMs),
+      },
+    });
     this.driver = new ReplicationDriver(this.replica, systemClock, {
       transport: () => this.currentTransport(),
       onProgress: () => this.waiters.wakeAll(),

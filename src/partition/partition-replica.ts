@@ -29,12 +29,15 @@ import type {
 import type { AlterPartitionRequest } from "../log/election.ts";
 import { LeaderState } from "../log/leader-state.ts";
 import { PartitionLog } from "../log/partition-log.ts";
+import type { ProducerStateOptions } from "../log/producer-state.ts";
 import { SqliteLogStore } from "../log/sqlite-log-store.ts";
 import type { SqlPort } from "../log/sql-port.ts";
 import { AssignmentStore } from "./assignment-store.ts";
 
 export interface ReplicaOptions {
   replicaLagTimeMaxMs: number;
+  /** producer.id.expiration.ms and the bound on remembered producers (defaults: producer-state.ts). */
+  producerState?: ProducerStateOptions;
 }
 
 export class PartitionReplica {
@@ -52,7 +55,9 @@ export class PartitionReplica {
     this.assignments = new AssignmentStore(sql);
     this.assignment = this.assignments.load();
     this.offlineFlag = this.assignments.offline();
-    this.log = PartitionLog.open(new SqliteLogStore(sql), clock, toLogConfig(this.assignment?.configs ?? {}));
+    this.log = PartitionLog.open(new SqliteLogStore(sql), clock, toLogConfig(this.assignment?.configs ?? {}), {
+      ...(options.producerState ? { producerState: options.producerState } : {}),
+    });
     // After a restart the leader rebuilds its bookkeeping; followers' positions are relearned.
     if (this.assignment && this.isAssignedLeader(this.assignment) && this.log.role === "leader")
       this.leader = this.newLeaderState(this.assignment.state);

@@ -49,6 +49,8 @@ export interface AppendInfo {
   /** Per record, in order: its timestamp (LogAppendTime replaces CreateTime). */
   timestamps: TimestampMs[];
   logAppendTime: TimestampMs | null;
+  /** An idempotent producer's retry of a batch already in the log: nothing was written. */
+  duplicate?: boolean;
 }
 
 export interface FetchRequest {

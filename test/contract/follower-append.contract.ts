@@ -14,7 +14,7 @@ import { append, cfg, readAll, rec, recs, setup, valuesOf, type StoreHarness } f
 type WithStore = (body: (h: StoreHarness) => void) => Promise<void>;
 
 /** Every push the tests send: from the batch holding `from`, as LeaderState builds it. */
-function pushFrom(leader: PartitionLog, from: number, over: Partial<ReplicateRequest> = {}): ReplicateRequest {
+export function pushFrom(leader: PartitionLog, from: number, over: Partial<ReplicateRequest> = {}): ReplicateRequest {
   const batches = leader.batchesForReplication(from, 1 << 20);
   const prevOffset = batches[0]?.baseOffset ?? from;
   return {

@@ -14,6 +14,7 @@ import type { RecordInput } from "../../src/protocol/types.ts";
 import { PartitionLog } from "../../src/log/partition-log.ts";
 import { RETENTION_CHECK_INTERVAL_MS } from "../../src/log/retention.ts";
 import { followerAppendContract } from "./follower-append.contract.ts";
+import { idempotentAppendContract } from "./idempotent-append.contract.ts";
 import { append, bytes, cfg, readAll, rec, recs, setup, valuesOf, type StoreHarness } from "./log-helpers.ts";
 
 export type { StoreHarness } from "./log-helpers.ts";
@@ -146,14 +147,14 @@ export function logStoreContract(name: string, withStore: WithStore): void {
         expect(readAll(log).map((r) => r.value?.length)).toEqual([400_000, 400_000, 400_000]);
       }));
 
-    it("split rows of an idempotent producer's append carry the sequence of their first record", () =>
+    it("an idempotent producer's append is one row carrying its id, epoch and first sequence", () =>
       withStore((h) => {
-        const { log } = setup(h, {}, { maxBatchBlobBytes: 64 });
+        const { log } = setup(h);
         const producer = { producerId: 7, producerEpoch: 2, baseSequence: 10 };
         expect(log.appendAsLeader(recs("a".repeat(20), "b".repeat(20), "c".repeat(20)), 0, producer).ok).toBe(true);
         const rows = [...h.store.batchesFrom(0)];
-        const seqs = rows.map((b) => [b.baseOffset, b.producerId, b.producerEpoch, b.baseSequence]);
-        expect(seqs).toEqual([[0, 7, 2, 10], [1, 7, 2, 11], [2, 7, 2, 12]]);
+        const seqs = rows.map((b) => [b.baseOffset, b.lastOffset, b.producerId, b.producerEpoch, b.baseSequence]);
+        expect(seqs).toEqual([[0, 2, 7, 2, 10]]);
         append(log, recs("plain"));
         expect(h.store.batchAtOrBefore(3)).toMatchObject({ producerId: -1, producerEpoch: -1, baseSequence: -1 });
       }));
@@ -383,5 +384,6 @@ export function logStoreContract(name: string, withStore: WithStore): void {
       }));
 
     followerAppendContract(withStore);
+    idempotentAppendContract(withStore);
   });
 }

@@ -7,6 +7,7 @@
 import type { Offset, TimestampMs } from "../../src/protocol/types.ts";
 import type { BatchRangeStats, BatchRow, EpochEntry, LogState, LogStore, SegmentRow } from "../../src/log/log-store.ts";
 import { MemoryLogStore } from "../../src/log/memory-log-store.ts";
+import type { ProducerBatchRow } from "../../src/log/producer-state.ts";
 
 export class SpyStore implements LogStore {
   readonly #inner = new MemoryLogStore();
@@ -61,6 +62,9 @@ export class SpyStore implements LogStore {
   }
   deleteBatchesBelow(offset: Offset): void {
     this.#inner.deleteBatchesBelow(offset);
+  }
+  lastBatchesPerProducer(perProducer: number): ProducerBatchRow[] {
+    return this.#inner.lastBatchesPerProducer(perProducer);
   }
   segments(): SegmentRow[] {
     return this.#inner.segments();

@@ -106,8 +106,9 @@ async function produce(c: Context<AppEnv>, fixedPartition?: number): Promise<Res
             leaderEpoch: state.leaderEpoch,
             ...(producer ? { producer } : {}),
           }),
-          // An append whose answer was lost may have happened: never re-sent blindly.
-          { idempotent: false },
+          // An append whose answer was lost may have happened: re-sent only when the producer is
+          // idempotent (the leader then answers a retry with the original offsets).
+          { idempotent: producer !== undefined },
         );
         return [partition, r] as const;
       }),
