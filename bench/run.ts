@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (`node bench/run.ts [--quick] [--only produce,fetch,index,replication]`): benchmarks of
+ * `npm run bench` (`node bench/run.ts [--quick] [--only produce,fetch,index,replication,idempotence]`): benchmarks of
  * the local Flarelog server. Method and results: docs/benchmarks.md.
  *
  * Starts its own server with `startLocalCluster` (wrangler's production bundle on workerd via
@@ -40,6 +40,7 @@ import {
   type Throughput,
 } from "./harness.ts";
 import { call, createTopic, expectStatus, produceBodies, produceOp, PRODUCE_BATCH, VALUE_BYTES, type Http } from "./http.ts";
+import { idempotenceScenario, type IdempotenceResult } from "./idempotence.ts";
 import { replicationScenario, type ReplicationConfig, type ReplicationResult } from "./replication.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -521,6 +522,18 @@ function printTables(results: Results): void {
     );
   }
   if (results.replication) out.push(...replicationTables(results.replication));
+  if (results.idempotence) {
+    const x = results.idempotence;
+    out.push(
+      `Idempotence: ${PRODUCE_BATCH} records × ${VALUE_BYTES} B per request, partition endpoint, acks=all, RF 1, same run, interleaved rounds`,
+      table(
+        ["idempotent", "conc", "requests", "records/s", "req/s", "p50 ms", "p99 ms"],
+        x.rows.map((r) => [r.idempotent ? "yes" : "no", r.concurrency, r.requests, r.records_per_s, r.requests_per_s, r.latency.p50_ms, r.latency.p99_ms]),
+      ),
+      `idempotent ÷ plain records/s: ${Object.entries(x.ratio).map(([k, v]) => `${k.replace("_", " ")} ${v}×`).join(", ")}`,
+      "",
+    );
+  }
   const cpuRows = Object.entries(results.cpu).map(([name, c]) => [name, c.wall_s, c.load_generator_cpu_s, c.workerd_cpu_s ?? "?"]);
   if (cpuRows.length > 0)
     out.push("CPU per scenario block (fills and warm-ups included), seconds", table(["block", "wall", "load generator CPU", "workerd CPU"], cpuRows), "");
@@ -628,8 +641,9 @@ interface Results {
   fetch?: FetchScenarioResult[];
   fetch_vs_log_size?: IndexResult;
   replication?: ReplicationResult;
+  idempotence?: IdempotenceResult;
   /** Per scenario block (fills and warm-ups included): wall time and CPU of each process. */
-  cpu: Partial<Record<"produce" | "fetch" | "fetch_vs_log_size" | "replication", CpuSplit>>;
+  cpu: Partial<Record<"produce" | "fetch" | "fetch_vs_log_size" | "replication" | "idempotence", CpuSplit>>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -645,11 +659,11 @@ function parseArgs(argv: string[]): { quick: boolean; only: Set<string> | null }
       const v = a === "--only" ? argv[++i] : a.slice("--only=".length);
       only = new Set((v ?? "").split(",").filter(Boolean));
     } else if (a === "--help" || a === "-h") {
-      process.stdout.write("usage: node bench/run.ts [--quick] [--only baseline,produce,fetch,index,replication]\n");
+      process.stdout.write("usage: node bench/run.ts [--quick] [--only baseline,produce,fetch,index,replication,idempotence]\n");
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
-  const known = new Set(["baseline", "produce", "fetch", "index", "replication"]);
+  const known = new Set(["baseline", "produce", "fetch", "index", "replication", "idempotence"]);
   for (const s of only ?? []) if (!known.has(s)) throw new Error(`unknown scenario ${s} (known: ${[...known].join(", ")})`);
   return { quick, only };
 }
@@ -730,6 +744,12 @@ async function main(): Promise<void> {
       const r = await withCpuSplit(workerd, () => replicationScenario(http, client, cfg, sampler));
       results.replication = r.value;
       results.cpu.replication = r.cpu;
+    }
+    if (runs("idempotence")) {
+      log("bench: idempotence");
+      const r = await withCpuSplit(workerd, () => idempotenceScenario(http, client, cfg, log));
+      results.idempotence = r.value;
+      results.cpu.idempotence = r.cpu;
     }
     results.duration_s = Number(((performance.now() - started) / 1000).toFixed(1));
     results.machine.cpu_during_run = cpuUse(cpuAtStart, cpuTimes());

@@ -31,7 +31,7 @@ async function initProducer(body: object = {}): Promise<ProducerId> {
 
 async function topic(replicationFactor = 1) {
   const name = uniqueTopic("idem");
-  const configs = replicationFactor > 1 ? { "min.insync.replicas": "2" } : {};
+  const configs: Record<string, string> = replicationFactor > 1 ? { "min.insync.replicas": "2" } : {};
   const r = await client.createTopic(name, { partitions: 2, replication_factor: replicationFactor, configs });
   if (!r.ok) throw new Error(JSON.stringify(r.error));
   return { name, topicId: r.body.topic_id };
