@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import type { Mutant } from "./model.ts";
 import { failureReport } from "./run-seeds.ts";
-import { DIVERGENCE, LEADER_CHURN, RESTARTS } from "./scenarios.ts";
+import { DIVERGENCE, IDEMPOTENT_SCENARIOS, LEADER_CHURN, RESTARTS } from "./scenarios.ts";
 import { runSeed, type Scenario } from "./world.ts";
 
 function firstFailure(scenario: Scenario, mutant: Mutant, maxSeeds = 30): { seed: number; violation: string } | null {
@@ -31,6 +31,11 @@ describe("the simulation catches broken replication rules", () => {
   it("a leader that forgets, across a restart, the ISR change it proposed is caught: it commits without a member the coordinator added", () => {
     expect(firstFailure(RESTARTS, "leader-forgets-isr-proposal", 100)?.violation).toMatch(/lacks committed records/);
   }, 60_000);
+
+  it("a leader that ignores the producer fields is caught by the idempotent scenarios: a retried batch is in the log twice", () => {
+    const lossy = IDEMPOTENT_SCENARIOS.find((s) => s.name.startsWith("message loss"))!;
+    expect(firstFailure(lossy, "leader-ignores-producer")?.violation).toMatch(/^duplicate/);
+  });
 
   it("the same seed replays the same run exactly", () => {
     const a = runSeed(LEADER_CHURN, 7);

@@ -4,7 +4,7 @@
  * the context every simulated node reaches the others through.
  */
 import type { Result } from "../../src/protocol/errors.ts";
-import type { Offset, RecordInput } from "../../src/protocol/types.ts";
+import type { Offset, ProducerIdentity, RecordInput } from "../../src/protocol/types.ts";
 import type { Prng } from "../support/prng.ts";
 import type { SimCoordinator } from "./coordinator.ts";
 import type { Network } from "./network.ts";
@@ -45,7 +45,13 @@ export const DEFAULT_SIM_CONFIG: SimConfig = {
 };
 
 /** A rule broken on purpose, to show the checker catches it. */
-export type Mutant = "none" | "hw-from-leader-only" | "follower-skips-log-matching" | "leader-forgets-isr-proposal";
+export type Mutant =
+  | "none"
+  | "hw-from-leader-only"
+  | "follower-skips-log-matching"
+  | "leader-forgets-isr-proposal"
+  /** The leader ignores the producer fields: an idempotent retry is appended like any batch. */
+  | "leader-ignores-producer";
 
 /** Record counts unless said otherwise. */
 export interface SimStats {
@@ -69,6 +75,10 @@ export interface SimStats {
   messages: number;
   dropped: number;
   duplicated: number;
+  /** Idempotent producers: re-sends of a batch whose outcome was not learned or that failed. */
+  idempotentRetries: number;
+  /** Idempotent producers: answers that were a duplicate's original offsets. */
+  duplicateAnswers: number;
 }
 
 export const emptyStats = (): SimStats => ({
@@ -89,15 +99,18 @@ export const emptyStats = (): SimStats => ({
   messages: 0,
   dropped: 0,
   duplicated: 0,
+  idempotentRetries: 0,
+  duplicateAnswers: 0,
 });
 
 export interface SimProduceRequest {
   records: RecordInput[];
   acks: 1 | -1;
   leaderEpoch: number;
+  producer?: ProducerIdentity;
 }
 
-export type SimProduceResult = Result<{ baseOffset: Offset; lastOffset: Offset; leaderEpoch: number }>;
+export type SimProduceResult = Result<{ baseOffset: Offset; lastOffset: Offset; leaderEpoch: number; duplicate?: boolean }>;
 
 export interface SimContext {
   readonly sched: Scheduler;

@@ -165,12 +165,14 @@ export class SimReplica {
       stats.notEnoughReplicas++;
       return reply(fail("NOT_ENOUGH_REPLICAS", `isr=[${ls.state.isr}]`));
     }
-    const appended = this.log.appendAsLeader(req.records, epoch);
+    const producer = this.#ctx.mutant === "leader-ignores-producer" ? undefined : req.producer;
+    const appended = this.log.appendAsLeader(req.records, epoch, producer);
     if (!appended.ok) return reply(appended);
-    const { baseOffset, lastOffset } = appended.value;
+    const { baseOffset, lastOffset, duplicate } = appended.value;
+    if (duplicate) stats.duplicateAnswers++;
     const zombie = coordinator.state.leaderEpoch > epoch;
     if (zombie) stats.zombieAppends++;
-    this.#trace(`appends ${baseOffset}..${lastOffset} acks=${req.acks}${zombie ? " (zombie)" : ""}`);
+    this.#trace(`${duplicate ? "duplicate of" : "appends"} ${baseOffset}..${lastOffset} acks=${req.acks}${zombie ? " (zombie)" : ""}`);
     if (req.acks === 1) reply(ok({ baseOffset, lastOffset, leaderEpoch: epoch }));
     else {
       const timer = this.#ctx.sched.after(config.produceTimeoutMs, `ack timeout ${this.node} @${lastOffset}`, () => {

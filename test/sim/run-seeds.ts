@@ -75,5 +75,6 @@ export function summaryLine(r: ScenarioRun): string {
     `${t.elections} elections, ISR -${t.isrShrinks}/+${t.isrExpands}, ${t.truncatedRecords} divergent records truncated`,
     `zombie appends ${t.zombieAppends} (acks=all confirmed ${t.zombieAcksAll})`,
     `${t.messages} messages, ${t.dropped} dropped, ${t.duplicated} duplicated`,
+    ...(r.scenario.idempotent ? [`idempotent retries ${t.idempotentRetries}, answered as duplicates ${t.duplicateAnswers}`] : []),
   ].join("; ");
 }

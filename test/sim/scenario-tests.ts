@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import type { SimStats } from "./model.ts";
 import { runScenario, summaryLine } from "./run-seeds.ts";
-import { BASELINE, DIVERGENCE, FOLLOWER_CHURN, LEADER_CHURN, LOSSY, RESTARTS, SCENARIOS, ZOMBIE } from "./scenarios.ts";
+import { BASELINE, DIVERGENCE, FOLLOWER_CHURN, IDEMPOTENT_SCENARIOS, LEADER_CHURN, LOSSY, RESTARTS, SCENARIOS, ZOMBIE } from "./scenarios.ts";
 import type { Scenario } from "./world.ts";
 
 const INVARIANTS =
@@ -16,7 +16,7 @@ const INVARIANTS =
 const TIMEOUT_MS = 120_000;
 
 export function simulationSuite(title: string, variant: (s: Scenario) => Scenario): void {
-  const variants = new Map(SCENARIOS.map((s) => [s, variant(s)]));
+  const variants = new Map([...SCENARIOS, ...IDEMPOTENT_SCENARIOS].map((s) => [s, variant(s)]));
   const sc = (s: Scenario) => variants.get(s)!;
   /** The summed stats; `exercised` (what the scenario must have made happen) needs many seeds, not a SEED replay. */
   const run = (s: Scenario, exercised: (t: SimStats) => void = () => {}) => {
@@ -68,6 +68,15 @@ export function simulationSuite(title: string, variant: (s: Scenario) => Scenari
         expect(t.isrExpands).toBeGreaterThan(0);
       });
     }, TIMEOUT_MS);
+
+    for (const s of IDEMPOTENT_SCENARIOS)
+      it(`${s.name}: ${INVARIANTS}; retried batches are in the log exactly once and in each producer's order, never refused as out of sequence`, () => {
+        const t = run(s, (x) => {
+          expect(x.idempotentRetries).toBeGreaterThan(0);
+          expect(x.duplicateAnswers).toBeGreaterThan(0);
+        });
+        expect(t.acksAllLost).toBe(0);
+      }, TIMEOUT_MS);
 
     it("acks=1 loss after leader failures is measured (allowed); acks=all loss is zero in every scenario", () => {
       const rows = SCENARIOS.map((s) => runScenario(sc(s)));

@@ -79,6 +79,13 @@ export const RESTARTS: Scenario = {
 
 export const SCENARIOS: readonly Scenario[] = [BASELINE, FOLLOWER_CHURN, LEADER_CHURN, DIVERGENCE, ZOMBIE, LOSSY, RESTARTS];
 
+/** Issue 5: the same faults with idempotent producers that retry every failed or unanswered batch. */
+export const IDEMPOTENT_SCENARIOS: readonly Scenario[] = [LEADER_CHURN, DIVERGENCE, ZOMBIE, LOSSY, RESTARTS].map((s) => ({
+  ...s,
+  name: `${s.name}, idempotent producers`,
+  idempotent: true,
+}));
+
 export const withRf5 = (s: Scenario): Scenario => ({
   ...s,
   name: `${s.name} (RF 5)`,

@@ -49,6 +49,11 @@ const LEADER_ACTIONS: ReadonlySet<ChaosAction> = new Set([
 
 export interface Scenario {
   name: string;
+  /**
+   * Producers are idempotent (issue 5): acks=all, one batch in flight each, and a batch whose
+   * outcome is unknown or failed is re-sent with the same sequence until it succeeds.
+   */
+  idempotent?: boolean;
   config?: Partial<SimConfig>;
   faults: LinkFaults;
   durationMs: number;
@@ -81,14 +86,19 @@ class SimClient {
   readonly #w: World;
   readonly node: string;
   metadata: PartitionState;
+  /** Idempotent mode: this producer's id, and its one batch in flight (sequence of its first record). */
+  readonly #producerId: number | null;
+  #inFlight: { values: string[]; sequence: number } | null = null;
 
-  constructor(w: World, node: string, metadata: PartitionState) {
+  constructor(w: World, node: string, metadata: PartitionState, producerId: number | null) {
     this.#w = w;
     this.node = node;
     this.metadata = metadata;
+    this.#producerId = producerId;
   }
 
   produce(acksAll: boolean): void {
+    if (this.#producerId !== null) return this.#produceIdempotent();
     const w = this.#w;
     const leader = this.metadata.leader;
     if (leader < 0) return this.refresh();
@@ -116,6 +126,55 @@ class SimClient {
         if (acksAll) w.stats.failed.acksAll += values.length;
         else w.stats.failed.acks1 += values.length;
         this.refresh();
+      },
+    );
+  }
+
+  /** A new batch unless one is in flight (max.in.flight.requests.per.connection = 1). */
+  #produceIdempotent(): void {
+    if (this.#inFlight) return;
+    const values = Array.from({ length: this.#w.prng.int(1, 3) }, () => `${this.node}-${this.#seq++}`);
+    this.#inFlight = { values, sequence: this.#seq - values.length };
+    this.#w.stats.produced.acksAll += values.length;
+    this.#sendInFlight();
+  }
+
+  /**
+   * Sends the batch in flight to the leader we know, with its sequence; any failure or lost
+   * answer re-sends it (after a metadata refresh), forever: the run's quiet period lets it land.
+   * A sequence or epoch error cannot happen to a producer with one batch in flight and is a violation.
+   */
+  #sendInFlight(): void {
+    const w = this.#w;
+    const batch = this.#inFlight!;
+    const retry = () => {
+      w.stats.idempotentRetries++;
+      this.refresh();
+      w.sched.after(w.prng.int(20, 80), `retry ${this.node} seq ${batch.sequence}`, () => this.#sendInFlight());
+    };
+    const leader = this.metadata.leader;
+    if (leader < 0) return retry();
+    const records = batch.values.map((v) => ({ key: null, value: new TextEncoder().encode(v), headers: [] }));
+    const producer = { producerId: this.#producerId!, producerEpoch: 0, baseSequence: batch.sequence };
+    w.net.call<SimProduceResult>(
+      this.node,
+      replicaNode(leader),
+      `produce idempotent seq ${batch.sequence} [${batch.values}] e${this.metadata.leaderEpoch}`,
+      w.config.produceTimeoutMs + 2 * w.config.rpcTimeoutMs,
+      (reply) => w.replica(leader).onProduce({ records, acks: -1, leaderEpoch: this.metadata.leaderEpoch, producer }, reply),
+      (res) => {
+        if (res?.ok) {
+          const { baseOffset, leaderEpoch } = res.value;
+          batch.values.forEach((value, i) => w.acked.push({ acks: -1, offset: baseOffset + i, value }));
+          w.stats.acked.acksAll += batch.values.length;
+          w.checker.onAckAll(baseOffset, batch.values, leaderEpoch);
+          this.#inFlight = null;
+          return;
+        }
+        const code = res?.err.error;
+        if (code === "OUT_OF_ORDER_SEQUENCE_NUMBER" || code === "INVALID_PRODUCER_EPOCH")
+          w.checker.violation ??= `idempotent producer ${this.node} got ${code} for its only batch in flight (seq ${batch.sequence}): ${res!.err.message}`;
+        retry();
       },
     );
   }
@@ -162,7 +221,7 @@ export class World implements SimContext {
     this.replicas = ids.map((id) => new SimReplica(this, id));
     this.coordinator = new SimCoordinator(this, ids);
     this.checker = new Checker(this);
-    this.#clients = [0, 1, 2].map((i) => new SimClient(this, `c${i}`, this.coordinator.state));
+    this.#clients = [0, 1, 2].map((i) => new SimClient(this, `c${i}`, this.coordinator.state, scenario.idempotent ? 1000 + i : null));
   }
 
   replica(id: number): SimReplica {
@@ -309,6 +368,18 @@ export class World implements SimContext {
       const values = valuesBetween(r.log, 0, leo);
       const at = values.findIndex((v, i) => v !== truth[i]);
       if (at >= 0) return fail(`did not converge: replica ${r.id} differs from the leader at offset ${at}`);
+    }
+    if (this.#scenario.idempotent) {
+      // Exactly once: no value twice, and each producer's values in the order it sent them.
+      const seen = new Map<string, number>();
+      const lastOf = new Map<string, number>();
+      for (const [offset, v] of truth.entries()) {
+        if (seen.has(v)) return fail(`duplicate: ${v} at offsets ${seen.get(v)} and ${offset}`);
+        seen.set(v, offset);
+        const [client, n] = v.split("-") as [string, string];
+        if ((lastOf.get(client) ?? -1) >= Number(n)) return fail(`reordered: ${v} at ${offset} after ${client}-${lastOf.get(client)}`);
+        lastOf.set(client, Number(n));
+      }
     }
     for (const a of this.acked) {
       if (truth[a.offset] === a.value) continue;
