@@ -13,7 +13,7 @@ import { openApiDocument } from "./openapi.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { fetchRoutes } from "./routes/fetch.ts";
 import { produceRoutes } from "./routes/produce.ts";
-import { producerRoutes } from "./routes/producers.ts";
+import { producerRoutes, producerStateRoutes } from "./routes/producers.ts";
 import { topicRoutes } from "./routes/topics.ts";
 
 export const app = new Hono<AppEnv>();
@@ -26,6 +26,7 @@ app.use("/v1/*", ensureDeclaredTopics);
 app.route("/v1/topics", topicRoutes);
 app.route("/v1/topics", produceRoutes);
 app.route("/v1/topics", fetchRoutes);
+app.route("/v1/topics", producerStateRoutes);
 app.route("/v1/producers", producerRoutes);
 app.route("/v1/admin", adminRoutes);
 

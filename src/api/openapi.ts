@@ -14,6 +14,7 @@ import {
   ProduceResponseSchema,
   ProduceSchema,
   ProducerIdSchema,
+  ProducerStateSchema,
   TopicDescriptionSchema,
   TopicListSchema,
 } from "./schemas.ts";
@@ -87,6 +88,12 @@ const routes: RouteConfig[] = [
       409: json(ErrorBodySchema, "Stale epoch (47) or unknown producer id (59)"),
       ...errors,
     },
+  },
+  {
+    method: "get", path: "/v1/topics/{topic}/partitions/{partition}/producers",
+    summary: "Idempotent producers the partition leader remembers (Kafka's DescribeProducers)",
+    request: { params: partition },
+    responses: { 200: json(ProducerStateSchema, "Producers, least recently written first"), ...errors },
   },
   ...(["offline", "online"] as const).map(
     (action): RouteConfig => ({

@@ -105,6 +105,22 @@ export const ProducerIdSchema = z
   .object({ producer_id: z.number().int(), producer_epoch: z.number().int() })
   .openapi("ProducerId", { example: { producer_id: 1001, producer_epoch: 0 } });
 
+export const ProducerStateSchema = z
+  .object({
+    producers: z.array(
+      z.object({
+        producer_id: z.number().int(),
+        producer_epoch: z.number().int(),
+        last_sequence: z.number().int(),
+        last_timestamp: z.number().int(),
+        last_batch_base_offset: z.number().int(),
+        last_batch_last_offset: z.number().int(),
+        batches: z.number().int(),
+      }),
+    ),
+  })
+  .openapi("PartitionProducers");
+
 export const RecordOffsetSchema = z
   .object({
     partition: z.number().int(),

@@ -27,6 +27,7 @@ import type {
   Offset,
   OffsetAndTimestamp,
   ProducerIdentity,
+  ProducerStateDescription,
   RecordInput,
   ReplicaOffsets,
   ReplicaRole,
@@ -238,6 +239,25 @@ export class PartitionLog {
       this.#clock.now(),
     );
     return this.#producers;
+  }
+
+  /** The idempotent producers this log remembers at `now` (least recently written first): DescribeProducers. */
+  describeProducers(): ProducerStateDescription[] {
+    const state = this.#producerState();
+    state.removeExpired(this.#clock.now());
+    return state.producerIds().map((id) => {
+      const e = state.entry(id)!;
+      const last = e.batches.at(-1)!;
+      return {
+        producerId: id,
+        producerEpoch: e.producerEpoch,
+        lastSequence: last.lastSeq,
+        lastTimestamp: last.maxTimestamp,
+        lastBatchBaseOffset: last.firstOffset,
+        lastBatchLastOffset: last.lastOffset,
+        batches: e.batches.length,
+      };
+    });
   }
 
   /** A duplicate's answer: the original batch's offsets and stored timestamps. */

@@ -20,6 +20,7 @@ import {
   type PartitionAssignment,
   type ProduceRequest,
   type ProduceResult,
+  type ProducerStateDescription,
   type ReplicaFetchRequest,
   type ReplicaOffsets,
   type ReplicateRequest,
@@ -143,6 +144,10 @@ export class PartitionReplicaDO extends DurableObject<Env> {
 
   listOffsets(req: { spec: OffsetSpec; leaderEpoch: number }): Result<OffsetAndTimestamp> {
     return this.replica.listOffsets(req.spec, req.leaderEpoch);
+  }
+
+  describeProducers(req: { leaderEpoch: number }): Result<ProducerStateDescription[]> {
+    return this.replica.describeProducers(req.leaderEpoch);
   }
 
   /** Drops this replica's storage (its topic was deleted). */

@@ -21,6 +21,7 @@ import type {
   PartitionState,
   ProduceRequest,
   ProduceResult,
+  ProducerStateDescription,
   ReplicaFetchRequest,
   ReplicaOffsets,
   ReplicateRequest,
@@ -263,6 +264,13 @@ export class PartitionReplica {
     if (spec === "latest") return ok({ offset: this.log.highWatermark, timestamp: null });
     // No record at or after the timestamp: answer the high watermark, where a consumer would start.
     return ok(this.log.offsetForTimestamp(spec.timestamp) ?? { offset: this.log.highWatermark, timestamp: null });
+  }
+
+  /** The leader's idempotent producers (Kafka's DescribeProducers, served by the leader). */
+  describeProducers(leaderEpoch: number): Result<ProducerStateDescription[]> {
+    const leader = this.checkLeader(leaderEpoch);
+    if (!leader.ok) return leader;
+    return ok(this.log.describeProducers());
   }
 
   /** Deletes segments past retention; returns when retention should next run (ms), or null. */

@@ -147,6 +147,20 @@ export interface ProduceRequest {
   producer?: ProducerIdentity;
 }
 
+/** One producer a partition leader remembers (Kafka's DescribeProducers entry). */
+export interface ProducerStateDescription {
+  producerId: number;
+  producerEpoch: number;
+  lastSequence: number;
+  /** Max timestamp of its newest batch: expiry counts from here. */
+  lastTimestamp: TimestampMs;
+  /** Offsets of its newest batch. */
+  lastBatchBaseOffset: Offset;
+  lastBatchLastOffset: Offset;
+  /** Batches remembered for deduplication (at most 5). */
+  batches: number;
+}
+
 export interface ProduceResult extends AppendInfo {
   highWatermark: Offset;
 }

@@ -213,4 +213,25 @@ describe("idempotent produce", () => {
     expect(partial).toMatchObject({ ok: false, status: 400, error: { error_code: 42 } });
     expect(await logValues(name)).toEqual([]);
   });
+
+  it("GET …/producers (DescribeProducers) lists the leader's producers with epoch, last sequence and last batch, also after eviction", async () => {
+    const { name, topicId } = await topic();
+    const [p, q] = [await initProducer(), await initProducer()];
+    await send(name, ["a", "b"], p, 0);
+    await send(name, ["c"], q, 7);
+    await send(name, ["d", "e", "f"], p, 2);
+    await send(name, ["plain"], null);
+    type Described = { producers: { producer_id: number; producer_epoch: number; last_sequence: number; last_batch_base_offset: number; last_batch_last_offset: number; batches: number }[] };
+    const expected = [
+      { producer_id: q.producer_id, producer_epoch: 0, last_sequence: 7, last_batch_base_offset: 2, last_batch_last_offset: 2, batches: 1 },
+      { producer_id: p.producer_id, producer_epoch: 0, last_sequence: 4, last_batch_base_offset: 3, last_batch_last_offset: 5, batches: 2 },
+    ];
+    const r = await client.request<Described>("GET", `/v1/topics/${name}/partitions/0/producers`);
+    expect(r.ok && r.body.producers).toMatchObject(expected);
+    await evictDurableObject(replicaStub(env, "default", topicId, 0, 0));
+    const again = await client.request<Described>("GET", `/v1/topics/${name}/partitions/0/producers`);
+    expect(again.ok && again.body.producers).toMatchObject(expected);
+    const empty = await client.request<Described>("GET", `/v1/topics/${name}/partitions/1/producers`);
+    expect(empty).toMatchObject({ ok: true, body: { producers: [] } });
+  });
 });
