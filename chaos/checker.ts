@@ -26,7 +26,17 @@
  * - nonmonotonic_send: per (producer process, partition), ok sends in invocation order: offsets
  *   strictly increasing within a send, and each send's first offset above every earlier offset of
  *   that producer whose value was read (once per send; a lost write's offset may come again).
+ * - reordered (idempotent histories only, issue 5): per (producer process, partition), the values
+ *   of that producer read in that partition, taken at the offset each was first read, must come in
+ *   the order the producer first sent them (send ops by invocation, values in request order):
+ *   counted once per place where the order goes back. Every value read counts, acked or not: an
+ *   idempotent producer's batches are written in sequence order whether or not it heard back.
+ * - Several sends of the same values (re-sends after an unknown outcome, issue 5): the value is one
+ *   value — acked if any send was ok (`acked` counts values, not sends), aborted only if every send
+ *   failed; a value acked at two different positions is an inconsistent offset at the second.
  * - Counters and `valid` as in issue 4; with acks "1", lost and unseen are reported but allowed.
+ *   `retries` counts send ops with `attempt` > 1; `producer_resets` the first request of each
+ *   re-initialisation (`init` ops with `reset`). Init ops count in ops/ok/fail/info like any request.
  * - Fail-over: per nemesis op with `leader: true`, from its startMs to the completion of the first
  *   ok send invoked at or after that start (in the partition a "p<N>/…" target names, else any);
  *   sends in flight across the fault do not end it (an old leader may have answered them). p50 is
@@ -45,7 +55,8 @@ export type AnomalyKind =
   | "aborted_read"
   | "poll_skip"
   | "nonmonotonic_poll"
-  | "nonmonotonic_send";
+  | "nonmonotonic_send"
+  | "reordered";
 
 export interface Anomaly {
   kind: AnomalyKind;
@@ -100,6 +111,8 @@ interface Entry {
   partition: number;
   /** The acked offset (the first ok send's), -1 when none. */
   offset: number;
+  /** Other positions a later ok send acked it at, with that send (an inconsistency). */
+  otherAcks: [number, number][] | null;
   /** The first send op carrying it, and any others (a value sent twice). */
   sendOp: number;
   moreSends: number[] | null;
@@ -132,12 +145,14 @@ export function check(history: History): CheckResult {
   let sends = 0;
   let okSends = 0;
   let acked = 0;
+  let retries = 0;
+  let resets = 0;
 
   const values = new Map<string, Entry>();
   const entry = (v: string): Entry => {
     let e = values.get(v);
     if (e === undefined) {
-      e = { outcome: -1, partition: -1, offset: -1, sendOp: -1, moreSends: null, readPartition: -1, readOffset: -1, readOp: -1, moreReads: null };
+      e = { outcome: -1, partition: -1, offset: -1, otherAcks: null, sendOp: -1, moreSends: null, readPartition: -1, readOffset: -1, readOp: -1, moreReads: null };
       values.set(v, e);
     }
     return e;
@@ -167,12 +182,16 @@ export function check(history: History): CheckResult {
     if (op.outcome === "ok") ok++;
     else if (op.outcome === "fail") fail++;
     else info++;
+    if (op.type === "init") {
+      if (op.reset && op.attempt === 1) resets++;
+      continue;
+    }
     if (op.type === "send") {
       sends++;
+      if ((op.attempt ?? 1) > 1) retries++;
       const outcome = OUTCOME[op.outcome];
       if (op.outcome === "ok") {
         okSends++;
-        acked += op.values.length;
         pushTo(sendsBy, `${op.process}\u0000${op.partition}`, i);
       }
       for (let k = 0; k < op.values.length; k++) {
@@ -187,7 +206,8 @@ export function check(history: History): CheckResult {
         if (offset !== undefined && e.offset < 0) {
           e.offset = offset;
           e.partition = op.partition;
-        }
+          acked++;
+        } else if (offset !== undefined && (offset !== e.offset || op.partition !== e.partition)) (e.otherAcks ??= []).push([pos(op.partition, offset), i]);
       }
     } else if (op.outcome === "ok") {
       pushTo(pollsBy, `${op.process}\u0000${op.partition}`, i);
@@ -240,6 +260,8 @@ export function check(history: History): CheckResult {
   }
 
   for (const [v, e] of values) {
+    for (const [p, o] of e.otherAcks ?? [])
+      flag(p, `"${v}" acked at ${showPos(p)} (op ${o}) after it was acked at ${showPos(pos(e.partition, e.offset))} (op ${sendOps(e).join(", ")})`, [...sendOps(e), o], v);
     if (e.readPartition >= 0) {
       // Read: duplicates, never-sent values, aborted reads, acked values read elsewhere.
       const rpos = pos(e.readPartition, e.readOffset);
@@ -358,6 +380,8 @@ export function check(history: History): CheckResult {
     }
   }
 
+  if (history.idempotent === true) checkSendOrder(ops, values, anomalies);
+
   const failovers = failoverTimes(ops, nemeses);
   const times = failovers.flatMap((f) => (f.ms === null ? [] : [f.ms])).sort((a, b) => a - b);
 
@@ -372,11 +396,13 @@ export function check(history: History): CheckResult {
   const inconsistentOffsets = count("inconsistent_offset");
   const abortedReads = count("aborted_read");
   const nonmonotonic = count("poll_skip") + count("nonmonotonic_poll") + count("nonmonotonic_send");
-  const strict = duplicates + inconsistentOffsets + abortedReads + nonmonotonic === 0;
+  const reordered = count("reordered");
+  const strict = duplicates + inconsistentOffsets + abortedReads + nonmonotonic + reordered === 0;
   const valid = history.acks === "1" ? strict : strict && lost + unseen === 0;
 
   const report: Report = {
     seed: history.seed,
+    idempotent: history.idempotent === true,
     ops: ok + fail + info,
     ok,
     fail,
@@ -388,12 +414,67 @@ export function check(history: History): CheckResult {
     inconsistent_offsets: inconsistentOffsets,
     aborted_reads: abortedReads,
     nonmonotonic,
+    reordered,
+    retries,
+    producer_resets: resets,
     availability: sends === 0 ? 0 : Math.round((okSends / sends) * 1000) / 1000,
     failover_ms_p50: times.length === 0 ? null : (times[Math.ceil(times.length / 2) - 1] as number),
     failover_ms_max: times.length === 0 ? null : (times[times.length - 1] as number),
     valid,
   };
   return { report, anomalies, failovers };
+}
+
+/**
+ * Idempotent histories: per (producer, partition), the producer's values read in that partition,
+ * in offset order (each at its first read), must keep the order the producer first sent them.
+ */
+function checkSendOrder(ops: Op[], values: Map<string, Entry>, anomalies: Anomaly[]): void {
+  // Each value's rank in its producer's sends: send ops by invocation, values in request order.
+  const sendIds: number[] = [];
+  for (let i = 0; i < ops.length; i++) if ((ops[i] as Op).type === "send") sendIds.push(i);
+  sendIds.sort((a, b) => (ops[a] as SendOp).invokeMs - (ops[b] as SendOp).invokeMs || a - b);
+  const rank = new Map<string, { process: string; partition: number; rank: number; op: number }>();
+  const next = new Map<string, number>();
+  for (const i of sendIds) {
+    const op = ops[i] as SendOp;
+    for (const v of op.values) {
+      if (rank.has(v)) continue;
+      const r = next.get(op.process) ?? 0;
+      next.set(op.process, r + 1);
+      rank.set(v, { process: op.process, partition: op.partition, rank: r, op: i });
+    }
+  }
+  type Read = { value: string; offset: number; rank: number; op: number; readOp: number };
+  const read = new Map<string, { process: string; partition: number; list: Read[] }>();
+  for (const [v, r] of rank) {
+    const e = values.get(v) as Entry;
+    // Read elsewhere than sent (or never): other rules' business.
+    if (e.readPartition !== r.partition) continue;
+    const key = `${r.process}\u0000${r.partition}`;
+    let group = read.get(key);
+    if (group === undefined) read.set(key, (group = { process: r.process, partition: r.partition, list: [] }));
+    group.list.push({ value: v, offset: e.readOffset, rank: r.rank, op: r.op, readOp: e.readOp });
+  }
+  for (const { process, partition, list } of read.values()) {
+    list.sort((a, b) => a.offset - b.offset);
+    for (let k = 1; k < list.length; k++) {
+      const a = list[k - 1]!;
+      const b = list[k]!;
+      if (b.rank > a.rank) continue;
+      anomalies.push({
+        kind: "reordered",
+        partition,
+        process,
+        value: b.value,
+        offset: b.offset,
+        detail:
+          `${process} sent "${b.value}" (op ${b.op}) before "${a.value}" (op ${a.op}), ` +
+          `but p${partition} holds "${a.value}" at ${a.offset} (op ${a.readOp}) and "${b.value}" at ${b.offset} (op ${b.readOp})`,
+        ops: [b.op, a.op, a.readOp, b.readOp],
+      });
+    }
+  }
 }
 
 function pushTo(map: Map<string, number[]>, key: string, i: number): void {
@@ -521,6 +602,8 @@ export function formatSummary(result: CheckResult, examplesPerKind = 5): string 
     ["inconsistent offsets", String(r.inconsistent_offsets)],
     ["aborted reads", String(r.aborted_reads)],
     ["nonmonotonic (skips, backward polls, sends)", String(r.nonmonotonic)],
+    ["reordered (idempotent only)", r.idempotent ? String(r.reordered) : "-"],
+    ["re-sends / producer resets", `${r.retries} / ${r.producer_resets}`],
     ["leader fail-overs", `${result.failovers.length} (${result.failovers.filter((f) => f.ms === null).length} without a later ok send)`],
     ["fail-over ms p50 / max", `${r.failover_ms_p50 ?? "-"} / ${r.failover_ms_max ?? "-"}`],
     ["valid", String(r.valid)],

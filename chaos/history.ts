@@ -6,6 +6,10 @@
  * proves nothing was written, e.g. 19), `info` (unknown: timeout, 5xx, reset, 20, 7, a lost
  * answer). Times are milliseconds since the run started. Erasable TypeScript only (Node runs it
  * with type stripping).
+ *
+ * Retries (issue 5): a producer may send the same values several times (`attempt` 2, 3, …) until
+ * one attempt is definite; each attempt is its own `SendOp`. A value is one value however often
+ * it was sent: acked if any attempt was ok, aborted only if every attempt failed.
  */
 
 export type Outcome = "ok" | "fail" | "info";
@@ -22,6 +26,42 @@ export interface SendOp {
   outcome: Outcome;
   /** On `ok`: the offset of each value, in order. */
   offsets?: number[];
+  error?: { code: number; name: string; status: number };
+  /** 1 for the first send of these values, 2… for re-sends of the same values (absent: 1). */
+  attempt?: number;
+  /** Set on an idempotent send: the identity and first sequence the body carried. */
+  producer?: ProducerIdentity;
+}
+
+export interface ProducerIdentity {
+  id: number;
+  epoch: number;
+  /** The first record's sequence (record i has base + i, wrapping at 2^31 - 1 to 0). */
+  baseSequence: number;
+}
+
+/**
+ * One `POST /v1/producers` of an idempotent producer: the first (`{}`) or a re-initialisation
+ * after its sequence state became uncertain (`reset`: the body named its id and epoch, or `{}`
+ * again when bumping was refused).
+ */
+export interface InitOp {
+  type: "init";
+  process: string;
+  invokeMs: number;
+  completeMs: number;
+  outcome: Outcome;
+  /** True for a re-initialisation (a producer reset), false for the producer's first. */
+  reset: boolean;
+  /** Why the producer reset, e.g. "45 OUT_OF_ORDER_SEQUENCE_NUMBER on p1". */
+  reason?: string;
+  /** 1 for the first request of this initialisation, 2… for its re-sends. */
+  attempt: number;
+  /** What the body named (absent: `{}`). */
+  from?: { id: number; epoch: number };
+  /** On `ok`: the identity answered. */
+  id?: number;
+  epoch?: number;
   error?: { code: number; name: string; status: number };
 }
 
@@ -54,7 +94,7 @@ export interface NemesisOp {
   endMs: number;
 }
 
-export type Op = SendOp | PollOp | NemesisOp;
+export type Op = SendOp | PollOp | InitOp | NemesisOp;
 
 export interface History {
   seed: number;
@@ -63,13 +103,16 @@ export interface History {
   acks: "all" | "1";
   /** True when producers send with the idempotent form (issue 5). */
   idempotent?: boolean;
+  /** True when producers re-send the values of a send whose outcome was unknown (issue 5). */
+  retries?: boolean;
   durationMs: number;
   ops: Op[];
 }
 
-/** The report's last line, exactly the fields the issue names. */
+/** The report's last line: the fields issue 4 names, then issue 5's. */
 export interface Report {
   seed: number;
+  idempotent: boolean;
   ops: number;
   ok: number;
   fail: number;
@@ -81,6 +124,12 @@ export interface Report {
   inconsistent_offsets: number;
   aborted_reads: number;
   nonmonotonic: number;
+  /** Idempotent runs: a producer's values read in one partition out of the order it sent them. */
+  reordered: number;
+  /** Send attempts after a batch's first (re-sends of the same values). */
+  retries: number;
+  /** Idempotent producers re-initialised (epoch bumped or a new id) because their sequence state was uncertain. */
+  producer_resets: number;
   availability: number;
   failover_ms_p50: number | null;
   failover_ms_max: number | null;

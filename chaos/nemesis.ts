@@ -2,7 +2,8 @@
  * The chaos nemesis: a seeded schedule of faults with calm windows between them, and its
  * executor. Faults: a replica offline then online through the admin API (the leader or a
  * follower; rarely a second replica of the same partition too), kill -9 of the server's process
- * group then a restart on the same state, and proxy faults (slow, drop) then heal.
+ * group then a restart on the same state, proxy faults (slow, drop) then heal, and lost answers
+ * (the proxy passes requests but drops a seeded share of the answers) then heal.
  *
  * Invariants: at most one fault is active at a time (the rare double offline is one fault on one
  * partition); every fault is healed before the next calm window; the schedule is bounded in count
@@ -16,13 +17,13 @@ import type { ServerProcess } from "./server.ts";
 import { call } from "./workload.ts";
 import type { PartitionDescription } from "../src/protocol/wire.ts";
 
-export type FaultClass = "offline" | "kill" | "proxy";
-export const FAULT_CLASSES: readonly FaultClass[] = ["offline", "kill", "proxy"];
+export type FaultClass = "offline" | "kill" | "proxy" | "respdrop";
+export const FAULT_CLASSES: readonly FaultClass[] = ["offline", "kill", "proxy", "respdrop"];
 
 export interface PlannedFault {
   /** Calm before the fault starts. */
   calmMs: number;
-  kind: "offline" | "kill" | "proxy-slow" | "proxy-drop";
+  kind: "offline" | "kill" | "proxy-slow" | "proxy-drop" | "proxy-respdrop";
   /** How long the fault lasts before it is healed (for kill: the time the server stays down). */
   durationMs: number;
   /** offline: which partition, and whether to take its leader (else a follower). */
@@ -34,6 +35,9 @@ export interface PlannedFault {
   pick: number;
   /** proxy-slow: the delay added to every chunk. */
   delayMs: number;
+  /** proxy-respdrop: the share of answer chunks dropped, and the seed of those choices (0 otherwise). */
+  dropRate: number;
+  dropSeed: number;
 }
 
 export interface ScheduleOptions {
@@ -53,7 +57,9 @@ const MAX_FAULTS = 500;
 /**
  * The seeded schedule: fault classes in shuffled rounds (every enabled class comes once per
  * round, so a short run still sees each), fault 3–8 s (quick: 3–6 s), calm 4–10 s (quick: 3–6 s),
- * a kill's downtime 1–3 s (the restart's own time comes on top).
+ * a kill's downtime 1–3 s (the restart's own time comes on top), a respdrop's rate 30–100%.
+ * Only respdrop faults draw their extra numbers, so a class list without it keeps the schedule it
+ * had before respdrop existed.
  */
 export function schedule(o: ScheduleOptions): PlannedFault[] {
   const prng = new Prng(o.seed ^ 0x5eed);
@@ -66,7 +72,8 @@ export function schedule(o: ScheduleOptions): PlannedFault[] {
     const cls = round.shift()!;
     const calmMs = i === 0 ? (o.quick ? WARM_UP_MS.quick : WARM_UP_MS.full) : o.quick ? prng.int(3_000, 6_000) : prng.int(4_000, 10_000);
     const faultMs = o.quick ? prng.int(3_000, 6_000) : prng.int(3_000, 8_000);
-    const kind: PlannedFault["kind"] = cls === "offline" ? "offline" : cls === "kill" ? "kill" : prng.next() < 0.5 ? "proxy-slow" : "proxy-drop";
+    const kind: PlannedFault["kind"] =
+      cls === "offline" ? "offline" : cls === "kill" ? "kill" : cls === "respdrop" ? "proxy-respdrop" : prng.next() < 0.5 ? "proxy-slow" : "proxy-drop";
     const fault: PlannedFault = {
       calmMs,
       kind,
@@ -76,7 +83,13 @@ export function schedule(o: ScheduleOptions): PlannedFault[] {
       second: prng.next() < 0.1,
       pick: prng.int(0, 1_000),
       delayMs: prng.int(200, 1_000),
+      dropRate: 0,
+      dropSeed: 0,
     };
+    if (kind === "proxy-respdrop") {
+      fault.dropRate = prng.int(30, 100) / 100;
+      fault.dropSeed = prng.int(1, 2 ** 31 - 1);
+    }
     // Planned by the shortest span each can take; the executor stops by the clock (a kill's
     // restart and the admin calls add time), so the last planned faults may not run.
     const span = calmMs + fault.durationMs;
@@ -170,6 +183,7 @@ async function execute(ctx: NemesisContext, fault: PlannedFault): Promise<void> 
       return killFault(ctx, fault);
     case "proxy-slow":
     case "proxy-drop":
+    case "proxy-respdrop":
       return proxyFault(ctx, fault);
   }
 }
@@ -238,9 +252,11 @@ export async function restartServer(ctx: Pick<NemesisContext, "server" | "proxy"
 async function proxyFault(ctx: NemesisContext, fault: PlannedFault): Promise<void> {
   const startMs = ctx.now();
   if (fault.kind === "proxy-slow") ctx.proxy.slow(fault.delayMs);
+  else if (fault.kind === "proxy-respdrop") ctx.proxy.respdrop(fault.dropRate, fault.dropSeed);
   else ctx.proxy.drop();
   ctx.record({ type: "nemesis", action: fault.kind, target: "proxy", startMs, endMs: ctx.now() });
-  ctx.log(`${fmt(startMs)} ${fault.kind}${fault.kind === "proxy-slow" ? ` +${fault.delayMs} ms a chunk` : ""} for ${fault.durationMs} ms`);
+  const how = fault.kind === "proxy-slow" ? ` +${fault.delayMs} ms a chunk` : fault.kind === "proxy-respdrop" ? ` ${Math.round(fault.dropRate * 100)}% of answers` : "";
+  ctx.log(`${fmt(startMs)} ${fault.kind}${how} for ${fault.durationMs} ms`);
   await sleep(fault.durationMs);
   const healMs = ctx.now();
   ctx.proxy.heal();

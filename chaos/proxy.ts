@@ -3,6 +3,10 @@
  * - slow: every chunk, in either direction, is held `delayMs` before it is passed on (order kept);
  * - drop: every open connection is reset, and new ones are black-holed (accepted, never answered)
  *   until the fault is healed, when they are reset too;
+ * - respdrop: requests pass to the server untouched, but a chunk of an answer coming back is, with
+ *   probability `rate` (seeded), thrown away and the connection reset both ways: the server has
+ *   processed the request (it has started answering), the client never learns how. This is the
+ *   fault that makes a blind re-send write twice (issue 5);
  * - heal: back to plain forwarding.
  * The upstream port can change (the server restarts on a fresh port after a kill -9).
  *
@@ -10,8 +14,9 @@
  * socket it holds, so nothing outlives the run. Node 24 type stripping: erasable TypeScript only.
  */
 import { createServer, Socket, type Server } from "node:net";
+import { Prng } from "../test/support/prng.ts";
 
-export type ProxyMode = { kind: "pass" } | { kind: "slow"; delayMs: number } | { kind: "drop" };
+export type ProxyMode = { kind: "pass" } | { kind: "slow"; delayMs: number } | { kind: "drop" } | { kind: "respdrop"; rate: number; prng: Prng };
 
 interface Pair {
   client: Socket;
@@ -27,7 +32,7 @@ export class ChaosProxy {
   readonly #pairs = new Set<Pair>();
   #port = 0;
   /** Connections accepted / reset by a drop / black-holed, for the summary. */
-  readonly stats = { accepted: 0, reset: 0, blackholed: 0, upstreamErrors: 0 };
+  readonly stats = { accepted: 0, reset: 0, blackholed: 0, upstreamErrors: 0, answersDropped: 0 };
 
   constructor() {
     this.#server = createServer({ noDelay: true }, (client) => this.#accept(client));
@@ -64,6 +69,11 @@ export class ChaosProxy {
   drop(): void {
     this.#mode = { kind: "drop" };
     for (const pair of [...this.#pairs]) this.#reset(pair);
+  }
+
+  /** From now on each chunk of an answer is dropped (and its connection reset) with probability `rate`. */
+  respdrop(rate: number, seed: number): void {
+    this.#mode = { kind: "respdrop", rate, prng: new Prng(seed) };
   }
 
   heal(): void {
@@ -116,17 +126,26 @@ export class ChaosProxy {
       this.#pairs.delete(pair);
       client.destroy();
     });
-    this.#pipe(client, upstream);
-    this.#pipe(upstream, client);
+    this.#pipe(pair, client, upstream, false);
+    this.#pipe(pair, upstream, client, true);
     upstream.connect(this.#upstreamPort, "127.0.0.1");
   }
 
-  /** Forwards `from` to `to`, delaying each chunk while the proxy is slow (keeping their order). */
-  #pipe(from: Socket, to: Socket): void {
+  /**
+   * Forwards `from` to `to`, delaying each chunk while the proxy is slow (keeping their order);
+   * on the answer side (`answers`), while dropping answers, a chunk may be discarded instead and
+   * the pair reset (the bytes are never written to the client).
+   */
+  #pipe(pair: Pair, from: Socket, to: Socket, answers: boolean): void {
     let lastDue = 0;
     let pending = 0;
     from.on("data", (chunk: Buffer) => {
       const mode = this.#mode;
+      if (answers && mode.kind === "respdrop" && mode.prng.next() < mode.rate) {
+        this.stats.answersDropped++;
+        this.#reset(pair);
+        return;
+      }
       const delay = mode.kind === "slow" ? mode.delayMs : 0;
       const due = Math.max(Date.now() + delay, lastDue);
       lastDue = due;

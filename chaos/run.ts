@@ -9,9 +9,12 @@
  * the run folder, prints a summary and, as the last line of stdout, the report's JSON.
  * Exit status: 0 valid, 1 not valid, 2 the run itself failed (bad usage, server would not start).
  *
- *   npm run chaos -- [--seed N] [--duration S] [--faults offline,kill,proxy] [--acks all|1]
- *                    [--quick] [--out DIR] [--keep-state] [--root CHECKOUT]
+ *   npm run chaos -- [--seed N] [--duration S] [--faults offline,kill,proxy,respdrop] [--acks all|1]
+ *                    [--idempotent] [--retries|--no-retries] [--quick] [--out DIR] [--keep-state]
+ *                    [--root CHECKOUT]
  * (--root: run the server of another checkout, e.g. a throwaway worktree with a broken src/.)
+ * --idempotent: producers use a producer id, epoch and sequences (issue 5); it turns --retries on
+ * unless --no-retries. --retries: a send with an unknown outcome is re-sent with the same values.
  *
  * Invariants: all traffic stays on 127.0.0.1; every loop and wait is bounded; whatever happens
  * (normal end, error, SIGINT/SIGTERM) the server's process group is killed, the proxy closed and
@@ -27,7 +30,8 @@ import type { History, NemesisOp, Op } from "./history.ts";
 import { FAULT_CLASSES, healAll, runNemesis, schedule, type FaultClass, type NemesisContext } from "./nemesis.ts";
 import { ChaosProxy } from "./proxy.ts";
 import { PROJECT_ROOT, ServerProcess } from "./server.ts";
-import { call, drain, runConsumer, runProducer, type Stopper, type WorkloadConfig } from "./workload.ts";
+import { runProducer } from "./producer.ts";
+import { call, drain, runConsumer, type Stopper, type WorkloadConfig } from "./workload.ts";
 
 const TOPIC = "chaos";
 const PARTITIONS = 2;
@@ -39,12 +43,16 @@ const REQUEST_TIMEOUT_MS = 5_000;
 const PRODUCE_TIMEOUT_MS = 3_000;
 const QUICK_DURATION_S = 75;
 const FULL_DURATION_S = 600;
+/** After the workload stops, how long a producer may still re-send to settle its last send. */
+const SETTLE_MS = 15_000;
 
 interface Options {
   seed: number;
   durationS: number;
   faults: FaultClass[];
   acks: "all" | "1";
+  idempotent: boolean;
+  retries: boolean;
   quick: boolean;
   out: string;
   keepState: boolean;
@@ -54,7 +62,7 @@ interface Options {
 
 function usage(message: string): never {
   process.stderr.write(
-    `chaos: ${message}\nusage: npm run chaos -- [--seed N] [--duration S] [--faults offline,kill,proxy] [--acks all|1] [--quick] [--out DIR] [--keep-state] [--root CHECKOUT]\n`,
+    `chaos: ${message}\nusage: npm run chaos -- [--seed N] [--duration S] [--faults ${FAULT_CLASSES.join(",")}] [--acks all|1] [--idempotent] [--retries|--no-retries] [--quick] [--out DIR] [--keep-state] [--root CHECKOUT]\n`,
   );
   process.exit(2);
 }
@@ -69,6 +77,8 @@ function parseOptions(argv: string[]): Options {
         duration: { type: "string" },
         faults: { type: "string" },
         acks: { type: "string" },
+        idempotent: { type: "boolean", default: false },
+        retries: { type: "boolean" },
         quick: { type: "boolean", default: false },
         out: { type: "string" },
         "keep-state": { type: "boolean", default: false },
@@ -76,6 +86,7 @@ function parseOptions(argv: string[]): Options {
       },
       strict: true,
       allowPositionals: false,
+      allowNegative: true,
     }));
   } catch (e) {
     usage(e instanceof Error ? e.message : String(e));
@@ -96,11 +107,13 @@ function parseOptions(argv: string[]): Options {
   }
   const acks = values.acks ?? "all";
   if (acks !== "all" && acks !== "1") usage(`--acks must be all or 1, got "${acks}"`);
+  const idempotent = values.idempotent === true;
+  const retries = values.retries ?? idempotent;
   const root = resolve(values.root ?? PROJECT_ROOT);
   if (!existsSync(join(root, "scripts", "start.ts"))) usage(`--root ${root} has no scripts/start.ts`);
   const stamp = new Date().toISOString().slice(0, 19).replace(/:/g, "-");
   const out = resolve(values.out ?? join(PROJECT_ROOT, "chaos", "runs", `${stamp}Z-seed${seed}`));
-  return { seed, durationS, faults, acks, quick, out, keepState: values["keep-state"] === true, root };
+  return { seed, durationS, faults, acks, idempotent, retries, quick, out, keepState: values["keep-state"] === true, root };
 }
 
 /** A plain table: first column left-aligned, the rest right-aligned. */
@@ -112,7 +125,7 @@ function table(headers: string[], rows: (string | number)[][]): string {
 
 function runSummary(h: History, extra: { proxy: ChaosProxy["stats"]; starts: number; isrFull: boolean; drained: boolean[]; wallMs: number }): string {
   const lines: string[] = [];
-  const byProcess = new Map<string, { type: string; ok: number; fail: number; info: number; values: number }>();
+  const byProcess = new Map<string, { type: string; ok: number; fail: number; info: number; values: number; retries: number }>();
   const errors = new Map<string, number>();
   const nemesis = new Map<string, number>();
   for (const o of h.ops) {
@@ -121,11 +134,15 @@ function runSummary(h: History, extra: { proxy: ChaosProxy["stats"]; starts: num
       nemesis.set(k, (nemesis.get(k) ?? 0) + 1);
       continue;
     }
-    const row = byProcess.get(o.process) ?? { type: o.type, ok: 0, fail: 0, info: 0, values: 0 };
+    const key = o.type === "init" ? `${o.process} init` : o.process;
+    const row = byProcess.get(key) ?? { type: o.type, ok: 0, fail: 0, info: 0, values: 0, retries: 0 };
     row[o.outcome]++;
-    if (o.type === "send") row.values += o.outcome === "ok" ? o.values.length : 0;
-    else row.values += o.records?.length ?? 0;
-    byProcess.set(o.process, row);
+    if (o.type === "send") {
+      row.values += o.outcome === "ok" ? o.values.length : 0;
+      if ((o.attempt ?? 1) > 1) row.retries++;
+    } else if (o.type === "poll") row.values += o.records?.length ?? 0;
+    else if (o.reset && o.attempt === 1) row.retries++;
+    byProcess.set(key, row);
     if (o.error !== undefined) {
       const k = `${o.type} ${o.outcome} ${o.error.status === 0 ? "no answer" : `HTTP ${o.error.status}`} ${o.error.name}${o.error.code !== -1 ? ` (${o.error.code})` : ""}`;
       errors.set(k, (errors.get(k) ?? 0) + 1);
@@ -133,8 +150,8 @@ function runSummary(h: History, extra: { proxy: ChaosProxy["stats"]; starts: num
   }
   lines.push(
     table(
-      ["process", "op", "ok", "fail", "info", "values acked/read"],
-      [...byProcess].sort(([a], [b]) => a.localeCompare(b)).map(([p, r]) => [p, r.type, r.ok, r.fail, r.info, r.values]),
+      ["process", "op", "ok", "fail", "info", "values acked/read", "re-sends/resets"],
+      [...byProcess].sort(([a], [b]) => a.localeCompare(b)).map(([p, r]) => [p, r.type, r.ok, r.fail, r.info, r.type === "init" ? "" : r.values, r.type === "poll" ? "" : r.retries]),
     ),
   );
   lines.push("");
@@ -143,7 +160,7 @@ function runSummary(h: History, extra: { proxy: ChaosProxy["stats"]; starts: num
   lines.push(table(["nemesis", "count"], [...nemesis]));
   lines.push("");
   lines.push(
-    `proxy: ${extra.proxy.accepted} connections, ${extra.proxy.reset} reset, ${extra.proxy.blackholed} black-holed, ${extra.proxy.upstreamErrors} upstream errors; ` +
+    `proxy: ${extra.proxy.accepted} connections, ${extra.proxy.reset} reset, ${extra.proxy.blackholed} black-holed, ${extra.proxy.answersDropped} answers dropped, ${extra.proxy.upstreamErrors} upstream errors; ` +
       `server starts: ${extra.starts}; ISR full after heal: ${extra.isrFull}; drained: ${extra.drained.map((d, p) => `p${p} ${d ? "yes" : "NO"}`).join(", ")}; ` +
       `workload ${(h.durationMs / 1000).toFixed(1)} s, whole run ${(extra.wallMs / 1000).toFixed(1)} s`,
   );
@@ -155,7 +172,8 @@ async function main(): Promise<number> {
   const opts = parseOptions(process.argv.slice(2));
   const say = (line: string) => process.stdout.write(`${line}\n`);
   say(
-    `chaos: seed ${opts.seed}, ${opts.durationS} s, faults ${opts.faults.join(",") || "none"}, acks ${opts.acks}${opts.quick ? ", quick" : ""}; run folder ${opts.out}`,
+    `chaos: seed ${opts.seed}, ${opts.durationS} s, faults ${opts.faults.join(",") || "none"}, acks ${opts.acks}` +
+      `${opts.idempotent ? ", idempotent" : ""}${opts.retries ? ", retries" : ""}${opts.quick ? ", quick" : ""}; run folder ${opts.out}`,
   );
   mkdirSync(opts.out, { recursive: true });
 
@@ -251,6 +269,9 @@ async function main(): Promise<number> {
       produceTimeoutMs: PRODUCE_TIMEOUT_MS,
       minSendIntervalMs: 50,
       maxRecordsPerSend: 3,
+      idempotent: opts.idempotent,
+      retries: opts.retries,
+      settleMs: SETTLE_MS,
       now,
     };
     const stop: Stopper = { stopped: false };
@@ -276,7 +297,16 @@ async function main(): Promise<number> {
     // One list in time order: client ops by invocation, nemesis ops by start.
     const at = (o: Op) => (o.type === "nemesis" ? o.startMs : o.invokeMs);
     ops.sort((a, b) => at(a) - at(b));
-    const history: History = { seed: opts.seed, topic: TOPIC, partitions: PARTITIONS, acks: opts.acks, durationMs: workloadMs, ops };
+    const history: History = {
+      seed: opts.seed,
+      topic: TOPIC,
+      partitions: PARTITIONS,
+      acks: opts.acks,
+      idempotent: opts.idempotent,
+      retries: opts.retries,
+      durationMs: workloadMs,
+      ops,
+    };
     writeFileSync(join(opts.out, "history.json"), JSON.stringify(history));
     writeFileSync(join(opts.out, "nemesis.log"), `${nemesisLog.join("\n")}\n`);
     const result = check(history);

@@ -1,16 +1,17 @@
 /**
- * The chaos workload: producers and consumers that talk to the server over HTTP (through the
- * proxy), one request at a time each, at a bounded rate, recording every request as one history
- * entry (invoke and completion times, outcome). Also the final drain and the outcome rules.
+ * The chaos workload's requests: one produce (`send`, plain or idempotent), one fetch (`poll`),
+ * the consumers, the final drain and the outcome rules. Every client talks to the server over
+ * HTTP (through the proxy), one request at a time, at a bounded rate, recording every request as
+ * one history entry (invoke and completion times, outcome). The producers are chaos/producer.ts.
  *
  * Outcome rules (docs/chaos.md): 2xx → ok; a definite rejection before any write → fail (any 4xx
- * except 408/429, or Kafka codes 19, 3, 9, 5, 74, 75); anything else → info (unknown): client
- * timeout, connection reset or refused, other 5xx, 20, 7, 6 (6 can come after an append), 408,
- * 429, or a 2xx whose body is not what the contract says.
+ * except 408/429 and 46, or Kafka codes 19, 3, 9, 5, 74, 75); anything else → info (unknown):
+ * client timeout, connection reset or refused, other 5xx, 20, 7, 6 (6 can come after an append),
+ * 408, 429, 46 (DUPLICATE_SEQUENCE_NUMBER: written, offsets not given), or a 2xx whose body is not
+ * what the contract says.
  * Node 24 type stripping: erasable TypeScript only.
  */
-import type { Outcome, PollOp, SendOp } from "./history.ts";
-import { Prng } from "../test/support/prng.ts";
+import type { Outcome, PollOp, ProducerIdentity, SendOp } from "./history.ts";
 
 /** Kafka codes that prove the request was refused before anything was written. */
 export const DEFINITE_FAILURE_CODES: ReadonlySet<number> = new Set([19, 3, 9, 5, 74, 75]);
@@ -21,8 +22,12 @@ export interface ErrorInfo {
   status: number;
 }
 
+/** DUPLICATE_SEQUENCE_NUMBER: a 409 that says the batch is already in the log, not a refusal. */
+const ALREADY_WRITTEN_CODE = 46;
+
 export function classify(status: number, code: number): Outcome {
   if (status >= 200 && status < 300) return "ok";
+  if (code === ALREADY_WRITTEN_CODE) return "info";
   if (status >= 400 && status < 500 && status !== 408 && status !== 429) return "fail";
   if (status !== 0 && DEFINITE_FAILURE_CODES.has(code)) return "fail";
   return "info";
@@ -89,41 +94,60 @@ export interface WorkloadConfig {
   /** Minimum time between two sends of one producer (≤ 1000/minSendIntervalMs sends/s). */
   minSendIntervalMs: number;
   maxRecordsPerSend: number;
+  /** Producers send with a producer id, epoch and sequence (issue 5). */
+  idempotent: boolean;
+  /** Producers re-send the same values after an unknown outcome (issue 5). */
+  retries: boolean;
+  /** After the workload stops, how long a producer may still re-send to settle its last send. */
+  settleMs: number;
   /** ms since the run started. */
   now: () => number;
+  /** The HTTP call and the waits, replaceable in unit tests (default: `call`, real timers). */
+  call?: typeof call;
+  timer?: Timer;
 }
+
+/** Wall-clock time and waiting, injected so the producer's logic runs in tests without timers. */
+export interface Timer {
+  now(): number;
+  pause(ms: number): Promise<void>;
+}
+
+export const realTimer: Timer = {
+  now: () => Date.now(),
+  pause: (ms) => new Promise<void>((done) => setTimeout(done, ms)),
+};
 
 export interface Stopper {
   stopped: boolean;
 }
 
-const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
+const sleep = (ms: number) => realTimer.pause(ms);
 
-/** One producer: sequential sends of unique values "<process>-<n>", partition chosen per send (seeded). */
-export async function runProducer(cfg: WorkloadConfig, index: number, stop: Stopper, out: (op: SendOp) => void): Promise<void> {
-  const process = `producer-${index}`;
-  const prng = new Prng(cfg.seed * 1000 + 17 + index);
-  let n = 0;
-  for (let iteration = 0; !stop.stopped && iteration < 1_000_000; iteration++) {
-    const partition = prng.int(0, cfg.partitions - 1);
-    const count = prng.int(1, cfg.maxRecordsPerSend);
-    const values = Array.from({ length: count }, () => `${process}-${n++}`);
-    const gap = cfg.minSendIntervalMs + prng.int(0, cfg.minSendIntervalMs);
-    const started = Date.now();
-    const op = await send(cfg, process, partition, values);
-    out(op);
-    // No answer at all (server down, connection refused or reset): back off a little more.
-    const wait = (op.error?.status === 0 ? Math.max(gap, 250) : gap) - (Date.now() - started);
-    if (wait > 0) await sleep(wait);
-  }
-}
-
-export async function send(cfg: WorkloadConfig, process: string, partition: number, values: string[]): Promise<SendOp> {
+/**
+ * One produce of `values` to `partition`; with `producer`, the idempotent form (the body carries
+ * its id, epoch and base sequence). Never throws; the op's outcome follows `classify`.
+ */
+export async function send(
+  cfg: WorkloadConfig,
+  process: string,
+  partition: number,
+  values: string[],
+  attempt = 1,
+  producer?: ProducerIdentity,
+): Promise<SendOp> {
   const url = `${cfg.base}/v1/topics/${cfg.topic}/partitions/${partition}/records?acks=${cfg.acks}&timeout_ms=${cfg.produceTimeoutMs}`;
+  const body: Record<string, unknown> = { records: values.map((value) => ({ value })) };
+  if (producer !== undefined) {
+    body.producer_id = producer.id;
+    body.producer_epoch = producer.epoch;
+    body.base_sequence = producer.baseSequence;
+  }
   const invokeMs = cfg.now();
-  const r = await call(url, cfg.token, "POST", cfg.requestTimeoutMs, { records: values.map((value) => ({ value })) });
+  const r = await (cfg.call ?? call)(url, cfg.token, "POST", cfg.requestTimeoutMs, body);
   const completeMs = cfg.now();
-  const op: SendOp = { type: "send", process, partition, values, invokeMs, completeMs, outcome: "info" };
+  const op: SendOp = { type: "send", process, partition, values, invokeMs, completeMs, outcome: "info", attempt };
+  if (producer !== undefined) op.producer = producer;
   if (r.error !== undefined) {
     op.outcome = classify(r.status, r.error.code);
     op.error = r.error;
@@ -165,7 +189,7 @@ export async function poll(
 ): Promise<PollAnswer> {
   const url = `${cfg.base}/v1/topics/${cfg.topic}/partitions/${partition}/records?offset=${position}&max_records=200&wait_ms=${waitMs}`;
   const invokeMs = cfg.now();
-  const r = await call(url, cfg.token, "GET", cfg.requestTimeoutMs);
+  const r = await (cfg.call ?? call)(url, cfg.token, "GET", cfg.requestTimeoutMs);
   const completeMs = cfg.now();
   const fromOffset = position === "earliest" ? -1 : position;
   const op: PollOp = { type: "poll", process, partition, fromOffset, invokeMs, completeMs, outcome: "info" };

@@ -1,0 +1,43 @@
+/**
+ * Proves the chaos schedule (chaos/nemesis.ts `schedule`) keeps its promises with the lost-answer
+ * fault (issue 5): respdrop is in the default set and a short run sees it, with a seeded rate of
+ * 30–100%; a seed replays its schedule; and a class list without respdrop draws exactly the
+ * schedule it drew before respdrop existed (seed 1's quick schedule as recorded at 7baedbd), so
+ * earlier runs and experiments replay.
+ */
+import { describe, expect, it } from "vitest";
+import { FAULT_CLASSES, schedule } from "../../chaos/nemesis.ts";
+
+const quick = (seed: number, classes = FAULT_CLASSES) => schedule({ seed, classes, partitions: 2, durationMs: 75_000, quick: true });
+
+describe("chaos schedule", () => {
+  it("respdrop is a default fault class, seen in every quick run, at a seeded rate of 30-100%", () => {
+    expect(FAULT_CLASSES).toContain("respdrop");
+    for (let seed = 1; seed <= 20; seed++) {
+      const drops = quick(seed).filter((f) => f.kind === "proxy-respdrop");
+      expect(drops.length, `seed ${seed}`).toBeGreaterThan(0);
+      for (const f of drops) {
+        expect(f.dropRate).toBeGreaterThanOrEqual(0.3);
+        expect(f.dropRate).toBeLessThanOrEqual(1);
+        expect(f.dropSeed).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it("a seed replays its schedule", () => {
+    expect(quick(5)).toEqual(quick(5));
+    expect(quick(5)).not.toEqual(quick(6));
+  });
+
+  it("without respdrop a seed draws the schedule it drew before respdrop existed", () => {
+    const before = quick(1, ["offline", "kill", "proxy"]);
+    expect(before.slice(0, 4).map((f) => [f.kind, f.calmMs, f.durationMs])).toEqual([
+      ["offline", 3000, 3257],
+      ["kill", 5205, 1755],
+      ["proxy-drop", 4309, 4204],
+      ["proxy-slow", 3471, 3681],
+    ]);
+    expect(before).toHaveLength(9);
+    expect(before.every((f) => f.kind !== "proxy-respdrop" && f.dropRate === 0)).toBe(true);
+  });
+});
