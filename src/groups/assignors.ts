@@ -161,7 +161,8 @@ export const stickyAssignor: Assignor = (spec) => {
     const byLoad = [...members].sort((a, b) => count(b.memberId) - count(a.memberId) || rank.get(a.memberId)! - rank.get(b.memberId)!);
     let moved = false;
     for (const from of byLoad) {
-      const candidates = [...owned.get(from.memberId)!].sort((a, b) => compareStrings(a.topic, b.topic) || a.partition - b.partition);
+      // Highest partitions move first, so a member keeps the low end of what it had.
+      const candidates = [...owned.get(from.memberId)!].sort((a, b) => compareStrings(b.topic, a.topic) || b.partition - a.partition);
       for (const tp of candidates) {
         const to = leastLoaded(eligible.get(tpKey(tp.topic, tp.partition))!)!;
         if (count(from.memberId) - count(to.memberId) >= 2) {
