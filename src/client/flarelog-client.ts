@@ -1,13 +1,18 @@
 /**
- * Typed client for the Flarelog HTTP API (API.md), used by tests, benchmarks and tools.
+ * Typed client for the Flarelog HTTP API (API.md), used by tests, benchmarks and tools, and the
+ * entry point to the producer (`producer()`) and the assigned-partition consumer (`consumer()`).
  * Works in Node and in Workers: it takes any `fetch`-compatible function, so tests can pass
- * `exports.default.fetch` and talk to the Worker in-process.
+ * `exports.default.fetch` and talk to the Worker in-process. No Node-only imports.
  *
  * Non-2xx answers are returned as `{ status, error }` values, never thrown, so callers can
- * assert on the contract's error body.
+ * assert on the contract's error body; a failed connection rejects (the `fetch` error).
+ * See docs/client.md.
  */
 import type { ErrorBody } from "../protocol/errors.ts";
 import type { TopicDescription } from "../protocol/wire.ts";
+import { Consumer, type ConsumerConfig } from "./consumer.ts";
+import { Producer } from "./producer.ts";
+import type { ProducerConfig } from "./producer-config.ts";
 
 export type { PartitionDescription, TopicDescription } from "../protocol/wire.ts";
 
@@ -52,6 +57,21 @@ export interface ClientOptions {
   fetch?: FetchFn;
 }
 
+/** The idempotent produce fields of API.md (partition-level produce only). */
+export interface ProducerFields {
+  producer_id: number;
+  producer_epoch: number;
+  base_sequence: number;
+}
+
+/** `POST /v1/producers` bodies: a new id, a transactional id's next epoch, or a KIP-360 epoch bump. */
+export type InitProducerIdBody = Record<string, never> | { transactional_id: string } | { producer_id: number; producer_epoch: number };
+
+export interface ProducerIdAndEpoch {
+  producer_id: number;
+  producer_epoch: number;
+}
+
 type Query = Record<string, string | number | undefined>;
 
 export class FlarelogClient {
@@ -66,7 +86,11 @@ export class FlarelogClient {
   }
 
   /** Low-level call: any method, path and body; used by tests that send malformed input. */
-  async request<T>(method: string, path: string, opts: { query?: Query; body?: BodyInit | object; headers?: Record<string, string> } = {}): Promise<ApiResult<T>> {
+  async request<T>(
+    method: string,
+    path: string,
+    opts: { query?: Query; body?: BodyInit | object; headers?: Record<string, string>; signal?: AbortSignal } = {},
+  ): Promise<ApiResult<T>> {
     const url = new URL(this.#base + path);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = { authorization: `Bearer ${this.#token}`, ...opts.headers };
@@ -76,7 +100,12 @@ export class FlarelogClient {
       body = raw ? (opts.body as BodyInit) : JSON.stringify(opts.body);
       headers["content-type"] ??= "application/json";
     }
-    const res = await this.#fetch(url.toString(), { method, headers, ...(body !== undefined ? { body } : {}) });
+    const res = await this.#fetch(url.toString(), {
+      method,
+      headers,
+      ...(body !== undefined ? { body } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
     const text = await res.text();
     const parsed: unknown = text ? JSON.parse(text) : null;
     return res.ok ? { ok: true, status: res.status, body: parsed as T } : { ok: false, status: res.status, error: parsed as ErrorBody };
@@ -90,8 +119,8 @@ export class FlarelogClient {
     return this.request<{ topics: TopicDescription[] }>("GET", "/v1/topics");
   }
 
-  describeTopic(name: string) {
-    return this.request<TopicDescription>("GET", `/v1/topics/${encodeURIComponent(name)}`);
+  describeTopic(name: string, opts: { signal?: AbortSignal } = {}) {
+    return this.request<TopicDescription>("GET", `/v1/topics/${encodeURIComponent(name)}`, opts);
   }
 
   alterTopic(name: string, body: { partitions?: number; configs?: Record<string, string> }) {
@@ -102,19 +131,55 @@ export class FlarelogClient {
     return this.request<null>("DELETE", `/v1/topics/${encodeURIComponent(name)}`);
   }
 
-  produce(topic: string, records: ClientRecord[], opts: { acks?: string; timeout_ms?: number; encoding?: "utf8" | "base64"; partition?: number } = {}) {
+  /**
+   * One produce request. With `partition` it goes to the partition-level path, where `producer`
+   * adds the idempotent fields (a retried batch with the same sequence answers its original offsets).
+   */
+  produce(
+    topic: string,
+    records: ClientRecord[],
+    opts: {
+      acks?: string;
+      timeout_ms?: number;
+      encoding?: "utf8" | "base64";
+      partition?: number;
+      producer?: ProducerFields;
+      signal?: AbortSignal;
+    } = {},
+  ) {
     const path =
       opts.partition === undefined
         ? `/v1/topics/${encodeURIComponent(topic)}/records`
         : `/v1/topics/${encodeURIComponent(topic)}/partitions/${opts.partition}/records`;
     return this.request<{ offsets: RecordOffset[] }>("POST", path, {
       query: { acks: opts.acks, timeout_ms: opts.timeout_ms },
-      body: { records, ...(opts.encoding ? { encoding: opts.encoding } : {}) },
+      body: { records, ...(opts.encoding ? { encoding: opts.encoding } : {}), ...opts.producer },
+      ...(opts.signal ? { signal: opts.signal } : {}),
     });
   }
 
-  fetchRecords(topic: string, partition: number, query: { offset?: number | string; max_records?: number; max_bytes?: number; wait_ms?: number; encoding?: string } = {}) {
-    return this.request<FetchResponse>("GET", `/v1/topics/${encodeURIComponent(topic)}/partitions/${partition}/records`, { query });
+  /** `POST /v1/producers`: a producer id and epoch (see `InitProducerIdBody`). */
+  initProducerId(body: InitProducerIdBody = {}, opts: { signal?: AbortSignal } = {}) {
+    return this.request<ProducerIdAndEpoch>("POST", "/v1/producers", { body, ...opts });
+  }
+
+  /** A batching producer, idempotent by default (docs/client.md lists the configs). */
+  producer(config: ProducerConfig = {}): Producer {
+    return new Producer(this, config);
+  }
+
+  /** A consumer of assigned partitions with its own positions (no group yet). */
+  consumer(config: ConsumerConfig): Consumer {
+    return new Consumer(this, config);
+  }
+
+  fetchRecords(
+    topic: string,
+    partition: number,
+    query: { offset?: number | string; max_records?: number; max_bytes?: number; wait_ms?: number; encoding?: string } = {},
+    opts: { signal?: AbortSignal } = {},
+  ) {
+    return this.request<FetchResponse>("GET", `/v1/topics/${encodeURIComponent(topic)}/partitions/${partition}/records`, { query, ...opts });
   }
 
   listOffsets(topic: string, partition: number, timestamp: number | "earliest" | "latest") {

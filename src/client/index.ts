@@ -1,0 +1,31 @@
+/**
+ * The client's public surface, for `import { FlarelogClient } from ".../src/client/index.ts"`.
+ * Every module here runs in Node and in Workers (no Node-only imports).
+ */
+export {
+  FlarelogClient,
+  type ApiResult,
+  type ClientOptions,
+  type ClientRecord,
+  type FetchedRecord,
+  type FetchFn,
+  type FetchResponse,
+  type InitProducerIdBody,
+  type PartitionDescription,
+  type ProducerFields,
+  type ProducerIdAndEpoch,
+  type RecordOffset,
+  type TopicDescription,
+} from "./flarelog-client.ts";
+export { FlarelogError, type ClientErrorName } from "./flarelog-error.ts";
+export { Producer, type ProducerRecord } from "./producer.ts";
+export { SendError, incrementSequence, estimateRecordSize, MAX_SEQUENCE, type RecordMetadata } from "./producer-batch.ts";
+export {
+  PRODUCER_DEFAULTS,
+  systemScheduler,
+  type ProducerAcks,
+  type ProducerConfig,
+  type ResolvedProducerConfig,
+  type Scheduler,
+} from "./producer-config.ts";
+export { Consumer, type ConsumerConfig, type ConsumerRecord } from "./consumer.ts";
