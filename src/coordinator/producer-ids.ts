@@ -8,7 +8,10 @@
  *   partitions it writes to next), or a fresh id at epoch 0 the first time;
  * - `producerId` + `producerEpoch` (KIP-360, after a fatal sequence error) → the same id at
  *   epoch + 1, only if that epoch is the current one (INVALID_PRODUCER_EPOCH otherwise, an
- *   unknown or expired id is UNKNOWN_PRODUCER_ID); with a `transactionalId` they must match it;
+ *   unknown or expired id is UNKNOWN_PRODUCER_ID); with a `transactionalId` they must match it.
+ *   A retry of that bump (its answer was lost: the epoch given is the one the last bump came
+ *   from) gets the same answer again, as Kafka's lastProducerEpoch; a re-init by transactional
+ *   id clears it, so a fenced zombie can never bump itself back in;
  * - an epoch at 32767 is exhausted: the producer moves to a fresh id at epoch 0;
  * - ids come from a counter that only grows, so an id is never handed out twice;
  * - a producer not re-initialised for `expirationMs` (transactional.id.expiration.ms) is
@@ -39,6 +42,7 @@ export interface ProducerIdAndEpoch {
 interface ProducerRow {
   producerId: number;
   producerEpoch: number;
+  previousEpoch: number;
   transactionalId: string | null;
   updatedAt: number;
 }
@@ -62,14 +66,16 @@ export class ProducerIds {
         if (!row) return fail("UNKNOWN_PRODUCER_ID", `producer id ${req.producerId} is unknown or expired; initialise a new producer`);
         if (req.transactionalId !== undefined && row.transactionalId !== req.transactionalId)
           return fail("INVALID_PRODUCER_EPOCH", `producer id ${req.producerId} does not belong to transactional id "${req.transactionalId}"`);
+        if (row.producerEpoch !== req.producerEpoch && row.previousEpoch === req.producerEpoch)
+          return ok({ producerId: row.producerId, producerEpoch: row.producerEpoch });
         if (row.producerEpoch !== req.producerEpoch)
           return fail(
             "INVALID_PRODUCER_EPOCH",
             `producer ${req.producerId} is at epoch ${row.producerEpoch}, not ${req.producerEpoch}: this producer was fenced`,
           );
-        return ok(this.#bump(row, now));
+        return ok(this.#bump(row, now, row.producerEpoch));
       }
-      if (byTxn) return ok(this.#bump(byTxn, now));
+      if (byTxn) return ok(this.#bump(byTxn, now, -1));
       return ok(this.#fresh(req.transactionalId ?? null, now));
     });
   }
@@ -90,21 +96,31 @@ export class ProducerIds {
 
   #find(column: "producer_id" | "transactional_id", value: string | number): ProducerRow | null {
     const [row] = this.sql.exec<ProducerRow>(
-      `SELECT producer_id AS producerId, producer_epoch AS producerEpoch, transactional_id AS transactionalId,
+      `SELECT producer_id AS producerId, producer_epoch AS producerEpoch, previous_epoch AS previousEpoch,
+        transactional_id AS transactionalId,
         updated_at AS updatedAt FROM producers WHERE ${column} = ?`,
       value,
     );
     return row ?? null;
   }
 
-  /** The next epoch of `row`'s producer, or a fresh id when its epochs are exhausted. */
-  #bump(row: ProducerRow, now: number): ProducerIdAndEpoch {
+  /**
+   * The next epoch of `row`'s producer, or a fresh id when its epochs are exhausted;
+   * `previousEpoch` is what a retry of this bump may name (-1: none).
+   */
+  #bump(row: ProducerRow, now: number, previousEpoch: number): ProducerIdAndEpoch {
     if (row.producerEpoch >= MAX_PRODUCER_EPOCH) {
       this.sql.exec("DELETE FROM producers WHERE producer_id = ?", row.producerId);
       return this.#fresh(row.transactionalId, now);
     }
     const producerEpoch = row.producerEpoch + 1;
-    this.sql.exec("UPDATE producers SET producer_epoch = ?, updated_at = ? WHERE producer_id = ?", producerEpoch, now, row.producerId);
+    this.sql.exec(
+      "UPDATE producers SET producer_epoch = ?, previous_epoch = ?, updated_at = ? WHERE producer_id = ?",
+      producerEpoch,
+      previousEpoch,
+      now,
+      row.producerId,
+    );
     return { producerId: row.producerId, producerEpoch };
   }
 

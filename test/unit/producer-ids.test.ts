@@ -46,14 +46,26 @@ describe("ProducerIds", () => {
     expect(value(ids.init({ transactionalId: "t" }))).toEqual({ producerId: a.producerId, producerEpoch: 2 });
   });
 
-  it("a KIP-360 bump needs the current epoch; with a transactional id they must match", () => {
+  it("a KIP-360 bump needs the current epoch (a retry of the last bump gets the same answer); with a transactional id they must match", () => {
     const p = value(ids.init({}));
     expect(value(ids.init({ producerId: p.producerId, producerEpoch: 0 }))).toEqual({ producerId: p.producerId, producerEpoch: 1 });
+    // The answer was lost and the producer asks again: same answer, no second bump.
+    expect(value(ids.init({ producerId: p.producerId, producerEpoch: 0 }))).toEqual({ producerId: p.producerId, producerEpoch: 1 });
+    expect(value(ids.init({ producerId: p.producerId, producerEpoch: 1 }))).toEqual({ producerId: p.producerId, producerEpoch: 2 });
     expect(ids.init({ producerId: p.producerId, producerEpoch: 0 })).toMatchObject({ ok: false, err: { error: "INVALID_PRODUCER_EPOCH" } });
     expect(ids.init({ producerId: p.producerId + 100, producerEpoch: 0 })).toMatchObject({ ok: false, err: { error: "UNKNOWN_PRODUCER_ID" } });
     const t = value(ids.init({ transactionalId: "t" }));
     expect(ids.init({ transactionalId: "other", producerId: t.producerId, producerEpoch: 0 })).toMatchObject({ ok: false, err: { error: "INVALID_PRODUCER_EPOCH" } });
     expect(value(ids.init({ transactionalId: "t", producerId: t.producerId, producerEpoch: 0 }))).toEqual({ producerId: t.producerId, producerEpoch: 1 });
+  });
+
+  it("a zombie fenced by a transactional re-init cannot bump itself back in with its old epoch", () => {
+    const zombie = value(ids.init({ transactionalId: "t" }));
+    value(ids.init({ producerId: zombie.producerId, producerEpoch: 0 })); // epoch 1, previous 0
+    const fresh = value(ids.init({ transactionalId: "t" })); // epoch 2 fences epoch 1
+    expect(ids.init({ producerId: zombie.producerId, producerEpoch: 1 })).toMatchObject({ ok: false, err: { error: "INVALID_PRODUCER_EPOCH" } });
+    expect(ids.init({ producerId: zombie.producerId, producerEpoch: 0 })).toMatchObject({ ok: false, err: { error: "INVALID_PRODUCER_EPOCH" } });
+    expect(fresh.producerEpoch).toBe(2);
   });
 
   it("an exhausted epoch (32767) moves the producer to a fresh id at epoch 0, keeping its transactional id", () => {

@@ -76,9 +76,11 @@ describe("POST /v1/producers", () => {
     expect(other.producer_id).not.toBe(first.producer_id);
   });
 
-  it("an epoch bump by id and epoch (KIP-360) works once; the stale epoch then gets 47, an unknown id 59", async () => {
+  it("an epoch bump by id and epoch (KIP-360) is retry-safe; an older epoch then gets 47, an unknown id 59", async () => {
     const p = await initProducer();
     expect(await initProducer({ producer_id: p.producer_id, producer_epoch: 0 })).toEqual({ producer_id: p.producer_id, producer_epoch: 1 });
+    expect(await initProducer({ producer_id: p.producer_id, producer_epoch: 0 })).toEqual({ producer_id: p.producer_id, producer_epoch: 1 });
+    expect(await initProducer({ producer_id: p.producer_id, producer_epoch: 1 })).toEqual({ producer_id: p.producer_id, producer_epoch: 2 });
     const stale = await client.request("POST", "/v1/producers", { body: { producer_id: p.producer_id, producer_epoch: 0 } });
     expect(stale).toMatchObject({ ok: false, status: 409, error: { error_code: 47, error: "INVALID_PRODUCER_EPOCH" } });
     const unknown = await client.request("POST", "/v1/producers", { body: { producer_id: 999_999_999, producer_epoch: 0 } });
