@@ -104,16 +104,15 @@ const INSTANCE_ID = /^[a-zA-Z0-9._-]{1,249}$/;
 const MAX_PATTERN_LENGTH = 1_000;
 
 export class ConsumerGroup {
+  readonly state: GroupState;
   readonly config: GroupConfig;
   readonly #clock: Clock;
   readonly #newMemberId: () => string;
   readonly #reconcile: Reconciler;
   readonly #patterns = new Map<string, RegExp>();
 
-  constructor(
-    readonly state: GroupState,
-    deps: MembershipDeps,
-  ) {
+  constructor(state: GroupState, deps: MembershipDeps) {
+    this.state = state;
     this.config = { ...DEFAULT_GROUP_CONFIG, ...deps.config };
     this.#clock = deps.clock;
     this.#newMemberId = deps.newMemberId;
