@@ -7,6 +7,7 @@
  * never by locale, so every ordering built on them is deterministic.
  * Pure; used by the assignors, the membership state machine and offset commits.
  */
+import { fail, ok, type Result } from "../protocol/errors.ts";
 
 export type TopicPartitions = Record<string, number[]>;
 
@@ -91,3 +92,19 @@ export function equals(a: TopicPartitions, b: TopicPartitions): boolean {
 export const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
 export const formatTp = (topic: string, partition: number): string => `${topic}-${partition}`;
+
+/** Reads the API's `[{"topic", "partitions"}]` (e.g. a heartbeat's owned partitions) from untrusted JSON. */
+export function parseTopicPartitionList(raw: unknown): Result<TopicPartitions> {
+  if (!Array.isArray(raw)) return fail("INVALID_REQUEST", "expected a list of {topic, partitions}");
+  const items: TopicPartition[] = [];
+  for (const entry of raw) {
+    const { topic, partitions } = (entry ?? {}) as { topic?: unknown; partitions?: unknown };
+    if (typeof topic !== "string" || topic.length === 0 || !Array.isArray(partitions))
+      return fail("INVALID_REQUEST", "each entry needs a topic name and a list of partitions");
+    for (const partition of partitions) {
+      if (!Number.isSafeInteger(partition) || (partition as number) < 0) return fail("INVALID_REQUEST", `partitions of ${topic} must be non-negative integers`);
+      items.push({ topic, partition: partition as number });
+    }
+  }
+  return ok(fromList(items));
+}

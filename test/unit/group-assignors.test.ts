@@ -1,7 +1,8 @@
 /**
  * Server-side assignors (src/groups/assignors.ts): Kafka's documented range and round-robin
  * layouts, every subscribed partition to exactly one subscribed member, the same result for any
- * input order, balance, and sticky's minimal movement on join and leave.
+ * input order, balance, and sticky's minimal movement on join and leave; the API's topic-partition
+ * lists parse into normalised sets.
  */
 import { describe, expect, it } from "vitest";
 import {
@@ -14,7 +15,7 @@ import {
   roundRobinAssignor,
   stickyAssignor,
 } from "../../src/groups/assignors.ts";
-import { minus, size, toList } from "../../src/groups/topic-partitions.ts";
+import { minus, parseTopicPartitionList, size, toList, toTopicPartitionList } from "../../src/groups/topic-partitions.ts";
 import { Prng } from "../support/prng.ts";
 
 const member = (memberId: string, topics: string[], instanceId: string | null = null): AssignmentMember => ({ memberId, instanceId, topics });
@@ -175,5 +176,21 @@ describe("every assignor", () => {
   it("gives every member an entry, empty for a member whose topics do not exist yet", () => {
     for (const name of ASSIGNOR_NAMES)
       expect(ASSIGNORS[name](spec([member("a", ["t"]), member("b", ["missing"])], { t: 2 }))).toEqual({ a: { t: [0, 1] }, b: {} });
+  });
+});
+
+describe("topic-partition lists (the API's shape)", () => {
+  it("parse into a normalised set (sorted, deduplicated, no empty topics) and print back", () => {
+    const r = parseTopicPartitionList([{ topic: "b", partitions: [2, 0, 2] }, { topic: "a", partitions: [] }, { topic: "a", partitions: [1] }]);
+    expect(r).toEqual({ ok: true, value: { a: [1], b: [0, 2] } });
+    expect(toTopicPartitionList(r.ok ? r.value : {})).toEqual([
+      { topic: "a", partitions: [1] },
+      { topic: "b", partitions: [0, 2] },
+    ]);
+  });
+
+  it("refuse anything else with INVALID_REQUEST", () => {
+    for (const bad of [null, {}, [{ topic: "a" }], [{ topic: "", partitions: [0] }], [{ topic: "a", partitions: [-1] }], [{ topic: "a", partitions: ["0"] }]])
+      expect(parseTopicPartitionList(bad)).toMatchObject({ ok: false, err: { error: "INVALID_REQUEST" } });
   });
 });
