@@ -1,6 +1,7 @@
 /**
  * Typed client for the Flarelog HTTP API (API.md), used by tests, benchmarks and tools, and the
- * entry point to the producer (`producer()`) and the assigned-partition consumer (`consumer()`).
+ * entry point to the producer (`producer()`), the assigned-partition consumer (`consumer()`) and
+ * the group consumer (`groupConsumer()`).
  * Works in Node and in Workers: it takes any `fetch`-compatible function, so tests can pass
  * `exports.default.fetch` and talk to the Worker in-process. No Node-only imports.
  *
@@ -11,6 +12,7 @@
 import type { ErrorBody } from "../protocol/errors.ts";
 import type { TopicDescription } from "../protocol/wire.ts";
 import { Consumer, type ConsumerConfig } from "./consumer.ts";
+import { GroupConsumer, type GroupConsumerConfig } from "./group-consumer.ts";
 import { Producer } from "./producer.ts";
 import type { ProducerConfig } from "./producer-config.ts";
 
@@ -72,7 +74,112 @@ export interface ProducerIdAndEpoch {
   producer_epoch: number;
 }
 
-type Query = Record<string, string | number | undefined>;
+/** The API's topic-partition list: `[{"topic": "orders", "partitions": [0, 2]}]`, topics sorted. */
+export interface TopicPartitionList {
+  topic: string;
+  partitions: number[];
+}
+
+/** `POST /v1/groups/{group}/members`: exactly one of `topics` and `topic_pattern`. */
+export interface JoinGroupBody {
+  topics?: string[];
+  topic_pattern?: string;
+  session_timeout_ms?: number;
+  rebalance_timeout_ms?: number;
+  group_instance_id?: string | null;
+  assignor?: "range" | "roundrobin" | "sticky";
+  auto_offset_reset?: "earliest" | "latest";
+}
+
+/** The answer to join and heartbeat. */
+export interface MemberAssignment {
+  member_id: string;
+  member_epoch: number;
+  heartbeat_interval_ms: number;
+  assignment: TopicPartitionList[];
+}
+
+export interface HeartbeatBody {
+  member_epoch: number;
+  /** What the member still owns; omitted means "exactly the assignment you last returned to me". */
+  owned_partitions?: TopicPartitionList[];
+}
+
+export interface GroupRecord extends FetchedRecord {
+  topic: string;
+  partition: number;
+}
+
+export interface GroupPollResponse {
+  records: GroupRecord[];
+  member_epoch: number;
+  assignment: TopicPartitionList[];
+}
+
+export interface GroupPollQuery {
+  max_records?: number;
+  max_bytes?: number;
+  wait_ms?: number;
+  auto_commit?: boolean;
+  /** When given and stale, the poll is refused with FENCED_MEMBER_EPOCH (110). */
+  member_epoch?: number;
+  encoding?: "utf8" | "base64";
+}
+
+/** A committed offset: the NEXT offset to read (last processed + 1). */
+export interface TopicPartitionOffset {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+export interface CommitOffsetsBody {
+  member_id: string;
+  member_epoch: number;
+  offsets: TopicPartitionOffset[];
+}
+
+export interface GroupOffset extends TopicPartitionOffset {
+  /** High watermark − committed. */
+  lag: number | null;
+}
+
+export type OffsetResetTarget = "earliest" | "latest" | { timestamp: number } | { offset: number } | { shift_by: number };
+
+export interface ResetOffsetsBody {
+  topics: string[];
+  /** Only with exactly one topic. */
+  partitions?: number[];
+  to: OffsetResetTarget;
+  dry_run?: boolean;
+}
+
+export type GroupStateName = "Empty" | "Reconciling" | "Stable";
+
+export interface GroupListing {
+  group: string;
+  state: GroupStateName;
+  members: number;
+}
+
+export interface GroupMemberDescription {
+  member_id: string;
+  group_instance_id: string | null;
+  member_epoch: number;
+  assignment: TopicPartitionList[];
+  pending_revocation: TopicPartitionList[];
+}
+
+export interface GroupDescription {
+  group: string;
+  state: GroupStateName;
+  group_epoch: number;
+  assignor: string;
+  members: GroupMemberDescription[];
+  offsets: GroupOffset[];
+}
+
+type Query = Record<string, string | number | boolean | undefined>;
 
 export class FlarelogClient {
   readonly #base: string;
@@ -173,6 +280,63 @@ export class FlarelogClient {
     return new Consumer(this, config);
   }
 
+  /** A consumer-group member (Kafka's KafkaConsumer with `subscribe`); docs/client.md "Consumer groups". */
+  groupConsumer(config: GroupConsumerConfig): GroupConsumer {
+    return new GroupConsumer(this, config);
+  }
+
+  /** `POST /v1/groups/{group}/members`: a new member, its epoch, heartbeat interval and assignment. */
+  joinGroup(group: string, body: JoinGroupBody, opts: { signal?: AbortSignal } = {}) {
+    return this.request<MemberAssignment>("POST", `${groupPath(group)}/members`, { body, ...opts });
+  }
+
+  /** `POST …/members/{member}/heartbeat`; 110/25/82 mean: rejoin, do not commit. */
+  heartbeat(group: string, memberId: string, body: HeartbeatBody, opts: { signal?: AbortSignal } = {}) {
+    return this.request<MemberAssignment>("POST", `${groupPath(group)}/members/${encodeURIComponent(memberId)}/heartbeat`, { body, ...opts });
+  }
+
+  /** `DELETE …/members/{member}`: leave; the member's partitions are free at once. */
+  leaveGroup(group: string, memberId: string, opts: { signal?: AbortSignal } = {}) {
+    return this.request<null>("DELETE", `${groupPath(group)}/members/${encodeURIComponent(memberId)}`, opts);
+  }
+
+  /** `GET …/members/{member}/records`: records from the member's server-side positions, which advance. */
+  pollGroup(group: string, memberId: string, query: GroupPollQuery = {}, opts: { signal?: AbortSignal } = {}) {
+    return this.request<GroupPollResponse>("GET", `${groupPath(group)}/members/${encodeURIComponent(memberId)}/records`, {
+      query: { ...query },
+      ...opts,
+    });
+  }
+
+  /** `POST /v1/groups/{group}/offsets`: all or nothing; 22 stale epoch or not owned, 25 unknown member. */
+  commitOffsets(group: string, body: CommitOffsetsBody, opts: { signal?: AbortSignal } = {}) {
+    return this.request<null>("POST", `${groupPath(group)}/offsets`, { body, ...opts });
+  }
+
+  /** `GET /v1/groups/{group}/offsets`: committed offsets with lag. */
+  fetchOffsets(group: string) {
+    return this.request<{ offsets: GroupOffset[] }>("GET", `${groupPath(group)}/offsets`);
+  }
+
+  /** `POST /v1/groups/{group}/offsets/reset`: only while the group has no members (else 68). */
+  resetOffsets(group: string, body: ResetOffsetsBody) {
+    return this.request<{ offsets: TopicPartitionOffset[] }>("POST", `${groupPath(group)}/offsets/reset`, { body });
+  }
+
+  listGroups() {
+    return this.request<{ groups: GroupListing[] }>("GET", "/v1/groups");
+  }
+
+  /** Unknown group → 404 GROUP_ID_NOT_FOUND (69). */
+  describeGroup(group: string) {
+    return this.request<GroupDescription>("GET", groupPath(group));
+  }
+
+  /** 204 when empty; 409 NON_EMPTY_GROUP (68); 404 (69). */
+  deleteGroup(group: string) {
+    return this.request<null>("DELETE", groupPath(group));
+  }
+
   fetchRecords(
     topic: string,
     partition: number,
@@ -190,3 +354,5 @@ export class FlarelogClient {
     );
   }
 }
+
+const groupPath = (group: string): string => `/v1/groups/${encodeURIComponent(group)}`;
