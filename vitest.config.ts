@@ -13,8 +13,9 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
-              // A short replica.lag.time.max.ms so ISR shrink happens within a test's time.
-              bindings: { ADMIN_TOKEN: "test-admin-token", REPLICA_LAG_TIME_MAX_MS: "2000" },
+              // A short replica.lag.time.max.ms so ISR shrink happens within a test's time, and
+              // short group sessions so a crashed consumer's partitions move within one.
+              bindings: { ADMIN_TOKEN: "test-admin-token", REPLICA_LAG_TIME_MAX_MS: "2000", GROUP_MIN_SESSION_TIMEOUT_MS: "100" },
             },
           }),
         ],

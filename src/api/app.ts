@@ -12,6 +12,7 @@ import { errorResponse, toKafkaError } from "./errors.ts";
 import { openApiDocument } from "./openapi.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { fetchRoutes } from "./routes/fetch.ts";
+import { groupRoutes } from "./routes/groups.ts";
 import { produceRoutes } from "./routes/produce.ts";
 import { producerRoutes, producerStateRoutes } from "./routes/producers.ts";
 import { topicRoutes } from "./routes/topics.ts";
@@ -28,6 +29,7 @@ app.route("/v1/topics", produceRoutes);
 app.route("/v1/topics", fetchRoutes);
 app.route("/v1/topics", producerStateRoutes);
 app.route("/v1/producers", producerRoutes);
+app.route("/v1/groups", groupRoutes);
 app.route("/v1/admin", adminRoutes);
 
 app.notFound((c) => {

@@ -121,6 +121,120 @@ export const ProducerStateSchema = z
   })
   .openapi("PartitionProducers");
 
+const TopicPartitionsListSchema = z
+  .array(z.object({ topic: z.string(), partitions: z.array(z.number().int().min(0)) }).strict())
+  .openapi("TopicPartitionsList", { example: [{ topic: "orders", partitions: [0, 2] }] });
+
+export const JoinGroupSchema = z
+  .object({
+    topics: z.array(z.string()).min(1).max(1000).optional(),
+    topic_pattern: z.string().min(1).max(1000).optional(),
+    session_timeout_ms: z.number().int().optional(),
+    rebalance_timeout_ms: z.number().int().optional(),
+    group_instance_id: z.string().nullable().optional(),
+    assignor: z.enum(["range", "roundrobin", "sticky"]).optional(),
+    auto_offset_reset: z.enum(["earliest", "latest"]).optional(),
+  })
+  .strict()
+  .openapi("JoinGroup");
+
+export const HeartbeatSchema = z
+  .object({ member_epoch: z.number().int().min(0), owned_partitions: TopicPartitionsListSchema.optional() })
+  .strict()
+  .openapi("Heartbeat");
+
+export const MemberAssignmentSchema = z
+  .object({
+    member_id: z.string(),
+    member_epoch: z.number().int(),
+    heartbeat_interval_ms: z.number().int(),
+    assignment: TopicPartitionsListSchema,
+  })
+  .openapi("MemberAssignment");
+
+export const CommitOffsetsSchema = z
+  .object({
+    member_id: z.string().min(1),
+    member_epoch: z.number().int().min(0),
+    offsets: z
+      .array(
+        z
+          .object({
+            topic: z.string(),
+            partition: z.number().int().min(0),
+            offset: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+            metadata: z.string().optional(),
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(10_000),
+  })
+  .strict()
+  .openapi("CommitOffsets");
+
+export const ResetOffsetsSchema = z
+  .object({
+    topics: z.array(z.string()).min(1).max(1000),
+    partitions: z.array(z.number().int().min(0)).min(1).optional(),
+    to: z.union([
+      z.enum(["earliest", "latest"]),
+      z.object({ timestamp: z.number().int().min(0) }).strict(),
+      z.object({ offset: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) }).strict(),
+      z.object({ shift_by: z.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER) }).strict(),
+    ]),
+    dry_run: z.boolean().optional(),
+  })
+  .strict()
+  .openapi("ResetOffsets");
+
+export const GroupOffsetsSchema = z
+  .object({
+    offsets: z.array(z.object({ topic: z.string(), partition: z.number().int(), offset: z.number().int(), lag: z.number().int().nullable() })),
+  })
+  .openapi("GroupOffsets");
+
+export const GroupRecordsSchema = z
+  .object({
+    records: z.array(
+      z.object({
+        topic: z.string(),
+        partition: z.number().int(),
+        offset: z.number().int(),
+        timestamp: z.number().int(),
+        key: z.string().nullable(),
+        value: z.string().nullable(),
+        headers: z.record(z.string(), z.string().nullable()),
+      }),
+    ),
+    member_epoch: z.number().int(),
+    assignment: TopicPartitionsListSchema,
+  })
+  .openapi("GroupRecords");
+
+export const GroupDescriptionSchema = z
+  .object({
+    group: z.string(),
+    state: z.enum(["Empty", "Reconciling", "Stable"]),
+    group_epoch: z.number().int(),
+    assignor: z.string(),
+    members: z.array(
+      z.object({
+        member_id: z.string(),
+        group_instance_id: z.string().nullable(),
+        member_epoch: z.number().int(),
+        assignment: TopicPartitionsListSchema,
+        pending_revocation: TopicPartitionsListSchema,
+      }),
+    ),
+    offsets: GroupOffsetsSchema.shape.offsets,
+  })
+  .openapi("GroupDescription");
+
+export const GroupListSchema = z
+  .object({ groups: z.array(z.object({ group: z.string(), state: z.string(), members: z.number().int() })) })
+  .openapi("GroupList");
+
 export const RecordOffsetSchema = z
   .object({
     partition: z.number().int(),

@@ -28,6 +28,7 @@ import { TopicAdmin } from "./topics.ts";
 import { PartitionLeadership, type PartitionRef } from "./partition-leadership.ts";
 import { parseDeclaredTopics } from "./declared-topics.ts";
 import { ProducerIds, type InitProducerRequest, type ProducerIdAndEpoch } from "./producer-ids.ts";
+import { GroupRegistry } from "./group-registry.ts";
 import { positiveMs } from "../protocol/config.ts";
 
 const DEFAULT_TRANSACTIONAL_ID_EXPIRATION_MS = 7 * 24 * 3600 * 1000;
@@ -50,6 +51,7 @@ export class ClusterCoordinatorDO extends DurableObject<Env> {
   private readonly admin: TopicAdmin;
   private readonly leadership: PartitionLeadership;
   private readonly producerIds: ProducerIds;
+  private readonly groups: GroupRegistry;
   private readonly tenant: string;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -66,6 +68,19 @@ export class ClusterCoordinatorDO extends DurableObject<Env> {
       systemClock,
       positiveMs(env.TRANSACTIONAL_ID_EXPIRATION_MS, DEFAULT_TRANSACTIONAL_ID_EXPIRATION_MS),
     );
+    this.groups = new GroupRegistry(sql, systemClock);
+  }
+
+  registerGroup(groupId: string): void {
+    this.groups.register(groupId);
+  }
+
+  unregisterGroup(groupId: string): void {
+    this.groups.unregister(groupId);
+  }
+
+  listGroups(): string[] {
+    return this.groups.list();
   }
 
   /** InitProducerId: a producer id and epoch for an idempotent producer (producer-ids.ts). */

@@ -1,10 +1,12 @@
 /** The cluster coordinator's numbered DDL files, imported as text (wrangler `Text` rule). */
 import m0001 from "../../migrations/cluster-coordinator/0001_init.sql";
 import m0002 from "../../migrations/cluster-coordinator/0002_producers.sql";
+import m0003 from "../../migrations/cluster-coordinator/0003_groups.sql";
 
 import type { Migration } from "../log/migrations.ts";
 
 export const CLUSTER_COORDINATOR_MIGRATIONS: readonly Migration[] = [
   { name: "0001_init", sql: m0001 },
   { name: "0002_producers", sql: m0002 },
+  { name: "0003_groups", sql: m0003 },
 ];

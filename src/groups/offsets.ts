@@ -109,8 +109,7 @@ export function fetchOffsets(state: GroupState, highWatermarks: (topic: string, 
 /**
  * The offsets a reset would commit (the tool's dry run), clamped to [logStartOffset,
  * highWatermark]. A shift of a partition with no committed offset fails, as the tool does.
- * Fails with UNKNOWN_MEMBER_ID while the group has members: Kafka's coordinator answers an
- * admin commit to a non-empty consumer group so (its NON_EMPTY_GROUP, 68, is not in our table).
+ * Fails with NON_EMPTY_GROUP (68) while the group has members, as the tool refuses then.
  */
 export function planOffsetReset(group: ConsumerGroup, spec: OffsetResetSpec, partitions: readonly ResetPartition[]): Result<ResetPlanEntry[]> {
   const notEmpty = requireEmpty(group);
@@ -157,7 +156,7 @@ function requireEmpty(group: ConsumerGroup): Result<void> {
   group.expire();
   const members = Object.keys(group.state.members).length;
   if (members > 0)
-    return fail("UNKNOWN_MEMBER_ID", `group ${group.state.groupId} has ${members} active member(s): offsets can be reset only while the group is empty`);
+    return fail("NON_EMPTY_GROUP", `group ${group.state.groupId} has ${members} active member(s): offsets can be reset only while the group is empty`);
   return ok(undefined);
 }
 

@@ -20,4 +20,11 @@ export function tenantOfCoordinator(name: string): string {
   return name.slice("cluster/".length);
 }
 
+/** The tenant and group a group coordinator serves, read back from its own name. */
+export function groupOfCoordinator(name: string): { tenant: string; group: string } {
+  const m = /^group\/([^/]+)\/(.+)$/.exec(name);
+  if (!m) throw new Error(`not a group coordinator name: "${name}"`);
+  return { tenant: m[1]!, group: decodeURIComponent(m[2]!) };
+}
+
 export const DEFAULT_TENANT = "default";

@@ -133,10 +133,10 @@ describe("offset resets", () => {
 
   const plan = (group: ConsumerGroup, spec: Parameters<typeof planOffsetReset>[1]) => value(planOffsetReset(group, spec, partitions)).map((e) => e.offset);
 
-  it("is refused while the group has members (25) and allowed once it is empty", () => {
+  it("is refused while the group has members (68 NON_EMPTY_GROUP) and allowed once it is empty", () => {
     const { group } = stableGroup();
-    expect(planOffsetReset(group, { type: "earliest" }, partitions)).toMatchObject({ ok: false, err: { errorCode: 25 } });
-    expect(applyOffsetReset(group, [], 0)).toMatchObject({ ok: false, err: { errorCode: 25 } });
+    expect(planOffsetReset(group, { type: "earliest" }, partitions)).toMatchObject({ ok: false, err: { errorCode: 68 } });
+    expect(applyOffsetReset(group, [], 0)).toMatchObject({ ok: false, err: { errorCode: 68 } });
     value(group.leave("m-1"));
     value(group.leave("m-2"));
     expect(planOffsetReset(group, { type: "earliest" }, partitions).ok).toBe(true);
@@ -173,7 +173,7 @@ describe("offset resets", () => {
     const p = value(planOffsetReset(group, { type: "latest" }, partitions));
     value(group.join({ topics: ["orders"] }));
     const before = snapshot(group.state);
-    expect(applyOffsetReset(group, p, 0)).toMatchObject({ ok: false, err: { errorCode: 25 } });
+    expect(applyOffsetReset(group, p, 0)).toMatchObject({ ok: false, err: { errorCode: 68 } });
     expect(snapshot(group.state)).toBe(before);
   });
 });

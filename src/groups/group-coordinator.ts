@@ -1,0 +1,231 @@
+/**
+ * The group coordinator's rules for HTTP members, on top of the pure ConsumerGroup
+ * (membership.ts) and offsets.ts: what the GroupCoordinatorDO calls, one method per request.
+ *
+ * HTTP members do not fetch themselves: the API reads records for them (`pollPlan`, then
+ * `advance`), so the coordinator keeps each member's read **positions** next to the group:
+ * - a partition a member has just been given starts at the group's committed offset, else at
+ *   the member's `auto_offset_reset` (earliest/latest, resolved by the leader at read time);
+ * - a position moves only for a partition the member still has assigned (not one being revoked)
+ *   and only from where the plan started, so two concurrent polls never both advance it;
+ * - positions of partitions a member no longer owns, and of removed members, are dropped, so the
+ *   next owner starts at the committed offset: delivery is at least once.
+ * Auto-commit (`auto_commit=true` on a poll) commits, before the read, the positions the
+ * previous polls reached (Kafka's auto-commit at the next poll).
+ * A heartbeat without `owned_partitions` means "I own exactly what you last gave me".
+ * The group's assignor is the one its first member named while it was empty; another one is
+ * INCONSISTENT_GROUP_PROTOCOL (23).
+ * Pure and synchronous (time from the injected clock); the DO persists `stored` after each call.
+ */
+import { ASSIGNORS, type AssignorName } from "./assignors.ts";
+import { emptyGroupState, ownedBy, type GroupConfig, type GroupState } from "./group-state.ts";
+import { ConsumerGroup, type HeartbeatRequest, type JoinRequest, type MemberAssignmentResponse, type MembershipDeps } from "./membership.ts";
+import { commitOffsets, committedOffset, type OffsetCommitRequest } from "./offsets.ts";
+import { contains, toList, tpKey, type TopicPartitions } from "./topic-partitions.ts";
+import { fail, ok, type Result } from "../protocol/errors.ts";
+
+export type AutoOffsetReset = "earliest" | "latest";
+
+/** The coordinator's data beside the group state: per member, read positions and reset policy. */
+export interface GroupExtras {
+  /** memberId → `tpKey(topic, partition)` → next offset to read. */
+  positions: Record<string, Record<string, number>>;
+  autoOffsetReset: Record<string, AutoOffsetReset>;
+}
+
+export interface StoredGroup {
+  state: GroupState;
+  extras: GroupExtras;
+}
+
+export interface MemberJoinRequest extends JoinRequest {
+  assignor?: AssignorName | null;
+  autoOffsetReset?: AutoOffsetReset | null;
+}
+
+/** Where a poll reads one partition: an offset, or the leader resolves earliest/latest. */
+export interface PartitionRead {
+  topic: string;
+  partition: number;
+  from: number | AutoOffsetReset;
+}
+
+export interface PollPlan {
+  memberEpoch: number;
+  assignment: TopicPartitions;
+  reads: PartitionRead[];
+  /** The member's auto_offset_reset, for a position the log no longer holds. */
+  reset: AutoOffsetReset;
+}
+
+/** The end of one partition's read: the records returned ended before `next`. */
+export interface PartitionAdvance extends PartitionRead {
+  next: number;
+}
+
+export const emptyExtras = (): GroupExtras => ({ positions: {}, autoOffsetReset: {} });
+
+export function newStoredGroup(groupId: string): StoredGroup {
+  return { state: emptyGroupState(groupId), extras: emptyExtras() };
+}
+
+export class GroupCoordinator {
+  readonly stored: StoredGroup;
+  readonly group: ConsumerGroup;
+  readonly #now: () => number;
+
+  constructor(stored: StoredGroup, deps: MembershipDeps) {
+    this.stored = stored;
+    this.group = new ConsumerGroup(stored.state, deps);
+    this.#now = () => deps.clock.now();
+  }
+
+  get config(): GroupConfig {
+    return this.group.config;
+  }
+
+  get isEmpty(): boolean {
+    this.#expire();
+    return Object.keys(this.stored.state.members).length === 0;
+  }
+
+  join(req: MemberJoinRequest): Result<MemberAssignmentResponse> {
+    this.#expire();
+    const assignor = req.assignor ?? null;
+    if (assignor !== null && !(assignor in ASSIGNORS))
+      return fail("INVALID_REQUEST", `assignor must be one of ${Object.keys(ASSIGNORS).join(", ")}, got "${assignor}"`);
+    const empty = Object.keys(this.stored.state.members).length === 0;
+    if (assignor !== null && !empty && assignor !== this.stored.state.assignor)
+      return fail(
+        "INCONSISTENT_GROUP_PROTOCOL",
+        `group ${this.stored.state.groupId} uses the ${this.stored.state.assignor} assignor; a member asking for ${assignor} cannot join until the group is empty`,
+      );
+    const previousAssignor = this.stored.state.assignor;
+    if (assignor !== null && empty) this.stored.state.assignor = assignor;
+    const r = this.group.join(req);
+    if (!r.ok) {
+      this.stored.state.assignor = previousAssignor;
+      return r;
+    }
+    this.stored.extras.autoOffsetReset[r.value.memberId] = req.autoOffsetReset ?? "latest";
+    this.#prune();
+    return r;
+  }
+
+  /** `ownedPartitions` undefined: the member owns exactly what it was last given. */
+  heartbeat(req: HeartbeatRequest): Result<MemberAssignmentResponse> {
+    this.#expire();
+    const member = this.stored.state.members[req.memberId];
+    const owned = req.ownedPartitions === undefined && member ? member.assignedPartitions : req.ownedPartitions;
+    const r = this.group.heartbeat({ ...req, ownedPartitions: owned ?? null });
+    this.#prune();
+    return r;
+  }
+
+  leave(memberId: string): Result<void> {
+    const r = this.group.leave(memberId);
+    this.#prune();
+    return r;
+  }
+
+  /** Session and rebalance timeouts (the alarm); the removed member ids. */
+  expire(): string[] {
+    const removed = this.group.expire();
+    this.#prune();
+    return removed;
+  }
+
+  updateTopics(topics: Readonly<Record<string, number>>): boolean {
+    const moved = this.group.updateTopics(topics);
+    this.#prune();
+    return moved;
+  }
+
+  commit(req: OffsetCommitRequest): Result<void> {
+    const r = commitOffsets(this.group, req, this.#now());
+    this.#prune();
+    return r;
+  }
+
+  /**
+   * Where a member's poll reads: its assigned partitions (not those being revoked), each from
+   * its position, else the committed offset, else its reset policy. With `autoCommit`, first
+   * commits the positions it has reached. `memberEpoch`, when given, must be current.
+   */
+  pollPlan(memberId: string, memberEpoch: number | null, autoCommit: boolean): Result<PollPlan> {
+    this.#expire();
+    const member = this.stored.state.members[memberId];
+    if (!member) return fail("UNKNOWN_MEMBER_ID", `member ${memberId} is not in group ${this.stored.state.groupId}`);
+    if (memberEpoch !== null && memberEpoch !== member.memberEpoch)
+      return fail("FENCED_MEMBER_EPOCH", `member ${memberId} is at epoch ${member.memberEpoch}, not ${memberEpoch}`);
+    const positions = this.stored.extras.positions[memberId] ?? {};
+    if (autoCommit) {
+      const offsets = toList(ownedBy(member))
+        .map(({ topic, partition }) => ({ topic, partition, offset: positions[tpKey(topic, partition)] }))
+        .filter((o): o is { topic: string; partition: number; offset: number } => {
+          if (o.offset === undefined) return false;
+          const committed = committedOffset(this.stored.state, o.topic, o.partition)?.offset;
+          return committed === undefined || committed < o.offset;
+        });
+      if (offsets.length > 0) {
+        const committed = this.commit({ memberId, memberEpoch: member.memberEpoch, offsets });
+        if (!committed.ok) return committed;
+      }
+    }
+    const reset = this.stored.extras.autoOffsetReset[memberId] ?? "latest";
+    const reads = toList(member.assignedPartitions).map(({ topic, partition }): PartitionRead => {
+      const key = tpKey(topic, partition);
+      const from = positions[key] ?? committedOffset(this.stored.state, topic, partition)?.offset ?? reset;
+      return { topic, partition, from };
+    });
+    return ok({ memberEpoch: member.memberEpoch, assignment: member.assignedPartitions, reads, reset });
+  }
+
+  /**
+   * Moves positions after a read. A partition is advanced only if the member still has it
+   * assigned and its position is still where the read started; returns the partitions that
+   * moved (the API returns only their records). An unknown member moves nothing.
+   */
+  advance(memberId: string, advances: readonly PartitionAdvance[]): Result<PartitionRead[]> {
+    this.#expire();
+    const member = this.stored.state.members[memberId];
+    if (!member) return fail("UNKNOWN_MEMBER_ID", `member ${memberId} is not in group ${this.stored.state.groupId}`);
+    const positions = (this.stored.extras.positions[memberId] ??= {});
+    const moved: PartitionRead[] = [];
+    for (const a of advances) {
+      if (!contains(member.assignedPartitions, a.topic, a.partition)) continue;
+      const key = tpKey(a.topic, a.partition);
+      const current = positions[key] ?? committedOffset(this.stored.state, a.topic, a.partition)?.offset;
+      const startedAt = typeof a.from === "number" ? a.from : undefined;
+      if (current !== startedAt) continue;
+      if (!Number.isSafeInteger(a.next) || (startedAt !== undefined && a.next < startedAt)) continue;
+      positions[key] = a.next;
+      moved.push({ topic: a.topic, partition: a.partition, from: a.from });
+    }
+    return ok(moved);
+  }
+
+  #expire(): void {
+    this.group.expire();
+    this.#prune();
+  }
+
+  /** Drops extras of removed members and positions of partitions a member no longer owns. */
+  #prune(): void {
+    const { members } = this.stored.state;
+    const { positions, autoOffsetReset } = this.stored.extras;
+    for (const id of Object.keys(autoOffsetReset)) if (!members[id]) delete autoOffsetReset[id];
+    for (const id of Object.keys(positions)) {
+      const member = members[id];
+      if (!member) {
+        delete positions[id];
+        continue;
+      }
+      const owned = ownedBy(member);
+      for (const key of Object.keys(positions[id]!)) {
+        const sep = key.lastIndexOf("\u0000"); // tpKey's separator
+        if (!contains(owned, key.slice(0, sep), Number(key.slice(sep + 1)))) delete positions[id]![key];
+      }
+    }
+  }
+}
