@@ -7,8 +7,17 @@ import {
   AlterTopicSchema,
   CreateTopicSchema,
   ErrorBodySchema,
+  CommitOffsetsSchema,
   FetchResponseSchema,
+  GroupDescriptionSchema,
+  GroupListSchema,
+  GroupOffsetsSchema,
+  GroupRecordsSchema,
+  HeartbeatSchema,
   InitProducerSchema,
+  JoinGroupSchema,
+  MemberAssignmentSchema,
+  ResetOffsetsSchema,
   ListOffsetsResponseSchema,
   PartitionDescriptionSchema,
   ProduceResponseSchema,
@@ -95,6 +104,7 @@ const routes: RouteConfig[] = [
     request: { params: partition },
     responses: { 200: json(ProducerStateSchema, "Producers, least recently written first"), ...errors },
   },
+  ...groupRoutes(),
   ...(["offline", "online"] as const).map(
     (action): RouteConfig => ({
       method: "post", path: `/v1/admin/topics/{topic}/partitions/{partition}/replicas/{replica}/${action}`,
@@ -112,6 +122,54 @@ const routes: RouteConfig[] = [
     responses: { 200: json(PartitionDescriptionSchema, "Partition after the change"), 503: json(ErrorBodySchema, "Preferred replica not in sync (80)"), ...errors },
   },
 ];
+
+function groupRoutes(): RouteConfig[] {
+  const group = z.object({ group: z.string().openapi({ example: "billing" }) });
+  const member = group.extend({ member: z.string().openapi({ example: "m-0b1c…" }) });
+  const body = (schema: z.ZodType) => ({ body: { content: { "application/json": { schema } } } });
+  const fenced = { 409: json(ErrorBodySchema, "Fenced: stale member epoch (110/22), unknown member (25), replaced static member (82)") };
+  return [
+    {
+      method: "post", path: "/v1/groups/{group}/members", summary: "Join a consumer group (server-side assignment)",
+      request: { params: group, ...body(JoinGroupSchema) },
+      responses: { 200: json(MemberAssignmentSchema, "Member id, epoch and assignment"), 409: json(ErrorBodySchema, "Another assignor (23) or group full (81)"), ...errors },
+    },
+    {
+      method: "post", path: "/v1/groups/{group}/members/{member}/heartbeat", summary: "Heartbeat; report owned partitions; get the current assignment",
+      request: { params: member, ...body(HeartbeatSchema) },
+      responses: { 200: json(MemberAssignmentSchema, "Current assignment"), ...fenced, ...errors },
+    },
+    { method: "delete", path: "/v1/groups/{group}/members/{member}", summary: "Leave the group", request: { params: member }, responses: { 204: { description: "Left" }, ...fenced, ...errors } },
+    {
+      method: "get", path: "/v1/groups/{group}/members/{member}/records", summary: "Records of the member's partitions from its positions",
+      request: {
+        params: member,
+        query: z.object({
+          max_records: z.string().optional(), max_bytes: z.string().optional(), wait_ms: z.string().optional(),
+          auto_commit: z.enum(["true", "false"]).optional(), member_epoch: z.string().optional(), encoding: z.enum(["utf8", "base64"]).optional(),
+        }),
+      },
+      responses: { 200: json(GroupRecordsSchema, "Records"), ...fenced, ...errors },
+    },
+    {
+      method: "post", path: "/v1/groups/{group}/offsets", summary: "Commit offsets (next offset to read), fenced by member epoch and ownership",
+      request: { params: group, ...body(CommitOffsetsSchema) },
+      responses: { 204: { description: "Committed" }, ...fenced, ...errors },
+    },
+    { method: "get", path: "/v1/groups/{group}/offsets", summary: "Committed offsets and lag", request: { params: group }, responses: { 200: json(GroupOffsetsSchema, "Offsets"), ...errors } },
+    {
+      method: "post", path: "/v1/groups/{group}/offsets/reset", summary: "Reset offsets of an empty group (kafka-consumer-groups --reset-offsets)",
+      request: { params: group, ...body(ResetOffsetsSchema) },
+      responses: { 200: json(GroupOffsetsSchema, "The new offsets (lag omitted)"), 409: json(ErrorBodySchema, "Group has members (68)"), ...errors },
+    },
+    { method: "get", path: "/v1/groups", summary: "List consumer groups", responses: { 200: json(GroupListSchema, "Groups"), ...errors } },
+    { method: "get", path: "/v1/groups/{group}", summary: "Describe a group: state, members, assignment, offsets, lag", request: { params: group }, responses: { 200: json(GroupDescriptionSchema, "Group"), ...errors } },
+    {
+      method: "delete", path: "/v1/groups/{group}", summary: "Delete an empty group and its offsets", request: { params: group },
+      responses: { 204: { description: "Deleted" }, 409: json(ErrorBodySchema, "Group has members (68)"), ...errors },
+    },
+  ];
+}
 
 let cached: ReturnType<OpenAPIHono["getOpenAPI31Document"]> | undefined;
 

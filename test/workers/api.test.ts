@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { names } from "../../src/protocol/names.ts";
+import { app } from "../../src/api/app.ts";
 import { uniqueTopic, workerClient } from "../support/worker-client.ts";
 
 const client = workerClient();
@@ -207,6 +208,17 @@ describe("service endpoints", () => {
     const doc = await anon.request<{ openapi: string; paths: Record<string, unknown> }>("GET", "/openapi.json");
     expect(doc.ok && doc.body.openapi).toBe("3.1.0");
     expect(doc.ok && Object.keys(doc.body.paths)).toContain("/v1/topics/{topic}/records");
+  });
+
+  it("/openapi.json documents every route the app serves, with its method", async () => {
+    const doc = await workerClient("").request<{ paths: Record<string, Record<string, unknown>> }>("GET", "/openapi.json");
+    const paths = doc.ok ? doc.body.paths : {};
+    const served = app.routes
+      .filter((r) => r.method !== "ALL")
+      .map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:([a-z_]+)/g, "{$1}").replace(/\/$/, "")}`);
+    const documented = Object.entries(paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`));
+    expect(served.filter((r) => r !== "get /openapi.json" && !documented.includes(r))).toEqual([]);
+    expect(served.length).toBeGreaterThan(25);
   });
 
   it("every /v1 route refuses a missing or wrong token with 401 and the error body", async () => {
