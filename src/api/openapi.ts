@@ -147,6 +147,7 @@ function groupRoutes(): RouteConfig[] {
         query: z.object({
           max_records: z.string().optional(), max_bytes: z.string().optional(), wait_ms: z.string().optional(),
           auto_commit: z.enum(["true", "false"]).optional(), member_epoch: z.string().optional(), encoding: z.enum(["utf8", "base64"]).optional(),
+          cursor: z.string().optional().openapi({ description: "The previous answer's cursor: acknowledges its records; another value re-reads them" }),
         }),
       },
       responses: { 200: json(GroupRecordsSchema, "Records"), ...fenced, ...errors },

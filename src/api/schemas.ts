@@ -134,6 +134,9 @@ export const JoinGroupSchema = z
     group_instance_id: z.string().nullable().optional(),
     assignor: z.enum(["range", "roundrobin", "sticky"]).optional(),
     auto_offset_reset: z.enum(["earliest", "latest"]).optional(),
+    member_id: z.string().optional().openapi({
+      description: "A member id chosen by the client (KIP-1082, 1-64 of [a-zA-Z0-9_-]): a retried join then finds its member",
+    }),
   })
   .strict()
   .openapi("JoinGroup");
@@ -209,6 +212,7 @@ export const GroupRecordsSchema = z
     ),
     member_epoch: z.number().int(),
     assignment: TopicPartitionsListSchema,
+    cursor: z.number().int().openapi({ description: "Send it back as ?cursor= on the next poll; a poll without this answer's cursor re-reads its records" }),
   })
   .openapi("GroupRecords");
 

@@ -146,13 +146,13 @@ export class GroupCoordinatorDO extends DurableObject<Env> {
     return r;
   }
 
-  pollPlan(req: { memberId: string; memberEpoch: number | null; autoCommit: boolean }): Result<PollPlan> {
-    const r = this.coordinator.pollPlan(req.memberId, req.memberEpoch, req.autoCommit);
+  pollPlan(req: { memberId: string; memberEpoch: number | null; autoCommit: boolean; cursor: number | null }): Result<PollPlan> {
+    const r = this.coordinator.pollPlan(req.memberId, req.memberEpoch, req.autoCommit, req.cursor);
     this.save();
     return r;
   }
 
-  advance(req: { memberId: string; advances: PartitionAdvance[] }): Result<PartitionRead[]> {
+  advance(req: { memberId: string; advances: PartitionAdvance[] }): Result<{ moved: PartitionRead[]; cursor: number }> {
     const r = this.coordinator.advance(req.memberId, req.advances);
     this.save();
     return r;

@@ -10,8 +10,14 @@
  *   and only from where the plan started, so two concurrent polls never both advance it;
  * - positions of partitions a member no longer owns, and of removed members, are dropped, so the
  *   next owner starts at the committed offset: delivery is at least once.
+ * - a poll's advance is **pending** until the member's next poll acknowledges it with the
+ *   `cursor` the answer carried; a next poll with another cursor (the answer was lost) drops it,
+ *   so the same records are read again — an answer lost on the way never skips records. A poll
+ *   without a cursor acknowledges the previous one (clients that do not track cursors).
  * Auto-commit (`auto_commit=true` on a poll) commits, before the read, the positions the
- * previous polls reached (Kafka's auto-commit at the next poll).
+ * previous polls reached and were acknowledged (Kafka's auto-commit at the next poll).
+ * A join may name its member id (KIP-1082, client-generated ids): a retried join whose answer
+ * was lost then finds its member instead of creating a second one.
  * A heartbeat without `owned_partitions` means "I own exactly what you last gave me".
  * The group's assignor is the one its first member named while it was empty; another one is
  * INCONSISTENT_GROUP_PROTOCOL (23).
@@ -28,9 +34,13 @@ export type AutoOffsetReset = "earliest" | "latest";
 
 /** The coordinator's data beside the group state: per member, read positions and reset policy. */
 export interface GroupExtras {
-  /** memberId → `tpKey(topic, partition)` → next offset to read. */
+  /** memberId → `tpKey(topic, partition)` → next offset to read (acknowledged reads only). */
   positions: Record<string, Record<string, number>>;
   autoOffsetReset: Record<string, AutoOffsetReset>;
+  /** memberId → the last poll's advance, applied when the next poll acknowledges `cursor`. */
+  pending: Record<string, { cursor: number; next: Record<string, number> }>;
+  /** memberId → the last cursor handed out (cursors only grow). */
+  cursors: Record<string, number>;
 }
 
 export interface StoredGroup {
@@ -41,7 +51,12 @@ export interface StoredGroup {
 export interface MemberJoinRequest extends JoinRequest {
   assignor?: AssignorName | null;
   autoOffsetReset?: AutoOffsetReset | null;
+  /** A member id chosen by the client (KIP-1082); a join naming a current member answers it again. */
+  memberId?: string | null;
 }
+
+/** What a client may choose as its member id: 1 to 64 characters of [a-zA-Z0-9_-]. */
+export const CLIENT_MEMBER_ID = /^[a-zA-Z0-9_-]{1,64}$/;
 
 /** Where a poll reads one partition: an offset, or the leader resolves earliest/latest. */
 export interface PartitionRead {
@@ -63,7 +78,7 @@ export interface PartitionAdvance extends PartitionRead {
   next: number;
 }
 
-export const emptyExtras = (): GroupExtras => ({ positions: {}, autoOffsetReset: {} });
+export const emptyExtras = (): GroupExtras => ({ positions: {}, autoOffsetReset: {}, pending: {}, cursors: {} });
 
 export function newStoredGroup(groupId: string): StoredGroup {
   return { state: emptyGroupState(groupId), extras: emptyExtras() };
@@ -73,10 +88,14 @@ export class GroupCoordinator {
   readonly stored: StoredGroup;
   readonly group: ConsumerGroup;
   readonly #now: () => number;
+  /** The id the current join asked for, handed to ConsumerGroup as its next new member id. */
+  #requestedMemberId: string | null = null;
 
   constructor(stored: StoredGroup, deps: MembershipDeps) {
     this.stored = stored;
-    this.group = new ConsumerGroup(stored.state, deps);
+    stored.extras.pending ??= {};
+    stored.extras.cursors ??= {};
+    this.group = new ConsumerGroup(stored.state, { ...deps, newMemberId: () => this.#requestedMemberId ?? deps.newMemberId() });
     this.#now = () => deps.clock.now();
   }
 
@@ -91,6 +110,14 @@ export class GroupCoordinator {
 
   join(req: MemberJoinRequest): Result<MemberAssignmentResponse> {
     this.#expire();
+    const requested = req.memberId ?? null;
+    if (requested !== null) {
+      if (!CLIENT_MEMBER_ID.test(requested))
+        return fail("INVALID_REQUEST", `member_id must be 1 to 64 characters of [a-zA-Z0-9_-], got "${requested}"`);
+      const current = this.stored.state.members[requested];
+      // A retried join (its answer was lost): the member as it is now, as a heartbeat answers.
+      if (current) return this.heartbeat({ memberId: requested, memberEpoch: current.memberEpoch });
+    }
     const assignor = req.assignor ?? null;
     if (assignor !== null && !(assignor in ASSIGNORS))
       return fail("INVALID_REQUEST", `assignor must be one of ${Object.keys(ASSIGNORS).join(", ")}, got "${assignor}"`);
@@ -102,7 +129,13 @@ export class GroupCoordinator {
       );
     const previousAssignor = this.stored.state.assignor;
     if (assignor !== null && empty) this.stored.state.assignor = assignor;
-    const r = this.group.join(req);
+    this.#requestedMemberId = requested;
+    let r: Result<MemberAssignmentResponse>;
+    try {
+      r = this.group.join(req);
+    } finally {
+      this.#requestedMemberId = null;
+    }
     if (!r.ok) {
       this.stored.state.assignor = previousAssignor;
       return r;
@@ -152,13 +185,21 @@ export class GroupCoordinator {
    * its position, else the committed offset, else its reset policy. With `autoCommit`, first
    * commits the positions it has reached. `memberEpoch`, when given, must be current.
    */
-  pollPlan(memberId: string, memberEpoch: number | null, autoCommit: boolean): Result<PollPlan> {
+  pollPlan(memberId: string, memberEpoch: number | null, autoCommit: boolean, cursor: number | null = null): Result<PollPlan> {
     this.#expire();
     const member = this.stored.state.members[memberId];
     if (!member) return fail("UNKNOWN_MEMBER_ID", `member ${memberId} is not in group ${this.stored.state.groupId}`);
     if (memberEpoch !== null && memberEpoch !== member.memberEpoch)
       return fail("FENCED_MEMBER_EPOCH", `member ${memberId} is at epoch ${member.memberEpoch}, not ${memberEpoch}`);
-    const positions = this.stored.extras.positions[memberId] ?? {};
+    const positions = (this.stored.extras.positions[memberId] ??= {});
+    const pending = this.stored.extras.pending[memberId];
+    if (pending) {
+      // The previous answer arrived (its cursor came back, or the client does not use cursors):
+      // its reads count. Otherwise it was lost and the same records are read again.
+      if (cursor === null || cursor === pending.cursor)
+        for (const [key, next] of Object.entries(pending.next)) if (this.#assignedKey(member.assignedPartitions, key)) positions[key] = next;
+      delete this.stored.extras.pending[memberId];
+    }
     if (autoCommit) {
       const offsets = toList(ownedBy(member))
         .map(({ topic, partition }) => ({ topic, partition, offset: positions[tpKey(topic, partition)] }))
@@ -182,15 +223,17 @@ export class GroupCoordinator {
   }
 
   /**
-   * Moves positions after a read. A partition is advanced only if the member still has it
-   * assigned and its position is still where the read started; returns the partitions that
-   * moved (the API returns only their records). An unknown member moves nothing.
+   * Records where a read ended, pending until the next poll acknowledges `cursor`. A partition
+   * counts only if the member still has it assigned and its position is still where the read
+   * started; returns those partitions (the API returns only their records) and the cursor. An
+   * unknown member moves nothing.
    */
-  advance(memberId: string, advances: readonly PartitionAdvance[]): Result<PartitionRead[]> {
+  advance(memberId: string, advances: readonly PartitionAdvance[]): Result<{ moved: PartitionRead[]; cursor: number }> {
     this.#expire();
     const member = this.stored.state.members[memberId];
     if (!member) return fail("UNKNOWN_MEMBER_ID", `member ${memberId} is not in group ${this.stored.state.groupId}`);
-    const positions = (this.stored.extras.positions[memberId] ??= {});
+    const positions = this.stored.extras.positions[memberId] ?? {};
+    const next: Record<string, number> = {};
     const moved: PartitionRead[] = [];
     for (const a of advances) {
       if (!contains(member.assignedPartitions, a.topic, a.partition)) continue;
@@ -199,10 +242,18 @@ export class GroupCoordinator {
       const startedAt = typeof a.from === "number" ? a.from : undefined;
       if (current !== startedAt) continue;
       if (!Number.isSafeInteger(a.next) || (startedAt !== undefined && a.next < startedAt)) continue;
-      positions[key] = a.next;
+      next[key] = a.next;
       moved.push({ topic: a.topic, partition: a.partition, from: a.from });
     }
-    return ok(moved);
+    const cursor = (this.stored.extras.cursors[memberId] ?? 0) + 1;
+    this.stored.extras.cursors[memberId] = cursor;
+    this.stored.extras.pending[memberId] = { cursor, next };
+    return ok({ moved, cursor });
+  }
+
+  #assignedKey(assigned: TopicPartitions, key: string): boolean {
+    const sep = key.lastIndexOf("\u0000"); // tpKey's separator
+    return contains(assigned, key.slice(0, sep), Number(key.slice(sep + 1)));
   }
 
   #expire(): void {
@@ -213,8 +264,8 @@ export class GroupCoordinator {
   /** Drops extras of removed members and positions of partitions a member no longer owns. */
   #prune(): void {
     const { members } = this.stored.state;
-    const { positions, autoOffsetReset } = this.stored.extras;
-    for (const id of Object.keys(autoOffsetReset)) if (!members[id]) delete autoOffsetReset[id];
+    const { positions, autoOffsetReset, pending, cursors } = this.stored.extras;
+    for (const extra of [autoOffsetReset, pending, cursors]) for (const id of Object.keys(extra)) if (!members[id]) delete extra[id];
     for (const id of Object.keys(positions)) {
       const member = members[id];
       if (!member) {
@@ -222,10 +273,7 @@ export class GroupCoordinator {
         continue;
       }
       const owned = ownedBy(member);
-      for (const key of Object.keys(positions[id]!)) {
-        const sep = key.lastIndexOf("\u0000"); // tpKey's separator
-        if (!contains(owned, key.slice(0, sep), Number(key.slice(sep + 1)))) delete positions[id]![key];
-      }
+      for (const key of Object.keys(positions[id]!)) if (!this.#assignedKey(owned, key)) delete positions[id]![key];
     }
   }
 }

@@ -54,8 +54,9 @@ export interface HeartbeatRequest {
   memberId: string;
   memberEpoch: number;
   /**
-   * What the member owns now. Absent or null: not reported, and nothing is taken as released
-   * (KIP-848's "unchanged"), so revocations wait for a heartbeat that reports.
+   * What the member owns now. Null: not reported, and nothing is taken as released (KIP-848's
+   * "unchanged"), so revocations wait for a heartbeat that reports. (The HTTP coordinator,
+   * group-coordinator.ts, turns an omitted `owned_partitions` into the last assignment it gave.)
    */
   ownedPartitions?: TopicPartitions | null;
 }

@@ -37,10 +37,11 @@ describe("group coordinator: positions and polls", () => {
       { topic: "orders", partition: 0, from: "earliest" },
       { topic: "orders", partition: 1, from: 7 },
     ]);
-    expect(value(gc.advance(m.memberId, [adv(0, "earliest", 3), adv(1, 7, 9)]))).toHaveLength(2);
-    expect(value(gc.pollPlan(m.memberId, null, false)).reads.map((r) => r.from)).toEqual([3, 9]);
+    const first = value(gc.advance(m.memberId, [adv(0, "earliest", 3), adv(1, 7, 9)]));
+    expect(first.moved).toHaveLength(2);
+    expect(value(gc.pollPlan(m.memberId, null, false, first.cursor)).reads.map((r) => r.from)).toEqual([3, 9]);
     // A second read that started from the old position (a concurrent poll) does not move it.
-    expect(value(gc.advance(m.memberId, [adv(1, 7, 12)]))).toEqual([]);
+    expect(value(gc.advance(m.memberId, [adv(1, 7, 12)])).moved).toEqual([]);
     expect(value(gc.pollPlan(m.memberId, null, false)).reads.map((r) => r.from)).toEqual([3, 9]);
   });
 
@@ -48,6 +49,7 @@ describe("group coordinator: positions and polls", () => {
     const { gc } = coordinator();
     const a = value(gc.join({ topics: ["orders"], autoOffsetReset: "earliest" }));
     value(gc.advance(a.memberId, [adv(0, "earliest", 10), adv(1, "earliest", 10)]));
+    value(gc.pollPlan(a.memberId, null, false)); // acknowledges the read
     value(gc.commit({ memberId: a.memberId, memberEpoch: a.memberEpoch, offsets: [{ topic: "orders", partition: 1, offset: 4 }] }));
     const b = value(gc.join({ topics: ["orders"] }));
     const told = value(gc.heartbeat({ memberId: a.memberId, memberEpoch: a.memberEpoch }));
@@ -55,7 +57,7 @@ describe("group coordinator: positions and polls", () => {
     const moving = kept[0] === 0 ? 1 : 0;
     // The moving partition is being revoked: not read any more, and a read of it cannot advance.
     expect(value(gc.pollPlan(a.memberId, null, false)).reads.map((r) => r.partition)).toEqual(kept);
-    expect(value(gc.advance(a.memberId, [adv(moving, 10, 12)]))).toEqual([]);
+    expect(value(gc.advance(a.memberId, [adv(moving, 10, 12)])).moved).toEqual([]);
     value(gc.heartbeat({ memberId: a.memberId, memberEpoch: told.memberEpoch, ownedPartitions: { orders: kept } }));
     const gotIt = value(gc.heartbeat({ memberId: b.memberId, memberEpoch: b.memberEpoch }));
     expect(gotIt.assignment).toEqual({ orders: [moving] });
@@ -69,8 +71,8 @@ describe("group coordinator: positions and polls", () => {
     const m = value(gc.join({ topics: ["orders"], autoOffsetReset: "earliest" }));
     value(gc.pollPlan(m.memberId, null, true));
     expect(gc.stored.state.offsets).toEqual({});
-    value(gc.advance(m.memberId, [adv(0, "earliest", 5)]));
-    value(gc.pollPlan(m.memberId, null, true));
+    const read = value(gc.advance(m.memberId, [adv(0, "earliest", 5)]));
+    value(gc.pollPlan(m.memberId, null, true, read.cursor));
     expect(committedOffset(gc.stored.state, "orders", 0)?.offset).toBe(5);
     value(gc.commit({ memberId: m.memberId, memberEpoch: m.memberEpoch, offsets: [{ topic: "orders", partition: 0, offset: 8 }] }));
     value(gc.pollPlan(m.memberId, null, true));
@@ -85,7 +87,7 @@ describe("group coordinator: positions and polls", () => {
     value(gc.advance(m.memberId, [adv(0, "latest", 3)]));
     clock.advance(10_000);
     expect(gc.expire()).toEqual([m.memberId]);
-    expect(gc.stored.extras).toEqual({ positions: {}, autoOffsetReset: {} });
+    expect(gc.stored.extras).toEqual({ positions: {}, autoOffsetReset: {}, pending: {}, cursors: {} });
     expect(gc.advance(m.memberId, [adv(0, 3, 4)])).toMatchObject({ ok: false, err: { errorCode: 25 } });
   });
 
@@ -113,10 +115,37 @@ describe("group coordinator: positions and polls", () => {
     expect(gc.stored.state.assignor).toBe("roundrobin");
   });
 
+  it("an answer lost on the way is read again: a poll without its cursor drops the pending advance; with it (or without any cursor) the reads count", () => {
+    const { gc } = coordinator();
+    const m = value(gc.join({ topics: ["orders"], autoOffsetReset: "earliest" }));
+    const lost = value(gc.advance(m.memberId, [adv(0, "earliest", 4)]));
+    expect(value(gc.pollPlan(m.memberId, null, false, lost.cursor - 1)).reads[0]!.from).toBe("earliest");
+    const again = value(gc.advance(m.memberId, [adv(0, "earliest", 4)]));
+    expect(again.cursor).toBeGreaterThan(lost.cursor);
+    expect(value(gc.pollPlan(m.memberId, null, false, lost.cursor)).reads[0]!.from).toBe("earliest"); // an older cursor is no ack
+    const third = value(gc.advance(m.memberId, [adv(0, "earliest", 4)]));
+    expect(value(gc.pollPlan(m.memberId, null, true, third.cursor)).reads[0]!.from).toBe(4);
+    expect(committedOffset(gc.stored.state, "orders", 0)?.offset).toBe(4);
+    value(gc.advance(m.memberId, [adv(0, 4, 6)]));
+    expect(value(gc.pollPlan(m.memberId, null, false, null)).reads[0]!.from).toBe(6);
+  });
+
+  it("a join naming its member id (KIP-1082) is retry-safe: the retry answers the same member, no second one", () => {
+    const { gc } = coordinator();
+    const first = value(gc.join({ topics: ["orders"], memberId: "client-1" }));
+    const retry = value(gc.join({ topics: ["orders"], memberId: "client-1" }));
+    expect(first.memberId).toBe("client-1");
+    expect(retry).toMatchObject({ memberId: "client-1", memberEpoch: first.memberEpoch, assignment: first.assignment });
+    expect(Object.keys(gc.stored.state.members)).toEqual(["client-1"]);
+    expect(gc.join({ topics: ["orders"], memberId: "bad id!" })).toMatchObject({ ok: false, err: { errorCode: 42 } });
+    expect(value(gc.join({ topics: ["orders"] })).memberId).toBe("m-1");
+  });
+
   it("the stored group survives a JSON round trip and behaves the same", () => {
     const { gc, clock } = coordinator();
     const m = value(gc.join({ topics: ["orders"], autoOffsetReset: "earliest" }));
     value(gc.advance(m.memberId, [adv(0, "earliest", 2)]));
+    value(gc.pollPlan(m.memberId, null, false));
     const copy = new GroupCoordinator(JSON.parse(JSON.stringify(gc.stored)), { clock, newMemberId: () => "m-x" });
     expect(value(copy.pollPlan(m.memberId, null, false))).toEqual(value(gc.pollPlan(m.memberId, null, false)));
   });

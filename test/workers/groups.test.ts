@@ -342,4 +342,31 @@ describe("consumer groups", () => {
     expect(await join(group, { topics: [topic], extra: 1 })).toMatchObject({ ok: false, status: 400, error: { error_code: 42 } });
     expect(await describeGroup(group)).toMatchObject({ ok: false, status: 404, error: { error_code: 69 } });
   });
+
+  it("a poll answer lost on the way is read again: the next poll without its cursor re-reads the records; with it they count", async () => {
+    const topic = await topicWith(1, 4);
+    const group = uniqueGroup();
+    const c = await TestConsumer.join(group, { topics: [topic], session_timeout_ms: 30_000, auto_offset_reset: "earliest" });
+    type Polled = { records: GroupRecord[]; cursor: number };
+    const lost = await ok<Polled>(poll(group, c.m.member_id, { max_records: 2 }));
+    expect(lost.records.map((r) => r.offset)).toEqual([0, 1]);
+    // The answer never reached the client: it polls again with the cursor it last had (none → 0).
+    const again = await ok<Polled>(poll(group, c.m.member_id, { max_records: 2, cursor: 0 }));
+    expect(again.records.map((r) => r.offset)).toEqual([0, 1]);
+    const next = await ok<Polled>(poll(group, c.m.member_id, { max_records: 2, cursor: again.cursor }));
+    expect(next.records.map((r) => r.offset)).toEqual([2, 3]);
+    const after = await ok<Polled>(poll(group, c.m.member_id, { cursor: next.cursor }));
+    expect(after.records).toEqual([]);
+  });
+
+  it("a join naming its member id is retry-safe: a retried join (answer lost) finds the same member", async () => {
+    const topic = await topicWith(2);
+    const group = uniqueGroup();
+    const id = `client-${crypto.randomUUID()}`;
+    const first = await ok<Member>(join(group, { topics: [topic], session_timeout_ms: 30_000, member_id: id }));
+    const retry = await ok<Member>(join(group, { topics: [topic], session_timeout_ms: 30_000, member_id: id }));
+    expect(first.member_id).toBe(id);
+    expect(retry).toMatchObject({ member_id: id, assignment: first.assignment });
+    expect((await ok<{ members: unknown[] }>(describeGroup(group))).members).toHaveLength(1);
+  });
 });

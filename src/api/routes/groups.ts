@@ -61,6 +61,7 @@ groupRoutes.post("/:group/members", async (c) => {
         instanceId: body.group_instance_id ?? null,
         assignor: body.assignor ?? null,
         autoOffsetReset: body.auto_offset_reset ?? null,
+        memberId: body.member_id ?? null,
       }),
     ),
   );
@@ -121,11 +122,12 @@ groupRoutes.get("/:group/members/:member/records", async (c) => {
   const maxBytes = unwrap(parseIntParam(q("max_bytes"), { name: "max_bytes", min: 1, max: LIMITS.maxFetchBytes, default: LIMITS.defaultFetchBytes }));
   const waitMs = unwrap(parseIntParam(q("wait_ms"), { name: "wait_ms", min: 0, max: LIMITS.maxWaitMs, default: 0 }));
   const memberEpoch = q("member_epoch") === undefined ? null : unwrap(parseIntParam(q("member_epoch"), { name: "member_epoch", min: 0, max: 2 ** 31 - 1 }));
+  const cursor = q("cursor") === undefined ? null : unwrap(parseIntParam(q("cursor"), { name: "cursor", min: 0, max: Number.MAX_SAFE_INTEGER }));
   const autoCommit = q("auto_commit") ?? "false";
   if (autoCommit !== "true" && autoCommit !== "false") raise("INVALID_REQUEST", `auto_commit must be true or false, got "${autoCommit}"`);
   const encoding: BytesEncoding = unwrap(parseEncodingParam(q("encoding")));
   const stub = groupStub(c, group);
-  const plan = unwrap(await call(() => stub.pollPlan({ memberId, memberEpoch, autoCommit: autoCommit === "true" })));
+  const plan = unwrap(await call(() => stub.pollPlan({ memberId, memberEpoch, autoCommit: autoCommit === "true", cursor })));
   const cluster = new Cluster(c.env, c.get("tenant"));
   const perPartitionBytes = Math.max(1, Math.floor(maxBytes / Math.max(1, plan.reads.length)));
   const readAll = (wait: number) => plan.reads.map((r) => readPartition(cluster, r, plan.reset, maxRecords, perPartitionBytes, wait));
@@ -155,7 +157,8 @@ groupRoutes.get("/:group/members/:member/records", async (c) => {
     advances.push({ ...f.read, next });
     taken.set(`${f.read.topic}\u0000${f.read.partition}`, records);
   }
-  const moved = advances.length === 0 ? [] : unwrap(await call(() => stub.advance({ memberId, advances })));
+  // Always recorded (also when empty), so this answer's cursor is the one the next poll must bring back.
+  const { moved, cursor: next } = unwrap(await call(() => stub.advance({ memberId, advances })));
   const records = moved.flatMap((m) =>
     (taken.get(`${m.topic}\u0000${m.partition}`) ?? []).map((rec) => ({
       topic: m.topic,
@@ -167,7 +170,7 @@ groupRoutes.get("/:group/members/:member/records", async (c) => {
       headers: Object.fromEntries(rec.headers.map((h) => [h.key, encodeBytes(h.value, encoding)])),
     })),
   );
-  return c.json({ records, member_epoch: plan.memberEpoch, assignment: toTopicPartitionList(plan.assignment) });
+  return c.json({ records, member_epoch: plan.memberEpoch, assignment: toTopicPartitionList(plan.assignment), cursor: next });
 });
 
 groupRoutes.post("/:group/offsets", async (c) => {
