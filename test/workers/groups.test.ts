@@ -369,4 +369,15 @@ describe("consumer groups", () => {
     expect(retry).toMatchObject({ member_id: id, assignment: first.assignment });
     expect((await ok<{ members: unknown[] }>(describeGroup(group))).members).toHaveLength(1);
   });
+
+  it("a poll with wait_ms long-polls: a record produced to any assigned partition during the wait is answered", async () => {
+    const topic = await topicWith(3);
+    const group = uniqueGroup();
+    const c = await TestConsumer.join(group, { topics: [topic], session_timeout_ms: 30_000 });
+    expect((await ok<{ records: GroupRecord[] }>(poll(group, c.m.member_id))).records).toEqual([]); // pins positions at the HW (latest)
+    const waiting = poll(group, c.m.member_id, { wait_ms: 10_000 });
+    await ok(client.produce(topic, [{ value: "woke" }], { partition: 2 }));
+    const r = await ok<{ records: GroupRecord[] }>(waiting);
+    expect(r.records.map((x) => [x.partition, x.value])).toEqual([[2, "woke"]]);
+  });
 });
