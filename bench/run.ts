@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (`node bench/run.ts [--quick] [--only produce,fetch,index,replication,idempotence]`): benchmarks of
+ * `npm run bench` (`node bench/run.ts [--quick] [--only produce,fetch,index,replication,idempotence,groups]`): benchmarks of
  * the local Flarelog server. Method and results: docs/benchmarks.md.
  *
  * Starts its own server with `startLocalCluster` (wrangler's production bundle on workerd via
@@ -15,6 +15,8 @@
  *   index     random-offset fetches (max_records=100) in a 10^3 vs a 10^6-record log
  *   replication  RF 1 vs RF 3 produce (interleaved), leader fail-over and ISR shrink/expand
  *                times under a steady acks=all load (bench/replication.ts; its topics have RF 3)
+ *   groups    consumer-group rebalance after a leave and a crash, and a group of 3 against one
+ *             plain consumer reading a 6-partition topic (bench/groups.ts)
  * Every scenario has a fixed request count and a wall-clock cap; `--quick` (or BENCH_QUICK=1)
  * shrinks them to a smoke run under a minute. Node 24 type stripping: erasable TypeScript only.
  */
@@ -40,12 +42,13 @@ import {
   type Throughput,
 } from "./harness.ts";
 import { call, createTopic, expectStatus, produceBodies, produceOp, PRODUCE_BATCH, VALUE_BYTES, type Http } from "./http.ts";
+import { groupsScenario, type GroupsConfig, type GroupsResult } from "./groups.ts";
 import { idempotenceScenario, type IdempotenceResult } from "./idempotence.ts";
 import { replicationScenario, type ReplicationConfig, type ReplicationResult } from "./replication.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
-interface Config extends ReplicationConfig {
+interface Config extends ReplicationConfig, GroupsConfig {
   mode: "default" | "quick";
   /** Mixed produce/fetch requests before any scenario, so the JIT has compiled the hot paths. */
   globalWarmup: number;
@@ -94,6 +97,12 @@ const DEFAULT: Config = {
   failoverCapMs: 15_000,
   isrWaitCapMs: 15_000,
   isrPollMs: 10,
+  groupLeaveRounds: 10,
+  groupCrashRounds: 6,
+  groupCrashContinuousRounds: 4,
+  groupConsumeRecords: 120_000,
+  groupConsumeRounds: 3,
+  groupConsumeCapMs: 60_000,
 };
 
 const QUICK: Config = {
@@ -120,6 +129,12 @@ const QUICK: Config = {
   steadyMs: 300,
   failoverCapMs: 10_000,
   isrWaitCapMs: 10_000,
+  groupLeaveRounds: 3,
+  groupCrashRounds: 1,
+  groupCrashContinuousRounds: 1,
+  groupConsumeRecords: 12_000,
+  groupConsumeRounds: 2,
+  groupConsumeCapMs: 20_000,
 };
 
 interface FetchBody {
@@ -534,10 +549,78 @@ function printTables(results: Results): void {
       "",
     );
   }
+  if (results.groups) out.push(...groupsTables(results.groups));
   const cpuRows = Object.entries(results.cpu).map(([name, c]) => [name, c.wall_s, c.load_generator_cpu_s, c.workerd_cpu_s ?? "?"]);
   if (cpuRows.length > 0)
     out.push("CPU per scenario block (fills and warm-ups included), seconds", table(["block", "wall", "load generator CPU", "workerd CPU"], cpuRows), "");
   process.stdout.write(`${out.join("\n")}\n`);
+}
+
+function groupsTables(x: GroupsResult): string[] {
+  const out: string[] = [];
+  const ms = (v: number) => formatNumber(v);
+  const leave = (v: GroupsResult["leave"]["interval"], label: string) => [
+    label,
+    v.rounds.length,
+    v.rebalance_ms.p50_ms,
+    v.rebalance_ms.max_ms,
+    v.delete_ms.p50_ms,
+    v.rounds.map((r) => ms(r.rebalance_ms)).join(", "),
+  ];
+  out.push(
+    `Consumer groups — rebalance after a leave: ${x.members} members, ${x.partitions} partitions, ${x.assignor} assignor, ` +
+      `session ${x.leave.session_timeout_ms} ms (server default), heartbeat_interval_ms ${x.leave.heartbeat_interval_ms}`,
+    table(
+      ["survivors heartbeat", "rounds", "p50 ms", "max ms", "DELETE p50 ms", "all rounds, ms"],
+      [leave(x.leave.interval, `every ${x.leave.heartbeat_interval_ms} ms, random phase`), leave(x.leave.continuous, "back to back")],
+    ),
+    "rebalance: DELETE sent → the two survivors' heartbeat answers own all partitions",
+    "",
+  );
+  const crash = (v: GroupsResult["crash"]["interval"], label: string) => [
+    label,
+    v.rounds.length,
+    v.total_ms.p50_ms,
+    v.total_ms.max_ms,
+    v.beyond_session_ms.p50_ms,
+    v.beyond_session_ms.max_ms,
+    v.rounds.map((r) => ms(r.total_ms)).join(", "),
+  ];
+  out.push(
+    `Consumer groups — rebalance after a crash (member stops heartbeating): session_timeout_ms ${x.crash.session_timeout_ms}, heartbeat_interval_ms ${x.crash.heartbeat_interval_ms}`,
+    table(
+      ["survivors heartbeat", "rounds", "total p50 ms", "total max ms", "beyond session p50 ms", "beyond max ms", "all rounds, ms"],
+      [crash(x.crash.interval, `every ${x.crash.heartbeat_interval_ms} ms, random phase`), crash(x.crash.continuous, "back to back")],
+    ),
+    "total: the victim's last heartbeat answer → the survivors' answers own all partitions; beyond = total − session timeout",
+    "",
+  );
+  const c = x.consume;
+  out.push(
+    `Consumer groups — consume: ${formatNumber(c.records)} records × ${c.value_bytes} B on ${c.partitions} partitions (RF 1), max_records=${c.max_records}; ` +
+      `plain = one consumer, partition fetch endpoint, round-robin, 1 request in flight; group = ${x.members} members polling in parallel, commit after each poll`,
+    table(
+      ["round", "mode", "records/s", "requests", "empty", "p50 ms", "p99 ms", "commit p50 ms", "missing", "duplicates", "wrong values", "workerd CPU ms/1000 rec"],
+      c.runs.map((r) => [
+        r.round + 1,
+        r.mode,
+        r.records_per_s,
+        r.requests,
+        r.empty_requests,
+        r.latency.p50_ms,
+        r.latency.p99_ms,
+        r.commit_latency?.p50_ms ?? "-",
+        r.missing,
+        r.duplicates,
+        r.wrong_values,
+        r.workerd_cpu_ms_per_1000_records ?? "?",
+      ]),
+    ),
+    `plain ${formatNumber(c.plain_records_per_s)} records/s, group ${formatNumber(c.group_records_per_s)} records/s: group ÷ plain ${c.ratio}×; ` +
+      `fill ${c.fill.elapsed_s} s = ${formatNumber(c.fill.records_per_s)} records/s (${c.fill.records_per_request} per request, concurrency ${c.fill.concurrency})`,
+    "",
+  );
+  return out;
 }
 
 function replicationTables(x: ReplicationResult): string[] {
@@ -642,8 +725,9 @@ interface Results {
   fetch_vs_log_size?: IndexResult;
   replication?: ReplicationResult;
   idempotence?: IdempotenceResult;
+  groups?: GroupsResult;
   /** Per scenario block (fills and warm-ups included): wall time and CPU of each process. */
-  cpu: Partial<Record<"produce" | "fetch" | "fetch_vs_log_size" | "replication" | "idempotence", CpuSplit>>;
+  cpu: Partial<Record<"produce" | "fetch" | "fetch_vs_log_size" | "replication" | "idempotence" | "groups", CpuSplit>>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -659,11 +743,11 @@ function parseArgs(argv: string[]): { quick: boolean; only: Set<string> | null }
       const v = a === "--only" ? argv[++i] : a.slice("--only=".length);
       only = new Set((v ?? "").split(",").filter(Boolean));
     } else if (a === "--help" || a === "-h") {
-      process.stdout.write("usage: node bench/run.ts [--quick] [--only baseline,produce,fetch,index,replication,idempotence]\n");
+      process.stdout.write("usage: node bench/run.ts [--quick] [--only baseline,produce,fetch,index,replication,idempotence,groups]\n");
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
-  const known = new Set(["baseline", "produce", "fetch", "index", "replication", "idempotence"]);
+  const known = new Set(["baseline", "produce", "fetch", "index", "replication", "idempotence", "groups"]);
   for (const s of only ?? []) if (!known.has(s)) throw new Error(`unknown scenario ${s} (known: ${[...known].join(", ")})`);
   return { quick, only };
 }
@@ -750,6 +834,16 @@ async function main(): Promise<void> {
       const r = await withCpuSplit(workerd, () => idempotenceScenario(http, client, cfg, log));
       results.idempotence = r.value;
       results.cpu.idempotence = r.cpu;
+    }
+    if (runs("groups")) {
+      log("bench: consumer groups");
+      const sampler = () => {
+        const u = process.cpuUsage();
+        return { workerd: workerd === null ? null : processCpuSeconds(workerd), loadGenerator: (u.user + u.system) / 1e6 };
+      };
+      const r = await withCpuSplit(workerd, () => groupsScenario(http, client, cfg, sampler, log));
+      results.groups = r.value;
+      results.cpu.groups = r.cpu;
     }
     results.duration_s = Number(((performance.now() - started) / 1000).toFixed(1));
     results.machine.cpu_during_run = cpuUse(cpuAtStart, cpuTimes());
