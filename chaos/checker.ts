@@ -43,8 +43,15 @@
  *   the nearest-rank median; faults never followed by an ok send are left out (listed in
  *   `failovers` with ms null). availability = ok sends / sends, 0 when there were no sends.
  *
+ * - Groups (issue 6): the records of ok group polls join the read view like any poll's (so
+ *   inconsistent offsets, duplicates at two positions, aborted reads and lost/unseen see them);
+ *   the group rules — undelivered, redelivered, the per-member ownership-period read rules,
+ *   double_owned, rebalances — are chaos/group-checker.ts's. Group ops count as requests.
+ *   `valid` in a group history also needs undelivered and double_owned at 0.
+ *
  * Linear in the number of ops and values (Maps keyed by value and by offset). Erasable TypeScript.
  */
+import { checkGroups, type GroupStats } from "./group-checker.ts";
 import type { History, NemesisOp, Op, PollOp, Report, SendOp } from "./history.ts";
 
 export type AnomalyKind =
@@ -56,7 +63,9 @@ export type AnomalyKind =
   | "poll_skip"
   | "nonmonotonic_poll"
   | "nonmonotonic_send"
-  | "reordered";
+  | "reordered"
+  | "undelivered"
+  | "double_owned";
 
 export interface Anomaly {
   kind: AnomalyKind;
@@ -91,6 +100,8 @@ export interface CheckResult {
   report: Report;
   anomalies: Anomaly[];
   failovers: Failover[];
+  /** Group histories only. */
+  groups?: GroupStats;
 }
 
 /** Encodes (partition, offset) as one number (partitions < 2^12, offsets < 2^40). */
@@ -169,6 +180,37 @@ export function check(history: History): CheckResult {
   /** Positions read with several values → every value with a poll that read it. */
   const conflicts = new Map<number, Map<string, number>>();
 
+  /** One record read by poll `i` (plain or group): the read view and the value's read positions. */
+  const readRecord = (partition: number, o: number, value: string, i: number): void => {
+    const pv = view(partition);
+    if (o > pv.max) pv.max = o;
+    const first = pv.values[o];
+    if (first === undefined) {
+      pv.values[o] = value;
+      pv.ops[o] = i;
+    } else if (first !== value) {
+      const p = pos(partition, o);
+      let c = conflicts.get(p);
+      if (c === undefined) {
+        c = new Map([[first, pv.ops[o] as number]]);
+        conflicts.set(p, c);
+      }
+      if (!c.has(value)) c.set(value, i);
+    }
+    const e = entry(value);
+    if (e.readPartition < 0) {
+      e.readPartition = partition;
+      e.readOffset = o;
+      e.readOp = i;
+    } else if (e.readOffset !== o || e.readPartition !== partition) {
+      const p = pos(partition, o);
+      e.moreReads ??= new Map();
+      if (!e.moreReads.has(p)) e.moreReads.set(p, i);
+    }
+  };
+  /** Values read by plain polls (in a group run: the final drain, i.e. what the log holds). */
+  const plainReads = new Set<string>();
+
   const sendsBy = new Map<string, number[]>();
   const pollsBy = new Map<string, number[]>();
   const nemeses: number[] = [];
@@ -184,6 +226,10 @@ export function check(history: History): CheckResult {
     else info++;
     if (op.type === "init") {
       if (op.reset && op.attempt === 1) resets++;
+      continue;
+    }
+    if (op.type === "group") {
+      if (op.call === "poll" && op.outcome === "ok") for (const r of op.records ?? []) readRecord(r.partition, r.offset, r.value, i);
       continue;
     }
     if (op.type === "send") {
@@ -211,33 +257,9 @@ export function check(history: History): CheckResult {
       }
     } else if (op.outcome === "ok") {
       pushTo(pollsBy, `${op.process}\u0000${op.partition}`, i);
-      const pv = view(op.partition);
       for (const r of op.records ?? []) {
-        const o = r.offset;
-        if (o > pv.max) pv.max = o;
-        const first = pv.values[o];
-        if (first === undefined) {
-          pv.values[o] = r.value;
-          pv.ops[o] = i;
-        } else if (first !== r.value) {
-          const p = pos(op.partition, o);
-          let c = conflicts.get(p);
-          if (c === undefined) {
-            c = new Map([[first, pv.ops[o] as number]]);
-            conflicts.set(p, c);
-          }
-          if (!c.has(r.value)) c.set(r.value, i);
-        }
-        const e = entry(r.value);
-        if (e.readPartition < 0) {
-          e.readPartition = op.partition;
-          e.readOffset = o;
-          e.readOp = i;
-        } else if (e.readOffset !== o || e.readPartition !== op.partition) {
-          const p = pos(op.partition, o);
-          e.moreReads ??= new Map();
-          if (!e.moreReads.has(p)) e.moreReads.set(p, i);
-        }
+        readRecord(op.partition, r.offset, r.value, i);
+        plainReads.add(r.value);
       }
     }
   }
@@ -381,6 +403,8 @@ export function check(history: History): CheckResult {
   }
 
   if (history.idempotent === true) checkSendOrder(ops, values, anomalies);
+  const groupStats =
+    history.groups === true ? checkGroups(history, plainReads, (v) => (values.get(v)?.offset ?? -1) >= 0, anomalies) : undefined;
 
   const failovers = failoverTimes(ops, nemeses);
   const times = failovers.flatMap((f) => (f.ms === null ? [] : [f.ms])).sort((a, b) => a - b);
@@ -397,7 +421,7 @@ export function check(history: History): CheckResult {
   const abortedReads = count("aborted_read");
   const nonmonotonic = count("poll_skip") + count("nonmonotonic_poll") + count("nonmonotonic_send");
   const reordered = count("reordered");
-  const strict = duplicates + inconsistentOffsets + abortedReads + nonmonotonic + reordered === 0;
+  const strict = duplicates + inconsistentOffsets + abortedReads + nonmonotonic + reordered + count("undelivered") + count("double_owned") === 0;
   const valid = history.acks === "1" ? strict : strict && lost + unseen === 0;
 
   const report: Report = {
@@ -417,12 +441,19 @@ export function check(history: History): CheckResult {
     reordered,
     retries,
     producer_resets: resets,
+    groups: history.groups === true,
+    undelivered: groupStats?.undelivered ?? 0,
+    redelivered: groupStats?.redelivered ?? 0,
+    rebalances: groupStats?.rebalances ?? 0,
+    double_owned: groupStats?.doubleOwned ?? 0,
     availability: sends === 0 ? 0 : Math.round((okSends / sends) * 1000) / 1000,
     failover_ms_p50: times.length === 0 ? null : (times[Math.ceil(times.length / 2) - 1] as number),
     failover_ms_max: times.length === 0 ? null : (times[times.length - 1] as number),
     valid,
   };
-  return { report, anomalies, failovers };
+  const result: CheckResult = { report, anomalies, failovers };
+  if (groupStats !== undefined) result.groups = groupStats;
+  return result;
 }
 
 /**
@@ -604,6 +635,14 @@ export function formatSummary(result: CheckResult, examplesPerKind = 5): string 
     ["nonmonotonic (skips, backward polls, sends)", String(r.nonmonotonic)],
     ["reordered (idempotent only)", r.idempotent ? String(r.reordered) : "-"],
     ["re-sends / producer resets", `${r.retries} / ${r.producer_resets}`],
+    ...(r.groups
+      ? ([
+          ["group: undelivered (at-least-once)", String(r.undelivered)],
+          ["group: redelivered values (allowed)", String(r.redelivered)],
+          ["group: rebalances / partition handovers", `${r.rebalances} / ${result.groups?.handovers ?? "-"}`],
+          ["group: double-owned reads", String(r.double_owned)],
+        ] as [string, string][])
+      : []),
     ["leader fail-overs", `${result.failovers.length} (${result.failovers.filter((f) => f.ms === null).length} without a later ok send)`],
     ["fail-over ms p50 / max", `${r.failover_ms_p50 ?? "-"} / ${r.failover_ms_max ?? "-"}`],
     ["valid", String(r.valid)],

@@ -10,6 +10,9 @@
  * Retries (issue 5): a producer may send the same values several times (`attempt` 2, 3, …) until
  * one attempt is definite; each attempt is its own `SendOp`. A value is one value however often
  * it was sent: acked if any attempt was ok, aborted only if every attempt failed.
+ *
+ * Groups (issue 6): group consumers record every group request as a `GroupOp` (join, heartbeat,
+ * poll, commit, leave) with the member id it concerned; a poll's records carry their partition.
  */
 
 export type Outcome = "ok" | "fail" | "info";
@@ -94,7 +97,37 @@ export interface NemesisOp {
   endMs: number;
 }
 
-export type Op = SendOp | PollOp | InitOp | NemesisOp;
+/** One consumer-group request of a group consumer (issue 6). Partitions are the topic's. */
+export interface GroupOp {
+  type: "group";
+  call: "join" | "heartbeat" | "poll" | "commit" | "leave";
+  /** The consumer, e.g. "consumer-1". */
+  process: string;
+  /** The member the request named; for a join, the member id answered (absent if none). */
+  member?: string;
+  /** Heartbeat and commit: the member epoch sent. */
+  memberEpoch?: number;
+  /** An ok join, heartbeat or poll: the member epoch answered. */
+  answerEpoch?: number;
+  invokeMs: number;
+  completeMs: number;
+  outcome: Outcome;
+  /** Heartbeat: the `owned_partitions` sent. */
+  owned?: number[];
+  /** An ok join, heartbeat or poll: the assignment answered. */
+  assignment?: number[];
+  /** An ok poll: the records returned, in the answer's order. */
+  records?: { partition: number; offset: number; value: string }[];
+  /** An ok poll whose answer came after the consumer crashed: its records were never processed. */
+  unprocessed?: boolean;
+  /** Commit: the offsets sent (the next offset to read, per partition). */
+  offsets?: { partition: number; offset: number }[];
+  /** Join: why the consumer (re)joined, e.g. "start", "25 UNKNOWN_MEMBER_ID", "lost poll", "crash". */
+  reason?: string;
+  error?: { code: number; name: string; status: number };
+}
+
+export type Op = SendOp | PollOp | InitOp | GroupOp | NemesisOp;
 
 export interface History {
   seed: number;
@@ -105,6 +138,10 @@ export interface History {
   idempotent?: boolean;
   /** True when producers re-send the values of a send whose outcome was unknown (issue 5). */
   retries?: boolean;
+  /** True when the consumers were members of one consumer group (issue 6). */
+  groups?: boolean;
+  /** Groups: the members' session timeout (the checker's bound on how long a silent member lives). */
+  sessionTimeoutMs?: number;
   durationMs: number;
   ops: Op[];
 }
@@ -130,6 +167,16 @@ export interface Report {
   retries: number;
   /** Idempotent producers re-initialised (epoch bumped or a new id) because their sequence state was uncertain. */
   producer_resets: number;
+  /** True when the consumers were a consumer group (issue 6); the four counters below are 0 otherwise. */
+  groups: boolean;
+  /** Groups: acked values in the log (the drain read them) that no group consumer ever read. */
+  undelivered: number;
+  /** Groups: values the group read more than once (allowed by at-least-once; counted once per value). */
+  redelivered: number;
+  /** Groups: group epochs the members were brought to after the first (distinct member epochs answered − 1). */
+  rebalances: number;
+  /** Groups: reads of a partition by one member while another provably held it, believed it and was alive. */
+  double_owned: number;
   availability: number;
   failover_ms_p50: number | null;
   failover_ms_max: number | null;

@@ -3,7 +3,9 @@
  * executor. Faults: a replica offline then online through the admin API (the leader or a
  * follower; rarely a second replica of the same partition too), kill -9 of the server's process
  * group then a restart on the same state, proxy faults (slow, drop) then heal, and lost answers
- * (the proxy passes requests but drops a seeded share of the answers) then heal.
+ * (the proxy passes requests but drops a seeded share of the answers) then heal. Group runs
+ * (issue 6) add the consumer fault on a schedule of its own: a group consumer crashes (silent for
+ * longer than its session timeout) and then rejoins.
  *
  * Invariants: at most one fault is active at a time (the rare double offline is one fault on one
  * partition); every fault is healed before the next calm window; the schedule is bounded in count
@@ -293,6 +295,63 @@ export async function healAll(ctx: NemesisContext, isrWaitMs: number): Promise<{
   }
   ctx.log(`${fmt(ctx.now())} heal: ISR not full after ${isrWaitMs} ms: ${last?.map((v) => `p${v.partition} ${viewLine(v)}`).join("; ") ?? "describe failed"}`);
   return { isrFull: false, waitedMs: Date.now() - started };
+}
+
+/** One consumer crash (group runs): consumer `consumer` is silent from `atMs` for `durationMs`. */
+export interface PlannedCrash {
+  atMs: number;
+  consumer: number;
+  durationMs: number;
+}
+
+export interface CrashScheduleOptions {
+  seed: number;
+  consumers: number;
+  durationMs: number;
+  quick: boolean;
+  sessionTimeoutMs: number;
+}
+
+/**
+ * The consumer fault's schedule, from its own PRNG so a seed's server faults are the same with or
+ * without it: the first crash after 8–15 s (full: 10–30 s), then 10–20 s (full: 20–60 s) between
+ * the end of one and the start of the next; each crash lasts the session timeout + 1–4 s (the
+ * member is expired by then) and ends before the workload's tail. Crashes may overlap server faults.
+ */
+export function crashSchedule(o: CrashScheduleOptions): PlannedCrash[] {
+  const prng = new Prng(o.seed ^ 0xc4a54);
+  const out: PlannedCrash[] = [];
+  if (o.consumers <= 0) return out;
+  let t = o.quick ? prng.int(8_000, 15_000) : prng.int(10_000, 30_000);
+  for (let i = 0; i < MAX_FAULTS; i++) {
+    const crash = { atMs: t, consumer: prng.int(0, o.consumers - 1), durationMs: o.sessionTimeoutMs + prng.int(1_000, 4_000) };
+    if (crash.atMs + crash.durationMs > o.durationMs - TAIL_MS) break;
+    out.push(crash);
+    t = crash.atMs + crash.durationMs + (o.quick ? prng.int(10_000, 20_000) : prng.int(20_000, 60_000));
+  }
+  return out;
+}
+
+/** Runs the crash schedule: `crash(consumer, untilMs)` silences a consumer; each crash is recorded as "crash" and "recover". */
+export async function runCrashes(
+  ctx: Pick<NemesisContext, "now" | "record" | "log" | "stopped">,
+  plan: PlannedCrash[],
+  crash: (consumer: number, untilMs: number) => void,
+): Promise<number> {
+  let done = 0;
+  for (const c of plan) {
+    while (!ctx.stopped() && ctx.now() < c.atMs) await sleep(Math.min(200, c.atMs - ctx.now()));
+    if (ctx.stopped()) break;
+    const startMs = ctx.now();
+    crash(c.consumer, startMs + c.durationMs);
+    ctx.record({ type: "nemesis", action: "crash", target: `consumer-${c.consumer}`, startMs, endMs: startMs });
+    ctx.log(`${fmt(startMs)} crash consumer-${c.consumer} for ${c.durationMs} ms`);
+    done++;
+    while (ctx.now() < startMs + c.durationMs) await sleep(Math.min(200, startMs + c.durationMs - ctx.now()));
+    ctx.record({ type: "nemesis", action: "recover", target: `consumer-${c.consumer}`, startMs: ctx.now(), endMs: ctx.now() });
+    ctx.log(`${fmt(ctx.now())} consumer-${c.consumer} recovers (rejoins)`);
+  }
+  return done;
 }
 
 function fmt(ms: number): string {

@@ -10,11 +10,14 @@
  * Exit status: 0 valid, 1 not valid, 2 the run itself failed (bad usage, server would not start).
  *
  *   npm run chaos -- [--seed N] [--duration S] [--faults offline,kill,proxy,respdrop] [--acks all|1]
- *                    [--idempotent] [--retries|--no-retries] [--quick] [--out DIR] [--keep-state]
- *                    [--root CHECKOUT]
+ *                    [--idempotent] [--retries|--no-retries] [--groups] [--quick] [--out DIR]
+ *                    [--keep-state] [--root CHECKOUT]
  * (--root: run the server of another checkout, e.g. a throwaway worktree with a broken src/.)
  * --idempotent: producers use a producer id, epoch and sequences (issue 5); it turns --retries on
  * unless --no-retries. --retries: a send with an unknown outcome is re-sent with the same values.
+ * --groups (issue 6): 3 consumers in one consumer group over 4 partitions (chaos/group-consumer.ts),
+ * a consumer-crash fault beside the server faults, and after the heal the group consumes until
+ * its committed offsets reach every high watermark, before the drain.
  *
  * Invariants: all traffic stays on 127.0.0.1; every loop and wait is bounded; whatever happens
  * (normal end, error, SIGINT/SIGTERM) the server's process group is killed, the proxy closed and
@@ -27,7 +30,8 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { check, formatSummary } from "./checker.ts";
 import type { History, NemesisOp, Op } from "./history.ts";
-import { FAULT_CLASSES, healAll, runNemesis, schedule, type FaultClass, type NemesisContext } from "./nemesis.ts";
+import { ChaosGroupConsumer } from "./group-consumer.ts";
+import { crashSchedule, describe, FAULT_CLASSES, healAll, runCrashes, runNemesis, schedule, type FaultClass, type NemesisContext } from "./nemesis.ts";
 import { ChaosProxy } from "./proxy.ts";
 import { PROJECT_ROOT, ServerProcess } from "./server.ts";
 import { runProducer } from "./producer.ts";
@@ -35,6 +39,14 @@ import { call, drain, runConsumer, type Stopper, type WorkloadConfig } from "./w
 
 const TOPIC = "chaos";
 const PARTITIONS = 2;
+/** Group runs: more partitions than consumers, so there is something to balance. */
+const GROUP_PARTITIONS = 4;
+const GROUP_CONSUMERS = 3;
+const GROUP = "chaos-group";
+/** Survives a kill's outage with a heartbeat retried every 0.5 s (server minimum: 6 s). */
+const SESSION_TIMEOUT_MS = 10_000;
+/** After the heal, how long the group may take to commit up to every high watermark. */
+const GROUP_CATCH_UP_MS = { quick: 60_000, full: 120_000 };
 const REPLICATION_FACTOR = 3;
 const MIN_INSYNC = 2;
 const PRODUCERS = 3;
@@ -53,6 +65,7 @@ interface Options {
   acks: "all" | "1";
   idempotent: boolean;
   retries: boolean;
+  groups: boolean;
   quick: boolean;
   out: string;
   keepState: boolean;
@@ -62,7 +75,7 @@ interface Options {
 
 function usage(message: string): never {
   process.stderr.write(
-    `chaos: ${message}\nusage: npm run chaos -- [--seed N] [--duration S] [--faults ${FAULT_CLASSES.join(",")}] [--acks all|1] [--idempotent] [--retries|--no-retries] [--quick] [--out DIR] [--keep-state] [--root CHECKOUT]\n`,
+    `chaos: ${message}\nusage: npm run chaos -- [--seed N] [--duration S] [--faults ${FAULT_CLASSES.join(",")}] [--acks all|1] [--idempotent] [--retries|--no-retries] [--groups] [--quick] [--out DIR] [--keep-state] [--root CHECKOUT]\n`,
   );
   process.exit(2);
 }
@@ -79,6 +92,7 @@ function parseOptions(argv: string[]): Options {
         acks: { type: "string" },
         idempotent: { type: "boolean", default: false },
         retries: { type: "boolean" },
+        groups: { type: "boolean", default: false },
         quick: { type: "boolean", default: false },
         out: { type: "string" },
         "keep-state": { type: "boolean", default: false },
@@ -113,7 +127,7 @@ function parseOptions(argv: string[]): Options {
   if (!existsSync(join(root, "scripts", "start.ts"))) usage(`--root ${root} has no scripts/start.ts`);
   const stamp = new Date().toISOString().slice(0, 19).replace(/:/g, "-");
   const out = resolve(values.out ?? join(PROJECT_ROOT, "chaos", "runs", `${stamp}Z-seed${seed}`));
-  return { seed, durationS, faults, acks, idempotent, retries, quick, out, keepState: values["keep-state"] === true, root };
+  return { seed, durationS, faults, acks, idempotent, retries, groups: values.groups === true, quick, out, keepState: values["keep-state"] === true, root };
 }
 
 /** A plain table: first column left-aligned, the rest right-aligned. */
@@ -134,24 +148,26 @@ function runSummary(h: History, extra: { proxy: ChaosProxy["stats"]; starts: num
       nemesis.set(k, (nemesis.get(k) ?? 0) + 1);
       continue;
     }
-    const key = o.type === "init" ? `${o.process} init` : o.process;
-    const row = byProcess.get(key) ?? { type: o.type, ok: 0, fail: 0, info: 0, values: 0, retries: 0 };
+    const key = o.type === "init" ? `${o.process} init` : o.type === "group" ? `${o.process} ${o.call}` : o.process;
+    const row = byProcess.get(key) ?? { type: o.type === "group" ? o.call : o.type, ok: 0, fail: 0, info: 0, values: 0, retries: 0 };
     row[o.outcome]++;
     if (o.type === "send") {
       row.values += o.outcome === "ok" ? o.values.length : 0;
       if ((o.attempt ?? 1) > 1) row.retries++;
-    } else if (o.type === "poll") row.values += o.records?.length ?? 0;
+    } else if (o.type === "poll" || o.type === "group") row.values += o.records?.length ?? 0;
     else if (o.reset && o.attempt === 1) row.retries++;
     byProcess.set(key, row);
     if (o.error !== undefined) {
-      const k = `${o.type} ${o.outcome} ${o.error.status === 0 ? "no answer" : `HTTP ${o.error.status}`} ${o.error.name}${o.error.code !== -1 ? ` (${o.error.code})` : ""}`;
+      const k = `${o.type === "group" ? `group ${o.call}` : o.type} ${o.outcome} ${o.error.status === 0 ? "no answer" : `HTTP ${o.error.status}`} ${o.error.name}${o.error.code !== -1 ? ` (${o.error.code})` : ""}`;
       errors.set(k, (errors.get(k) ?? 0) + 1);
     }
   }
   lines.push(
     table(
       ["process", "op", "ok", "fail", "info", "values acked/read", "re-sends/resets"],
-      [...byProcess].sort(([a], [b]) => a.localeCompare(b)).map(([p, r]) => [p, r.type, r.ok, r.fail, r.info, r.type === "init" ? "" : r.values, r.type === "poll" ? "" : r.retries]),
+      [...byProcess]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([p, r]) => [p, r.type, r.ok, r.fail, r.info, r.type === "send" || r.type.endsWith("poll") ? r.values : "", r.type === "send" || r.type === "init" ? r.retries : ""]),
     ),
   );
   lines.push("");
@@ -170,10 +186,12 @@ function runSummary(h: History, extra: { proxy: ChaosProxy["stats"]; starts: num
 async function main(): Promise<number> {
   const wallStart = Date.now();
   const opts = parseOptions(process.argv.slice(2));
+  const partitions = opts.groups ? GROUP_PARTITIONS : PARTITIONS;
+  const consumers = opts.groups ? GROUP_CONSUMERS : CONSUMERS;
   const say = (line: string) => process.stdout.write(`${line}\n`);
   say(
     `chaos: seed ${opts.seed}, ${opts.durationS} s, faults ${opts.faults.join(",") || "none"}, acks ${opts.acks}` +
-      `${opts.idempotent ? ", idempotent" : ""}${opts.retries ? ", retries" : ""}${opts.quick ? ", quick" : ""}; run folder ${opts.out}`,
+      `${opts.idempotent ? ", idempotent" : ""}${opts.retries ? ", retries" : ""}${opts.groups ? ", groups" : ""}${opts.quick ? ", quick" : ""}; run folder ${opts.out}`,
   );
   mkdirSync(opts.out, { recursive: true });
 
@@ -226,7 +244,7 @@ async function main(): Promise<number> {
 
     const created = await call(`${url}/v1/topics`, adminToken, "POST", 30_000, {
       name: TOPIC,
-      partitions: PARTITIONS,
+      partitions: partitions,
       replication_factor: REPLICATION_FACTOR,
       configs: { "min.insync.replicas": String(MIN_INSYNC) },
     });
@@ -237,7 +255,7 @@ async function main(): Promise<number> {
     const durationMs = opts.durationS * 1000;
     const ctx: NemesisContext = {
       topic: TOPIC,
-      partitions: PARTITIONS,
+      partitions: partitions,
       replicationFactor: REPLICATION_FACTOR,
       token: adminToken,
       server,
@@ -251,20 +269,24 @@ async function main(): Promise<number> {
     const setup = await healAll({ ...ctx, log: () => undefined, record: () => undefined }, 30_000);
     if (!setup.isrFull) throw new Error("the new topic's ISRs were not full within 30 s");
 
-    const plan = schedule({ seed: opts.seed, classes: opts.faults, partitions: PARTITIONS, durationMs, quick: opts.quick });
+    const plan = schedule({ seed: opts.seed, classes: opts.faults, partitions, durationMs, quick: opts.quick });
     const kinds = new Map<string, number>();
     for (const f of plan) kinds.set(f.kind, (kinds.get(f.kind) ?? 0) + 1);
     const planned = plan.length <= 12 ? plan.map((f) => f.kind).join(", ") : [...kinds].map(([k, n]) => `${n} ${k}`).join(", ");
-    say(`chaos: workload ${PRODUCERS} producers, ${CONSUMERS} consumers; ${plan.length} faults planned (the clock may cut the last): ${planned}`);
+    const crashes = opts.groups ? crashSchedule({ seed: opts.seed, consumers, durationMs, quick: opts.quick, sessionTimeoutMs: SESSION_TIMEOUT_MS }) : [];
+    say(
+      `chaos: workload ${PRODUCERS} producers, ${consumers} ${opts.groups ? `group consumers (group ${GROUP}, ${partitions} partitions, ${crashes.length} consumer crashes planned)` : "consumers"}; ` +
+        `${plan.length} faults planned (the clock may cut the last): ${planned}`,
+    );
     const cfg: WorkloadConfig = {
       base: proxy.url,
       token: adminToken,
       topic: TOPIC,
-      partitions: PARTITIONS,
+      partitions,
       acks: opts.acks,
       seed: opts.seed,
       producers: PRODUCERS,
-      consumers: CONSUMERS,
+      consumers,
       requestTimeoutMs: REQUEST_TIMEOUT_MS,
       produceTimeoutMs: PRODUCE_TIMEOUT_MS,
       minSendIntervalMs: 50,
@@ -275,23 +297,42 @@ async function main(): Promise<number> {
       now,
     };
     const stop: Stopper = { stopped: false };
+    // Group consumers outlive the workload: they stop once the group has caught up (below).
+    const groupStop: Stopper = { stopped: false };
+    const members = opts.groups
+      ? Array.from({ length: consumers }, (_, i) => new ChaosGroupConsumer(cfg, { group: GROUP, sessionTimeoutMs: SESSION_TIMEOUT_MS, waitMs: 500 }, i, groupStop, (op) => ops.push(op)))
+      : [];
     t0 = performance.now();
     const clients = [
       ...Array.from({ length: PRODUCERS }, (_, i) => runProducer(cfg, i, stop, (op) => ops.push(op))),
-      ...Array.from({ length: CONSUMERS }, (_, i) => runConsumer(cfg, i, i % PARTITIONS, stop, (op) => ops.push(op))),
+      ...(opts.groups ? [] : Array.from({ length: consumers }, (_, i) => runConsumer(cfg, i, i % partitions, stop, (op) => ops.push(op)))),
     ];
+    const groupClients = members.map((m) => m.run());
     const faults = runNemesis(ctx, plan);
+    const crashesRun = runCrashes(ctx, crashes, (i, until) => members[i]?.crash(until));
     while (!interrupted && now() < durationMs) await new Promise((done) => setTimeout(done, Math.min(250, durationMs - now())));
     stop.stopped = true;
     const faultsRun = await faults;
+    const crashed = await crashesRun;
     await Promise.all(clients);
     const workloadMs = now();
-    say(`chaos: workload stopped at ${(workloadMs / 1000).toFixed(1)} s after ${faultsRun} faults; healing`);
-    if (interrupted) return 130;
+    say(`chaos: workload stopped at ${(workloadMs / 1000).toFixed(1)} s after ${faultsRun} faults${opts.groups ? ` and ${crashed} consumer crashes` : ""}; healing`);
+    if (interrupted) {
+      groupStop.stopped = true;
+      return 130;
+    }
 
     const healed = await healAll(ctx, opts.quick ? 30_000 : 60_000);
+    let caughtUp = true;
+    if (opts.groups) {
+      const wait = await groupCatchUp(ctx, adminToken, opts.quick ? GROUP_CATCH_UP_MS.quick : GROUP_CATCH_UP_MS.full);
+      caughtUp = wait.done;
+      log(`[${(now() / 1000).toFixed(1).padStart(6)} s] group ${wait.done ? "caught up" : "NOT caught up"} after ${wait.waitedMs} ms: ${wait.line}`);
+      groupStop.stopped = true;
+      await Promise.all(groupClients);
+    }
     const drained: boolean[] = [];
-    for (let p = 0; p < PARTITIONS; p++) drained.push(await drain(cfg, p, 30_000, (op) => ops.push(op)));
+    for (let p = 0; p < partitions; p++) drained.push(await drain(cfg, p, 30_000, (op) => ops.push(op)));
     await server.stop();
 
     // One list in time order: client ops by invocation, nemesis ops by start.
@@ -300,10 +341,11 @@ async function main(): Promise<number> {
     const history: History = {
       seed: opts.seed,
       topic: TOPIC,
-      partitions: PARTITIONS,
+      partitions: partitions,
       acks: opts.acks,
       idempotent: opts.idempotent,
       retries: opts.retries,
+      ...(opts.groups ? { groups: true, sessionTimeoutMs: SESSION_TIMEOUT_MS } : {}),
       durationMs: workloadMs,
       ops,
     };
@@ -319,6 +361,7 @@ async function main(): Promise<number> {
     say(formatSummary(result));
     if (!healed.isrFull) say("chaos: warning: the ISRs were not full after the heal (see nemesis.log)");
     if (drained.some((d) => !d)) say("chaos: warning: a partition was not drained to its high watermark");
+    if (!caughtUp) say(`chaos: warning: the group's committed offsets did not reach every high watermark (see nemesis.log)`);
     say(`chaos: saved ${opts.out}/{history.json,report.json,nemesis.log,server.log}`);
     process.stdout.write(`${JSON.stringify(result.report)}\n`);
     return result.report.valid ? 0 : 1;
@@ -326,6 +369,27 @@ async function main(): Promise<number> {
     await Promise.race([Promise.all([server.stop(), proxy.close()]), new Promise((done) => setTimeout(done, 12_000))]);
     await server.closeLog();
   }
+}
+
+/**
+ * Group runs, after the heal: waits (bounded) until the group's committed offset of every
+ * partition with records has reached its high watermark — every record processed by some member.
+ */
+async function groupCatchUp(ctx: NemesisContext, token: string, deadlineMs: number): Promise<{ done: boolean; waitedMs: number; line: string }> {
+  const started = Date.now();
+  let line = "no answer";
+  while (Date.now() - started < deadlineMs) {
+    const view = await describe(ctx);
+    const r = ctx.server.running ? await call(`${ctx.server.url}/v1/groups/${GROUP}/offsets`, token, "GET", 10_000) : null;
+    const offsets = (r?.json as { offsets?: { topic: string; partition: number; offset: number }[] } | null)?.offsets;
+    if (view !== null && Array.isArray(offsets)) {
+      const committed = new Map(offsets.filter((o) => o.topic === ctx.topic).map((o) => [o.partition, o.offset]));
+      line = view.map((v) => `p${v.partition} committed ${committed.get(v.partition) ?? "-"} / hw ${v.high_watermark}`).join(", ");
+      if (view.every((v) => v.high_watermark === 0 || (committed.get(v.partition) ?? -1) >= v.high_watermark)) return { done: true, waitedMs: Date.now() - started, line };
+    }
+    await new Promise((done) => setTimeout(done, 500));
+  }
+  return { done: false, waitedMs: Date.now() - started, line };
 }
 
 main().then(

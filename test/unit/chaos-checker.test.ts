@@ -112,6 +112,11 @@ describe("chaos checker", () => {
       reordered: 0,
       retries: 0,
       producer_resets: 0,
+      groups: false,
+      undelivered: 0,
+      redelivered: 0,
+      rebalances: 0,
+      double_owned: 0,
       availability: 0.571, // 4 ok sends of 7
       failover_ms_p50: 15, // the fault at 120, the next send invoked 130, completed 135
       failover_ms_max: 15,
