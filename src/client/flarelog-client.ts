@@ -89,6 +89,12 @@ export interface JoinGroupBody {
   group_instance_id?: string | null;
   assignor?: "range" | "roundrobin" | "sticky";
   auto_offset_reset?: "earliest" | "latest";
+  /**
+   * A member id chosen by the client (KIP-1082): 1 to 64 characters of [a-zA-Z0-9_-]. A join
+   * naming a current member answers that member again, so a join retried after a lost answer
+   * never makes a second one.
+   */
+  member_id?: string;
 }
 
 /** The answer to join and heartbeat. */
@@ -114,6 +120,8 @@ export interface GroupPollResponse {
   records: GroupRecord[];
   member_epoch: number;
   assignment: TopicPartitionList[];
+  /** Sent back as `cursor` by the next poll, it acknowledges these records. */
+  cursor: number;
 }
 
 export interface GroupPollQuery {
@@ -123,6 +131,12 @@ export interface GroupPollQuery {
   auto_commit?: boolean;
   /** When given and stale, the poll is refused with FENCED_MEMBER_EPOCH (110). */
   member_epoch?: number;
+  /**
+   * The `cursor` of the last poll answer received (0 before the first). It acknowledges that
+   * answer's records; another cursor (an answer was lost) reads the unacknowledged ones again.
+   * Omitted: the previous answer counts as received.
+   */
+  cursor?: number;
   encoding?: "utf8" | "base64";
 }
 
@@ -285,7 +299,7 @@ export class FlarelogClient {
     return new GroupConsumer(this, config);
   }
 
-  /** `POST /v1/groups/{group}/members`: a new member, its epoch, heartbeat interval and assignment. */
+  /** `POST /v1/groups/{group}/members`: a new member (or, naming a current `member_id`, that one again), its epoch, heartbeat interval and assignment. */
   joinGroup(group: string, body: JoinGroupBody, opts: { signal?: AbortSignal } = {}) {
     return this.request<MemberAssignment>("POST", `${groupPath(group)}/members`, { body, ...opts });
   }
@@ -300,7 +314,7 @@ export class FlarelogClient {
     return this.request<null>("DELETE", `${groupPath(group)}/members/${encodeURIComponent(memberId)}`, opts);
   }
 
-  /** `GET …/members/{member}/records`: records from the member's server-side positions, which advance. */
+  /** `GET …/members/{member}/records`: records from the member's server-side positions, which move past them once the next poll brings back the answer's `cursor`. */
   pollGroup(group: string, memberId: string, query: GroupPollQuery = {}, opts: { signal?: AbortSignal } = {}) {
     return this.request<GroupPollResponse>("GET", `${groupPath(group)}/members/${encodeURIComponent(memberId)}/records`, {
       query: { ...query },

@@ -14,9 +14,13 @@
  * - after FENCED_MEMBER_EPOCH (110), UNKNOWN_MEMBER_ID (25) or FENCED_INSTANCE_ID (82) nothing
  *   is committed for the old member: its partitions are dropped (`onPartitionsLost`), `commit`
  *   throws the fencing error, and the next `poll` joins as a fresh member;
- * - a poll whose answer never arrived may have moved the member's server-side positions past
- *   records it never returned, so the member leaves and rejoins, and reading resumes from the
- *   committed offsets (records are redelivered, never skipped).
+ * - the member id is chosen here (`c-` + a random UUID, KIP-1082) and sent in every join, so a
+ *   join retried after a lost answer (network error, timeout, 5xx) finds the member the first
+ *   try made instead of creating a second one; after fencing the next join uses a new id;
+ * - every poll sends the `cursor` of the last poll answer received (0 for a new member), which
+ *   acknowledges that answer's records. After a poll without an answer the next poll sends the
+ *   same cursor, and the server reads the unacknowledged records again: redelivered, never
+ *   skipped, and without a rebalance.
  * Concurrency: single-threaded; one `poll` at a time, from one caller. Heartbeats run in the
  * background; heartbeat, commit, join and leave go one at a time through one lane, so each
  * uses the member epoch the previous answer set. Callbacks run inside `poll` and `close`.
@@ -90,6 +94,12 @@ export interface GroupConsumerConfig {
 
 export const GROUP_CONSUMER_DEFAULTS = { maxPollRecords: 500, waitMs: 0, requestTimeoutMs: 30_000 } as const;
 
+/** Tries of one join while its outcome is unknown or the error retriable; safe, as each names the same member id. */
+export const JOIN_ATTEMPTS = 3;
+
+/** A client-chosen member id: within the server's 1 to 64 characters of [a-zA-Z0-9_-]. */
+export const newMemberId = (): string => `c-${crypto.randomUUID()}`;
+
 /** Answers that end the membership: rejoin as a fresh member, commit nothing for the old one. */
 const FENCING_CODES: ReadonlySet<number> = new Set([ERRORS.UNKNOWN_MEMBER_ID.code, ERRORS.FENCED_MEMBER_EPOCH.code, ERRORS.FENCED_INSTANCE_ID.code]);
 export const isFencingError = (e: FlarelogError): boolean => FENCING_CODES.has(e.errorCode);
@@ -105,6 +115,12 @@ export class GroupConsumer {
 
   #memberId: string | undefined;
   #memberEpoch = -1;
+  /** The id the next join names: kept until a join is answered, so a retry finds the same member. */
+  #joinId: string | undefined;
+  /** A try of the pending join got no answer: a member with `#joinId` may exist (left at close). */
+  #joinOutcomeUnknown = false;
+  /** The `cursor` of the last poll answer received; sent by the next poll to acknowledge it. */
+  #cursor = 0;
   #heartbeatIntervalMs = 3000;
   /** The coordinator's latest assignment for this member. */
   #target: TopicPartitions = {};
@@ -150,7 +166,9 @@ export class GroupConsumer {
   /**
    * Records of the assigned partitions, at most `maxPollRecords`. Joins first when not a member,
    * runs pending rebalance callbacks, auto-commits what earlier polls returned, then reads.
-   * Returns [] after fencing or a lost answer (the next poll rejoins).
+   * Returns [] after fencing (the next poll rejoins) and after a lost answer (the next poll,
+   * with the same cursor, gets those records again). Throws a join that failed
+   * {@link JOIN_ATTEMPTS} times; the next poll retries it with the same member id.
    */
   async poll(opts: { waitMs?: number } = {}): Promise<GroupRecord[]> {
     if (this.#closing) throw FlarelogError.closed("group consumer");
@@ -172,17 +190,19 @@ export class GroupConsumer {
       ...(this.#cfg.maxBytes !== undefined ? { max_bytes: this.#cfg.maxBytes } : {}),
       ...(waitMs > 0 ? { wait_ms: waitMs } : {}),
       ...(this.#cfg.encoding ? { encoding: this.#cfg.encoding } : {}),
+      cursor: this.#cursor,
     };
     // No member_epoch here: the server returns records of the member's current assignment
     // anyway, and an epoch raised by a concurrent heartbeat would fence the poll for nothing.
     const r = await this.#timers.call(this.#requestTimeoutMs + waitMs, (signal) => this.#client.pollGroup(this.#cfg.group, memberId, query, { signal }));
     if (this.#memberId !== memberId) return []; // fenced while waiting
     if (!r.ok) {
+      // No answer (network, timeout, 5xx): the cursor stays, so the next poll reads the same records.
       if (isFencingError(r.error)) this.#fence(r.error, memberId);
-      else if (r.error.outcomeUnknown) await this.#rejoinFromCommitted();
-      else if (!r.error.retriable) throw r.error;
+      else if (!r.error.retriable && !r.error.outcomeUnknown) throw r.error;
       return [];
     }
+    if (typeof r.body.cursor === "number") this.#cursor = r.body.cursor;
     this.#applyAssignment(r.body, "poll");
     await this.#reconcile();
     if (this.#memberId !== memberId) return [];
@@ -213,7 +233,10 @@ export class GroupConsumer {
     if (!r.ok) throw r.error;
   }
 
-  /** Auto-commits (if on), runs `onPartitionsRevoked` for what it holds, leaves, stops every timer. */
+  /**
+   * Auto-commits (if on), runs `onPartitionsRevoked` for what it holds, leaves, stops every timer.
+   * A join that never got an answer may have made a member: that id is left as well.
+   */
   async close(): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
@@ -229,12 +252,16 @@ export class GroupConsumer {
         // A lost answer or a 25 changes nothing for us: the session timeout ends the member anyway.
         await this.#timers.call(this.#requestTimeoutMs, (signal) => this.#client.leaveGroup(this.#cfg.group, memberId, { signal }));
       });
+    } else if (this.#joinId !== undefined && this.#joinOutcomeUnknown) {
+      const orphan = this.#joinId;
+      await this.#inLane(() => this.#timers.call(this.#requestTimeoutMs, (signal) => this.#client.leaveGroup(this.#cfg.group, orphan, { signal })));
     }
     this.#closed = true;
     this.#timers.clear();
     if (failure !== undefined) throw failure;
   }
 
+  /** Joins naming `#joinId`, retried at once while the outcome is unknown: every try is the same member. */
   async #join(): Promise<void> {
     await this.#inLane(async () => {
       const stale = this.#staleMemberId;
@@ -250,10 +277,19 @@ export class GroupConsumer {
         ...(c.groupInstanceId !== undefined ? { group_instance_id: c.groupInstanceId } : {}),
         ...(c.assignor !== undefined ? { assignor: c.assignor } : {}),
         ...(c.autoOffsetReset !== undefined ? { auto_offset_reset: c.autoOffsetReset } : {}),
+        member_id: (this.#joinId ??= newMemberId()),
       };
-      const r = await this.#timers.call(this.#requestTimeoutMs, (signal) => this.#client.joinGroup(c.group, body, { signal }));
+      let r: Outcome<MemberAssignment>;
+      for (let attempt = 1; ; attempt++) {
+        r = await this.#timers.call(this.#requestTimeoutMs, (signal) => this.#client.joinGroup(c.group, body, { signal }));
+        // Once any try went unanswered, a member with this id may exist until a join is answered.
+        if (!r.ok && r.error.outcomeUnknown) this.#joinOutcomeUnknown = true;
+        if (r.ok || attempt >= JOIN_ATTEMPTS || !(r.error.outcomeUnknown || r.error.retriable)) break;
+      }
       if (!r.ok) throw r.error;
       this.#resetMember();
+      this.#joinId = undefined;
+      this.#joinOutcomeUnknown = false;
       this.#memberId = r.body.member_id;
       this.#fencedBy = undefined;
       this.#applyAssignment(r.body, "coordinator");
@@ -383,7 +419,7 @@ export class GroupConsumer {
     });
   }
 
-  /** The membership is over: drop everything it held without committing; the next poll joins. */
+  /** The membership is over: drop everything it held without committing; the next poll joins with a new id. */
   #fence(error: FlarelogError, memberId: string): void {
     this.#lost = union(this.#lost, this.#owned);
     this.#fencedBy = error;
@@ -391,29 +427,12 @@ export class GroupConsumer {
     this.#resetMember();
   }
 
-  /**
-   * After a poll without an answer: commit what was processed (auto-commit), give every
-   * partition up cleanly, leave, and let the next poll join again, so the new member's
-   * positions start at the committed offsets instead of past records never returned.
-   */
-  async #rejoinFromCommitted(): Promise<void> {
-    const memberId = this.#memberId;
-    if (memberId === undefined) return;
-    if (this.#cfg.autoCommit) await this.#autoCommit();
-    const failure = isEmpty(this.#owned) ? undefined : await this.#callback(this.#cfg.onPartitionsRevoked, this.#owned);
-    await this.#inLane(async () => {
-      if (this.#memberId !== memberId) return;
-      this.#resetMember();
-      await this.#timers.call(this.#requestTimeoutMs, (signal) => this.#client.leaveGroup(this.#cfg.group, memberId, { signal }));
-    });
-    this.#throwIf(failure);
-  }
-
   #resetMember(): void {
     this.#timers.cancel(this.#heartbeatTimer);
     this.#heartbeatTimer = undefined;
     this.#memberId = undefined;
     this.#memberEpoch = -1;
+    this.#cursor = 0;
     this.#target = {};
     this.#owned = {};
     this.#consumed.clear();

@@ -2,12 +2,15 @@
  * An in-memory fake of the consumer-group endpoints (/tmp contract of issue 6, docs/api.md) for
  * client tests: a `fetch` function serving one group over a few topics and partitions.
  *
- * Membership and commit fencing are the pure group engine's (`src/groups/membership.ts`,
- * `offsets.ts`), so revocations, epochs and 25/82/22 answers are the real rules; the rest
- * (records, per-member positions, routing) is written here. Positions: a member reads a
- * partition from its own position, initially the committed offset, else its
- * `auto_offset_reset`; a position is forgotten when the partition leaves the member's assignment.
- * `wait_ms` is accepted and ignored (the fake answers at once).
+ * The group's rules are the server's own: every call goes to `GroupCoordinator`
+ * (`src/groups/group-coordinator.ts`, over the pure engine of `membership.ts` and `offsets.ts`),
+ * as the GroupCoordinatorDO does, so revocations, epochs, 25/82/110/22 answers, client-chosen
+ * member ids (a join naming a current member answers it again, KIP-1082), read positions and
+ * the poll `cursor` (an answer's reads count only when the next poll brings its cursor back, or
+ * no cursor) are the real ones. Written here, as `src/api/routes/groups.ts` does it: the records,
+ * reading a poll's plan (an earliest/latest read pins where it resolved even when empty) and
+ * answering only the records of partitions the coordinator advanced. `wait_ms` is accepted and
+ * ignored (the fake answers at once).
  *
  * Time is `Date.now()` unless a clock is given, so vitest's fake timers drive session expiry.
  * Faults, decided per call by `faultFor`: `drop` applies the call and loses its answer (the
@@ -16,11 +19,11 @@
  * Every call is logged in `calls` (kind, member, body, status, time) for assertions.
  */
 import type { FetchFn } from "../../src/client/flarelog-client.ts";
-import { isAssignorName } from "../../src/groups/assignors.ts";
+import { emptyExtras, GroupCoordinator, type PartitionAdvance } from "../../src/groups/group-coordinator.ts";
 import { emptyGroupState, type GroupConfig } from "../../src/groups/group-state.ts";
-import { ConsumerGroup } from "../../src/groups/membership.ts";
-import { applyOffsetReset, commitOffsets, fetchOffsets, planOffsetReset, type OffsetResetSpec } from "../../src/groups/offsets.ts";
-import { contains, parseTopicPartitionList, toList, toTopicPartitionList, tpKey } from "../../src/groups/topic-partitions.ts";
+import type { ConsumerGroup } from "../../src/groups/membership.ts";
+import { applyOffsetReset, fetchOffsets, planOffsetReset, type OffsetResetSpec } from "../../src/groups/offsets.ts";
+import { parseTopicPartitionList, toTopicPartitionList, tpKey } from "../../src/groups/topic-partitions.ts";
 import { ERRORS, errorBody, kafkaError, type ErrorName, type KafkaError, type Result } from "../../src/protocol/errors.ts";
 import type { Clock } from "../../src/protocol/types.ts";
 
@@ -56,13 +59,12 @@ export interface StoredGroupRecord {
 
 export class FakeGroupServer {
   readonly groupId: string;
+  readonly coordinator: GroupCoordinator;
   readonly group: ConsumerGroup;
   readonly calls: GroupCall[] = [];
   /** Decides each call's fault; default: every call passes. */
   faultFor: (call: { n: number; kind: GroupCallKind; memberId?: string }) => GroupFault = () => ({ kind: "pass" });
   readonly #logs = new Map<string, StoredGroupRecord[]>();
-  readonly #positions = new Map<string, Map<string, number>>();
-  readonly #resetRule = new Map<string, "earliest" | "latest">();
   readonly #clock: Clock;
   #nextMember = 1;
   #exists = false;
@@ -70,11 +72,11 @@ export class FakeGroupServer {
   constructor(opts: { topics: Record<string, number>; groupId?: string; config?: Partial<GroupConfig>; clock?: Clock }) {
     this.groupId = opts.groupId ?? "g";
     this.#clock = opts.clock ?? { now: () => Date.now() };
-    this.group = new ConsumerGroup(emptyGroupState(this.groupId, "sticky", opts.topics), {
-      clock: this.#clock,
-      newMemberId: () => `m-${this.#nextMember++}`,
-      config: opts.config ?? {},
-    });
+    this.coordinator = new GroupCoordinator(
+      { state: emptyGroupState(this.groupId, "sticky", opts.topics), extras: emptyExtras() },
+      { clock: this.#clock, newMemberId: () => `m-${this.#nextMember++}`, config: opts.config ?? {} },
+    );
+    this.group = this.coordinator.group;
     for (const [topic, n] of Object.entries(opts.topics)) for (let p = 0; p < n; p++) this.#logs.set(tpKey(topic, p), []);
   }
 
@@ -94,7 +96,7 @@ export class FakeGroupServer {
     const m = this.group.state.members[memberId];
     if (!m) throw new Error(`no member ${memberId}`);
     m.sessionDeadlineMs = this.#clock.now();
-    this.group.expire();
+    this.coordinator.expire();
   }
 
   committed(topic: string, partition: number): number | undefined {
@@ -174,46 +176,38 @@ export class FakeGroupServer {
     const now = this.#clock.now();
     switch (kind) {
       case "join": {
-        const empty = Object.keys(this.group.state.members).length === 0;
-        if (body.assignor !== undefined) {
-          if (!isAssignorName(body.assignor)) return error(kafkaError("INVALID_REQUEST", `unknown assignor ${String(body.assignor)}`));
-          this.group.expire();
-          if (empty || Object.keys(this.group.state.members).length === 0) this.group.state.assignor = body.assignor;
-          else if (this.group.state.assignor !== body.assignor)
-            return error(kafkaError("INCONSISTENT_GROUP_PROTOCOL", `group uses ${this.group.state.assignor}, not ${String(body.assignor)}`));
-        }
-        const r = this.group.join({
+        const r = this.coordinator.join({
           topics: body.topics ?? null,
           topicPattern: body.topic_pattern ?? null,
           sessionTimeoutMs: body.session_timeout_ms ?? null,
           rebalanceTimeoutMs: body.rebalance_timeout_ms ?? null,
           instanceId: body.group_instance_id ?? null,
+          assignor: body.assignor ?? null,
+          autoOffsetReset: body.auto_offset_reset ?? null,
+          memberId: body.member_id ?? null,
         });
         if (!r.ok) return error(r.err);
         this.#exists = true;
-        this.#resetRule.set(r.value.memberId, body.auto_offset_reset ?? "latest");
         return { status: 200, body: assignmentBody(r.value) };
       }
       case "heartbeat": {
-        let owned = null;
+        let owned;
         if (body.owned_partitions !== undefined) {
           const parsed = parseTopicPartitionList(body.owned_partitions);
           if (!parsed.ok) return error(parsed.err);
           owned = parsed.value;
         }
-        const r = this.group.heartbeat({ memberId: memberId!, memberEpoch: body.member_epoch, ownedPartitions: owned });
+        const r = this.coordinator.heartbeat({ memberId: memberId!, memberEpoch: body.member_epoch, ...(owned === undefined ? {} : { ownedPartitions: owned }) });
         return r.ok ? { status: 200, body: assignmentBody(r.value) } : error(r.err);
       }
       case "leave": {
-        const r = this.group.leave(memberId!);
-        if (!r.ok) return error(r.err);
-        this.#positions.delete(memberId!);
-        return { status: 204, body: null };
+        const r = this.coordinator.leave(memberId!);
+        return r.ok ? { status: 204, body: null } : error(r.err);
       }
       case "poll":
-        return this.#poll(memberId!, query, now);
+        return this.#poll(memberId!, query);
       case "commit": {
-        const r = commitOffsets(this.group, { memberId: body.member_id, memberEpoch: body.member_epoch, offsets: body.offsets }, now);
+        const r = this.coordinator.commit({ memberId: body.member_id, memberEpoch: body.member_epoch, offsets: body.offsets });
         return r.ok ? { status: 204, body: null } : error(r.err);
       }
       case "fetchOffsets":
@@ -221,14 +215,14 @@ export class FakeGroupServer {
       case "reset":
         return this.#reset(body, now);
       case "list":
-        this.group.expire();
+        this.coordinator.expire();
         return {
           status: 200,
           body: { groups: this.#exists ? [{ group: this.groupId, state: this.group.groupStateName(), members: Object.keys(this.group.state.members).length }] : [] },
         };
       case "describe": {
         if (group !== this.groupId || !this.#exists) return error(kafkaError("GROUP_ID_NOT_FOUND", `group ${group} does not exist`));
-        this.group.expire();
+        this.coordinator.expire();
         const d = this.group.describe();
         return {
           status: 200,
@@ -250,7 +244,7 @@ export class FakeGroupServer {
       }
       case "delete": {
         if (group !== this.groupId || !this.#exists) return error(kafkaError("GROUP_ID_NOT_FOUND", `group ${group} does not exist`));
-        this.group.expire();
+        this.coordinator.expire();
         if (Object.keys(this.group.state.members).length > 0) return error(kafkaError("NON_EMPTY_GROUP", `group ${group} has members`));
         this.#exists = false;
         this.group.state.offsets = {};
@@ -259,42 +253,32 @@ export class FakeGroupServer {
     }
   }
 
-  #poll(memberId: string, query: Record<string, string>, now: number): Answer {
-    this.group.expire();
-    const member = this.group.state.members[memberId];
-    if (!member) {
-      const replaced = Object.values(this.group.state.members).some((m) => m.replacedMemberId === memberId);
-      return error(kafkaError(replaced ? "FENCED_INSTANCE_ID" : "UNKNOWN_MEMBER_ID", `member ${memberId} is not in the group`));
-    }
-    if (query.member_epoch !== undefined && Number(query.member_epoch) !== member.memberEpoch)
-      return error(kafkaError("FENCED_MEMBER_EPOCH", `member ${memberId} is at epoch ${member.memberEpoch}`));
-    const positions = this.#positions.get(memberId) ?? new Map<string, number>();
-    this.#positions.set(memberId, positions);
-    for (const key of [...positions.keys()]) {
-      const [topic, p] = key.split("\u0000");
-      if (!contains(member.assignedPartitions, topic!, Number(p))) positions.delete(key);
-    }
-    if (query.auto_commit === "true" && positions.size > 0) {
-      const offsets = [...positions.entries()].map(([key, offset]) => {
-        const [topic, p] = key.split("\u0000");
-        return { topic: topic!, partition: Number(p), offset };
-      });
-      const r = commitOffsets(this.group, { memberId, memberEpoch: member.memberEpoch, offsets }, now);
-      if (!r.ok) return error(r.err);
-    }
+  /** As the route: the coordinator's plan, the reads, `advance`, and the records of the partitions it moved. */
+  #poll(memberId: string, query: Record<string, string>): Answer {
+    const memberEpoch = query.member_epoch === undefined ? null : Number(query.member_epoch);
+    const cursor = query.cursor === undefined ? null : Number(query.cursor);
+    const plan = this.coordinator.pollPlan(memberId, memberEpoch, query.auto_commit === "true", cursor);
+    if (!plan.ok) return error(plan.err);
     let budget = Number(query.max_records ?? 500);
-    const records: unknown[] = [];
-    for (const { topic, partition } of toList(member.assignedPartitions)) {
-      const key = tpKey(topic, partition);
-      const log = this.#log(topic, partition);
-      let pos = positions.get(key);
-      if (pos === undefined) pos = this.committed(topic, partition) ?? (this.#resetRule.get(memberId) === "earliest" ? 0 : log.length);
-      const take = log.slice(pos, pos + Math.max(0, budget));
-      budget -= take.length;
-      for (const r of take) records.push({ topic, partition, ...r });
-      positions.set(key, pos + take.length);
+    const advances: PartitionAdvance[] = [];
+    const taken = new Map<string, StoredGroupRecord[]>();
+    for (const read of plan.value.reads) {
+      const log = this.#log(read.topic, read.partition);
+      const from = read.from === "earliest" ? 0 : read.from === "latest" ? log.length : read.from;
+      const records = log.slice(from, from + Math.max(0, budget));
+      budget -= records.length;
+      // An earliest/latest read pins the position where it resolved, even if nothing was taken.
+      if (records.length === 0 && typeof read.from === "number") continue;
+      advances.push({ ...read, next: records.length > 0 ? records.at(-1)!.offset + 1 : from });
+      taken.set(tpKey(read.topic, read.partition), records);
     }
-    return { status: 200, body: { records, member_epoch: member.memberEpoch, assignment: toTopicPartitionList(member.assignedPartitions) } };
+    const advanced = this.coordinator.advance(memberId, advances);
+    if (!advanced.ok) return error(advanced.err);
+    const records = advanced.value.moved.flatMap(({ topic, partition }) => (taken.get(tpKey(topic, partition)) ?? []).map((r) => ({ topic, partition, ...r })));
+    return {
+      status: 200,
+      body: { records, member_epoch: plan.value.memberEpoch, assignment: toTopicPartitionList(plan.value.assignment), cursor: advanced.value.cursor },
+    };
   }
 
   #reset(body: any, now: number): Answer {

@@ -1,7 +1,8 @@
 /**
  * FlarelogClient's plain consumer-group calls: each sends the contract's method, path, query and
  * body, and returns the answer as an ApiResult (errors as values with the contract's codes).
- * Checked against the in-memory group fake; no timers are involved.
+ * Checked against the in-memory group fake; no timers are involved. The last two tests replay
+ * workers/groups.test.ts's cursor and member-id scenarios on the fake: it answers as the Worker.
  */
 import { describe, expect, it } from "vitest";
 import { FlarelogClient, type FetchFn } from "../../src/client/flarelog-client.ts";
@@ -79,5 +80,40 @@ describe("group calls of FlarelogClient", () => {
     await client.resetOffsets("g", { topics: ["t"], partitions: [0], to: { offset: 1 } });
     expect(server.committed("t", 0)).toBe(1);
     expect(await client.deleteGroup("g")).toEqual({ ok: true, status: 204, body: null });
+  });
+
+  it("poll cursor (the fake as the Worker): the same cursor again re-reads the records; the answer's cursor acknowledges them", async () => {
+    const { server, client } = setup();
+    server.append("t", 0, ["a", "b", "c", "d"]);
+    const joined = await client.joinGroup("g", { topics: ["t"], auto_offset_reset: "earliest", assignor: "range" });
+    if (!joined.ok) throw new Error("join failed");
+    const id = joined.body.member_id;
+    const offsets = async (cursor?: number) => {
+      const r = await client.pollGroup("g", id, { max_records: 2, ...(cursor === undefined ? {} : { cursor }) });
+      if (!r.ok) throw new Error(JSON.stringify(r.error));
+      return { offsets: r.body.records.map((x) => x.offset), cursor: r.body.cursor };
+    };
+    const lost = await offsets(); // its answer "never arrived"
+    expect(lost.offsets).toEqual([0, 1]);
+    const again = await offsets(0);
+    expect(again.offsets).toEqual([0, 1]);
+    expect(again.cursor).toBeGreaterThan(lost.cursor);
+    const next = await offsets(again.cursor);
+    expect(next.offsets).toEqual([2, 3]);
+    expect((await offsets(next.cursor)).offsets).toEqual([]);
+    // Without a cursor the previous answer counts as received (clients that do not track cursors).
+    server.append("t", 0, ["e"]);
+    expect((await offsets()).offsets).toEqual([4]);
+    expect((await offsets()).offsets).toEqual([]);
+  });
+
+  it("member_id in the join (the fake as the Worker): a retried join answers the same member; a bad id is 42", async () => {
+    const { server, client } = setup();
+    const first = await client.joinGroup("g", { topics: ["t"], member_id: "c-abc" });
+    const retry = await client.joinGroup("g", { topics: ["t"], member_id: "c-abc" });
+    expect(first).toMatchObject({ ok: true, body: { member_id: "c-abc" } });
+    expect(retry).toMatchObject({ ok: true, body: { member_id: "c-abc", assignment: first.ok ? first.body.assignment : [] } });
+    expect(server.memberIds()).toEqual(["c-abc"]);
+    expect(await client.joinGroup("g", { topics: ["t"], member_id: "no spaces" })).toMatchObject({ ok: false, status: 400, error: { error_code: 42 } });
   });
 });
