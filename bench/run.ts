@@ -558,14 +558,15 @@ function printTables(results: Results): void {
 
 function groupsTables(x: GroupsResult): string[] {
   const out: string[] = [];
-  const ms = (v: number) => formatNumber(v);
+  // Whole milliseconds from 100 ms up, so a column does not mix "2218" and "2,952".
+  const ms = (v: number) => (v >= 100 ? Math.round(v) : v);
   const leave = (v: GroupsResult["leave"]["interval"], label: string) => [
     label,
     v.rounds.length,
-    v.rebalance_ms.p50_ms,
-    v.rebalance_ms.max_ms,
+    ms(v.rebalance_ms.p50_ms),
+    ms(v.rebalance_ms.max_ms),
     v.delete_ms.p50_ms,
-    v.rounds.map((r) => ms(r.rebalance_ms)).join(", "),
+    v.rounds.map((r) => formatNumber(ms(r.rebalance_ms))).join(", "),
   ];
   out.push(
     `Consumer groups — rebalance after a leave: ${x.members} members, ${x.partitions} partitions, ${x.assignor} assignor, ` +
@@ -580,11 +581,11 @@ function groupsTables(x: GroupsResult): string[] {
   const crash = (v: GroupsResult["crash"]["interval"], label: string) => [
     label,
     v.rounds.length,
-    v.total_ms.p50_ms,
-    v.total_ms.max_ms,
-    v.beyond_session_ms.p50_ms,
-    v.beyond_session_ms.max_ms,
-    v.rounds.map((r) => ms(r.total_ms)).join(", "),
+    ms(v.total_ms.p50_ms),
+    ms(v.total_ms.max_ms),
+    ms(v.beyond_session_ms.p50_ms),
+    ms(v.beyond_session_ms.max_ms),
+    v.rounds.map((r) => formatNumber(ms(r.total_ms))).join(", "),
   ];
   out.push(
     `Consumer groups — rebalance after a crash (member stops heartbeating): session_timeout_ms ${x.crash.session_timeout_ms}, heartbeat_interval_ms ${x.crash.heartbeat_interval_ms}`,
