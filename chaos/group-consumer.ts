@@ -3,7 +3,8 @@
  * (one request in flight), every request recorded as a `GroupOp`. It joins with the topic and
  * `auto_offset_reset: "earliest"`, heartbeats every `heartbeat_interval_ms` reporting the
  * partitions it owns, polls the member route, processes (the history records what it read) and
- * commits after processing: per partition, the offset after the last record it processed.
+ * commits after processing — at most every COMMIT_INTERVAL_MS, like Kafka's auto-commit interval,
+ * and always before giving partitions up: per partition, the offset after the last record processed.
  *
  * Rules, Kafka's consumer's (and src/client/group-consumer.ts's):
  * - an answer (join, heartbeat or poll) whose assignment lacks owned partitions is a revocation:
@@ -15,10 +16,11 @@
  * - a poll whose outcome is unknown may have moved the member's server-side positions past records
  *   it never saw: it commits what it processed, leaves (retried until definite, or until the
  *   session must have ended) and rejoins, so reading resumes at the committed offsets;
- * - a crash (`crash(until)`, the nemesis' consumer fault): nothing is committed or left; the
- *   member is abandoned and the consumer is silent until `until` (longer than the session
- *   timeout), then joins as a new member. A poll in flight when the crash began is marked
- *   `unprocessed`: the consumer never processed its records.
+ * - a crash (`crash(until, afterProcessing)`, the nemesis' consumer fault): nothing is committed
+ *   or left; the member is abandoned and the consumer is silent until `until` (longer than the
+ *   session timeout), then joins as a new member. A poll in flight when the crash began was either
+ *   processed (`afterProcessing`: the crash hit between processing and the commit, so the next
+ *   owner re-reads it) or is marked `unprocessed` (the consumer died before processing it).
  * Bounded: every request has the client timeout; the loop has an iteration cap; after `stop` it
  * commits, leaves (bounded attempts) and returns. Node 24 type stripping: erasable TypeScript.
  */
@@ -42,6 +44,8 @@ const ERROR_PAUSE_MS = 200;
 const HEARTBEAT_RETRY_MS = 500;
 /** A revocation's commit is re-sent this often while its outcome is unknown, then given up (redelivery). */
 const REVOKE_COMMIT_ATTEMPTS = 3;
+/** Processed offsets are committed at most this often while nothing is being given up. */
+const COMMIT_INTERVAL_MS = 1_000;
 
 interface Member {
   id: string;
@@ -67,6 +71,9 @@ export class ChaosGroupConsumer {
   readonly #committed = new Map<number, number>();
   #releasePending = false;
   #crashUntil = -1;
+  #crashAfterProcessing = false;
+  /** When the last commit of this member was sent (the commit interval runs from it). */
+  #lastCommitMs = Number.NEGATIVE_INFINITY;
   #joinReason = "start";
 
   constructor(cfg: WorkloadConfig, opts: GroupOptions, index: number, stop: Stopper, out: (op: GroupOp) => void) {
@@ -79,8 +86,9 @@ export class ChaosGroupConsumer {
   }
 
   /** The consumer fault: silent (no heartbeat, poll, commit or leave) until `untilMs` (the run's clock). */
-  crash(untilMs: number): void {
+  crash(untilMs: number, afterProcessing: boolean): void {
     this.#crashUntil = untilMs;
+    this.#crashAfterProcessing = afterProcessing;
   }
 
   #crashed(): boolean {
@@ -242,8 +250,8 @@ export class ChaosGroupConsumer {
         op.assignment = assignment;
         op.records = (records as { partition: number; offset: number; value: string | null }[]).map((r) => ({ partition: r.partition, offset: r.offset, value: r.value ?? "" }));
         if (this.#crashed()) {
-          // Crashed while the answer was on its way: never processed.
-          op.unprocessed = true;
+          // Crashed while the answer was on its way: processed but not committed, or never processed.
+          if (!this.#crashAfterProcessing) op.unprocessed = true;
           this.#out(op);
           return;
         }
@@ -252,7 +260,7 @@ export class ChaosGroupConsumer {
         if (this.#member !== m) return;
         // Process (the history holds what was read), then commit what was processed.
         for (const r of op.records) if (this.#owned.has(r.partition)) this.#processed.set(r.partition, Math.max(this.#processed.get(r.partition) ?? 0, r.offset + 1));
-        if (op.records.length > 0) await this.#commit(m, [...this.#owned]);
+        if (this.#timer.now() - this.#lastCommitMs >= COMMIT_INTERVAL_MS) await this.#commit(m, [...this.#owned]);
         await this.#pause(50, started);
         return;
       }
@@ -310,6 +318,7 @@ export class ChaosGroupConsumer {
       .map((p) => ({ partition: p, offset: this.#processed.get(p)! }));
     if (offsets.length === 0) return "none";
     const started = this.#timer.now();
+    this.#lastCommitMs = started;
     const op = this.#op("commit", m);
     op.memberEpoch = m.epoch;
     op.offsets = offsets;

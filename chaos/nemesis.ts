@@ -302,6 +302,8 @@ export interface PlannedCrash {
   atMs: number;
   consumer: number;
   durationMs: number;
+  /** A poll answered during the crash was processed but not committed (else never processed). */
+  afterProcessing: boolean;
 }
 
 export interface CrashScheduleOptions {
@@ -316,7 +318,8 @@ export interface CrashScheduleOptions {
  * The consumer fault's schedule, from its own PRNG so a seed's server faults are the same with or
  * without it: the first crash after 8–15 s (full: 10–30 s), then 10–20 s (full: 20–60 s) between
  * the end of one and the start of the next; each crash lasts the session timeout + 1–4 s (the
- * member is expired by then) and ends before the workload's tail. Crashes may overlap server faults.
+ * member is expired by then) and ends before the workload's tail; half of them hit after a poll was
+ * processed and before its commit, half before processing. Crashes may overlap server faults.
  */
 export function crashSchedule(o: CrashScheduleOptions): PlannedCrash[] {
   const prng = new Prng(o.seed ^ 0xc4a54);
@@ -324,7 +327,7 @@ export function crashSchedule(o: CrashScheduleOptions): PlannedCrash[] {
   if (o.consumers <= 0) return out;
   let t = o.quick ? prng.int(8_000, 15_000) : prng.int(10_000, 30_000);
   for (let i = 0; i < MAX_FAULTS; i++) {
-    const crash = { atMs: t, consumer: prng.int(0, o.consumers - 1), durationMs: o.sessionTimeoutMs + prng.int(1_000, 4_000) };
+    const crash = { atMs: t, consumer: prng.int(0, o.consumers - 1), durationMs: o.sessionTimeoutMs + prng.int(1_000, 4_000), afterProcessing: prng.next() < 0.5 };
     if (crash.atMs + crash.durationMs > o.durationMs - TAIL_MS) break;
     out.push(crash);
     t = crash.atMs + crash.durationMs + (o.quick ? prng.int(10_000, 20_000) : prng.int(20_000, 60_000));
@@ -336,16 +339,16 @@ export function crashSchedule(o: CrashScheduleOptions): PlannedCrash[] {
 export async function runCrashes(
   ctx: Pick<NemesisContext, "now" | "record" | "log" | "stopped">,
   plan: PlannedCrash[],
-  crash: (consumer: number, untilMs: number) => void,
+  crash: (consumer: number, untilMs: number, afterProcessing: boolean) => void,
 ): Promise<number> {
   let done = 0;
   for (const c of plan) {
     while (!ctx.stopped() && ctx.now() < c.atMs) await sleep(Math.min(200, c.atMs - ctx.now()));
     if (ctx.stopped()) break;
     const startMs = ctx.now();
-    crash(c.consumer, startMs + c.durationMs);
+    crash(c.consumer, startMs + c.durationMs, c.afterProcessing);
     ctx.record({ type: "nemesis", action: "crash", target: `consumer-${c.consumer}`, startMs, endMs: startMs });
-    ctx.log(`${fmt(startMs)} crash consumer-${c.consumer} for ${c.durationMs} ms`);
+    ctx.log(`${fmt(startMs)} crash consumer-${c.consumer} for ${c.durationMs} ms (${c.afterProcessing ? "after processing, before the commit" : "before processing"})`);
     done++;
     while (ctx.now() < startMs + c.durationMs) await sleep(Math.min(200, startMs + c.durationMs - ctx.now()));
     ctx.record({ type: "nemesis", action: "recover", target: `consumer-${c.consumer}`, startMs: ctx.now(), endMs: ctx.now() });

@@ -309,7 +309,7 @@ async function main(): Promise<number> {
     ];
     const groupClients = members.map((m) => m.run());
     const faults = runNemesis(ctx, plan);
-    const crashesRun = runCrashes(ctx, crashes, (i, until) => members[i]?.crash(until));
+    const crashesRun = runCrashes(ctx, crashes, (i, until, afterProcessing) => members[i]?.crash(until, afterProcessing));
     while (!interrupted && now() < durationMs) await new Promise((done) => setTimeout(done, Math.min(250, durationMs - now())));
     stop.stopped = true;
     const faultsRun = await faults;
