@@ -187,8 +187,9 @@ export class GroupCoordinator {
    */
   pollPlan(memberId: string, memberEpoch: number | null, autoCommit: boolean, cursor: number | null = null): Result<PollPlan> {
     this.#expire();
-    const member = this.stored.state.members[memberId];
-    if (!member) return fail("UNKNOWN_MEMBER_ID", `member ${memberId} is not in group ${this.stored.state.groupId}`);
+    const found = this.group.findMember(memberId);
+    if (!found.ok) return found;
+    const member = found.value;
     if (memberEpoch !== null && memberEpoch !== member.memberEpoch)
       return fail("FENCED_MEMBER_EPOCH", `member ${memberId} is at epoch ${member.memberEpoch}, not ${memberEpoch}`);
     const positions = (this.stored.extras.positions[memberId] ??= {});
@@ -230,8 +231,9 @@ export class GroupCoordinator {
    */
   advance(memberId: string, advances: readonly PartitionAdvance[]): Result<{ moved: PartitionRead[]; cursor: number }> {
     this.#expire();
-    const member = this.stored.state.members[memberId];
-    if (!member) return fail("UNKNOWN_MEMBER_ID", `member ${memberId} is not in group ${this.stored.state.groupId}`);
+    const found = this.group.findMember(memberId);
+    if (!found.ok) return found;
+    const member = found.value;
     const positions = this.stored.extras.positions[memberId] ?? {};
     const next: Record<string, number> = {};
     const moved: PartitionRead[] = [];

@@ -162,7 +162,7 @@ export class ConsumerGroup {
 
   heartbeat(req: HeartbeatRequest): Result<MemberAssignmentResponse> {
     this.#expireDue();
-    const found = this.#member(req.memberId);
+    const found = this.findMember(req.memberId);
     if (!found.ok) return found;
     const member = found.value;
     if (!Number.isSafeInteger(req.memberEpoch)) return fail("INVALID_REQUEST", "member_epoch must be an integer");
@@ -185,7 +185,7 @@ export class ConsumerGroup {
 
   leave(memberId: string): Result<void> {
     this.#expireDue();
-    const found = this.#member(memberId);
+    const found = this.findMember(memberId);
     if (!found.ok) return found;
     this.#remove(memberId);
     return ok(undefined);
@@ -275,7 +275,8 @@ export class ConsumerGroup {
     return topics.sort(compareStrings);
   }
 
-  #member(memberId: string): Result<MemberState> {
+  /** A current member, FENCED_INSTANCE_ID (82) for a replaced static member, else UNKNOWN_MEMBER_ID (25). */
+  findMember(memberId: string): Result<MemberState> {
     const member = this.state.members[memberId];
     if (member) return ok(member);
     const replacement = Object.values(this.state.members).find((m) => m.replacedMemberId === memberId);

@@ -265,6 +265,7 @@ describe("consumer groups", () => {
     expect(again.member_id).not.toBe(a.m.member_id);
     expect(again.assignment).toEqual(a.m.assignment);
     expect(await heartbeat(group, a.m)).toMatchObject({ ok: false, status: 409, error: { error_code: 82 } });
+    expect(await poll(group, a.m.member_id)).toMatchObject({ ok: false, status: 409, error: { error_code: 82 } });
   });
 
   it("a regex subscription picks up a new matching topic, and new partitions of a subscribed topic are assigned", async () => {
