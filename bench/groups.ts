@@ -398,7 +398,9 @@ interface ConsumedRecord {
 class Tally {
   readonly counts: Uint16Array[];
   wrongValues = 0;
-  constructor(private readonly t: FilledTopic) {
+  private readonly t: FilledTopic;
+  constructor(t: FilledTopic) {
+    this.t = t;
     this.counts = Array.from({ length: PARTITIONS }, () => new Uint16Array(t.perPartition));
   }
   add(r: ConsumedRecord): void {

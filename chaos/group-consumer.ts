@@ -13,9 +13,10 @@
  * - 25 UNKNOWN_MEMBER_ID, 110 FENCED_MEMBER_EPOCH, 82 FENCED_INSTANCE_ID: the member is gone or
  *   fenced, so nothing more is committed for it; it rejoins as a new member (after 110 it first
  *   tries to leave, so the old id stops holding partitions before its session ends);
- * - a poll whose outcome is unknown may have moved the member's server-side positions past records
- *   it never saw: it commits what it processed, leaves (retried until definite, or until the
- *   session must have ended) and rejoins, so reading resumes at the committed offsets;
+ * - every poll brings back the previous answer's `cursor`, so a poll whose answer was lost is
+ *   simply followed by the next poll, which reads the same records again (no rejoin);
+ * - every join names a member id chosen here (KIP-1082); a join whose answer is lost is retried
+ *   with the same id and finds the member it created; after fencing the next join uses a new id;
  * - a crash (`crash(until, afterProcessing)`, the nemesis' consumer fault): nothing is committed
  *   or left; the member is abandoned and the consumer is silent until `until` (longer than the
  *   session timeout), then joins as a new member. A poll in flight when the crash began was either
@@ -50,6 +51,8 @@ const COMMIT_INTERVAL_MS = 1_000;
 interface Member {
   id: string;
   epoch: number;
+  /** The last poll answer's cursor: the next poll brings it back (a lost answer is then read again). */
+  cursor: number;
   heartbeatIntervalMs: number;
   /** Invoke time of the last heartbeat attempt, and of the last ok heartbeat or the join. */
   lastHeartbeatMs: number;
@@ -75,6 +78,9 @@ export class ChaosGroupConsumer {
   /** When the last commit of this member was sent (the commit interval runs from it). */
   #lastCommitMs = Number.NEGATIVE_INFINITY;
   #joinReason = "start";
+  /** The member id this consumer's next join names (KIP-1082): kept while joins go unanswered, new after fencing. */
+  #joinId: string | null = null;
+  #joins = 0;
 
   constructor(cfg: WorkloadConfig, opts: GroupOptions, index: number, stop: Stopper, out: (op: GroupOp) => void) {
     this.process = `consumer-${index}`;
@@ -121,6 +127,7 @@ export class ChaosGroupConsumer {
     this.#committed.clear();
     this.#releasePending = false;
     this.#joinReason = reason;
+    this.#joinId = null;
   }
 
   async #request(op: GroupOp, method: string, path: string, body?: unknown): Promise<unknown> {
@@ -167,10 +174,13 @@ export class ChaosGroupConsumer {
     const started = this.#timer.now();
     const op = this.#op("join");
     op.reason = this.#joinReason;
+    // A client-chosen member id: if this join's answer is lost, the retry names the same member.
+    this.#joinId ??= `${this.process}-${++this.#joins}`;
     const json = (await this.#request(op, "POST", "/members", {
       topics: [this.#cfg.topic],
       auto_offset_reset: "earliest",
       session_timeout_ms: this.#opts.sessionTimeoutMs,
+      member_id: this.#joinId,
     })) as { member_id?: unknown; member_epoch?: unknown; heartbeat_interval_ms?: unknown; assignment?: unknown } | undefined;
     if (json !== undefined) {
       const assignment = this.#partitions(json?.assignment);
@@ -181,7 +191,7 @@ export class ChaosGroupConsumer {
         this.#out(op);
         const now = this.#timer.now();
         // The session runs from the join; the first heartbeat is due one interval later.
-        this.#member = { id: json.member_id, epoch: json.member_epoch, heartbeatIntervalMs: json.heartbeat_interval_ms, lastHeartbeatMs: now, lastAliveMs: started };
+        this.#member = { id: json.member_id, epoch: json.member_epoch, cursor: 0, heartbeatIntervalMs: json.heartbeat_interval_ms, lastHeartbeatMs: now, lastAliveMs: started };
         this.#joinReason = "rejoin";
         await this.#apply(this.#member, json.member_epoch, assignment);
         return;
@@ -189,7 +199,7 @@ export class ChaosGroupConsumer {
       this.#malformed(op);
     }
     this.#out(op);
-    // An unanswered join may have created a member: it holds partitions until its session ends.
+    // An unanswered join may have created a member: the next join names the same id and finds it.
     await this.#pause(op.error?.status === 0 ? NO_ANSWER_PAUSE_MS : ERROR_PAUSE_MS * 2, started);
   }
 
@@ -231,8 +241,8 @@ export class ChaosGroupConsumer {
   async #poll(m: Member): Promise<void> {
     const started = this.#timer.now();
     const op = this.#op("poll", m);
-    const json = (await this.#request(op, "GET", `/members/${m.id}/records?max_records=200&wait_ms=${this.#opts.waitMs}`)) as
-      | { records?: unknown; member_epoch?: unknown; assignment?: unknown }
+    const json = (await this.#request(op, "GET", `/members/${m.id}/records?max_records=200&wait_ms=${this.#opts.waitMs}&cursor=${m.cursor}`)) as
+      | { records?: unknown; member_epoch?: unknown; assignment?: unknown; cursor?: unknown }
       | undefined;
     if (json !== undefined) {
       const assignment = this.#partitions(json?.assignment);
@@ -240,6 +250,7 @@ export class ChaosGroupConsumer {
       const good =
         Array.isArray(records) &&
         typeof json?.member_epoch === "number" &&
+        typeof json?.cursor === "number" &&
         assignment !== undefined &&
         records.every(
           (r: { topic?: unknown; partition?: unknown; offset?: unknown; value?: unknown }) =>
@@ -249,6 +260,7 @@ export class ChaosGroupConsumer {
         op.answerEpoch = json.member_epoch as number;
         op.assignment = assignment;
         op.records = (records as { partition: number; offset: number; value: string | null }[]).map((r) => ({ partition: r.partition, offset: r.offset, value: r.value ?? "" }));
+        m.cursor = json.cursor as number;
         if (this.#crashed()) {
           // Crashed while the answer was on its way: processed but not committed, or never processed.
           if (!this.#crashAfterProcessing) op.unprocessed = true;
@@ -270,16 +282,8 @@ export class ChaosGroupConsumer {
     if (this.#crashed()) return;
     const code = op.error?.code ?? -1;
     if (op.outcome === "fail" && REJOIN_CODES.has(code)) return this.#fenced(m, code, op.error!.name);
-    if (op.outcome === "info") {
-      // The answer may be lost after the server moved this member's positions: start again from
-      // the committed offsets with a new member.
-      await this.#commit(m, [...this.#owned]);
-      if (this.#member === m && !this.#crashed()) {
-        await this.#leave(m, Number.POSITIVE_INFINITY);
-        if (!this.#crashed()) this.#forget("lost poll");
-      }
-      return;
-    }
+    // A lost answer needs nothing special: the next poll brings back the old cursor, so the
+    // server reads the same records again.
     await this.#pause(ERROR_PAUSE_MS, started);
   }
 

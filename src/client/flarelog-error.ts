@@ -18,18 +18,22 @@ export type ClientErrorName = "PRODUCER_CLOSED";
 
 export class FlarelogError extends Error {
   override readonly name: string = "FlarelogError";
+  readonly errorCode: number;
+  readonly error: ErrorName | ClientErrorName;
+  readonly retriable: boolean;
+  /** True when the failed request may still have been applied (lost answer, timeout, 5xx). */
+  readonly outcomeUnknown: boolean;
+  /** HTTP status of the answer; absent when no answer arrived. */
+  readonly status?: number;
 
-  constructor(
-    readonly errorCode: number,
-    readonly error: ErrorName | ClientErrorName,
-    message: string,
-    readonly retriable: boolean,
-    /** True when the failed request may still have been applied (lost answer, timeout, 5xx). */
-    readonly outcomeUnknown = false,
-    /** HTTP status of the answer; absent when no answer arrived. */
-    readonly status?: number,
-  ) {
+  // Plain fields, no parameter properties: Node's type stripping (npm run bench/chaos) loads this file.
+  constructor(errorCode: number, error: ErrorName | ClientErrorName, message: string, retriable: boolean, outcomeUnknown = false, status?: number) {
     super(message);
+    this.errorCode = errorCode;
+    this.error = error;
+    this.retriable = retriable;
+    this.outcomeUnknown = outcomeUnknown;
+    if (status !== undefined) this.status = status;
   }
 
   /** An error from the table by name, e.g. `FlarelogError.of("REQUEST_TIMED_OUT", "...")`. */

@@ -31,11 +31,10 @@ export interface RecordMetadata {
  */
 export class SendError extends FlarelogError {
   override readonly name: string = "SendError";
-  constructor(
-    first: FlarelogError,
-    readonly results: readonly (RecordMetadata | FlarelogError)[],
-  ) {
+  readonly results: readonly (RecordMetadata | FlarelogError)[];
+  constructor(first: FlarelogError, results: readonly (RecordMetadata | FlarelogError)[]) {
     super(first.errorCode, first.error, first.message, first.retriable, first.outcomeUnknown, first.status);
+    this.results = results;
   }
 }
 
@@ -161,11 +160,14 @@ export class ProducerBatch {
   /** The current attempt left when every earlier batch of the partition was acknowledged. */
   sentAsHead = false;
 
-  constructor(
-    readonly topic: string,
-    readonly partition: number,
-    readonly createdMs: number,
-  ) {}
+  readonly topic: string;
+  readonly partition: number;
+  readonly createdMs: number;
+  constructor(topic: string, partition: number, createdMs: number) {
+    this.topic = topic;
+    this.partition = partition;
+    this.createdMs = createdMs;
+  }
 
   get recordCount(): number {
     return this.records.length;

@@ -31,10 +31,12 @@ export class PartitionQueue {
    */
   unresolved = false;
 
-  constructor(
-    readonly topic: string,
-    readonly partition: number,
-  ) {}
+  readonly topic: string;
+  readonly partition: number;
+  constructor(topic: string, partition: number) {
+    this.topic = topic;
+    this.partition = partition;
+  }
 
   get isEmpty(): boolean {
     return this.accumulating.length === 0 && this.sent.length === 0;

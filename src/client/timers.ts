@@ -15,7 +15,10 @@ export type Outcome<T> = { ok: true; status: number; body: T } | { ok: false; er
 
 export class Timers {
   readonly #live = new Set<unknown>();
-  constructor(readonly scheduler: Scheduler) {}
+  readonly scheduler: Scheduler;
+  constructor(scheduler: Scheduler) {
+    this.scheduler = scheduler;
+  }
 
   now(): number {
     return this.scheduler.now();

@@ -56,7 +56,10 @@ const nbytesSize = (b: Uint8Array | null): number => (b === null ? 1 : uvarintSi
 
 class Writer {
   pos = 0;
-  constructor(readonly buf: Uint8Array) {}
+  readonly buf: Uint8Array;
+  constructor(buf: Uint8Array) {
+    this.buf = buf;
+  }
   u8(v: number): void {
     this.buf[this.pos++] = v;
   }
@@ -85,10 +88,12 @@ class Writer {
 }
 
 class Reader {
-  constructor(
-    readonly buf: Uint8Array,
-    public pos: number,
-  ) {}
+  readonly buf: Uint8Array;
+  pos: number;
+  constructor(buf: Uint8Array, pos: number) {
+    this.buf = buf;
+    this.pos = pos;
+  }
   u8(): number {
     if (this.pos >= this.buf.length) throw corrupt("truncated blob");
     return this.buf[this.pos++]!;
