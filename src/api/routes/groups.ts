@@ -129,8 +129,12 @@ groupRoutes.get("/:group/members/:member/records", async (c) => {
   const stub = groupStub(c, group);
   const plan = unwrap(await call(() => stub.pollPlan({ memberId, memberEpoch, autoCommit: autoCommit === "true", cursor })));
   const cluster = new Cluster(c.env, c.get("tenant"));
-  const perPartitionBytes = Math.max(1, Math.floor(maxBytes / Math.max(1, plan.reads.length)));
-  const readAll = (wait: number) => plan.reads.map((r) => readPartition(cluster, r, plan.reset, maxRecords, perPartitionBytes, wait));
+  // Each partition reads its share of the bounds, so nothing is fetched only to be dropped and
+  // every partition moves on each poll (not one drained before the next).
+  const shares = Math.max(1, plan.reads.length);
+  const perPartitionBytes = Math.max(1, Math.floor(maxBytes / shares));
+  const perPartitionRecords = Math.max(1, Math.ceil(maxRecords / shares));
+  const readAll = (wait: number) => plan.reads.map((r) => readPartition(cluster, r, plan.reset, perPartitionRecords, perPartitionBytes, wait));
   let fetched = await Promise.all(readAll(0));
   const hasRecords = (f: PartitionFetch) => f.result.ok && f.result.value.records.length > 0;
   if (waitMs > 0 && plan.reads.length > 0 && !fetched.some(hasRecords)) {
