@@ -19,6 +19,7 @@
  * Every call is logged in `calls` (kind, member, body, status, time) for assertions.
  */
 import type { FetchFn } from "../../src/client/flarelog-client.ts";
+import { assignmentBody, joinRequestOf } from "../../src/api/group-wire.ts";
 import { emptyExtras, GroupCoordinator, type PartitionAdvance } from "../../src/groups/group-coordinator.ts";
 import { emptyGroupState, type GroupConfig } from "../../src/groups/group-state.ts";
 import type { ConsumerGroup } from "../../src/groups/membership.ts";
@@ -176,16 +177,7 @@ export class FakeGroupServer {
     const now = this.#clock.now();
     switch (kind) {
       case "join": {
-        const r = this.coordinator.join({
-          topics: body.topics ?? null,
-          topicPattern: body.topic_pattern ?? null,
-          sessionTimeoutMs: body.session_timeout_ms ?? null,
-          rebalanceTimeoutMs: body.rebalance_timeout_ms ?? null,
-          instanceId: body.group_instance_id ?? null,
-          assignor: body.assignor ?? null,
-          autoOffsetReset: body.auto_offset_reset ?? null,
-          memberId: body.member_id ?? null,
-        });
+        const r = this.coordinator.join(joinRequestOf(body));
         if (!r.ok) return error(r.err);
         this.#exists = true;
         return { status: 200, body: assignmentBody(r.value) };
@@ -319,9 +311,6 @@ export class FakeGroupServer {
   }
 }
 
-function assignmentBody(r: { memberId: string; memberEpoch: number; heartbeatIntervalMs: number; assignment: Record<string, number[]> }) {
-  return { member_id: r.memberId, member_epoch: r.memberEpoch, heartbeat_interval_ms: r.heartbeatIntervalMs, assignment: toTopicPartitionList(r.assignment) };
-}
 
 function error(err: KafkaError): Answer {
   return { status: ERRORS[err.error].status, body: errorBody(err) };

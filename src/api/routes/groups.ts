@@ -12,10 +12,10 @@ import { fail, type Result } from "../../protocol/errors.ts";
 import { names } from "../../protocol/names.ts";
 import type { FetchResult } from "../../protocol/types.ts";
 import { parseTopicPartitionList, toTopicPartitionList, type TopicPartitions } from "../../groups/topic-partitions.ts";
-import type { MemberAssignmentResponse } from "../../groups/membership.ts";
 import type { PartitionAdvance, PartitionRead } from "../../groups/group-coordinator.ts";
 import type { OffsetResetSpec, OffsetWithLag, ResetPartition } from "../../groups/offsets.ts";
 import { Cluster, call } from "../cluster.ts";
+import { assignmentBody, joinRequestOf } from "../group-wire.ts";
 import type { AppEnv } from "../env.ts";
 import { raise, unwrap } from "../errors.ts";
 import { encodeBytes, parseEncodingParam, parseIntParam, type BytesEncoding } from "../params.ts";
@@ -38,33 +38,13 @@ function groupStub(c: Context<AppEnv>, group: string) {
   return c.env.GROUP_COORDINATOR.getByName(names.groupCoordinator(c.get("tenant"), group));
 }
 
-const assignmentBody = (r: MemberAssignmentResponse) => ({
-  member_id: r.memberId,
-  member_epoch: r.memberEpoch,
-  heartbeat_interval_ms: r.heartbeatIntervalMs,
-  assignment: toTopicPartitionList(r.assignment),
-});
-
 groupRoutes.post("/:group/members", async (c) => {
   const group = groupParam(c.req.param("group"));
   const body = validate(JoinGroupSchema, await readJson(c));
   if ((body.topics === undefined) === (body.topic_pattern === undefined))
     raise("INVALID_REQUEST", "give exactly one of topics and topic_pattern");
   for (const t of body.topics ?? []) topicParam(t);
-  const r = unwrap(
-    await call(() =>
-      groupStub(c, group).join({
-        topics: body.topics ?? null,
-        topicPattern: body.topic_pattern ?? null,
-        sessionTimeoutMs: body.session_timeout_ms ?? null,
-        rebalanceTimeoutMs: body.rebalance_timeout_ms ?? null,
-        instanceId: body.group_instance_id ?? null,
-        assignor: body.assignor ?? null,
-        autoOffsetReset: body.auto_offset_reset ?? null,
-        memberId: body.member_id ?? null,
-      }),
-    ),
-  );
+  const r = unwrap(await call(() => groupStub(c, group).join(joinRequestOf(body))));
   return c.json(assignmentBody(r));
 });
 

@@ -1,0 +1,43 @@
+/**
+ * The consumer-group wire shapes (API.md, snake_case) to and from the group coordinator's
+ * types, written once for the routes and for test fakes that speak the same contract.
+ */
+import type { AssignorName } from "../groups/assignors.ts";
+import type { AutoOffsetReset, MemberJoinRequest } from "../groups/group-coordinator.ts";
+import type { MemberAssignmentResponse } from "../groups/membership.ts";
+import { toTopicPartitionList } from "../groups/topic-partitions.ts";
+
+/** A join body after schema validation (JoinGroupSchema). */
+export interface JoinBody {
+  topics?: string[] | undefined;
+  topic_pattern?: string | undefined;
+  session_timeout_ms?: number | undefined;
+  rebalance_timeout_ms?: number | undefined;
+  group_instance_id?: string | null | undefined;
+  assignor?: AssignorName | undefined;
+  auto_offset_reset?: AutoOffsetReset | undefined;
+  member_id?: string | undefined;
+}
+
+export function joinRequestOf(body: JoinBody): MemberJoinRequest {
+  return {
+    topics: body.topics ?? null,
+    topicPattern: body.topic_pattern ?? null,
+    sessionTimeoutMs: body.session_timeout_ms ?? null,
+    rebalanceTimeoutMs: body.rebalance_timeout_ms ?? null,
+    instanceId: body.group_instance_id ?? null,
+    assignor: body.assignor ?? null,
+    autoOffsetReset: body.auto_offset_reset ?? null,
+    memberId: body.member_id ?? null,
+  };
+}
+
+/** The answer to join and heartbeat. */
+export function assignmentBody(r: MemberAssignmentResponse) {
+  return {
+    member_id: r.memberId,
+    member_epoch: r.memberEpoch,
+    heartbeat_interval_ms: r.heartbeatIntervalMs,
+    assignment: toTopicPartitionList(r.assignment),
+  };
+}
