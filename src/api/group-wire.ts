@@ -4,7 +4,7 @@
  */
 import type { AssignorName } from "../groups/assignors.ts";
 import type { AutoOffsetReset, MemberJoinRequest } from "../groups/group-coordinator.ts";
-import type { MemberAssignmentResponse } from "../groups/membership.ts";
+import type { GroupDescription, MemberAssignmentResponse } from "../groups/membership.ts";
 import { toTopicPartitionList } from "../groups/topic-partitions.ts";
 
 /** A join body after schema validation (JoinGroupSchema). */
@@ -39,5 +39,22 @@ export function assignmentBody(r: MemberAssignmentResponse) {
     member_epoch: r.memberEpoch,
     heartbeat_interval_ms: r.heartbeatIntervalMs,
     assignment: toTopicPartitionList(r.assignment),
+  };
+}
+
+/** `GET /v1/groups/{group}` without its offsets (the route adds them with their lag). */
+export function groupDescriptionBody(d: GroupDescription) {
+  return {
+    group: d.groupId,
+    state: d.state,
+    group_epoch: d.groupEpoch,
+    assignor: d.assignor,
+    members: d.members.map((m) => ({
+      member_id: m.memberId,
+      group_instance_id: m.instanceId,
+      member_epoch: m.memberEpoch,
+      assignment: toTopicPartitionList(m.assignment),
+      pending_revocation: toTopicPartitionList(m.partitionsPendingRevocation),
+    })),
   };
 }

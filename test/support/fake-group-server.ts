@@ -19,7 +19,7 @@
  * Every call is logged in `calls` (kind, member, body, status, time) for assertions.
  */
 import type { FetchFn } from "../../src/client/flarelog-client.ts";
-import { assignmentBody, joinRequestOf } from "../../src/api/group-wire.ts";
+import { assignmentBody, groupDescriptionBody, joinRequestOf } from "../../src/api/group-wire.ts";
 import { emptyExtras, GroupCoordinator, type PartitionAdvance } from "../../src/groups/group-coordinator.ts";
 import { emptyGroupState, type GroupConfig } from "../../src/groups/group-state.ts";
 import type { ConsumerGroup } from "../../src/groups/membership.ts";
@@ -219,17 +219,7 @@ export class FakeGroupServer {
         return {
           status: 200,
           body: {
-            group: d.groupId,
-            state: d.state,
-            group_epoch: d.groupEpoch,
-            assignor: d.assignor,
-            members: d.members.map((m) => ({
-              member_id: m.memberId,
-              group_instance_id: m.instanceId,
-              member_epoch: m.memberEpoch,
-              assignment: toTopicPartitionList(m.assignment),
-              pending_revocation: toTopicPartitionList(m.partitionsPendingRevocation),
-            })),
+            ...groupDescriptionBody(d),
             offsets: fetchOffsets(this.group.state, (t, p) => this.#logs.get(tpKey(t, p))?.length).map(({ metadata: _, ...o }) => o),
           },
         };

@@ -15,7 +15,7 @@ import { parseTopicPartitionList, toTopicPartitionList, type TopicPartitions } f
 import type { PartitionAdvance, PartitionRead } from "../../groups/group-coordinator.ts";
 import type { OffsetResetSpec, OffsetWithLag, ResetPartition } from "../../groups/offsets.ts";
 import { Cluster, call } from "../cluster.ts";
-import { assignmentBody, joinRequestOf } from "../group-wire.ts";
+import { assignmentBody, groupDescriptionBody, joinRequestOf } from "../group-wire.ts";
 import type { AppEnv } from "../env.ts";
 import { raise, unwrap } from "../errors.ts";
 import { encodeBytes, parseEncodingParam, parseIntParam, type BytesEncoding } from "../params.ts";
@@ -243,19 +243,8 @@ groupRoutes.get("/", async (c) => {
 groupRoutes.get("/:group", async (c) => {
   const group = groupParam(c.req.param("group"));
   const d = unwrap(await call(() => groupStub(c, group).describe()));
-  const list = (tps: TopicPartitions) => toTopicPartitionList(tps);
   return c.json({
-    group,
-    state: d.state,
-    group_epoch: d.groupEpoch,
-    assignor: d.assignor,
-    members: d.members.map((m) => ({
-      member_id: m.memberId,
-      group_instance_id: m.instanceId,
-      member_epoch: m.memberEpoch,
-      assignment: list(m.assignment),
-      pending_revocation: list(m.partitionsPendingRevocation),
-    })),
+    ...groupDescriptionBody(d),
     offsets: await withLag(new Cluster(c.env, c.get("tenant")), d.offsets),
   });
 });
