@@ -11,7 +11,7 @@ import { LIMITS } from "../../protocol/config.ts";
 import { fail, type Result } from "../../protocol/errors.ts";
 import { names } from "../../protocol/names.ts";
 import type { FetchResult } from "../../protocol/types.ts";
-import { parseTopicPartitionList, toTopicPartitionList, type TopicPartitions } from "../../groups/topic-partitions.ts";
+import { parseTopicPartitionList, toTopicPartitionList } from "../../groups/topic-partitions.ts";
 import type { PartitionAdvance, PartitionRead } from "../../groups/group-coordinator.ts";
 import type { OffsetResetSpec, OffsetWithLag, ResetPartition } from "../../groups/offsets.ts";
 import { Cluster, call } from "../cluster.ts";
