@@ -171,8 +171,7 @@ export class GroupCoordinatorDO extends DurableObject<Env> {
   describe(): Result<GroupDescription & { offsets: OffsetWithLag[] }> {
     const found = this.found();
     if (!found.ok) return found;
-    this.coordinator.expire();
-    this.save();
+    if (this.coordinator.expire().length > 0) this.save();
     return ok({ ...this.coordinator.group.describe(), offsets: fetchOffsets(this.coordinator.stored.state) });
   }
 

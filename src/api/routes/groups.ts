@@ -186,8 +186,10 @@ async function logOffsets(cluster: Cluster, topic: string, partition: number): P
 async function withLag(cluster: Cluster, offsets: readonly OffsetWithLag[]) {
   return Promise.all(
     offsets.map(async (o) => {
-      const log = await logOffsets(cluster, o.topic, o.partition);
-      return { topic: o.topic, partition: o.partition, offset: o.offset, lag: log.ok ? Math.max(0, log.value.highWatermark - o.offset) : null };
+      const hw = await cluster.withLeader(o.topic, o.partition, (meta, p) => cluster.leaderOf(meta, o.partition).listOffsets({ spec: "latest", leaderEpoch: p.leaderEpoch }), {
+        idempotent: true,
+      });
+      return { topic: o.topic, partition: o.partition, offset: o.offset, lag: hw.ok ? Math.max(0, hw.value.offset - o.offset) : null };
     }),
   );
 }
