@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (`node bench/run.ts [--quick] [--only produce,fetch,index,replication,idempotence,groups]`): benchmarks of
+ * `npm run bench` (`node bench/run.ts [--quick] [--only produce,fetch,index,replication,idempotence,groups,floor]`): benchmarks of
  * the local Flarelog server. Method and results: docs/benchmarks.md.
  *
  * Starts its own server with `startLocalCluster` (wrangler's production bundle on workerd via
@@ -17,6 +17,8 @@
  *                times under a steady acks=all load (bench/replication.ts; its topics have RF 3)
  *   groups    consumer-group rebalance after a leave and a crash, and a group of 3 against one
  *             plain consumer reading a 6-partition topic (bench/groups.ts)
+ *   floor     the platform floor: a bare SQLite Durable Object written with the produce bodies and
+ *             read back like the fetch scenario, and the produce/fetch rows as ratios to it (bench/floor.ts)
  * Every scenario has a fixed request count and a wall-clock cap; `--quick` (or BENCH_QUICK=1)
  * shrinks them to a smoke run under a minute. Node 24 type stripping: erasable TypeScript only.
  */
@@ -42,6 +44,7 @@ import {
   type Throughput,
 } from "./harness.ts";
 import { call, createTopic, expectStatus, produceBodies, produceOp, PRODUCE_BATCH, VALUE_BYTES, type Http } from "./http.ts";
+import { floorScenario, type FloorResult } from "./floor.ts";
 import { groupsScenario, type GroupsConfig, type GroupsResult } from "./groups.ts";
 import { idempotenceScenario, type IdempotenceResult } from "./idempotence.ts";
 import { replicationScenario, type ReplicationConfig, type ReplicationResult } from "./replication.ts";
@@ -550,10 +553,35 @@ function printTables(results: Results): void {
     );
   }
   if (results.groups) out.push(...groupsTables(results.groups));
+  if (results.floor) out.push(...floorTables(results.floor));
   const cpuRows = Object.entries(results.cpu).map(([name, c]) => [name, c.wall_s, c.load_generator_cpu_s, c.workerd_cpu_s ?? "?"]);
   if (cpuRows.length > 0)
     out.push("CPU per scenario block (fills and warm-ups included), seconds", table(["block", "wall", "load generator CPU", "workerd CPU"], cpuRows), "");
   process.stdout.write(`${out.join("\n")}\n`);
+}
+
+function floorTables(x: FloorResult): string[] {
+  const out = [
+    `Platform floor: a bare SQLite Durable Object, one row per request body — ${x.runtime}`,
+    table(
+      ["floor", "conc", "requests", "records/s", "MB/s values", "req/s", "p50 ms", "p99 ms"],
+      [
+        ...x.write.map((w) => [`write ${w.records_per_request} × ${w.value_bytes} B`, w.concurrency, w.requests, w.records_per_s, w.payload_mb_per_s, w.requests_per_s, w.latency.p50_ms, w.latency.p99_ms]),
+        ...x.read.map((r) => [`read ${r.rows_per_request} row${r.rows_per_request === 1 ? "" : "s"} (≙ max_records ${r.max_records})`, 1, r.requests, r.records_per_s, r.payload_mb_per_s, r.requests_per_s, r.latency.p50_ms, r.latency.p99_ms]),
+      ],
+    ),
+    "",
+  ];
+  if (x.ratios.length > 0)
+    out.push(
+      "Flarelog ÷ floor (same run)",
+      table(
+        ["workload", "Flarelog records/s", "floor records/s", "throughput ratio", "p50 ratio"],
+        x.ratios.map((r) => [r.workload, r.flarelog_records_per_s, r.floor_records_per_s, `${r.throughput_ratio.toFixed(2)}×`, `${r.p50_ratio.toFixed(2)}×`]),
+      ),
+      "",
+    );
+  return out;
 }
 
 function groupsTables(x: GroupsResult): string[] {
@@ -727,6 +755,7 @@ interface Results {
   replication?: ReplicationResult;
   idempotence?: IdempotenceResult;
   groups?: GroupsResult;
+  floor?: FloorResult;
   /** Per scenario block (fills and warm-ups included): wall time and CPU of each process. */
   cpu: Partial<Record<"produce" | "fetch" | "fetch_vs_log_size" | "replication" | "idempotence" | "groups", CpuSplit>>;
 }
@@ -744,11 +773,11 @@ function parseArgs(argv: string[]): { quick: boolean; only: Set<string> | null }
       const v = a === "--only" ? argv[++i] : a.slice("--only=".length);
       only = new Set((v ?? "").split(",").filter(Boolean));
     } else if (a === "--help" || a === "-h") {
-      process.stdout.write("usage: node bench/run.ts [--quick] [--only baseline,produce,fetch,index,replication,idempotence,groups]\n");
+      process.stdout.write("usage: node bench/run.ts [--quick] [--only baseline,produce,fetch,index,replication,idempotence,groups,floor]\n");
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
-  const known = new Set(["baseline", "produce", "fetch", "index", "replication", "idempotence", "groups"]);
+  const known = new Set(["baseline", "produce", "fetch", "index", "replication", "idempotence", "groups", "floor"]);
   for (const s of only ?? []) if (!known.has(s)) throw new Error(`unknown scenario ${s} (known: ${[...known].join(", ")})`);
   return { quick, only };
 }
@@ -845,6 +874,10 @@ async function main(): Promise<void> {
       const r = await withCpuSplit(workerd, () => groupsScenario(http, client, cfg, sampler, log));
       results.groups = r.value;
       results.cpu.groups = r.cpu;
+    }
+    if (runs("floor")) {
+      log("bench: platform floor");
+      results.floor = await floorScenario(cfg, join(stateDir, "floor"), results, log);
     }
     results.duration_s = Number(((performance.now() - started) / 1000).toFixed(1));
     results.machine.cpu_during_run = cpuUse(cpuAtStart, cpuTimes());
