@@ -16,7 +16,10 @@ export interface LatencySummary {
   mean_ms: number;
   p50_ms: number;
   p90_ms: number;
+  p95_ms: number;
   p99_ms: number;
+  /** p99.9 (nearest rank: the maximum below 1000 samples). */
+  p99_9_ms: number;
   max_ms: number;
 }
 
@@ -37,7 +40,9 @@ export function summarize(latenciesMs: readonly number[]): LatencySummary {
     mean_ms: round(mean),
     p50_ms: round(percentile(s, 50)),
     p90_ms: round(percentile(s, 90)),
+    p95_ms: round(percentile(s, 95)),
     p99_ms: round(percentile(s, 99)),
+    p99_9_ms: round(percentile(s, 99.9)),
     max_ms: round(s.at(-1) ?? Number.NaN),
   };
 }
@@ -176,6 +181,48 @@ export function throughput(r: LoadResult): Throughput {
     wire_mb_per_s: round(r.wireBytes / 1e6 / s),
     capped_by_time: r.cappedByTime,
     latency: summarize(r.latencies),
+  };
+}
+
+/**
+ * The fields kafka-producer-perf-test and kafka-consumer-perf-test print, as table columns after
+ * a row's own labels: records sent, records/s, MB/s (record values, 10^6 bytes), avg and max
+ * latency, p50/p95/p99/p99.9. Every scenario table uses them, so all workloads read alike.
+ */
+export const KAFKA_COLUMNS = ["records", "records/s", "MB/s", "avg ms", "max ms", "p50 ms", "p95 ms", "p99 ms", "p99.9 ms"];
+
+export function kafkaCells(t: Throughput): number[] {
+  const l = t.latency;
+  return [t.records, t.records_per_s, t.payload_mb_per_s, l.mean_ms, l.max_ms, l.p50_ms, l.p95_ms, l.p99_ms, l.p99_9_ms];
+}
+
+/** One workload's headline figures for the closing JSON line (bench/run.ts). */
+export interface Headline {
+  name: string;
+  records: number;
+  records_per_s: number;
+  mb_per_s: number;
+  avg_ms: number;
+  max_ms: number;
+  p50_ms: number;
+  p95_ms: number;
+  p99_ms: number;
+  p99_9_ms: number;
+}
+
+export function headline(name: string, t: Pick<Throughput, "records" | "records_per_s" | "payload_mb_per_s" | "latency">): Headline {
+  const l = t.latency;
+  return {
+    name,
+    records: t.records,
+    records_per_s: t.records_per_s,
+    mb_per_s: t.payload_mb_per_s,
+    avg_ms: l.mean_ms,
+    max_ms: l.max_ms,
+    p50_ms: l.p50_ms,
+    p95_ms: l.p95_ms,
+    p99_ms: l.p99_ms,
+    p99_9_ms: l.p99_9_ms,
   };
 }
 

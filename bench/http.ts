@@ -31,18 +31,18 @@ export function expectStatus(what: string, r: { status: number; text: string }, 
   if (r.status !== status) throw new Error(`${what}: HTTP ${r.status}, expected ${status}: ${r.text.slice(0, 500)}`);
 }
 
-/** A value of `VALUE_BYTES` ASCII letters and digits (so 1 char = 1 byte and JSON needs no escapes). */
-export function value(prng: Prng): string {
+/** A value of `bytes` (default `VALUE_BYTES`) ASCII letters and digits (so 1 char = 1 byte and JSON needs no escapes). */
+export function value(prng: Prng, bytes = VALUE_BYTES): string {
   const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   let s = "";
-  for (let i = 0; i < VALUE_BYTES; i++) s += alphabet[prng.int(0, alphabet.length - 1)];
+  for (let i = 0; i < bytes; i++) s += alphabet[prng.int(0, alphabet.length - 1)];
   return s;
 }
 
-/** A few distinct pre-serialized produce bodies of `n` records each, used round-robin. */
-export function produceBodies(n: number, seed: number, variants = 8): string[] {
+/** A few distinct pre-serialized produce bodies of `n` records of `valueBytes` each, used round-robin. */
+export function produceBodies(n: number, seed: number, variants = 8, valueBytes = VALUE_BYTES): string[] {
   const prng = new Prng(seed);
-  return Array.from({ length: variants }, () => JSON.stringify({ records: Array.from({ length: n }, () => ({ value: value(prng) })) }));
+  return Array.from({ length: variants }, () => JSON.stringify({ records: Array.from({ length: n }, () => ({ value: value(prng, valueBytes) })) }));
 }
 
 export function produceOp(http: Http, topic: string, acks: string, bodies: string[], n: number): (i: number) => Promise<OpOutcome> {

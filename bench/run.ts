@@ -1,11 +1,13 @@
 /**
- * `npm run bench` (`node bench/run.ts [--quick] [--only produce,fetch,index,replication,idempotence,groups,floor]`): benchmarks of
+ * `npm run bench` (`node bench/run.ts [--quick] [--only produce,fetch,index,replication,idempotence,groups,floor,matrix]`): benchmarks of
  * the local Flarelog server. Method and results: docs/benchmarks.md.
  *
  * Starts its own server with `startLocalCluster` (wrangler's production bundle on workerd via
  * Miniflare, no `wrangler dev` proxy) on a fresh temporary state directory with a random admin
  * token, runs bounded scenarios against 127.0.0.1 only, prints tables, writes
- * bench/results/latest.json, then stops the server and removes the state (also on Ctrl-C).
+ * bench/results/latest.json, then stops the server and removes the state (also on Ctrl-C). The
+ * last line of stdout is one JSON object with every headline figure (Kafka's perf-test fields per
+ * workload, and the floor ratios when the floor ran), for scripts and CI.
  *
  * First a warm-up of mixed produce/fetch requests (unmeasured), then the scenarios (one
  * partition, replication factor 1, each on its own topic):
@@ -19,6 +21,8 @@
  *             plain consumer reading a 6-partition topic (bench/groups.ts)
  *   floor     the platform floor: a bare SQLite Durable Object written with the produce bodies and
  *             read back like the fetch scenario, and the produce/fetch rows as ratios to it (bench/floor.ts)
+ *   matrix    the produce matrix: 100 B / 1 KiB values × batches of 1, 100, 1000 × acks 0, 1, all ×
+ *             RF 1, 3 × 1, 8 partitions, topic-level produce, a time cap per cell (bench/matrix.ts)
  * Every scenario has a fixed request count and a wall-clock cap; `--quick` (or BENCH_QUICK=1)
  * shrinks them to a smoke run under a minute. Node 24 type stripping: erasable TypeScript only.
  */
@@ -33,12 +37,16 @@ import { PROJECT_ROOT, startLocalCluster, type LocalCluster } from "../scripts/l
 import { FlarelogClient } from "../src/client/flarelog-client.ts";
 import {
   formatNumber,
+  headline,
+  KAFKA_COLUMNS,
+  kafkaCells,
   Prng,
   runInterleaved,
   runLoad,
   summarize,
   table,
   throughput,
+  type Headline,
   type LatencySummary,
   type OpOutcome,
   type Throughput,
@@ -47,11 +55,12 @@ import { call, createTopic, expectStatus, produceBodies, produceOp, PRODUCE_BATC
 import { floorScenario, type FloorResult } from "./floor.ts";
 import { groupsScenario, type GroupsConfig, type GroupsResult } from "./groups.ts";
 import { idempotenceScenario, type IdempotenceResult } from "./idempotence.ts";
+import { matrixScenario, type MatrixConfig, type MatrixResult } from "./matrix.ts";
 import { replicationScenario, type ReplicationConfig, type ReplicationResult } from "./replication.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
-interface Config extends ReplicationConfig, GroupsConfig {
+interface Config extends ReplicationConfig, GroupsConfig, MatrixConfig {
   mode: "default" | "quick";
   /** Mixed produce/fetch requests before any scenario, so the JIT has compiled the hot paths. */
   globalWarmup: number;
@@ -106,6 +115,11 @@ const DEFAULT: Config = {
   groupConsumeRecords: 120_000,
   groupConsumeRounds: 3,
   groupConsumeCapMs: 60_000,
+  // 72 cells: about 2.5 s each with warm-up and topic creation, ~3 minutes in all.
+  matrixCellRequests: 2000,
+  matrixCellCapMs: 1_800,
+  matrixWarmupCapMs: 2_000,
+  matrixDrainCapMs: 20_000,
 };
 
 const QUICK: Config = {
@@ -138,6 +152,10 @@ const QUICK: Config = {
   groupConsumeRecords: 12_000,
   groupConsumeRounds: 2,
   groupConsumeCapMs: 20_000,
+  matrixCellRequests: 200,
+  matrixCellCapMs: 350,
+  matrixWarmupCapMs: 1_000,
+  matrixDrainCapMs: 5_000,
 };
 
 interface FetchBody {
@@ -507,8 +525,8 @@ function printTables(results: Results): void {
     out.push(
       `Produce: ${PRODUCE_BATCH} records × ${VALUE_BYTES} B values per request, partition endpoint, 1 partition, RF 1`,
       table(
-        ["acks", "conc", "requests", "records/s", "MB/s values", "MB/s wire", "req/s", "p50 ms", "p99 ms"],
-        results.produce.map((p) => [p.acks, p.concurrency, p.requests, p.records_per_s, p.payload_mb_per_s, p.wire_mb_per_s, p.requests_per_s, p.latency.p50_ms, p.latency.p99_ms]),
+        ["acks", "conc", "requests", ...KAFKA_COLUMNS, "MB/s wire", "req/s"],
+        results.produce.map((p) => [p.acks, p.concurrency, p.requests, ...kafkaCells(p), p.wire_mb_per_s, p.requests_per_s]),
       ),
       "",
     );
@@ -517,8 +535,8 @@ function printTables(results: Results): void {
     out.push(
       `Fetch: sequential read from offset 0 to the end of a ${formatNumber(results.fetch[0]?.log_records ?? 0)}-record partition (stored in batches of ${PRODUCE_BATCH})`,
       table(
-        ["max_records", "requests", "records/s", "MB/s values", "MB/s wire", "req/s", "p50 ms", "p99 ms"],
-        results.fetch.map((f) => [f.max_records, f.requests, f.records_per_s, f.payload_mb_per_s, f.wire_mb_per_s, f.requests_per_s, f.latency.p50_ms, f.latency.p99_ms]),
+        ["max_records", "requests", ...KAFKA_COLUMNS, "MB/s wire", "req/s"],
+        results.fetch.map((f) => [f.max_records, f.requests, ...kafkaCells(f), f.wire_mb_per_s, f.requests_per_s]),
       ),
       "",
     );
@@ -553,6 +571,7 @@ function printTables(results: Results): void {
     );
   }
   if (results.groups) out.push(...groupsTables(results.groups));
+  if (results.matrix) out.push(...matrixTable(results.matrix));
   if (results.floor) out.push(...floorTables(results.floor));
   const cpuRows = Object.entries(results.cpu).map(([name, c]) => [name, c.wall_s, c.load_generator_cpu_s, c.workerd_cpu_s ?? "?"]);
   if (cpuRows.length > 0)
@@ -560,14 +579,83 @@ function printTables(results: Results): void {
   process.stdout.write(`${out.join("\n")}\n`);
 }
 
+function matrixTable(x: MatrixResult): string[] {
+  return [
+    `Produce matrix: ${x.endpoint}, concurrency ${x.concurrency}, one topic per cell; RF 3 with min.insync.replicas 2`,
+    table(
+      ["value B", "batch", "acks", "RF", "parts", "requests", ...KAFKA_COLUMNS, "acks=0 drain ms", "acks=0 landed rec/s"],
+      x.cells.map((c) => [
+        c.value_bytes,
+        c.records_per_request,
+        c.acks,
+        c.replication_factor,
+        c.partitions,
+        c.requests,
+        ...kafkaCells(c),
+        c.acks0_drain?.drain_ms ?? "-",
+        c.acks0_drain ? (c.acks0_drain.landed_records < c.acks0_drain.expected_records ? `${formatNumber(c.acks0_drain.landed_records_per_s)} (not all landed)` : c.acks0_drain.landed_records_per_s) : "-",
+      ]),
+    ),
+    "acks=0: the server answers 202 before the write; records are counted as sent at the 202 and latency is time to the 202.",
+    "drain: the wait after the cell until the high watermarks covered every record sent; landed rec/s = records ÷ (cell time + drain).",
+    "",
+  ];
+}
+
+/** Every headline figure of the run, for the JSON line that ends stdout. */
+function headlines(r: Results) {
+  const workloads: Headline[] = [];
+  if (r.baseline) workloads.push(headline(`baseline ${r.baseline.name}`, r.baseline));
+  for (const p of r.produce ?? []) workloads.push(headline(`produce ${p.records_per_request}x${p.value_bytes}B acks=${p.acks} RF1 1p conc=${p.concurrency}`, p));
+  for (const f of r.fetch ?? []) workloads.push(headline(`fetch catch-up ${f.log_records} records max_records=${f.max_records}`, f));
+  if (r.fetch_vs_log_size) {
+    const x = r.fetch_vs_log_size;
+    for (const l of [x.small, x.large]) {
+      // Sequential random-offset fetches: records/s from the mean latency (one request in flight).
+      const records = l.fetches * x.max_records;
+      const perS = Math.round((x.max_records * 1000) / l.latency.mean_ms);
+      workloads.push(
+        headline(`fetch random offset, log of ${l.log_records} records, max_records=${x.max_records}`, {
+          latency: l.latency,
+          records,
+          records_per_s: perS,
+          payload_mb_per_s: Number(((perS * VALUE_BYTES) / 1e6).toFixed(2)),
+        }),
+      );
+    }
+  }
+  for (const p of r.replication?.produce ?? [])
+    workloads.push(headline(`replication produce ${p.records_per_request}x${p.value_bytes}B acks=${p.acks} RF${p.replication_factor} conc=${p.concurrency}`, p));
+  for (const x of r.idempotence?.rows ?? [])
+    workloads.push(headline(`idempotence ${x.idempotent ? "idempotent" : "plain"} acks=${x.acks} conc=${x.concurrency}`, x));
+  for (const c of r.matrix?.cells ?? [])
+    workloads.push(headline(`matrix ${c.value_bytes}B batch=${c.records_per_request} acks=${c.acks} RF${c.replication_factor} ${c.partitions}p`, c));
+  for (const w of r.floor?.write ?? []) workloads.push(headline(`floor write ${w.records_per_request}x${w.value_bytes}B conc=${w.concurrency}`, w));
+  for (const x of r.floor?.read ?? []) workloads.push(headline(`floor read max_records=${x.max_records}`, x));
+  return {
+    bench: "flarelog",
+    schema: 1,
+    date: r.date,
+    mode: r.mode,
+    commit: r.machine.commit,
+    dirty: r.machine.dirty,
+    duration_s: r.duration_s,
+    workloads,
+    ...(r.fetch_vs_log_size
+      ? { fetch_vs_log_size: { ratio_p50: r.fetch_vs_log_size.ratio_p50, ratio_p99: r.fetch_vs_log_size.ratio_p99, ratio_mean: r.fetch_vs_log_size.ratio_mean } }
+      : {}),
+    ...(r.floor ? { floor_ratios: r.floor.ratios } : {}),
+  };
+}
+
 function floorTables(x: FloorResult): string[] {
   const out = [
     `Platform floor: a bare SQLite Durable Object, one row per request body — ${x.runtime}`,
     table(
-      ["floor", "conc", "requests", "records/s", "MB/s values", "req/s", "p50 ms", "p99 ms"],
+      ["floor", "conc", "requests", ...KAFKA_COLUMNS, "req/s"],
       [
-        ...x.write.map((w) => [`write ${w.records_per_request} × ${w.value_bytes} B`, w.concurrency, w.requests, w.records_per_s, w.payload_mb_per_s, w.requests_per_s, w.latency.p50_ms, w.latency.p99_ms]),
-        ...x.read.map((r) => [`read ${r.rows_per_request} row${r.rows_per_request === 1 ? "" : "s"} (≙ max_records ${r.max_records})`, 1, r.requests, r.records_per_s, r.payload_mb_per_s, r.requests_per_s, r.latency.p50_ms, r.latency.p99_ms]),
+        ...x.write.map((w) => [`write ${w.records_per_request} × ${w.value_bytes} B`, w.concurrency, w.requests, ...kafkaCells(w), w.requests_per_s]),
+        ...x.read.map((r) => [`read ${r.rows_per_request} row${r.rows_per_request === 1 ? "" : "s"} (≙ max_records ${r.max_records})`, 1, r.requests, ...kafkaCells(r), r.requests_per_s]),
       ],
     ),
     "",
@@ -756,8 +844,9 @@ interface Results {
   idempotence?: IdempotenceResult;
   groups?: GroupsResult;
   floor?: FloorResult;
+  matrix?: MatrixResult;
   /** Per scenario block (fills and warm-ups included): wall time and CPU of each process. */
-  cpu: Partial<Record<"produce" | "fetch" | "fetch_vs_log_size" | "replication" | "idempotence" | "groups", CpuSplit>>;
+  cpu: Partial<Record<"produce" | "fetch" | "fetch_vs_log_size" | "replication" | "idempotence" | "groups" | "matrix", CpuSplit>>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -773,16 +862,17 @@ function parseArgs(argv: string[]): { quick: boolean; only: Set<string> | null }
       const v = a === "--only" ? argv[++i] : a.slice("--only=".length);
       only = new Set((v ?? "").split(",").filter(Boolean));
     } else if (a === "--help" || a === "-h") {
-      process.stdout.write("usage: node bench/run.ts [--quick] [--only baseline,produce,fetch,index,replication,idempotence,groups,floor]\n");
+      process.stdout.write("usage: node bench/run.ts [--quick] [--only baseline,produce,fetch,index,replication,idempotence,groups,floor,matrix]\n");
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
-  const known = new Set(["baseline", "produce", "fetch", "index", "replication", "idempotence", "groups", "floor"]);
+  const known = new Set(["baseline", "produce", "fetch", "index", "replication", "idempotence", "groups", "floor", "matrix"]);
   for (const s of only ?? []) if (!known.has(s)) throw new Error(`unknown scenario ${s} (known: ${[...known].join(", ")})`);
   return { quick, only };
 }
 
 async function main(): Promise<void> {
+  let summaryLine = "";
   const args = parseArgs(process.argv.slice(2));
   const cfg = args.quick ? QUICK : DEFAULT;
   const runs = (s: string) => args.only === null || args.only.has(s);
@@ -875,6 +965,12 @@ async function main(): Promise<void> {
       results.groups = r.value;
       results.cpu.groups = r.cpu;
     }
+    if (runs("matrix")) {
+      log("bench: produce matrix");
+      const r = await withCpuSplit(workerd, () => matrixScenario(http, client, cfg, log));
+      results.matrix = r.value;
+      results.cpu.matrix = r.cpu;
+    }
     if (runs("floor")) {
       log("bench: platform floor");
       results.floor = await floorScenario(cfg, join(stateDir, "floor"), results, log);
@@ -889,9 +985,12 @@ async function main(): Promise<void> {
     await rename(tmp, join(outDir, "latest.json"));
     printTables(results);
     log(`bench: wrote ${join(outDir, "latest.json")}`);
+    summaryLine = JSON.stringify(headlines(results));
   } finally {
     await cleanup();
   }
+  // After the server stopped, so nothing it prints can follow: stdout's last line.
+  process.stdout.write(`${summaryLine}\n`);
 }
 
 await main();
