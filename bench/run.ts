@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (`node bench/run.ts [--quick] [--only produce,fetch,index,replication,idempotence,groups,floor,matrix]`): benchmarks of
+ * `npm run bench` (`node bench/run.ts [--quick] [--only produce,fetch,index,replication,idempotence,groups,floor,matrix,memory]`): benchmarks of
  * the local Flarelog server. Method and results: docs/benchmarks.md.
  *
  * Starts its own server with `startLocalCluster` (wrangler's production bundle on workerd via
@@ -23,6 +23,11 @@
  *             read back like the fetch scenario, and the produce/fetch rows as ratios to it (bench/floor.ts)
  *   matrix    the produce matrix: 100 B / 1 KiB values × batches of 1, 100, 1000 × acks 0, 1, all ×
  *             RF 1, 3 × 1, 8 partitions, topic-level produce, a time cap per cell (bench/matrix.ts)
+ *   memory    workerd's RSS for single produce requests of 1–8 MiB and fetches of max_bytes 1–8 MiB,
+ *             and while a larger log fills (bench/memory.ts)
+ * Every scenario block also reports workerd's RSS at its start, its peak (sampled every 50 ms, and
+ * the kernel's VmHWM) and its growth: one workerd process hosts the Worker and every Durable
+ * Object, so that is their sum, not one DO's memory.
  * Every scenario has a fixed request count and a wall-clock cap; `--quick` (or BENCH_QUICK=1)
  * shrinks them to a smoke run under a minute. Node 24 type stripping: erasable TypeScript only.
  */
@@ -56,11 +61,12 @@ import { floorScenario, type FloorResult } from "./floor.ts";
 import { groupsScenario, type GroupsConfig, type GroupsResult } from "./groups.ts";
 import { idempotenceScenario, type IdempotenceResult } from "./idempotence.ts";
 import { matrixScenario, type MatrixConfig, type MatrixResult } from "./matrix.ts";
+import { memoryScenario, withMemory, type MemoryConfig, type MemoryResult, type MemoryWindow } from "./memory.ts";
 import { replicationScenario, type ReplicationConfig, type ReplicationResult } from "./replication.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
-interface Config extends ReplicationConfig, GroupsConfig, MatrixConfig {
+interface Config extends ReplicationConfig, GroupsConfig, MatrixConfig, MemoryConfig {
   mode: "default" | "quick";
   /** Mixed produce/fetch requests before any scenario, so the JIT has compiled the hot paths. */
   globalWarmup: number;
@@ -120,6 +126,9 @@ const DEFAULT: Config = {
   matrixCellCapMs: 1_800,
   matrixWarmupCapMs: 2_000,
   matrixDrainCapMs: 20_000,
+  memoryStepRepeats: 3,
+  memoryFillRecords: 1_000_000,
+  memoryFillCapMs: 60_000,
 };
 
 const QUICK: Config = {
@@ -156,6 +165,9 @@ const QUICK: Config = {
   matrixCellCapMs: 350,
   matrixWarmupCapMs: 1_000,
   matrixDrainCapMs: 5_000,
+  memoryStepRepeats: 2,
+  memoryFillRecords: 1_000_000,
+  memoryFillCapMs: 20_000,
 };
 
 interface FetchBody {
@@ -444,12 +456,12 @@ export interface CpuSplit {
   workerd_cpu_s: number | null;
 }
 
-/** Runs `fn` and reports where the CPU went meanwhile: the load generator vs workerd. */
-async function withCpuSplit<T>(workerd: number | null, fn: () => Promise<T>): Promise<{ value: T; cpu: CpuSplit }> {
+/** Runs `fn` and reports where the CPU went meanwhile (the load generator vs workerd), and workerd's memory. */
+async function withCpuSplit<T>(workerd: number | null, fn: () => Promise<T>): Promise<{ value: T; cpu: CpuSplit; memory: MemoryWindow | null }> {
   const wall0 = performance.now();
   const self0 = process.cpuUsage();
   const w0 = workerd === null ? null : processCpuSeconds(workerd);
-  const value = await fn();
+  const { value, memory } = await withMemory(workerd, fn);
   const self = process.cpuUsage(self0);
   const w1 = workerd === null ? null : processCpuSeconds(workerd);
   return {
@@ -459,6 +471,7 @@ async function withCpuSplit<T>(workerd: number | null, fn: () => Promise<T>): Pr
       load_generator_cpu_s: Number(((self.user + self.system) / 1e6).toFixed(2)),
       workerd_cpu_s: w0 === null || w1 === null ? null : Number((w1 - w0).toFixed(2)),
     },
+    memory,
   };
 }
 
@@ -573,10 +586,49 @@ function printTables(results: Results): void {
   if (results.groups) out.push(...groupsTables(results.groups));
   if (results.matrix) out.push(...matrixTable(results.matrix));
   if (results.floor) out.push(...floorTables(results.floor));
-  const cpuRows = Object.entries(results.cpu).map(([name, c]) => [name, c.wall_s, c.load_generator_cpu_s, c.workerd_cpu_s ?? "?"]);
+  if (results.memory_scenario) out.push(...memoryTables(results.memory_scenario));
+  const cpuRows = Object.entries(results.cpu).map(([name, c]) => {
+    const m = results.memory[name as Block];
+    return [name, c.wall_s, c.load_generator_cpu_s, c.workerd_cpu_s ?? "?", m?.rss_start_mib ?? "?", m?.rss_peak_mib ?? "?", m ? (m.vm_hwm_reset ? m.vm_hwm_mib : `${m.vm_hwm_mib} (since start)`) : "?", m?.peak_growth_mib ?? "?", m?.growth_mib ?? "?"];
+  });
   if (cpuRows.length > 0)
-    out.push("CPU per scenario block (fills and warm-ups included), seconds", table(["block", "wall", "load generator CPU", "workerd CPU"], cpuRows), "");
+    out.push(
+      "CPU (seconds) and workerd memory (MiB) per scenario block, fills and warm-ups included",
+      table(["block", "wall", "load generator CPU", "workerd CPU", "RSS start", "RSS peak", "VmHWM", "peak − start", "end − start"], cpuRows),
+      "RSS sampled every 50 ms; VmHWM: the kernel's peak over the block. One workerd process hosts the Worker and every Durable Object: the sum, not one DO.",
+      "",
+    );
   process.stdout.write(`${out.join("\n")}\n`);
+}
+
+function memoryTables(x: MemoryResult): string[] {
+  const row = (kind: string, st: MemoryResult["produce"][number]) => [
+    kind,
+    st.target_bytes,
+    st.body_bytes,
+    st.records_per_request,
+    st.value_bytes,
+    st.requests,
+    st.latency.p50_ms,
+    st.memory.rss_start_mib,
+    st.memory.rss_peak_mib,
+    st.memory.vm_hwm_mib,
+    st.memory.peak_growth_mib,
+    st.memory.growth_mib,
+  ];
+  const f = x.fill;
+  return [
+    "Memory — single requests of growing size (workerd RSS, MiB; the Worker and every DO together)",
+    table(
+      ["request", "target B", "body B", "records", "value B", "requests", "p50 ms", "RSS start", "RSS peak", "VmHWM", "peak − start", "end − start"],
+      [...x.produce.map((st) => row("produce", st)), ...x.fetch.map((st) => row("fetch max_bytes", st))],
+    ),
+    `over the request limit: ${formatNumber(x.over_limit.body_bytes)} B → HTTP ${x.over_limit.status}`,
+    `larger log: ${formatNumber(f.log_records)} records × 100 B in ${f.elapsed_s} s; RSS ${f.memory.rss_start_mib} → peak ${f.memory.rss_peak_mib} (VmHWM ${f.memory.vm_hwm_mib}) → end ${f.memory.rss_end_mib} MiB; ` +
+      `RSS by records: ${f.points.filter((_, i) => i % Math.max(1, Math.ceil(f.points.length / 8)) === 0 || i === f.points.length - 1).map((p) => `${formatNumber(p.records)}: ${p.rss_mib}`).join(", ")}`,
+    `largest produce body ${formatNumber(x.largest_produce_bytes)} B, largest fetch response ${formatNumber(x.largest_fetch_bytes)} B; highest workerd RSS in this scenario ${x.peak_rss_mib} MiB (limit of one DO: 128 MB)`,
+    "",
+  ];
 }
 
 function matrixTable(x: MatrixResult): string[] {
@@ -645,6 +697,24 @@ function headlines(r: Results) {
       ? { fetch_vs_log_size: { ratio_p50: r.fetch_vs_log_size.ratio_p50, ratio_p99: r.fetch_vs_log_size.ratio_p99, ratio_mean: r.fetch_vs_log_size.ratio_mean } }
       : {}),
     ...(r.floor ? { floor_ratios: r.floor.ratios } : {}),
+    // workerd's RSS per block (MiB): start, peak (max of samples and, when reset per block, VmHWM), growth.
+    memory_mib: Object.fromEntries(
+      Object.entries(r.memory).flatMap(([block, m]) =>
+        m ? [[block, { rss_start: m.rss_start_mib, rss_peak: Math.max(m.rss_peak_mib, m.vm_hwm_reset ? m.vm_hwm_mib : 0), growth: m.growth_mib }]] : [],
+      ),
+    ),
+    ...(r.memory_scenario
+      ? {
+          memory_scenario: {
+            largest_produce_bytes: r.memory_scenario.largest_produce_bytes,
+            largest_fetch_bytes: r.memory_scenario.largest_fetch_bytes,
+            peak_rss_mib: r.memory_scenario.peak_rss_mib,
+            produce_peak_rss_mib: r.memory_scenario.produce.map((st) => [st.body_bytes, st.memory.rss_peak_mib]),
+            fetch_peak_rss_mib: r.memory_scenario.fetch.map((st) => [st.body_bytes, st.memory.rss_peak_mib]),
+            fill: { records: r.memory_scenario.fill.log_records, rss_start_mib: r.memory_scenario.fill.memory.rss_start_mib, rss_end_mib: r.memory_scenario.fill.memory.rss_end_mib, rss_peak_mib: r.memory_scenario.fill.memory.rss_peak_mib },
+          },
+        }
+      : {}),
   };
 }
 
@@ -828,6 +898,8 @@ function replicationTables(x: ReplicationResult): string[] {
   return out;
 }
 
+type Block = "produce" | "fetch" | "fetch_vs_log_size" | "replication" | "idempotence" | "groups" | "matrix" | "memory";
+
 interface Results {
   schema: 1;
   date: string;
@@ -845,8 +917,11 @@ interface Results {
   groups?: GroupsResult;
   floor?: FloorResult;
   matrix?: MatrixResult;
+  memory_scenario?: MemoryResult | null;
   /** Per scenario block (fills and warm-ups included): wall time and CPU of each process. */
-  cpu: Partial<Record<"produce" | "fetch" | "fetch_vs_log_size" | "replication" | "idempotence" | "groups" | "matrix", CpuSplit>>;
+  cpu: Partial<Record<Block, CpuSplit>>;
+  /** Per scenario block: workerd's RSS at the start, its peak and growth (the Worker and every DO together). */
+  memory: Partial<Record<Block, MemoryWindow | null>>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -862,11 +937,11 @@ function parseArgs(argv: string[]): { quick: boolean; only: Set<string> | null }
       const v = a === "--only" ? argv[++i] : a.slice("--only=".length);
       only = new Set((v ?? "").split(",").filter(Boolean));
     } else if (a === "--help" || a === "-h") {
-      process.stdout.write("usage: node bench/run.ts [--quick] [--only baseline,produce,fetch,index,replication,idempotence,groups,floor,matrix]\n");
+      process.stdout.write("usage: node bench/run.ts [--quick] [--only baseline,produce,fetch,index,replication,idempotence,groups,floor,matrix,memory]\n");
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
-  const known = new Set(["baseline", "produce", "fetch", "index", "replication", "idempotence", "groups", "floor", "matrix"]);
+  const known = new Set(["baseline", "produce", "fetch", "index", "replication", "idempotence", "groups", "floor", "matrix", "memory"]);
   for (const s of only ?? []) if (!known.has(s)) throw new Error(`unknown scenario ${s} (known: ${[...known].join(", ")})`);
   return { quick, only };
 }
@@ -913,6 +988,7 @@ async function main(): Promise<void> {
       machine: machine(),
       config: cfg,
       cpu: {},
+      memory: {},
     };
     log(`bench: warm-up (${cfg.globalWarmup} requests)`);
     await globalWarmup(http, client, cfg);
@@ -926,18 +1002,21 @@ async function main(): Promise<void> {
       const r = await withCpuSplit(workerd, () => produceScenarios(http, client, cfg));
       results.produce = r.value;
       results.cpu.produce = r.cpu;
+      results.memory.produce = r.memory;
     }
     if (runs("fetch")) {
       log("bench: fetch");
       const r = await withCpuSplit(workerd, () => fetchScenarios(http, client, cfg));
       results.fetch = r.value;
       results.cpu.fetch = r.cpu;
+      results.memory.fetch = r.memory;
     }
     if (runs("index")) {
       log("bench: fetch vs log size");
       const r = await withCpuSplit(workerd, () => indexScenario(http, client, cfg));
       results.fetch_vs_log_size = r.value;
       results.cpu.fetch_vs_log_size = r.cpu;
+      results.memory.fetch_vs_log_size = r.memory;
     }
     if (runs("replication")) {
       log("bench: replication");
@@ -948,12 +1027,14 @@ async function main(): Promise<void> {
       const r = await withCpuSplit(workerd, () => replicationScenario(http, client, cfg, sampler));
       results.replication = r.value;
       results.cpu.replication = r.cpu;
+      results.memory.replication = r.memory;
     }
     if (runs("idempotence")) {
       log("bench: idempotence");
       const r = await withCpuSplit(workerd, () => idempotenceScenario(http, client, cfg, log));
       results.idempotence = r.value;
       results.cpu.idempotence = r.cpu;
+      results.memory.idempotence = r.memory;
     }
     if (runs("groups")) {
       log("bench: consumer groups");
@@ -964,12 +1045,21 @@ async function main(): Promise<void> {
       const r = await withCpuSplit(workerd, () => groupsScenario(http, client, cfg, sampler, log));
       results.groups = r.value;
       results.cpu.groups = r.cpu;
+      results.memory.groups = r.memory;
     }
     if (runs("matrix")) {
       log("bench: produce matrix");
       const r = await withCpuSplit(workerd, () => matrixScenario(http, client, cfg, log));
       results.matrix = r.value;
       results.cpu.matrix = r.cpu;
+      results.memory.matrix = r.memory;
+    }
+    if (runs("memory")) {
+      log("bench: memory");
+      const r = await withCpuSplit(workerd, () => memoryScenario(http, client, cfg, workerd, log));
+      results.memory_scenario = r.value;
+      results.cpu.memory = r.cpu;
+      results.memory.memory = r.memory;
     }
     if (runs("floor")) {
       log("bench: platform floor");
