@@ -27,14 +27,20 @@ const SAMPLE_MS = 50;
 const MIB = 1024 * 1024;
 const mib = (kb: number) => Number((kb / 1024).toFixed(1));
 
-/** Resident set now and its peak (VmHWM), in kB, from /proc/<pid>/status; null if unreadable. */
-export function readMemory(pid: number): { rss_kb: number; hwm_kb: number } | null {
+/**
+ * Resident set now and its peak (VmHWM), in kB, from /proc/<pid>/status; null if unreadable.
+ * `anon_kb` (RssAnon) is the heaps (V8, SQLite's page cache, buffers); the rest of the RSS is
+ * file-backed or shared pages (the binary, mapped files such as SQLite's -shm), which the kernel
+ * can drop.
+ */
+export function readMemory(pid: number): { rss_kb: number; hwm_kb: number; anon_kb: number } | null {
   try {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
     const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN);
     const rss = field("VmRSS");
     const hwm = field("VmHWM");
-    return Number.isFinite(rss) && Number.isFinite(hwm) ? { rss_kb: rss, hwm_kb: hwm } : null;
+    const anon = field("RssAnon");
+    return Number.isFinite(rss) && Number.isFinite(hwm) ? { rss_kb: rss, hwm_kb: hwm, anon_kb: Number.isFinite(anon) ? anon : rss } : null;
   } catch {
     return null;
   }
@@ -60,6 +66,9 @@ export interface MemoryWindow {
   peak_growth_mib: number;
   /** rss_end − rss_start: what the block left resident. */
   growth_mib: number;
+  /** Anonymous memory (RssAnon) at the start and the end, MiB: the part that is not file-backed. */
+  anon_start_mib: number;
+  anon_end_mib: number;
   /** The kernel's peak RSS (VmHWM) at the end, MiB: over this block if vm_hwm_reset, else since workerd started. */
   vm_hwm_mib: number;
   vm_hwm_reset: boolean;
@@ -112,6 +121,8 @@ export async function withMemory<T>(pid: number | null, fn: () => Promise<T>): P
       rss_end_mib: mib(end.rss_kb),
       peak_growth_mib: mib(peak - start.rss_kb),
       growth_mib: mib(end.rss_kb - start.rss_kb),
+      anon_start_mib: mib(start.anon_kb),
+      anon_end_mib: mib(end.anon_kb),
       vm_hwm_mib: mib(reset ? win.hwmKb : end.hwm_kb),
       vm_hwm_reset: reset,
       samples: samples + 1,
@@ -153,7 +164,7 @@ export interface MemoryResult {
     memory: MemoryWindow;
     log_records: number;
     /** RSS once a second during the fill: records acked so far and workerd's RSS. */
-    points: { elapsed_s: number; records: number; rss_mib: number }[];
+    points: { elapsed_s: number; records: number; rss_mib: number; anon_mib: number }[];
   };
   /** Largest produce body and fetch max_bytes that succeeded, and the highest RSS peak over the scenario. */
   largest_produce_bytes: number;
@@ -243,7 +254,7 @@ export async function memoryScenario(
   const t0 = performance.now();
   const point = () => {
     const m = readMemory(workerd);
-    if (m !== null) points.push({ elapsed_s: Number(((performance.now() - t0) / 1000).toFixed(1)), records: acked, rss_mib: mib(m.rss_kb) });
+    if (m !== null) points.push({ elapsed_s: Number(((performance.now() - t0) / 1000).toFixed(1)), records: acked, rss_mib: mib(m.rss_kb), anon_mib: mib(m.anon_kb) });
   };
   point();
   const ticker = setInterval(point, 1000);
@@ -265,7 +276,7 @@ export async function memoryScenario(
   });
   point();
   const fill = { ...throughput(filled.value), memory: filled.memory!, log_records: acked, points };
-  log(`  memory: filled ${fillTopic} with ${acked} records in ${fill.elapsed_s} s: RSS ${fill.memory.rss_start_mib} → peak ${fill.memory.rss_peak_mib} → end ${fill.memory.rss_end_mib} MiB`);
+  log(`  memory: filled ${fillTopic} with ${acked} records in ${fill.elapsed_s} s: RSS ${fill.memory.rss_start_mib} → peak ${fill.memory.rss_peak_mib} → end ${fill.memory.rss_end_mib} MiB (anonymous ${fill.memory.anon_start_mib} → ${fill.memory.anon_end_mib})`);
 
   const all = [...produce, ...fetch].map((s) => s.memory).concat(fill.memory);
   return {

@@ -589,12 +589,12 @@ function printTables(results: Results): void {
   if (results.memory_scenario) out.push(...memoryTables(results.memory_scenario));
   const cpuRows = Object.entries(results.cpu).map(([name, c]) => {
     const m = results.memory[name as Block];
-    return [name, c.wall_s, c.load_generator_cpu_s, c.workerd_cpu_s ?? "?", m?.rss_start_mib ?? "?", m?.rss_peak_mib ?? "?", m ? (m.vm_hwm_reset ? m.vm_hwm_mib : `${m.vm_hwm_mib} (since start)`) : "?", m?.peak_growth_mib ?? "?", m?.growth_mib ?? "?"];
+    return [name, c.wall_s, c.load_generator_cpu_s, c.workerd_cpu_s ?? "?", m?.rss_start_mib ?? "?", m?.rss_peak_mib ?? "?", m ? (m.vm_hwm_reset ? m.vm_hwm_mib : `${m.vm_hwm_mib} (since start)`) : "?", m?.peak_growth_mib ?? "?", m?.growth_mib ?? "?", m ? `${m.anon_start_mib} → ${m.anon_end_mib}` : "?"];
   });
   if (cpuRows.length > 0)
     out.push(
       "CPU (seconds) and workerd memory (MiB) per scenario block, fills and warm-ups included",
-      table(["block", "wall", "load generator CPU", "workerd CPU", "RSS start", "RSS peak", "VmHWM", "peak − start", "end − start"], cpuRows),
+      table(["block", "wall", "load generator CPU", "workerd CPU", "RSS start", "RSS peak", "VmHWM", "peak − start", "end − start", "anonymous start → end"], cpuRows),
       "RSS sampled every 50 ms; VmHWM: the kernel's peak over the block. One workerd process hosts the Worker and every Durable Object: the sum, not one DO.",
       "",
     );
@@ -625,7 +625,8 @@ function memoryTables(x: MemoryResult): string[] {
     ),
     `over the request limit: ${formatNumber(x.over_limit.body_bytes)} B → HTTP ${x.over_limit.status}`,
     `larger log: ${formatNumber(f.log_records)} records × 100 B in ${f.elapsed_s} s; RSS ${f.memory.rss_start_mib} → peak ${f.memory.rss_peak_mib} (VmHWM ${f.memory.vm_hwm_mib}) → end ${f.memory.rss_end_mib} MiB; ` +
-      `RSS by records: ${f.points.filter((_, i) => i % Math.max(1, Math.ceil(f.points.length / 8)) === 0 || i === f.points.length - 1).map((p) => `${formatNumber(p.records)}: ${p.rss_mib}`).join(", ")}`,
+      `anonymous ${f.memory.anon_start_mib} → ${f.memory.anon_end_mib} MiB; RSS (anonymous) by records: ` +
+      f.points.filter((_, i) => i % Math.max(1, Math.ceil(f.points.length / 8)) === 0 || i === f.points.length - 1).map((p) => `${formatNumber(p.records)}: ${p.rss_mib} (${p.anon_mib})`).join(", "),
     `largest produce body ${formatNumber(x.largest_produce_bytes)} B, largest fetch response ${formatNumber(x.largest_fetch_bytes)} B; highest workerd RSS in this scenario ${x.peak_rss_mib} MiB (limit of one DO: 128 MB)`,
     "",
   ];
@@ -700,7 +701,7 @@ function headlines(r: Results) {
     // workerd's RSS per block (MiB): start, peak (max of samples and, when reset per block, VmHWM), growth.
     memory_mib: Object.fromEntries(
       Object.entries(r.memory).flatMap(([block, m]) =>
-        m ? [[block, { rss_start: m.rss_start_mib, rss_peak: Math.max(m.rss_peak_mib, m.vm_hwm_reset ? m.vm_hwm_mib : 0), growth: m.growth_mib }]] : [],
+        m ? [[block, { rss_start: m.rss_start_mib, rss_peak: Math.max(m.rss_peak_mib, m.vm_hwm_reset ? m.vm_hwm_mib : 0), growth: m.growth_mib, anon_end: m.anon_end_mib }]] : [],
       ),
     ),
     ...(r.memory_scenario
@@ -711,7 +712,7 @@ function headlines(r: Results) {
             peak_rss_mib: r.memory_scenario.peak_rss_mib,
             produce_peak_rss_mib: r.memory_scenario.produce.map((st) => [st.body_bytes, st.memory.rss_peak_mib]),
             fetch_peak_rss_mib: r.memory_scenario.fetch.map((st) => [st.body_bytes, st.memory.rss_peak_mib]),
-            fill: { records: r.memory_scenario.fill.log_records, rss_start_mib: r.memory_scenario.fill.memory.rss_start_mib, rss_end_mib: r.memory_scenario.fill.memory.rss_end_mib, rss_peak_mib: r.memory_scenario.fill.memory.rss_peak_mib },
+            fill: { records: r.memory_scenario.fill.log_records, rss_start_mib: r.memory_scenario.fill.memory.rss_start_mib, rss_end_mib: r.memory_scenario.fill.memory.rss_end_mib, rss_peak_mib: r.memory_scenario.fill.memory.rss_peak_mib, anon_start_mib: r.memory_scenario.fill.memory.anon_start_mib, anon_end_mib: r.memory_scenario.fill.memory.anon_end_mib },
           },
         }
       : {}),
