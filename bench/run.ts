@@ -998,70 +998,26 @@ async function main(): Promise<void> {
       log("bench: baseline");
       results.baseline = await baseline(http, cfg);
     }
-    if (runs("produce")) {
-      log("bench: produce");
-      const r = await withCpuSplit(workerd, () => produceScenarios(http, client, cfg));
-      results.produce = r.value;
-      results.cpu.produce = r.cpu;
-      results.memory.produce = r.memory;
-    }
-    if (runs("fetch")) {
-      log("bench: fetch");
-      const r = await withCpuSplit(workerd, () => fetchScenarios(http, client, cfg));
-      results.fetch = r.value;
-      results.cpu.fetch = r.cpu;
-      results.memory.fetch = r.memory;
-    }
-    if (runs("index")) {
-      log("bench: fetch vs log size");
-      const r = await withCpuSplit(workerd, () => indexScenario(http, client, cfg));
-      results.fetch_vs_log_size = r.value;
-      results.cpu.fetch_vs_log_size = r.cpu;
-      results.memory.fetch_vs_log_size = r.memory;
-    }
-    if (runs("replication")) {
-      log("bench: replication");
-      const sampler = () => {
-        const u = process.cpuUsage();
-        return { workerd: workerd === null ? null : processCpuSeconds(workerd), loadGenerator: (u.user + u.system) / 1e6 };
-      };
-      const r = await withCpuSplit(workerd, () => replicationScenario(http, client, cfg, sampler));
-      results.replication = r.value;
-      results.cpu.replication = r.cpu;
-      results.memory.replication = r.memory;
-    }
-    if (runs("idempotence")) {
-      log("bench: idempotence");
-      const r = await withCpuSplit(workerd, () => idempotenceScenario(http, client, cfg, log));
-      results.idempotence = r.value;
-      results.cpu.idempotence = r.cpu;
-      results.memory.idempotence = r.memory;
-    }
-    if (runs("groups")) {
-      log("bench: consumer groups");
-      const sampler = () => {
-        const u = process.cpuUsage();
-        return { workerd: workerd === null ? null : processCpuSeconds(workerd), loadGenerator: (u.user + u.system) / 1e6 };
-      };
-      const r = await withCpuSplit(workerd, () => groupsScenario(http, client, cfg, sampler, log));
-      results.groups = r.value;
-      results.cpu.groups = r.cpu;
-      results.memory.groups = r.memory;
-    }
-    if (runs("matrix")) {
-      log("bench: produce matrix");
-      const r = await withCpuSplit(workerd, () => matrixScenario(http, client, cfg, log));
-      results.matrix = r.value;
-      results.cpu.matrix = r.cpu;
-      results.memory.matrix = r.memory;
-    }
-    if (runs("memory")) {
-      log("bench: memory");
-      const r = await withCpuSplit(workerd, () => memoryScenario(http, client, cfg, workerd, log));
-      results.memory_scenario = r.value;
-      results.cpu.memory = r.cpu;
-      results.memory.memory = r.memory;
-    }
+    const sampler = () => {
+      const u = process.cpuUsage();
+      return { workerd: workerd === null ? null : processCpuSeconds(workerd), loadGenerator: (u.user + u.system) / 1e6 };
+    };
+    /** Runs one scenario block with workerd's CPU and memory measured around it (results.cpu / .memory). */
+    const measured = async <T,>(block: Block, label: string, run: () => Promise<T>): Promise<T> => {
+      log(`bench: ${label}`);
+      const r = await withCpuSplit(workerd, run);
+      results.cpu[block] = r.cpu;
+      results.memory[block] = r.memory;
+      return r.value;
+    };
+    if (runs("produce")) results.produce = await measured("produce", "produce", () => produceScenarios(http, client, cfg));
+    if (runs("fetch")) results.fetch = await measured("fetch", "fetch", () => fetchScenarios(http, client, cfg));
+    if (runs("index")) results.fetch_vs_log_size = await measured("fetch_vs_log_size", "fetch vs log size", () => indexScenario(http, client, cfg));
+    if (runs("replication")) results.replication = await measured("replication", "replication", () => replicationScenario(http, client, cfg, sampler));
+    if (runs("idempotence")) results.idempotence = await measured("idempotence", "idempotence", () => idempotenceScenario(http, client, cfg, log));
+    if (runs("groups")) results.groups = await measured("groups", "consumer groups", () => groupsScenario(http, client, cfg, sampler, log));
+    if (runs("matrix")) results.matrix = await measured("matrix", "produce matrix", () => matrixScenario(http, client, cfg, log));
+    if (runs("memory")) results.memory_scenario = await measured("memory", "memory", () => memoryScenario(http, client, cfg, workerd, log));
     if (runs("floor")) {
       log("bench: platform floor");
       results.floor = await floorScenario(cfg, join(stateDir, "floor"), results, log);
