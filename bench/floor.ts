@@ -27,6 +27,10 @@ import { runInterleaved, runLoad, throughput, type OpOutcome, type Throughput } 
 import { PRODUCE_BATCH, produceBodies, REQUEST_TIMEOUT_MS, VALUE_BYTES } from "./http.ts";
 
 export interface FloorConfig {
+  /** Requests of the batch-1000 write floor (1000 × 100 B bodies, one in flight): the matrix's batch-1000 cells' floor. */
+  floorBatchRequests: number;
+  /** Records of the catch-up read floor's log: the index scenario's large log. */
+  indexLargeRecords: number;
   produceRequests: number;
   produceWarmup: number;
   produceRounds: number;
@@ -45,6 +49,7 @@ export interface ReadFloorResult extends Throughput {
   /** The Flarelog max_records this row stands for: `rows_per_request` × records per row. */
   max_records: number;
   rows_per_request: number;
+  records_per_row: number;
   log_records: number;
 }
 
@@ -69,6 +74,8 @@ export interface FloorResult {
 export interface MeasuredRows {
   produce?: (Throughput & { acks: string; concurrency: number })[];
   fetch?: (Throughput & { max_records: number })[];
+  matrix?: { cells: (Throughput & { value_bytes: number; records_per_request: number; acks: string; replication_factor: number; partitions: number })[] };
+  fetch_vs_log_size?: { catchup: (Throughput & { max_records: number; log_records: number })[] };
 }
 
 /** Miniflare's warnings and errors only, to stderr like the rest of the bench log. */
@@ -111,13 +118,39 @@ async function floorCall(url: string, init: RequestInit = {}): Promise<{ text: s
   return { text, next: res.headers.get("x-next") };
 }
 
-function writeOp(base: string, partition: string, bodies: string[]): (i: number) => Promise<OpOutcome> {
+/** Records per request of the batch-1000 write floor and per row of the catch-up read floor. */
+const BIG_BATCH = 1000;
+
+/** Reads rows 1..`rows` of `partition` in order, `max` rows per request, one request in flight. */
+async function readPass(base: string, partition: string, rows: number, perRow: number, max: number, capMs: number): Promise<Throughput> {
+  for (let i = 0; i < 10; i++) await floorCall(`${base}/read?p=${partition}&from=${1 + ((i * 7919) % rows)}&max=${max}`);
+  let from = 1;
+  const r = throughput(
+    await runLoad({
+      requests: Math.ceil(rows / max),
+      concurrency: 1,
+      timeCapMs: capMs,
+      done: () => from > rows,
+      op: async () => {
+        const res = await floorCall(`${base}/read?p=${partition}&from=${from}&max=${max}`);
+        const got = Number(res.next) - from;
+        if (!(got > 0)) throw new Error(`floor read ${partition} from ${from}: no rows`);
+        from += got;
+        return { records: got * perRow, payloadBytes: got * perRow * VALUE_BYTES, wireBytes: res.text.length };
+      },
+    }),
+  );
+  if (from <= rows && !r.capped_by_time) throw new Error(`floor read ${partition} stopped at row ${from} of ${rows}`);
+  return r;
+}
+
+function writeOp(base: string, partition: string, bodies: string[], records = PRODUCE_BATCH): (i: number) => Promise<OpOutcome> {
   const url = `${base}/write?p=${partition}`;
   return async (i) => {
     const body = bodies[i % bodies.length]!;
     const r = await floorCall(url, { method: "POST", headers: { "content-type": "application/json" }, body });
     if (typeof (JSON.parse(r.text) as { id?: unknown }).id !== "number") throw new Error(`floor write: ${r.text.slice(0, 200)}`);
-    return { records: PRODUCE_BATCH, payloadBytes: PRODUCE_BATCH * VALUE_BYTES, wireBytes: body.length };
+    return { records, payloadBytes: records * VALUE_BYTES, wireBytes: body.length };
   };
 }
 
@@ -140,38 +173,33 @@ export async function floorScenario(cfg: FloorConfig, persistDir: string, measur
       return { concurrency, records_per_request: PRODUCE_BATCH, value_bytes: VALUE_BYTES, ...r };
     });
 
-    // Read floor: as many records as the fetch scenario's log, one row per stored batch.
-    const rows = Math.ceil(cfg.fetchLogRecords / PRODUCE_BATCH);
-    await runLoad({ requests: rows, concurrency: 8, timeCapMs: cfg.fetchCapMs * 2, op: writeOp(floor.url, "fetch", produceBodies(PRODUCE_BATCH, 2)) });
+    // Batch-1000 write floor: the matrix's 1000 × 100 B cells, one request in flight.
+    const bigOp = writeOp(floor.url, "produce-batch1000", produceBodies(BIG_BATCH, 12, 4), BIG_BATCH);
+    await runLoad({ requests: Math.max(5, Math.round(cfg.floorBatchRequests / 10)), concurrency: 1, timeCapMs: cfg.produceCapMs, op: bigOp });
+    const bigWrite = throughput(await runLoad({ requests: cfg.floorBatchRequests, concurrency: 1, timeCapMs: cfg.produceCapMs, op: bigOp }));
+    log(`  write floor ${BIG_BATCH} × ${VALUE_BYTES} B concurrency=1: ${bigWrite.records_per_s} records/s, p50 ${bigWrite.latency.p50_ms} ms`);
+    write.push({ concurrency: 1, records_per_request: BIG_BATCH, value_bytes: VALUE_BYTES, ...bigWrite });
+
+    // Read floors: the fetch workload's log (rows of PRODUCE_BATCH) and the catch-up's (rows of 1000).
     const read: ReadFloorResult[] = [];
-    for (const maxRecords of [500, 100]) {
-      const max = maxRecords / PRODUCE_BATCH;
-      for (let i = 0; i < 10; i++) await floorCall(`${floor.url}/read?p=fetch&from=${1 + ((i * 7919) % rows)}&max=${max}`);
-      let from = 1;
-      const r = throughput(
-        await runLoad({
-          requests: Math.ceil(rows / max),
-          concurrency: 1,
-          timeCapMs: cfg.fetchCapMs,
-          done: () => from > rows,
-          op: async () => {
-            const res = await floorCall(`${floor.url}/read?p=fetch&from=${from}&max=${max}`);
-            const next = Number(res.next);
-            const got = next - from;
-            if (!(got > 0)) throw new Error(`floor read from ${from}: no rows`);
-            from = next;
-            return { records: got * PRODUCE_BATCH, payloadBytes: got * PRODUCE_BATCH * VALUE_BYTES, wireBytes: res.text.length };
-          },
-        }),
-      );
-      if (from <= rows && !r.capped_by_time) throw new Error(`floor read stopped at row ${from} of ${rows}`);
-      log(`  read floor max_records=${maxRecords} (${max} row${max === 1 ? "" : "s"}): ${r.records_per_s} records/s, p50 ${r.latency.p50_ms} ms`);
-      read.push({ max_records: maxRecords, rows_per_request: max, log_records: rows * PRODUCE_BATCH, ...r });
+    const logs = [
+      { name: "fetch", records: cfg.fetchLogRecords, perRow: PRODUCE_BATCH, maxRecords: [500, 100] },
+      { name: "catchup", records: cfg.indexLargeRecords, perRow: BIG_BATCH, maxRecords: [1000, 10_000] },
+    ];
+    for (const l of logs) {
+      const rows = Math.ceil(l.records / l.perRow);
+      await runLoad({ requests: rows, concurrency: 8, timeCapMs: cfg.fetchCapMs * 6, op: writeOp(floor.url, l.name, produceBodies(l.perRow, 2, 4), l.perRow) });
+      for (const maxRecords of l.maxRecords) {
+        const max = maxRecords / l.perRow;
+        const r = await readPass(floor.url, l.name, rows, l.perRow, max, cfg.fetchCapMs * 4);
+        log(`  read floor ${l.name} max_records=${maxRecords} (${max} row${max === 1 ? "" : "s"} of ${l.perRow}): ${r.records_per_s} records/s, p50 ${r.latency.p50_ms} ms`);
+        read.push({ max_records: maxRecords, rows_per_request: max, records_per_row: l.perRow, log_records: rows * l.perRow, ...r });
+      }
     }
 
     const ratios: FloorRatio[] = [];
     for (const p of measured.produce ?? []) {
-      const f = write.find((w) => w.concurrency === p.concurrency);
+      const f = write.find((w) => w.concurrency === p.concurrency && w.records_per_request === PRODUCE_BATCH);
       if (f)
         ratios.push({
           workload: `produce acks=${p.acks} RF 1 conc ${p.concurrency}`,
@@ -181,8 +209,30 @@ export async function floorScenario(cfg: FloorConfig, persistDir: string, measur
           p50_ratio: ratio(p.latency.p50_ms, f.latency.p50_ms),
         });
     }
+    for (const c of measured.matrix?.cells ?? []) {
+      const f = write.find((w) => w.records_per_request === c.records_per_request && w.value_bytes === c.value_bytes && w.concurrency === 1);
+      if (f && c.partitions === 1)
+        ratios.push({
+          workload: `produce ${c.records_per_request}x${c.value_bytes}B acks=${c.acks} RF${c.replication_factor} 1p (matrix)`,
+          flarelog_records_per_s: c.records_per_s,
+          floor_records_per_s: f.records_per_s,
+          throughput_ratio: ratio(c.records_per_s, f.records_per_s),
+          p50_ratio: ratio(c.latency.p50_ms, f.latency.p50_ms),
+        });
+    }
+    for (const x of measured.fetch_vs_log_size?.catchup ?? []) {
+      const f = read.find((r) => r.records_per_row === BIG_BATCH && r.max_records === x.max_records);
+      if (f)
+        ratios.push({
+          workload: `consumer catch-up ${x.log_records} records max_records=${x.max_records}`,
+          flarelog_records_per_s: x.records_per_s,
+          floor_records_per_s: f.records_per_s,
+          throughput_ratio: ratio(x.records_per_s, f.records_per_s),
+          p50_ratio: ratio(x.latency.p50_ms, f.latency.p50_ms),
+        });
+    }
     for (const x of measured.fetch ?? []) {
-      const f = read.find((r) => r.max_records === x.max_records);
+      const f = read.find((r) => r.records_per_row === PRODUCE_BATCH && r.max_records === x.max_records);
       if (f)
         ratios.push({
           workload: `fetch catch-up max_records=${x.max_records}`,

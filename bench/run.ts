@@ -1,6 +1,7 @@
 /**
- * `npm run bench` (`node bench/run.ts [--quick] [--only produce,fetch,index,replication,idempotence,groups,floor,matrix,memory]`): benchmarks of
- * the local Flarelog server. Method and results: docs/benchmarks.md.
+ * `npm run bench` (`node bench/run.ts [--quick] [--report|--no-report] [--only baseline,produce,...,profile]`):
+ * benchmarks of the local Flarelog server. Method and results: docs/benchmarks.md; a whole default
+ * run (or `--report`) rewrites its generated section and docs/benchmarks-throughput.svg (bench/report.ts).
  *
  * Starts its own server with `startLocalCluster` (wrangler's production bundle on workerd via
  * Miniflare, no `wrangler dev` proxy) on a fresh temporary state directory with a random admin
@@ -25,6 +26,10 @@
  *             RF 1, 3 × 1, 8 partitions, topic-level produce, a time cap per cell (bench/matrix.ts)
  *   memory    workerd's RSS for single produce requests of 1–8 MiB and fetches of max_bytes 1–8 MiB,
  *             and while a larger log fills (bench/memory.ts)
+ *   profile   V8 CPU profiles of produce (RF 1 acks=1, RF 3 acks=all) and fetch, 1000 × 100 B per
+ *             request, attributed to JSON parse, validation, encoding, SQLite, RPC, replication (bench/profile.ts)
+ *   e2e       end-to-end latency: an open-loop producer at 1,000 records/s and one long-polling consumer,
+ *             send → receive per record, RF 1 acks=1 and RF 3 acks=all (bench/e2e.ts)
  * Every scenario block also reports workerd's RSS at its start, its peak (sampled every 50 ms, and
  * the kernel's VmHWM) and its growth: one workerd process hosts the Worker and every Durable
  * Object, so that is their sum, not one DO's memory.
@@ -35,6 +40,7 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { createServer, type AddressInfo } from "node:net";
 import { cpus, loadavg, platform, release, tmpdir, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -57,16 +63,19 @@ import {
   type Throughput,
 } from "./harness.ts";
 import { call, createTopic, expectStatus, produceBodies, produceOp, PRODUCE_BATCH, VALUE_BYTES, type Http } from "./http.ts";
-import { floorScenario, type FloorResult } from "./floor.ts";
+import { e2eHeadlines, e2eScenario, e2eTable, type E2eConfig, type E2eResult } from "./e2e.ts";
+import { floorScenario, type FloorConfig, type FloorResult } from "./floor.ts";
 import { groupsScenario, type GroupsConfig, type GroupsResult } from "./groups.ts";
 import { idempotenceScenario, type IdempotenceResult } from "./idempotence.ts";
 import { matrixScenario, type MatrixConfig, type MatrixResult } from "./matrix.ts";
 import { memoryScenario, withMemory, type MemoryConfig, type MemoryResult, type MemoryWindow } from "./memory.ts";
+import { writeReport } from "./report.ts";
+import { profileScenario, profileTables, type ProfileConfig, type ProfileResult } from "./profile.ts";
 import { replicationScenario, type ReplicationConfig, type ReplicationResult } from "./replication.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
-interface Config extends ReplicationConfig, GroupsConfig, MatrixConfig, MemoryConfig {
+interface Config extends FloorConfig, ReplicationConfig, GroupsConfig, MatrixConfig, MemoryConfig, E2eConfig, ProfileConfig {
   mode: "default" | "quick";
   /** Mixed produce/fetch requests before any scenario, so the JIT has compiled the hot paths. */
   globalWarmup: number;
@@ -129,6 +138,17 @@ const DEFAULT: Config = {
   memoryStepRepeats: 3,
   memoryFillRecords: 1_000_000,
   memoryFillCapMs: 60_000,
+  profileRequests: 300,
+  floorBatchRequests: 300,
+  profileCapMs: 30_000,
+  profileSamplingUs: 100,
+  e2eDurationMs: 20_000,
+  e2eWarmupMs: 1_000,
+  e2eRequestsPerSecond: 100,
+  e2eRecordsPerRequest: 10,
+  e2eWaitMs: 5_000,
+  e2eDrainCapMs: 10_000,
+  e2eReplicated: true,
 };
 
 const QUICK: Config = {
@@ -168,6 +188,9 @@ const QUICK: Config = {
   memoryStepRepeats: 2,
   memoryFillRecords: 1_000_000,
   memoryFillCapMs: 20_000,
+  profileRequests: 60,
+  floorBatchRequests: 50,
+  e2eDurationMs: 4_000,
 };
 
 interface FetchBody {
@@ -287,29 +310,37 @@ async function fetchScenarios(http: Http, client: FlarelogClient, cfg: Config): 
   log(`  filled ${topic}: ${formatNumber(end)} records in ${filled.elapsed_s} s`);
   const out: FetchScenarioResult[] = [];
   for (const maxRecords of [500, 100]) {
-    // Warm-up: a few reads spread over the log, then the measured pass from offset 0 to the end.
-    const prng = new Prng(3);
-    for (let i = 0; i < 10; i++) await fetchAt(http, topic, prng.int(0, end - 1), maxRecords);
-    let offset = 0;
-    const r = throughput(
-      await runLoad({
-        requests: Math.ceil(end / maxRecords),
-        concurrency: 1,
-        timeCapMs: cfg.fetchCapMs,
-        done: () => offset >= end,
-        op: async () => {
-          const f = await fetchAt(http, topic, offset, maxRecords);
-          offset = f.body.next_offset;
-          return fetchOutcome(f);
-        },
-      }),
-    );
-    if (offset < end && !r.capped_by_time) throw new Error(`fetch pass stopped at ${offset} of ${end}`);
+    const r = await sequentialPass(http, topic, end, maxRecords, cfg.fetchCapMs);
     out.push({ max_records: maxRecords, log_records: end, stored_batch_records: PRODUCE_BATCH, ...r });
     log(`  fetch max_records=${maxRecords}: ${formatNumber(r.records_per_s)} records/s, p50 ${r.latency.p50_ms} ms`);
   }
   return out;
 }
+
+/** A consumer's catch-up: a few warm-up reads spread over the log, then one measured pass from offset 0 to `end`. */
+async function sequentialPass(http: Http, topic: string, end: number, maxRecords: number, capMs: number): Promise<Throughput> {
+  const prng = new Prng(3);
+  for (let i = 0; i < 10; i++) await fetchAt(http, topic, prng.int(0, Math.max(0, end - maxRecords)), maxRecords);
+  let offset = 0;
+  const r = throughput(
+    await runLoad({
+      requests: Math.ceil(end / maxRecords),
+      concurrency: 1,
+      timeCapMs: capMs,
+      done: () => offset >= end,
+      op: async () => {
+        const f = await fetchAt(http, topic, offset, maxRecords);
+        offset = f.body.next_offset;
+        return fetchOutcome(f);
+      },
+    }),
+  );
+  if (offset < end && !r.capped_by_time) throw new Error(`fetch pass of ${topic} stopped at ${offset} of ${end}`);
+  return r;
+}
+
+/** max_records of the catch-up passes over the large log: one stored batch of 1000, and ten. */
+const CATCHUP_MAX_RECORDS = [1000, 10_000];
 
 interface IndexLogResult {
   topic: string;
@@ -329,6 +360,8 @@ interface IndexResult {
   ratio_p50: number;
   ratio_p99: number;
   ratio_mean: number;
+  /** Consumer catch-up: the large log read from offset 0 to the end, one request in flight. */
+  catchup: FetchScenarioResult[];
 }
 
 /** Largest batch the server accepts among the candidates (the brief: 1000 if it fits, else 100). */
@@ -384,6 +417,12 @@ async function indexScenario(http: Http, client: FlarelogClient, cfg: Config): P
   });
   const s = result(small);
   const l = result(large);
+  const catchup: FetchScenarioResult[] = [];
+  for (const maxRecords of CATCHUP_MAX_RECORDS) {
+    const r = await sequentialPass(http, large, sizes[large]!, maxRecords, cfg.indexFillCapMs);
+    catchup.push({ max_records: maxRecords, log_records: sizes[large]!, stored_batch_records: batch, ...r });
+    log(`  catch-up of ${formatNumber(sizes[large]!)} records, max_records=${maxRecords}: ${formatNumber(r.records_per_s)} records/s, p50 ${r.latency.p50_ms} ms`);
+  }
   const ratio = (a: number, b: number) => Number((a / b).toFixed(2));
   return {
     records_per_batch: batch,
@@ -395,6 +434,7 @@ async function indexScenario(http: Http, client: FlarelogClient, cfg: Config): P
     ratio_p50: ratio(l.latency.p50_ms, s.latency.p50_ms),
     ratio_p99: ratio(l.latency.p99_ms, s.latency.p99_ms),
     ratio_mean: ratio(l.latency.mean_ms, s.latency.mean_ms),
+    catchup,
   };
 }
 
@@ -516,6 +556,15 @@ function machine() {
   };
 }
 
+/** A TCP port free on 127.0.0.1 right now (for workerd's inspector). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((done) => server.close(() => done()));
+  return port;
+}
+
 function log(line: string): void {
   process.stderr.write(`${line}\n`);
 }
@@ -568,6 +617,12 @@ function printTables(results: Results): void {
         `(${f.requests} requests × ${x.records_per_batch}, concurrency ${f.concurrency}, p50 ${f.latency.p50_ms} ms, p99 ${f.latency.p99_ms} ms)` +
         (f.capped_by_time ? " — stopped by the time cap" : ""),
       "",
+      `Consumer catch-up: the ${formatNumber(x.large.log_records)}-record log read from offset 0 to the end, one request in flight`,
+      table(
+        ["max_records", "requests", ...KAFKA_COLUMNS, "MB/s wire", "req/s"],
+        x.catchup.map((c) => [c.max_records, c.requests, ...kafkaCells(c), c.wire_mb_per_s, c.requests_per_s]),
+      ),
+      "",
     );
   }
   if (results.replication) out.push(...replicationTables(results.replication));
@@ -587,6 +642,8 @@ function printTables(results: Results): void {
   if (results.matrix) out.push(...matrixTable(results.matrix));
   if (results.floor) out.push(...floorTables(results.floor));
   if (results.memory_scenario) out.push(...memoryTables(results.memory_scenario));
+  if (results.profile) out.push(...profileTables(results.profile));
+  if (results.e2e) out.push(...e2eTable(results.e2e));
   const cpuRows = Object.entries(results.cpu).map(([name, c]) => {
     const m = results.memory[name as Block];
     return [name, c.wall_s, c.load_generator_cpu_s, c.workerd_cpu_s ?? "?", m?.rss_start_mib ?? "?", m?.rss_peak_mib ?? "?", m ? (m.vm_hwm_reset ? m.vm_hwm_mib : `${m.vm_hwm_mib} (since start)`) : "?", m?.peak_growth_mib ?? "?", m?.growth_mib ?? "?", m ? `${m.anon_start_mib} → ${m.anon_end_mib}` : "?"];
@@ -676,6 +733,7 @@ function headlines(r: Results) {
         }),
       );
     }
+    for (const c of x.catchup) workloads.push(headline(`consumer catch-up ${c.log_records} records max_records=${c.max_records}`, c));
   }
   for (const p of r.replication?.produce ?? [])
     workloads.push(headline(`replication produce ${p.records_per_request}x${p.value_bytes}B acks=${p.acks} RF${p.replication_factor} conc=${p.concurrency}`, p));
@@ -685,6 +743,7 @@ function headlines(r: Results) {
     workloads.push(headline(`matrix ${c.value_bytes}B batch=${c.records_per_request} acks=${c.acks} RF${c.replication_factor} ${c.partitions}p`, c));
   for (const w of r.floor?.write ?? []) workloads.push(headline(`floor write ${w.records_per_request}x${w.value_bytes}B conc=${w.concurrency}`, w));
   for (const x of r.floor?.read ?? []) workloads.push(headline(`floor read max_records=${x.max_records}`, x));
+  for (const h of r.e2e ? e2eHeadlines(r.e2e) : []) workloads.push(h);
   return {
     bench: "flarelog",
     schema: 1,
@@ -726,7 +785,7 @@ function floorTables(x: FloorResult): string[] {
       ["floor", "conc", "requests", ...KAFKA_COLUMNS, "req/s"],
       [
         ...x.write.map((w) => [`write ${w.records_per_request} × ${w.value_bytes} B`, w.concurrency, w.requests, ...kafkaCells(w), w.requests_per_s]),
-        ...x.read.map((r) => [`read ${r.rows_per_request} row${r.rows_per_request === 1 ? "" : "s"} (≙ max_records ${r.max_records})`, 1, r.requests, ...kafkaCells(r), r.requests_per_s]),
+        ...x.read.map((r) => [`read ${r.rows_per_request} row${r.rows_per_request === 1 ? "" : "s"} of ${r.records_per_row} (≙ max_records ${r.max_records}) of ${formatNumber(r.log_records)}`, 1, r.requests, ...kafkaCells(r), r.requests_per_s]),
       ],
     ),
     "",
@@ -899,7 +958,7 @@ function replicationTables(x: ReplicationResult): string[] {
   return out;
 }
 
-type Block = "produce" | "fetch" | "fetch_vs_log_size" | "replication" | "idempotence" | "groups" | "matrix" | "memory";
+type Block = "produce" | "fetch" | "fetch_vs_log_size" | "replication" | "idempotence" | "groups" | "matrix" | "memory" | "e2e" | "profile";
 
 interface Results {
   schema: 1;
@@ -919,6 +978,8 @@ interface Results {
   floor?: FloorResult;
   matrix?: MatrixResult;
   memory_scenario?: MemoryResult | null;
+  profile?: ProfileResult;
+  e2e?: E2eResult;
   /** Per scenario block (fills and warm-ups included): wall time and CPU of each process. */
   cpu: Partial<Record<Block, CpuSplit>>;
   /** Per scenario block: workerd's RSS at the start, its peak and growth (the Worker and every DO together). */
@@ -928,23 +989,27 @@ interface Results {
 // ---------------------------------------------------------------------------------------------
 // Main
 
-function parseArgs(argv: string[]): { quick: boolean; only: Set<string> | null } {
+function parseArgs(argv: string[]): { quick: boolean; only: Set<string> | null; report: boolean } {
   let quick = process.env.BENCH_QUICK === "1";
+  let report: boolean | null = null;
   let only: Set<string> | null = null;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--quick") quick = true;
+    else if (a === "--report") report = true;
+    else if (a === "--no-report") report = false;
     else if (a === "--only" || a.startsWith("--only=")) {
       const v = a === "--only" ? argv[++i] : a.slice("--only=".length);
       only = new Set((v ?? "").split(",").filter(Boolean));
     } else if (a === "--help" || a === "-h") {
-      process.stdout.write("usage: node bench/run.ts [--quick] [--only baseline,produce,fetch,index,replication,idempotence,groups,floor,matrix,memory]\n");
+      process.stdout.write("usage: node bench/run.ts [--quick] [--report|--no-report] [--only baseline,produce,fetch,index,replication,idempotence,groups,floor,matrix,memory,e2e,profile]\n");
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
-  const known = new Set(["baseline", "produce", "fetch", "index", "replication", "idempotence", "groups", "floor", "matrix", "memory"]);
+  const known = new Set(["baseline", "produce", "fetch", "index", "replication", "idempotence", "groups", "floor", "matrix", "memory", "e2e", "profile"]);
   for (const s of only ?? []) if (!known.has(s)) throw new Error(`unknown scenario ${s} (known: ${[...known].join(", ")})`);
-  return { quick, only };
+  // A whole default run rewrites the generated section of docs/benchmarks.md and the chart; others only when asked.
+  return { quick, only, report: report ?? (only === null && !quick) };
 }
 
 async function main(): Promise<void> {
@@ -972,7 +1037,8 @@ async function main(): Promise<void> {
   try {
     log(`bench: ${cfg.mode} run; starting the local cluster (state in ${stateDir})`);
     const t0 = performance.now();
-    cluster = await startLocalCluster({ port: 0, host: "127.0.0.1", persistDir: stateDir, adminToken: token, exitOnSignal: false });
+    const inspectorPort = runs("profile") ? await freePort() : undefined;
+    cluster = await startLocalCluster({ port: 0, host: "127.0.0.1", persistDir: stateDir, adminToken: token, exitOnSignal: false, ...(inspectorPort !== undefined ? { inspectorPort } : {}) });
     const serverStart = (performance.now() - t0) / 1000;
     const url = new URL(cluster.url);
     if (url.hostname !== "127.0.0.1") throw new Error(`refusing to benchmark a non-local server: ${cluster.url}`);
@@ -1018,6 +1084,11 @@ async function main(): Promise<void> {
     if (runs("groups")) results.groups = await measured("groups", "consumer groups", () => groupsScenario(http, client, cfg, sampler, log));
     if (runs("matrix")) results.matrix = await measured("matrix", "produce matrix", () => matrixScenario(http, client, cfg, log));
     if (runs("memory")) results.memory_scenario = await measured("memory", "memory", () => memoryScenario(http, client, cfg, workerd, log));
+    if (runs("e2e")) results.e2e = await measured("e2e", "end-to-end latency", () => e2eScenario(http, client, cfg, log));
+    if (runs("profile") && inspectorPort !== undefined) {
+      const server = { inspectorPort, bundle: cluster.bundle, workerdCpuMs: () => (workerd === null ? null : (processCpuSeconds(workerd) ?? Number.NaN) * 1000) };
+      results.profile = await measured("profile", "profile of the produce and fetch paths", () => profileScenario(http, client, cfg, server, log));
+    }
     if (runs("floor")) {
       log("bench: platform floor");
       results.floor = await floorScenario(cfg, join(stateDir, "floor"), results, log);
@@ -1032,7 +1103,15 @@ async function main(): Promise<void> {
     await rename(tmp, join(outDir, "latest.json"));
     printTables(results);
     log(`bench: wrote ${join(outDir, "latest.json")}`);
-    summaryLine = JSON.stringify(headlines(results));
+    const summary = headlines(results);
+    summaryLine = JSON.stringify(summary);
+    if (args.report) {
+      const paths = { markdownPath: join(PROJECT_ROOT, "docs", "benchmarks.md"), svgPath: join(PROJECT_ROOT, "docs", "benchmarks-throughput.svg") };
+      await writeReport(summary, paths).then(
+        () => log(`bench: wrote the generated section of ${paths.markdownPath} and ${paths.svgPath}`),
+        (e: unknown) => log(`bench: could not write the report: ${e instanceof Error ? e.message : String(e)}`),
+      );
+    }
   } finally {
     await cleanup();
   }

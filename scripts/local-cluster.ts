@@ -52,11 +52,15 @@ export interface LocalClusterOptions {
    * handles those signals itself and calls `stop()`, as `npm start` does.
    */
   exitOnSignal?: boolean;
+  /** Opens workerd's V8 inspector (Chrome DevTools protocol) on this port of 127.0.0.1, e.g. for `npm run bench -- --only profile`. */
+  inspectorPort?: number;
 }
 
 export interface LocalCluster {
   /** Base URL without a trailing slash, e.g. `http://127.0.0.1:8787`. */
   url: string;
+  /** The bundled entry module workerd runs (its source map is beside it, `<entry>.map`); removed by stop(). */
+  bundle: string;
   /** Disposes workerd and the bundle; idempotent. */
   stop(): Promise<void>;
 }
@@ -158,6 +162,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       log: new ForwardingLog(log),
       // A fixed placeholder `request.cf`: otherwise Miniflare fetches one from workers.cloudflare.com.
       cf: false,
+      ...(options.inspectorPort !== undefined ? { inspectorPort: options.inspectorPort } : {}),
       workers: [
         {
           ...bindingOptions,
@@ -178,6 +183,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     const running = mf;
     return {
       url,
+      bundle: entry,
       stop: () =>
         (stopping ??= (async () => {
           await running.dispose();

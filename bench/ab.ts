@@ -1,0 +1,190 @@
+/**
+ * `npm run bench:ab -- <git-ref> [--quick]`: before/after of an optimisation, measured in one run.
+ *
+ * Checks `<git-ref>` out into a temporary git worktree (node_modules linked from this tree),
+ * starts it and this tree as two local clusters side by side (each its own workerd through the
+ * Miniflare API, own temporary state), and runs the same workloads against both in interleaved
+ * rounds: every round runs each workload on "before" and "after" in turn, the order flipping
+ * each round, so drift of the shared 2-core machine lands on both alike. Reported per side:
+ * records/s, p50/p99, and workerd CPU per record (each side's own process, from /proc), then
+ * after ÷ before. The idle side costs nothing while the other runs.
+ *
+ * Workloads (one partition each, 100 B values): produce 1000 and 100 records per request RF 1
+ * acks=1, produce 1000 per request RF 3 acks=all, and a consumer catch-up reading a filled log
+ * with max_records=1000. Prints a table and one JSON line (stdout's last). Node 24 type
+ * stripping: erasable TypeScript only.
+ */
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readdirSync, readFileSync, symlinkSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PROJECT_ROOT, startLocalCluster, type LocalCluster } from "../scripts/local-cluster.ts";
+import { FlarelogClient } from "../src/client/flarelog-client.ts";
+import { formatNumber, mergeLoads, runLoad, table, throughput, type LoadResult, type OpOutcome } from "./harness.ts";
+import { call, createTopic, expectStatus, produceBodies, produceOp, VALUE_BYTES, type Http } from "./http.ts";
+
+interface Side {
+  name: "before" | "after";
+  cluster: LocalCluster;
+  http: Http;
+  client: FlarelogClient;
+  pid: number | null;
+}
+
+interface Workload {
+  name: string;
+  setup: (side: Side) => Promise<(i: number) => Promise<OpOutcome>>;
+}
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+function childWorkerds(): Set<number> {
+  const out = new Set<number>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (comm === "workerd" && ppid === process.pid) out.add(Number(entry));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+function cpuMs(pid: number | null): number {
+  if (pid === null) return Number.NaN;
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(f[11]) + Number(f[12])) / 100) * 1000;
+}
+
+async function startSide(name: Side["name"], root: string, stateDir: string): Promise<Side> {
+  const before = childWorkerds();
+  const token = randomBytes(16).toString("hex");
+  const cluster = await startLocalCluster({ port: 0, persistDir: join(stateDir, name), adminToken: token, exitOnSignal: false, configPath: join(root, "wrangler.toml") });
+  const pid = [...childWorkerds()].find((p) => !before.has(p)) ?? null;
+  return { name, cluster, http: { base: cluster.url, token }, client: new FlarelogClient({ baseUrl: cluster.url, token }), pid };
+}
+
+function fetchOp(http: Http, topic: string, end: number, maxRecords: number): () => Promise<OpOutcome> {
+  let offset = 0;
+  return async () => {
+    const r = await call(http, "GET", `/v1/topics/${topic}/partitions/0/records?offset=${offset}&max_records=${maxRecords}`);
+    expectStatus("ab fetch", r, 200);
+    const body = JSON.parse(r.text) as { records: { offset: number }[]; next_offset: number };
+    if (body.records[0]?.offset !== offset) throw new Error(`ab fetch @${offset}: got ${body.records[0]?.offset}`);
+    offset = body.next_offset >= end ? 0 : body.next_offset;
+    return { records: body.records.length, payloadBytes: body.records.length * VALUE_BYTES, wireBytes: r.text.length };
+  };
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const quick = args.includes("--quick");
+  const ref = args.find((a) => !a.startsWith("--"));
+  if (!ref) throw new Error("usage: npm run bench:ab -- <git-ref> [--quick]");
+  const rounds = quick ? 2 : 6;
+  const perRound = quick ? 20 : 60;
+  const fetchLog = quick ? 50_000 : 200_000;
+
+  const commit = execFileSync("git", ["rev-parse", ref], { cwd: PROJECT_ROOT, encoding: "utf8" }).trim();
+  const work = await mkdtemp(join(tmpdir(), "flarelog-ab-"));
+  const tree = join(work, "before-tree");
+  execFileSync("git", ["worktree", "add", "--detach", tree, commit], { cwd: PROJECT_ROOT, stdio: "ignore" });
+  symlinkSync(join(PROJECT_ROOT, "node_modules"), join(tree, "node_modules"));
+  const sides: Side[] = [];
+  try {
+    log(`ab: before = ${ref} (${commit.slice(0, 12)}), after = this tree; starting both clusters`);
+    sides.push(await startSide("before", tree, work));
+    sides.push(await startSide("after", PROJECT_ROOT, work));
+    const b1000 = produceBodies(1000, 21, 4);
+    const b100 = produceBodies(100, 22, 8);
+    const workloads: Workload[] = [
+      {
+        name: "produce 1000x100B acks=1 RF1",
+        setup: async (s) => (await createTopic(s.client, "ab-rf1-1000"), produceOp(s.http, "ab-rf1-1000", "1", b1000, 1000)),
+      },
+      {
+        name: "produce 100x100B acks=1 RF1",
+        setup: async (s) => (await createTopic(s.client, "ab-rf1-100"), produceOp(s.http, "ab-rf1-100", "1", b100, 100)),
+      },
+      {
+        name: "produce 1000x100B acks=all RF3",
+        setup: async (s) => {
+          await createTopic(s.client, "ab-rf3-1000", { replication_factor: 3, configs: { "min.insync.replicas": "2" } });
+          return produceOp(s.http, "ab-rf3-1000", "all", b1000, 1000);
+        },
+      },
+      {
+        name: "fetch catch-up max_records=1000",
+        setup: async (s) => {
+          await createTopic(s.client, "ab-fetch");
+          const fill = produceOp(s.http, "ab-fetch", "1", b1000, 1000);
+          await runLoad({ requests: fetchLog / 1000, concurrency: 4, timeCapMs: 120_000, op: fill });
+          return fetchOp(s.http, "ab-fetch", fetchLog, 1000);
+        },
+      },
+    ];
+    const ops = new Map<string, (i: number) => Promise<OpOutcome>>();
+    for (const w of workloads)
+      for (const s of sides) {
+        const op = await w.setup(s);
+        ops.set(`${w.name}|${s.name}`, op);
+        await runLoad({ requests: Math.max(5, perRound / 4), concurrency: 1, timeCapMs: 60_000, op });
+      }
+    const runs = new Map<string, { loads: LoadResult[]; cpuMs: number }>();
+    for (let round = 0; round < rounds; round++) {
+      for (const w of workloads) {
+        const order = round % 2 === 0 ? sides : [...sides].reverse();
+        for (const s of order) {
+          const key = `${w.name}|${s.name}`;
+          const c0 = cpuMs(s.pid);
+          const load = await runLoad({ requests: perRound, concurrency: 1, timeCapMs: 60_000, op: ops.get(key)! });
+          const entry = runs.get(key) ?? { loads: [], cpuMs: 0 };
+          entry.loads.push(load);
+          entry.cpuMs += cpuMs(s.pid) - c0;
+          runs.set(key, entry);
+        }
+      }
+      log(`ab: round ${round + 1}/${rounds} done`);
+    }
+    const rows = workloads.map((w) => {
+      const [b, a] = sides.map((s) => {
+        const e = runs.get(`${w.name}|${s.name}`)!;
+        const t = throughput(mergeLoads(e.loads));
+        return { ...t, cpu_us_per_record: Number(((1000 * e.cpuMs) / t.records).toFixed(2)) };
+      });
+      return {
+        workload: w.name,
+        before: { records_per_s: b!.records_per_s, p50_ms: b!.latency.p50_ms, p99_ms: b!.latency.p99_ms, cpu_us_per_record: b!.cpu_us_per_record },
+        after: { records_per_s: a!.records_per_s, p50_ms: a!.latency.p50_ms, p99_ms: a!.latency.p99_ms, cpu_us_per_record: a!.cpu_us_per_record },
+        throughput_ratio: Number((a!.records_per_s / b!.records_per_s).toFixed(2)),
+        cpu_ratio: Number((a!.cpu_us_per_record / b!.cpu_us_per_record).toFixed(2)),
+      };
+    });
+    process.stdout.write(
+      [
+        `A/B: before ${ref} (${commit.slice(0, 12)}) vs after (this tree), ${rounds} interleaved rounds × ${perRound} requests per workload and side, one request in flight`,
+        table(
+          ["workload", "before rec/s", "after rec/s", "after ÷ before", "before p50", "after p50", "before CPU µs/rec", "after CPU µs/rec", "CPU after ÷ before"],
+          rows.map((r) => [r.workload, r.before.records_per_s, r.after.records_per_s, `${r.throughput_ratio}×`, r.before.p50_ms, r.after.p50_ms, r.before.cpu_us_per_record, r.after.cpu_us_per_record, `${r.cpu_ratio}×`]),
+        ),
+        "",
+        JSON.stringify({ bench: "flarelog-ab", before: { ref, commit }, after: "working tree", rounds, requests_per_round: perRound, rows }),
+        "",
+      ].join("\n"),
+    );
+    log(`ab: ${rows.map((r) => `${r.workload} ${formatNumber(r.throughput_ratio)}×`).join(", ")}`);
+  } finally {
+    for (const s of sides) await s.cluster.stop().catch(() => undefined);
+    execFileSync("git", ["worktree", "remove", "--force", tree], { cwd: PROJECT_ROOT, stdio: "ignore" });
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+await main();

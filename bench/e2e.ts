@@ -1,0 +1,317 @@
+/**
+ * The end-to-end latency workload (OpenMessaging Benchmark's "end-to-end latency": the time from
+ * the producer sending a record to a consumer receiving it), measured against the local server
+ * through the HTTP API (docs/benchmarks.md, "End-to-end latency").
+ *
+ * - One topic with 1 partition per configuration: RF 1 with acks=1, and RF 3
+ *   (min.insync.replicas 2) with acks=all.
+ * - An open-loop producer at a fixed rate: request i is due at `start + i / rate`, an absolute
+ *   schedule, so a slow answer does not lower the rate (several requests may be in flight). A
+ *   send that starts more than `LATE_MS` after its due time counts as late. Each request's
+ *   records carry its sequence number (and the record's index) in the value; the producer keeps
+ *   sequence → send time (`performance.now()` just before the request) in this process, so no
+ *   clocks are compared across processes.
+ * - One consumer in the same process long-polls the partition endpoint from offset 0
+ *   (`wait_ms`, each request from the previous answer's `next_offset`); for each record
+ *   received, latency = answer parsed − its request's send time.
+ * - The first `e2eWarmupMs` of sends are not measured (their records are still checked). After
+ *   the producer stops, the consumer drains until every acknowledged record arrived (capped);
+ *   each record must arrive exactly once, else the run fails.
+ *
+ * Node 24 type stripping: erasable TypeScript only.
+ */
+import type { FlarelogClient } from "../src/client/flarelog-client.ts";
+import { headline, KAFKA_COLUMNS, summarize, table, type Headline, type LatencySummary } from "./harness.ts";
+import { call, createTopic, expectStatus, VALUE_BYTES, type Http } from "./http.ts";
+
+export interface E2eConfig {
+  /** Measured producer time per configuration (after the warm-up). */
+  e2eDurationMs: number;
+  /** Unmeasured producer time before it, at the same rate. */
+  e2eWarmupMs: number;
+  /** Produce requests per second (open loop). */
+  e2eRequestsPerSecond: number;
+  e2eRecordsPerRequest: number;
+  /** The consumer's long-poll `wait_ms` (the API's maximum is 30 000). */
+  e2eWaitMs: number;
+  /** After the producer stopped: how long the consumer may take to receive the rest. */
+  e2eDrainCapMs: number;
+  /** Also run RF 3, acks=all (min.insync.replicas 2). */
+  e2eReplicated: boolean;
+}
+
+/** A send that starts later than this after its due time counts as late. */
+const LATE_MS = 5;
+const MAX_RECORDS = 500;
+
+export interface E2eRun {
+  topic: string;
+  replication_factor: number;
+  acks: string;
+  min_insync_replicas: number | null;
+  records_per_request: number;
+  value_bytes: number;
+  wait_ms: number;
+  duration_s: number;
+  warmup_s: number;
+  target_requests_per_s: number;
+  target_records_per_s: number;
+  /** Measured window only (warm-up excluded). */
+  requests: number;
+  records: number;
+  records_per_s: number;
+  requests_per_s: number;
+  /** Record values only, 10^6 bytes per second, at the achieved rate. */
+  payload_mb_per_s: number;
+  /** Sends (warm-up included) that started more than late_threshold_ms after their due time. */
+  late_sends: number;
+  late_threshold_ms: number;
+  max_lateness_ms: number;
+  max_in_flight: number;
+  /** Send → received by the consumer, per record of the measured window. */
+  latency: LatencySummary;
+  /** Send → produce answer, per request of the measured window. */
+  produce_latency: LatencySummary;
+  /** All consumer requests (warm-up and drain included). */
+  fetch_requests: number;
+  empty_fetches: number;
+  /** Records received per non-empty fetch, mean. */
+  records_per_fetch: number;
+  /** Producer stopped → the consumer had every record. */
+  drain_ms: number;
+  missing: number;
+  duplicates: number;
+}
+
+export interface E2eResult {
+  runs: E2eRun[];
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
+const r2 = (v: number) => Number(v.toFixed(2));
+
+/** A value of exactly VALUE_BYTES ASCII characters that starts with `seq:index:`. */
+function recordValue(seq: number, index: number): string {
+  const head = `${seq}:${index}:`;
+  return head + "x".repeat(Math.max(0, VALUE_BYTES - head.length));
+}
+
+interface FetchAnswer {
+  records: { offset: number; value: string | null }[];
+  next_offset: number;
+}
+
+async function runOne(
+  http: Http,
+  client: FlarelogClient,
+  cfg: E2eConfig,
+  opts: { rf: number; acks: string; minIsr: number | null },
+  log: (line: string) => void,
+): Promise<E2eRun> {
+  const topic = `bench-e2e-rf${opts.rf}-acks${opts.acks}`;
+  await createTopic(client, topic, { replication_factor: opts.rf, ...(opts.minIsr === null ? {} : { configs: { "min.insync.replicas": String(opts.minIsr) } }) });
+  const perRequest = cfg.e2eRecordsPerRequest;
+  const intervalMs = 1000 / cfg.e2eRequestsPerSecond;
+  const totalRequests = Math.round(((cfg.e2eWarmupMs + cfg.e2eDurationMs) / 1000) * cfg.e2eRequestsPerSecond);
+  const warmupRequests = Math.round((cfg.e2eWarmupMs / 1000) * cfg.e2eRequestsPerSecond);
+
+  const sendTimes: number[] = [];
+  const produceLatencies: number[] = [];
+  /** Per record (seq × perRequest + index): received yet. */
+  const seen = new Uint8Array(totalRequests * perRequest);
+  const e2e: number[] = [];
+  let ackedRecords = 0;
+  let received = 0;
+  let duplicates = 0;
+  let producerDone = false;
+  let producerError: unknown = null;
+  let consumerError: unknown = null;
+  let late = 0;
+  let maxLateness = 0;
+  let inFlight = 0;
+  let maxInFlight = 0;
+  let fetches = 0;
+  let empty = 0;
+  let measureStart = 0;
+  let measureEnd = 0;
+  let producerEnd = 0;
+
+  // Consumer: long-polls from offset 0 until the producer is done and every acked record arrived.
+  const consumer = (async () => {
+    let offset = 0;
+    let drainDeadline = Number.POSITIVE_INFINITY;
+    for (;;) {
+      if (producerError !== null) return;
+      if (producerDone) {
+        if (received >= ackedRecords) return;
+        if (drainDeadline === Number.POSITIVE_INFINITY) drainDeadline = producerEnd + cfg.e2eDrainCapMs;
+        if (performance.now() > drainDeadline) return;
+      }
+      const r = await call(http, "GET", `/v1/topics/${topic}/partitions/0/records?offset=${offset}&max_records=${MAX_RECORDS}&wait_ms=${cfg.e2eWaitMs}`);
+      const now = performance.now();
+      expectStatus(`fetch ${topic}@${offset}`, r, 200);
+      const body = JSON.parse(r.text) as FetchAnswer;
+      fetches++;
+      if (body.records.length === 0) empty++;
+      else if (body.records[0]!.offset !== offset) throw new Error(`fetch ${topic}@${offset}: first record at ${body.records[0]!.offset}`);
+      for (const rec of body.records) {
+        const v = rec.value ?? "";
+        const [seqText, indexText] = v.split(":", 2);
+        const seq = Number(seqText);
+        const index = Number(indexText);
+        if (!Number.isInteger(seq) || seq < 0 || seq >= totalRequests || sendTimes[seq] === undefined || !Number.isInteger(index) || index < 0 || index >= perRequest)
+          throw new Error(`fetch ${topic}@${rec.offset}: unexpected value ${v.slice(0, 40)}`);
+        const key = seq * perRequest + index;
+        if (seen[key] !== 0) {
+          duplicates++;
+          continue;
+        }
+        seen[key] = 1;
+        received++;
+        if (seq >= warmupRequests) e2e.push(now - sendTimes[seq]!);
+      }
+      offset = body.next_offset;
+    }
+  })();
+  // Handled at once (awaited below), so a failed fetch stops the producer instead of being an unhandled rejection.
+  consumer.catch((e: unknown) => {
+    consumerError = e;
+  });
+
+  // Producer: open loop on an absolute schedule.
+  const bodies = (seq: number) => JSON.stringify({ records: Array.from({ length: perRequest }, (_, i) => ({ value: recordValue(seq, i) })) });
+  const pending = new Set<Promise<void>>();
+  const start = performance.now() + 50;
+  for (let seq = 0; seq < totalRequests && producerError === null && consumerError === null; seq++) {
+    const due = start + seq * intervalMs;
+    const body = bodies(seq);
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    const t0 = performance.now();
+    const lateness = t0 - due;
+    if (lateness > LATE_MS) late++;
+    maxLateness = Math.max(maxLateness, lateness);
+    if (seq === warmupRequests) measureStart = t0;
+    sendTimes[seq] = t0;
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    const p = (async () => {
+      try {
+        const r = await call(http, "POST", `/v1/topics/${topic}/partitions/0/records?acks=${opts.acks}`, body);
+        const ms = performance.now() - t0;
+        expectStatus(`produce to ${topic}`, r, 200);
+        const { offsets } = JSON.parse(r.text) as { offsets: { offset?: number }[] };
+        if (offsets.length !== perRequest || offsets.some((o) => o.offset === undefined)) throw new Error(`produce to ${topic}: ${r.text.slice(0, 300)}`);
+        if (seq >= warmupRequests) produceLatencies.push(ms);
+        ackedRecords += perRequest;
+      } catch (e) {
+        producerError ??= e;
+      } finally {
+        inFlight--;
+      }
+    })();
+    pending.add(p);
+    void p.finally(() => pending.delete(p));
+  }
+  // The measured window ends when the next request would have been due.
+  measureEnd = Math.max(performance.now(), start + totalRequests * intervalMs);
+  await Promise.all(pending);
+  producerEnd = performance.now();
+  producerDone = true;
+  await consumer;
+  if (producerError !== null) throw producerError;
+  const drainMs = performance.now() - producerEnd;
+
+  const measuredRequests = totalRequests - warmupRequests;
+  const measuredRecords = measuredRequests * perRequest;
+  const windowS = (measureEnd - measureStart) / 1000;
+  const missing = totalRequests * perRequest - received;
+  const nonEmpty = fetches - empty;
+  const run: E2eRun = {
+    topic,
+    replication_factor: opts.rf,
+    acks: opts.acks,
+    min_insync_replicas: opts.minIsr,
+    records_per_request: perRequest,
+    value_bytes: VALUE_BYTES,
+    wait_ms: cfg.e2eWaitMs,
+    duration_s: r2(windowS),
+    warmup_s: cfg.e2eWarmupMs / 1000,
+    target_requests_per_s: cfg.e2eRequestsPerSecond,
+    target_records_per_s: cfg.e2eRequestsPerSecond * perRequest,
+    requests: measuredRequests,
+    records: measuredRecords,
+    records_per_s: Math.round(measuredRecords / windowS),
+    requests_per_s: Number((measuredRequests / windowS).toFixed(1)),
+    payload_mb_per_s: r2((measuredRecords * VALUE_BYTES) / 1e6 / windowS),
+    late_sends: late,
+    late_threshold_ms: LATE_MS,
+    max_lateness_ms: r2(maxLateness),
+    max_in_flight: maxInFlight,
+    latency: summarize(e2e),
+    produce_latency: summarize(produceLatencies),
+    fetch_requests: fetches,
+    empty_fetches: empty,
+    records_per_fetch: r2(received / Math.max(1, nonEmpty)),
+    drain_ms: r2(drainMs),
+    missing,
+    duplicates,
+  };
+  log(
+    `  e2e RF ${opts.rf} acks=${opts.acks}: ${run.records_per_s} records/s (target ${run.target_records_per_s}, ${late} late sends), ` +
+      `e2e p50 ${run.latency.p50_ms} ms p99 ${run.latency.p99_ms} ms, produce p50 ${run.produce_latency.p50_ms} ms, ` +
+      `${fetches} fetches (${empty} empty), missing ${missing}, duplicates ${duplicates}`,
+  );
+  if (missing !== 0 || duplicates !== 0)
+    throw new Error(`e2e ${topic}: ${missing} records missing, ${duplicates} duplicates after a ${cfg.e2eDrainCapMs} ms drain`);
+  return run;
+}
+
+export async function e2eScenario(http: Http, client: FlarelogClient, cfg: E2eConfig, log: (line: string) => void): Promise<E2eResult> {
+  const configs = [{ rf: 1, acks: "1", minIsr: null }, ...(cfg.e2eReplicated ? [{ rf: 3, acks: "all", minIsr: 2 }] : [])];
+  const runs: E2eRun[] = [];
+  for (const c of configs) runs.push(await runOne(http, client, cfg, c, log));
+  return { runs };
+}
+
+export function e2eTable(x: E2eResult): string[] {
+  const r0 = x.runs[0];
+  if (!r0) return [];
+  return [
+    `End-to-end latency: open-loop producer at ${r0.target_requests_per_s} requests/s × ${r0.records_per_request} records × ${r0.value_bytes} B ` +
+      `(${r0.target_records_per_s} records/s), one consumer long-polling (wait_ms ${r0.wait_ms}), 1 partition, ${r0.duration_s} s measured after ${r0.warmup_s} s warm-up`,
+    table(
+      ["RF", "acks", ...KAFKA_COLUMNS, "target rec/s", "late sends", "max in flight", "produce p50 ms", "produce p99 ms", "fetches", "empty", "rec/fetch"],
+      x.runs.map((r) => [
+        r.replication_factor,
+        r.acks,
+        r.records,
+        r.records_per_s,
+        r.payload_mb_per_s,
+        r.latency.mean_ms,
+        r.latency.max_ms,
+        r.latency.p50_ms,
+        r.latency.p95_ms,
+        r.latency.p99_ms,
+        r.latency.p99_9_ms,
+        r.target_records_per_s,
+        r.late_sends,
+        r.max_in_flight,
+        r.produce_latency.p50_ms,
+        r.produce_latency.p99_ms,
+        r.fetch_requests,
+        r.empty_fetches,
+        r.records_per_fetch,
+      ]),
+    ),
+    `latency columns: record sent → received by the consumer; late: a send started > ${r0.late_threshold_ms} ms after its due time; missing and duplicates: ` +
+      x.runs.map((r) => `${r.missing}/${r.duplicates}`).join(", "),
+    "",
+  ];
+}
+
+export function e2eHeadlines(x: E2eResult): Headline[] {
+  return x.runs.map((r) =>
+    headline(`e2e latency ${r.records_per_request}x${r.value_bytes}B at ${r.target_records_per_s} rec/s acks=${r.acks} RF${r.replication_factor} 1p`, r),
+  );
+}
