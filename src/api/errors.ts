@@ -41,6 +41,17 @@ export function classifyRuntimeError(e: unknown): KafkaError {
   return kafkaError("UNKNOWN_SERVER_ERROR", detail);
 }
 
+const UTF8 = new TextEncoder();
+
+/**
+ * A 200 JSON response whose body is handed to workerd as UTF-8 bytes. For the large bodies of
+ * produce and fetch answers this is measurably cheaper than `c.json` (a Response built from a
+ * JS string): see the profile in docs/benchmarks.md.
+ */
+export function jsonResponse(value: unknown): Response {
+  return new Response(UTF8.encode(JSON.stringify(value)), { headers: { "content-type": "application/json" } });
+}
+
 export function errorResponse(c: Context, err: KafkaError): Response {
   return c.json(errorBody(err), ERRORS[err.error].status as ContentfulStatusCode);
 }

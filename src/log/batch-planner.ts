@@ -5,14 +5,24 @@
  * Invariants: offsets are consecutive from `baseOffset`; one record whose `encodedRecordSize`
  * is over `maxRecordBytes` fails the whole request (MESSAGE_TOO_LARGE) before anything is written; every blob holds at
  * least one record and is ≤ `maxBlobBytes`; a split batch's rows carry the producer sequence of
- * their first record. Pure; called by PartitionLog.appendAsLeader.
+ * their first record. Records that come pre-encoded (`EncodedRecords`, from the API) are checked
+ * by a scan and stored as they came when they fit one blob and keep their CreateTime; otherwise
+ * they are decoded and planned like any other records, so both forms store the same bytes.
+ * Pure; called by PartitionLog.appendAsLeader.
  */
 import { fail, ok, type Result } from "../protocol/errors.ts";
-import type { Offset, RecordInput, TimestampMs, TimestampType } from "../protocol/types.ts";
+import type { EncodedRecords, Offset, RecordInput, TimestampMs, TimestampType } from "../protocol/types.ts";
 import { incrementSequence } from "./producer-state.ts";
 
 export { incrementSequence };
-import { BATCH_HEADER_MAX_BYTES, encodeBatch, encodedRecordSize, encodeRecord } from "./record-batch.ts";
+import {
+  BATCH_HEADER_MAX_BYTES,
+  decodeBatch,
+  encodeBatch,
+  encodedRecordSize,
+  encodeRecord,
+  scanEncodedRecords,
+} from "./record-batch.ts";
 
 export interface PlannedBatch {
   baseOffset: Offset;
@@ -102,3 +112,54 @@ export function planBatches(
   if (encoded.length > 0) close(records.length);
   return ok(out);
 }
+
+export interface PlannedAppend {
+  batches: PlannedBatch[];
+  /** Per record, in order: its stored timestamp. */
+  timestamps: TimestampMs[];
+}
+
+/** `resolveTimestamps` then `planBatches`, for records as objects or pre-encoded. */
+export function planAppend(
+  input: readonly RecordInput[] | EncodedRecords,
+  type: TimestampType,
+  now: TimestampMs,
+  baseOffset: Offset,
+  baseSequence: number,
+  limits: PlanLimits,
+): Result<PlannedAppend> {
+  let records: readonly RecordInput[];
+  if (isEncoded(input)) {
+    let scanned;
+    try {
+      scanned = scanEncodedRecords(input);
+    } catch (e) {
+      return fail("CORRUPT_MESSAGE", e instanceof Error ? e.message : String(e));
+    }
+    if (scanned.maxRecordBytes > limits.maxRecordBytes) {
+      return fail("MESSAGE_TOO_LARGE", `a record is ${scanned.maxRecordBytes} bytes encoded; the limit is ${limits.maxRecordBytes} (max.message.bytes)`);
+    }
+    if (type === "CreateTime" && input.blob.length <= limits.maxBlobBytes) {
+      const batch: PlannedBatch = {
+        baseOffset,
+        lastOffset: baseOffset + input.recordCount - 1,
+        recordCount: input.recordCount,
+        maxTimestamp: scanned.maxTimestamp,
+        baseSequence: baseSequence < 0 ? -1 : baseSequence,
+        blob: input.blob,
+      };
+      return ok({ batches: [batch], timestamps: scanned.timestamps });
+    }
+    // LogAppendTime rewrites every timestamp, and a blob over the limit is split: the general path.
+    records = decodeBatch(input.blob, 0);
+  } else records = input;
+  const timestamps = resolveTimestamps(records, type, now);
+  if (!timestamps.ok) return timestamps;
+  const batches = planBatches(records, timestamps.value, baseOffset, baseSequence, limits);
+  return batches.ok ? ok({ batches: batches.value, timestamps: timestamps.value }) : batches;
+}
+
+export const isEncoded = (input: readonly RecordInput[] | EncodedRecords): input is EncodedRecords => !Array.isArray(input);
+
+export const recordCountOf = (input: readonly RecordInput[] | EncodedRecords): number =>
+  isEncoded(input) ? input.recordCount : input.length;

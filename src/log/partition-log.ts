@@ -21,6 +21,7 @@ import { fail, ok, type Result } from "../protocol/errors.ts";
 import type {
   AppendInfo,
   Clock,
+  EncodedRecords,
   FetchRequest,
   FetchResult,
   LogRecord,
@@ -36,7 +37,7 @@ import type {
   ReplicateResponse,
   TimestampMs,
 } from "../protocol/types.ts";
-import { maxRecordBytesFor, planBatches, resolveTimestamps } from "./batch-planner.ts";
+import { maxRecordBytesFor, planAppend, recordCountOf } from "./batch-planner.ts";
 import { planFollowerAppend, validateReplicateRequest, type FollowerLogView } from "./follower-append.ts";
 import { nextHighWatermark } from "./high-watermark.ts";
 import {
@@ -183,32 +184,31 @@ export class PartitionLog {
    * nothing (`duplicate`), an out-of-order or fenced one is refused, and the batch must fit one
    * stored batch, as a Kafka producer batch fits max.message.bytes.
    */
-  appendAsLeader(records: RecordInput[], leaderEpoch: number, producer?: ProducerIdentity): Result<AppendInfo> {
-    if (records.length === 0) return fail("INVALID_REQUEST", "an append needs at least one record");
+  appendAsLeader(input: RecordInput[] | EncodedRecords, leaderEpoch: number, producer?: ProducerIdentity): Result<AppendInfo> {
+    const count = recordCountOf(input);
+    if (count === 0) return fail("INVALID_REQUEST", "an append needs at least one record");
     const fenced = this.#fenced(leaderEpoch);
     if (fenced) return fenced;
     const now = this.#clock.now();
     if (producer) {
       const valid = validateProducerIdentity(producer);
       if (!valid.ok) return valid;
-      const check = this.#producerState().check(producer, records.length, now);
+      const check = this.#producerState().check(producer, count, now);
       if (!check.ok) return check;
       if (check.value.kind === "duplicate") return ok(this.#duplicateInfo(check.value.batch));
     }
-    const timestamps = resolveTimestamps(records, this.#config.messageTimestampType, now);
-    if (!timestamps.ok) return timestamps;
     const baseOffset = this.#state.logEndOffset;
-    const planned = planBatches(records, timestamps.value, baseOffset, producer?.baseSequence ?? -1, {
+    const planned = planAppend(input, this.#config.messageTimestampType, now, baseOffset, producer?.baseSequence ?? -1, {
       maxRecordBytes: maxRecordBytesFor(this.#config.maxMessageBytes, this.#maxBlobBytes),
       maxBlobBytes: this.#maxBlobBytes,
     });
     if (!planned.ok) return planned;
-    if (producer && planned.value.length > 1)
+    if (producer && planned.value.batches.length > 1)
       return fail(
         "MESSAGE_TOO_LARGE",
-        `an idempotent batch must fit one stored batch of ${this.#maxBlobBytes} bytes; these ${records.length} records do not (send smaller batches)`,
+        `an idempotent batch must fit one stored batch of ${this.#maxBlobBytes} bytes; these ${count} records do not (send smaller batches)`,
       );
-    const rows = planned.value.map((b) => ({
+    const rows = planned.value.batches.map((b) => ({
       baseOffset: b.baseOffset,
       lastOffset: b.lastOffset,
       leaderEpoch,
@@ -226,8 +226,8 @@ export class PartitionLog {
     if (producer) this.#producers?.onAppend(rows[0]!, now);
     return ok({
       baseOffset,
-      lastOffset: baseOffset + records.length - 1,
-      timestamps: timestamps.value,
+      lastOffset: baseOffset + count - 1,
+      timestamps: planned.value.timestamps,
       logAppendTime: this.#config.messageTimestampType === "LogAppendTime" ? now : null,
     });
   }

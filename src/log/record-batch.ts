@@ -16,7 +16,9 @@
  * counts.
  * Pure functions; called by the append path (batch-planner.ts) and the read path.
  */
-import type { LogRecord, Offset, RecordHeader, TimestampMs } from "../protocol/types.ts";
+import type { EncodedRecords, LogRecord, Offset, RecordHeader, TimestampMs } from "../protocol/types.ts";
+
+export type { EncodedRecords };
 
 export const BATCH_FORMAT_VERSION = 1;
 /** Upper bound of a batch blob's header: version + two varints of at most 8 bytes. */
@@ -167,10 +169,7 @@ export function encodedRecordSize(r: RecordBody, offsetDelta = 0, timestampDelta
   return uvarintSize(body) + body;
 }
 
-/** Encodes one record (length prefix included) at the given deltas. */
-export function encodeRecord(r: RecordBody, offsetDelta: number, timestampDelta: number): Uint8Array {
-  const body = bodySize(r, offsetDelta, timestampDelta);
-  const w = new Writer(new Uint8Array(uvarintSize(body) + body));
+function writeRecord(w: Writer, r: RecordBody, offsetDelta: number, timestampDelta: number, body: number): void {
   w.uvarint(body);
   w.uvarint(offsetDelta);
   w.svarint(timestampDelta);
@@ -183,8 +182,99 @@ export function encodeRecord(r: RecordBody, offsetDelta: number, timestampDelta:
     w.bytes(k);
     w.nbytes(h.value);
   }
+}
+
+/** Encodes one record (length prefix included) at the given deltas. */
+export function encodeRecord(r: RecordBody, offsetDelta: number, timestampDelta: number): Uint8Array {
+  const body = bodySize(r, offsetDelta, timestampDelta);
+  const w = new Writer(new Uint8Array(uvarintSize(body) + body));
+  writeRecord(w, r, offsetDelta, timestampDelta, body);
   if (w.pos !== w.buf.length) throw new Error("encodeRecord: size computation disagrees with the encoding");
   return w.buf;
+}
+
+/** Builds `EncodedRecords` record by record in one growing buffer (no per-record arrays). */
+export class BatchBuilder {
+  #w = new Writer(new Uint8Array(4096));
+  #count = 0;
+  #baseTimestamp = 0;
+
+  constructor() {
+    this.#w.pos = BATCH_HEADER_MAX_BYTES;
+  }
+
+  get recordCount(): number {
+    return this.#count;
+  }
+
+  add(r: RecordBody, timestamp: TimestampMs): void {
+    if (this.#count === 0) this.#baseTimestamp = timestamp;
+    const offsetDelta = this.#count++;
+    const timestampDelta = timestamp - this.#baseTimestamp;
+    const body = bodySize(r, offsetDelta, timestampDelta);
+    const need = this.#w.pos + uvarintSize(body) + body;
+    if (need > this.#w.buf.length) {
+      const grown = new Uint8Array(Math.max(need, this.#w.buf.length * 2));
+      grown.set(this.#w.buf.subarray(0, this.#w.pos));
+      const pos = this.#w.pos;
+      this.#w = new Writer(grown);
+      this.#w.pos = pos;
+    }
+    writeRecord(this.#w, r, offsetDelta, timestampDelta, body);
+  }
+
+  /** The batch: the header is written just before the records, then the bytes are copied out once. */
+  finish(): EncodedRecords {
+    const headerBytes = 1 + uvarintSize(this.#baseTimestamp) + uvarintSize(this.#count);
+    const start = BATCH_HEADER_MAX_BYTES - headerBytes;
+    const end = this.#w.pos;
+    this.#w.pos = start;
+    this.#w.u8(BATCH_FORMAT_VERSION);
+    this.#w.uvarint(this.#baseTimestamp);
+    this.#w.uvarint(this.#count);
+    // A copy, not a view: RPC would carry the whole (over-allocated) buffer of a view.
+    return { blob: this.#w.buf.slice(start, end), recordCount: this.#count };
+  }
+}
+
+export interface ScannedRecords {
+  timestamps: TimestampMs[];
+  maxTimestamp: TimestampMs;
+  /** The largest record's encoded size as the first record of a batch (what max.message.bytes limits). */
+  maxRecordBytes: number;
+}
+
+/**
+ * Checks `EncodedRecords` without decoding keys, values or headers: the header's count, every
+ * record's length prefix and its offset delta (0..n-1, in order), the blob ending exactly after
+ * the last record; returns each record's timestamp and the largest record's size at zero deltas.
+ * Throws the codec's "corrupt record batch" error on bad bytes.
+ */
+export function scanEncodedRecords(e: EncodedRecords): ScannedRecords {
+  const { baseTimestamp, recordCount, recordsStart } = readBatchHeader(e.blob);
+  if (recordCount !== e.recordCount || recordCount === 0) throw corrupt(`header counts ${recordCount} records, the request ${e.recordCount}`);
+  const r = new Reader(e.blob, recordsStart);
+  const timestamps: TimestampMs[] = new Array<TimestampMs>(recordCount);
+  let maxTimestamp = -1;
+  let maxRecordBytes = 0;
+  for (let i = 0; i < recordCount; i++) {
+    const body = r.uvarint();
+    const end = r.pos + body;
+    if (end > e.blob.length) throw corrupt("record runs past the blob");
+    const offsetDelta = r.uvarint();
+    if (offsetDelta !== i) throw corrupt(`record ${i} has offset delta ${offsetDelta}`);
+    const timestampDelta = r.svarint();
+    const ts = baseTimestamp + timestampDelta;
+    if (!(Number.isSafeInteger(ts) && ts >= 0)) throw corrupt(`record ${i} has timestamp ${ts}`);
+    timestamps[i] = ts;
+    if (ts > maxTimestamp) maxTimestamp = ts;
+    const body0 = body - uvarintSize(offsetDelta) - svarintSize(timestampDelta) + 2;
+    const size0 = uvarintSize(body0) + body0;
+    if (size0 > maxRecordBytes) maxRecordBytes = size0;
+    r.pos = end;
+  }
+  if (r.pos !== e.blob.length) throw corrupt("bytes after the last record");
+  return { timestamps, maxTimestamp, maxRecordBytes };
 }
 
 /** Joins encoded records (from `encodeRecord`) under a batch header. */

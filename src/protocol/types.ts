@@ -138,8 +138,21 @@ export interface ProducerIdentity {
 }
 
 /** One partition's share of a produce request, sent to that partition's leader. */
+/**
+ * A whole request's records for one partition, encoded once by the API in the stored batch
+ * format (src/log/record-batch.ts: offset deltas 0..n-1, timestamp deltas from the first
+ * record's): what a produce RPC carries instead of one object per record, and, when it fits one
+ * stored batch and the topic keeps CreateTime, the very bytes the leader stores (as Kafka's
+ * broker keeps the producer's batch as it came).
+ */
+export interface EncodedRecords {
+  blob: Uint8Array;
+  recordCount: number;
+}
+
 export interface ProduceRequest {
-  records: RecordInput[];
+  /** As objects (tests, tools) or pre-encoded (the HTTP API); both store the same bytes. */
+  records: RecordInput[] | EncodedRecords;
   acks: Acks;
   timeoutMs: number;
   /** The leader epoch the caller's metadata names; a mismatch fences the call. */

@@ -1,8 +1,10 @@
 /** The record-batch codec and the append planner that uses it. */
 import { describe, expect, it } from "vitest";
-import { incrementSequence, planBatches, resolveTimestamps } from "../../src/log/batch-planner.ts";
+import { incrementSequence, planAppend, planBatches, resolveTimestamps } from "../../src/log/batch-planner.ts";
 import {
   BATCH_HEADER_MAX_BYTES,
+  BatchBuilder,
+  scanEncodedRecords,
   decodeBatch,
   encodeBatch,
   encodedRecordSize,
@@ -128,5 +130,91 @@ describe("append planning", () => {
     expect(incrementSequence(5, 3)).toBe(8);
     expect(incrementSequence(2 ** 31 - 1, 1)).toBe(0);
     expect(incrementSequence(2 ** 31 - 2, 3)).toBe(1);
+  });
+});
+
+describe("pre-encoded records (the API's produce RPC)", () => {
+  const inputs: RecordInput[] = [
+    { ...body("a", "k1"), timestamp: 1_700_000_000_500 },
+    { ...body(null, null, [{ key: "h", value: enc.encode("x") }]), timestamp: 1_700_000_000_000 },
+    { ...body("x".repeat(300)), timestamp: 1_700_000_009_999 },
+    { ...body("", ""), timestamp: 0 },
+  ];
+  const build = (records: RecordInput[]) => {
+    const b = new BatchBuilder();
+    for (const r of records) b.add(r, r.timestamp!);
+    return b.finish();
+  };
+  const limits = { maxRecordBytes: 1000, maxBlobBytes: 10_000 };
+
+  it("a BatchBuilder blob is byte for byte the batch the object path plans, across buffer growth", () => {
+    const many = Array.from({ length: 200 }, (_, i) => ({ ...body(`v${i}`.repeat(20), i % 3 ? `k${i}` : null), timestamp: 1_000 + ((i * 7919) % 500) }));
+    for (const records of [inputs, many]) {
+      const encoded = build(records);
+      expect(encoded.recordCount).toBe(records.length);
+      const planned = planBatches(records, records.map((r) => r.timestamp!), 0, -1, { maxRecordBytes: 10_000, maxBlobBytes: 1 << 20 });
+      expect(planned.ok && planned.value.length === 1 && [...planned.value[0]!.blob]).toEqual([...encoded.blob]);
+      // The blob owns exactly its bytes (RPC copies a view's whole buffer).
+      expect(encoded.blob.byteOffset).toBe(0);
+      expect(encoded.blob.buffer.byteLength).toBe(encoded.blob.length);
+    }
+  });
+
+  it("a scan returns every timestamp and the largest record's size at zero deltas, without decoding", () => {
+    const s = scanEncodedRecords(build(inputs));
+    expect(s.timestamps).toEqual(inputs.map((r) => r.timestamp));
+    expect(s.maxTimestamp).toBe(1_700_000_009_999);
+    expect(s.maxRecordBytes).toBe(Math.max(...inputs.map((r) => encodedRecordSize(r))));
+  });
+
+  it("a scan refuses a wrong record count, reordered offset deltas and trailing bytes", () => {
+    const e = build(inputs);
+    expect(() => scanEncodedRecords({ ...e, recordCount: 3 })).toThrow(/corrupt record batch/);
+    const swapped = encodeBatch(5, [encodeRecord(inputs[0]!, 1, 0), encodeRecord(inputs[1]!, 0, 0)]);
+    expect(() => scanEncodedRecords({ blob: swapped, recordCount: 2 })).toThrow(/offset delta/);
+    const trailing = new Uint8Array(e.blob.length + 1);
+    trailing.set(e.blob);
+    expect(() => scanEncodedRecords({ blob: trailing, recordCount: e.recordCount })).toThrow(/after the last record/);
+    expect(() => scanEncodedRecords({ blob: e.blob.slice(0, e.blob.length - 2), recordCount: e.recordCount })).toThrow(/corrupt/);
+  });
+
+  it("pre-encoded records that fit one blob are stored as they came, with their CreateTime", () => {
+    const e = build(inputs);
+    const p = planAppend(e, "CreateTime", 42, 100, 7, limits);
+    expect(p.ok).toBe(true);
+    if (!p.ok) return;
+    expect(p.value.batches).toHaveLength(1);
+    expect(p.value.batches[0]!.blob).toBe(e.blob);
+    expect(p.value.batches[0]).toMatchObject({ baseOffset: 100, lastOffset: 103, recordCount: 4, maxTimestamp: 1_700_000_009_999, baseSequence: 7 });
+    expect(p.value.timestamps).toEqual(inputs.map((r) => r.timestamp));
+  });
+
+  it("LogAppendTime, a split and a record over the limit give what the object path gives", () => {
+    const e = build(inputs);
+    for (const [type, lim] of [
+      ["LogAppendTime", limits],
+      ["CreateTime", { maxRecordBytes: 400, maxBlobBytes: 340 }],
+      ["CreateTime", { maxRecordBytes: 100, maxBlobBytes: 10_000 }],
+    ] as const) {
+      const fromBlob = planAppend(e, type, 42, 100, -1, lim);
+      const fromObjects = planAppend(inputs, type, 42, 100, -1, lim);
+      expect(fromBlob.ok).toBe(fromObjects.ok);
+      if (fromBlob.ok && fromObjects.ok) {
+        expect(fromBlob.value.timestamps).toEqual(fromObjects.value.timestamps);
+        expect(fromBlob.value.batches.map((b) => [b.baseOffset, b.recordCount, [...b.blob]])).toEqual(
+          fromObjects.value.batches.map((b) => [b.baseOffset, b.recordCount, [...b.blob]]),
+        );
+      } else if (!fromBlob.ok && !fromObjects.ok) expect(fromBlob.err.error).toBe(fromObjects.err.error);
+    }
+    const split = planAppend(e, "CreateTime", 42, 100, -1, { maxRecordBytes: 400, maxBlobBytes: 340 });
+    expect(split.ok ? split.value.batches.length : 0).toBeGreaterThan(1);
+    const logAppend = planAppend(e, "LogAppendTime", 42, 100, -1, limits);
+    expect(logAppend.ok ? logAppend.value.timestamps : []).toEqual([42, 42, 42, 42]);
+  });
+
+  it("corrupt pre-encoded bytes are CORRUPT_MESSAGE and nothing is planned", () => {
+    const e = build(inputs);
+    const r = planAppend({ blob: e.blob.slice(0, 10), recordCount: 4 }, "CreateTime", 42, 0, -1, limits);
+    expect(r.ok ? null : r.err.error).toBe("CORRUPT_MESSAGE");
   });
 });

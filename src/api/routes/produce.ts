@@ -11,10 +11,10 @@ import { LIMITS, toLogConfig } from "../../protocol/config.ts";
 import { fail, type Result } from "../../protocol/errors.ts";
 import { partitionForKey, RoundRobinPartitioner } from "../../protocol/partitioner.ts";
 import type { Acks, ProduceResult, ProducerIdentity, RecordInput, TopicMetadata } from "../../protocol/types.ts";
-import { encodedRecordSize } from "../../log/record-batch.ts";
+import { BatchBuilder, encodedRecordSize, type EncodedRecords } from "../../log/record-batch.ts";
 import { Cluster } from "../cluster.ts";
 import type { AppEnv } from "../env.ts";
-import { errorResponse, raise, unwrap } from "../errors.ts";
+import { errorResponse, jsonResponse, raise, unwrap } from "../errors.ts";
 import { decodeBytes, parseAcks, parseIntParam, parsePartitionParam, type BytesEncoding } from "../params.ts";
 import { readProduceBody, validate } from "../request.ts";
 import { ProduceSchema, type ProduceBody } from "../schemas.ts";
@@ -95,12 +95,23 @@ async function produce(c: Context<AppEnv>, fixedPartition?: number): Promise<Res
     if (indexes) indexes.push(i);
     else byPartition.set(p.partition, [i]);
   });
+  // Each partition's records encoded once, in the stored batch format: the RPC carries one byte
+  // array instead of an object per record, and the leader stores those bytes as they are.
+  const encoded = new Map<number, EncodedRecords>();
+  for (const [partition, indexes] of byPartition) {
+    const builder = new BatchBuilder();
+    for (const i of indexes) {
+      const record = planned[i]!.record;
+      builder.add(record, record.timestamp!);
+    }
+    encoded.set(partition, builder.finish());
+  }
   const send = async (): Promise<Map<number, Result<ProduceResult>>> => {
     const entries = await Promise.all(
-      [...byPartition].map(async ([partition, indexes]) => {
+      [...byPartition.keys()].map(async (partition) => {
         const r = await cluster.withLeader(topic, partition, (m, state) =>
           cluster.leaderOf(m, partition).produce({
-            records: indexes.map((i) => planned[i]!.record),
+            records: encoded.get(partition)!,
             acks,
             timeoutMs,
             leaderEpoch: state.leaderEpoch,
@@ -133,7 +144,7 @@ async function produce(c: Context<AppEnv>, fixedPartition?: number): Promise<Res
     position.set(partition, k + 1);
     return { partition, offset: r.value.baseOffset + k, timestamp: r.value.timestamps[k]! };
   });
-  return c.json({ offsets });
+  return jsonResponse({ offsets });
 }
 
 produceRoutes.post("/:topic/records", (c) => produce(c));
