@@ -75,7 +75,7 @@ export interface MeasuredRows {
   produce?: (Throughput & { acks: string; concurrency: number })[];
   fetch?: (Throughput & { max_records: number })[];
   matrix?: { cells: (Throughput & { value_bytes: number; records_per_request: number; acks: string; replication_factor: number; partitions: number })[] };
-  fetch_vs_log_size?: { catchup: (Throughput & { max_records: number; log_records: number })[] };
+  fetch_vs_log_size?: { catchup: (Throughput & { format: string; max_records: number; log_records: number })[] };
 }
 
 /** Miniflare's warnings and errors only, to stderr like the rest of the bench log. */
@@ -89,7 +89,7 @@ class StderrLog extends Log {
   }
 }
 
-async function startFloor(persistDir: string): Promise<{ url: string; stop: () => Promise<void> }> {
+export async function startFloor(persistDir: string): Promise<{ url: string; stop: () => Promise<void> }> {
   const source = await readFile(join(PROJECT_ROOT, "bench", "floor", "worker.ts"), "utf8");
   const mf = new Miniflare(
     convertV4MiniflareOptions({
@@ -111,11 +111,11 @@ async function startFloor(persistDir: string): Promise<{ url: string; stop: () =
 }
 
 /** The same client path as bench/http.ts `call`: global fetch, keep-alive, the same timeout. */
-async function floorCall(url: string, init: RequestInit = {}): Promise<{ text: string; next: string | null }> {
+async function floorCall(url: string, init: RequestInit = {}): Promise<{ bytes: Uint8Array; next: string | null }> {
   const res = await fetch(url, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
-  const text = await res.text();
-  if (res.status !== 200) throw new Error(`floor ${init.method ?? "GET"} ${url}: HTTP ${res.status}: ${text.slice(0, 300)}`);
-  return { text, next: res.headers.get("x-next") };
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  if (res.status !== 200) throw new Error(`floor ${init.method ?? "GET"} ${url}: HTTP ${res.status}: ${new TextDecoder().decode(bytes).slice(0, 300)}`);
+  return { bytes, next: res.headers.get("x-next") };
 }
 
 /** Records per request of the batch-1000 write floor and per row of the catch-up read floor. */
@@ -136,7 +136,7 @@ async function readPass(base: string, partition: string, rows: number, perRow: n
         const got = Number(res.next) - from;
         if (!(got > 0)) throw new Error(`floor read ${partition} from ${from}: no rows`);
         from += got;
-        return { records: got * perRow, payloadBytes: got * perRow * VALUE_BYTES, wireBytes: res.text.length };
+        return { records: got * perRow, payloadBytes: got * perRow * VALUE_BYTES, wireBytes: res.bytes.length };
       },
     }),
   );
@@ -144,12 +144,13 @@ async function readPass(base: string, partition: string, rows: number, perRow: n
   return r;
 }
 
-function writeOp(base: string, partition: string, bodies: string[], records = PRODUCE_BATCH): (i: number) => Promise<OpOutcome> {
+export function writeOp(base: string, partition: string, bodies: (string | Uint8Array)[], records = PRODUCE_BATCH): (i: number) => Promise<OpOutcome> {
   const url = `${base}/write?p=${partition}`;
   return async (i) => {
     const body = bodies[i % bodies.length]!;
     const r = await floorCall(url, { method: "POST", headers: { "content-type": "application/json" }, body });
-    if (typeof (JSON.parse(r.text) as { id?: unknown }).id !== "number") throw new Error(`floor write: ${r.text.slice(0, 200)}`);
+    const text = new TextDecoder().decode(r.bytes);
+    if (typeof (JSON.parse(text) as { id?: unknown }).id !== "number") throw new Error(`floor write: ${text.slice(0, 200)}`);
     return { records, payloadBytes: records * VALUE_BYTES, wireBytes: body.length };
   };
 }
@@ -224,7 +225,7 @@ export async function floorScenario(cfg: FloorConfig, persistDir: string, measur
       const f = read.find((r) => r.records_per_row === BIG_BATCH && r.max_records === x.max_records);
       if (f)
         ratios.push({
-          workload: `consumer catch-up ${x.log_records} records max_records=${x.max_records}`,
+          workload: `consumer catch-up ${x.format} ${x.log_records} records max_records=${x.max_records}`,
           flarelog_records_per_s: x.records_per_s,
           floor_records_per_s: f.records_per_s,
           throughput_ratio: ratio(x.records_per_s, f.records_per_s),

@@ -62,7 +62,7 @@ import {
   type OpOutcome,
   type Throughput,
 } from "./harness.ts";
-import { call, createTopic, expectStatus, produceBodies, produceOp, PRODUCE_BATCH, VALUE_BYTES, type Http } from "./http.ts";
+import { call, createTopic, expectStatus, produceBodies, produceOp, PRODUCE_BATCH, REQUEST_TIMEOUT_MS, VALUE_BYTES, type Http } from "./http.ts";
 import { e2eHeadlines, e2eScenario, e2eTable, type E2eConfig, type E2eResult } from "./e2e.ts";
 import { floorScenario, type FloorConfig, type FloorResult } from "./floor.ts";
 import { groupsScenario, type GroupsConfig, type GroupsResult } from "./groups.ts";
@@ -70,12 +70,15 @@ import { idempotenceScenario, type IdempotenceResult } from "./idempotence.ts";
 import { matrixScenario, type MatrixConfig, type MatrixResult } from "./matrix.ts";
 import { memoryScenario, withMemory, type MemoryConfig, type MemoryResult, type MemoryWindow } from "./memory.ts";
 import { writeReport } from "./report.ts";
+import { bulkScenario, type BulkConfig, type BulkResult } from "./bulk.ts";
+import { decodeBatch, decodeFrames } from "../src/log/record-batch.ts";
+import { FETCH_HEADERS, RECORD_BATCH_CONTENT_TYPE } from "../src/protocol/wire.ts";
 import { profileScenario, profileTables, type ProfileConfig, type ProfileResult } from "./profile.ts";
 import { replicationScenario, type ReplicationConfig, type ReplicationResult } from "./replication.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
-interface Config extends FloorConfig, ReplicationConfig, GroupsConfig, MatrixConfig, MemoryConfig, E2eConfig, ProfileConfig {
+interface Config extends BulkConfig, FloorConfig, ReplicationConfig, GroupsConfig, MatrixConfig, MemoryConfig, E2eConfig, ProfileConfig {
   mode: "default" | "quick";
   /** Mixed produce/fetch requests before any scenario, so the JIT has compiled the hot paths. */
   globalWarmup: number;
@@ -140,6 +143,9 @@ const DEFAULT: Config = {
   memoryFillCapMs: 60_000,
   profileRequests: 300,
   floorBatchRequests: 300,
+  bulkRequests: 400,
+  bulkRounds: 4,
+  bulkCapMs: 60_000,
   profileCapMs: 30_000,
   profileSamplingUs: 100,
   e2eDurationMs: 20_000,
@@ -190,6 +196,9 @@ const QUICK: Config = {
   memoryFillCapMs: 20_000,
   profileRequests: 60,
   floorBatchRequests: 50,
+  bulkRequests: 40,
+  bulkRounds: 2,
+  bulkCapMs: 10_000,
   e2eDurationMs: 4_000,
 };
 
@@ -199,8 +208,12 @@ interface FetchBody {
   high_watermark: number;
 }
 
-async function fetchAt(http: Http, topic: string, offset: number, maxRecords: number): Promise<{ body: FetchBody; wireBytes: number }> {
-  const r = await call(http, "GET", `/v1/topics/${topic}/partitions/0/records?offset=${offset}&max_records=${maxRecords}`);
+/** The largest fetch the API allows (LIMITS.maxFetchBytes): catch-up passes set it so that max_records binds. */
+const MAX_FETCH_BYTES = 8 * 1024 * 1024;
+
+async function fetchJsonAt(http: Http, topic: string, offset: number, maxRecords: number, maxBytes?: number): Promise<{ body: FetchBody; wireBytes: number }> {
+  const bytes = maxBytes === undefined ? "" : `&max_bytes=${maxBytes}`;
+  const r = await call(http, "GET", `/v1/topics/${topic}/partitions/0/records?offset=${offset}&max_records=${maxRecords}${bytes}`);
   expectStatus(`fetch ${topic}@${offset}`, r, 200);
   const body = JSON.parse(r.text) as FetchBody;
   if (body.records[0]?.offset !== offset) throw new Error(`fetch ${topic}@${offset}: first record is ${JSON.stringify(body.records[0])?.slice(0, 200)}`);
@@ -246,7 +259,7 @@ async function globalWarmup(http: Http, client: FlarelogClient, cfg: Config): Pr
         written += out.records;
         return out;
       }
-      return fetchOutcome(await fetchAt(http, topic, (i * 37) % (written - PRODUCE_BATCH + 1), PRODUCE_BATCH));
+      return fetchOutcome(await fetchJsonAt(http, topic, (i * 37) % (written - PRODUCE_BATCH + 1), PRODUCE_BATCH));
     },
   });
 }
@@ -317,19 +330,36 @@ async function fetchScenarios(http: Http, client: FlarelogClient, cfg: Config): 
   return out;
 }
 
+/** A binary fetch (Accept: the record-batch type): frames decoded into records, as a consumer would. */
+async function fetchBinaryAt(http: Http, topic: string, offset: number, maxRecords: number, maxBytes = MAX_FETCH_BYTES): Promise<{ body: FetchBody; wireBytes: number }> {
+  const res = await fetch(`${http.base}/v1/topics/${topic}/partitions/0/records?offset=${offset}&max_records=${maxRecords}&max_bytes=${maxBytes}`, {
+    headers: { authorization: `Bearer ${http.token}`, accept: RECORD_BATCH_CONTENT_TYPE },
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  });
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  if (res.status !== 200) throw new Error(`binary fetch ${topic}@${offset}: HTTP ${res.status}: ${new TextDecoder().decode(bytes).slice(0, 300)}`);
+  const records = decodeFrames(bytes).flatMap((f) => decodeBatch(f.records, f.baseOffset));
+  if (records[0]?.offset !== offset) throw new Error(`binary fetch ${topic}@${offset}: first record is ${records[0]?.offset}`);
+  const next = Number(res.headers.get(FETCH_HEADERS.nextOffset));
+  const values = records.map((r) => ({ offset: r.offset, value: r.value === null ? null : "x".repeat(r.value.length) }));
+  return { body: { records: values, next_offset: next, high_watermark: Number(res.headers.get(FETCH_HEADERS.highWatermark)) }, wireBytes: bytes.length };
+}
+
 /** A consumer's catch-up: a few warm-up reads spread over the log, then one measured pass from offset 0 to `end`. */
-async function sequentialPass(http: Http, topic: string, end: number, maxRecords: number, capMs: number): Promise<Throughput> {
+async function sequentialPass(http: Http, topic: string, end: number, maxRecords: number, capMs: number, format: "json" | "binary" = "json"): Promise<Throughput> {
+  const fetchAt = format === "json" ? fetchJsonAt : fetchBinaryAt;
   const prng = new Prng(3);
-  for (let i = 0; i < 10; i++) await fetchAt(http, topic, prng.int(0, Math.max(0, end - maxRecords)), maxRecords);
+  for (let i = 0; i < 10; i++) await fetchAt(http, topic, prng.int(0, Math.max(0, end - maxRecords)), maxRecords, MAX_FETCH_BYTES);
   let offset = 0;
   const r = throughput(
     await runLoad({
-      requests: Math.ceil(end / maxRecords),
+      // At most one request per record: `done` ends the pass at the end of the log.
+      requests: end,
       concurrency: 1,
       timeCapMs: capMs,
       done: () => offset >= end,
       op: async () => {
-        const f = await fetchAt(http, topic, offset, maxRecords);
+        const f = await fetchAt(http, topic, offset, maxRecords, MAX_FETCH_BYTES);
         offset = f.body.next_offset;
         return fetchOutcome(f);
       },
@@ -341,6 +371,10 @@ async function sequentialPass(http: Http, topic: string, end: number, maxRecords
 
 /** max_records of the catch-up passes over the large log: one stored batch of 1000, and ten. */
 const CATCHUP_MAX_RECORDS = [1000, 10_000];
+
+interface CatchupResult extends FetchScenarioResult {
+  format: "json" | "binary";
+}
 
 interface IndexLogResult {
   topic: string;
@@ -360,8 +394,8 @@ interface IndexResult {
   ratio_p50: number;
   ratio_p99: number;
   ratio_mean: number;
-  /** Consumer catch-up: the large log read from offset 0 to the end, one request in flight. */
-  catchup: FetchScenarioResult[];
+  /** Consumer catch-up: the large log read from offset 0 to the end, one request in flight, JSON and binary. */
+  catchup: CatchupResult[];
 }
 
 /** Largest batch the server accepts among the candidates (the brief: 1000 if it fits, else 100). */
@@ -394,8 +428,8 @@ async function indexScenario(http: Http, client: FlarelogClient, cfg: Config): P
   const prng = new Prng(seed);
   const pick = (topic: string) => prng.int(0, sizes[topic]! - maxRecords);
   for (let i = 0; i < cfg.indexWarmup; i++) {
-    await fetchAt(http, small, pick(small), maxRecords);
-    await fetchAt(http, large, pick(large), maxRecords);
+    await fetchJsonAt(http, small, pick(small), maxRecords);
+    await fetchJsonAt(http, large, pick(large), maxRecords);
   }
   // Alternate the two logs so drift (GC, page cache, the other process) hits both alike.
   const lat: Record<string, number[]> = { [small]: [], [large]: [] };
@@ -403,7 +437,7 @@ async function indexScenario(http: Http, client: FlarelogClient, cfg: Config): P
     for (const topic of i % 2 === 0 ? [small, large] : [large, small]) {
       const offset = pick(topic);
       const t0 = performance.now();
-      const f = await fetchAt(http, topic, offset, maxRecords);
+      const f = await fetchJsonAt(http, topic, offset, maxRecords);
       lat[topic]!.push(performance.now() - t0);
       if (f.body.records.length !== maxRecords) throw new Error(`fetch ${topic}@${offset}: ${f.body.records.length} records`);
     }
@@ -417,12 +451,13 @@ async function indexScenario(http: Http, client: FlarelogClient, cfg: Config): P
   });
   const s = result(small);
   const l = result(large);
-  const catchup: FetchScenarioResult[] = [];
-  for (const maxRecords of CATCHUP_MAX_RECORDS) {
-    const r = await sequentialPass(http, large, sizes[large]!, maxRecords, cfg.indexFillCapMs);
-    catchup.push({ max_records: maxRecords, log_records: sizes[large]!, stored_batch_records: batch, ...r });
-    log(`  catch-up of ${formatNumber(sizes[large]!)} records, max_records=${maxRecords}: ${formatNumber(r.records_per_s)} records/s, p50 ${r.latency.p50_ms} ms`);
-  }
+  const catchup: CatchupResult[] = [];
+  for (const format of ["json", "binary"] as const)
+    for (const maxRecords of CATCHUP_MAX_RECORDS) {
+      const r = await sequentialPass(http, large, sizes[large]!, maxRecords, cfg.indexFillCapMs, format);
+      catchup.push({ format, max_records: maxRecords, log_records: sizes[large]!, stored_batch_records: batch, ...r });
+      log(`  catch-up (${format}) of ${formatNumber(sizes[large]!)} records, max_records=${maxRecords}: ${formatNumber(r.records_per_s)} records/s, p50 ${r.latency.p50_ms} ms`);
+    }
   const ratio = (a: number, b: number) => Number((a / b).toFixed(2));
   return {
     records_per_batch: batch,
@@ -617,10 +652,10 @@ function printTables(results: Results): void {
         `(${f.requests} requests × ${x.records_per_batch}, concurrency ${f.concurrency}, p50 ${f.latency.p50_ms} ms, p99 ${f.latency.p99_ms} ms)` +
         (f.capped_by_time ? " — stopped by the time cap" : ""),
       "",
-      `Consumer catch-up: the ${formatNumber(x.large.log_records)}-record log read from offset 0 to the end, one request in flight`,
+      `Consumer catch-up: the ${formatNumber(x.large.log_records)}-record log read from offset 0 to the end, one request in flight (JSON, and binary frames decoded by the reader)`,
       table(
-        ["max_records", "requests", ...KAFKA_COLUMNS, "MB/s wire", "req/s"],
-        x.catchup.map((c) => [c.max_records, c.requests, ...kafkaCells(c), c.wire_mb_per_s, c.requests_per_s]),
+        ["format", "max_records", "requests", ...KAFKA_COLUMNS, "MB/s wire", "req/s"],
+        x.catchup.map((c) => [c.format, c.max_records, c.requests, ...kafkaCells(c), c.wire_mb_per_s, c.requests_per_s]),
       ),
       "",
     );
@@ -643,6 +678,22 @@ function printTables(results: Results): void {
   if (results.floor) out.push(...floorTables(results.floor));
   if (results.memory_scenario) out.push(...memoryTables(results.memory_scenario));
   if (results.profile) out.push(...profileTables(results.profile));
+  if (results.bulk)
+    out.push(
+      `Bulk produce: ${results.bulk.rows[0]?.records_per_request ?? 0} records × ${VALUE_BYTES} B per request, partition endpoint, 1 partition, one request in flight, interleaved rounds`,
+      table(
+        ["format", "RF", "acks", "body B", "requests", ...KAFKA_COLUMNS, "req/s"],
+        [
+          ...results.bulk.rows.map((r) => [r.format, r.replication_factor, r.acks, r.body_bytes, r.requests, ...kafkaCells(r), r.requests_per_s]),
+          ...results.bulk.floor.map((f) => [`floor (${f.format} body)`, "-", "-", f.body_bytes, f.requests, ...kafkaCells(f), f.requests_per_s]),
+        ],
+      ),
+      table(
+        ["workload", "Flarelog records/s", "floor records/s", "throughput ratio", "p50 ratio"],
+        results.bulk.ratios.map((r) => [r.workload, r.flarelog_records_per_s, r.floor_records_per_s, `${r.throughput_ratio.toFixed(2)}×`, `${r.p50_ratio.toFixed(2)}×`]),
+      ),
+      "",
+    );
   if (results.e2e) out.push(...e2eTable(results.e2e));
   const cpuRows = Object.entries(results.cpu).map(([name, c]) => {
     const m = results.memory[name as Block];
@@ -733,12 +784,14 @@ function headlines(r: Results) {
         }),
       );
     }
-    for (const c of x.catchup) workloads.push(headline(`consumer catch-up ${c.log_records} records max_records=${c.max_records}`, c));
+    for (const c of x.catchup) workloads.push(headline(`consumer catch-up ${c.format} ${c.log_records} records max_records=${c.max_records}`, c));
   }
   for (const p of r.replication?.produce ?? [])
     workloads.push(headline(`replication produce ${p.records_per_request}x${p.value_bytes}B acks=${p.acks} RF${p.replication_factor} conc=${p.concurrency}`, p));
   for (const x of r.idempotence?.rows ?? [])
     workloads.push(headline(`idempotence ${x.idempotent ? "idempotent" : "plain"} acks=${x.acks} conc=${x.concurrency}`, x));
+  for (const b of r.bulk?.rows ?? []) workloads.push(headline(`bulk ${b.format} ${b.records_per_request}x${b.value_bytes}B acks=${b.acks} RF${b.replication_factor} 1p`, b));
+  for (const f of r.bulk?.floor ?? []) workloads.push(headline(`floor write ${f.format} body 1000x100B (bulk rounds)`, f));
   for (const c of r.matrix?.cells ?? [])
     workloads.push(headline(`matrix ${c.value_bytes}B batch=${c.records_per_request} acks=${c.acks} RF${c.replication_factor} ${c.partitions}p`, c));
   for (const w of r.floor?.write ?? []) workloads.push(headline(`floor write ${w.records_per_request}x${w.value_bytes}B conc=${w.concurrency}`, w));
@@ -756,7 +809,7 @@ function headlines(r: Results) {
     ...(r.fetch_vs_log_size
       ? { fetch_vs_log_size: { ratio_p50: r.fetch_vs_log_size.ratio_p50, ratio_p99: r.fetch_vs_log_size.ratio_p99, ratio_mean: r.fetch_vs_log_size.ratio_mean } }
       : {}),
-    ...(r.floor ? { floor_ratios: r.floor.ratios } : {}),
+    ...(r.floor || r.bulk ? { floor_ratios: [...(r.bulk?.ratios ?? []), ...(r.floor?.ratios ?? [])] } : {}),
     // workerd's RSS per block (MiB): start, peak (max of samples and, when reset per block, VmHWM), growth.
     memory_mib: Object.fromEntries(
       Object.entries(r.memory).flatMap(([block, m]) =>
@@ -958,7 +1011,7 @@ function replicationTables(x: ReplicationResult): string[] {
   return out;
 }
 
-type Block = "produce" | "fetch" | "fetch_vs_log_size" | "replication" | "idempotence" | "groups" | "matrix" | "memory" | "e2e" | "profile";
+type Block = "produce" | "fetch" | "fetch_vs_log_size" | "replication" | "idempotence" | "groups" | "matrix" | "memory" | "e2e" | "profile" | "bulk";
 
 interface Results {
   schema: 1;
@@ -979,6 +1032,7 @@ interface Results {
   matrix?: MatrixResult;
   memory_scenario?: MemoryResult | null;
   profile?: ProfileResult;
+  bulk?: BulkResult;
   e2e?: E2eResult;
   /** Per scenario block (fills and warm-ups included): wall time and CPU of each process. */
   cpu: Partial<Record<Block, CpuSplit>>;
@@ -1002,11 +1056,11 @@ function parseArgs(argv: string[]): { quick: boolean; only: Set<string> | null; 
       const v = a === "--only" ? argv[++i] : a.slice("--only=".length);
       only = new Set((v ?? "").split(",").filter(Boolean));
     } else if (a === "--help" || a === "-h") {
-      process.stdout.write("usage: node bench/run.ts [--quick] [--report|--no-report] [--only baseline,produce,fetch,index,replication,idempotence,groups,floor,matrix,memory,e2e,profile]\n");
+      process.stdout.write("usage: node bench/run.ts [--quick] [--report|--no-report] [--only baseline,produce,fetch,index,replication,idempotence,groups,floor,matrix,memory,e2e,profile,bulk]\n");
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
-  const known = new Set(["baseline", "produce", "fetch", "index", "replication", "idempotence", "groups", "floor", "matrix", "memory", "e2e", "profile"]);
+  const known = new Set(["baseline", "produce", "fetch", "index", "replication", "idempotence", "groups", "floor", "matrix", "memory", "e2e", "profile", "bulk"]);
   for (const s of only ?? []) if (!known.has(s)) throw new Error(`unknown scenario ${s} (known: ${[...known].join(", ")})`);
   // A whole default run rewrites the generated section of docs/benchmarks.md and the chart; others only when asked.
   return { quick, only, report: report ?? (only === null && !quick) };
@@ -1076,6 +1130,7 @@ async function main(): Promise<void> {
       results.memory[block] = r.memory;
       return r.value;
     };
+    if (runs("bulk")) results.bulk = await measured("bulk", "bulk: JSON vs binary produce, 1000 × 100 B", () => bulkScenario(http, client, cfg, join(stateDir, "bulk-floor"), log));
     if (runs("produce")) results.produce = await measured("produce", "produce", () => produceScenarios(http, client, cfg));
     if (runs("fetch")) results.fetch = await measured("fetch", "fetch", () => fetchScenarios(http, client, cfg));
     if (runs("index")) results.fetch_vs_log_size = await measured("fetch_vs_log_size", "fetch vs log size", () => indexScenario(http, client, cfg));

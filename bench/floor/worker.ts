@@ -4,9 +4,9 @@
  * it is not in wrangler.toml or workers/broker.ts; bench/floor.ts loads it into its own
  * Miniflare instance (Node strips the types; no bundling, no imports at runtime).
  *
- *   POST /write?p=NAME            the body, unparsed, becomes one SQLite row of the DO named NAME;
- *                                 answers 200 `{"id":<rowid>}`
- *   GET  /read?p=NAME&from=N&max=M  rows with id >= N (at most M), bodies concatenated with "\n";
+ *   POST /write?p=NAME            the body's bytes, unparsed, become one SQLite row (a BLOB) of
+ *                                 the DO named NAME; answers 200 `{"id":<rowid>}`
+ *   GET  /read?p=NAME&from=N&max=M  rows with id >= N (at most M), their bytes concatenated;
  *                                 header `x-next` is the id after the last row returned
  *
  * One DO per name, as Flarelog has one replica DO per partition. No auth, no validation, no
@@ -21,17 +21,23 @@ interface FloorEnv {
 export class FloorDO extends DurableObject<FloorEnv> {
   constructor(ctx: DurableObjectState, env: FloorEnv) {
     super(ctx, env);
-    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS rows (id INTEGER PRIMARY KEY, body TEXT NOT NULL)");
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS rows (id INTEGER PRIMARY KEY, body BLOB NOT NULL)");
   }
 
   /** The INSERT and its rowid read run with no await between them (one synchronous turn). */
-  write(body: string): number {
+  write(body: ArrayBuffer): number {
     return this.ctx.storage.sql.exec<{ id: number }>("INSERT INTO rows(body) VALUES (?) RETURNING id", body).one().id;
   }
 
-  read(from: number, max: number): { text: string; next: number } {
-    const rows = this.ctx.storage.sql.exec<{ id: number; body: string }>("SELECT id, body FROM rows WHERE id >= ? ORDER BY id LIMIT ?", from, max).toArray();
-    return { text: rows.map((r) => r.body).join("\n"), next: rows.length === 0 ? from : rows[rows.length - 1]!.id + 1 };
+  read(from: number, max: number): { bytes: Uint8Array; next: number } {
+    const rows = this.ctx.storage.sql.exec<{ id: number; body: ArrayBuffer }>("SELECT id, body FROM rows WHERE id >= ? ORDER BY id LIMIT ?", from, max).toArray();
+    const bytes = new Uint8Array(rows.reduce((n, r) => n + r.body.byteLength, 0));
+    let at = 0;
+    for (const r of rows) {
+      bytes.set(new Uint8Array(r.body), at);
+      at += r.body.byteLength;
+    }
+    return { bytes, next: rows.length === 0 ? from : rows[rows.length - 1]!.id + 1 };
   }
 }
 
@@ -40,12 +46,12 @@ export default {
     const url = new URL(request.url);
     const stub = env.FLOOR.getByName(url.searchParams.get("p") ?? "0");
     if (request.method === "POST" && url.pathname === "/write") {
-      const id = await stub.write(await request.text());
+      const id = await stub.write(await request.arrayBuffer());
       return Response.json({ id });
     }
     if (request.method === "GET" && url.pathname === "/read") {
       const r = await stub.read(Number(url.searchParams.get("from") ?? "1"), Number(url.searchParams.get("max") ?? "1"));
-      return new Response(r.text, { headers: { "x-next": String(r.next) } });
+      return new Response(r.bytes, { headers: { "x-next": String(r.next) } });
     }
     return new Response("not found", { status: 404 });
   },

@@ -3,6 +3,7 @@
  * routes validate with, so the document cannot drift from the code.
  */
 import { OpenAPIHono, z, type RouteConfig } from "@hono/zod-openapi";
+import { RECORD_BATCH_CONTENT_TYPE } from "../protocol/wire.ts";
 import {
   AlterTopicSchema,
   CreateTopicSchema,
@@ -20,6 +21,7 @@ import {
   ResetOffsetsSchema,
   ListOffsetsResponseSchema,
   PartitionDescriptionSchema,
+  BatchProduceResponseSchema,
   ProduceResponseSchema,
   ProduceSchema,
   ProducerIdSchema,
@@ -69,8 +71,30 @@ const routes: RouteConfig[] = [
   },
   {
     method: "post", path: "/v1/topics/{topic}/partitions/{partition}/records", summary: "Produce to one partition (idempotent form)",
-    request: { params: partition, query: produceQuery, body: { content: { "application/json": { schema: ProduceSchema } } } },
-    responses: { 200: json(ProduceResponseSchema, "Offsets"), 409: json(ErrorBodySchema, "Sequence or epoch error"), ...errors },
+    request: {
+      params: partition,
+      query: produceQuery.extend({
+        producer_id: z.string().optional().openapi({ description: "binary batch only: the idempotent producer (with producer_epoch, base_sequence)" }),
+        producer_epoch: z.string().optional(),
+        base_sequence: z.string().optional(),
+      }),
+      body: {
+        content: {
+          "application/json": { schema: ProduceSchema },
+          [RECORD_BATCH_CONTENT_TYPE]: {
+            schema: z.string().openapi({ format: "binary", description: "One record batch in the stored format (docs/api.md, Binary record batches)" }),
+          },
+        },
+      },
+    },
+    responses: {
+      200: {
+        description: "Offsets (JSON body), or for a binary batch the partition's base offset",
+        content: { "application/json": { schema: z.union([ProduceResponseSchema, BatchProduceResponseSchema]) } },
+      },
+      409: json(ErrorBodySchema, "Sequence or epoch error"),
+      ...errors,
+    },
   },
   {
     method: "get", path: "/v1/topics/{topic}/partitions/{partition}/records", summary: "Fetch records below the high watermark",
@@ -82,7 +106,17 @@ const routes: RouteConfig[] = [
         encoding: z.enum(["utf8", "base64"]).optional(),
       }),
     },
-    responses: { 200: json(FetchResponseSchema, "Records"), 416: json(ErrorBodySchema, "Offset out of range (1)"), ...errors },
+    responses: {
+      200: {
+        description: `Records; with \`Accept: ${RECORD_BATCH_CONTENT_TYPE}\` binary frames (baseOffset, length, batch) and the offsets in flarelog-* headers`,
+        content: {
+          "application/json": { schema: FetchResponseSchema },
+          [RECORD_BATCH_CONTENT_TYPE]: { schema: z.string().openapi({ format: "binary" }) },
+        },
+      },
+      416: json(ErrorBodySchema, "Offset out of range (1)"),
+      ...errors,
+    },
   },
   {
     method: "get", path: "/v1/topics/{topic}/partitions/{partition}/offsets", summary: "Offset for a timestamp, earliest or latest",

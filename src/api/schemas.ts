@@ -88,6 +88,15 @@ export const ProduceSchema = z
   .strict()
   .openapi("ProduceRequest");
 
+export const BatchProduceResponseSchema = z
+  .object({
+    partition: z.number().int(),
+    base_offset: z.number().int(),
+    record_count: z.number().int(),
+    log_append_time: z.number().int().nullable(),
+  })
+  .openapi("BatchProduceResponse");
+
 export const InitProducerSchema = z
   .object({
     transactional_id: z.string().min(1).max(249).optional().openapi({

@@ -5,6 +5,8 @@
 export {
   FlarelogClient,
   type ApiResult,
+  type BatchFetchResponse,
+  type BatchRecordInput,
   type ClientOptions,
   type ClientRecord,
   type CommitOffsetsBody,

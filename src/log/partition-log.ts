@@ -22,6 +22,8 @@ import type {
   AppendInfo,
   Clock,
   EncodedRecords,
+  FetchedBatch,
+  FetchedBatches,
   FetchRequest,
   FetchResult,
   LogRecord,
@@ -50,7 +52,7 @@ import {
 } from "./leader-epoch-cache.ts";
 import { emptySegment, truncateFrom, truncateFully, writeBatches } from "./local-log.ts";
 import type { EpochEntry, LogState, LogStore } from "./log-store.ts";
-import { readRecords } from "./record-batch.ts";
+import { decodeBatch, readRecords, recordSpans, sliceBatch } from "./record-batch.ts";
 import {
   DEFAULT_PRODUCER_STATE_OPTIONS,
   PRODUCER_BATCHES_RETAINED,
@@ -360,6 +362,19 @@ export class PartitionLog {
    * when one is available.
    */
   read(request: FetchRequest, upperBound: ReadUpperBound = "highWatermark"): Result<FetchResult> {
+    const r = this.readBatches(request, upperBound);
+    if (!r.ok) return r;
+    const { batches, ...rest } = r.value;
+    const records = batches.flatMap((b) => decodeBatch(b.records, b.baseOffset));
+    return ok({ records, ...rest });
+  }
+
+  /**
+   * What `read` returns, as stored batches cut to exactly the records read: the records' bytes
+   * as stored (first and last batch sliced when the read starts or stops inside them), so a
+   * caller that forwards them (the fetch RPC) copies one array per batch, not an object per record.
+   */
+  readBatches(request: FetchRequest, upperBound: ReadUpperBound = "highWatermark"): Result<FetchedBatches> {
     const { offset, maxRecords, maxBytes } = request;
     if (!Number.isSafeInteger(offset)) return fail("INVALID_REQUEST", `offset must be an integer, got ${offset}`);
     if (!Number.isSafeInteger(maxRecords) || maxRecords < 1 || !Number.isSafeInteger(maxBytes) || maxBytes < 0)
@@ -368,20 +383,36 @@ export class PartitionLog {
     const bound = upperBound === "highWatermark" ? highWatermark : logEndOffset;
     if (offset < logStartOffset || offset > bound)
       return fail("OFFSET_OUT_OF_RANGE", `offset ${offset} is outside [${logStartOffset}, ${bound}]`);
-    const records: LogRecord[] = [];
+    const batches: FetchedBatch[] = [];
+    let records = 0;
     let bytes = 0;
-    scan: for (const batch of offset < bound ? this.#store.batchesFrom(offset) : []) {
-      if (batch.baseOffset >= bound) break;
-      for (const { record, sizeBytes } of readRecords(batch.records, batch.baseOffset, offset)) {
-        if (record.offset >= bound) break scan;
-        if (records.length > 0 && bytes + sizeBytes > maxBytes) break scan;
-        records.push(record);
-        bytes += sizeBytes;
-        if (records.length >= maxRecords) break scan;
+    let nextOffset = offset;
+    let full = false;
+    for (const batch of offset < bound ? this.#store.batchesFrom(offset) : []) {
+      if (full || batch.baseOffset >= bound) break;
+      let start = -1;
+      let end = -1;
+      let count = 0;
+      for (const span of recordSpans(batch.records, batch.baseOffset, offset)) {
+        const size = span.end - span.start;
+        if (span.offset >= bound || (records > 0 && bytes + size > maxBytes)) {
+          full = true;
+          break;
+        }
+        if (start < 0) start = span.start;
+        end = span.end;
+        count++;
+        records++;
+        bytes += size;
+        nextOffset = span.offset + 1;
+        if (records >= maxRecords) {
+          full = true;
+          break;
+        }
       }
+      if (count > 0) batches.push({ baseOffset: batch.baseOffset, recordCount: count, records: sliceBatch(batch.records, start, end, count) });
     }
-    const nextOffset = (records.at(-1)?.offset ?? offset - 1) + 1;
-    return ok({ records, nextOffset, highWatermark, logStartOffset, logEndOffset });
+    return ok({ batches, nextOffset, highWatermark, logStartOffset, logEndOffset });
   }
 
   /** Raises the HW to `candidate` (capped at the LEO); true if it moved. */

@@ -128,6 +128,11 @@ class Reader {
     const n = this.uvarint();
     return n === 0 ? null : this.bytes(n - 1);
   }
+  skipNbytes(): void {
+    const n = this.uvarint();
+    if (n > 0 && this.pos + n - 1 > this.buf.length) throw corrupt("truncated blob");
+    if (n > 0) this.pos += n - 1;
+  }
 }
 
 function corrupt(why: string): Error {
@@ -245,10 +250,12 @@ export interface ScannedRecords {
 }
 
 /**
- * Checks `EncodedRecords` without decoding keys, values or headers: the header's count, every
- * record's length prefix and its offset delta (0..n-1, in order), the blob ending exactly after
- * the last record; returns each record's timestamp and the largest record's size at zero deltas.
- * Throws the codec's "corrupt record batch" error on bad bytes.
+ * Checks `EncodedRecords` without copying keys, values or headers: the header's count, every
+ * record's structure (length prefix, offset delta 0..n-1 in order, a safe non-negative
+ * timestamp, key, value, headers with UTF-8 keys, nothing left over), the blob ending exactly
+ * after the last record; returns each record's timestamp and the largest record's size at zero
+ * deltas. Whatever passes decodes with `readRecords`. Throws the codec's "corrupt record batch"
+ * error on bad bytes. The leader runs it on every pre-encoded append, the API on binary produce.
  */
 export function scanEncodedRecords(e: EncodedRecords): ScannedRecords {
   const { baseTimestamp, recordCount, recordsStart } = readBatchHeader(e.blob);
@@ -268,10 +275,24 @@ export function scanEncodedRecords(e: EncodedRecords): ScannedRecords {
     if (!(Number.isSafeInteger(ts) && ts >= 0)) throw corrupt(`record ${i} has timestamp ${ts}`);
     timestamps[i] = ts;
     if (ts > maxTimestamp) maxTimestamp = ts;
+    r.skipNbytes();
+    r.skipNbytes();
+    const headerCount = r.uvarint();
+    for (let h = 0; h < headerCount; h++) {
+      const keyLength = r.uvarint();
+      if (r.pos + keyLength > end) throw corrupt("header key runs past its record");
+      try {
+        fromUtf8.decode(e.blob.subarray(r.pos, r.pos + keyLength));
+      } catch {
+        throw corrupt(`record ${i} has a header key that is not UTF-8`);
+      }
+      r.pos += keyLength;
+      r.skipNbytes();
+    }
+    if (r.pos !== end) throw corrupt(`record ${i}'s length does not match its body`);
     const body0 = body - uvarintSize(offsetDelta) - svarintSize(timestampDelta) + 2;
     const size0 = uvarintSize(body0) + body0;
     if (size0 > maxRecordBytes) maxRecordBytes = size0;
-    r.pos = end;
   }
   if (r.pos !== e.blob.length) throw corrupt("bytes after the last record");
   return { timestamps, maxTimestamp, maxRecordBytes };
@@ -335,6 +356,78 @@ export function* readRecords(blob: Uint8Array, baseOffset: Offset, fromOffset: O
   }
 }
 
+/** Where one stored record sits in its blob: [start, end) including its length prefix. */
+export interface RecordSpan {
+  offset: Offset;
+  start: number;
+  end: number;
+}
+
+/** The byte spans of the batch's records with offset ≥ `fromOffset`, in order, nothing decoded but offsets. */
+export function* recordSpans(blob: Uint8Array, baseOffset: Offset, fromOffset: Offset = baseOffset): Generator<RecordSpan> {
+  const { recordCount, recordsStart } = readBatchHeader(blob);
+  const r = new Reader(blob, recordsStart);
+  for (let i = 0; i < recordCount; i++) {
+    const start = r.pos;
+    const length = r.uvarint();
+    const end = r.pos + length;
+    if (end > blob.length) throw corrupt("record runs past the blob");
+    const offset = baseOffset + r.uvarint();
+    r.pos = end;
+    if (offset >= fromOffset) yield { offset, start, end };
+  }
+}
+
+/**
+ * The records in bytes [start, end) of `blob` (whole records from `recordSpans`) under a header
+ * with the same base timestamp and `count`: a valid batch with the same base offset, whose
+ * records keep their bytes. The whole blob itself when the span is all of it.
+ */
+export function sliceBatch(blob: Uint8Array, start: number, end: number, count: number): Uint8Array {
+  const { baseTimestamp, recordCount, recordsStart } = readBatchHeader(blob);
+  if (start === recordsStart && end === blob.length && count === recordCount) return blob;
+  const header = new Writer(new Uint8Array(1 + uvarintSize(baseTimestamp) + uvarintSize(count)));
+  header.u8(BATCH_FORMAT_VERSION);
+  header.uvarint(baseTimestamp);
+  header.uvarint(count);
+  const out = new Uint8Array(header.buf.length + end - start);
+  out.set(header.buf, 0);
+  out.set(blob.subarray(start, end), header.buf.length);
+  return out;
+}
+
+/** A batch with its base offset, as a binary fetch carries it. */
+export interface FramedBatch {
+  baseOffset: Offset;
+  records: Uint8Array;
+}
+
+/** Batches as one binary fetch body: per batch `baseOffset:uvarint length:uvarint` then its bytes. */
+export function encodeFrames(batches: readonly FramedBatch[]): Uint8Array {
+  const size = batches.reduce((n, b) => n + uvarintSize(b.baseOffset) + uvarintSize(b.records.length) + b.records.length, 0);
+  const w = new Writer(new Uint8Array(size));
+  for (const b of batches) {
+    w.uvarint(b.baseOffset);
+    w.uvarint(b.records.length);
+    w.bytes(b.records);
+  }
+  return w.buf;
+}
+
+/** The batches of a binary fetch body (views into `body`); throws "corrupt record batch" on bad framing. */
+export function decodeFrames(body: Uint8Array): FramedBatch[] {
+  const r = new Reader(body, 0);
+  const out: FramedBatch[] = [];
+  while (r.pos < body.length) {
+    const baseOffset = r.uvarint();
+    const length = r.uvarint();
+    if (r.pos + length > body.length) throw corrupt("frame runs past the body");
+    out.push({ baseOffset, records: body.subarray(r.pos, r.pos + length) });
+    r.pos += length;
+  }
+  return out;
+}
+
 /** Every record of a batch. */
 export function decodeBatch(blob: Uint8Array, baseOffset: Offset): LogRecord[] {
   return Array.from(readRecords(blob, baseOffset), (s) => s.record);
@@ -352,7 +445,7 @@ export interface TrimmedBatch {
  * point falls inside a batch. Kept records keep their bytes; only the header's count changes.
  */
 export function trimBatch(blob: Uint8Array, baseOffset: Offset, endOffset: Offset): TrimmedBatch {
-  const { baseTimestamp, recordsStart } = readBatchHeader(blob);
+  const { recordsStart } = readBatchHeader(blob);
   let cut = recordsStart;
   let kept = 0;
   let lastOffset = baseOffset - 1;
@@ -365,12 +458,5 @@ export function trimBatch(blob: Uint8Array, baseOffset: Offset, endOffset: Offse
     maxTimestamp = Math.max(maxTimestamp, record.timestamp);
   }
   if (kept === 0) throw new Error(`trimBatch: no record of batch ${baseOffset} is below ${endOffset}`);
-  const header = new Writer(new Uint8Array(1 + uvarintSize(baseTimestamp) + uvarintSize(kept)));
-  header.u8(BATCH_FORMAT_VERSION);
-  header.uvarint(baseTimestamp);
-  header.uvarint(kept);
-  const out = new Uint8Array(header.buf.length + cut - recordsStart);
-  out.set(header.buf, 0);
-  out.set(blob.subarray(recordsStart, cut), header.buf.length);
-  return { blob: out, recordCount: kept, lastOffset, maxTimestamp };
+  return { blob: sliceBatch(blob, recordsStart, cut, kept), recordCount: kept, lastOffset, maxTimestamp };
 }

@@ -14,7 +14,7 @@ import { positiveMs } from "../protocol/config.ts";
 import { failAfterEffect, type Result } from "../protocol/errors.ts";
 import {
   systemClock,
-  type FetchResult,
+  type FetchedBatches,
   type OffsetAndTimestamp,
   type OffsetSpec,
   type PartitionAssignment,
@@ -135,11 +135,12 @@ export class PartitionReplicaDO extends DurableObject<Env> {
     return r;
   }
 
-  async fetchRecords(req: ReplicaFetchRequest): Promise<Result<FetchResult>> {
-    const first = this.replica.read(req);
-    if (!first.ok || first.value.records.length > 0 || req.waitMs <= 0) return first;
+  /** A fetch, long-polling up to `waitMs` for a record; records as stored batches (one array each, not an object per record). */
+  async fetchBatches(req: ReplicaFetchRequest): Promise<Result<FetchedBatches>> {
+    const first = this.replica.readBatches(req);
+    if (!first.ok || first.value.batches.length > 0 || req.waitMs <= 0) return first;
     await this.waiters.wait(req.waitMs);
-    return this.replica.read(req);
+    return this.replica.readBatches(req);
   }
 
   listOffsets(req: { spec: OffsetSpec; leaderEpoch: number }): Result<OffsetAndTimestamp> {

@@ -14,6 +14,8 @@ import { toLogConfig } from "../protocol/config.ts";
 import { fail, failAfterEffect, ok, type Result } from "../protocol/errors.ts";
 import type {
   Clock,
+  FetchedBatches,
+  FetchRequest,
   FetchResult,
   OffsetAndTimestamp,
   OffsetSpec,
@@ -250,11 +252,22 @@ export class PartitionReplica {
   }
 
   read(req: ReplicaFetchRequest): Result<FetchResult> {
+    const request = this.#fetchRequest(req);
+    return request.ok ? this.log.read(request.value) : request;
+  }
+
+  /** `read` as stored batches cut to the records read (the fetch RPC's form). */
+  readBatches(req: ReplicaFetchRequest): Result<FetchedBatches> {
+    const request = this.#fetchRequest(req);
+    return request.ok ? this.log.readBatches(request.value) : request;
+  }
+
+  #fetchRequest(req: ReplicaFetchRequest): Result<FetchRequest> {
     const leader = this.checkLeader(req.leaderEpoch);
     if (!leader.ok) return leader;
     const offset =
       req.offset === "earliest" ? this.log.logStartOffset : req.offset === "latest" ? this.log.highWatermark : req.offset;
-    return this.log.read({ offset, maxRecords: req.maxRecords, maxBytes: req.maxBytes });
+    return ok({ offset, maxRecords: req.maxRecords, maxBytes: req.maxBytes });
   }
 
   listOffsets(spec: OffsetSpec, leaderEpoch: number): Result<OffsetAndTimestamp> {

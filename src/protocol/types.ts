@@ -67,6 +67,18 @@ export interface FetchResult {
   logEndOffset: Offset;
 }
 
+/** Records of a read as stored bytes: one batch blob (src/log/record-batch.ts) from `baseOffset`, cut to the records read. */
+export interface FetchedBatch {
+  baseOffset: Offset;
+  recordCount: number;
+  records: Uint8Array;
+}
+
+/** `FetchResult` with the records as stored batches (the fetch RPC's form: one array per batch). */
+export interface FetchedBatches extends Omit<FetchResult, "records"> {
+  batches: FetchedBatch[];
+}
+
 export interface OffsetAndTimestamp {
   offset: Offset;
   timestamp: TimestampMs | null;

@@ -4,7 +4,11 @@ import { incrementSequence, planAppend, planBatches, resolveTimestamps } from ".
 import {
   BATCH_HEADER_MAX_BYTES,
   BatchBuilder,
+  decodeFrames,
+  encodeFrames,
+  recordSpans,
   scanEncodedRecords,
+  sliceBatch,
   decodeBatch,
   encodeBatch,
   encodedRecordSize,
@@ -216,5 +220,31 @@ describe("pre-encoded records (the API's produce RPC)", () => {
     const e = build(inputs);
     const r = planAppend({ blob: e.blob.slice(0, 10), recordCount: 4 }, "CreateTime", 42, 0, -1, limits);
     expect(r.ok ? null : r.err.error).toBe("CORRUPT_MESSAGE");
+  });
+});
+
+describe("batch slices and binary fetch frames", () => {
+  const records = Array.from({ length: 9 }, (_, i) => ({ body: body(`v${i}`.repeat(i + 1), i % 2 ? `k${i}` : null), timestamp: 5_000 + i * 3 }));
+  const blob = batchOf(5_000, records);
+
+  it("every span of whole records sliced out decodes to exactly those records with their offsets", () => {
+    const all = decodeBatch(blob, 700);
+    const spans = [...recordSpans(blob, 700)];
+    expect(spans.map((s) => s.offset)).toEqual(all.map((r) => r.offset));
+    for (let from = 0; from < spans.length; from++)
+      for (let to = from; to < spans.length; to++) {
+        const slice = sliceBatch(blob, spans[from]!.start, spans[to]!.end, to - from + 1);
+        expect(decodeBatch(slice, 700)).toEqual(all.slice(from, to + 1));
+      }
+    expect(sliceBatch(blob, spans[0]!.start, spans.at(-1)!.end, spans.length)).toBe(blob);
+    expect([...recordSpans(blob, 700, 705)].map((s) => s.offset)).toEqual([705, 706, 707, 708]);
+  });
+
+  it("frames round-trip batches with their base offsets, and a frame running past the body is corrupt", () => {
+    const batches = [{ baseOffset: 0, records: blob }, { baseOffset: 2 ** 40, records: sliceBatch(blob, [...recordSpans(blob, 0)][3]!.start, blob.length, 6) }];
+    const body = encodeFrames(batches);
+    expect(decodeFrames(body).map((f) => [f.baseOffset, [...f.records]])).toEqual(batches.map((b) => [b.baseOffset, [...b.records]]));
+    expect(decodeFrames(new Uint8Array(0))).toEqual([]);
+    expect(() => decodeFrames(body.slice(0, body.length - 1))).toThrow(/corrupt/);
   });
 });

@@ -1,17 +1,51 @@
 /**
  * Fetch and list-offsets routes for one partition. Only records below the high watermark are
  * served; `wait_ms` long-polls in the leader until a record is visible or the time passes.
+ *
+ * The leader answers with stored batches cut to the records read (one byte array per batch over
+ * RPC); this edge turns them into the contract's JSON, or, when the request accepts
+ * `application/vnd.flarelog.record-batch`, forwards them as binary frames untouched.
  */
 import { Hono } from "hono";
 import { LIMITS } from "../../protocol/config.ts";
-import type { OffsetSpec } from "../../protocol/types.ts";
+import type { Result } from "../../protocol/errors.ts";
+import type { FetchedBatches, FetchResult, OffsetSpec, ReplicaFetchRequest } from "../../protocol/types.ts";
+import { FETCH_HEADERS, RECORD_BATCH_CONTENT_TYPE } from "../../protocol/wire.ts";
+import { decodeBatch, encodeFrames } from "../../log/record-batch.ts";
 import { Cluster } from "../cluster.ts";
 import type { AppEnv } from "../env.ts";
-import { unwrap } from "../errors.ts";
-import { encodeBytes, parseEncodingParam, parseIntParam, parseOffsetParam, parsePartitionParam } from "../params.ts";
+import { jsonResponse, unwrap } from "../errors.ts";
+import { encodeBytes, parseEncodingParam, parseIntParam, parseOffsetParam, parsePartitionParam, type BytesEncoding } from "../params.ts";
 import { topicParam } from "./topics.ts";
 
 export const fetchRoutes = new Hono<AppEnv>();
+
+/** One fetch from the partition's leader (re-sent on a leader change: reads are idempotent). */
+export function fetchFromLeader(cluster: Cluster, topic: string, partition: number, req: Omit<ReplicaFetchRequest, "leaderEpoch">): Promise<Result<FetchedBatches>> {
+  return cluster.withLeader(topic, partition, (meta, p) => cluster.leaderOf(meta, partition).fetchBatches({ ...req, leaderEpoch: p.leaderEpoch }), {
+    idempotent: true,
+  });
+}
+
+/** The fetched batches decoded into records. */
+export function decodeFetched(f: FetchedBatches): FetchResult {
+  const { batches, ...rest } = f;
+  return { records: batches.flatMap((b) => decodeBatch(b.records, b.baseOffset)), ...rest };
+}
+
+/** The contract's JSON records of a fetch. */
+export function recordsJson(records: FetchResult["records"], encoding: BytesEncoding) {
+  return records.map((rec) => ({
+    offset: rec.offset,
+    timestamp: rec.timestamp,
+    key: encodeBytes(rec.key, encoding),
+    value: encodeBytes(rec.value, encoding),
+    headers: Object.fromEntries(rec.headers.map((h) => [h.key, encodeBytes(h.value, encoding)])),
+  }));
+}
+
+const acceptsBatches = (accept: string | undefined) =>
+  (accept ?? "").split(",").some((t) => t.split(";")[0]!.trim().toLowerCase() === RECORD_BATCH_CONTENT_TYPE);
 
 fetchRoutes.get("/:topic/partitions/:partition/records", async (c) => {
   const topic = topicParam(c.req.param("topic"));
@@ -23,23 +57,22 @@ fetchRoutes.get("/:topic/partitions/:partition/records", async (c) => {
   const waitMs = unwrap(parseIntParam(q("wait_ms"), { name: "wait_ms", min: 0, max: LIMITS.maxWaitMs, default: 0 }));
   const encoding = unwrap(parseEncodingParam(q("encoding")));
   const cluster = new Cluster(c.env, c.get("tenant"));
-  const r = unwrap(
-    await cluster.withLeader(topic, partition, (meta, p) =>
-      cluster.leaderOf(meta, partition).fetchRecords({ offset, maxRecords, maxBytes, waitMs, leaderEpoch: p.leaderEpoch }),
-      { idempotent: true },
-    ),
-  );
-  return c.json({
-    records: r.records.map((rec) => ({
-      offset: rec.offset,
-      timestamp: rec.timestamp,
-      key: encodeBytes(rec.key, encoding),
-      value: encodeBytes(rec.value, encoding),
-      headers: Object.fromEntries(rec.headers.map((h) => [h.key, encodeBytes(h.value, encoding)])),
-    })),
-    next_offset: r.nextOffset,
-    high_watermark: r.highWatermark,
-    log_start_offset: r.logStartOffset,
+  const r = unwrap(await fetchFromLeader(cluster, topic, partition, { offset, maxRecords, maxBytes, waitMs }));
+  if (acceptsBatches(c.req.header("accept")))
+    return new Response(encodeFrames(r.batches), {
+      headers: {
+        "content-type": RECORD_BATCH_CONTENT_TYPE,
+        [FETCH_HEADERS.nextOffset]: String(r.nextOffset),
+        [FETCH_HEADERS.highWatermark]: String(r.highWatermark),
+        [FETCH_HEADERS.logStartOffset]: String(r.logStartOffset),
+      },
+    });
+  const f = decodeFetched(r);
+  return jsonResponse({
+    records: recordsJson(f.records, encoding),
+    next_offset: f.nextOffset,
+    high_watermark: f.highWatermark,
+    log_start_offset: f.logStartOffset,
   });
 });
 

@@ -8,7 +8,7 @@
  */
 import { Hono, type Context } from "hono";
 import { LIMITS } from "../../protocol/config.ts";
-import { fail, type Result } from "../../protocol/errors.ts";
+import { fail, ok, type Result } from "../../protocol/errors.ts";
 import { names } from "../../protocol/names.ts";
 import type { FetchResult } from "../../protocol/types.ts";
 import { parseTopicPartitionList, toTopicPartitionList } from "../../groups/topic-partitions.ts";
@@ -18,7 +18,8 @@ import { Cluster, call } from "../cluster.ts";
 import { assignmentBody, groupDescriptionBody, joinRequestOf } from "../group-wire.ts";
 import type { AppEnv } from "../env.ts";
 import { raise, unwrap } from "../errors.ts";
-import { encodeBytes, parseEncodingParam, parseIntParam, type BytesEncoding } from "../params.ts";
+import { parseEncodingParam, parseIntParam, type BytesEncoding } from "../params.ts";
+import { decodeFetched, fetchFromLeader, recordsJson } from "./fetch.ts";
 import { readJson, validate } from "../request.ts";
 import { CommitOffsetsSchema, HeartbeatSchema, JoinGroupSchema, ResetOffsetsSchema } from "../schemas.ts";
 import { topicParam } from "./topics.ts";
@@ -82,11 +83,10 @@ interface PartitionFetch {
  * this time.
  */
 async function readPartition(cluster: Cluster, read: PartitionRead, reset: "earliest" | "latest", maxRecords: number, maxBytes: number, waitMs: number): Promise<PartitionFetch> {
-  const fetchFrom = (offset: number | "earliest" | "latest") =>
-    cluster.withLeader(read.topic, read.partition, (meta, p) =>
-      cluster.leaderOf(meta, read.partition).fetchRecords({ offset, maxRecords, maxBytes, waitMs, leaderEpoch: p.leaderEpoch }),
-      { idempotent: true },
-    );
+  const fetchFrom = async (offset: number | "earliest" | "latest"): Promise<Result<FetchResult>> => {
+    const r = await fetchFromLeader(cluster, read.topic, read.partition, { offset, maxRecords, maxBytes, waitMs });
+    return r.ok ? ok(decodeFetched(r.value)) : r;
+  };
   const result = await fetchFrom(read.from);
   if (result.ok || result.err.error !== "OFFSET_OUT_OF_RANGE" || typeof read.from !== "number") return { read, result };
   const log = await logOffsets(cluster, read.topic, read.partition);
@@ -144,15 +144,7 @@ groupRoutes.get("/:group/members/:member/records", async (c) => {
   // Always recorded (also when empty), so this answer's cursor is the one the next poll must bring back.
   const { moved, cursor: next } = unwrap(await call(() => stub.advance({ memberId, advances })));
   const records = moved.flatMap((m) =>
-    (taken.get(`${m.topic}\u0000${m.partition}`) ?? []).map((rec) => ({
-      topic: m.topic,
-      partition: m.partition,
-      offset: rec.offset,
-      timestamp: rec.timestamp,
-      key: encodeBytes(rec.key, encoding),
-      value: encodeBytes(rec.value, encoding),
-      headers: Object.fromEntries(rec.headers.map((h) => [h.key, encodeBytes(h.value, encoding)])),
-    })),
+    recordsJson(taken.get(`${m.topic}\u0000${m.partition}`) ?? [], encoding).map((rec) => ({ topic: m.topic, partition: m.partition, ...rec })),
   );
   return c.json({ records, member_epoch: plan.memberEpoch, assignment: toTopicPartitionList(plan.assignment), cursor: next });
 });

@@ -11,7 +11,9 @@ import { LIMITS, toLogConfig } from "../../protocol/config.ts";
 import { fail, type Result } from "../../protocol/errors.ts";
 import { partitionForKey, RoundRobinPartitioner } from "../../protocol/partitioner.ts";
 import type { Acks, ProduceResult, ProducerIdentity, RecordInput, TopicMetadata } from "../../protocol/types.ts";
-import { BatchBuilder, encodedRecordSize, type EncodedRecords } from "../../log/record-batch.ts";
+import { BatchBuilder, encodedRecordSize, readBatchHeader, scanEncodedRecords, type EncodedRecords } from "../../log/record-batch.ts";
+import { RECORD_BATCH_CONTENT_TYPE, type BatchProduceResponse } from "../../protocol/wire.ts";
+import { readBodyLimited } from "../body.ts";
 import { Cluster } from "../cluster.ts";
 import type { AppEnv } from "../env.ts";
 import { errorResponse, jsonResponse, raise, unwrap } from "../errors.ts";
@@ -68,7 +70,9 @@ function plan(meta: TopicMetadata, records: { record: RecordInput; partition?: n
   });
 }
 
-function producerOf(body: ProduceBody, partitionLevel: boolean): ProducerIdentity | undefined {
+type ProducerFields = Pick<ProduceBody, "producer_id" | "producer_epoch" | "base_sequence">;
+
+function producerOf(body: ProducerFields, partitionLevel: boolean): ProducerIdentity | undefined {
   const given = [body.producer_id, body.producer_epoch, body.base_sequence].filter((v) => v !== undefined).length;
   if (given === 0) return undefined;
   if (!partitionLevel)
@@ -77,12 +81,77 @@ function producerOf(body: ProduceBody, partitionLevel: boolean): ProducerIdentit
   return { producerId: body.producer_id!, producerEpoch: body.producer_epoch!, baseSequence: body.base_sequence! };
 }
 
+/** One partition's append at its leader; an append whose answer was lost is re-sent only for an idempotent producer. */
+function appendAtLeader(
+  cluster: Cluster,
+  topic: string,
+  partition: number,
+  req: { records: EncodedRecords; acks: Acks; timeoutMs: number; producer: ProducerIdentity | undefined },
+): Promise<Result<ProduceResult>> {
+  const { producer, ...rest } = req;
+  return cluster.withLeader(
+    topic,
+    partition,
+    (m, state) => cluster.leaderOf(m, partition).produce({ ...rest, leaderEpoch: state.leaderEpoch, ...(producer ? { producer } : {}) }),
+    // The leader answers an idempotent retry with the original offsets.
+    { idempotent: producer !== undefined },
+  );
+}
+
+const queryInt = (c: Context<AppEnv>, name: string, max: number) =>
+  c.req.query(name) === undefined ? undefined : unwrap(parseIntParam(c.req.query(name), { name, min: 0, max }));
+
+/**
+ * A binary produce (`Content-Type: application/vnd.flarelog.record-batch`, partition endpoint
+ * only): the body is one record batch in the stored format, checked by a scan (structure, offset
+ * deltas, timestamps, UTF-8 header keys, max.message.bytes) and forwarded to the leader as it
+ * came; the producer fields are query parameters. Answers Kafka's partition entry: base offset,
+ * record count, log append time.
+ */
+async function produceBatch(c: Context<AppEnv>, topic: string, acks: Acks, timeoutMs: number, partition: number | undefined): Promise<Response> {
+  if (partition === undefined)
+    raise("INVALID_REQUEST", `a ${RECORD_BATCH_CONTENT_TYPE} body goes to /v1/topics/{topic}/partitions/{partition}/records`);
+  const blob = unwrap(await readBodyLimited(c.req.raw, LIMITS.maxRequestBytes));
+  let recordCount = 0;
+  let maxRecordBytes = 0;
+  try {
+    recordCount = readBatchHeader(blob).recordCount;
+    if (recordCount < 1 || recordCount > LIMITS.maxRecordsPerRequest)
+      raise("INVALID_REQUEST", `a batch holds 1 to ${LIMITS.maxRecordsPerRequest} records, this one ${recordCount}`);
+    maxRecordBytes = scanEncodedRecords({ blob, recordCount }).maxRecordBytes;
+  } catch (e) {
+    if (!(e instanceof Error) || !e.message.startsWith("corrupt record batch")) throw e;
+    raise("CORRUPT_MESSAGE", `${e.message}; nothing was written`);
+  }
+  const producer = producerOf(
+    { producer_id: queryInt(c, "producer_id", Number.MAX_SAFE_INTEGER), producer_epoch: queryInt(c, "producer_epoch", 32767), base_sequence: queryInt(c, "base_sequence", 2147483647) },
+    true,
+  );
+  const cluster = new Cluster(c.env, c.get("tenant"));
+  const meta = unwrap(await cluster.topic(topic));
+  unwrap(Cluster.partition(meta, partition));
+  const maxMessageBytes = toLogConfig(meta.configs).maxMessageBytes;
+  if (maxRecordBytes > maxMessageBytes)
+    raise("MESSAGE_TOO_LARGE", `a record is ${maxRecordBytes} bytes, over max.message.bytes (${maxMessageBytes}); nothing was written`);
+  const send = () => appendAtLeader(cluster, topic, partition, { records: { blob, recordCount }, acks, timeoutMs, producer });
+  if (acks === 0) {
+    c.executionCtx.waitUntil(send());
+    return c.json({}, 202);
+  }
+  const r = unwrap(await send());
+  const answer: BatchProduceResponse = { partition, base_offset: r.baseOffset, record_count: recordCount, log_append_time: r.logAppendTime };
+  return jsonResponse(answer);
+}
+
+const isBatchBody = (c: Context<AppEnv>) => (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase() === RECORD_BATCH_CONTENT_TYPE;
+
 async function produce(c: Context<AppEnv>, fixedPartition?: number): Promise<Response> {
   const topic = topicParam(c.req.param("topic")!);
   const acks: Acks = unwrap(parseAcks(c.req.query("acks")));
   const timeoutMs = unwrap(
     parseIntParam(c.req.query("timeout_ms"), { name: "timeout_ms", min: 0, max: LIMITS.maxProduceTimeoutMs, default: LIMITS.defaultProduceTimeoutMs }),
   );
+  if (isBatchBody(c)) return produceBatch(c, topic, acks, timeoutMs, fixedPartition);
   const body = validate(ProduceSchema, await readProduceBody(c));
   const producer = producerOf(body, fixedPartition !== undefined);
   const cluster = new Cluster(c.env, c.get("tenant"));
@@ -109,18 +178,7 @@ async function produce(c: Context<AppEnv>, fixedPartition?: number): Promise<Res
   const send = async (): Promise<Map<number, Result<ProduceResult>>> => {
     const entries = await Promise.all(
       [...byPartition.keys()].map(async (partition) => {
-        const r = await cluster.withLeader(topic, partition, (m, state) =>
-          cluster.leaderOf(m, partition).produce({
-            records: encoded.get(partition)!,
-            acks,
-            timeoutMs,
-            leaderEpoch: state.leaderEpoch,
-            ...(producer ? { producer } : {}),
-          }),
-          // An append whose answer was lost may have happened: re-sent only when the producer is
-          // idempotent (the leader then answers a retry with the original offsets).
-          { idempotent: producer !== undefined },
-        );
+        const r = await appendAtLeader(cluster, topic, partition, { records: encoded.get(partition)!, acks, timeoutMs, producer });
         return [partition, r] as const;
       }),
     );
