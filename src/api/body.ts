@@ -77,16 +77,21 @@ const QUOTE = 0x22; // "
 const BACKSLASH = 0x5c; // \
 
 /** Deepest bracket nesting outside strings; stops early once past `maxDepth`. Linear, no recursion. */
-function exceedsDepth(text: string, maxDepth: number): boolean {
+export function exceedsDepth(text: string, maxDepth: number): boolean {
   let depth = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === BACKSLASH) i++;
-      else if (c === QUOTE) inString = false;
-    } else if (c === QUOTE) {
-      inString = true;
+    if (c === QUOTE) {
+      // Jump to the string's closing quote: the next quote not escaped, i.e. not preceded by an
+      // odd run of backslashes (indexOf scans far faster than a loop over every character).
+      for (;;) {
+        const close = text.indexOf('"', i + 1);
+        if (close < 0) return false;
+        let backslashes = 0;
+        while (text.charCodeAt(close - 1 - backslashes) === BACKSLASH) backslashes++;
+        i = close;
+        if (backslashes % 2 === 0) break;
+      }
     } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       if (++depth > maxDepth) return true;
     } else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && depth > 0) {

@@ -94,7 +94,6 @@ export function parseEncodingParam(raw: unknown): Result<BytesEncoding> {
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 // Last symbol before the padding must leave zero bits behind (canonical form, round-trips).
 const BASE64_CANONICAL_TAIL = /(?:[AQgw]==|[AEIMQUYcgkosw048]=)$/;
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
  * A key, value or header value from a JSON request: `null`/absent → null, else a string decoded
@@ -109,7 +108,7 @@ export function decodeBytes(value: unknown, encoding: BytesEncoding, field = "va
   if (typeof value !== "string") return fail("INVALID_REQUEST", `${field} must be a string or null`);
   if (encoding === "utf8") {
     // TextEncoder would silently turn a lone surrogate into U+FFFD: refuse rather than alter bytes.
-    if (LONE_SURROGATE.test(value)) return fail("INVALID_REQUEST", `${field} contains a lone UTF-16 surrogate`);
+    if (!value.isWellFormed()) return fail("INVALID_REQUEST", `${field} contains a lone UTF-16 surrogate`);
     return ok(UTF8_ENCODER.encode(value));
   }
   if (!BASE64.test(value) || (value.endsWith("=") && !BASE64_CANONICAL_TAIL.test(value)))

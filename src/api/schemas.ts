@@ -286,6 +286,40 @@ export const ListOffsetsResponseSchema = z
 export type CreateTopicBody = z.infer<typeof CreateTopicSchema>;
 export type ProduceBody = z.infer<typeof ProduceSchema>;
 
+const RECORD_KEYS = new Set(["key", "value", "headers", "partition", "timestamp"]);
+const BODY_KEYS = new Set(["records", "encoding", "producer_id", "producer_epoch", "base_sequence"]);
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const optionalString = (v: unknown) => v === undefined || v === null || typeof v === "string";
+const optionalIntIn = (v: unknown, min: number, max: number) => v === undefined || (Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max);
+
+/**
+ * `ProduceSchema.parse` for the common, valid body in one tight loop (zod walks each of up to
+ * 10,000 records through its generic machinery: a measured share of a produce's CPU). Returns
+ * null for anything it does not positively accept, and the caller then runs zod, so errors,
+ * messages and every edge case stay zod's. Accepts exactly what the schema accepts and returns
+ * what zod would: the same fields, `encoding` defaulted to utf8 (test/unit/produce-body.test.ts).
+ */
+export function fastProduceBody(v: unknown): ProduceBody | null {
+  if (!isPlainObject(v)) return null;
+  for (const k in v) if (!BODY_KEYS.has(k)) return null;
+  const { records, encoding } = v;
+  if (!Array.isArray(records) || records.length < 1 || records.length > LIMITS.maxRecordsPerRequest) return null;
+  if (encoding !== undefined && encoding !== "utf8" && encoding !== "base64") return null;
+  if (!optionalIntIn(v.producer_id, 0, Number.MAX_SAFE_INTEGER) || !optionalIntIn(v.producer_epoch, 0, 32767) || !optionalIntIn(v.base_sequence, 0, 2147483647))
+    return null;
+  for (const r of records) {
+    if (!isPlainObject(r)) return null;
+    for (const k in r) if (!RECORD_KEYS.has(k)) return null;
+    if (!optionalString(r.key) || !optionalString(r.value)) return null;
+    if (!optionalIntIn(r.partition, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER) || !optionalIntIn(r.timestamp, 0, Number.MAX_SAFE_INTEGER)) return null;
+    if (r.headers !== undefined) {
+      if (!isPlainObject(r.headers) || Object.getPrototypeOf(r.headers) !== Object.prototype) return null;
+      for (const k in r.headers) if (!optionalString(r.headers[k]) || r.headers[k] === undefined) return null;
+    }
+  }
+  return { ...(v as ProduceBody), encoding: encoding ?? "utf8" };
+}
+
 /** A zod failure as one readable sentence naming the field. */
 export function describeZodError(e: z.ZodError): string {
   return e.issues

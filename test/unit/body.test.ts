@@ -4,7 +4,8 @@
  * nesting as INVALID_REQUEST values instead of throwing or overflowing the stack.
  */
 import { describe, expect, it } from "vitest";
-import { parseJsonLimited, parseNdjson, readBodyLimited } from "../../src/api/body.ts";
+import { exceedsDepth, parseJsonLimited, parseNdjson, readBodyLimited } from "../../src/api/body.ts";
+import { Prng } from "../support/prng.ts";
 import type { Result } from "../../src/protocol/errors.ts";
 
 const enc = new TextEncoder();
@@ -167,5 +168,41 @@ describe("parseNdjson", () => {
 
   it("refuses invalid UTF-8", () => {
     expect(errorOf(parseNdjson(new Uint8Array([0x31, 0x0a, 0xff]), 32))).toBe("INVALID_REQUEST");
+  });
+});
+
+describe("the JSON depth pre-scan", () => {
+  /** The scan it replaced, one character at a time: the oracle. */
+  function exceedsDepthByChar(text: string, maxDepth: number): boolean {
+    let depth = 0;
+    let inString = false;
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i];
+      if (inString) {
+        if (c === "\\") i++;
+        else if (c === '"') inString = false;
+      } else if (c === '"') inString = true;
+      else if (c === "{" || c === "[") {
+        if (++depth > maxDepth) return true;
+      } else if ((c === "}" || c === "]") && depth > 0) depth--;
+    }
+    return false;
+  }
+
+  it("agrees with a character-by-character scan on seeded random text of quotes, backslashes and brackets", () => {
+    const prng = new Prng(77);
+    const alphabet = ['"', "\\", "[", "]", "{", "}", "a", " ", ":", ","];
+    for (let n = 0; n < 20_000; n++) {
+      let text = "";
+      const length = prng.int(0, 40);
+      for (let i = 0; i < length; i++) text += alphabet[prng.int(0, alphabet.length - 1)];
+      const depth = prng.int(0, 4);
+      expect([text, depth, exceedsDepth(text, depth)]).toEqual([text, depth, exceedsDepthByChar(text, depth)]);
+    }
+  });
+
+  it("a quote after an even run of backslashes ends the string; after an odd run it does not", () => {
+    expect(exceedsDepth('"a\\\\\\\\" [[', 1)).toBe(true);
+    expect(exceedsDepth('"a\\\\\\" [[', 1)).toBe(false);
   });
 });

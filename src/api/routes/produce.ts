@@ -19,7 +19,7 @@ import type { AppEnv } from "../env.ts";
 import { errorResponse, jsonResponse, raise, unwrap } from "../errors.ts";
 import { decodeBytes, parseAcks, parseIntParam, parsePartitionParam, type BytesEncoding } from "../params.ts";
 import { readProduceBody, validate } from "../request.ts";
-import { ProduceSchema, type ProduceBody } from "../schemas.ts";
+import { fastProduceBody, ProduceSchema, type ProduceBody } from "../schemas.ts";
 import { topicParam } from "./topics.ts";
 
 export const produceRoutes = new Hono<AppEnv>();
@@ -152,7 +152,8 @@ async function produce(c: Context<AppEnv>, fixedPartition?: number): Promise<Res
     parseIntParam(c.req.query("timeout_ms"), { name: "timeout_ms", min: 0, max: LIMITS.maxProduceTimeoutMs, default: LIMITS.defaultProduceTimeoutMs }),
   );
   if (isBatchBody(c)) return produceBatch(c, topic, acks, timeoutMs, fixedPartition);
-  const body = validate(ProduceSchema, await readProduceBody(c));
+  const raw = await readProduceBody(c);
+  const body = fastProduceBody(raw) ?? validate(ProduceSchema, raw);
   const producer = producerOf(body, fixedPartition !== undefined);
   const cluster = new Cluster(c.env, c.get("tenant"));
   const meta = unwrap(await cluster.topic(topic));
