@@ -1,8 +1,9 @@
 /**
- * `npm run bench:ab -- <git-ref> [--quick]`: before/after of an optimisation, measured in one run.
+ * `npm run bench:ab -- <git-ref> [--after <git-ref>] [--binary] [--quick]`: before/after of an optimisation,
+ * measured in one run.
  *
- * Checks `<git-ref>` out into a temporary git worktree (node_modules linked from this tree),
- * starts it and this tree as two local clusters side by side (each its own workerd through the
+ * Checks `<git-ref>` (and `--after`'s, else "after" is this working tree) out into temporary git
+ * worktrees (node_modules linked from this tree), starts both as two local clusters side by side (each its own workerd through the
  * Miniflare API, own temporary state), and runs the same workloads against both in interleaved
  * rounds: every round runs each workload on "before" and "after" in turn, the order flipping
  * each round, so drift of the shared 2-core machine lands on both alike. Reported per side:
@@ -11,7 +12,8 @@
  *
  * Workloads (one partition each, 100 B values): produce 1000 and 100 records per request RF 1
  * acks=1, produce 1000 per request RF 3 acks=all, and a consumer catch-up reading a filled log
- * with max_records=1000. Prints a table and one JSON line (stdout's last). Node 24 type
+ * with max_records=1000; with `--binary` (both sides must speak it, from e8c0964 on) also the
+ * binary record-batch produce, RF 1 acks=1 and RF 3 acks=all. Prints a table and one JSON line (stdout's last). Node 24 type
  * stripping: erasable TypeScript only.
  */
 import { execFileSync } from "node:child_process";
@@ -23,6 +25,7 @@ import { join } from "node:path";
 import { PROJECT_ROOT, startLocalCluster, type LocalCluster } from "../scripts/local-cluster.ts";
 import { FlarelogClient } from "../src/client/flarelog-client.ts";
 import { formatNumber, mergeLoads, runLoad, table, throughput, type LoadResult, type OpOutcome } from "./harness.ts";
+import { binaryBodies, binaryProduceOp } from "./bulk.ts";
 import { call, createTopic, expectStatus, produceBodies, produceOp, VALUE_BYTES, type Http } from "./http.ts";
 
 interface Side {
@@ -86,22 +89,34 @@ function fetchOp(http: Http, topic: string, end: number, maxRecords: number): ()
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const quick = args.includes("--quick");
-  const ref = args.find((a) => !a.startsWith("--"));
-  if (!ref) throw new Error("usage: npm run bench:ab -- <git-ref> [--quick]");
+  const binary = args.includes("--binary");
+  const afterAt = args.indexOf("--after");
+  const afterRef = afterAt >= 0 ? args[afterAt + 1] : undefined;
+  if (afterAt >= 0 && !afterRef) throw new Error("--after needs a git ref");
+  const ref = args.find((a, i) => !a.startsWith("--") && (afterAt < 0 || i !== afterAt + 1));
+  if (!ref) throw new Error("usage: npm run bench:ab -- <git-ref> [--after <git-ref>] [--binary] [--quick]");
   const rounds = quick ? 2 : 6;
   const perRound = quick ? 20 : 60;
   const fetchLog = quick ? 50_000 : 200_000;
 
-  const commit = execFileSync("git", ["rev-parse", ref], { cwd: PROJECT_ROOT, encoding: "utf8" }).trim();
   const work = await mkdtemp(join(tmpdir(), "flarelog-ab-"));
-  const tree = join(work, "before-tree");
-  execFileSync("git", ["worktree", "add", "--detach", tree, commit], { cwd: PROJECT_ROOT, stdio: "ignore" });
-  symlinkSync(join(PROJECT_ROOT, "node_modules"), join(tree, "node_modules"));
+  const trees: string[] = [];
+  const checkout = (r: string, name: string): { commit: string; tree: string } => {
+    const commit = execFileSync("git", ["rev-parse", r], { cwd: PROJECT_ROOT, encoding: "utf8" }).trim();
+    const tree = join(work, name);
+    execFileSync("git", ["worktree", "add", "--detach", tree, commit], { cwd: PROJECT_ROOT, stdio: "ignore" });
+    trees.push(tree);
+    symlinkSync(join(PROJECT_ROOT, "node_modules"), join(tree, "node_modules"));
+    return { commit, tree };
+  };
   const sides: Side[] = [];
   try {
-    log(`ab: before = ${ref} (${commit.slice(0, 12)}), after = this tree; starting both clusters`);
-    sides.push(await startSide("before", tree, work));
-    sides.push(await startSide("after", PROJECT_ROOT, work));
+    const before = checkout(ref, "before-tree");
+    const after = afterRef ? checkout(afterRef, "after-tree") : { commit: "working tree", tree: PROJECT_ROOT };
+    const commit = before.commit;
+    log(`ab: before = ${ref} (${commit.slice(0, 12)}), after = ${afterRef ?? "this tree"} (${after.commit.slice(0, 12)}); starting both clusters`);
+    sides.push(await startSide("before", before.tree, work));
+    sides.push(await startSide("after", after.tree, work));
     const b1000 = produceBodies(1000, 21, 4);
     const b100 = produceBodies(100, 22, 8);
     const workloads: Workload[] = [
@@ -130,6 +145,22 @@ async function main(): Promise<void> {
         },
       },
     ];
+    if (binary) {
+      const blobs = binaryBodies(b1000);
+      workloads.push(
+        {
+          name: "produce binary 1000x100B acks=1 RF1",
+          setup: async (s) => (await createTopic(s.client, "ab-bin-rf1"), binaryProduceOp(s.http, "ab-bin-rf1", "1", blobs, 1000)),
+        },
+        {
+          name: "produce binary 1000x100B acks=all RF3",
+          setup: async (s) => {
+            await createTopic(s.client, "ab-bin-rf3", { replication_factor: 3, configs: { "min.insync.replicas": "2" } });
+            return binaryProduceOp(s.http, "ab-bin-rf3", "all", blobs, 1000);
+          },
+        },
+      );
+    }
     const ops = new Map<string, (i: number) => Promise<OpOutcome>>();
     for (const w of workloads)
       for (const s of sides) {
@@ -169,20 +200,20 @@ async function main(): Promise<void> {
     });
     process.stdout.write(
       [
-        `A/B: before ${ref} (${commit.slice(0, 12)}) vs after (this tree), ${rounds} interleaved rounds × ${perRound} requests per workload and side, one request in flight`,
+        `A/B: before ${ref} (${commit.slice(0, 12)}) vs after ${afterRef ?? "this tree"} (${after.commit.slice(0, 12)}), ${rounds} interleaved rounds × ${perRound} requests per workload and side, one request in flight`,
         table(
           ["workload", "before rec/s", "after rec/s", "after ÷ before", "before p50", "after p50", "before CPU µs/rec", "after CPU µs/rec", "CPU after ÷ before"],
           rows.map((r) => [r.workload, r.before.records_per_s, r.after.records_per_s, `${r.throughput_ratio}×`, r.before.p50_ms, r.after.p50_ms, r.before.cpu_us_per_record, r.after.cpu_us_per_record, `${r.cpu_ratio}×`]),
         ),
         "",
-        JSON.stringify({ bench: "flarelog-ab", before: { ref, commit }, after: "working tree", rounds, requests_per_round: perRound, rows }),
+        JSON.stringify({ bench: "flarelog-ab", before: { ref, commit }, after: { ref: afterRef ?? "working tree", commit: after.commit }, rounds, requests_per_round: perRound, rows }),
         "",
       ].join("\n"),
     );
     log(`ab: ${rows.map((r) => `${r.workload} ${formatNumber(r.throughput_ratio)}×`).join(", ")}`);
   } finally {
     for (const s of sides) await s.cluster.stop().catch(() => undefined);
-    execFileSync("git", ["worktree", "remove", "--force", tree], { cwd: PROJECT_ROOT, stdio: "ignore" });
+    for (const tree of trees) execFileSync("git", ["worktree", "remove", "--force", tree], { cwd: PROJECT_ROOT, stdio: "ignore" });
     await rm(work, { recursive: true, force: true });
   }
 }

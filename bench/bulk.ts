@@ -56,7 +56,7 @@ export function binaryBodies(jsonBodies: string[]): Uint8Array[] {
   });
 }
 
-function binaryProduceOp(http: Http, topic: string, acks: string, bodies: Uint8Array[], n: number): (i: number) => Promise<OpOutcome> {
+export function binaryProduceOp(http: Http, topic: string, acks: string, bodies: Uint8Array[], n: number): (i: number) => Promise<OpOutcome> {
   const url = `${http.base}/v1/topics/${topic}/partitions/0/records?acks=${acks}`;
   return async (i) => {
     const body = bodies[i % bodies.length]!;

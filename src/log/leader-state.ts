@@ -19,6 +19,11 @@
  *   The caller persists `alterPartitionRequest()` whenever it changes and passes it back after a
  *   restart: a leader that forgot its proposal could commit without a member the coordinator
  *   has already added (and may elect next).
+ * - A follower that holds the whole log learns a new HW with the next data push; a push that
+ *   would carry only the HW waits until the HW has not risen for `highWatermarkPushDelayMs`
+ *   (Kafka's followers likewise learn the HW from their next fetch). A follower's HW only lags,
+ *   never leads, so this changes no guarantee; under steady load it saves a push and a follower
+ *   commit per follower and request. `nextPushDeadline` says when the waiting push is due.
  * Called by the partition replica DO (and the replication simulation) after every append, push
  * result, coordinator state and alarm. Pure and synchronous; time comes from the injected Clock;
  * one caller at a time. A new leader epoch needs a new LeaderState.
@@ -32,12 +37,17 @@ import type { PartitionLog } from "./partition-log.ts";
 /** Push size when the caller names none: whole batches up to this many bytes (at least one). */
 export const DEFAULT_MAX_PUSH_BYTES = 4 * 1024 * 1024;
 
+/** How long a HW-only push waits for the HW to stop rising (a data push carries the HW sooner). */
+export const DEFAULT_HIGH_WATERMARK_PUSH_DELAY_MS = 20;
+
 export interface LeaderStateOptions {
   localReplicaId: number;
   state: PartitionState;
   clock: Clock;
   replicaLagTimeMaxMs: number;
   maxPushBytes?: number;
+  /** See the class comment; 0 pushes every HW move at once. Default DEFAULT_HIGH_WATERMARK_PUSH_DELAY_MS. */
+  highWatermarkPushDelayMs?: number;
   /** The ISR change this leader had proposed before a restart (persisted by the caller). */
   pendingAlterPartition?: AlterPartitionRequest | null;
 }
@@ -78,6 +88,10 @@ export class LeaderState {
   readonly #followers = new Map<number, FollowerStream>();
   /** The leader's LEO as last seen through a `log` argument (for calls that take none). */
   #seenLogEndOffset: Offset | null = null;
+  readonly #highWatermarkPushDelayMs: number;
+  #seenHighWatermark: Offset | null = null;
+  /** When this object last saw the log's HW rise. */
+  #highWatermarkRaisedAt: TimestampMs = 0;
 
   constructor(opts: LeaderStateOptions) {
     if (opts.state.leader !== opts.localReplicaId)
@@ -85,6 +99,7 @@ export class LeaderState {
     this.localReplicaId = opts.localReplicaId;
     this.#clock = opts.clock;
     this.#replicaLagTimeMaxMs = opts.replicaLagTimeMaxMs;
+    this.#highWatermarkPushDelayMs = opts.highWatermarkPushDelayMs ?? DEFAULT_HIGH_WATERMARK_PUSH_DELAY_MS;
     this.#maxPushBytes = opts.maxPushBytes ?? DEFAULT_MAX_PUSH_BYTES;
     this.#state = opts.state;
     const p = opts.pendingAlterPartition;
@@ -166,7 +181,17 @@ export class LeaderState {
         if (f.logEndOffset !== null && f.logEndOffset >= before) f.lastCaughtUpTimeMs = Math.max(f.lastCaughtUpTimeMs, now);
     }
     this.#seenLogEndOffset = leo;
+    const hw = log.highWatermark;
+    if (this.#seenHighWatermark === null || hw > this.#seenHighWatermark) {
+      this.#seenHighWatermark = hw;
+      this.#highWatermarkRaisedAt = this.#clock.now();
+    }
     return leo;
+  }
+
+  /** A push that would carry only a new HW and is not due yet (see the class comment). */
+  #highWatermarkPushWaits(f: FollowerStream, leo: Offset): boolean {
+    return f.logEndOffset === leo && this.#clock.now() < this.#highWatermarkRaisedAt + this.#highWatermarkPushDelayMs;
   }
 
   /**
@@ -179,6 +204,7 @@ export class LeaderState {
     if (f.inFlight || this.#state.offlineReplicas.includes(followerId)) return null;
     const { logStartOffset, highWatermark } = log;
     if (f.logEndOffset === leo && f.highWatermark >= highWatermark) return null;
+    if (this.#highWatermarkPushWaits(f, leo)) return null;
     const next = Math.min(Math.max(f.nextOffset ?? leo, logStartOffset), leo);
     const batches = log.batchesForReplication(next, this.#maxPushBytes);
     const prevOffset = batches[0]?.baseOffset ?? next;
@@ -300,6 +326,17 @@ export class LeaderState {
    * When a lagging ISR follower would pass replicaLagTimeMaxMs (for the DO's alarm), or null.
    * Null too while an ISR change is pending: recompute after updateState.
    */
+  /** When a waiting HW-only push falls due (null: none waits). */
+  nextPushDeadline(log: PartitionLog): TimestampMs | null {
+    const leo = this.#see(log);
+    for (const id of this.followerIds()) {
+      const f = this.#follower(id);
+      if (!f.inFlight && !this.#state.offlineReplicas.includes(id) && f.highWatermark < log.highWatermark && this.#highWatermarkPushWaits(f, leo))
+        return this.#highWatermarkRaisedAt + this.#highWatermarkPushDelayMs;
+    }
+    return null;
+  }
+
   nextLagDeadline(log?: PartitionLog): TimestampMs | null {
     if (this.#pending) return null;
     const leo = log ? this.#see(log) : this.#seenLogEndOffset;

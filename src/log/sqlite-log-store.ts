@@ -5,6 +5,10 @@
  * The offset index is the `batches` B-tree keyed by base_offset: the batch holding an offset is
  * `WHERE base_offset <= ? ORDER BY base_offset DESC LIMIT 1`, and reading on is a range scan.
  * Column aliases map rows straight onto the LogStore row types.
+ * The small `segments` and `leader_epochs` tables, read on every append (and `segments` for the
+ * retention deadline after every produce), are cached in memory and written through; a
+ * transaction that throws (SQLite rolled it back) drops the caches, so they never hold what
+ * did not commit. Callers get copies. This store is the tables' only writer.
  * Used by the replica DO (over DoSqlPort) and Node tests (over NodeSqlitePort); synchronous.
  */
 import type { Offset, TimestampMs } from "../protocol/types.ts";
@@ -32,13 +36,25 @@ const NO_UPPER_BOUND = Number.MAX_SAFE_INTEGER;
 
 export class SqliteLogStore implements LogStore {
   readonly #sql: SqlPort;
+  #segments: SegmentRow[] | null = null;
+  #epochs: EpochEntry[] | null = null;
 
   constructor(sql: SqlPort) {
     this.#sql = sql;
   }
 
+  #segmentRows(): SegmentRow[] {
+    return (this.#segments ??= this.#sql.exec<SegmentRow>(`SELECT ${SEGMENT_COLUMNS} FROM segments ORDER BY base_offset`));
+  }
+
   transaction<T>(fn: () => T): T {
-    return this.#sql.transaction(fn);
+    try {
+      return this.#sql.transaction(fn);
+    } catch (e) {
+      this.#segments = null;
+      this.#epochs = null;
+      throw e;
+    }
   }
 
   loadState(): LogState | null {
@@ -192,17 +208,16 @@ export class SqliteLogStore implements LogStore {
   }
 
   segments(): SegmentRow[] {
-    return this.#sql.exec<SegmentRow>(`SELECT ${SEGMENT_COLUMNS} FROM segments ORDER BY base_offset`);
+    return this.#segmentRows().map((s) => ({ ...s }));
   }
 
   activeSegment(): SegmentRow | null {
-    const [row] = this.#sql.exec<SegmentRow>(
-      `SELECT ${SEGMENT_COLUMNS} FROM segments ORDER BY base_offset DESC LIMIT 1`,
-    );
-    return row ?? null;
+    const last = this.#segmentRows().at(-1);
+    return last ? { ...last } : null;
   }
 
   putSegment(s: SegmentRow): void {
+    const rows = this.#segmentRows();
     this.#sql.exec(
       `INSERT INTO segments (base_offset, created_at, size_bytes, record_count, max_timestamp)
        VALUES (?, ?, ?, ?, ?)
@@ -215,23 +230,35 @@ export class SqliteLogStore implements LogStore {
       s.recordCount,
       s.maxTimestamp,
     );
+    // After the write: a statement that throws leaves the cache as it was.
+    const at = rows.findIndex((r) => r.baseOffset >= s.baseOffset);
+    if (at < 0) rows.push({ ...s });
+    else if (rows[at]!.baseOffset === s.baseOffset) rows[at] = { ...s };
+    else rows.splice(at, 0, { ...s });
   }
 
   deleteSegmentsFrom(offset: Offset): void {
+    const rows = this.#segmentRows();
     this.#sql.exec("DELETE FROM segments WHERE base_offset >= ?", offset);
+    this.#segments = rows.filter((r) => r.baseOffset < offset);
   }
 
   deleteSegmentsBelow(offset: Offset): void {
+    const rows = this.#segmentRows();
     this.#sql.exec("DELETE FROM segments WHERE base_offset < ?", offset);
+    this.#segments = rows.filter((r) => r.baseOffset >= offset);
   }
 
   epochs(): EpochEntry[] {
-    return this.#sql.exec<EpochEntry>("SELECT epoch, start_offset AS startOffset FROM leader_epochs ORDER BY epoch");
+    this.#epochs ??= this.#sql.exec<EpochEntry>("SELECT epoch, start_offset AS startOffset FROM leader_epochs ORDER BY epoch");
+    return this.#epochs.map((e) => ({ ...e }));
   }
 
   replaceEpochs(entries: readonly EpochEntry[]): void {
+    this.#epochs = null;
     this.#sql.exec("DELETE FROM leader_epochs");
     for (const e of entries)
       this.#sql.exec("INSERT INTO leader_epochs (epoch, start_offset) VALUES (?, ?)", e.epoch, e.startOffset);
+    this.#epochs = entries.map((e) => ({ ...e }));
   }
 }

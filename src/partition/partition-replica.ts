@@ -247,8 +247,12 @@ export class PartitionReplica {
     return leader.followerIds().some((id) => !offline.includes(id) && !leader.isCaughtUp(id, this.log));
   }
 
+  /** The earliest of the ISR lag deadline and a waiting HW-only push (null: neither). */
   nextReplicationDeadline(): number | null {
-    return this.leader?.nextLagDeadline(this.log) ?? null;
+    const leader = this.leader;
+    if (!leader) return null;
+    const at = [leader.nextLagDeadline(this.log), leader.nextPushDeadline(this.log)].filter((t): t is number => t !== null);
+    return at.length === 0 ? null : Math.min(...at);
   }
 
   read(req: ReplicaFetchRequest): Result<FetchResult> {

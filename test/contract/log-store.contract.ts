@@ -374,13 +374,21 @@ export function logStoreContract(name: string, withStore: WithStore): void {
           h.store.transaction(() => {
             h.store.deleteBatchesFrom(0);
             h.store.putSegment({ baseOffset: 99, createdAt: 0, sizeBytes: 0, recordCount: 0, maxTimestamp: -1 });
+            h.store.replaceEpochs([{ epoch: 7, startOffset: 0 }]);
+            expect(h.store.epochs()).toEqual([{ epoch: 7, startOffset: 0 }]);
             h.store.saveState({ logStartOffset: 9, logEndOffset: 9, highWatermark: 9, leaderEpoch: 9, role: "leader" });
             throw new Error("boom");
           }),
         ).toThrow("boom");
         expect(h.store.loadState()).toEqual({ logStartOffset: 0, logEndOffset: 1, highWatermark: 0, leaderEpoch: 0, role: "none" });
         expect(h.store.segments().map((s) => s.baseOffset)).toEqual([0]);
+        expect(h.store.epochs()).toEqual([{ epoch: 0, startOffset: 0 }]);
         expect(valuesOf(readAll(log))).toEqual(["a"]);
+        // What a caller does to the rows it was handed never reaches the store.
+        h.store.segments()[0]!.sizeBytes = -1;
+        h.store.epochs().push({ epoch: 5, startOffset: 5 });
+        expect(h.store.segments()[0]!.sizeBytes).toBeGreaterThan(0);
+        expect(h.store.epochs()).toEqual([{ epoch: 0, startOffset: 0 }]);
       }));
 
     followerAppendContract(withStore);

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { fail, ok } from "../../src/protocol/errors.ts";
 import type { PartitionState, ReplicateRequest } from "../../src/protocol/types.ts";
-import { LeaderState } from "../../src/log/leader-state.ts";
+import { DEFAULT_HIGH_WATERMARK_PUSH_DELAY_MS, LeaderState } from "../../src/log/leader-state.ts";
 import { MemoryLogStore } from "../../src/log/memory-log-store.ts";
 import { PartitionLog } from "../../src/log/partition-log.ts";
 import { append, cfg, readAll, recs, valuesOf } from "../contract/log-helpers.ts";
@@ -146,17 +146,53 @@ describe("LeaderState push streams", () => {
     expect(valuesOf(readAll(c.f(1)))).toEqual(["k"]);
   });
 
-  it("a follower holding the whole log and the current HW gets no push; a HW rise is pushed to it alone", () => {
+  it("a follower holding the whole log and the current HW gets no push; a HW rise is pushed to it alone once the HW stops rising", () => {
     const c = cluster({ isr: [0, 1] });
     append(c.leader, recs("a", "b"), 5);
     c.drain(1);
     expect(c.ls.nextPush(1, c.leader)).toBeNull();
+    expect(c.ls.nextPushDeadline(c.leader)).toBeNull();
     expect(c.advanceHw()).toBe(true);
+    // A push carrying only the HW waits for the delay; the deadline says when it falls due.
+    expect(c.ls.nextPush(1, c.leader)).toBeNull();
+    expect(c.ls.nextPushDeadline(c.leader)).toBe(c.clock.now() + DEFAULT_HIGH_WATERMARK_PUSH_DELAY_MS);
+    c.clock.advance(DEFAULT_HIGH_WATERMARK_PUSH_DELAY_MS - 1);
+    expect(c.ls.nextPush(1, c.leader)).toBeNull();
+    c.clock.advance(1);
     const hwPush = c.ls.nextPush(1, c.leader)!;
     expect(hwPush).toMatchObject({ batches: [], highWatermark: 2 });
     c.ls.onPushResult(1, hwPush, c.f(1).appendAsFollower(hwPush), c.leader);
     expect(c.f(1).highWatermark).toBe(2);
     expect(c.ls.nextPush(1, c.leader)).toBeNull();
+    expect(c.ls.nextPushDeadline(c.leader)).toBeNull();
+  });
+
+  it("under steady appends the HW travels with the next data push, with no HW-only push between", () => {
+    const c = cluster({ isr: [0, 1] });
+    c.drain(1); // the probe
+    for (let i = 0; i < 5; i++) {
+      append(c.leader, recs(`v${i}`), 5);
+      const push = c.ls.nextPush(1, c.leader)!;
+      expect(push.batches.length).toBeGreaterThan(0);
+      c.ls.onPushResult(1, push, c.f(1).appendAsFollower(push), c.leader);
+      c.advanceHw();
+      expect(c.ls.nextPush(1, c.leader)).toBeNull();
+      c.clock.advance(1);
+    }
+    expect([c.leader.highWatermark, c.f(1).highWatermark]).toEqual([5, 4]);
+  });
+
+  it("with a delay of 0 every HW rise is pushed at once", () => {
+    const clock = new FakeClock();
+    const leader = PartitionLog.open(new MemoryLogStore(), clock, cfg());
+    const follower = PartitionLog.open(new MemoryLogStore(), clock, cfg());
+    const state = stateOf({ isr: [0, 1], replicas: [0, 1] });
+    expect(leader.becomeLeader(5).ok).toBe(true);
+    const ls = new LeaderState({ localReplicaId: 0, state, clock, replicaLagTimeMaxMs: LAG_MS, highWatermarkPushDelayMs: 0 });
+    append(leader, recs("a"), 5);
+    for (let req = ls.nextPush(1, leader); req; req = ls.nextPush(1, leader)) ls.onPushResult(1, req, follower.appendAsFollower(req), leader);
+    leader.maybeIncrementHighWatermark(ls.highWatermarkCandidate(leader));
+    expect(ls.nextPush(1, leader)).toMatchObject({ batches: [], highWatermark: 1 });
   });
 
   it("a push holds at most maxPushBytes of whole batches, but always one", () => {
