@@ -9,9 +9,13 @@
  * The Worker and every Durable Object share the worker's one isolate locally, so one profile
  * covers the whole request path: the API Worker, the leader and (RF 3) the followers. Time V8
  * cannot see into (workerd's C++: HTTP, RPC serialization, SQLite's own I/O) shows as
- * `(program)`; the process CPU from /proc is reported beside it, so nothing is hidden.
- * The raw profiles go to bench/results/profile-<workload>.cpuprofile (open them in Chrome
- * DevTools); git ignores them. Node 24 type stripping: erasable TypeScript only.
+ * `(program)` or under the native call that entered it (e.g. `Response`); samples are wall
+ * time on the isolate's thread, so the process CPU from /proc is reported beside them, and
+ * before/after claims come from `npm run bench:ab`, not from these shares.
+ * Workloads, 1000 × 100 B per request, one in flight: JSON produce RF 1 acks=1, binary produce
+ * RF 1 acks=1, JSON produce RF 3 acks=all, JSON fetch. The raw profiles go to
+ * bench/results/profile-<workload>.cpuprofile (open them in Chrome DevTools); git ignores them.
+ * Node 24 type stripping: erasable TypeScript only.
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { SourceMap } from "node:module";
@@ -19,6 +23,7 @@ import { join, relative } from "node:path";
 import { PROJECT_ROOT } from "../scripts/local-cluster.ts";
 import type { FlarelogClient } from "../src/client/flarelog-client.ts";
 import { formatNumber, runLoad, table, throughput, type OpOutcome, type Throughput } from "./harness.ts";
+import { binaryBodies, binaryProduceOp } from "./bulk.ts";
 import { call, createTopic, expectStatus, produceBodies, produceOp, type Http } from "./http.ts";
 
 export interface ProfileConfig {
@@ -129,6 +134,7 @@ const SOURCE_CATEGORIES: [RegExp, string][] = [
   [/src\/api\/body\.ts:\d+ parseText$/, "JSON.parse"],
   [/src\/api\/body\.ts:\d+ exceedsDepth$/, "JSON depth pre-scan"],
   [/src\/api\/body\.ts/, "request body read"],
+  [/src\/api\/errors\.ts:\d+ jsonResponse$/, "JSON answer (stringify, UTF-8)"],
   [/node_modules\/(zod|@hono\/zod-openapi|@asteasolutions)/, "request validation (zod)"],
   [/src\/api\/(schemas|request)\.ts/, "request validation (zod)"],
   [/node_modules\/hono/, "HTTP routing (hono)"],
@@ -258,6 +264,14 @@ export async function profileScenario(
       setup: async () => {
         await createTopic(client, "bench-profile-rf1");
         return produceOp(http, "bench-profile-rf1", "1", bodies, batch);
+      },
+    },
+    {
+      name: `produce binary ${batch}x100B acks=1 RF1`,
+      recordsPerRequest: batch,
+      setup: async () => {
+        await createTopic(client, "bench-profile-binary");
+        return binaryProduceOp(http, "bench-profile-binary", "1", binaryBodies(bodies), batch);
       },
     },
     {
