@@ -183,7 +183,7 @@ async function loadMapper(bundle: string): Promise<Mapper> {
 }
 
 /** Self time per node, and each sample's category (leaf-most frame with a known category). */
-export function attribute(profile: CpuProfile, mapper: Mapper, records: number): { busyMs: number; categories: ProfileCategory[]; top: ProfileFunction[] } {
+export function attribute(profile: CpuProfile, mapper: Mapper, records: number, samplingUs: number): { busyMs: number; categories: ProfileCategory[]; top: ProfileFunction[] } {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -210,8 +210,11 @@ export function attribute(profile: CpuProfile, mapper: Mapper, records: number):
   const selfUs = new Map<number, number>();
   for (let i = 0; i < profile.samples.length; i++) {
     const id = profile.samples[i]!;
-    // timeDeltas[i] is the gap before sample i; the sample stands for the time until the next one.
-    const dt = profile.timeDeltas[i + 1] ?? 0;
+    // timeDeltas[i] is the gap before sample i; the sample stands for the time until the next
+    // one, but at most two intervals: a longer gap is time the thread spent outside JS (waiting
+    // for the next request, or blocked in workerd), which V8 would otherwise pin on the last
+    // frame it saw (e.g. the `Response` that ended a request).
+    const dt = Math.min(profile.timeDeltas[i + 1] ?? 0, 2 * samplingUs);
     selfUs.set(id, (selfUs.get(id) ?? 0) + dt);
   }
   const perCategory = new Map<string, number>();
@@ -313,7 +316,7 @@ export async function profileScenario(
       const { profile } = await inspector.send<{ profile: CpuProfile }>("Profiler.stop");
       const file = join(PROJECT_ROOT, "bench", "results", `profile-${w.name.replace(/[^a-zA-Z0-9=]+/g, "-")}.cpuprofile`);
       await writeFile(file, JSON.stringify(profile));
-      const a = attribute(profile, mapper, load.records);
+      const a = attribute(profile, mapper, load.records, cfg.profileSamplingUs);
       const workerdCpu = cpu0 === null || cpu1 === null ? null : cpu1 - cpu0;
       out.push({
         workload: w.name,
