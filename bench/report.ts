@@ -9,15 +9,10 @@
  */
 import { mkdir, readFile, rename, rm, stat, writeFile, chmod } from "node:fs/promises";
 import { basename, dirname, join, relative, sep } from "node:path";
+import type { FloorRatio } from "./floor.ts";
 import type { Headline } from "./harness.ts";
 
-export interface FloorRatio {
-  workload: string;
-  flarelog_records_per_s: number;
-  floor_records_per_s: number;
-  throughput_ratio: number;
-  p50_ratio: number;
-}
+export type { FloorRatio };
 
 export interface MemoryFigures {
   rss_start: number;

@@ -330,18 +330,11 @@ export function readBatchHeader(blob: Uint8Array): BatchHeader {
  * Records before `fromOffset` are skipped by their length prefix without being decoded.
  */
 export function* readRecords(blob: Uint8Array, baseOffset: Offset, fromOffset: Offset = baseOffset): Generator<SizedRecord> {
-  const { baseTimestamp, recordCount, recordsStart } = readBatchHeader(blob);
-  const r = new Reader(blob, recordsStart);
-  for (let i = 0; i < recordCount; i++) {
-    const start = r.pos;
-    const length = r.uvarint();
-    const end = r.pos + length;
-    if (end > blob.length) throw corrupt("record runs past the blob");
-    const offset = baseOffset + r.uvarint();
-    if (offset < fromOffset) {
-      r.pos = end;
-      continue;
-    }
+  const { baseTimestamp } = readBatchHeader(blob);
+  for (const { offset, start, end } of recordSpans(blob, baseOffset, fromOffset)) {
+    const r = new Reader(blob, start);
+    r.uvarint(); // length prefix
+    r.uvarint(); // offset delta
     const timestamp = baseTimestamp + r.svarint();
     const key = r.nbytes();
     const value = r.nbytes();
