@@ -71,7 +71,7 @@ import { matrixScenario, type MatrixConfig, type MatrixResult } from "./matrix.t
 import { memoryScenario, withMemory, type MemoryConfig, type MemoryResult, type MemoryWindow } from "./memory.ts";
 import { writeReport } from "./report.ts";
 import { bulkScenario, type BulkConfig, type BulkResult } from "./bulk.ts";
-import { decodeBatch, decodeFrames } from "../src/log/record-batch.ts";
+import { decodeBatches, decodeFrames } from "../src/log/record-batch.ts";
 import { FETCH_HEADERS, RECORD_BATCH_CONTENT_TYPE } from "../src/protocol/wire.ts";
 import { profileScenario, profileTables, type ProfileConfig, type ProfileResult } from "./profile.ts";
 import { replicationScenario, type ReplicationConfig, type ReplicationResult } from "./replication.ts";
@@ -338,7 +338,7 @@ async function fetchBinaryAt(http: Http, topic: string, offset: number, maxRecor
   });
   const bytes = new Uint8Array(await res.arrayBuffer());
   if (res.status !== 200) throw new Error(`binary fetch ${topic}@${offset}: HTTP ${res.status}: ${new TextDecoder().decode(bytes).slice(0, 300)}`);
-  const records = decodeFrames(bytes).flatMap((f) => decodeBatch(f.records, f.baseOffset));
+  const records = decodeBatches(decodeFrames(bytes));
   if (records[0]?.offset !== offset) throw new Error(`binary fetch ${topic}@${offset}: first record is ${records[0]?.offset}`);
   const next = Number(res.headers.get(FETCH_HEADERS.nextOffset));
   const values = records.map((r) => ({ offset: r.offset, value: r.value === null ? null : "x".repeat(r.value.length) }));

@@ -12,7 +12,7 @@
 import type { ErrorBody } from "../protocol/errors.ts";
 import type { LogRecord } from "../protocol/types.ts";
 import { FETCH_HEADERS, RECORD_BATCH_CONTENT_TYPE, type BatchProduceResponse, type TopicDescription } from "../protocol/wire.ts";
-import { BatchBuilder, decodeBatch, decodeFrames } from "../log/record-batch.ts";
+import { BatchBuilder, decodeBatches, decodeFrames } from "../log/record-batch.ts";
 import { Consumer, type ConsumerConfig } from "./consumer.ts";
 import { GroupConsumer, type GroupConsumerConfig } from "./group-consumer.ts";
 import { Producer } from "./producer.ts";
@@ -411,7 +411,7 @@ export class FlarelogClient {
       ok: true,
       status: res.status,
       body: {
-        records: frames.flatMap((f) => decodeBatch(f.records, f.baseOffset)),
+        records: decodeBatches(frames),
         next_offset: header(FETCH_HEADERS.nextOffset),
         high_watermark: header(FETCH_HEADERS.highWatermark),
         log_start_offset: header(FETCH_HEADERS.logStartOffset),

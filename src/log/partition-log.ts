@@ -52,7 +52,7 @@ import {
 } from "./leader-epoch-cache.ts";
 import { emptySegment, truncateFrom, truncateFully, writeBatches } from "./local-log.ts";
 import type { EpochEntry, LogState, LogStore } from "./log-store.ts";
-import { decodeBatch, readRecords, recordSpans, sliceBatch } from "./record-batch.ts";
+import { decodeBatches, readRecords, recordSpans, sliceBatch } from "./record-batch.ts";
 import {
   DEFAULT_PRODUCER_STATE_OPTIONS,
   PRODUCER_BATCHES_RETAINED,
@@ -365,7 +365,7 @@ export class PartitionLog {
     const r = this.readBatches(request, upperBound);
     if (!r.ok) return r;
     const { batches, ...rest } = r.value;
-    const records = batches.flatMap((b) => decodeBatch(b.records, b.baseOffset));
+    const records = decodeBatches(batches);
     return ok({ records, ...rest });
   }
 

@@ -331,8 +331,9 @@ export function readBatchHeader(blob: Uint8Array): BatchHeader {
  */
 export function* readRecords(blob: Uint8Array, baseOffset: Offset, fromOffset: Offset = baseOffset): Generator<SizedRecord> {
   const { baseTimestamp } = readBatchHeader(blob);
+  const r = new Reader(blob, 0);
   for (const { offset, start, end } of recordSpans(blob, baseOffset, fromOffset)) {
-    const r = new Reader(blob, start);
+    r.pos = start;
     r.uvarint(); // length prefix
     r.uvarint(); // offset delta
     const timestamp = baseTimestamp + r.svarint();
@@ -424,6 +425,11 @@ export function decodeFrames(body: Uint8Array): FramedBatch[] {
 /** Every record of a batch. */
 export function decodeBatch(blob: Uint8Array, baseOffset: Offset): LogRecord[] {
   return Array.from(readRecords(blob, baseOffset), (s) => s.record);
+}
+
+/** Every record of several batches (a read's, a binary fetch's frames), in order. */
+export function decodeBatches(batches: readonly FramedBatch[]): LogRecord[] {
+  return batches.flatMap((b) => decodeBatch(b.records, b.baseOffset));
 }
 
 export interface TrimmedBatch {

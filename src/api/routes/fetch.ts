@@ -11,7 +11,7 @@ import { LIMITS } from "../../protocol/config.ts";
 import type { Result } from "../../protocol/errors.ts";
 import type { FetchedBatches, FetchResult, OffsetSpec, ReplicaFetchRequest } from "../../protocol/types.ts";
 import { FETCH_HEADERS, RECORD_BATCH_CONTENT_TYPE } from "../../protocol/wire.ts";
-import { decodeBatch, encodeFrames } from "../../log/record-batch.ts";
+import { decodeBatches, encodeFrames } from "../../log/record-batch.ts";
 import { Cluster } from "../cluster.ts";
 import type { AppEnv } from "../env.ts";
 import { jsonResponse, unwrap } from "../errors.ts";
@@ -30,7 +30,7 @@ export function fetchFromLeader(cluster: Cluster, topic: string, partition: numb
 /** The fetched batches decoded into records. */
 export function decodeFetched(f: FetchedBatches): FetchResult {
   const { batches, ...rest } = f;
-  return { records: batches.flatMap((b) => decodeBatch(b.records, b.baseOffset)), ...rest };
+  return { records: decodeBatches(batches), ...rest };
 }
 
 /** The contract's JSON records of a fetch. */
