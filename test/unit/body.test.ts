@@ -38,6 +38,29 @@ function endlessStream(chunkSize: number) {
   return { stream, state };
 }
 
+/** A byte stream (what a runtime hands over for an HTTP body): readable with a BYOB reader. */
+function byteStream(chunks: Uint8Array[] | "endless", state = { pulledBytes: 0, cancelled: false }) {
+  let i = 0;
+  const stream = new ReadableStream({
+    type: "bytes",
+    pull(controller) {
+      if (chunks === "endless") {
+        state.pulledBytes += 1024;
+        controller.enqueue(new Uint8Array(1024).fill(0x62));
+      } else if (i < chunks.length) controller.enqueue(chunks[i++]!.slice());
+      else {
+        controller.close();
+        // A byte source answers a pending BYOB read at the end with zero bytes (Streams spec).
+        controller.byobRequest?.respond(0);
+      }
+    },
+    cancel() {
+      state.cancelled = true;
+    },
+  });
+  return { stream: stream as ReadableStream<Uint8Array>, state };
+}
+
 function streamOf(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
   let i = 0;
   return new ReadableStream<Uint8Array>({
@@ -82,6 +105,33 @@ describe("readBodyLimited", () => {
 
   it("does not let an understating Content-Length smuggle more than the limit", async () => {
     const { stream, state } = endlessStream(1024);
+    const r = await readBodyLimited(post(stream, { "content-length": "10" }), 4096);
+    expect(errorOf(r)).toBe("RECORD_LIST_TOO_LARGE");
+    expect(state.pulledBytes).toBeLessThanOrEqual(6 * 1024);
+    expect(state.cancelled).toBe(true);
+  });
+
+  it("reads a byte stream with a Content-Length into one buffer holding every byte, in order", async () => {
+    const chunks = [enc.encode("hello "), enc.encode("wor"), enc.encode("ld")];
+    const { stream } = byteStream(chunks);
+    const body = valueOf(await readBodyLimited(post(stream, { "content-length": "11" }), 11));
+    expect(new TextDecoder().decode(body)).toBe("hello world");
+    expect(body.byteLength).toBe(11);
+  });
+
+  it("reads a byte stream that runs past its Content-Length, within the limit, whole", async () => {
+    const { stream } = byteStream([enc.encode("0123456789"), enc.encode("abcdefghij"), enc.encode("ABCDEFGHIJ")]);
+    const body = valueOf(await readBodyLimited(post(stream, { "content-length": "4" }), 64));
+    expect(new TextDecoder().decode(body)).toBe("0123456789abcdefghijABCDEFGHIJ");
+  });
+
+  it("returns the bytes a byte stream has when it ends short of its Content-Length", async () => {
+    const { stream } = byteStream([enc.encode("abc")]);
+    expect(new TextDecoder().decode(valueOf(await readBodyLimited(post(stream, { "content-length": "9" }), 64)))).toBe("abc");
+  });
+
+  it("does not let an understating Content-Length on a byte stream smuggle more than the limit", async () => {
+    const { stream, state } = byteStream("endless");
     const r = await readBodyLimited(post(stream, { "content-length": "10" }), 4096);
     expect(errorOf(r)).toBe("RECORD_LIST_TOO_LARGE");
     expect(state.pulledBytes).toBeLessThanOrEqual(6 * 1024);

@@ -23,6 +23,30 @@ describe("edge utilities in workerd", () => {
     expect(pulled).toBeLessThanOrEqual(16 * 1024);
   });
 
+  it("read a byte-stream body by its Content-Length whole, and stop one past the limit when it understates", async () => {
+    const bytes = (n: number) => new Uint8Array(n).map((_, i) => i % 251);
+    const byteBody = (chunks: Uint8Array[] | "endless") => {
+      let i = 0;
+      return new ReadableStream({
+        type: "bytes",
+        pull(controller) {
+          if (chunks === "endless") controller.enqueue(new Uint8Array(1024));
+          else if (i < chunks.length) controller.enqueue(chunks[i++]!);
+          else {
+            controller.close();
+            controller.byobRequest?.respond(0);
+          }
+        },
+      });
+    };
+    const whole = bytes(100_000);
+    const parts = [whole.slice(0, 40_000), whole.slice(40_000, 90_000), whole.slice(90_000)];
+    const ok = await readBodyLimited(new Request("http://flarelog.test/", { method: "POST", body: byteBody(parts), headers: { "content-length": "100000" } }), 200_000);
+    expect(ok.ok && ok.value).toEqual(whole);
+    const lying = await readBodyLimited(new Request("http://flarelog.test/", { method: "POST", body: byteBody("endless"), headers: { "content-length": "10" } }), 8 * 1024);
+    expect(lying.ok ? "ok" : lying.err.error).toBe("RECORD_LIST_TOO_LARGE");
+  });
+
   it("refuse 100,000-deep JSON as INVALID_REQUEST", () => {
     const r = parseJsonLimited(new TextEncoder().encode("[".repeat(100_000)), 32);
     expect(r.ok ? "ok" : r.err.error).toBe("INVALID_REQUEST");
