@@ -5,8 +5,8 @@
  * Invariants: offsets are consecutive from `baseOffset`; one record whose `encodedRecordSize`
  * is over `maxRecordBytes` fails the whole request (MESSAGE_TOO_LARGE) before anything is written; every blob holds at
  * least one record and is ≤ `maxBlobBytes`; a split batch's rows carry the producer sequence of
- * their first record. Records that come pre-encoded (`EncodedRecords`, from the API) are checked
- * by a scan and stored as they came when they fit one blob and keep their CreateTime; otherwise
+ * their first record. Records that come pre-encoded (`EncodedRecords`, checked by the API that
+ * made them) are stored as they came when they fit one blob and keep their CreateTime; otherwise
  * they are decoded and planned like any other records, so both forms store the same bytes.
  * Pure; called by PartitionLog.appendAsLeader.
  */
@@ -21,7 +21,7 @@ import {
   encodeBatch,
   encodedRecordSize,
   encodeRecord,
-  scanEncodedRecords,
+  readBatchHeader,
 } from "./record-batch.ts";
 
 export interface PlannedBatch {
@@ -115,8 +115,8 @@ export function planBatches(
 
 export interface PlannedAppend {
   batches: PlannedBatch[];
-  /** Per record, in order: its stored timestamp. */
-  timestamps: TimestampMs[];
+  /** Per record, in order, its stored timestamp: for records given as objects (pre-encoded ones keep theirs, or all take `now` under LogAppendTime). */
+  timestamps?: TimestampMs[];
 }
 
 /** `resolveTimestamps` then `planBatches`, for records as objects or pre-encoded. */
@@ -128,35 +128,45 @@ export function planAppend(
   baseSequence: number,
   limits: PlanLimits,
 ): Result<PlannedAppend> {
-  let records: readonly RecordInput[];
-  if (isEncoded(input)) {
-    let scanned;
-    try {
-      scanned = scanEncodedRecords(input);
-    } catch (e) {
-      return fail("CORRUPT_MESSAGE", e instanceof Error ? e.message : String(e));
-    }
-    if (scanned.maxRecordBytes > limits.maxRecordBytes) {
-      return fail("MESSAGE_TOO_LARGE", `a record is ${scanned.maxRecordBytes} bytes encoded; the limit is ${limits.maxRecordBytes} (max.message.bytes)`);
-    }
-    if (type === "CreateTime" && input.blob.length <= limits.maxBlobBytes) {
-      const batch: PlannedBatch = {
-        baseOffset,
-        lastOffset: baseOffset + input.recordCount - 1,
-        recordCount: input.recordCount,
-        maxTimestamp: scanned.maxTimestamp,
-        baseSequence: baseSequence < 0 ? -1 : baseSequence,
-        blob: input.blob,
-      };
-      return ok({ batches: [batch], timestamps: scanned.timestamps });
-    }
-    // LogAppendTime rewrites every timestamp, and a blob over the limit is split: the general path.
+  if (!isEncoded(input)) {
+    const timestamps = resolveTimestamps(input, type, now);
+    if (!timestamps.ok) return timestamps;
+    const batches = planBatches(input, timestamps.value, baseOffset, baseSequence, limits);
+    return batches.ok ? ok({ batches: batches.value, timestamps: timestamps.value }) : batches;
+  }
+  // Checked where they were made (EncodedRecords): only the header is read again here.
+  let header;
+  try {
+    header = readBatchHeader(input.blob);
+  } catch (e) {
+    return fail("CORRUPT_MESSAGE", e instanceof Error ? e.message : String(e));
+  }
+  if (header.recordCount !== input.recordCount)
+    return fail("CORRUPT_MESSAGE", `corrupt record batch: header counts ${header.recordCount} records, the request ${input.recordCount}`);
+  if (input.maxRecordBytes > limits.maxRecordBytes)
+    return fail("MESSAGE_TOO_LARGE", `a record is ${input.maxRecordBytes} bytes encoded; the limit is ${limits.maxRecordBytes} (max.message.bytes)`);
+  if (type === "CreateTime" && input.blob.length <= limits.maxBlobBytes) {
+    const batch: PlannedBatch = {
+      baseOffset,
+      lastOffset: baseOffset + input.recordCount - 1,
+      recordCount: input.recordCount,
+      maxTimestamp: input.maxTimestamp,
+      baseSequence: baseSequence < 0 ? -1 : baseSequence,
+      blob: input.blob,
+    };
+    return ok({ batches: [batch] });
+  }
+  // LogAppendTime rewrites every timestamp, and a blob over the limit is split: the general path.
+  let records: RecordInput[];
+  try {
     records = decodeBatch(input.blob, 0);
-  } else records = input;
+  } catch (e) {
+    return fail("CORRUPT_MESSAGE", e instanceof Error ? e.message : String(e));
+  }
   const timestamps = resolveTimestamps(records, type, now);
   if (!timestamps.ok) return timestamps;
   const batches = planBatches(records, timestamps.value, baseOffset, baseSequence, limits);
-  return batches.ok ? ok({ batches: batches.value, timestamps: timestamps.value }) : batches;
+  return batches.ok ? ok({ batches: batches.value }) : batches;
 }
 
 export const isEncoded = (input: readonly RecordInput[] | EncodedRecords): input is EncodedRecords => !Array.isArray(input);

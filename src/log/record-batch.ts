@@ -101,6 +101,12 @@ class Reader {
     return this.buf[this.pos++]!;
   }
   uvarint(): number {
+    // One byte is the common case (deltas, lengths under 128): no loop.
+    const first = this.buf[this.pos];
+    if (first !== undefined && first < 0x80) {
+      this.pos++;
+      return first;
+    }
     let result = 0;
     let mult = 1;
     for (let i = 0; i < 8; i++) {
@@ -203,6 +209,8 @@ export class BatchBuilder {
   #w = new Writer(new Uint8Array(4096));
   #count = 0;
   #baseTimestamp = 0;
+  #maxTimestamp = -1;
+  #maxRecordBytes = 0;
 
   constructor() {
     this.#w.pos = BATCH_HEADER_MAX_BYTES;
@@ -217,6 +225,9 @@ export class BatchBuilder {
     const offsetDelta = this.#count++;
     const timestampDelta = timestamp - this.#baseTimestamp;
     const body = bodySize(r, offsetDelta, timestampDelta);
+    if (timestamp > this.#maxTimestamp) this.#maxTimestamp = timestamp;
+    const size0 = sizeAtZeroDeltas(body, offsetDelta, timestampDelta);
+    if (size0 > this.#maxRecordBytes) this.#maxRecordBytes = size0;
     const need = this.#w.pos + uvarintSize(body) + body;
     if (need > this.#w.buf.length) {
       const grown = new Uint8Array(Math.max(need, this.#w.buf.length * 2));
@@ -238,42 +249,40 @@ export class BatchBuilder {
     this.#w.uvarint(this.#baseTimestamp);
     this.#w.uvarint(this.#count);
     // A copy, not a view: RPC would carry the whole (over-allocated) buffer of a view.
-    return { blob: this.#w.buf.slice(start, end), recordCount: this.#count };
+    return { blob: this.#w.buf.slice(start, end), recordCount: this.#count, maxTimestamp: this.#maxTimestamp, maxRecordBytes: this.#maxRecordBytes };
   }
 }
 
-export interface ScannedRecords {
-  timestamps: TimestampMs[];
-  maxTimestamp: TimestampMs;
-  /** The largest record's encoded size as the first record of a batch (what max.message.bytes limits). */
-  maxRecordBytes: number;
+/** A record's encoded size (length prefix included) had its deltas been zero, from its body length at the given deltas. */
+function sizeAtZeroDeltas(body: number, offsetDelta: number, timestampDelta: number): number {
+  const body0 = body - uvarintSize(offsetDelta) - svarintSize(timestampDelta) + 2;
+  return uvarintSize(body0) + body0;
 }
 
 /**
- * Checks `EncodedRecords` without copying keys, values or headers: the header's count, every
- * record's structure (length prefix, offset delta 0..n-1 in order, a safe non-negative
- * timestamp, key, value, headers with UTF-8 keys, nothing left over), the blob ending exactly
- * after the last record; returns each record's timestamp and the largest record's size at zero
- * deltas. Whatever passes decodes with `readRecords`. Throws the codec's "corrupt record batch"
- * error on bad bytes. The leader runs it on every pre-encoded append, the API on binary produce.
+ * Checks a client's record batch without copying keys, values or headers: the header's count
+ * against `recordCount`, every record's structure (length prefix, offset delta 0..n-1 in order,
+ * a safe non-negative timestamp, key, value, headers with UTF-8 keys, nothing left over), the
+ * blob ending exactly after the last record. Returns it as `EncodedRecords` with what the scan
+ * found (largest timestamp, largest record at zero deltas); whatever passes decodes with
+ * `readRecords`. Throws the codec's "corrupt record batch" error on bad bytes. The API runs it
+ * once per binary produce; the leader trusts what it found.
  */
-export function scanEncodedRecords(e: EncodedRecords): ScannedRecords {
-  const { baseTimestamp, recordCount, recordsStart } = readBatchHeader(e.blob);
-  if (recordCount !== e.recordCount || recordCount === 0) throw corrupt(`header counts ${recordCount} records, the request ${e.recordCount}`);
-  const r = new Reader(e.blob, recordsStart);
-  const timestamps: TimestampMs[] = new Array<TimestampMs>(recordCount);
+export function scanEncodedRecords(blob: Uint8Array, recordCount: number): EncodedRecords {
+  const header = readBatchHeader(blob);
+  if (header.recordCount !== recordCount || recordCount === 0) throw corrupt(`header counts ${header.recordCount} records, the request ${recordCount}`);
+  const r = new Reader(blob, header.recordsStart);
   let maxTimestamp = -1;
   let maxRecordBytes = 0;
   for (let i = 0; i < recordCount; i++) {
     const body = r.uvarint();
     const end = r.pos + body;
-    if (end > e.blob.length) throw corrupt("record runs past the blob");
+    if (end > blob.length) throw corrupt("record runs past the blob");
     const offsetDelta = r.uvarint();
     if (offsetDelta !== i) throw corrupt(`record ${i} has offset delta ${offsetDelta}`);
     const timestampDelta = r.svarint();
-    const ts = baseTimestamp + timestampDelta;
+    const ts = header.baseTimestamp + timestampDelta;
     if (!(Number.isSafeInteger(ts) && ts >= 0)) throw corrupt(`record ${i} has timestamp ${ts}`);
-    timestamps[i] = ts;
     if (ts > maxTimestamp) maxTimestamp = ts;
     r.skipNbytes();
     r.skipNbytes();
@@ -282,7 +291,7 @@ export function scanEncodedRecords(e: EncodedRecords): ScannedRecords {
       const keyLength = r.uvarint();
       if (r.pos + keyLength > end) throw corrupt("header key runs past its record");
       try {
-        fromUtf8.decode(e.blob.subarray(r.pos, r.pos + keyLength));
+        fromUtf8.decode(blob.subarray(r.pos, r.pos + keyLength));
       } catch {
         throw corrupt(`record ${i} has a header key that is not UTF-8`);
       }
@@ -290,12 +299,11 @@ export function scanEncodedRecords(e: EncodedRecords): ScannedRecords {
       r.skipNbytes();
     }
     if (r.pos !== end) throw corrupt(`record ${i}'s length does not match its body`);
-    const body0 = body - uvarintSize(offsetDelta) - svarintSize(timestampDelta) + 2;
-    const size0 = uvarintSize(body0) + body0;
+    const size0 = sizeAtZeroDeltas(body, offsetDelta, timestampDelta);
     if (size0 > maxRecordBytes) maxRecordBytes = size0;
   }
-  if (r.pos !== e.blob.length) throw corrupt("bytes after the last record");
-  return { timestamps, maxTimestamp, maxRecordBytes };
+  if (r.pos !== blob.length) throw corrupt("bytes after the last record");
+  return { blob, recordCount, maxTimestamp, maxRecordBytes };
 }
 
 /** Joins encoded records (from `encodeRecord`) under a batch header. */

@@ -46,8 +46,12 @@ export interface LogRecord {
 export interface AppendInfo {
   baseOffset: Offset;
   lastOffset: Offset;
-  /** Per record, in order: its timestamp (LogAppendTime replaces CreateTime). */
-  timestamps: TimestampMs[];
+  /**
+   * Per record, in order, its stored timestamp, where the caller cannot know it: records given
+   * as objects (a missing timestamp became the append time) and a duplicate (the original
+   * batch's). Absent for pre-encoded records: they keep their own, or all take `logAppendTime`.
+   */
+  timestamps?: TimestampMs[];
   logAppendTime: TimestampMs | null;
   /** An idempotent producer's retry of a batch already in the log: nothing was written. */
   duplicate?: boolean;
@@ -149,17 +153,24 @@ export interface ProducerIdentity {
   baseSequence: number;
 }
 
-/** One partition's share of a produce request, sent to that partition's leader. */
 /**
- * A whole request's records for one partition, encoded once by the API in the stored batch
- * format (src/log/record-batch.ts: offset deltas 0..n-1, timestamp deltas from the first
- * record's): what a produce RPC carries instead of one object per record, and, when it fits one
- * stored batch and the topic keeps CreateTime, the very bytes the leader stores (as Kafka's
- * broker keeps the producer's batch as it came).
+ * A whole request's records for one partition in the stored batch format
+ * (src/log/record-batch.ts: offset deltas 0..n-1, timestamp deltas from the first record's):
+ * what a produce RPC carries instead of one object per record, and, when it fits one stored
+ * batch and the topic keeps CreateTime, the very bytes the leader stores (as Kafka's broker
+ * keeps the producer's batch as it came).
+ *
+ * The API is the trust boundary: these are made only by `BatchBuilder` (records the API
+ * validated and encoded) or `scanEncodedRecords` (a client's binary batch, checked byte by byte),
+ * and carry what those found, so the leader takes the records without reading them again.
  */
 export interface EncodedRecords {
   blob: Uint8Array;
   recordCount: number;
+  /** The largest record timestamp: the stored batch's max_timestamp. */
+  maxTimestamp: TimestampMs;
+  /** The largest record's encoded size as the first of a batch (zero deltas): what max.message.bytes limits. */
+  maxRecordBytes: number;
 }
 
 export interface ProduceRequest {

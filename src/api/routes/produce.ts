@@ -112,13 +112,12 @@ async function produceBatch(c: Context<AppEnv>, topic: string, acks: Acks, timeo
   if (partition === undefined)
     raise("INVALID_REQUEST", `a ${RECORD_BATCH_CONTENT_TYPE} body goes to /v1/topics/{topic}/partitions/{partition}/records`);
   const blob = unwrap(await readBodyLimited(c.req.raw, LIMITS.maxRequestBytes));
-  let recordCount = 0;
-  let maxRecordBytes = 0;
+  let records: EncodedRecords;
   try {
-    recordCount = readBatchHeader(blob).recordCount;
+    const recordCount = readBatchHeader(blob).recordCount;
     if (recordCount < 1 || recordCount > LIMITS.maxRecordsPerRequest)
       raise("INVALID_REQUEST", `a batch holds 1 to ${LIMITS.maxRecordsPerRequest} records, this one ${recordCount}`);
-    maxRecordBytes = scanEncodedRecords({ blob, recordCount }).maxRecordBytes;
+    records = scanEncodedRecords(blob, recordCount);
   } catch (e) {
     if (!(e instanceof Error) || !e.message.startsWith("corrupt record batch")) throw e;
     raise("CORRUPT_MESSAGE", `${e.message}; nothing was written`);
@@ -131,15 +130,15 @@ async function produceBatch(c: Context<AppEnv>, topic: string, acks: Acks, timeo
   const meta = unwrap(await cluster.topic(topic));
   unwrap(Cluster.partition(meta, partition));
   const maxMessageBytes = toLogConfig(meta.configs).maxMessageBytes;
-  if (maxRecordBytes > maxMessageBytes)
-    raise("MESSAGE_TOO_LARGE", `a record is ${maxRecordBytes} bytes, over max.message.bytes (${maxMessageBytes}); nothing was written`);
-  const send = () => appendAtLeader(cluster, topic, partition, { records: { blob, recordCount }, acks, timeoutMs, producer });
+  if (records.maxRecordBytes > maxMessageBytes)
+    raise("MESSAGE_TOO_LARGE", `a record is ${records.maxRecordBytes} bytes, over max.message.bytes (${maxMessageBytes}); nothing was written`);
+  const send = () => appendAtLeader(cluster, topic, partition, { records, acks, timeoutMs, producer });
   if (acks === 0) {
     c.executionCtx.waitUntil(send());
     return c.json({}, 202);
   }
   const r = unwrap(await send());
-  const answer: BatchProduceResponse = { partition, base_offset: r.baseOffset, record_count: recordCount, log_append_time: r.logAppendTime };
+  const answer: BatchProduceResponse = { partition, base_offset: r.baseOffset, record_count: records.recordCount, log_append_time: r.logAppendTime };
   return jsonResponse(answer);
 }
 
@@ -196,12 +195,14 @@ async function produce(c: Context<AppEnv>, fixedPartition?: number): Promise<Res
     if (!r.ok) return errorResponse(c, r.err);
   }
   const position = new Map<number, number>();
-  const offsets = planned.map(({ partition }) => {
+  const offsets = planned.map(({ partition, record }) => {
     const r = results.get(partition) ?? fail("UNKNOWN_SERVER_ERROR", "no answer for partition");
     if (!r.ok) return { partition, error_code: r.err.errorCode, error: r.err.error };
     const k = position.get(partition) ?? 0;
     position.set(partition, k + 1);
-    return { partition, offset: r.value.baseOffset + k, timestamp: r.value.timestamps[k]! };
+    // A duplicate names its original timestamps; otherwise the record keeps the one sent, unless LogAppendTime replaced it.
+    const timestamp = r.value.timestamps?.[k] ?? r.value.logAppendTime ?? record.timestamp!;
+    return { partition, offset: r.value.baseOffset + k, timestamp };
   });
   return jsonResponse({ offsets });
 }
