@@ -18,7 +18,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readdirSync, readFileSync, symlinkSync } from "node:fs";
+import { symlinkSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,6 +26,7 @@ import { PROJECT_ROOT, startLocalCluster, type LocalCluster } from "../scripts/l
 import { FlarelogClient } from "../src/client/flarelog-client.ts";
 import { formatNumber, mergeLoads, runLoad, table, throughput, type LoadResult, type OpOutcome } from "./harness.ts";
 import { binaryBodies, binaryProduceOp } from "./bulk.ts";
+import { processCpuSeconds, startedWorkerd } from "./proc.ts";
 import { call, createTopic, expectStatus, produceBodies, produceOp, VALUE_BYTES, type Http } from "./http.ts";
 
 interface Side {
@@ -43,34 +44,15 @@ interface Workload {
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-function childWorkerds(): Set<number> {
-  const out = new Set<number>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (comm === "workerd" && ppid === process.pid) out.add(Number(entry));
-    } catch {
-      // gone
-    }
-  }
-  return out;
-}
-
 function cpuMs(pid: number | null): number {
-  if (pid === null) return Number.NaN;
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return ((Number(f[11]) + Number(f[12])) / 100) * 1000;
+  return pid === null ? Number.NaN : (processCpuSeconds(pid) ?? Number.NaN) * 1000;
 }
 
 async function startSide(name: Side["name"], root: string, stateDir: string): Promise<Side> {
-  const before = childWorkerds();
   const token = randomBytes(16).toString("hex");
-  const cluster = await startLocalCluster({ port: 0, persistDir: join(stateDir, name), adminToken: token, exitOnSignal: false, configPath: join(root, "wrangler.toml") });
-  const pid = [...childWorkerds()].find((p) => !before.has(p)) ?? null;
+  const { value: cluster, pid } = await startedWorkerd(() =>
+    startLocalCluster({ port: 0, persistDir: join(stateDir, name), adminToken: token, exitOnSignal: false, configPath: join(root, "wrangler.toml") }),
+  );
   return { name, cluster, http: { base: cluster.url, token }, client: new FlarelogClient({ baseUrl: cluster.url, token }), pid };
 }
 

@@ -13,6 +13,7 @@ import type { FlarelogClient } from "../src/client/flarelog-client.ts";
 import { BatchBuilder } from "../src/log/record-batch.ts";
 import { RECORD_BATCH_CONTENT_TYPE } from "../src/protocol/wire.ts";
 import { formatNumber, runInterleaved, throughput, type OpOutcome, type Throughput } from "./harness.ts";
+import { processCpuSeconds } from "./proc.ts";
 import { startFloor, writeOp } from "./floor.ts";
 import { createTopic, produceBodies, produceOp, REQUEST_TIMEOUT_MS, VALUE_BYTES, type Http } from "./http.ts";
 
@@ -29,18 +30,30 @@ export interface BulkRow extends Throughput {
   records_per_request: number;
   value_bytes: number;
   body_bytes: number;
+  /** CPU of the serving workerd process per request (Worker, DOs, SQLite), over the measured rounds; null off Linux. */
+  workerd_cpu_ms_per_request: number | null;
 }
 
 export interface BulkFloorRow extends Throughput {
   format: "json" | "binary";
   body_bytes: number;
+  /** CPU of the floor's workerd process per request; null off Linux. */
+  workerd_cpu_ms_per_request: number | null;
 }
 
 export interface BulkResult {
   rows: BulkRow[];
   floor: BulkFloorRow[];
   /** Each row's records/s ÷ the floor's for the same body (and p50 ÷ the floor's p50). */
-  ratios: { workload: string; flarelog_records_per_s: number; floor_records_per_s: number; throughput_ratio: number; p50_ratio: number }[];
+  ratios: {
+    workload: string;
+    flarelog_records_per_s: number;
+    floor_records_per_s: number;
+    throughput_ratio: number;
+    p50_ratio: number;
+    /** Flarelog's workerd CPU per request ÷ the floor's: where a throughput gap comes from. */
+    cpu_per_request_ratio: number | null;
+  }[];
 }
 
 export const BULK_BATCH = 1000;
@@ -74,16 +87,23 @@ export function binaryProduceOp(http: Http, topic: string, acks: string, bodies:
   };
 }
 
-export async function bulkScenario(http: Http, client: FlarelogClient, cfg: BulkConfig, floorDir: string, log: (line: string) => void): Promise<BulkResult> {
+/** `workerd`: the Flarelog workerd process (for CPU per request), null when unknown. */
+export async function bulkScenario(http: Http, client: FlarelogClient, cfg: BulkConfig, floorDir: string, log: (line: string) => void, workerd: number | null): Promise<BulkResult> {
   const floor = await startFloor(floorDir);
   try {
-    return await measure(http, client, cfg, floor.url, log);
+    return await measure(http, client, cfg, { url: floor.url, pid: floor.pid, flarelogPid: workerd }, log);
   } finally {
     await floor.stop();
   }
 }
 
-async function measure(http: Http, client: FlarelogClient, cfg: BulkConfig, floorUrl: string, log: (line: string) => void): Promise<BulkResult> {
+async function measure(
+  http: Http,
+  client: FlarelogClient,
+  cfg: BulkConfig,
+  servers: { url: string; pid: number | null; flarelogPid: number | null },
+  log: (line: string) => void,
+): Promise<BulkResult> {
   const json = produceBodies(BULK_BATCH, 31, 4);
   const binary = binaryBodies(json);
   const configs = [
@@ -105,17 +125,41 @@ async function measure(http: Http, client: FlarelogClient, cfg: BulkConfig, floo
     { format: "json" as const, bodies: json },
     { format: "binary" as const, bodies: binary },
   ];
-  for (const f of floors) ops.push({ op: writeOp(floorUrl, `bulk-${f.format}`, f.bodies, BULK_BATCH), concurrency: 1 });
-  const loads = await runInterleaved(ops, { warmup: Math.max(5, Math.round(cfg.bulkRequests / 10)), requests: cfg.bulkRequests, rounds: cfg.bulkRounds, capMs: cfg.bulkCapMs });
+  for (const f of floors) ops.push({ op: writeOp(servers.url, `bulk-${f.format}`, f.bodies, BULK_BATCH), concurrency: 1 });
+  // Each measured run's CPU goes to the process that served it: Flarelog's workerd or the floor's.
+  const pidOf = (i: number) => (i < configs.length ? servers.flarelogPid : servers.pid);
+  const cpuSeconds = ops.map((): number | null => 0);
+  const loads = await runInterleaved(ops, {
+    warmup: Math.max(5, Math.round(cfg.bulkRequests / 10)),
+    requests: cfg.bulkRequests,
+    rounds: cfg.bulkRounds,
+    capMs: cfg.bulkCapMs,
+    around: async (i, run) => {
+      const pid = pidOf(i);
+      const a = pid === null ? null : processCpuSeconds(pid);
+      const r = await run();
+      const b = pid === null ? null : processCpuSeconds(pid);
+      const sum = cpuSeconds[i]!;
+      cpuSeconds[i] = sum === null || a === null || b === null ? null : sum + b - a;
+      return r;
+    },
+  });
+  const cpuPerRequest = (i: number, t: Throughput) => {
+    const s = cpuSeconds[i];
+    return s === null || s === undefined || t.requests === 0 ? null : Number(((1000 * s) / t.requests).toFixed(2));
+  };
   const floor = floors.map((f, i): BulkFloorRow => {
     const t = throughput(loads[configs.length + i]!);
-    log(`  floor, ${f.format} bodies: ${formatNumber(t.records_per_s)} records/s, p50 ${t.latency.p50_ms} ms`);
-    return { format: f.format, body_bytes: f.bodies[0]!.length, ...t };
+    const cpu = cpuPerRequest(configs.length + i, t);
+    log(`  floor, ${f.format} bodies: ${formatNumber(t.records_per_s)} records/s, p50 ${t.latency.p50_ms} ms, workerd CPU ${cpu ?? "?"} ms/request`);
+    return { format: f.format, body_bytes: f.bodies[0]!.length, ...t, workerd_cpu_ms_per_request: cpu };
   });
   const rows = configs.map((c, i): BulkRow => {
     const t = throughput(loads[i]!);
-    log(`  bulk ${c.format} RF ${c.rf} acks=${c.acks}: ${formatNumber(t.records_per_s)} records/s, p50 ${t.latency.p50_ms} ms`);
+    const cpu = cpuPerRequest(i, t);
+    log(`  bulk ${c.format} RF ${c.rf} acks=${c.acks}: ${formatNumber(t.records_per_s)} records/s, p50 ${t.latency.p50_ms} ms, workerd CPU ${cpu ?? "?"} ms/request`);
     return {
+      workerd_cpu_ms_per_request: cpu,
       format: c.format,
       acks: c.acks,
       replication_factor: c.rf,
@@ -134,6 +178,7 @@ async function measure(http: Http, client: FlarelogClient, cfg: BulkConfig, floo
       floor_records_per_s: f.records_per_s,
       throughput_ratio: ratio(r.records_per_s, f.records_per_s),
       p50_ratio: ratio(r.latency.p50_ms, f.latency.p50_ms),
+      cpu_per_request_ratio: r.workerd_cpu_ms_per_request === null || !f.workerd_cpu_ms_per_request ? null : ratio(r.workerd_cpu_ms_per_request, f.workerd_cpu_ms_per_request),
     };
   });
   return { rows, floor, ratios };

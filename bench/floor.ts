@@ -24,6 +24,7 @@ import { join } from "node:path";
 import { convertV4MiniflareOptions, Log, LogLevel, Miniflare } from "miniflare";
 import { PROJECT_ROOT } from "../scripts/local-cluster.ts";
 import { runInterleaved, runLoad, throughput, type OpOutcome, type Throughput } from "./harness.ts";
+import { startedWorkerd } from "./proc.ts";
 import { PRODUCE_BATCH, produceBodies, REQUEST_TIMEOUT_MS, VALUE_BYTES } from "./http.ts";
 
 export interface FloorConfig {
@@ -89,7 +90,8 @@ class StderrLog extends Log {
   }
 }
 
-export async function startFloor(persistDir: string): Promise<{ url: string; stop: () => Promise<void> }> {
+/** The floor worker in its own workerd (`pid`: that process, for CPU figures; null off Linux). */
+export async function startFloor(persistDir: string): Promise<{ url: string; pid: number | null; stop: () => Promise<void> }> {
   const source = await readFile(join(PROJECT_ROOT, "bench", "floor", "worker.ts"), "utf8");
   const mf = new Miniflare(
     convertV4MiniflareOptions({
@@ -106,8 +108,8 @@ export async function startFloor(persistDir: string): Promise<{ url: string; sto
       durableObjects: { FLOOR: { className: "FloorDO", useSQLite: true } },
     }),
   );
-  const ready = await mf.ready;
-  return { url: ready.origin, stop: () => mf.dispose() };
+  const { value: ready, pid } = await startedWorkerd(() => mf.ready);
+  return { url: ready.origin, pid, stop: () => mf.dispose() };
 }
 
 /** The same client path as bench/http.ts `call`: global fetch, keep-alive, the same timeout. */

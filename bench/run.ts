@@ -38,7 +38,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { createServer, type AddressInfo } from "node:net";
 import { cpus, loadavg, platform, release, tmpdir, totalmem } from "node:os";
@@ -71,6 +71,7 @@ import { matrixScenario, type MatrixConfig, type MatrixResult } from "./matrix.t
 import { memoryScenario, withMemory, type MemoryConfig, type MemoryResult, type MemoryWindow } from "./memory.ts";
 import { writeReport } from "./report.ts";
 import { bulkScenario, type BulkConfig, type BulkResult } from "./bulk.ts";
+import { childWorkerdPids, processCpuSeconds } from "./proc.ts";
 import { decodeBatches, decodeFrames } from "../src/log/record-batch.ts";
 import { FETCH_HEADERS, RECORD_BATCH_CONTENT_TYPE } from "../src/protocol/wire.ts";
 import { profileScenario, profileTables, type ProfileConfig, type ProfileResult } from "./profile.ts";
@@ -495,34 +496,6 @@ function packageVersion(name: string): string | null {
   }
 }
 
-/** The workerd process this benchmark started (a child of this process), from /proc (Linux). */
-function workerdPid(): number | null {
-  try {
-    for (const entry of readdirSync("/proc")) {
-      if (!/^\d+$/.test(entry)) continue;
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (comm === "workerd" && ppid === process.pid) return Number(entry);
-    }
-  } catch {
-    // not Linux, or the process went away
-  }
-  return null;
-}
-
-/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat; null if unreadable. */
-function processCpuSeconds(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    // utime and stime are fields 14 and 15 of stat(5), i.e. 11 and 12 after the state field; USER_HZ is 100 on Linux.
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return null;
-  }
-}
-
 export interface CpuSplit {
   wall_s: number;
   /** CPU seconds used by this Node process (the load generator) during the scenario. */
@@ -682,15 +655,22 @@ function printTables(results: Results): void {
     out.push(
       `Bulk produce: ${results.bulk.rows[0]?.records_per_request ?? 0} records × ${VALUE_BYTES} B per request, partition endpoint, 1 partition, one request in flight, interleaved rounds`,
       table(
-        ["format", "RF", "acks", "body B", "requests", ...KAFKA_COLUMNS, "req/s"],
+        ["format", "RF", "acks", "body B", "requests", ...KAFKA_COLUMNS, "req/s", "workerd CPU ms/req"],
         [
-          ...results.bulk.rows.map((r) => [r.format, r.replication_factor, r.acks, r.body_bytes, r.requests, ...kafkaCells(r), r.requests_per_s]),
-          ...results.bulk.floor.map((f) => [`floor (${f.format} body)`, "-", "-", f.body_bytes, f.requests, ...kafkaCells(f), f.requests_per_s]),
+          ...results.bulk.rows.map((r) => [r.format, r.replication_factor, r.acks, r.body_bytes, r.requests, ...kafkaCells(r), r.requests_per_s, r.workerd_cpu_ms_per_request ?? "?"]),
+          ...results.bulk.floor.map((f) => [`floor (${f.format} body)`, "-", "-", f.body_bytes, f.requests, ...kafkaCells(f), f.requests_per_s, f.workerd_cpu_ms_per_request ?? "?"]),
         ],
       ),
       table(
-        ["workload", "Flarelog records/s", "floor records/s", "throughput ratio", "p50 ratio"],
-        results.bulk.ratios.map((r) => [r.workload, r.flarelog_records_per_s, r.floor_records_per_s, `${r.throughput_ratio.toFixed(2)}×`, `${r.p50_ratio.toFixed(2)}×`]),
+        ["workload", "Flarelog records/s", "floor records/s", "throughput ratio", "p50 ratio", "CPU/request ratio"],
+        results.bulk.ratios.map((r) => [
+          r.workload,
+          r.flarelog_records_per_s,
+          r.floor_records_per_s,
+          `${r.throughput_ratio.toFixed(2)}×`,
+          `${r.p50_ratio.toFixed(2)}×`,
+          r.cpu_per_request_ratio === null ? "?" : `${r.cpu_per_request_ratio.toFixed(2)}×`,
+        ]),
       ),
       "",
     );
@@ -1113,7 +1093,7 @@ async function main(): Promise<void> {
     };
     log(`bench: warm-up (${cfg.globalWarmup} requests)`);
     await globalWarmup(http, client, cfg);
-    const workerd = workerdPid();
+    const workerd = [...childWorkerdPids()][0] ?? null;
     if (runs("baseline")) {
       log("bench: baseline");
       results.baseline = await baseline(http, cfg);
@@ -1130,7 +1110,7 @@ async function main(): Promise<void> {
       results.memory[block] = r.memory;
       return r.value;
     };
-    if (runs("bulk")) results.bulk = await measured("bulk", "bulk: JSON vs binary produce, 1000 × 100 B", () => bulkScenario(http, client, cfg, join(stateDir, "bulk-floor"), log));
+    if (runs("bulk")) results.bulk = await measured("bulk", "bulk: JSON vs binary produce, 1000 × 100 B", () => bulkScenario(http, client, cfg, join(stateDir, "bulk-floor"), log, workerd));
     if (runs("produce")) results.produce = await measured("produce", "produce", () => produceScenarios(http, client, cfg));
     if (runs("fetch")) results.fetch = await measured("fetch", "fetch", () => fetchScenarios(http, client, cfg));
     if (runs("index")) results.fetch_vs_log_size = await measured("fetch_vs_log_size", "fetch vs log size", () => indexScenario(http, client, cfg));
