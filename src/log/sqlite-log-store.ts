@@ -30,7 +30,7 @@ const BATCH_COLUMNS = `base_offset AS baseOffset, last_offset AS lastOffset, lea
 const SEGMENT_COLUMNS = `base_offset AS baseOffset, created_at AS createdAt, size_bytes AS sizeBytes,
   record_count AS recordCount, max_timestamp AS maxTimestamp`;
 
-/** Batches fetched per query while reading on (blobs are ≤ 1 MiB each). */
+/** Most batches fetched per query while reading on (blobs are ≤ 1 MiB each). */
 const SCAN_CHUNK = 4;
 const NO_UPPER_BOUND = Number.MAX_SAFE_INTEGER;
 
@@ -124,15 +124,17 @@ export class SqliteLogStore implements LogStore {
       yield holder;
       from = holder.lastOffset + 1;
     }
-    for (;;) {
+    // One batch first, then 2, then SCAN_CHUNK at a time: a read that needs a few records past
+    // the holder reads one more batch, not SCAN_CHUNK.
+    for (let chunk = 1; ; chunk = Math.min(2 * chunk, SCAN_CHUNK)) {
       const rows = this.#sql.exec<BatchRow>(
         `SELECT ${BATCH_COLUMNS} FROM batches WHERE base_offset >= ? ORDER BY base_offset LIMIT ?`,
         from,
-        SCAN_CHUNK,
+        chunk,
       );
       yield* rows;
       const last = rows.at(-1);
-      if (rows.length < SCAN_CHUNK || !last) return;
+      if (rows.length < chunk || !last) return;
       from = last.lastOffset + 1;
     }
   }

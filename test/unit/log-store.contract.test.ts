@@ -1,7 +1,12 @@
-/** Runs the LogStore contract against the memory store and the SQLite store over node:sqlite. */
+/**
+ * Runs the LogStore contract against the memory store and the SQLite store over node:sqlite, and
+ * checks how many batch rows the SQLite store loads when a read goes on past its first batch.
+ */
+import { describe, expect, it } from "vitest";
 import { applyMigrations } from "../../src/log/migrations.ts";
 import { MemoryLogStore } from "../../src/log/memory-log-store.ts";
 import { SqliteLogStore } from "../../src/log/sqlite-log-store.ts";
+import type { SqlPort, SqlValue } from "../../src/log/sql-port.ts";
 import { logStoreContract, type StoreHarness } from "../contract/log-store.contract.ts";
 import { partitionReplicaMigrations } from "../support/migrations.ts";
 import { NodeSqlitePort } from "../support/node-sqlite-port.ts";
@@ -19,4 +24,33 @@ logStoreContract("sqlite over node:sqlite", async (body: (h: StoreHarness) => vo
   } finally {
     port.close();
   }
+});
+
+describe("SqliteLogStore reads", () => {
+  it("reading on past the holder asks SQLite for one batch, then two, then four: a read a few records past a batch loads one more", () => {
+    const port = new NodeSqlitePort();
+    try {
+      applyMigrations(port, partitionReplicaMigrations());
+      const loaded: number[] = [];
+      const counting: SqlPort = {
+        exec: <T extends object>(sql: string, ...params: SqlValue[]) => {
+          const rows = port.exec<T>(sql, ...params);
+          if (/FROM batches WHERE base_offset >= \? ORDER BY base_offset LIMIT/.test(sql)) loaded.push(rows.length);
+          return rows;
+        },
+        execScript: (sql) => port.execScript(sql),
+        transaction: (fn) => port.transaction(fn),
+      };
+      const store = new SqliteLogStore(counting);
+      for (let i = 0; i < 12; i++)
+        store.appendBatch({ baseOffset: 10 * i, lastOffset: 10 * i + 9, leaderEpoch: 0, producerId: -1, producerEpoch: -1, baseSequence: -1, maxTimestamp: i, recordCount: 10, sizeBytes: 1, segment: 0, records: new Uint8Array([i]) });
+      const it = store.batchesFrom(5);
+      expect([it.next().value?.baseOffset, it.next().value?.baseOffset]).toEqual([0, 10]);
+      expect(loaded).toEqual([1]);
+      expect([...it].map((b) => b.baseOffset)).toEqual([20, 30, 40, 50, 60, 70, 80, 90, 100, 110]);
+      expect(loaded).toEqual([1, 2, 4, 4, 0]);
+    } finally {
+      port.close();
+    }
+  });
 });
