@@ -23,7 +23,7 @@ describe("edge utilities in workerd", () => {
     expect(pulled).toBeLessThanOrEqual(16 * 1024);
   });
 
-  it("read a byte-stream body by its Content-Length whole, and stop one past the limit when it understates", async () => {
+  it("read a byte-stream body by its Content-Length whole, and no further than it says", async () => {
     const bytes = (n: number) => new Uint8Array(n).map((_, i) => i % 251);
     const byteBody = (chunks: Uint8Array[] | "endless") => {
       let i = 0;
@@ -43,8 +43,8 @@ describe("edge utilities in workerd", () => {
     const parts = [whole.slice(0, 40_000), whole.slice(40_000, 90_000), whole.slice(90_000)];
     const ok = await readBodyLimited(new Request("http://flarelog.test/", { method: "POST", body: byteBody(parts), headers: { "content-length": "100000" } }), 200_000);
     expect(ok.ok && ok.value).toEqual(whole);
-    const lying = await readBodyLimited(new Request("http://flarelog.test/", { method: "POST", body: byteBody("endless"), headers: { "content-length": "10" } }), 8 * 1024);
-    expect(lying.ok ? "ok" : lying.err.error).toBe("RECORD_LIST_TOO_LARGE");
+    const endless = await readBodyLimited(new Request("http://flarelog.test/", { method: "POST", body: byteBody("endless"), headers: { "content-length": "10" } }), 8 * 1024);
+    expect(endless.ok && endless.value.byteLength).toBe(10);
   });
 
   it("refuse 100,000-deep JSON as INVALID_REQUEST", () => {
