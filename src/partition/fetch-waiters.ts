@@ -1,6 +1,7 @@
 /**
  * Long-poll support for fetch (`wait_ms`): fetches that found nothing park here and wake on
- * the next high-watermark advance or when their time is up, whichever comes first.
+ * the next append, high-watermark advance or state change, or when their time is up, whichever
+ * comes first; a woken fetch that still finds nothing parks again (PartitionReplicaDO).
  * In-memory, per replica DO instance; a DO restart wakes nobody, and the waiting fetch's RPC
  * simply fails over as a retriable error.
  */

@@ -135,12 +135,22 @@ export class PartitionReplicaDO extends DurableObject<Env> {
     return r;
   }
 
-  /** A fetch, long-polling up to `waitMs` for a record; records as stored batches (one array each, not an object per record). */
+  /**
+   * A fetch, long-polling up to `waitMs` for a record; records as stored batches (one array
+   * each, not an object per record). As Kafka's DelayedFetch, it answers when something is
+   * readable, an error comes up, or time is up: a wake-up that finds nothing visible yet (an
+   * append whose HW has not moved, at RF 3 `acks=all`) waits on for the rest of the time.
+   */
   async fetchBatches(req: ReplicaFetchRequest): Promise<Result<FetchedBatches>> {
-    const first = this.replica.readBatches(req);
-    if (!first.ok || first.value.batches.length > 0 || req.waitMs <= 0) return first;
-    await this.waiters.wait(req.waitMs);
-    return this.replica.readBatches(req);
+    const deadline = Date.now() + req.waitMs;
+    let r = this.replica.readBatches(req);
+    for (;;) {
+      if (!r.ok || r.value.batches.length > 0) return r;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return r;
+      await this.waiters.wait(remaining);
+      r = this.replica.readBatches(req);
+    }
   }
 
   listOffsets(req: { spec: OffsetSpec; leaderEpoch: number }): Result<OffsetAndTimestamp> {

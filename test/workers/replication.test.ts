@@ -63,6 +63,17 @@ describe("replication", () => {
     expect((await partitionOf(client, name)).isr).toEqual([0, 1, 2]);
   });
 
+  it("a long-polling fetch at RF 3 answers with the records once the HW passes them, not empty when the leader appends", async () => {
+    const { name } = await replicatedTopic();
+    await waitForFullIsr(name);
+    const waiting = client.fetchRecords(name, 0, { offset: 0, wait_ms: 20_000 });
+    const started = Date.now();
+    expect((await client.produce(name, [{ value: "a" }, { value: "b" }], { acks: "all" })).ok).toBe(true);
+    const f = await waiting;
+    expect(f.ok && f.body.records.map((r) => r.value)).toEqual(["a", "b"]);
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+
   it("one follower offline under load: the ISR shrinks, produce keeps succeeding, the ISR expands after it returns", async () => {
     const { name, topicId } = await replicatedTopic();
     const w = new Workload(client, name);
