@@ -128,45 +128,43 @@ export function planAppend(
   baseSequence: number,
   limits: PlanLimits,
 ): Result<PlannedAppend> {
-  if (!isEncoded(input)) {
-    const timestamps = resolveTimestamps(input, type, now);
-    if (!timestamps.ok) return timestamps;
-    const batches = planBatches(input, timestamps.value, baseOffset, baseSequence, limits);
-    return batches.ok ? ok({ batches: batches.value, timestamps: timestamps.value }) : batches;
-  }
-  // Checked where they were made (EncodedRecords): only the header is read again here.
-  let header;
-  try {
-    header = readBatchHeader(input.blob);
-  } catch (e) {
-    return fail("CORRUPT_MESSAGE", e instanceof Error ? e.message : String(e));
-  }
-  if (header.recordCount !== input.recordCount)
-    return fail("CORRUPT_MESSAGE", `corrupt record batch: header counts ${header.recordCount} records, the request ${input.recordCount}`);
-  if (input.maxRecordBytes > limits.maxRecordBytes)
-    return fail("MESSAGE_TOO_LARGE", `a record is ${input.maxRecordBytes} bytes encoded; the limit is ${limits.maxRecordBytes} (max.message.bytes)`);
-  if (type === "CreateTime" && input.blob.length <= limits.maxBlobBytes) {
-    const batch: PlannedBatch = {
-      baseOffset,
-      lastOffset: baseOffset + input.recordCount - 1,
-      recordCount: input.recordCount,
-      maxTimestamp: input.maxTimestamp,
-      baseSequence: baseSequence < 0 ? -1 : baseSequence,
-      blob: input.blob,
-    };
-    return ok({ batches: [batch] });
-  }
-  // LogAppendTime rewrites every timestamp, and a blob over the limit is split: the general path.
-  let records: RecordInput[];
-  try {
-    records = decodeBatch(input.blob, 0);
-  } catch (e) {
-    return fail("CORRUPT_MESSAGE", e instanceof Error ? e.message : String(e));
-  }
+  let records: readonly RecordInput[];
+  if (isEncoded(input)) {
+    // Checked where they were made (EncodedRecords): only the header is read again here.
+    let header;
+    try {
+      header = readBatchHeader(input.blob);
+    } catch (e) {
+      return fail("CORRUPT_MESSAGE", e instanceof Error ? e.message : String(e));
+    }
+    if (header.recordCount !== input.recordCount)
+      return fail("CORRUPT_MESSAGE", `corrupt record batch: header counts ${header.recordCount} records, the request ${input.recordCount}`);
+    if (input.maxRecordBytes > limits.maxRecordBytes)
+      return fail("MESSAGE_TOO_LARGE", `a record is ${input.maxRecordBytes} bytes encoded; the limit is ${limits.maxRecordBytes} (max.message.bytes)`);
+    if (type === "CreateTime" && input.blob.length <= limits.maxBlobBytes) {
+      const batch: PlannedBatch = {
+        baseOffset,
+        lastOffset: baseOffset + input.recordCount - 1,
+        recordCount: input.recordCount,
+        maxTimestamp: input.maxTimestamp,
+        baseSequence: baseSequence < 0 ? -1 : baseSequence,
+        blob: input.blob,
+      };
+      return ok({ batches: [batch] });
+    }
+    // LogAppendTime rewrites every timestamp, and a blob over the limit is split: the general path.
+    try {
+      records = decodeBatch(input.blob, 0);
+    } catch (e) {
+      return fail("CORRUPT_MESSAGE", e instanceof Error ? e.message : String(e));
+    }
+  } else records = input;
   const timestamps = resolveTimestamps(records, type, now);
   if (!timestamps.ok) return timestamps;
   const batches = planBatches(records, timestamps.value, baseOffset, baseSequence, limits);
-  return batches.ok ? ok({ batches: batches.value }) : batches;
+  if (!batches.ok) return batches;
+  // Pre-encoded records keep their own timestamps, or all take `now`: the caller knows them.
+  return ok(isEncoded(input) ? { batches: batches.value } : { batches: batches.value, timestamps: timestamps.value });
 }
 
 export const isEncoded = (input: readonly RecordInput[] | EncodedRecords): input is EncodedRecords => !Array.isArray(input);
