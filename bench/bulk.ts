@@ -10,7 +10,7 @@
  * Node 24 type stripping: erasable TypeScript only.
  */
 import type { FlarelogClient } from "../src/client/flarelog-client.ts";
-import { BatchBuilder } from "../src/log/record-batch.ts";
+import { BatchBuilder } from "../src/codec/record-batch.ts";
 import { RECORD_BATCH_CONTENT_TYPE } from "../src/protocol/wire.ts";
 import { formatNumber, runInterleaved, throughput, type OpOutcome, type Throughput } from "./harness.ts";
 import { processCpuSeconds } from "./proc.ts";

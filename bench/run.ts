@@ -72,7 +72,7 @@ import { memoryScenario, withMemory, type MemoryConfig, type MemoryResult, type 
 import { writeReport } from "./report.ts";
 import { bulkScenario, type BulkConfig, type BulkResult } from "./bulk.ts";
 import { childWorkerdPids, processCpuSeconds } from "./proc.ts";
-import { decodeBatches, decodeFrames } from "../src/log/record-batch.ts";
+import { decodeBatches, decodeFrames } from "../src/codec/record-batch.ts";
 import { FETCH_HEADERS, RECORD_BATCH_CONTENT_TYPE } from "../src/protocol/wire.ts";
 import { profileScenario, profileTables, type ProfileConfig, type ProfileResult } from "./profile.ts";
 import { replicationScenario, type ReplicationConfig, type ReplicationResult } from "./replication.ts";

@@ -6,11 +6,11 @@
  * value, so routes deal only in `Result`s.
  */
 import { fail, type Result } from "../protocol/errors.ts";
-import { NO_LEADER } from "../log/election.ts";
+import { NO_LEADER } from "../protocol/types.ts";
 import { names } from "../protocol/names.ts";
 import { systemClock, type PartitionState, type TopicMetadata } from "../protocol/types.ts";
 import { replicaStub } from "../partition/replica-stub.ts";
-import { classifyRuntimeError } from "./errors.ts";
+import { classifyRuntimeError } from "../storage/runtime-errors.ts";
 import { MetadataCache } from "./metadata-cache.ts";
 
 const cache = new MetadataCache(systemClock);

@@ -9,6 +9,7 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ERRORS, errorBody, kafkaError, type ErrorName, type KafkaError, type Result } from "../protocol/errors.ts";
+import { classifyRuntimeError } from "../storage/runtime-errors.ts";
 
 export class ApiError extends Error {
   constructor(readonly kafka: KafkaError) {
@@ -25,20 +26,6 @@ export function raise(name: ErrorName, message: string): never {
 export function unwrap<T>(r: Result<T>): T {
   if (r.ok) return r.value;
   throw new ApiError(r.err);
-}
-
-interface RuntimeErrorFlags {
-  retryable?: boolean;
-  overloaded?: boolean;
-}
-
-/** Kafka error for an infrastructure failure (a DO call that threw, a reset, an overload). */
-export function classifyRuntimeError(e: unknown): KafkaError {
-  const flags = (typeof e === "object" && e !== null ? e : {}) as RuntimeErrorFlags;
-  const detail = e instanceof Error ? e.message : String(e);
-  if (flags.overloaded) return kafkaError("THROTTLING_QUOTA_EXCEEDED", `storage overloaded: ${detail}`);
-  if (flags.retryable) return kafkaError("NETWORK_EXCEPTION", `transient failure: ${detail}`);
-  return kafkaError("UNKNOWN_SERVER_ERROR", detail);
 }
 
 const UTF8 = new TextEncoder();

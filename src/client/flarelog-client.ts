@@ -12,7 +12,7 @@
 import type { ErrorBody } from "../protocol/errors.ts";
 import type { LogRecord } from "../protocol/types.ts";
 import { FETCH_HEADERS, RECORD_BATCH_CONTENT_TYPE, type BatchProduceResponse, type TopicDescription } from "../protocol/wire.ts";
-import { BatchBuilder, decodeBatches, decodeFrames } from "../log/record-batch.ts";
+import { BatchBuilder, decodeBatches, decodeFrames } from "../codec/record-batch.ts";
 import { Consumer, type ConsumerConfig } from "./consumer.ts";
 import { GroupConsumer, type GroupConsumerConfig } from "./group-consumer.ts";
 import { Producer } from "./producer.ts";

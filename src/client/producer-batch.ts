@@ -70,7 +70,7 @@ function base64Length(s: string): number {
   return Math.floor((s.length * 3) / 4) - pad;
 }
 
-/** Upper bound of the stored batch header (src/log/record-batch.ts: version + two varints). */
+/** Upper bound of the stored batch header (src/codec/record-batch.ts: version + two varints). */
 export const BATCH_OVERHEAD_BYTES = 17;
 /** Upper bound of one record's framing in the stored format (length, deltas, two length prefixes, header count). */
 export const RECORD_OVERHEAD_BYTES = 25;

@@ -8,8 +8,8 @@
  * so a crash between commit and push delays the push, never loses it.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { AlterPartitionRequest } from "../log/election.ts";
-import { applyMigrations } from "../log/migrations.ts";
+import type { AlterPartitionRequest } from "../protocol/types.ts";
+import { applyMigrations } from "../storage/migrations.ts";
 import { kafkaError, ok, type Result } from "../protocol/errors.ts";
 import { tenantOfCoordinator } from "../protocol/names.ts";
 import {
@@ -20,7 +20,8 @@ import {
   type PartitionState,
   type TopicMetadata,
 } from "../protocol/types.ts";
-import { DoSqlPort } from "../partition/do-sql-port.ts";
+import { DoSqlPort } from "../storage/do-sql-port.ts";
+import { withTimeout } from "../storage/runtime-errors.ts";
 import { replicaStub } from "../partition/replica-stub.ts";
 import { CLUSTER_COORDINATOR_MIGRATIONS } from "./migrations.ts";
 import { TopicStore } from "./topic-store.ts";
@@ -37,13 +38,6 @@ const RETRY_MS = 1000;
 /** How long a liveness check waits for a replica before counting it unreachable. */
 const PROBE_TIMEOUT_MS = 2000;
 
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
 const DELETIONS_PER_ALARM = 64;
 
 export class ClusterCoordinatorDO extends DurableObject<Env> {

@@ -3,7 +3,7 @@
  * itself on its first join and removes itself when the group is deleted. Idempotent both ways.
  * Runs inside ClusterCoordinatorDO over its SQLite (migration 0003); synchronous.
  */
-import type { SqlPort } from "../log/sql-port.ts";
+import type { SqlPort } from "../storage/sql-port.ts";
 import type { Clock } from "../protocol/types.ts";
 
 export class GroupRegistry {

@@ -3,7 +3,7 @@ import m0001 from "../../migrations/cluster-coordinator/0001_init.sql";
 import m0002 from "../../migrations/cluster-coordinator/0002_producers.sql";
 import m0003 from "../../migrations/cluster-coordinator/0003_groups.sql";
 
-import type { Migration } from "../log/migrations.ts";
+import type { Migration } from "../storage/migrations.ts";
 
 export const CLUSTER_COORDINATOR_MIGRATIONS: readonly Migration[] = [
   { name: "0001_init", sql: m0001 },

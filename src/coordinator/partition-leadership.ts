@@ -1,11 +1,12 @@
 /**
  * Leadership and ISR changes of one partition at the coordinator: AlterPartition from the
  * leader, elections after a failure, admin offline/online, preferred-leader election. The
- * rules are src/log/election.ts; this module loads the current state, applies a rule and
+ * rules are src/coordinator/election.ts; this module loads the current state, applies a rule and
  * stores the result in one synchronous transaction, so two changes never interleave.
  * Called by ClusterCoordinatorDO, which pushes every stored change to the replicas.
  */
-import { alterPartition, bringReplicaOnline, electLeader, electPreferredLeader, takeReplicaOffline, type AlterPartitionRequest } from "../log/election.ts";
+import type { AlterPartitionRequest } from "../protocol/types.ts";
+import { alterPartition, bringReplicaOnline, electLeader, electPreferredLeader, takeReplicaOffline } from "./election.ts";
 import { toLogConfig } from "../protocol/config.ts";
 import { fail, ok, type Result } from "../protocol/errors.ts";
 import type { PartitionState, TopicMetadata } from "../protocol/types.ts";

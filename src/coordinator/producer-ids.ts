@@ -18,7 +18,7 @@
  *   forgotten: its row is deleted (a bounded number per call), its id is never reused.
  * Runs inside ClusterCoordinatorDO over its SQLite: synchronous, each call one transaction.
  */
-import type { SqlPort } from "../log/sql-port.ts";
+import type { SqlPort } from "../storage/sql-port.ts";
 import { MAX_PRODUCER_EPOCH } from "../log/producer-state.ts";
 import { fail, ok, type Result } from "../protocol/errors.ts";
 import type { Clock } from "../protocol/types.ts";

@@ -5,7 +5,7 @@
  * 0..n-1 without gaps. All SQL of the coordinator lives here.
  * Runs inside ClusterCoordinatorDO: synchronous, no await between a read and its write.
  */
-import type { SqlPort } from "../log/sql-port.ts";
+import type { SqlPort } from "../storage/sql-port.ts";
 import type { PartitionState, TopicMetadata } from "../protocol/types.ts";
 
 type TopicRow = {

@@ -11,8 +11,8 @@
  * other request interleaves between a check and the write it guards.
  */
 import { DurableObject } from "cloudflare:workers";
-import { applyMigrations } from "../log/migrations.ts";
-import { DoSqlPort } from "../partition/do-sql-port.ts";
+import { applyMigrations } from "../storage/migrations.ts";
+import { DoSqlPort } from "../storage/do-sql-port.ts";
 import { positiveMs } from "../protocol/config.ts";
 import { fail, ok, type Result } from "../protocol/errors.ts";
 import { groupOfCoordinator, names } from "../protocol/names.ts";

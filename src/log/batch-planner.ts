@@ -17,12 +17,13 @@ import { incrementSequence } from "./producer-state.ts";
 export { incrementSequence };
 import {
   BATCH_HEADER_MAX_BYTES,
+  CorruptBatchError,
   decodeBatch,
   encodeBatch,
   encodedRecordSize,
   encodeRecord,
   readBatchHeader,
-} from "./record-batch.ts";
+} from "../codec/record-batch.ts";
 
 export interface PlannedBatch {
   baseOffset: Offset;
@@ -135,7 +136,8 @@ export function planAppend(
     try {
       header = readBatchHeader(input.blob);
     } catch (e) {
-      return fail("CORRUPT_MESSAGE", e instanceof Error ? e.message : String(e));
+      if (!(e instanceof CorruptBatchError)) throw e;
+      return fail("CORRUPT_MESSAGE", e.message);
     }
     if (header.recordCount !== input.recordCount)
       return fail("CORRUPT_MESSAGE", `corrupt record batch: header counts ${header.recordCount} records, the request ${input.recordCount}`);
@@ -156,7 +158,8 @@ export function planAppend(
     try {
       records = decodeBatch(input.blob, 0);
     } catch (e) {
-      return fail("CORRUPT_MESSAGE", e instanceof Error ? e.message : String(e));
+      if (!(e instanceof CorruptBatchError)) throw e;
+      return fail("CORRUPT_MESSAGE", e.message);
     }
   } else records = input;
   const timestamps = resolveTimestamps(records, type, now);

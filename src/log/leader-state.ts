@@ -28,7 +28,7 @@
  * result, coordinator state and alarm. Pure and synchronous; time comes from the injected Clock;
  * one caller at a time. A new leader epoch needs a new LeaderState.
  */
-import type { AlterPartitionRequest } from "./election.ts";
+import type { AlterPartitionRequest } from "../protocol/types.ts";
 import type { Result } from "../protocol/errors.ts";
 import type { Clock, Offset, PartitionState, ReplicateRequest, ReplicateResponse, TimestampMs } from "../protocol/types.ts";
 import { UNDEFINED_EPOCH } from "./leader-epoch-cache.ts";

@@ -13,7 +13,7 @@ import type { LogConfig } from "../protocol/config.ts";
 import type { Offset, TimestampMs } from "../protocol/types.ts";
 import { assignEpoch, latestEpoch, truncateFromEnd } from "./leader-epoch-cache.ts";
 import type { BatchRow, LogState, LogStore, SegmentRow } from "./log-store.ts";
-import { trimBatch } from "./record-batch.ts";
+import { trimBatch } from "../codec/record-batch.ts";
 
 /** A batch to append: a stored row without the columns the writer fills in. */
 export type BatchToWrite = Omit<BatchRow, "segment" | "sizeBytes">;

@@ -52,7 +52,7 @@ import {
 } from "./leader-epoch-cache.ts";
 import { emptySegment, truncateFrom, truncateFully, writeBatches } from "./local-log.ts";
 import type { EpochEntry, LogState, LogStore } from "./log-store.ts";
-import { decodeBatches, readRecords, recordSpans, sliceBatch } from "./record-batch.ts";
+import { decodeBatches, readRecords, recordSpans, sliceBatch } from "../codec/record-batch.ts";
 import {
   DEFAULT_PRODUCER_STATE_OPTIONS,
   PRODUCER_BATCHES_RETAINED,

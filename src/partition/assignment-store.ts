@@ -4,8 +4,8 @@
  * Invariant: the stored partition epoch never goes down.
  * Runs inside PartitionReplicaDO; synchronous.
  */
-import type { AlterPartitionRequest } from "../log/election.ts";
-import type { SqlPort } from "../log/sql-port.ts";
+import type { AlterPartitionRequest } from "../protocol/types.ts";
+import type { SqlPort } from "../storage/sql-port.ts";
 import type { PartitionAssignment } from "../protocol/types.ts";
 
 export class AssignmentStore {

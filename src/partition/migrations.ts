@@ -3,7 +3,7 @@
  * entry for .sql files), in order. The replica DO passes this list to `applyMigrations` at start-up.
  * Node tests read the same files from disk (test/support/migrations.ts).
  */
-import type { Migration } from "../log/migrations.ts";
+import type { Migration } from "../storage/migrations.ts";
 import m0001 from "../../migrations/partition-replica/0001_init.sql";
 import m0002 from "../../migrations/partition-replica/0002_assignment.sql";
 import m0003 from "../../migrations/partition-replica/0003_producer_index.sql";

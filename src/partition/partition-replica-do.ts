@@ -8,7 +8,7 @@
  * is what `acks=1` promises; `acks=all` waits until the HW passes the batch.
  */
 import { DurableObject } from "cloudflare:workers";
-import { applyMigrations } from "../log/migrations.ts";
+import { applyMigrations } from "../storage/migrations.ts";
 import { DEFAULT_PRODUCER_STATE_OPTIONS } from "../log/producer-state.ts";
 import { positiveMs } from "../protocol/config.ts";
 import { failAfterEffect, type Result } from "../protocol/errors.ts";
@@ -26,7 +26,7 @@ import {
   type ReplicateRequest,
   type ReplicateResponse,
 } from "../protocol/types.ts";
-import { DoSqlPort } from "./do-sql-port.ts";
+import { DoSqlPort } from "../storage/do-sql-port.ts";
 import { FetchWaiters } from "./fetch-waiters.ts";
 import { PARTITION_REPLICA_MIGRATIONS } from "./migrations.ts";
 import { PartitionReplica } from "./partition-replica.ts";

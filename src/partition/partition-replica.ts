@@ -29,12 +29,12 @@ import type {
   ReplicateRequest,
   ReplicateResponse,
 } from "../protocol/types.ts";
-import type { AlterPartitionRequest } from "../log/election.ts";
+import type { AlterPartitionRequest } from "../protocol/types.ts";
 import { LeaderState } from "../log/leader-state.ts";
 import { PartitionLog } from "../log/partition-log.ts";
 import type { ProducerStateOptions } from "../log/producer-state.ts";
-import { SqliteLogStore } from "../log/sqlite-log-store.ts";
-import type { SqlPort } from "../log/sql-port.ts";
+import { SqliteLogStore } from "../storage/sqlite-log-store.ts";
+import type { SqlPort } from "../storage/sql-port.ts";
 import { AssignmentStore } from "./assignment-store.ts";
 
 export interface ReplicaOptions {

@@ -3,7 +3,7 @@
  * as typed RPC on Durable Object stubs. An interface so the replication driver does not know
  * about bindings, and so fault layers (tests) can wrap it.
  */
-import type { AlterPartitionRequest } from "../log/election.ts";
+import type { AlterPartitionRequest } from "../protocol/types.ts";
 import type { Result } from "../protocol/errors.ts";
 import { names } from "../protocol/names.ts";
 import { replicaStub } from "./replica-stub.ts";

@@ -71,7 +71,7 @@ export interface FetchResult {
   logEndOffset: Offset;
 }
 
-/** Records of a read as stored bytes: one batch blob (src/log/record-batch.ts) from `baseOffset`, cut to the records read. */
+/** Records of a read as stored bytes: one batch blob (src/codec/record-batch.ts) from `baseOffset`, cut to the records read. */
 export interface FetchedBatch {
   baseOffset: Offset;
   recordCount: number;
@@ -97,6 +97,17 @@ export interface ReplicaOffsets {
   logEndOffset: Offset;
   leaderEpoch: number;
   role: ReplicaRole;
+}
+
+/** A partition's leader when none can lead it (no live in-sync replica). */
+export const NO_LEADER = -1;
+
+/** Kafka's AlterPartition: a leader's ISR change, asked against the state it saw. */
+export interface AlterPartitionRequest {
+  leaderId: number;
+  leaderEpoch: number;
+  partitionEpoch: number;
+  newIsr: number[];
 }
 
 /** The coordinator's record of one partition (Kafka's PartitionRegistration). */
@@ -155,7 +166,7 @@ export interface ProducerIdentity {
 
 /**
  * A whole request's records for one partition in the stored batch format
- * (src/log/record-batch.ts: offset deltas 0..n-1, timestamp deltas from the first record's):
+ * (src/codec/record-batch.ts: offset deltas 0..n-1, timestamp deltas from the first record's):
  * what a produce RPC carries instead of one object per record, and, when it fits one stored
  * batch and the topic keeps CreateTime, the very bytes the leader stores (as Kafka's broker
  * keeps the producer's batch as it came).

@@ -5,7 +5,7 @@
 
 /**
  * The binary bulk format (an addition to API.md, docs/api.md "Binary record batches"): a produce
- * body of this type is one record batch in the stored format (src/log/record-batch.ts); a fetch
+ * body of this type is one record batch in the stored format (src/codec/record-batch.ts); a fetch
  * that accepts it gets frames `baseOffset:uvarint length:uvarint batch` instead of JSON.
  */
 export const RECORD_BATCH_CONTENT_TYPE = "application/vnd.flarelog.record-batch";

@@ -7,7 +7,7 @@
  * the faulty network. The coordinator itself never fails.
  */
 import type { Result } from "../../src/protocol/errors.ts";
-import type { PartitionState } from "../../src/protocol/types.ts";
+import type { AlterPartitionRequest, PartitionState } from "../../src/protocol/types.ts";
 import {
   alterPartition,
   bringReplicaOnline,
@@ -15,8 +15,7 @@ import {
   electPreferredLeader,
   NO_LEADER,
   takeReplicaOffline,
-  type AlterPartitionRequest,
-} from "../../src/log/election.ts";
+} from "../../src/coordinator/election.ts";
 import { COORDINATOR, replicaNode, type SimContext } from "./model.ts";
 
 export class SimCoordinator {

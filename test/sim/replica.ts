@@ -11,7 +11,7 @@
 import { DEFAULT_LOG_CONFIG } from "../../src/protocol/config.ts";
 import { fail, ok, type Result } from "../../src/protocol/errors.ts";
 import type { PartitionState, ReplicateRequest, ReplicateResponse } from "../../src/protocol/types.ts";
-import type { AlterPartitionRequest } from "../../src/log/election.ts";
+import type { AlterPartitionRequest } from "../../src/protocol/types.ts";
 import { LeaderState } from "../../src/log/leader-state.ts";
 import { PartitionLog } from "../../src/log/partition-log.ts";
 import { COORDINATOR, replicaNode, type SimContext, type SimProduceRequest, type SimProduceResult } from "./model.ts";

@@ -4,7 +4,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Migration } from "../../src/log/migrations.ts";
+import type { Migration } from "../../src/storage/migrations.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..", "migrations");
 

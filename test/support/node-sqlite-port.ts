@@ -8,7 +8,7 @@
  * Single-threaded; one connection per port.
  */
 import { DatabaseSync } from "node:sqlite";
-import type { SqlPort, SqlRow, SqlValue } from "../../src/log/sql-port.ts";
+import type { SqlPort, SqlRow, SqlValue } from "../../src/storage/sql-port.ts";
 
 export class NodeSqlitePort implements SqlPort {
   readonly db: DatabaseSync;

@@ -6,8 +6,8 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { PartitionLog } from "../../src/log/partition-log.ts";
-import { SqliteLogStore } from "../../src/log/sqlite-log-store.ts";
-import { DoSqlPort } from "../../src/partition/do-sql-port.ts";
+import { SqliteLogStore } from "../../src/storage/sqlite-log-store.ts";
+import { DoSqlPort } from "../../src/storage/do-sql-port.ts";
 import { replicaStub } from "../../src/partition/replica-stub.ts";
 import { DEFAULT_LOG_CONFIG } from "../../src/protocol/config.ts";
 import { systemClock } from "../../src/protocol/types.ts";

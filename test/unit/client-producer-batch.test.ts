@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { BATCH_OVERHEAD_BYTES, estimateRecordSize, incrementSequence, MAX_SEQUENCE, utf8Length } from "../../src/client/producer-batch.ts";
-import { BATCH_HEADER_MAX_BYTES, encodedRecordSize } from "../../src/log/record-batch.ts";
+import { BATCH_HEADER_MAX_BYTES, encodedRecordSize } from "../../src/codec/record-batch.ts";
 import { Prng } from "../support/prng.ts";
 
 describe("sequences", () => {

@@ -3,7 +3,7 @@
  * members, epochs always rise, the ISR never empties, and AlterPartition is compare-and-set.
  */
 import { describe, expect, it } from "vitest";
-import { alterPartition, bringReplicaOnline, electLeader, electPreferredLeader, NO_LEADER, takeReplicaOffline } from "../../src/log/election.ts";
+import { alterPartition, bringReplicaOnline, electLeader, electPreferredLeader, NO_LEADER, takeReplicaOffline } from "../../src/coordinator/election.ts";
 import type { PartitionState } from "../../src/protocol/types.ts";
 
 const base: PartitionState = { partition: 0, replicas: [0, 1, 2], leader: 0, leaderEpoch: 3, isr: [0, 1, 2], offlineReplicas: [], partitionEpoch: 7 };

@@ -3,10 +3,10 @@
  * checks how many batch rows the SQLite store loads when a read goes on past its first batch.
  */
 import { describe, expect, it } from "vitest";
-import { applyMigrations } from "../../src/log/migrations.ts";
+import { applyMigrations } from "../../src/storage/migrations.ts";
 import { MemoryLogStore } from "../../src/log/memory-log-store.ts";
-import { SqliteLogStore } from "../../src/log/sqlite-log-store.ts";
-import type { SqlPort, SqlValue } from "../../src/log/sql-port.ts";
+import { SqliteLogStore } from "../../src/storage/sqlite-log-store.ts";
+import type { SqlPort, SqlValue } from "../../src/storage/sql-port.ts";
 import { logStoreContract, type StoreHarness } from "../contract/log-store.contract.ts";
 import { partitionReplicaMigrations } from "../support/migrations.ts";
 import { NodeSqlitePort } from "../support/node-sqlite-port.ts";

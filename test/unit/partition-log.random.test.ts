@@ -6,13 +6,13 @@
  * memory store and SQLite over node:sqlite. Reproducible: mulberry32, fixed seeds, fake clock.
  */
 import { describe, expect, it } from "vitest";
-import { applyMigrations } from "../../src/log/migrations.ts";
+import { applyMigrations } from "../../src/storage/migrations.ts";
 import type { LogStore } from "../../src/log/log-store.ts";
 import { MemoryLogStore } from "../../src/log/memory-log-store.ts";
 import { PartitionLog } from "../../src/log/partition-log.ts";
 import { planRetention } from "../../src/log/retention.ts";
-import { readRecords } from "../../src/log/record-batch.ts";
-import { SqliteLogStore } from "../../src/log/sqlite-log-store.ts";
+import { readRecords } from "../../src/codec/record-batch.ts";
+import { SqliteLogStore } from "../../src/storage/sqlite-log-store.ts";
 import { DEFAULT_LOG_CONFIG, type LogConfig } from "../../src/protocol/config.ts";
 import type { LogRecord, RecordHeader, RecordInput } from "../../src/protocol/types.ts";
 import { FakeClock } from "../support/fake-clock.ts";

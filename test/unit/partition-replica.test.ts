@@ -4,7 +4,7 @@
  * time, and the high watermark follows the single-member ISR.
  */
 import { beforeEach, describe, expect, it } from "vitest";
-import { applyMigrations } from "../../src/log/migrations.ts";
+import { applyMigrations } from "../../src/storage/migrations.ts";
 import { PartitionReplica } from "../../src/partition/partition-replica.ts";
 import type { PartitionAssignment, RecordInput } from "../../src/protocol/types.ts";
 import { FakeClock } from "../support/fake-clock.ts";

@@ -6,7 +6,7 @@
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import { FIRST_PRODUCER_ID, ProducerIds } from "../../src/coordinator/producer-ids.ts";
-import { applyMigrations } from "../../src/log/migrations.ts";
+import { applyMigrations } from "../../src/storage/migrations.ts";
 import { MAX_PRODUCER_EPOCH } from "../../src/log/producer-state.ts";
 import { FakeClock } from "../support/fake-clock.ts";
 import { readMigrations } from "../support/migrations.ts";

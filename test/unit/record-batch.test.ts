@@ -17,7 +17,7 @@ import {
   readRecords,
   trimBatch,
   type RecordBody,
-} from "../../src/log/record-batch.ts";
+} from "../../src/codec/record-batch.ts";
 import type { RecordInput } from "../../src/protocol/types.ts";
 import { Prng } from "../support/prng.ts";
 

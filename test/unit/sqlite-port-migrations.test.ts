@@ -1,6 +1,6 @@
 /** The node:sqlite SqlPort adapter and the migration runner. */
 import { describe, expect, it } from "vitest";
-import { applyMigrations } from "../../src/log/migrations.ts";
+import { applyMigrations } from "../../src/storage/migrations.ts";
 import { partitionReplicaMigrations } from "../support/migrations.ts";
 import { NodeSqlitePort } from "../support/node-sqlite-port.ts";
 

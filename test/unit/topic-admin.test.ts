@@ -6,7 +6,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { TopicStore } from "../../src/coordinator/topic-store.ts";
 import { replicaNamesOf, TopicAdmin } from "../../src/coordinator/topics.ts";
 import { parseDeclaredTopics } from "../../src/coordinator/declared-topics.ts";
-import { applyMigrations } from "../../src/log/migrations.ts";
+import { applyMigrations } from "../../src/storage/migrations.ts";
 import { FakeClock } from "../support/fake-clock.ts";
 import { readMigrations } from "../support/migrations.ts";
 import { NodeSqlitePort } from "../support/node-sqlite-port.ts";

@@ -5,7 +5,7 @@
  * in-process with the typed client.
  */
 import { describe, expect, it } from "vitest";
-import { BatchBuilder, encodeBatch, encodeRecord } from "../../src/log/record-batch.ts";
+import { BatchBuilder, encodeBatch, encodeRecord } from "../../src/codec/record-batch.ts";
 import { RECORD_BATCH_CONTENT_TYPE } from "../../src/protocol/wire.ts";
 import { uniqueTopic, workerClient } from "../support/worker-client.ts";
 

@@ -2,8 +2,8 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
-import { applyMigrations } from "../../src/log/migrations.ts";
-import { DoSqlPort } from "../../src/partition/do-sql-port.ts";
+import { applyMigrations } from "../../src/storage/migrations.ts";
+import { DoSqlPort } from "../../src/storage/do-sql-port.ts";
 import { PARTITION_REPLICA_MIGRATIONS } from "../../src/partition/migrations.ts";
 
 const inFreshReplica = <T>(fn: (port: DoSqlPort) => T) =>

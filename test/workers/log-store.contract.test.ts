@@ -4,9 +4,9 @@
  */
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { applyMigrations } from "../../src/log/migrations.ts";
-import { SqliteLogStore } from "../../src/log/sqlite-log-store.ts";
-import { DoSqlPort } from "../../src/partition/do-sql-port.ts";
+import { applyMigrations } from "../../src/storage/migrations.ts";
+import { SqliteLogStore } from "../../src/storage/sqlite-log-store.ts";
+import { DoSqlPort } from "../../src/storage/do-sql-port.ts";
 import { PARTITION_REPLICA_MIGRATIONS } from "../../src/partition/migrations.ts";
 import { logStoreContract, type StoreHarness } from "../contract/log-store.contract.ts";
 

@@ -11,7 +11,7 @@ import { LIMITS } from "../../protocol/config.ts";
 import type { Result } from "../../protocol/errors.ts";
 import type { FetchedBatches, FetchResult, OffsetSpec, ReplicaFetchRequest } from "../../protocol/types.ts";
 import { FETCH_HEADERS, RECORD_BATCH_CONTENT_TYPE } from "../../protocol/wire.ts";
-import { decodeBatches, encodeFrames } from "../../log/record-batch.ts";
+import { decodeBatches, encodeFrames } from "../../codec/record-batch.ts";
 import { Cluster } from "../cluster.ts";
 import type { AppEnv } from "../env.ts";
 import { jsonResponse, unwrap } from "../errors.ts";

@@ -11,7 +11,7 @@ import { LIMITS, toLogConfig } from "../../protocol/config.ts";
 import { fail, type Result } from "../../protocol/errors.ts";
 import { partitionForKey, RoundRobinPartitioner } from "../../protocol/partitioner.ts";
 import type { Acks, ProduceResult, ProducerIdentity, RecordInput, TopicMetadata } from "../../protocol/types.ts";
-import { BatchBuilder, encodedRecordSize, readBatchHeader, scanEncodedRecords, type EncodedRecords } from "../../log/record-batch.ts";
+import { BatchBuilder, CorruptBatchError, encodedRecordSize, readBatchHeader, scanEncodedRecords, type EncodedRecords } from "../../codec/record-batch.ts";
 import { RECORD_BATCH_CONTENT_TYPE, type BatchProduceResponse } from "../../protocol/wire.ts";
 import { readBodyLimited } from "../body.ts";
 import { Cluster } from "../cluster.ts";
@@ -119,7 +119,7 @@ async function produceBatch(c: Context<AppEnv>, topic: string, acks: Acks, timeo
       raise("INVALID_REQUEST", `a batch holds 1 to ${LIMITS.maxRecordsPerRequest} records, this one ${recordCount}`);
     records = scanEncodedRecords(blob, recordCount);
   } catch (e) {
-    if (!(e instanceof Error) || !e.message.startsWith("corrupt record batch")) throw e;
+    if (!(e instanceof CorruptBatchError)) throw e;
     raise("CORRUPT_MESSAGE", `${e.message}; nothing was written`);
   }
   const producer = producerOf(

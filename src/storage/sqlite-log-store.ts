@@ -19,8 +19,8 @@ import type {
   LogState,
   LogStore,
   SegmentRow,
-} from "./log-store.ts";
-import type { ProducerBatchRow } from "./producer-state.ts";
+} from "../log/log-store.ts";
+import type { ProducerBatchRow } from "../log/producer-state.ts";
 import type { SqlPort } from "./sql-port.ts";
 
 const BATCH_COLUMNS = `base_offset AS baseOffset, last_offset AS lastOffset, leader_epoch AS leaderEpoch,

@@ -1,7 +1,8 @@
 /**
- * A tiny synchronous SQL port: the only way `src/log` talks to SQLite.
+ * A tiny synchronous SQL port: the only way storage code (the log store, the coordinators'
+ * stores) talks to SQLite.
  *
- * Two adapters implement it: `src/partition/do-sql-port.ts` (a Durable Object's
+ * Two adapters implement it: `src/storage/do-sql-port.ts` (a Durable Object's
  * `ctx.storage.sql` + `transactionSync`) and `test/support/node-sqlite-port.ts` (Node's
  * `node:sqlite`), so the same storage code runs in the Worker runtime and in plain Node.
  *

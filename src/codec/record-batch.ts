@@ -14,7 +14,8 @@
  * Invariants: `encodedRecordSize` (a record alone in a batch) is the size `max.message.bytes`
  * limits; the stored size of each record (length prefix + body) is what a fetch's `maxBytes`
  * counts.
- * Pure functions; called by the append path (batch-planner.ts) and the read path.
+ * Pure functions; called by the append path (batch-planner.ts), the read path, the API edge and
+ * the client. Bad bytes throw `CorruptBatchError`; any other throw is a bug.
  */
 import type { EncodedRecords, LogRecord, Offset, RecordHeader, TimestampMs } from "../protocol/types.ts";
 
@@ -141,8 +142,19 @@ class Reader {
   }
 }
 
-function corrupt(why: string): Error {
-  return new Error(`corrupt record batch: ${why}`);
+/**
+ * Bytes that are not a record batch of this format. Thrown inside one isolate (the codec's
+ * callers catch it by class, never by message); across RPC it becomes a CORRUPT_MESSAGE value.
+ */
+export class CorruptBatchError extends Error {
+  override readonly name = "CorruptBatchError";
+  constructor(why: string) {
+    super(`corrupt record batch: ${why}`);
+  }
+}
+
+function corrupt(why: string): CorruptBatchError {
+  return new CorruptBatchError(why);
 }
 
 /** Bytes of `s` in UTF-8, as TextEncoder writes it (a lone surrogate becomes U+FFFD). */

@@ -6,7 +6,7 @@
  * `transactionSync` (SQL `BEGIN` is not allowed through `sql.exec` in a DO).
  * Called by the partition replica DO and the workers tests; runs inside the DO, synchronously.
  */
-import type { SqlPort, SqlRow, SqlValue } from "../log/sql-port.ts";
+import type { SqlPort, SqlRow, SqlValue } from "./sql-port.ts";
 
 type DoBinding = ArrayBuffer | string | number | null;
 

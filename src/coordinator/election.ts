@@ -14,9 +14,9 @@
  * Called by ClusterCoordinatorDO and by the deterministic replication simulation.
  */
 import { fail, ok, type Result } from "../protocol/errors.ts";
-import type { PartitionState } from "../protocol/types.ts";
+import { NO_LEADER, type AlterPartitionRequest, type PartitionState } from "../protocol/types.ts";
 
-export const NO_LEADER = -1;
+export { NO_LEADER } from "../protocol/types.ts";
 
 export interface ElectionOutcome {
   state: PartitionState;
@@ -78,12 +78,6 @@ export function bringReplicaOnline(state: PartitionState, replicaId: number): Pa
   };
 }
 
-export interface AlterPartitionRequest {
-  leaderId: number;
-  leaderEpoch: number;
-  partitionEpoch: number;
-  newIsr: number[];
-}
 
 /** Kafka's AlterPartition: the leader's ISR change, applied only against the state it saw. */
 export function alterPartition(state: PartitionState, req: AlterPartitionRequest): Result<PartitionState> {
