@@ -17,7 +17,7 @@ import { Prng } from "../test/support/prng.ts";
 import type { ChaosProxy } from "./proxy.ts";
 import type { ServerProcess } from "./server.ts";
 import { call } from "./workload.ts";
-import type { PartitionDescription } from "../src/protocol/wire.ts";
+import type { PartitionDescription } from "../src/contract/types.ts";
 
 export type FaultClass = "offline" | "kill" | "proxy" | "respdrop";
 export const FAULT_CLASSES: readonly FaultClass[] = ["offline", "kill", "proxy", "respdrop"];

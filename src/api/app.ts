@@ -1,40 +1,54 @@
 /**
- * The Flarelog HTTP API (Hono): auth on every /v1 route, the routes, `/healthz`,
- * `/openapi.json`, and the single `onError` that turns every failure into the contract's
- * error body. Stateless; all state lives in Durable Objects reached by typed RPC.
+ * The Flarelog HTTP API (Hono), the native front door: auth on every /v1 route, the routes of
+ * the contract (src/contract/routes.ts) each calling one service (src/services/), `/healthz`,
+ * `/openapi.json`, 405 + Allow for a wrong method on a served path, and the single `onError`
+ * that turns every failure into the contract's error body. Stateless; all state lives in
+ * Durable Objects reached by the services.
  */
 import { Hono } from "hono";
+import { healthRoute, openApiRoute } from "../contract/routes.ts";
 import { kafkaError } from "../protocol/errors.ts";
+import { ensureDeclaredTopics } from "../services/topics.ts";
 import { bearerAuth } from "./auth.ts";
-import { ensureDeclaredTopics } from "./declared-topics.ts";
 import type { AppEnv } from "./env.ts";
-import { errorResponse, toKafkaError } from "./errors.ts";
+import { errorResponse, toKafkaError, unwrap } from "./errors.ts";
+import { allowedMethods, mount, serviceContext } from "./mount.ts";
 import { openApiDocument } from "./openapi.ts";
-import { adminRoutes } from "./routes/admin.ts";
+import { adminRoutes, requireRoot } from "./routes/admin.ts";
 import { fetchRoutes } from "./routes/fetch.ts";
 import { groupRoutes } from "./routes/groups.ts";
 import { produceRoutes } from "./routes/produce.ts";
-import { producerRoutes, producerStateRoutes } from "./routes/producers.ts";
+import { producerRoutes } from "./routes/producers.ts";
 import { topicRoutes } from "./routes/topics.ts";
 
 export const app = new Hono<AppEnv>();
 
-app.get("/healthz", (c) => c.json({ status: "ok" }));
-app.get("/openapi.json", (c) => c.json(openApiDocument()));
+mount(app, healthRoute, (c) => c.json({ status: "ok" }));
+mount(app, openApiRoute, (c) => c.json(openApiDocument()));
 
 app.use("/v1/*", bearerAuth);
-app.use("/v1/*", ensureDeclaredTopics);
-app.route("/v1/topics", topicRoutes);
-app.route("/v1/topics", produceRoutes);
-app.route("/v1/topics", fetchRoutes);
-app.route("/v1/topics", producerStateRoutes);
-app.route("/v1/producers", producerRoutes);
-app.route("/v1/groups", groupRoutes);
-app.route("/v1/admin", adminRoutes);
+app.use("/v1/*", async (c, next) => {
+  unwrap(await ensureDeclaredTopics(serviceContext(c), c.env.TOPICS ?? ""));
+  await next();
+});
+app.use("/v1/admin/*", requireRoot);
+topicRoutes(app);
+produceRoutes(app);
+fetchRoutes(app);
+producerRoutes(app);
+groupRoutes(app);
+adminRoutes(app);
 
 app.notFound((c) => {
-  const err = kafkaError("INVALID_REQUEST", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`);
-  return c.json({ error_code: err.errorCode, error: err.error, message: err.message, retriable: false }, 404);
+  const path = new URL(c.req.url).pathname;
+  const allowed = allowedMethods(path);
+  if (allowed.length > 0) {
+    const err = kafkaError("INVALID_REQUEST", `${c.req.method} is not allowed on ${path}; allowed: ${allowed.join(", ")}`);
+    const res = errorResponse(c, err, 405);
+    res.headers.set("allow", allowed.join(", "));
+    return res;
+  }
+  return errorResponse(c, kafkaError("UNSUPPORTED_VERSION", `no route for ${c.req.method} ${path}`));
 });
 
 app.onError((e, c) => {

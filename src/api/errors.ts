@@ -2,14 +2,14 @@
  * Error → HTTP mapping for the API: the one throwable (`ApiError`) and the one place that
  * turns errors into the contract's error body.
  *
- * Kafka errors arrive as values (`KafkaError`) from RPC; routes throw `ApiError` to stop.
- * Runtime errors are classified by `.retryable` / `.overloaded` (Workers' documented flags on
- * Durable Object errors), never by their message text.
+ * Kafka errors arrive as values (`KafkaError`) from the services; routes throw `ApiError` to
+ * stop. Runtime errors are classified by `.retryable` / `.overloaded` (src/storage/runtime-errors.ts),
+ * never by their message text.
  */
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ERRORS, errorBody, kafkaError, type ErrorName, type KafkaError, type Result } from "../protocol/errors.ts";
-import { classifyRuntimeError } from "../storage/runtime-errors.ts";
+import { asKafkaError } from "../services/result.ts";
 
 export class ApiError extends Error {
   constructor(readonly kafka: KafkaError) {
@@ -39,10 +39,11 @@ export function jsonResponse(value: unknown): Response {
   return new Response(UTF8.encode(JSON.stringify(value)), { headers: { "content-type": "application/json" } });
 }
 
-export function errorResponse(c: Context, err: KafkaError): Response {
-  return c.json(errorBody(err), ERRORS[err.error].status as ContentfulStatusCode);
+/** The contract's error body with the error table's status (or `status` where HTTP itself decides, as 405). */
+export function errorResponse(c: Context, err: KafkaError, status: number = ERRORS[err.error].status): Response {
+  return c.json(errorBody(err), status as ContentfulStatusCode);
 }
 
 export function toKafkaError(e: unknown): KafkaError {
-  return e instanceof ApiError ? e.kafka : classifyRuntimeError(e);
+  return e instanceof ApiError ? e.kafka : asKafkaError(e);
 }

@@ -1,23 +1,11 @@
 /**
- * The consumer-group wire shapes (API.md, snake_case) to and from the group coordinator's
- * types, written once for the routes and for test fakes that speak the same contract.
+ * The consumer-group wire shapes (API.md, snake_case) to and from the group services' types,
+ * written once for the routes and for test fakes that speak the same contract.
  */
-import type { AssignorName } from "../groups/assignors.ts";
-import type { AutoOffsetReset, MemberJoinRequest } from "../groups/group-coordinator.ts";
-import type { GroupDescription, MemberAssignmentResponse } from "../groups/membership.ts";
-import { toTopicPartitionList } from "../groups/topic-partitions.ts";
+import type { JoinGroupBody } from "../contract/types.ts";
+import { toTopicPartitionList, type GroupDescription, type MemberAssignmentResponse, type MemberJoinRequest } from "../services/groups.ts";
 
-/** A join body after schema validation (JoinGroupSchema). */
-export interface JoinBody {
-  topics?: string[] | undefined;
-  topic_pattern?: string | undefined;
-  session_timeout_ms?: number | undefined;
-  rebalance_timeout_ms?: number | undefined;
-  group_instance_id?: string | null | undefined;
-  assignor?: AssignorName | undefined;
-  auto_offset_reset?: AutoOffsetReset | undefined;
-  member_id?: string | undefined;
-}
+export type JoinBody = JoinGroupBody;
 
 export function joinRequestOf(body: JoinBody): MemberJoinRequest {
   return {

@@ -8,7 +8,7 @@ import type { z } from "@hono/zod-openapi";
 import { LIMITS } from "../protocol/config.ts";
 import { readBodyLimited, parseJsonLimited, parseNdjson } from "./body.ts";
 import { raise, unwrap } from "./errors.ts";
-import { describeZodError } from "./schemas.ts";
+import { describeZodError } from "../contract/schemas.ts";
 
 /** The body as JSON; an empty body is `whenEmpty` if given (else the JSON error). */
 export async function readJson(c: Context, whenEmpty?: unknown): Promise<unknown> {

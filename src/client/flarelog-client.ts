@@ -9,49 +9,61 @@
  * assert on the contract's error body; a failed connection rejects (the `fetch` error).
  * See docs/client.md.
  */
-import type { ErrorBody } from "../protocol/errors.ts";
 import type { LogRecord } from "../protocol/types.ts";
-import { FETCH_HEADERS, RECORD_BATCH_CONTENT_TYPE, type BatchProduceResponse, type TopicDescription } from "../protocol/wire.ts";
+import { FETCH_HEADERS, RECORD_BATCH_CONTENT_TYPE } from "../protocol/wire.ts";
+import type {
+  BatchProduceResponse,
+  CommitOffsetsBody,
+  ErrorBody,
+  FetchedRecord,
+  FetchResponse,
+  GroupDescription,
+  GroupListing,
+  GroupOffset,
+  GroupPollResponse,
+  HeartbeatBody,
+  JoinGroupBody,
+  MemberAssignment,
+  ProduceRecord,
+  ProducerIdAndEpoch,
+  RecordOffset,
+  ResetOffsetsBody,
+  TopicDescription,
+  TopicPartitionOffset,
+} from "../contract/types.ts";
 import { BatchBuilder, decodeBatches, decodeFrames } from "../codec/record-batch.ts";
 import { Consumer, type ConsumerConfig } from "./consumer.ts";
 import { GroupConsumer, type GroupConsumerConfig } from "./group-consumer.ts";
 import { Producer } from "./producer.ts";
 import type { ProducerConfig } from "./producer-config.ts";
 
-export type { PartitionDescription, TopicDescription } from "../protocol/wire.ts";
+export type {
+  FetchedRecord,
+  FetchResponse,
+  GroupDescription,
+  GroupListing,
+  GroupMemberDescription,
+  GroupOffset,
+  GroupPollResponse,
+  GroupRecord,
+  GroupStateName,
+  HeartbeatBody,
+  JoinGroupBody,
+  MemberAssignment,
+  OffsetResetTarget,
+  PartitionDescription,
+  RecordOffset,
+  ResetOffsetsBody,
+  TopicDescription,
+  TopicPartitionList,
+  TopicPartitionOffset,
+  CommitOffsetsBody,
+  ProducerIdAndEpoch,
+} from "../contract/types.ts";
+/** A record to produce, as the JSON body carries it (the contract's ProduceRecord). */
+export type ClientRecord = ProduceRecord;
 
 export type FetchFn = (input: string, init?: RequestInit) => Promise<Response>;
-
-export interface ClientRecord {
-  key?: string | null;
-  value?: string | null;
-  headers?: Record<string, string | null>;
-  partition?: number;
-  timestamp?: number;
-}
-
-export interface FetchedRecord {
-  offset: number;
-  timestamp: number;
-  key: string | null;
-  value: string | null;
-  headers: Record<string, string | null>;
-}
-
-export interface RecordOffset {
-  partition: number;
-  offset?: number;
-  timestamp?: number;
-  error_code?: number;
-  error?: string;
-}
-
-export interface FetchResponse {
-  records: FetchedRecord[];
-  next_offset: number;
-  high_watermark: number;
-  log_start_offset: number;
-}
 
 export type ApiResult<T> = { ok: true; status: number; body: T } | { ok: false; status: number; error: ErrorBody };
 
@@ -61,70 +73,13 @@ export interface ClientOptions {
   fetch?: FetchFn;
 }
 
-/** The idempotent produce fields of API.md (partition-level produce only). */
 export interface ProducerFields {
   producer_id: number;
   producer_epoch: number;
   base_sequence: number;
 }
 
-/** `POST /v1/producers` bodies: a new id, a transactional id's next epoch, or a KIP-360 epoch bump. */
 export type InitProducerIdBody = Record<string, never> | { transactional_id: string } | { producer_id: number; producer_epoch: number };
-
-export interface ProducerIdAndEpoch {
-  producer_id: number;
-  producer_epoch: number;
-}
-
-/** The API's topic-partition list: `[{"topic": "orders", "partitions": [0, 2]}]`, topics sorted. */
-export interface TopicPartitionList {
-  topic: string;
-  partitions: number[];
-}
-
-/** `POST /v1/groups/{group}/members`: exactly one of `topics` and `topic_pattern`. */
-export interface JoinGroupBody {
-  topics?: string[];
-  topic_pattern?: string;
-  session_timeout_ms?: number;
-  rebalance_timeout_ms?: number;
-  group_instance_id?: string | null;
-  assignor?: "range" | "roundrobin" | "sticky";
-  auto_offset_reset?: "earliest" | "latest";
-  /**
-   * A member id chosen by the client (KIP-1082): 1 to 64 characters of [a-zA-Z0-9_-]. A join
-   * naming a current member answers that member again, so a join retried after a lost answer
-   * never makes a second one.
-   */
-  member_id?: string;
-}
-
-/** The answer to join and heartbeat. */
-export interface MemberAssignment {
-  member_id: string;
-  member_epoch: number;
-  heartbeat_interval_ms: number;
-  assignment: TopicPartitionList[];
-}
-
-export interface HeartbeatBody {
-  member_epoch: number;
-  /** What the member still owns; omitted means "exactly the assignment you last returned to me". */
-  owned_partitions?: TopicPartitionList[];
-}
-
-export interface GroupRecord extends FetchedRecord {
-  topic: string;
-  partition: number;
-}
-
-export interface GroupPollResponse {
-  records: GroupRecord[];
-  member_epoch: number;
-  assignment: TopicPartitionList[];
-  /** Sent back as `cursor` by the next poll, it acknowledges these records. */
-  cursor: number;
-}
 
 export interface GroupPollQuery {
   max_records?: number;
@@ -140,59 +95,6 @@ export interface GroupPollQuery {
    */
   cursor?: number;
   encoding?: "utf8" | "base64";
-}
-
-/** A committed offset: the NEXT offset to read (last processed + 1). */
-export interface TopicPartitionOffset {
-  topic: string;
-  partition: number;
-  offset: number;
-}
-
-export interface CommitOffsetsBody {
-  member_id: string;
-  member_epoch: number;
-  offsets: TopicPartitionOffset[];
-}
-
-export interface GroupOffset extends TopicPartitionOffset {
-  /** High watermark − committed. */
-  lag: number | null;
-}
-
-export type OffsetResetTarget = "earliest" | "latest" | { timestamp: number } | { offset: number } | { shift_by: number };
-
-export interface ResetOffsetsBody {
-  topics: string[];
-  /** Only with exactly one topic. */
-  partitions?: number[];
-  to: OffsetResetTarget;
-  dry_run?: boolean;
-}
-
-export type GroupStateName = "Empty" | "Reconciling" | "Stable";
-
-export interface GroupListing {
-  group: string;
-  state: GroupStateName;
-  members: number;
-}
-
-export interface GroupMemberDescription {
-  member_id: string;
-  group_instance_id: string | null;
-  member_epoch: number;
-  assignment: TopicPartitionList[];
-  pending_revocation: TopicPartitionList[];
-}
-
-export interface GroupDescription {
-  group: string;
-  state: GroupStateName;
-  group_epoch: number;
-  assignor: string;
-  members: GroupMemberDescription[];
-  offsets: GroupOffset[];
 }
 
 type Query = Record<string, string | number | boolean | undefined>;

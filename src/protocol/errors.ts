@@ -43,10 +43,13 @@ export const ERRORS = {
   GROUP_AUTHORIZATION_FAILED: { code: 30, retriable: false, status: 403 },
   CLUSTER_AUTHORIZATION_FAILED: { code: 31, retriable: false, status: 403 },
   INVALID_TIMESTAMP: { code: 32, retriable: false, status: 400 },
-  UNSUPPORTED_VERSION: { code: 35, retriable: false, status: 400 },
+  /** Also the HTTP API's answer for a path it does not serve (no such API at that path or version). */
+  UNSUPPORTED_VERSION: { code: 35, retriable: false, status: 404 },
   TOPIC_ALREADY_EXISTS: { code: 36, retriable: false, status: 409 },
   INVALID_PARTITIONS: { code: 37, retriable: false, status: 400 },
   INVALID_REPLICATION_FACTOR: { code: 38, retriable: false, status: 400 },
+  /** A replica id the partition does not have (admin routes). */
+  INVALID_REPLICA_ASSIGNMENT: { code: 39, retriable: false, status: 404 },
   INVALID_REQUEST: { code: 42, retriable: false, status: 400 },
   POLICY_VIOLATION: { code: 44, retriable: false, status: 400 },
   OUT_OF_ORDER_SEQUENCE_NUMBER: { code: 45, retriable: false, status: 409 },

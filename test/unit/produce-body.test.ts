@@ -1,11 +1,11 @@
 /**
- * The produce body's fast validator (`fastProduceBody`, src/api/schemas.ts) against zod's
+ * The produce body's fast validator (`fastProduceBody`, src/contract/schemas.ts) against zod's
  * `ProduceSchema`, its oracle: on seeded random bodies, valid and broken in every field, the
  * fast path never accepts what zod refuses, returns what zod returns when it accepts, and does
  * accept the ordinary valid bodies (so the fast path is the one that runs).
  */
 import { describe, expect, it } from "vitest";
-import { fastProduceBody, ProduceSchema } from "../../src/api/schemas.ts";
+import { fastProduceBody, ProduceSchema } from "../../src/contract/schemas.ts";
 import { Prng } from "../support/prng.ts";
 
 function pick<T>(prng: Prng, xs: readonly T[]): T {

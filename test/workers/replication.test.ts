@@ -325,7 +325,7 @@ describe("replication", () => {
   it("admin routes name unknown replicas and topics with the contract's error body", async () => {
     const { name } = await replicatedTopic();
     const bad = await client.request("POST", `/v1/admin/topics/${name}/partitions/0/replicas/7/offline`);
-    expect(bad).toMatchObject({ ok: false, error: { error_code: 9, error: "REPLICA_NOT_AVAILABLE" } });
+    expect(bad).toMatchObject({ ok: false, status: 404, error: { error_code: 39, error: "INVALID_REPLICA_ASSIGNMENT", retriable: false } });
     const none = await client.request("POST", `/v1/admin/topics/nope/partitions/0/replicas/0/offline`);
     expect(none).toMatchObject({ ok: false, status: 404, error: { error_code: 3 } });
     const anon = await workerClient("wrong").request("POST", `/v1/admin/topics/${name}/partitions/0/replicas/0/offline`);

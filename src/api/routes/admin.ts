@@ -1,44 +1,40 @@
 /**
  * Operations routes (root token only): take a partition replica offline for maintenance or bring
- * it back, and move leadership back to the preferred replica. Each answers the partition's
- * description after the change.
+ * it back, and move leadership back to the preferred replica (src/services/admin.ts). Each
+ * answers the partition's description after the change.
+ *
+ * A replica id that is not a plain integer is INVALID_REQUEST (400); one the partition does not
+ * have is INVALID_REPLICA_ASSIGNMENT (404); neither is retriable.
  */
-import { Hono, type Context } from "hono";
-import type { Result } from "../../protocol/errors.ts";
-import type { PartitionState } from "../../protocol/types.ts";
-import { Cluster } from "../cluster.ts";
-import { describeTopic } from "../describe.ts";
+import type { Context, Hono, Next } from "hono";
+import { preferredLeaderRoute, replicaOfflineRoute, replicaOnlineRoute } from "../../contract/routes.ts";
+import { electPreferredLeader, setReplicaOffline } from "../../services/admin.ts";
 import type { AppEnv } from "../env.ts";
 import { raise, unwrap } from "../errors.ts";
+import { mount, serviceContext as svc, topicOf } from "../mount.ts";
 import { parseIntParam, parsePartitionParam } from "../params.ts";
-import { topicParam } from "./topics.ts";
+import { partitionJson } from "../render.ts";
 
-export const adminRoutes = new Hono<AppEnv>();
+/** Largest replica id a path may name: replication factors are 1..5, ids 0..RF-1. */
+const MAX_REPLICA_ID = 1000;
 
-adminRoutes.use("*", async (c, next) => {
+export async function requireRoot(c: Context<AppEnv>, next: Next): Promise<void> {
   if (!c.get("isRoot")) raise("CLUSTER_AUTHORIZATION_FAILED", "operations need the root token");
   await next();
-});
-
-async function answer(c: Context<AppEnv>, topic: string, partition: number, change: (cluster: Cluster) => Promise<Result<PartitionState>>) {
-  const cluster = new Cluster(c.env, c.get("tenant"));
-  unwrap(await change(cluster));
-  const meta = unwrap(await cluster.topic(topic, true));
-  const described = await describeTopic(cluster, meta);
-  return c.json(described.partitions[partition]);
 }
 
-for (const action of ["offline", "online"] as const) {
-  adminRoutes.post(`/topics/:topic/partitions/:partition/replicas/:replica/${action}`, (c) => {
-    const topic = topicParam(c.req.param("topic"));
+export function adminRoutes(app: Hono<AppEnv>): void {
+  for (const [route, offline] of [[replicaOfflineRoute, true], [replicaOnlineRoute, false]] as const) {
+    mount(app, route, async (c) => {
+      const topic = topicOf(c);
+      const partition = unwrap(parsePartitionParam(c.req.param("partition")));
+      const replica = unwrap(parseIntParam(c.req.param("replica"), { name: "replica", min: 0, max: MAX_REPLICA_ID }));
+      return c.json(partitionJson(unwrap(await setReplicaOffline(svc(c), { topic, partition, replica, offline }))));
+    });
+  }
+  mount(app, preferredLeaderRoute, async (c) => {
+    const topic = topicOf(c);
     const partition = unwrap(parsePartitionParam(c.req.param("partition")));
-    const replica = unwrap(parseIntParam(c.req.param("replica"), { name: "replica", min: 0, max: 1000, errorName: "REPLICA_NOT_AVAILABLE" }));
-    return answer(c, topic, partition, (cluster) => cluster.coordinator().setReplicaOffline(topic, partition, replica, action === "offline"));
+    return c.json(partitionJson(unwrap(await electPreferredLeader(svc(c), topic, partition))));
   });
 }
-
-adminRoutes.post("/topics/:topic/partitions/:partition/preferred-leader", (c) => {
-  const topic = topicParam(c.req.param("topic"));
-  const partition = unwrap(parsePartitionParam(c.req.param("partition")));
-  return answer(c, topic, partition, (cluster) => cluster.coordinator().electPreferredLeader(topic, partition));
-});

@@ -1,16 +1,17 @@
 /**
- * The API's view of the cluster: typed RPC stubs built from `names.ts`, metadata look-ups
- * through the per-isolate cache, and the retry-once rule for stale metadata.
+ * The services' view of one tenant's cluster: typed RPC stubs built from `names.ts`, metadata
+ * look-ups through the per-isolate cache, and the retry rule for stale metadata and failed
+ * leaders (`withLeader`).
  *
- * Every DO call goes through `call`, which turns a thrown runtime error into a Kafka error
- * value, so routes deal only in `Result`s.
+ * Every DO call goes through `call` (or `withLeader`), which turns a thrown runtime error into
+ * a Kafka error value, so services deal only in `Result`s. Stateless apart from the cache.
  */
 import { fail, type Result } from "../protocol/errors.ts";
-import { NO_LEADER } from "../protocol/types.ts";
 import { names } from "../protocol/names.ts";
-import { systemClock, type PartitionState, type TopicMetadata } from "../protocol/types.ts";
+import { NO_LEADER, systemClock, type PartitionState, type TopicMetadata } from "../protocol/types.ts";
 import { replicaStub } from "../partition/replica-stub.ts";
 import { classifyRuntimeError } from "../storage/runtime-errors.ts";
+import type { ServiceContext } from "./context.ts";
 import { MetadataCache } from "./metadata-cache.ts";
 
 const cache = new MetadataCache(systemClock);
@@ -34,8 +35,16 @@ export class Cluster {
     readonly tenant: string,
   ) {}
 
+  static of(ctx: ServiceContext): Cluster {
+    return new Cluster(ctx.env, ctx.tenant);
+  }
+
   coordinator() {
     return this.env.CLUSTER_COORDINATOR.getByName(names.clusterCoordinator(this.tenant));
+  }
+
+  group(groupId: string) {
+    return this.env.GROUP_COORDINATOR.getByName(names.groupCoordinator(this.tenant, groupId));
   }
 
   replica(meta: TopicMetadata, partition: number, replicaId: number) {

@@ -1,6 +1,7 @@
 /**
  * Request and response schemas of the HTTP contract (API.md), written once with zod: the
- * routes validate parsed bodies with them and `/openapi.json` is generated from them.
+ * route definitions (routes.ts) use them, the API validates parsed bodies with them,
+ * `/openapi.json` is generated from them and the client's types are inferred from them.
  *
  * Field names are the contract's (snake_case). Byte fields are strings here; the routes decode
  * them per `encoding` after validation.
@@ -18,6 +19,8 @@ export const ErrorBodySchema = z
     retriable: z.boolean(),
   })
   .openapi("Error");
+
+export const HealthSchema = z.object({ status: z.literal("ok") }).openapi("Health");
 
 export const ConfigsSchema = z.record(z.string(), z.string()).openapi("TopicConfigs", {
   example: { "min.insync.replicas": "1", "retention.ms": "604800000" },
@@ -130,7 +133,7 @@ export const ProducerStateSchema = z
   })
   .openapi("PartitionProducers");
 
-const TopicPartitionsListSchema = z
+export const TopicPartitionsListSchema = z
   .array(z.object({ topic: z.string(), partitions: z.array(z.number().int().min(0)) }).strict())
   .openapi("TopicPartitionsList", { example: [{ topic: "orders", partitions: [0, 2] }] });
 
@@ -206,6 +209,10 @@ export const GroupOffsetsSchema = z
   })
   .openapi("GroupOffsets");
 
+export const ResetOffsetsResponseSchema = z
+  .object({ offsets: z.array(z.object({ topic: z.string(), partition: z.number().int(), offset: z.number().int() })) })
+  .openapi("ResetOffsetsResponse");
+
 export const GroupRecordsSchema = z
   .object({
     records: z.array(
@@ -245,7 +252,7 @@ export const GroupDescriptionSchema = z
   .openapi("GroupDescription");
 
 export const GroupListSchema = z
-  .object({ groups: z.array(z.object({ group: z.string(), state: z.string(), members: z.number().int() })) })
+  .object({ groups: z.array(z.object({ group: z.string(), state: z.enum(["Empty", "Reconciling", "Stable"]), members: z.number().int() })) })
   .openapi("GroupList");
 
 export const RecordOffsetSchema = z

@@ -1,0 +1,15 @@
+/**
+ * InitProducerId for idempotent producers, shared by every front door: the coordinator
+ * allocates or re-epochs the id (src/coordinator/producer-ids.ts); the answer is the id and
+ * epoch to put in every idempotent produce.
+ */
+import type { Result } from "../protocol/errors.ts";
+import type { InitProducerRequest, ProducerIdAndEpoch } from "../coordinator/producer-ids.ts";
+import { Cluster, call } from "./cluster.ts";
+import type { ServiceContext } from "./context.ts";
+
+export type { InitProducerRequest, ProducerIdAndEpoch };
+
+export function initProducerId(ctx: ServiceContext, req: InitProducerRequest): Promise<Result<ProducerIdAndEpoch>> {
+  return call(() => Cluster.of(ctx).coordinator().initProducerId(req));
+}
