@@ -3,7 +3,8 @@
  * written once for the routes and for test fakes that speak the same contract.
  */
 import type { JoinGroupBody } from "../contract/types.ts";
-import { toTopicPartitionList, type GroupDescription, type MemberAssignmentResponse, type MemberJoinRequest } from "../services/groups.ts";
+import { toTopicPartitionList } from "../protocol/topic-partitions.ts";
+import type { GroupDescription, MemberAssignmentResponse, MemberJoinRequest } from "../services/groups.ts";
 
 export type JoinBody = JoinGroupBody;
 

@@ -50,9 +50,9 @@ import {
   type TopicPartition,
   type TopicPartitions,
   union,
-} from "../groups/topic-partitions.ts";
+} from "../protocol/topic-partitions.ts";
 
-export type { TopicPartition } from "../groups/topic-partitions.ts";
+export type { TopicPartition } from "../protocol/topic-partitions.ts";
 
 /** A rebalance callback (Kafka's ConsumerRebalanceListener); awaited inside `poll`/`close`. */
 export type PartitionsCallback = (partitions: TopicPartition[]) => void | Promise<void>;

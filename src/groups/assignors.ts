@@ -18,7 +18,7 @@
  *   balance needs; with different subscriptions no single move could improve the balance.
  * Called by the membership state machine (membership.ts) on every group epoch bump.
  */
-import { compareStrings, fromList, type TopicPartition, type TopicPartitions, tpKey } from "./topic-partitions.ts";
+import { compareStrings, fromList, type TopicPartition, type TopicPartitions, tpKey } from "../protocol/topic-partitions.ts";
 
 export type AssignorName = "range" | "roundrobin" | "sticky";
 export const ASSIGNOR_NAMES: readonly AssignorName[] = ["range", "roundrobin", "sticky"];

@@ -14,7 +14,7 @@
  * Pure; called by membership.ts on join and heartbeat, which swaps in the result.
  */
 import type { MemberState } from "./group-state.ts";
-import { fromList, intersect, isEmpty, minus, size, toList, type TopicPartitions, union } from "./topic-partitions.ts";
+import { fromList, intersect, isEmpty, minus, size, toList, type TopicPartitions, union } from "../protocol/topic-partitions.ts";
 
 export interface ReconcileInput {
   member: MemberState;

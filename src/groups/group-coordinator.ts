@@ -27,7 +27,7 @@ import { ASSIGNORS, type AssignorName } from "./assignors.ts";
 import { emptyGroupState, ownedBy, type GroupConfig, type GroupState } from "./group-state.ts";
 import { ConsumerGroup, type HeartbeatRequest, type JoinRequest, type MemberAssignmentResponse, type MembershipDeps } from "./membership.ts";
 import { commitOffsets, committedOffset, type OffsetCommitRequest } from "./offsets.ts";
-import { contains, toList, tpKey, type TopicPartitions } from "./topic-partitions.ts";
+import { contains, toList, tpKey, type TopicPartitions } from "../protocol/topic-partitions.ts";
 import { fail, ok, type Result } from "../protocol/errors.ts";
 
 export type AutoOffsetReset = "earliest" | "latest";

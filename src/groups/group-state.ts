@@ -13,7 +13,7 @@
  */
 import type { AssignorName } from "./assignors.ts";
 import { DEFAULT_ASSIGNOR } from "./assignors.ts";
-import { formatTp, toList, type TopicPartitions, tpKey } from "./topic-partitions.ts";
+import { formatTp, toList, type TopicPartitions, tpKey } from "../protocol/topic-partitions.ts";
 
 /** Kafka's MemberState (CurrentAssignmentBuilder), lower-cased. */
 export type MemberReconciliationState = "stable" | "unrevoked_partitions" | "unreleased_partitions";

@@ -35,7 +35,7 @@ import {
   type MemberState,
   partitionOwners,
 } from "./group-state.ts";
-import { compareStrings, intersect, isEmpty, isSubset, normalize, type TopicPartition, type TopicPartitions, tpKey, formatTp } from "./topic-partitions.ts";
+import { compareStrings, intersect, isEmpty, isSubset, normalize, type TopicPartition, type TopicPartitions, tpKey, formatTp } from "../protocol/topic-partitions.ts";
 import { fail, ok, type Result } from "../protocol/errors.ts";
 import { validateTopicName } from "../protocol/config.ts";
 import type { Clock } from "../protocol/types.ts";

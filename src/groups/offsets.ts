@@ -14,7 +14,7 @@
  */
 import type { CommittedOffset, GroupState } from "./group-state.ts";
 import type { ConsumerGroup } from "./membership.ts";
-import { compareStrings, formatTp } from "./topic-partitions.ts";
+import { compareStrings, formatTp } from "../protocol/topic-partitions.ts";
 import { fail, ok, type Result } from "../protocol/errors.ts";
 
 export interface OffsetCommitEntry {

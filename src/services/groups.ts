@@ -16,14 +16,12 @@ import type { GroupSummary } from "../groups/group-coordinator-do.ts";
 import type { MemberJoinRequest, PartitionAdvance, PartitionRead } from "../groups/group-coordinator.ts";
 import type { GroupDescription, HeartbeatRequest, MemberAssignmentResponse } from "../groups/membership.ts";
 import type { OffsetCommitRequest, OffsetResetSpec, OffsetWithLag, ResetPartition, ResetPlanEntry } from "../groups/offsets.ts";
-import { parseTopicPartitionList, toTopicPartitionList, type TopicPartitions } from "../groups/topic-partitions.ts";
+import type { TopicPartitions } from "../protocol/topic-partitions.ts";
 import { Cluster, call } from "./cluster.ts";
 import type { ServiceContext } from "./context.ts";
 import { decodeFetched, fetchFromLeader, listOffsetsAt } from "./fetch.ts";
 import { must, settle, stop } from "./result.ts";
 
-/** The topic-partition list shapes of the wire (`[{topic, partitions}]`), for the doors. */
-export { parseTopicPartitionList, toTopicPartitionList };
 export type { GroupDescription, GroupSummary, MemberAssignmentResponse, MemberJoinRequest, OffsetResetSpec, ResetPlanEntry, TopicPartitions };
 
 const GROUP_ID = /^[a-zA-Z0-9._-]{1,249}$/;

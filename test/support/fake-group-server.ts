@@ -24,7 +24,7 @@ import { emptyExtras, GroupCoordinator, type PartitionAdvance } from "../../src/
 import { emptyGroupState, type GroupConfig } from "../../src/groups/group-state.ts";
 import type { ConsumerGroup } from "../../src/groups/membership.ts";
 import { applyOffsetReset, fetchOffsets, planOffsetReset, type OffsetResetSpec } from "../../src/groups/offsets.ts";
-import { parseTopicPartitionList, toTopicPartitionList, tpKey } from "../../src/groups/topic-partitions.ts";
+import { parseTopicPartitionList, toTopicPartitionList, tpKey } from "../../src/protocol/topic-partitions.ts";
 import { ERRORS, errorBody, kafkaError, type ErrorName, type KafkaError, type Result } from "../../src/protocol/errors.ts";
 import type { Clock } from "../../src/protocol/types.ts";
 

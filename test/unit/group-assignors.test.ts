@@ -15,7 +15,7 @@ import {
   roundRobinAssignor,
   stickyAssignor,
 } from "../../src/groups/assignors.ts";
-import { minus, parseTopicPartitionList, size, toList, toTopicPartitionList } from "../../src/groups/topic-partitions.ts";
+import { minus, parseTopicPartitionList, size, toList, toTopicPartitionList } from "../../src/protocol/topic-partitions.ts";
 import { Prng } from "../support/prng.ts";
 
 const member = (memberId: string, topics: string[], instanceId: string | null = null): AssignmentMember => ({ memberId, instanceId, topics });

@@ -20,7 +20,7 @@ import { reconcileMember, type Reconciler } from "../../src/groups/current-assig
 import { emptyGroupState, ownedBy, ownershipConflicts } from "../../src/groups/group-state.ts";
 import { ConsumerGroup, type MemberAssignmentResponse } from "../../src/groups/membership.ts";
 import { applyOffsetReset, commitOffsets, committedOffset, planOffsetReset, type OffsetResetSpec } from "../../src/groups/offsets.ts";
-import { equals, isSubset, minus, size, toList, type TopicPartitions, tpKey, union } from "../../src/groups/topic-partitions.ts";
+import { equals, isSubset, minus, size, toList, type TopicPartitions, tpKey, union } from "../../src/protocol/topic-partitions.ts";
 import type { Result } from "../../src/protocol/errors.ts";
 import { FakeClock } from "../support/fake-clock.ts";
 import { Prng } from "../support/prng.ts";

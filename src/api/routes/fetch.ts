@@ -8,7 +8,6 @@
 import type { Hono } from "hono";
 import { encodeFrames } from "../../codec/record-batch.ts";
 import { describeProducersRoute, fetchRoute, listOffsetsRoute } from "../../contract/routes.ts";
-import { LIMITS } from "../../protocol/config.ts";
 import type { OffsetSpec } from "../../protocol/types.ts";
 import { FETCH_HEADERS, RECORD_BATCH_CONTENT_TYPE } from "../../protocol/wire.ts";
 import { decodeFetched, describeProducers, fetchBatches, listOffsets } from "../../services/fetch.ts";
@@ -16,19 +15,11 @@ import type { AppEnv } from "../env.ts";
 import { jsonResponse, unwrap } from "../errors.ts";
 import { mount, serviceContext as svc, topicOf } from "../mount.ts";
 import { parseEncodingParam, parseIntParam, parseOffsetParam, parsePartitionParam } from "../params.ts";
+import { readBounds } from "../query.ts";
 import { recordsJson } from "../render.ts";
 
 const acceptsBatches = (accept: string | undefined) =>
   (accept ?? "").split(",").some((t) => t.split(";")[0]!.trim().toLowerCase() === RECORD_BATCH_CONTENT_TYPE);
-
-/** Bounds of a read from the query: max_records, max_bytes, wait_ms. */
-export function readBounds(q: (k: string) => string | undefined) {
-  return {
-    maxRecords: unwrap(parseIntParam(q("max_records"), { name: "max_records", min: 1, max: LIMITS.maxFetchRecords, default: LIMITS.defaultFetchRecords })),
-    maxBytes: unwrap(parseIntParam(q("max_bytes"), { name: "max_bytes", min: 1, max: LIMITS.maxFetchBytes, default: LIMITS.defaultFetchBytes })),
-    waitMs: unwrap(parseIntParam(q("wait_ms"), { name: "wait_ms", min: 0, max: LIMITS.maxWaitMs, default: 0 })),
-  };
-}
 
 function parseOffsetSpec(raw: string): OffsetSpec {
   if (raw === "earliest" || raw === "latest") return raw;

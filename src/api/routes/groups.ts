@@ -19,15 +19,17 @@ import {
 } from "../../contract/routes.ts";
 import { CommitOffsetsSchema, HeartbeatSchema, JoinGroupSchema, ResetOffsetsSchema } from "../../contract/schemas.ts";
 import type { ResetOffsetsBody } from "../../contract/types.ts";
+import { parseTopicPartitionList, toTopicPartitionList } from "../../protocol/topic-partitions.ts";
 import * as groups from "../../services/groups.ts";
 import type { AppEnv } from "../env.ts";
 import { raise, unwrap } from "../errors.ts";
 import { assignmentBody, groupDescriptionBody, joinRequestOf } from "../group-wire.ts";
 import { mount, serviceContext as svc } from "../mount.ts";
 import { parseEncodingParam, parseIntParam } from "../params.ts";
+import { readBounds } from "../query.ts";
 import { recordsJson } from "../render.ts";
 import { readJson, validate } from "../request.ts";
-import { readBounds } from "./fetch.ts";
+
 
 /** The path's group id, checked before anything else. */
 const groupOf = (c: Context<AppEnv>) => unwrap(groups.validateGroupId(c.req.param("group") ?? ""));
@@ -62,7 +64,7 @@ function membershipRoutes(app: Hono<AppEnv>): void {
   mount(app, heartbeatRoute, async (c) => {
     const group = groupOf(c);
     const body = validate(HeartbeatSchema, await readJson(c));
-    const owned = body.owned_partitions === undefined ? undefined : unwrap(groups.parseTopicPartitionList(body.owned_partitions));
+    const owned = body.owned_partitions === undefined ? undefined : unwrap(parseTopicPartitionList(body.owned_partitions));
     const req = { memberId: c.req.param("member")!, memberEpoch: body.member_epoch, ...(owned === undefined ? {} : { ownedPartitions: owned }) };
     return c.json(assignmentBody(unwrap(await groups.heartbeat(svc(c), group, req))));
   });
@@ -76,7 +78,7 @@ function membershipRoutes(app: Hono<AppEnv>): void {
     const encoding = unwrap(parseEncodingParam(c.req.query("encoding")));
     const r = unwrap(await groups.pollGroup(svc(c), group, input));
     const records = r.records.map((rec) => ({ topic: rec.topic, partition: rec.partition, ...recordsJson([rec], encoding)[0]! }));
-    return c.json({ records, member_epoch: r.memberEpoch, assignment: groups.toTopicPartitionList(r.assignment), cursor: r.cursor });
+    return c.json({ records, member_epoch: r.memberEpoch, assignment: toTopicPartitionList(r.assignment), cursor: r.cursor });
   });
 }
 

@@ -7,7 +7,7 @@
  * never by locale, so every ordering built on them is deterministic.
  * Pure; used by the assignors, the membership state machine and offset commits.
  */
-import { fail, ok, type Result } from "../protocol/errors.ts";
+import { fail, ok, type Result } from "./errors.ts";
 
 export type TopicPartitions = Record<string, number[]>;
 
