@@ -4,78 +4,16 @@
  * "listening" line, serves the HTTP API, stops cleanly on SIGTERM (exit 0), and a restart on
  * the same state directory serves the same records. Requests without a token get 401.
  *
- * Every wait is bounded (start-up, exit); nothing sleeps. No retries.
+ * Every wait is bounded (start-up, exit); nothing sleeps. No retries. The process helpers are
+ * test/support/server-process.ts.
  */
-import { spawn, type ChildProcessByStdio } from "node:child_process";
-import { on, once } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import type { Readable } from "node:stream";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../../scripts/free-port.ts";
+import { startServer, stopServer, type Running } from "../support/server-process.ts";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const ADMIN_TOKEN = "e2e-admin-token";
-const START_TIMEOUT_MS = 30_000;
-const EXIT_TIMEOUT_MS = 10_000;
-
-type Server = ChildProcessByStdio<null, Readable, Readable>;
-
-interface Running {
-  child: Server;
-  url: string;
-  /** Everything the process printed so far, for failure messages. */
-  output: () => string;
-}
-
-/** Spawns `node scripts/start.ts` and resolves with its URL once it prints the listening line. */
-async function startServer(stateDir: string): Promise<Running> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [join(ROOT, "scripts", "start.ts")], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: String(port), ADMIN_TOKEN, FLARELOG_STATE_DIR: stateDir, WRANGLER_SEND_METRICS: "false" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  const output = () => out;
-  child.stderr.on("data", (chunk: Buffer) => (out += chunk.toString()));
-  const exited = once(child, "exit").then(([code, signal]) => {
-    throw new Error(`server exited before listening (${signal ?? `exit ${code}`}); output:\n${out}`);
-  });
-  exited.catch(() => undefined); // only the race below reads it; a later, normal exit is no error
-  const listening = (async () => {
-    // Bounded by the abort signal: no "listening" line in time fails the test.
-    for await (const [chunk] of on(child.stdout, "data", { signal: AbortSignal.timeout(START_TIMEOUT_MS) })) {
-      out += String(chunk);
-      const m = /Flarelog listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m !== null) return { child, url: m[1]!, output };
-    }
-    throw new Error(`server output ended before listening; output:\n${out}`);
-  })();
-  try {
-    return await Promise.race([listening, exited]);
-  } catch (e) {
-    child.kill("SIGTERM");
-    throw new Error(`no "listening" line within ${START_TIMEOUT_MS} ms: ${String(e)}; output:\n${out}`);
-  }
-}
-
-/** Sends SIGTERM and resolves with the exit code; SIGKILL if it outlives the bound. */
-async function stopServer(running: Running): Promise<number | null> {
-  const { child } = running;
-  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-  const exit = once(child, "exit", { signal: AbortSignal.timeout(EXIT_TIMEOUT_MS) });
-  child.kill("SIGTERM");
-  try {
-    const [code] = (await exit) as [number | null];
-    return code;
-  } catch {
-    child.kill("SIGKILL");
-    throw new Error(`server did not exit within ${EXIT_TIMEOUT_MS} ms of SIGTERM; output:\n${running.output()}`);
-  }
-}
 
 async function call(
   base: string,
@@ -122,7 +60,7 @@ describe("npm start as a child process", () => {
   });
 
   it("serves produced records, keeps them across a SIGTERM restart, and answers 401 without a token", { timeout: 60_000 }, async () => {
-    server = await startServer(stateDir);
+    server = await startServer(stateDir, ADMIN_TOKEN);
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
 
     const created = await call(server.url, "POST", "/v1/topics", { name: "e2e", partitions: 1, replication_factor: 1 });
@@ -151,7 +89,7 @@ describe("npm start as a child process", () => {
     expect(before.json).toMatchObject(expected);
 
     expect(await stopServer(server)).toBe(0);
-    server = await startServer(stateDir);
+    server = await startServer(stateDir, ADMIN_TOKEN);
 
     const after = await fetchRecords(server.url);
     expect(after.status, JSON.stringify(after.json)).toBe(200);
