@@ -23,7 +23,7 @@ export async function readBodyLimited(req: Request, maxBytes: number): Promise<R
   const header = req.headers.get("content-length")?.trim() ?? null;
   const declared = header !== null && /^\d+$/.test(header) ? Number(header) : null;
   if (declared !== null && declared > maxBytes) {
-    await req.body?.cancel().catch(() => undefined);
+    if (req.body) await cancelBody(req.body);
     return tooLarge(maxBytes);
   }
   if (req.body === null) return ok(new Uint8Array(0));
@@ -33,6 +33,19 @@ export async function readBodyLimited(req: Request, maxBytes: number): Promise<R
 }
 
 /** A BYOB reader when the stream is a byte stream; null otherwise (getReader throws). */
+/**
+ * Drops the rest of a body we are refusing. The answer is already decided, so a failure here
+ * changes nothing for the caller; it is logged, not hidden.
+ */
+async function cancelBody(body: { cancel(): Promise<void> }): Promise<void> {
+  try {
+    await body.cancel();
+  } catch (e) {
+    console.warn("request body could not be cancelled after a refusal", e);
+  }
+}
+
+/** A BYOB reader, or null where the stream has none (then the chunk reader is used: a value, not an error). */
 function byobReader(body: ReadableStream<Uint8Array>): ReadableStreamBYOBReader | null {
   try {
     return body.getReader({ mode: "byob" });
@@ -89,13 +102,13 @@ async function readChunks(body: ReadableStream<Uint8Array>, maxBytes: number): P
       const { done, value } = await reader.read();
       if (done) break;
       if (!(value instanceof Uint8Array)) {
-        await reader.cancel().catch(() => undefined);
+        await cancelBody(reader);
         return fail("INVALID_REQUEST", "request body stream yielded a non-byte chunk");
       }
       total += value.byteLength;
       // Checked per chunk, so a Content-Length that understates (or its absence) lets nothing more through.
       if (total > maxBytes) {
-        await reader.cancel().catch(() => undefined);
+        await cancelBody(reader);
         return tooLarge(maxBytes);
       }
       chunks.push(value);

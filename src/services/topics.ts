@@ -34,7 +34,9 @@ export interface TopicDescription {
 async function leaderOffsets(cluster: Cluster, meta: TopicMetadata, p: PartitionState): Promise<PartitionOffsets | null> {
   if (p.leader === NO_LEADER) return null;
   const r = await call(async () => ({ ok: true as const, value: await cluster.leaderOf(meta, p.partition).describe() }));
-  return r.ok ? r.value : null;
+  if (r.ok) return r.value;
+  console.warn(`describe ${meta.name}-${p.partition}: leader ${p.leader} did not answer (${r.err.error}); offsets unknown`);
+  return null;
 }
 
 /** The topic's partitions with their leaders' offsets. */
