@@ -23,21 +23,21 @@ import { stripTypeScriptTypes } from "node:module";
 import { join } from "node:path";
 import { convertV4MiniflareOptions, Log, LogLevel, Miniflare } from "miniflare";
 import { PROJECT_ROOT } from "../scripts/local-cluster.ts";
+import type { CoreConfig } from "./config.ts";
 import { runInterleaved, runLoad, throughput, type OpOutcome, type Throughput } from "./harness.ts";
 import { startedWorkerd } from "./proc.ts";
 import { PRODUCE_BATCH, produceBodies, REQUEST_TIMEOUT_MS, VALUE_BYTES } from "./http.ts";
 
-export interface FloorConfig {
+/**
+ * The floor's settings: its own, and the produce and fetch scenarios' (bench/config.ts), which it
+ * runs again on the bare Durable Object; its catch-up read log has the index scenario's large
+ * log's `indexLargeRecords` records.
+ */
+export interface FloorConfig
+  extends Pick<CoreConfig, "produceRequests" | "produceWarmup" | "produceRounds" | "produceCapMs">,
+    Pick<CoreConfig, "fetchLogRecords" | "fetchCapMs" | "indexLargeRecords"> {
   /** Requests of the batch-1000 write floor (1000 × 100 B bodies, one in flight): the matrix's batch-1000 cells' floor. */
   floorBatchRequests: number;
-  /** Records of the catch-up read floor's log: the index scenario's large log. */
-  indexLargeRecords: number;
-  produceRequests: number;
-  produceWarmup: number;
-  produceRounds: number;
-  produceCapMs: number;
-  fetchLogRecords: number;
-  fetchCapMs: number;
 }
 
 export interface WriteFloorResult extends Throughput {

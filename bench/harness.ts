@@ -1,6 +1,6 @@
 /**
  * Measurement helpers for `npm run bench` (bench/run.ts): a bounded closed-loop load runner,
- * latency statistics, a seeded PRNG and the plain-text table printer.
+ * latency statistics, a seeded PRNG, the plain-text table printer and the progress log.
  *
  * Invariants: every run is bounded by a request count AND a wall-clock cap; latencies are
  * measured per request with `performance.now()` around the whole HTTP exchange (request sent,
@@ -196,7 +196,7 @@ export function kafkaCells(t: Throughput): number[] {
   return [t.records, t.records_per_s, t.payload_mb_per_s, l.mean_ms, l.max_ms, l.p50_ms, l.p95_ms, l.p99_ms, l.p99_9_ms];
 }
 
-/** One workload's headline figures for the closing JSON line (bench/run.ts). */
+/** One workload's headline figures for the closing JSON line (`headlines` in bench/results.ts). */
 export interface Headline {
   name: string;
   records: number;
@@ -245,4 +245,9 @@ export function formatNumber(v: number): string {
   if (!Number.isFinite(v)) return String(v);
   if (Number.isInteger(v)) return v.toLocaleString("en-US");
   return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
+}
+
+/** A progress line to stderr (stdout carries the tables and the closing JSON line). */
+export function log(line: string): void {
+  process.stderr.write(`${line}\n`);
 }

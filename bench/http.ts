@@ -1,7 +1,7 @@
 /**
- * HTTP helpers shared by the benchmark scenarios (bench/run.ts, bench/replication.ts): plain
- * global fetch (undici, keep-alive) for the measured requests, so each one's wire bytes are
- * known and no client-side layer adds work; the typed client for setup.
+ * HTTP helpers shared by the benchmark scenarios (bench/core.ts, bench/reads.ts, bench/replication.ts
+ * and the others): plain global fetch (undici, keep-alive) for the measured requests, so each
+ * one's wire bytes are known and no client-side layer adds work; the typed client for setup.
  * Node 24 type stripping: erasable TypeScript only.
  */
 import type { FlarelogClient } from "../src/client/flarelog-client.ts";

@@ -1,5 +1,5 @@
 /**
- * The bench run's closing JSON summary (`headlines()` in bench/run.ts) as documentation: a
+ * The bench run's closing JSON summary (`headlines()` in bench/results.ts) as documentation: a
  * markdown section for docs/benchmarks.md, between two marker lines, and an SVG bar chart of
  * throughput (records/s, log10 scale) by workload.
  *
@@ -21,7 +21,7 @@ export interface MemoryFigures {
   anon_end?: number;
 }
 
-/** What `headlines(results)` in bench/run.ts returns; later keys are allowed (and rendered generically). */
+/** What `headlines(results)` in bench/results.ts returns; later keys are allowed (and rendered generically). */
 export interface BenchSummary {
   bench?: string;
   schema?: number;

@@ -1,6 +1,6 @@
 /**
  * The simulated cluster coordinator: the partition's authoritative state, changed only through
- * src/log/election.ts (electLeader on failure detection, alterPartition compare-and-set,
+ * src/coordinator/election.ts (electLeader on failure detection, alterPartition compare-and-set,
  * offline/online, preferred leader). Its failure detector sees the ground truth (is the replica
  * up and is the link to it intact) but only acts after a leader has been unreachable for
  * `failureDetectionMs`. Every change is sent to every replica, and re-sent periodically, over

@@ -7,7 +7,7 @@
  * as the GroupCoordinatorDO does, so revocations, epochs, 25/82/110/22 answers, client-chosen
  * member ids (a join naming a current member answers it again, KIP-1082), read positions and
  * the poll `cursor` (an answer's reads count only when the next poll brings its cursor back, or
- * no cursor) are the real ones. Written here, as `src/api/routes/groups.ts` does it: the records,
+ * no cursor) are the real ones. Written here, as `src/services/groups.ts` does it: the records,
  * reading a poll's plan (an earliest/latest read pins where it resolved even when empty) and
  * answering only the records of partitions the coordinator advanced. `wait_ms` is accepted and
  * ignored (the fake answers at once).

@@ -6,7 +6,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { headline, type Headline } from "../../bench/harness.ts";
 import {
   BAR_COLOUR,
@@ -19,6 +19,8 @@ import {
   writeReport,
   type BenchSummary,
 } from "../../bench/report.ts";
+import { headlines, type Results } from "../../bench/results.ts";
+import { printTables } from "../../bench/tables.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 
@@ -26,7 +28,7 @@ function hl(name: string, records_per_s: number, extra: Partial<Headline> = {}):
   return { name, records: 200_000, records_per_s, mb_per_s: records_per_s / 10_000, avg_ms: 9.2817, max_ms: 1234.5, p50_ms: 8.19, p95_ms: 14.12, p99_ms: 24.47, p99_9_ms: 98.765, ...extra };
 }
 
-/** Shaped like `headlines(results)` of bench/run.ts, figures from a real run. */
+/** Shaped like `headlines(results)` of bench/results.ts, figures from a real run. */
 function fixture(): BenchSummary {
   return {
     bench: "flarelog",
@@ -414,5 +416,68 @@ describe("a summary built from a committed results file", () => {
     const svg = renderSvg(s);
     expect(xmlProblems(svg)).toEqual([]);
     expect(bars(svg)).toHaveLength(workloads.length);
+  });
+});
+
+describe("the committed full run through bench/results.ts and bench/tables.ts (what bench/run.ts prints)", () => {
+  const file = join(ROOT, "bench", "results", "2026-11-25-local-full.json");
+  const full = (): Results => JSON.parse(readFileSync(file, "utf8"));
+
+  it("headlines() gives the closing line: its keys in order, one workload per measured row, every memory block", () => {
+    const r = full();
+    const s = headlines(r);
+    expect(Object.keys(s)).toEqual([
+      "bench", "schema", "date", "mode", "commit", "dirty", "duration_s", "workloads",
+      "fetch_vs_log_size", "floor_ratios", "memory_mib", "memory_scenario",
+    ]);
+    expect(s.workloads).toHaveLength(110);
+    expect(s.workloads[0]?.name).toBe("baseline GET /healthz");
+    expect(s.workloads.at(-1)?.name).toMatch(/^e2e latency /);
+    expect(s.floor_ratios).toHaveLength(r.bulk!.ratios.length + r.floor!.ratios.length);
+    expect(Object.keys(s.memory_mib)).toEqual(Object.keys(r.memory));
+    expect(tableRows(renderMarkdown(s), "workload").map((x) => x[0])).toEqual([
+      ...s.workloads.map((w) => w.name),
+      ...(s.floor_ratios ?? []).map((x) => x.workload),
+    ]);
+  });
+
+  it("printTables() prints the machine header, each scenario's section in a fixed order, CPU and memory last", () => {
+    let out = "";
+    const write = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => ((out += String(chunk)), true));
+    try {
+      printTables(full());
+    } finally {
+      write.mockRestore();
+    }
+    const lines = out.split("\n");
+    const titles = [
+      "Flarelog local benchmark — ",
+      "Baseline (sequential)",
+      "Produce: ",
+      "Fetch: ",
+      "Fetch vs log size: ",
+      "Consumer catch-up: ",
+      "Replication — produce: ",
+      "Replication — leader offline ",
+      "Replication — follower offline ",
+      "Steady producer: ",
+      "Idempotence: ",
+      "Consumer groups — rebalance after a leave: ",
+      "Consumer groups — rebalance after a crash ",
+      "Consumer groups — consume: ",
+      "Produce matrix: ",
+      "Platform floor: ",
+      "Flarelog ÷ floor (same run)",
+      "Memory — ",
+      "Profile — ",
+      "Bulk produce: ",
+      "End-to-end latency: ",
+      "CPU (seconds) and workerd memory (MiB) per scenario block",
+    ];
+    const at = titles.map((t) => lines.findIndex((l) => l.startsWith(t)));
+    expect(at.every((i) => i >= 0)).toBe(true);
+    expect(at).toEqual([...at].sort((a, b) => a - b));
+    expect(at[0]).toBe(0);
+    expect(out.endsWith("\n")).toBe(true);
   });
 });

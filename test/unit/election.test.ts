@@ -1,5 +1,5 @@
 /**
- * The coordinator's leadership rules (src/log/election.ts): clean elections pick only live ISR
+ * The coordinator's leadership rules (src/coordinator/election.ts): clean elections pick only live ISR
  * members, epochs always rise, the ISR never empties, and AlterPartition is compare-and-set.
  */
 import { describe, expect, it } from "vitest";

@@ -1,0 +1,174 @@
+/**
+ * The results of one `npm run bench` run (bench/run.ts fills them in): their shape, the atomic
+ * write to bench/results/latest.json, and `headlines()`, every headline figure for the JSON line
+ * that ends stdout (rendered into docs/benchmarks.md by bench/report.ts).
+ * Node 24 type stripping: erasable TypeScript only.
+ */
+import { mkdir, rename, writeFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { BulkResult } from "./bulk.ts";
+import type { Config } from "./config.ts";
+import type { BaselineResult, FetchScenarioResult, ProduceResult } from "./core.ts";
+import { e2eHeadlines, type E2eResult } from "./e2e.ts";
+import type { FloorResult } from "./floor.ts";
+import type { GroupsResult } from "./groups.ts";
+import { headline, type Headline } from "./harness.ts";
+import { VALUE_BYTES } from "./http.ts";
+import type { IdempotenceResult } from "./idempotence.ts";
+import type { IndexResult } from "./log-size.ts";
+import type { CpuSplit, Machine } from "./machine.ts";
+import type { MatrixResult } from "./matrix.ts";
+import type { MemoryResult, MemoryWindow } from "./memory.ts";
+import type { ProfileResult } from "./profile.ts";
+import type { ReplicationResult } from "./replication.ts";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+
+export type Block =
+  | "produce"
+  | "fetch"
+  | "fetch_vs_log_size"
+  | "replication"
+  | "idempotence"
+  | "groups"
+  | "matrix"
+  | "memory"
+  | "e2e"
+  | "profile"
+  | "bulk";
+
+export interface Results {
+  schema: 1;
+  date: string;
+  mode: Config["mode"];
+  duration_s: number;
+  server_start_s: number;
+  machine: Machine;
+  config: Config;
+  baseline?: BaselineResult;
+  produce?: ProduceResult[];
+  fetch?: FetchScenarioResult[];
+  fetch_vs_log_size?: IndexResult;
+  replication?: ReplicationResult;
+  idempotence?: IdempotenceResult;
+  groups?: GroupsResult;
+  floor?: FloorResult;
+  matrix?: MatrixResult;
+  memory_scenario?: MemoryResult | null;
+  profile?: ProfileResult;
+  bulk?: BulkResult;
+  e2e?: E2eResult;
+  /** Per scenario block (fills and warm-ups included): wall time and CPU of each process. */
+  cpu: Partial<Record<Block, CpuSplit>>;
+  /** Per scenario block: workerd's RSS at the start, its peak and growth (the Worker and every DO together). */
+  memory: Partial<Record<Block, MemoryWindow | null>>;
+}
+
+/** Writes bench/results/latest.json (through a temporary file and a rename) and answers its path. */
+export async function writeResults(results: Results): Promise<string> {
+  const outDir = resolve(HERE, "results");
+  await mkdir(outDir, { recursive: true });
+  const tmp = join(outDir, "latest.json.tmp");
+  await writeFile(tmp, `${JSON.stringify(results, null, 2)}\n`);
+  await rename(tmp, join(outDir, "latest.json"));
+  return join(outDir, "latest.json");
+}
+
+/** Sequential random-offset fetches: records/s from the mean latency (one request in flight). */
+function logSizeHeadlines(x: IndexResult): Headline[] {
+  const out = [x.small, x.large].map((l) => {
+    const perS = Math.round((x.max_records * 1000) / l.latency.mean_ms);
+    return headline(`fetch random offset, log of ${l.log_records} records, max_records=${x.max_records}`, {
+      latency: l.latency,
+      records: l.fetches * x.max_records,
+      records_per_s: perS,
+      payload_mb_per_s: Number(((perS * VALUE_BYTES) / 1e6).toFixed(2)),
+    });
+  });
+  for (const c of x.catchup)
+    out.push(headline(`consumer catch-up ${c.format} ${c.log_records} records max_records=${c.max_records}`, c));
+  return out;
+}
+
+/** One headline per measured workload, in the order of the tables. */
+function workloadHeadlines(r: Results): Headline[] {
+  const w: Headline[] = [];
+  if (r.baseline) w.push(headline(`baseline ${r.baseline.name}`, r.baseline));
+  for (const p of r.produce ?? []) {
+    const shape = `${p.records_per_request}x${p.value_bytes}B acks=${p.acks}`;
+    w.push(headline(`produce ${shape} RF1 1p conc=${p.concurrency}`, p));
+  }
+  for (const f of r.fetch ?? [])
+    w.push(headline(`fetch catch-up ${f.log_records} records max_records=${f.max_records}`, f));
+  if (r.fetch_vs_log_size) w.push(...logSizeHeadlines(r.fetch_vs_log_size));
+  for (const p of r.replication?.produce ?? []) {
+    const shape = `${p.records_per_request}x${p.value_bytes}B acks=${p.acks} RF${p.replication_factor}`;
+    w.push(headline(`replication produce ${shape} conc=${p.concurrency}`, p));
+  }
+  for (const x of r.idempotence?.rows ?? [])
+    w.push(headline(`idempotence ${x.idempotent ? "idempotent" : "plain"} acks=${x.acks} conc=${x.concurrency}`, x));
+  for (const b of r.bulk?.rows ?? []) {
+    const shape = `${b.records_per_request}x${b.value_bytes}B acks=${b.acks} RF${b.replication_factor}`;
+    w.push(headline(`bulk ${b.format} ${shape} 1p`, b));
+  }
+  for (const f of r.bulk?.floor ?? []) w.push(headline(`floor write ${f.format} body 1000x100B (bulk rounds)`, f));
+  for (const c of r.matrix?.cells ?? []) {
+    const shape = `${c.value_bytes}B batch=${c.records_per_request} acks=${c.acks} RF${c.replication_factor}`;
+    w.push(headline(`matrix ${shape} ${c.partitions}p`, c));
+  }
+  for (const x of r.floor?.write ?? [])
+    w.push(headline(`floor write ${x.records_per_request}x${x.value_bytes}B conc=${x.concurrency}`, x));
+  for (const x of r.floor?.read ?? []) w.push(headline(`floor read max_records=${x.max_records}`, x));
+  if (r.e2e) w.push(...e2eHeadlines(r.e2e));
+  return w;
+}
+
+/** workerd's RSS per block (MiB): start, peak (max of samples and, when reset per block, VmHWM), growth. */
+function memoryByBlock(r: Results) {
+  return Object.fromEntries(
+    Object.entries(r.memory).flatMap(([block, m]) => {
+      if (!m) return [];
+      const peak = Math.max(m.rss_peak_mib, m.vm_hwm_reset ? m.vm_hwm_mib : 0);
+      return [[block, { rss_start: m.rss_start_mib, rss_peak: peak, growth: m.growth_mib, anon_end: m.anon_end_mib }]];
+    }),
+  );
+}
+
+function memoryScenarioSummary(x: MemoryResult) {
+  const fill = x.fill.memory;
+  return {
+    largest_produce_bytes: x.largest_produce_bytes,
+    largest_fetch_bytes: x.largest_fetch_bytes,
+    peak_rss_mib: x.peak_rss_mib,
+    produce_peak_rss_mib: x.produce.map((st) => [st.body_bytes, st.memory.rss_peak_mib]),
+    fetch_peak_rss_mib: x.fetch.map((st) => [st.body_bytes, st.memory.rss_peak_mib]),
+    fill: {
+      records: x.fill.log_records,
+      rss_start_mib: fill.rss_start_mib,
+      rss_end_mib: fill.rss_end_mib,
+      rss_peak_mib: fill.rss_peak_mib,
+      anon_start_mib: fill.anon_start_mib,
+      anon_end_mib: fill.anon_end_mib,
+    },
+  };
+}
+
+/** Every headline figure of the run, for the JSON line that ends stdout. */
+export function headlines(r: Results) {
+  const x = r.fetch_vs_log_size;
+  return {
+    bench: "flarelog",
+    schema: 1,
+    date: r.date,
+    mode: r.mode,
+    commit: r.machine.commit,
+    dirty: r.machine.dirty,
+    duration_s: r.duration_s,
+    workloads: workloadHeadlines(r),
+    ...(x ? { fetch_vs_log_size: { ratio_p50: x.ratio_p50, ratio_p99: x.ratio_p99, ratio_mean: x.ratio_mean } } : {}),
+    ...(r.floor || r.bulk ? { floor_ratios: [...(r.bulk?.ratios ?? []), ...(r.floor?.ratios ?? [])] } : {}),
+    memory_mib: memoryByBlock(r),
+    ...(r.memory_scenario ? { memory_scenario: memoryScenarioSummary(r.memory_scenario) } : {}),
+  };
+}
