@@ -1,32 +1,21 @@
 /**
- * Error → HTTP mapping for the API: the one throwable (`ApiError`) and the one place that
- * turns errors into the contract's error body.
+ * Error → HTTP mapping for the API: the one throwable (`ApiError`, the services' `Stopped`) and
+ * the one place that turns errors into the contract's error body.
  *
- * Kafka errors arrive as values (`KafkaError`) from the services; routes throw `ApiError` to
+ * Kafka errors arrive as values (`KafkaError`) from the services; routes `raise`/`unwrap` to
  * stop. Runtime errors are classified by `.retryable` / `.overloaded` (src/storage/runtime-errors.ts),
  * never by their message text.
  */
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { ERRORS, errorBody, kafkaError, type ErrorName, type KafkaError, type Result } from "../protocol/errors.ts";
+import { ERRORS, errorBody, type KafkaError } from "../protocol/errors.ts";
 import { asKafkaError } from "../services/result.ts";
 
-export class ApiError extends Error {
-  constructor(readonly kafka: KafkaError) {
-    super(kafka.message);
-  }
-}
-
-/** Stops the request with a Kafka error. */
-export function raise(name: ErrorName, message: string): never {
-  throw new ApiError(kafkaError(name, message));
-}
-
-/** Returns the value of a result or stops the request with its error. */
-export function unwrap<T>(r: Result<T>): T {
-  if (r.ok) return r.value;
-  throw new ApiError(r.err);
-}
+/**
+ * A route stops the request the way a service stops an operation (src/services/result.ts): one
+ * throwable for both, so `onError` has one class to recognise.
+ */
+export { Stopped as ApiError, must as unwrap, stop as raise } from "../services/result.ts";
 
 const UTF8 = new TextEncoder();
 
@@ -44,6 +33,5 @@ export function errorResponse(c: Context, err: KafkaError, status: number = ERRO
   return c.json(errorBody(err), status as ContentfulStatusCode);
 }
 
-export function toKafkaError(e: unknown): KafkaError {
-  return e instanceof ApiError ? e.kafka : asKafkaError(e);
-}
+/** What `onError` answers for anything thrown: a stop's own error, else a classified runtime error. */
+export const toKafkaError: (e: unknown) => KafkaError = asKafkaError;
