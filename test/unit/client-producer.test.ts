@@ -428,6 +428,17 @@ describe("fatal errors", () => {
     expect(server.values("t", 0)).toEqual(["first", "second"]);
   });
 
+  it("a CORRUPT_MESSAGE (2) refusal is sent once and fails its send: the same bytes would be refused again", async () => {
+    const { server, producer } = setup({ t: 1 }, { lingerMs: 0, retryBackoffMs: 1 });
+    server.faults = (c) => (c.values[0] === "bad" ? { kind: "fail", error: "CORRUPT_MESSAGE" } : { kind: "pass" });
+    const bad = await drive(server, producer.send("t", [{ value: "bad" }]));
+    expect(errorOf(bad)).toMatchObject({ errorCode: 2, retriable: false, outcomeUnknown: false });
+    expect(server.produceCalls.filter((c) => c.values[0] === "bad").length).toBe(1);
+    const ok = await drive(server, producer.send("t", [{ value: "good" }]));
+    expect(ok.error).toBeUndefined();
+    expect(server.values("t", 0)).toEqual(["good"]);
+  });
+
   it("a SendError lists each record's outcome when one partition of the send fails", async () => {
     const { server, producer } = setup({ t: 2 }, { lingerMs: 0 });
     server.maxValueLength = 3;
