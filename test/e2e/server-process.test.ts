@@ -3,14 +3,11 @@
  * (`node scripts/start.ts`) with PORT, ADMIN_TOKEN and FLARELOG_STATE_DIR, it prints its
  * "listening" line, serves the HTTP API, stops cleanly on SIGTERM (exit 0), and a restart on
  * the same state directory serves the same records. Requests without a token get 401.
- * Issue 13: `--port N` / `--port=N` choose the port (over PORT), and a busy port exits 1 with
- * advice that works (the flag or PORT), not Miniflare's own.
  *
  * Every wait is bounded (start-up, exit); nothing sleeps. No retries.
  */
 import { spawn, type ChildProcessByStdio } from "node:child_process";
 import { on, once } from "node:events";
-import { createServer, type Server as NetServer } from "node:net";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -33,35 +30,14 @@ interface Running {
   output: () => string;
 }
 
-interface StartOptions {
-  /** Command-line arguments after `scripts/start.ts`, as `npm start -- <args>` passes them. */
-  args?: string[];
-  /** PORT; default a free port. */
-  port?: number;
-}
-
-/** Every server spawned, so that one a failed test left running is stopped after the file. */
-const spawned = new Set<Server>();
-
-afterAll(() => {
-  for (const child of spawned) if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-});
-
-/** Spawns `node scripts/start.ts` (with PORT, ADMIN_TOKEN, FLARELOG_STATE_DIR and `args`). */
-async function spawnServer(stateDir: string, opts: StartOptions = {}): Promise<Server> {
-  const port = opts.port ?? (await freePort());
-  const child: Server = spawn(process.execPath, [join(ROOT, "scripts", "start.ts"), ...(opts.args ?? [])], {
+/** Spawns `node scripts/start.ts` and resolves with its URL once it prints the listening line. */
+async function startServer(stateDir: string): Promise<Running> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(ROOT, "scripts", "start.ts")], {
     cwd: ROOT,
     env: { ...process.env, PORT: String(port), ADMIN_TOKEN, FLARELOG_STATE_DIR: stateDir, WRANGLER_SEND_METRICS: "false" },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  spawned.add(child);
-  return child;
-}
-
-/** Spawns the server and resolves with its URL once it prints the listening line. */
-async function startServer(stateDir: string, opts: StartOptions = {}): Promise<Running> {
-  const child = await spawnServer(stateDir, opts);
   let out = "";
   const output = () => out;
   child.stderr.on("data", (chunk: Buffer) => (out += chunk.toString()));
@@ -99,32 +75,6 @@ async function stopServer(running: Running): Promise<number | null> {
     child.kill("SIGKILL");
     throw new Error(`server did not exit within ${EXIT_TIMEOUT_MS} ms of SIGTERM; output:\n${running.output()}`);
   }
-}
-
-/** Spawns the server expecting it to fail: resolves with its exit code and output (bounded). */
-async function runToExit(stateDir: string, opts: StartOptions): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = await spawnServer(stateDir, opts);
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  try {
-    const [code] = (await once(child, "exit", { signal: AbortSignal.timeout(START_TIMEOUT_MS) })) as [number | null];
-    return { code, stdout, stderr };
-  } catch {
-    child.kill("SIGTERM");
-    throw new Error(`server did not exit within ${START_TIMEOUT_MS} ms; stdout:\n${stdout}\nstderr:\n${stderr}`);
-  }
-}
-
-/** Holds a port on 127.0.0.1 as another server would. */
-async function occupyPort(): Promise<{ port: number; server: NetServer }> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  if (typeof address !== "object" || address === null) throw new Error("no address");
-  return { port: address.port, server };
 }
 
 async function call(
@@ -214,50 +164,5 @@ describe("npm start as a child process", () => {
 
     expect(await stopServer(server)).toBe(0);
     server = undefined;
-  });
-});
-
-describe("npm start's port (issue 13)", () => {
-  let stateDir: string;
-
-  beforeAll(async () => {
-    stateDir = await mkdtemp(join(tmpdir(), "flarelog-e2e-port-"));
-  });
-
-  afterAll(async () => {
-    await rm(stateDir, { recursive: true, force: true });
-  });
-
-  it("--port=N is the port it listens on, over PORT", { timeout: 60_000 }, async () => {
-    const wanted = await freePort();
-    const server = await startServer(stateDir, { args: [`--port=${wanted}`] });
-    try {
-      expect(server.url, server.output()).toBe(`http://127.0.0.1:${wanted}`);
-      expect((await call(server.url, "GET", "/v1/topics")).status).toBe(200);
-    } finally {
-      expect(await stopServer(server)).toBe(0);
-    }
-  });
-
-  it("--port N on a busy port exits 1 naming what works (--port N or PORT=N), not listening elsewhere", { timeout: 60_000 }, async () => {
-    const busy = await occupyPort();
-    try {
-      const r = await runToExit(stateDir, { args: ["--port", String(busy.port)] });
-      expect(r.stdout).not.toMatch(/listening/);
-      expect(r.code, r.stderr).toBe(1);
-      expect(r.stderr).toContain(`127.0.0.1:${busy.port} is already in use`);
-      expect(r.stderr).toMatch(/npm start -- --port <n>/);
-      expect(r.stderr).toMatch(/PORT=<n> npm start/);
-    } finally {
-      busy.server.close();
-    }
-  });
-
-  it("a --port that is not a port, or an unknown flag, exits 1 at once naming the usage", { timeout: 120_000 }, async () => {
-    for (const args of [["--port", "http"], ["--port=70000"], ["--prot", "1"]]) {
-      const r = await runToExit(stateDir, { args });
-      expect([args, r.code]).toEqual([args, 1]);
-      expect(r.stderr).toMatch(/usage: npm start -- \[--port <n>\]/);
-    }
   });
 });
