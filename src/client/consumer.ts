@@ -6,8 +6,9 @@
  * offset after the last record returned from it (or to the server's `next_offset` when every
  * fetched record was returned), or by `seek` and the `autoOffsetReset` rule after
  * OFFSET_OUT_OF_RANGE. Retriable failures skip a partition for one poll; others throw.
- * Groups (issue 6) will add joining, assignment from the coordinator and committed offsets on
- * top of the same positions. Single-threaded; one poll at a time.
+ * Consumer groups are a separate class, `GroupConsumer` (group-consumer.ts): there the
+ * coordinator assigns the partitions and keeps the positions and committed offsets.
+ * Single-threaded; one poll at a time.
  */
 import type { FetchedRecord, FetchResponse, FlarelogClient } from "./flarelog-client.ts";
 import { CODES, FlarelogError } from "./flarelog-error.ts";
