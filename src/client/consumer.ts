@@ -26,6 +26,11 @@ export interface ConsumerConfig {
   /** fetch.max.wait.ms: how long a poll long-polls when nothing is ready (default 0). */
   waitMs?: number;
   encoding?: "utf8" | "base64";
+  /**
+   * The failure behind each partition skipped for a poll (no answer: NETWORK_EXCEPTION; or a
+   * retriable error), which `poll` does not throw. Default: none (no logging).
+   */
+  onError?: (error: FlarelogError) => void;
 }
 
 /** A fetched record with where it came from. */
@@ -132,8 +137,11 @@ export class Consumer {
         let r;
         try {
           r = await this.#client.fetchRecords(this.#cfg.topic, p, query, { signal: controller.signal });
-        } catch {
-          return undefined; // no answer (or aborted): the position stays, the next poll tries again
+        } catch (e) {
+          // No answer: the position stays, the next poll tries again. A wait this poll cut
+          // short itself (another partition had records) is no failure.
+          if (!controller.signal.aborted) this.#cfg.onError?.(FlarelogError.network(e));
+          return undefined;
         }
         if (r.ok) {
           if (r.body.records.length > 0) controller.abort();
@@ -145,8 +153,9 @@ export class Consumer {
           await this.#reset(p);
           return undefined;
         }
-        if (err.retriable || err.outcomeUnknown) return undefined;
-        throw err;
+        if (!err.retriable && !err.outcomeUnknown) throw err;
+        this.#cfg.onError?.(err);
+        return undefined;
       }),
     );
   }
