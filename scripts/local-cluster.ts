@@ -22,6 +22,7 @@ import {
   Log,
   LogLevel,
   Miniflare,
+  MiniflareCoreError,
   type Json,
   type V4MiniflareOptions,
   type V4ModuleDefinition,
@@ -63,6 +64,23 @@ export interface LocalCluster {
   bundle: string;
   /** Disposes workerd and the bundle; idempotent. */
   stop(): Promise<void>;
+}
+
+/**
+ * The requested address is taken by another server. Miniflare's own message advises `--port`,
+ * a wrangler flag; each caller knows its own way to choose a port, so it words the advice.
+ */
+export class AddressInUseError extends Error {
+  override readonly name = "AddressInUseError";
+  readonly host: string;
+  readonly port: number;
+
+  // Plain fields, no parameter properties: Node's type stripping loads this file.
+  constructor(host: string, port: number, cause: unknown) {
+    super(`${host}:${port} is already in use`, { cause });
+    this.host = host;
+    this.port = port;
+  }
 }
 
 /** Bundles with wrangler's own bundler into `outDir`; resolves with the entry module's path. */
@@ -177,7 +195,11 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     const listenersBefore = signalListeners();
     mf = new Miniflare(convertV4MiniflareOptions(miniflareOptions));
     if (options.exitOnSignal === false) detachSignalListenersSince(listenersBefore);
-    const ready = await mf.ready;
+    const ready = await mf.ready.catch((e: unknown) => {
+      // Classified by Miniflare's error code, not its message.
+      if (e instanceof MiniflareCoreError && e.code === "ERR_ADDRESS_IN_USE") throw new AddressInUseError(host, options.port, e);
+      throw e;
+    });
     const url = ready.origin;
     let stopping: Promise<void> | undefined;
     const running = mf;

@@ -2,6 +2,8 @@
  * `npm start`: runs the local Flarelog cluster on http://127.0.0.1:${PORT:-8787} until SIGINT or
  * SIGTERM. Thin CLI over `startLocalCluster` (scripts/local-cluster.ts).
  *
+ * Usage: npm start -- [--port <n>]   (`--port=<n>` too; the flag wins over PORT)
+ *
  * Environment:
  *   PORT                 listen port (default 8787; 0 = any free port)
  *   ADMIN_TOKEN          root bearer token; else read from .dev.vars; if that is missing or has
@@ -15,7 +17,8 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { DEFAULT_PERSIST_DIR, PROJECT_ROOT, startLocalCluster, type LocalCluster } from "./local-cluster.ts";
+import { parseArgs } from "node:util";
+import { AddressInUseError, DEFAULT_PERSIST_DIR, PROJECT_ROOT, startLocalCluster, type LocalCluster } from "./local-cluster.ts";
 
 const DEV_VARS = join(PROJECT_ROOT, ".dev.vars");
 
@@ -24,11 +27,31 @@ function fatal(message: string): never {
   process.exit(1);
 }
 
-function parsePort(raw: string | undefined): number {
+const USAGE = "usage: npm start -- [--port <n>]   (or PORT=<n> npm start; 0 = any free port)";
+
+/** `--port <n>` / `--port=<n>` from the command line, else PORT, else 8787. */
+function parsePort(argv: string[], env: string | undefined): number {
+  let flag: string | undefined;
+  try {
+    flag = parseArgs({ args: argv, options: { port: { type: "string" } }, strict: true }).values.port;
+  } catch (e) {
+    fatal(`${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
+  }
+  const [what, raw] = flag !== undefined ? ["--port", flag] : ["PORT", env];
   if (raw === undefined || raw === "") return 8787;
   const port = Number(raw);
-  if (!/^\d+$/.test(raw) || port > 65535) fatal(`PORT must be an integer 0..65535, got "${raw}"`);
+  if (!/^\d+$/.test(raw) || port > 65535) fatal(`${what} must be an integer 0..65535, got "${raw}"\n${USAGE}`);
   return port;
+}
+
+/** Why start-up failed, with advice that works for `npm start`. */
+function startFailure(e: unknown): string {
+  if (e instanceof AddressInUseError)
+    return (
+      `${e.message} (another server, or another npm start?). Choose another port: ` +
+      `npm start -- --port <n>, or PORT=<n> npm start (0 = any free port)`
+    );
+  return `could not start: ${e instanceof Error ? e.message : String(e)}`;
 }
 
 /** Reads ADMIN_TOKEN from a dotenv-style .dev.vars (KEY=value, optional quotes, # comments). */
@@ -62,7 +85,7 @@ function resolveAdminToken(): string {
   return token;
 }
 
-const port = parsePort(process.env.PORT);
+const port = parsePort(process.argv.slice(2), process.env.PORT);
 const adminToken = resolveAdminToken();
 const persistDir = resolve(process.env.FLARELOG_STATE_DIR || DEFAULT_PERSIST_DIR);
 const vars: Record<string, string> = process.env.TOPICS !== undefined ? { TOPICS: process.env.TOPICS } : {};
@@ -90,5 +113,5 @@ try {
   const cluster = await starting;
   if (!stopping) process.stdout.write(`Flarelog listening on ${cluster.url}\n`);
 } catch (e) {
-  fatal(`could not start: ${e instanceof Error ? e.message : String(e)}`);
+  fatal(startFailure(e));
 }

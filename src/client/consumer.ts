@@ -6,8 +6,9 @@
  * offset after the last record returned from it (or to the server's `next_offset` when every
  * fetched record was returned), or by `seek` and the `autoOffsetReset` rule after
  * OFFSET_OUT_OF_RANGE. Retriable failures skip a partition for one poll; others throw.
- * Groups (issue 6) will add joining, assignment from the coordinator and committed offsets on
- * top of the same positions. Single-threaded; one poll at a time.
+ * Consumer groups are a separate class, `GroupConsumer` (group-consumer.ts): there the
+ * coordinator assigns the partitions and keeps the positions and committed offsets.
+ * Single-threaded; one poll at a time.
  */
 import type { FetchedRecord, FetchResponse, FlarelogClient } from "./flarelog-client.ts";
 import { CODES, FlarelogError } from "./flarelog-error.ts";
@@ -25,6 +26,11 @@ export interface ConsumerConfig {
   /** fetch.max.wait.ms: how long a poll long-polls when nothing is ready (default 0). */
   waitMs?: number;
   encoding?: "utf8" | "base64";
+  /**
+   * The failure behind each partition skipped for a poll (no answer: NETWORK_EXCEPTION; or a
+   * retriable error), which `poll` does not throw. Default: none (no logging).
+   */
+  onError?: (error: FlarelogError) => void;
 }
 
 /** A fetched record with where it came from. */
@@ -131,8 +137,11 @@ export class Consumer {
         let r;
         try {
           r = await this.#client.fetchRecords(this.#cfg.topic, p, query, { signal: controller.signal });
-        } catch {
-          return undefined; // no answer (or aborted): the position stays, the next poll tries again
+        } catch (e) {
+          // No answer: the position stays, the next poll tries again. A wait this poll cut
+          // short itself (another partition had records) is no failure.
+          if (!controller.signal.aborted) this.#cfg.onError?.(FlarelogError.network(e));
+          return undefined;
         }
         if (r.ok) {
           if (r.body.records.length > 0) controller.abort();
@@ -144,8 +153,9 @@ export class Consumer {
           await this.#reset(p);
           return undefined;
         }
-        if (err.retriable || err.outcomeUnknown) return undefined;
-        throw err;
+        if (!err.retriable && !err.outcomeUnknown) throw err;
+        this.#cfg.onError?.(err);
+        return undefined;
       }),
     );
   }

@@ -63,6 +63,11 @@ export interface ProducerConfig {
   scheduler?: Scheduler;
   /** Random source in [0, 1) for the sticky partitioner (default Math.random). */
   random?: () => number;
+  /**
+   * Errors the producer handles itself and rejects no send with: a background metadata refresh
+   * that failed (the last known partition count stays in use). Default: none (no logging).
+   */
+  onError?: (error: FlarelogError) => void;
 }
 
 export interface ResolvedProducerConfig {
@@ -83,6 +88,7 @@ export interface ResolvedProducerConfig {
   encoding: "utf8" | "base64";
   scheduler: Scheduler;
   random: () => number;
+  onError: ((error: FlarelogError) => void) | undefined;
 }
 
 /** Kafka's defaults (linger.ms 5 as in Kafka 4.0). */
@@ -153,5 +159,6 @@ export function resolveProducerConfig(c: ProducerConfig = {}): ResolvedProducerC
     encoding: c.encoding ?? "utf8",
     scheduler: c.scheduler ?? systemScheduler,
     random: c.random ?? Math.random,
+    onError: c.onError,
   };
 }

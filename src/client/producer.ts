@@ -162,8 +162,9 @@ export class Producer {
     if (!m) return undefined;
     if (this.#timers.now() - m.fetchedMs >= this.#cfg.metadataMaxAgeMs && !this.#refreshing.has(topic)) {
       this.#refreshing.add(topic);
+      // Sends go on with the count they have; the refresh's failure goes to the onError hook.
       void this.#loadMetadata(topic)
-        .catch(() => undefined)
+        .catch((e: unknown) => this.#cfg.onError?.(e instanceof FlarelogError ? e : FlarelogError.network(e)))
         .finally(() => this.#refreshing.delete(topic));
     }
     return m.count;

@@ -381,8 +381,9 @@ export class ConsumerGroup {
         return fail("INVALID_REQUEST", `topic_pattern must be a regular expression of 1 to ${MAX_PATTERN_LENGTH} characters`);
       try {
         this.#pattern(req.topicPattern);
-      } catch {
-        return fail("INVALID_REQUEST", `topic_pattern is not a valid regular expression: ${req.topicPattern}`);
+      } catch (e) {
+        const why = e instanceof Error ? e.message : String(e);
+        return fail("INVALID_REQUEST", `topic_pattern is not a valid regular expression: ${req.topicPattern} (${why})`);
       }
       pattern = req.topicPattern;
     }

@@ -6,12 +6,16 @@
  *
  * Invariants: a failed push is retried by the DO's alarm (never in a tight loop); at most one
  * AlterPartition is in flight; running `kick` twice (an alarm firing twice) sends nothing twice,
- * because LeaderState hands out a follower's push only when none is in flight.
+ * because LeaderState hands out a follower's push only when none is in flight. A call that
+ * throws becomes a Kafka error value classified by the runtime's `.retryable`/`.overloaded`
+ * flags (never by message); one without those flags (a bug on the other side, or an unknown
+ * failure) is also logged, since the driver itself only retries it.
  * Runs inside PartitionReplicaDO; between awaits the replica's synchronous methods keep every
  * check next to the write it guards.
  */
-import { kafkaError } from "../protocol/errors.ts";
+import type { KafkaError } from "../protocol/errors.ts";
 import type { Clock } from "../protocol/types.ts";
+import { classifyRuntimeError } from "../storage/runtime-errors.ts";
 import type { PartitionReplica } from "./partition-replica.ts";
 import type { ReplicaTransport } from "./replica-transport.ts";
 
@@ -24,6 +28,15 @@ export interface ReplicationHooks {
   onProgress(): void;
   /** Ask for an alarm no later than `at`. */
   scheduleAt(at: number): void;
+}
+
+/** A call that threw, as the error value the driver goes on with; logged unless transient. */
+function failedCall(what: string, e: unknown): { ok: false; err: KafkaError } {
+  const err = classifyRuntimeError(e);
+  // Transient and overload failures are expected (a restarting object) and show in the ISR;
+  // anything else would otherwise be retried forever without a trace.
+  if (err.error === "UNKNOWN_SERVER_ERROR") console.warn(`replication: ${what} failed`, err);
+  return { ok: false, err };
 }
 
 export class ReplicationDriver {
@@ -46,10 +59,7 @@ export class ReplicationDriver {
   }
 
   private async push(transport: ReplicaTransport, followerId: number, req: Parameters<ReplicaTransport["replicate"]>[1]): Promise<void> {
-    const res = await transport.replicate(followerId, req).catch((e: unknown) => ({
-      ok: false as const,
-      err: kafkaError("NETWORK_EXCEPTION", `push to replica ${followerId} failed: ${String(e)}`),
-    }));
+    const res = await transport.replicate(followerId, req).catch((e: unknown) => failedCall(`push to replica ${followerId}`, e));
     const { hwAdvanced, fenced } = this.replica.onPushResult(followerId, req, res);
     if (hwAdvanced || fenced) this.hooks.onProgress();
     if (fenced) return;
@@ -63,14 +73,13 @@ export class ReplicationDriver {
     if (!req) return;
     this.altering = true;
     try {
-      const r = await transport.alterPartition(req).catch((e: unknown) => ({
-        ok: false as const,
-        err: kafkaError("NETWORK_EXCEPTION", String(e)),
-      }));
+      const r = await transport.alterPartition(req).catch((e: unknown) => failedCall("AlterPartition", e));
       // Unanswered or refused: the coordinator may have applied it, or moved on. Its current
       // state settles which; if that is no newer, the same request goes again later.
-      const state = r.ok ? r : await transport.partitionState().catch(() => null);
-      if (!state?.ok || !this.replica.applyPartitionState(state.value)) {
+      const state = r.ok ? r : await transport.partitionState().catch((e: unknown) => failedCall("reading the partition state", e));
+      if (!state.ok && !r.ok)
+        console.warn("replication: AlterPartition outcome unknown; asking again later", { alterPartition: r.err, partitionState: state.err });
+      if (!state.ok || !this.replica.applyPartitionState(state.value)) {
         this.hooks.scheduleAt(this.clock.now() + REPLICATION_RETRY_MS);
         return;
       }

@@ -7,6 +7,12 @@
 import { fail, ok, type Result } from "./errors.ts";
 import type { TimestampType } from "./types.ts";
 
+/**
+ * Only `delete` is accepted: compaction is planned (issue 21). A topic that asked for
+ * `compact` would be cleaned by retention and lose the records it meant to keep, so
+ * `validateTopicConfig` refuses it. "compact" stays in the type because a topic created
+ * before that refusal may still hold it; its replicas delete by retention.
+ */
 export type CleanupPolicy = "delete" | "compact";
 
 /** Typed topic configuration used by the log engine and the replica. */
@@ -94,6 +100,18 @@ function oneOf<T extends string>(key: string, raw: string, allowed: readonly T[]
     : fail("INVALID_CONFIG", `${key} must be one of ${allowed.join(", ")}, got "${raw}"`);
 }
 
+/** `delete` only; `compact`, alone or in a list (Kafka's `compact,delete`), is refused. */
+function cleanupPolicy(raw: string): Result<CleanupPolicy> {
+  const policies = raw.split(",").map((p) => p.trim());
+  if (policies.includes("compact"))
+    return fail(
+      "INVALID_CONFIG",
+      `cleanup.policy "${raw}" is not supported: log compaction is planned (issue 21) and not ` +
+        `implemented, and retention would delete the records compaction should keep; use "delete"`,
+    );
+  return oneOf("cleanup.policy", raw, ["delete"] as const);
+}
+
 /** Checks one config value; the single source of each key's rule. */
 export function validateTopicConfig(key: string, raw: unknown): Result<string> {
   if (!(TOPIC_CONFIG_NAMES as string[]).includes(key))
@@ -112,7 +130,7 @@ export function validateTopicConfig(key: string, raw: unknown): Result<string> {
       r = intIn(key, raw, 1);
       break;
     case "cleanup.policy":
-      r = oneOf(key, raw, ["delete", "compact"] as const);
+      r = cleanupPolicy(raw);
       break;
     case "min.insync.replicas":
       r = intIn(key, raw, 1, 1000);

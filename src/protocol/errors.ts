@@ -17,7 +17,9 @@ export const ERRORS = {
   UNKNOWN_SERVER_ERROR: { code: -1, retriable: false, status: 500 },
   NONE: { code: 0, retriable: false, status: 200 },
   OFFSET_OUT_OF_RANGE: { code: 1, retriable: false, status: 416 },
-  CORRUPT_MESSAGE: { code: 2, retriable: true, status: 400 },
+  // Kafka marks 2 retriable (a byte flipped on the wire); over HTTP a batch that does not parse
+  // is the request body itself, refused the same way every time: retrying cannot help.
+  CORRUPT_MESSAGE: { code: 2, retriable: false, status: 400 },
   UNKNOWN_TOPIC_OR_PARTITION: { code: 3, retriable: true, status: 404 },
   INVALID_FETCH_SIZE: { code: 4, retriable: false, status: 400 },
   LEADER_NOT_AVAILABLE: { code: 5, retriable: true, status: 503 },

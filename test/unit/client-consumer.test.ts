@@ -80,6 +80,39 @@ describe("consumer", () => {
     expect((await consumer.poll()).map((r) => r.value)).toEqual(["p0-6", "p0-7", "p0-8", "p0-9"]);
   });
 
+  it("a skipped partition's failure goes to onError (no answer as NETWORK_EXCEPTION, a retriable answer as itself); a fetch the consumer aborted itself is not reported", async () => {
+    let failures: ("throw" | "503")[] = ["throw", "503"];
+    const wrap = (inner: FetchFn): FetchFn => async (input, init) => {
+      const get = (init?.method ?? "GET") === "GET";
+      if (get && input.includes("/partitions/1/records") && failures.length > 0) {
+        if (failures.shift() === "throw") throw new TypeError("fetch failed");
+        return new Response(JSON.stringify({ error_code: 6, error: "NOT_LEADER_OR_FOLLOWER", message: "moved", retriable: true }), { status: 503 });
+      }
+      if (get && input.includes("/partitions/2/records") && input.includes("wait_ms")) {
+        // A long poll that only ends when the consumer aborts it (partition 0 had records).
+        return new Promise<Response>((_, reject) =>
+          init?.signal?.addEventListener("abort", () => reject(new DOMException("This operation was aborted", "AbortError"))),
+        );
+      }
+      return inner(input, init);
+    };
+    const { client } = await setup([2, 3, 0], wrap);
+    const errors: FlarelogError[] = [];
+    const consumer = client.consumer({ topic: "t", autoOffsetReset: "earliest", onError: (e) => errors.push(e) });
+    expect(valuesOf(await consumer.poll(), 1)).toEqual([]);
+    expect(valuesOf(await consumer.poll(), 1)).toEqual([]);
+    expect(errors.map((e) => [e.error, e.outcomeUnknown])).toEqual([
+      ["NETWORK_EXCEPTION", true],
+      ["NOT_LEADER_OR_FOLLOWER", true],
+    ]);
+    expect(errors[0]!.message).toContain("fetch failed");
+    expect(valuesOf(await consumer.poll(), 1)).toEqual(["p1-0", "p1-1", "p1-2"]);
+    failures = [];
+    const waiting = client.consumer({ topic: "t", autoOffsetReset: "earliest", waitMs: 5_000, onError: (e) => errors.push(e) });
+    expect(valuesOf(await waiting.poll(), 0)).toEqual(["p0-0", "p0-1"]);
+    expect(errors).toHaveLength(2);
+  });
+
   it("a partition whose fetch fails retriably is skipped for one poll without moving its position; a non-retriable error throws", async () => {
     let failPartition1: "none" | "retriable" | "fatal" = "retriable";
     const wrap = (inner: FetchFn): FetchFn => async (input, init) => {

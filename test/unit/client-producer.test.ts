@@ -252,6 +252,25 @@ describe("send outcomes", () => {
     expect(server.produceCalls).toEqual([]);
   });
 
+  it("a background metadata refresh that fails keeps the last partition count, sends go on, and the failure goes to onError", async () => {
+    const server = new FakeLogServer({ t: 2 });
+    let refuseDescribe = false;
+    const fetch: typeof server.fetch = (input, init) =>
+      refuseDescribe && (init?.method ?? "GET") === "GET" && new URL(input).pathname === "/v1/topics/t"
+        ? Promise.resolve(new Response(JSON.stringify({ error_code: 29, error: "TOPIC_AUTHORIZATION_FAILED", message: "no", retriable: false }), { status: 403 }))
+        : server.fetch(input, init);
+    const client = new FlarelogClient({ baseUrl: "http://fake", token: "x", fetch });
+    const errors: FlarelogError[] = [];
+    const producer = client.producer({ lingerMs: 0, metadataMaxAgeMs: 100, onError: (e) => errors.push(e) });
+    expect((await drive(server, producer.send("t", [{ value: "a", partition: 1 }]))).error).toBeUndefined();
+    refuseDescribe = true;
+    await vi.advanceTimersByTimeAsync(150);
+    const after = await drive(server, producer.send("t", [{ value: "b", partition: 1 }]));
+    expect(after.error).toBeUndefined();
+    expect(server.values("t", 1)).toEqual(["a", "b"]);
+    expect(errors.map((e) => e.errorCode)).toEqual([29]);
+  });
+
   it("a send to a topic that does not exist fails after maxBlockMs with UNKNOWN_TOPIC_OR_PARTITION", async () => {
     const { server, producer } = setup({ t: 1 }, { maxBlockMs: 1_000, retryBackoffMs: 50 });
     const start = Date.now();
@@ -426,6 +445,17 @@ describe("fatal errors", () => {
     ]);
     expect(server.producerCalls.length).toBe(1);
     expect(server.values("t", 0)).toEqual(["first", "second"]);
+  });
+
+  it("a CORRUPT_MESSAGE (2) refusal is sent once and fails its send: the same bytes would be refused again", async () => {
+    const { server, producer } = setup({ t: 1 }, { lingerMs: 0, retryBackoffMs: 1 });
+    server.faults = (c) => (c.values[0] === "bad" ? { kind: "fail", error: "CORRUPT_MESSAGE" } : { kind: "pass" });
+    const bad = await drive(server, producer.send("t", [{ value: "bad" }]));
+    expect(errorOf(bad)).toMatchObject({ errorCode: 2, retriable: false, outcomeUnknown: false });
+    expect(server.produceCalls.filter((c) => c.values[0] === "bad").length).toBe(1);
+    const ok = await drive(server, producer.send("t", [{ value: "good" }]));
+    expect(ok.error).toBeUndefined();
+    expect(server.values("t", 0)).toEqual(["good"]);
   });
 
   it("a SendError lists each record's outcome when one partition of the send fails", async () => {

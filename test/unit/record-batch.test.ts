@@ -18,6 +18,7 @@ import {
   trimBatch,
   type RecordBody,
 } from "../../src/codec/record-batch.ts";
+import { errorBody } from "../../src/protocol/errors.ts";
 import type { RecordInput } from "../../src/protocol/types.ts";
 import { Prng } from "../support/prng.ts";
 
@@ -241,6 +242,17 @@ describe("pre-encoded records (the API's produce RPC)", () => {
     expect(truncated.ok ? null : truncated.err.error).toBe("CORRUPT_MESSAGE");
     const tooLarge = planAppend(e, "CreateTime", 42, 0, -1, { maxRecordBytes: e.maxRecordBytes - 1, maxBlobBytes: 10_000 });
     expect(tooLarge.ok ? null : tooLarge.err.error).toBe("MESSAGE_TOO_LARGE");
+  });
+
+  // Issue 13: the same bytes fail the same scan every time, so a retry cannot succeed: the
+  // error body says retriable false, and the client (which reads retriability from the same
+  // table) gives up instead of re-sending.
+  it("the error body for a binary batch that cannot parse says CORRUPT_MESSAGE (2), retriable false", () => {
+    const e = build(inputs);
+    for (const bad of [{ ...e, blob: e.blob.slice(0, 10) }, { ...e, recordCount: e.recordCount + 1 }]) {
+      const r = planAppend(bad, "LogAppendTime", 42, 0, -1, limits);
+      expect(r.ok ? null : errorBody(r.err)).toMatchObject({ error_code: 2, error: "CORRUPT_MESSAGE", retriable: false });
+    }
   });
 });
 

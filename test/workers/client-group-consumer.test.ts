@@ -3,22 +3,26 @@
  * Worker in-process, records written by the client's producer, commit after processing.
  * - Three consumers share a 6-partition topic; one crashes (it stops polling and nothing it sends
  *   reaches the Worker any more: no heartbeat, no leave) after processing a poll it never
- *   committed. The survivors take its partitions over after its session timeout (300 ms), and
- *   every record is processed at least once; the duplicates are counted.
+ *   committed. The survivors take its partitions over once its session has run out, and every
+ *   record is processed at least once; the duplicates are counted.
  * - With seeded poll answers dropped after the Worker read the records (and each consumer's
  *   first join answer dropped), no record is skipped: the next poll sends the old cursor and
  *   gets the records again, and each retried join finds its member (three members, not six).
- * Heartbeats run on the consumers' real timers; the test waits on conditions (`vi.waitUntil`).
+ * Heartbeats run on the consumers' real timers. Sessions are long (30 s), so no live consumer can
+ * time out however slow the machine is; the crashed one's session is ended on purpose
+ * (`support/group-sessions.ts`: its deadline passes, then the group object's session alarm
+ * runs), never by waiting on the wall clock. The test waits on conditions (`vi.waitUntil`).
  */
 import { exports } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { FlarelogClient, type GroupConsumer, type GroupConsumerConfig, type GroupRecord } from "../../src/client/index.ts";
+import { expireSession } from "../support/group-sessions.ts";
 import { Prng } from "../support/prng.ts";
 import { ADMIN_TOKEN, uniqueTopic, workerClient } from "../support/worker-client.ts";
 
 const admin = workerClient();
 const PARTITIONS = 6;
-const SESSION_MS = 300;
+const SESSION_MS = 30_000;
 const WAIT = { timeout: 20_000, interval: 10 };
 
 /** A consumer's transport to the Worker: drops answers by `dropAnswer`, and `cut()` makes it a crashed process. */
@@ -125,14 +129,19 @@ describe("the typed client's group consumer against the Worker", () => {
       return records.length > 0;
     }, WAIT);
     links[2]!.cut();
-    const crashedAt = Date.now();
     sent.push(...(await produce(topic, 120, 60)));
+    // While its session lasts, its partitions stay with it.
+    for (let round = 0; round < 3; round++) for (const a of live) await a.step(log);
+    expect(live.map((a) => a.owned())).toEqual([2, 2]);
+    // Its session runs out; the group's session alarm removes it.
+    await expireSession(group, crashed.consumer.memberId!);
 
+    let rounds = 0;
     await vi.waitUntil(async () => {
+      rounds++;
       for (const a of live) await a.step(log);
       return live.reduce((n, a) => n + a.owned(), 0) === PARTITIONS;
     }, WAIT);
-    const takeoverMs = Date.now() - crashedAt;
     const tookOver = live.flatMap((a) => a.consumer.assignment().map((tp) => tp.partition));
     for (const p of crashedPartitions) expect(tookOver).toContain(p);
     await vi.waitUntil(async () => {
@@ -148,7 +157,7 @@ describe("the typed client's group consumer against the Worker", () => {
     const duplicates = log.length - distinct.size;
     expect(duplicates).toBeGreaterThanOrEqual(uncommitted); // its last poll is read again by the new owners
     console.log(
-      `[figures] client group consumer crash: 3 consumers, ${PARTITIONS} partitions, ${sent.length} records; the crashed member's partitions (session ${SESSION_MS} ms) owned by the survivors after ${takeoverMs} ms; ${log.length} processed, ${duplicates} duplicates (the crashed member's last, uncommitted poll had ${uncommitted})`,
+      `[figures] client group consumer crash: 3 consumers, ${PARTITIONS} partitions, ${sent.length} records; the crashed member's partitions owned by the survivors ${rounds} poll round(s) after its session ran out; ${log.length} processed, ${duplicates} duplicates (the crashed member's last, uncommitted poll had ${uncommitted})`,
     );
     for (const a of live) await a.consumer.close();
     await crashed.consumer.close(); // stops its timers; its leave never reaches the Worker

@@ -1,12 +1,13 @@
 /**
  * Issue 6 end to end in workerd, through the HTTP API: consumer groups with server-side
- * assignment. Sessions are short here (the test deployment allows session_timeout_ms ≥ 100), so
- * a crashed member times out within a test; waits are `vi.waitUntil` on conditions, never sleeps.
+ * assignment. Sessions are long (30 s), so no live member can time out however slow the machine
+ * is; a crashed member's session is ended on purpose (`support/group-sessions.ts`: its deadline
+ * passes, then the group object's session alarm runs), never by waiting on the wall clock.
+ * Waits are `vi.waitUntil` on conditions, never sleeps.
  */
-import { env } from "cloudflare:workers";
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
-import { names } from "../../src/protocol/names.ts";
+import { expireSession, groupStub, sessionRunsOut, storedGroupState } from "../support/group-sessions.ts";
 import { uniqueTopic, workerClient } from "../support/worker-client.ts";
 
 const client = workerClient();
@@ -159,10 +160,10 @@ describe("consumer groups", () => {
     expect(d.state).toMatch(/Stable|Reconciling/);
   });
 
-  it("three consumers share six partitions; one crashes; after its session timeout its partitions move and every record is processed at least once (duplicates counted)", async () => {
+  it("three consumers share six partitions; one crashes; its partitions stay with it while its session lasts and move once it runs out; every record is processed at least once (duplicates counted)", async () => {
     const topic = await topicWith(6, 10);
     const group = uniqueGroup();
-    const body = { topics: [topic], session_timeout_ms: 300, auto_offset_reset: "earliest" };
+    const body = { topics: [topic], session_timeout_ms: 30_000, auto_offset_reset: "earliest" };
     const cs = [await TestConsumer.join(group, body), await TestConsumer.join(group, body), await TestConsumer.join(group, body)];
     // Settle: everyone heartbeats until each holds two partitions.
     await vi.waitUntil(async () => {
@@ -177,17 +178,27 @@ describe("consumer groups", () => {
     crashed.processed.push(...r.records);
     const crashedPartitions = crashed.m.assignment[0]!.partitions;
     await ok(commit(group, crashed.m, [{ topic, partition: crashedPartitions[0]!, offset: 10 }]));
-    const t0 = Date.now();
-    // The live two keep heartbeating and consuming until they own all six.
+    // While its session lasts, nothing of it moves: the live two heartbeat and consume and keep four.
     const live = cs.slice(0, 2);
+    for (let round = 0; round < 3; round++)
+      for (const c of live) {
+        await c.beat();
+        await c.consume();
+      }
+    expect(live.map((c) => count(c.m.assignment))).toEqual([2, 2]);
+    const before = await ok<{ members: { member_id: string; assignment: Assignment }[] }>(describeGroup(group));
+    expect(before.members.find((m) => m.member_id === crashed.m.member_id)?.assignment).toEqual(crashed.m.assignment);
+    // Its session runs out and the group's session alarm removes it; the live two take its partitions.
+    await expireSession(group, crashed.m.member_id);
+    let rounds = 0;
     await vi.waitUntil(async () => {
+      rounds++;
       for (const c of live) {
         await c.beat();
         await c.consume();
       }
       return live.reduce((n, c) => n + count(c.m.assignment), 0) === 6;
     }, WAIT);
-    const movedAfterMs = Date.now() - t0;
     await vi.waitUntil(async () => {
       let n = 0;
       for (const c of live) n += await c.consume();
@@ -201,15 +212,18 @@ describe("consumer groups", () => {
     expect(duplicates).toBe(10); // the uncommitted partition is read again by its new owner
     const zombie = await commit(group, crashed.m, [{ topic, partition: crashedPartitions[1]!, offset: 10 }]);
     expect(zombie).toMatchObject({ ok: false, status: 409, error: { error_code: 25 } });
-    console.log(`[figures] crash: partitions of the crashed member (session 300 ms) owned by the survivors after ${movedAfterMs} ms; 60 records, ${duplicates} processed twice`);
+    console.log(`[figures] crash: partitions of the crashed member owned by the survivors ${rounds} heartbeat round(s) after its session ran out; 60 records, ${duplicates} processed twice`);
   });
 
-  it("a zombie member (timed out) is rejected with 25 on commit and heartbeat and changes nothing", async () => {
+  it("a zombie member (timed out: the session alarm removed it) is rejected with 25 on commit and heartbeat and changes nothing", async () => {
     const topic = await topicWith(2, 3);
     const group = uniqueGroup();
-    const z = await TestConsumer.join(group, { topics: [topic], session_timeout_ms: 150, auto_offset_reset: "earliest" });
+    const z = await TestConsumer.join(group, { topics: [topic], session_timeout_ms: 30_000, auto_offset_reset: "earliest" });
     await ok(commit(group, z.m, [{ topic, partition: 0, offset: 1 }]));
-    await vi.waitUntil(async () => (await ok<{ members: unknown[] }>(describeGroup(group))).members.length === 0, WAIT);
+    await expireSession(group, z.m.member_id);
+    // The session alarm removed it, before any request could.
+    expect(Object.keys((JSON.parse(await storedGroupState(group)) as { members: object }).members)).toEqual([]);
+    expect((await ok<{ members: unknown[] }>(describeGroup(group))).members).toEqual([]);
     const before = await ok<unknown>(describeGroup(group));
     expect(await commit(group, z.m, [{ topic, partition: 0, offset: 3 }])).toMatchObject({ ok: false, status: 409, error: { error_code: 25, error: "UNKNOWN_MEMBER_ID" } });
     expect(await heartbeat(group, z.m)).toMatchObject({ ok: false, status: 409, error: { error_code: 25 } });
@@ -235,18 +249,18 @@ describe("consumer groups", () => {
   it("the alarm fired twice or late leaves the same state as once", async () => {
     const topic = await topicWith(3);
     const group = uniqueGroup();
-    await TestConsumer.join(group, { topics: [topic], session_timeout_ms: 120 });
+    const gone = await TestConsumer.join(group, { topics: [topic], session_timeout_ms: 30_000 });
     const keep = await TestConsumer.join(group, { topics: [topic], session_timeout_ms: 30_000 });
-    const stub = env.GROUP_COORDINATOR.getByName(names.groupCoordinator("default", group));
-    const stateOf = () => runInDurableObject(stub, (_i, s) => s.storage.sql.exec("SELECT state FROM consumer_group").one().state as string);
-    // The short session runs out; a request sees it first (the alarm comes late), then the alarm runs three times.
-    await vi.waitUntil(async () => (await ok<{ members: unknown[] }>(describeGroup(group))).members.length === 1, WAIT);
+    const stub = groupStub(group);
+    // One session runs out; a request sees it first (the alarm comes late), then the alarm runs three times.
+    await sessionRunsOut(group, gone.m.member_id);
+    expect((await ok<{ members: { member_id: string }[] }>(describeGroup(group))).members.map((m) => m.member_id)).toEqual([keep.m.member_id]);
     await keep.beat();
     await runDurableObjectAlarm(stub);
-    const once = await stateOf();
+    const once = await storedGroupState(group);
     await runDurableObjectAlarm(stub);
     await runDurableObjectAlarm(stub);
-    expect(await stateOf()).toBe(once);
+    expect(await storedGroupState(group)).toBe(once);
     const members = Object.keys((JSON.parse(once) as { members: object }).members);
     expect(members).toEqual([keep.m.member_id]);
   });
