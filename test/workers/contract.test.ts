@@ -174,6 +174,22 @@ describe("defects found from outside (issue 13)", () => {
     expect(d.partitions[0]).toMatchObject({ leader: -1, log_start_offset: null, high_watermark: null, log_end_offset: null });
   });
 
+  it("a binary batch that can never parse is CORRUPT_MESSAGE (2), 400, not retriable, and writes nothing", async () => {
+    const topic = uniqueTopic("corrupt");
+    expect((await call(req("POST", "/v1/topics", { name: topic, partitions: 1 }))).status).toBe(201);
+    const res = await call(
+      new Request(`${BASE}/v1/topics/${topic}/partitions/0/records`, {
+        method: "POST",
+        headers: { ...auth, "content-type": "application/vnd.flarelog.record-batch" },
+        body: new Uint8Array([1, 0, 3, 9, 9]),
+      }),
+    );
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error_code: 2, error: "CORRUPT_MESSAGE", retriable: false });
+    const latest = await call(req("GET", `/v1/topics/${topic}/partitions/0/offsets?timestamp=latest`));
+    expect(await latest.json()).toMatchObject({ offset: 0 });
+  });
+
   it("admin replica routes answer bad replica ids with 400/404, never retriable", async () => {
     const topic = uniqueTopic("admin");
     expect((await call(req("POST", "/v1/topics", { name: topic, partitions: 1, replication_factor: 3 }))).status).toBe(201);
