@@ -10,7 +10,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { AlterPartitionRequest } from "../protocol/types.ts";
 import { applyMigrations } from "../storage/migrations.ts";
-import { kafkaError, ok, type Result } from "../protocol/errors.ts";
+import { fail, kafkaError, ok, type Result } from "../protocol/errors.ts";
 import { tenantOfCoordinator } from "../protocol/names.ts";
 import {
   systemClock,
@@ -27,12 +27,10 @@ import { CLUSTER_COORDINATOR_MIGRATIONS } from "./migrations.ts";
 import { TopicStore } from "./topic-store.ts";
 import { TopicAdmin } from "./topics.ts";
 import { PartitionLeadership, type PartitionRef } from "./partition-leadership.ts";
-import { parseDeclaredTopics } from "./declared-topics.ts";
 import { ProducerIds, type InitProducerRequest, type ProducerIdAndEpoch } from "./producer-ids.ts";
 import { GroupRegistry } from "./group-registry.ts";
-import { positiveMs } from "../protocol/config.ts";
-
-const DEFAULT_TRANSACTIONAL_ID_EXPIRATION_MS = 7 * 24 * 3600 * 1000;
+import { brokerConfig } from "../config/broker-config.ts";
+import { parseDeclaredTopics } from "../config/declared-topics.ts";
 
 const RETRY_MS = 1000;
 /** How long a liveness check waits for a replica before counting it unreachable. */
@@ -50,6 +48,8 @@ export class ClusterCoordinatorDO extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    // Throws on a bad var: the object refuses to start rather than run on a default.
+    const config = brokerConfig(env);
     const sql = new DoSqlPort(ctx.storage);
     ctx.blockConcurrencyWhile(async () => applyMigrations(sql, CLUSTER_COORDINATOR_MIGRATIONS));
     // Named objects see their name (getByName) as ctx.id.name, also in alarms.
@@ -57,11 +57,7 @@ export class ClusterCoordinatorDO extends DurableObject<Env> {
     this.store = new TopicStore(sql, this.tenant);
     this.admin = new TopicAdmin(this.store, systemClock, () => crypto.randomUUID());
     this.leadership = new PartitionLeadership(this.store);
-    this.producerIds = new ProducerIds(
-      sql,
-      systemClock,
-      positiveMs(env.TRANSACTIONAL_ID_EXPIRATION_MS, DEFAULT_TRANSACTIONAL_ID_EXPIRATION_MS),
-    );
+    this.producerIds = new ProducerIds(sql, systemClock, config.transactionalIdExpirationMs);
     this.groups = new GroupRegistry(sql, systemClock);
   }
 
@@ -88,10 +84,13 @@ export class ClusterCoordinatorDO extends DurableObject<Env> {
     return r;
   }
 
-  /** Creates the topics declared in the deployment's `TOPICS` var that do not exist yet. */
-  async ensureDeclaredTopics(declared: string): Promise<Result<string[]>> {
-    const specs = parseDeclaredTopics(declared);
-    if (!specs.ok) return specs;
+  /**
+   * Creates the declared topics (`brokerConfig(env).declaredTopics`) that do not exist yet.
+   * A `TOPICS` spec string is still accepted and parsed by the same parser.
+   */
+  async ensureDeclaredTopics(declared: readonly CreateTopicRequest[] | string): Promise<Result<string[]>> {
+    const specs = typeof declared === "string" ? parseDeclaredTopics(declared) : ok(declared);
+    if (!specs.ok) return fail(specs.err.error, `TOPICS entry ${specs.err.message}`);
     const created = specs.value.filter((s) => this.admin.create(s).ok).map((s) => s.name);
     if (created.length) await this.pushPartitionStates();
     return ok(created);
