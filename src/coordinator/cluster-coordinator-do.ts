@@ -10,7 +10,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { AlterPartitionRequest } from "../protocol/types.ts";
 import { applyMigrations } from "../storage/migrations.ts";
-import { fail, kafkaError, ok, type Result } from "../protocol/errors.ts";
+import { fail, ok, type Result } from "../protocol/errors.ts";
 import { tenantOfCoordinator } from "../protocol/names.ts";
 import {
   systemClock,
@@ -21,7 +21,7 @@ import {
   type TopicMetadata,
 } from "../protocol/types.ts";
 import { DoSqlPort } from "../storage/do-sql-port.ts";
-import { withTimeout } from "../storage/runtime-errors.ts";
+import { classifyRuntimeError, withTimeout } from "../storage/runtime-errors.ts";
 import { replicaStub } from "../partition/replica-stub.ts";
 import { CLUSTER_COORDINATOR_MIGRATIONS } from "./migrations.ts";
 import { TopicStore } from "./topic-store.ts";
@@ -151,7 +151,13 @@ export class ClusterCoordinatorDO extends DurableObject<Env> {
     if (!ref.ok) return ref;
     const stub = this.replicaStub(ref.value.topic, partition, replicaId);
     // The replica stops (or resumes) work first, so an offline leader can confirm nothing more.
-    await withTimeout(stub.setOffline(offline), PROBE_TIMEOUT_MS).catch(() => null);
+    // If it does not answer, the probe below finds it unreachable and leadership moves anyway.
+    await withTimeout(stub.setOffline(offline), PROBE_TIMEOUT_MS).catch((e: unknown) =>
+      console.warn(
+        `setOffline(${offline}) of ${this.tenant}/${topic}-${partition} replica ${replicaId} failed`,
+        classifyRuntimeError(e),
+      ),
+    );
     const live = await this.probeReplicas(ref.value, ref.value.state.replicas);
     const usable = (id: number) => (id === replicaId ? !offline : live.has(id));
     const r = this.leadership.setOffline(ref.value, replicaId, offline, usable);
@@ -180,7 +186,12 @@ export class ClusterCoordinatorDO extends DurableObject<Env> {
     const answers = await Promise.all(
       ids.map(async (id) => {
         if (ref.state.offlineReplicas.includes(id)) return null;
-        const pong = await withTimeout(this.replicaStub(ref.topic, ref.state.partition, id).ping(), PROBE_TIMEOUT_MS).catch(() => null);
+        const stub = this.replicaStub(ref.topic, ref.state.partition, id);
+        const pong = await withTimeout(stub.ping(), PROBE_TIMEOUT_MS).catch((e: unknown) => {
+          const where = `${this.tenant}/${ref.topic.name}-${ref.state.partition} replica ${id}`;
+          console.warn(`probe of ${where} failed; counted unreachable`, classifyRuntimeError(e));
+          return null;
+        });
         return pong?.online ? id : null;
       }),
     );
@@ -218,7 +229,9 @@ export class ClusterCoordinatorDO extends DurableObject<Env> {
             try {
               return (await stub.becomeLeaderOrFollower(assignment)).ok;
             } catch (e) {
-              console.warn("push to replica failed", kafkaError("NETWORK_EXCEPTION", String(e)));
+              const where = `${topic.tenant}/${topic.name}-${p.partition} replica ${replicaId}`;
+              const err = classifyRuntimeError(e);
+              console.warn(`partition state push to ${where} failed; the alarm retries it`, err);
               return false;
             }
           }),
@@ -239,7 +252,9 @@ export class ClusterCoordinatorDO extends DurableObject<Env> {
           await this.env.PARTITION_REPLICA.getByName(name).deletePartition();
           this.store.replicaDeleted(name);
           return true;
-        } catch {
+        } catch (e) {
+          const err = classifyRuntimeError(e);
+          console.warn(`dropping deleted replica ${name} failed; the alarm retries it`, err);
           return false;
         }
       }),

@@ -13,6 +13,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { applyMigrations } from "../storage/migrations.ts";
 import { DoSqlPort } from "../storage/do-sql-port.ts";
+import { classifyRuntimeError } from "../storage/runtime-errors.ts";
 import { brokerConfig, type BrokerConfig } from "../config/broker-config.ts";
 import { fail, ok, type Result } from "../protocol/errors.ts";
 import { groupOfCoordinator, names } from "../protocol/names.ts";
@@ -212,7 +213,11 @@ export class GroupCoordinatorDO extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     this.alarmAt = null;
     if (!this.exists) return;
-    await this.refreshTopics(METADATA_MAX_AGE_MS).catch(() => undefined);
+    // Expiry must not wait on the cluster coordinator: with a stale topic list it still runs.
+    await this.refreshTopics(METADATA_MAX_AGE_MS).catch((e: unknown) => {
+      const err = classifyRuntimeError(e);
+      console.warn(`group ${this.tenant}/${this.groupId}: topic refresh in the alarm failed`, err);
+    });
     this.coordinator.expire();
     this.save();
   }
