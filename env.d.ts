@@ -1,11 +1,18 @@
-// Secrets are not in wrangler.toml, so `wrangler types` cannot see them. Both the global `Env`
-// and `Cloudflare.Env` (what `cloudflare:workers`' `env` is typed as) get them.
+// The broker's vars and secret. wrangler.toml sets no [vars] (the defaults live in one table,
+// src/config/broker-config.ts) and secrets are not in wrangler.toml, so `wrangler types` cannot
+// see them: they are declared here, each optional. Read them only through `brokerConfig(env)`.
+// Both the global `Env` and `Cloudflare.Env` (what `cloudflare:workers`' `env` is typed as) get them.
+interface BrokerEnvVars {
+  /** Root bearer token; acts on tenant `default` and manages every tenant's keys. */
+  ADMIN_TOKEN?: string;
+  TOPICS?: string;
+  REPLICA_LAG_TIME_MAX_MS?: string;
+  PRODUCER_ID_EXPIRATION_MS?: string;
+  TRANSACTIONAL_ID_EXPIRATION_MS?: string;
+  GROUP_MIN_SESSION_TIMEOUT_MS?: string;
+  REPLICA_LOCATION_HINTS?: string;
+}
 declare namespace Cloudflare {
-  interface Env {
-    /** Root bearer token; acts on tenant `default` and manages every tenant's keys. */
-    ADMIN_TOKEN: string;
-  }
+  interface Env extends BrokerEnvVars {}
 }
-interface Env {
-  ADMIN_TOKEN: string;
-}
+interface Env extends BrokerEnvVars {}

@@ -10,7 +10,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { AlterPartitionRequest } from "../protocol/types.ts";
 import { applyMigrations } from "../storage/migrations.ts";
-import { kafkaError, ok, type Result } from "../protocol/errors.ts";
+import { fail, ok, type Result } from "../protocol/errors.ts";
 import { tenantOfCoordinator } from "../protocol/names.ts";
 import {
   systemClock,
@@ -21,18 +21,16 @@ import {
   type TopicMetadata,
 } from "../protocol/types.ts";
 import { DoSqlPort } from "../storage/do-sql-port.ts";
-import { withTimeout } from "../storage/runtime-errors.ts";
+import { classifyRuntimeError, withTimeout } from "../storage/runtime-errors.ts";
 import { replicaStub } from "../partition/replica-stub.ts";
 import { CLUSTER_COORDINATOR_MIGRATIONS } from "./migrations.ts";
 import { TopicStore } from "./topic-store.ts";
 import { TopicAdmin } from "./topics.ts";
 import { PartitionLeadership, type PartitionRef } from "./partition-leadership.ts";
-import { parseDeclaredTopics } from "./declared-topics.ts";
 import { ProducerIds, type InitProducerRequest, type ProducerIdAndEpoch } from "./producer-ids.ts";
 import { GroupRegistry } from "./group-registry.ts";
-import { positiveMs } from "../protocol/config.ts";
-
-const DEFAULT_TRANSACTIONAL_ID_EXPIRATION_MS = 7 * 24 * 3600 * 1000;
+import { brokerConfig } from "../config/broker-config.ts";
+import { parseDeclaredTopics } from "../config/declared-topics.ts";
 
 const RETRY_MS = 1000;
 /** How long a liveness check waits for a replica before counting it unreachable. */
@@ -50,6 +48,8 @@ export class ClusterCoordinatorDO extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    // Throws on a bad var: the object refuses to start rather than run on a default.
+    const config = brokerConfig(env);
     const sql = new DoSqlPort(ctx.storage);
     ctx.blockConcurrencyWhile(async () => applyMigrations(sql, CLUSTER_COORDINATOR_MIGRATIONS));
     // Named objects see their name (getByName) as ctx.id.name, also in alarms.
@@ -57,11 +57,7 @@ export class ClusterCoordinatorDO extends DurableObject<Env> {
     this.store = new TopicStore(sql, this.tenant);
     this.admin = new TopicAdmin(this.store, systemClock, () => crypto.randomUUID());
     this.leadership = new PartitionLeadership(this.store);
-    this.producerIds = new ProducerIds(
-      sql,
-      systemClock,
-      positiveMs(env.TRANSACTIONAL_ID_EXPIRATION_MS, DEFAULT_TRANSACTIONAL_ID_EXPIRATION_MS),
-    );
+    this.producerIds = new ProducerIds(sql, systemClock, config.transactionalIdExpirationMs);
     this.groups = new GroupRegistry(sql, systemClock);
   }
 
@@ -88,10 +84,13 @@ export class ClusterCoordinatorDO extends DurableObject<Env> {
     return r;
   }
 
-  /** Creates the topics declared in the deployment's `TOPICS` var that do not exist yet. */
-  async ensureDeclaredTopics(declared: string): Promise<Result<string[]>> {
-    const specs = parseDeclaredTopics(declared);
-    if (!specs.ok) return specs;
+  /**
+   * Creates the declared topics (`brokerConfig(env).declaredTopics`) that do not exist yet.
+   * A `TOPICS` spec string is still accepted and parsed by the same parser.
+   */
+  async ensureDeclaredTopics(declared: readonly CreateTopicRequest[] | string): Promise<Result<string[]>> {
+    const specs = typeof declared === "string" ? parseDeclaredTopics(declared) : ok(declared);
+    if (!specs.ok) return fail(specs.err.error, `TOPICS entry ${specs.err.message}`);
     const created = specs.value.filter((s) => this.admin.create(s).ok).map((s) => s.name);
     if (created.length) await this.pushPartitionStates();
     return ok(created);
@@ -152,7 +151,13 @@ export class ClusterCoordinatorDO extends DurableObject<Env> {
     if (!ref.ok) return ref;
     const stub = this.replicaStub(ref.value.topic, partition, replicaId);
     // The replica stops (or resumes) work first, so an offline leader can confirm nothing more.
-    await withTimeout(stub.setOffline(offline), PROBE_TIMEOUT_MS).catch(() => null);
+    // If it does not answer, the probe below finds it unreachable and leadership moves anyway.
+    await withTimeout(stub.setOffline(offline), PROBE_TIMEOUT_MS).catch((e: unknown) =>
+      console.warn(
+        `setOffline(${offline}) of ${this.tenant}/${topic}-${partition} replica ${replicaId} failed`,
+        classifyRuntimeError(e),
+      ),
+    );
     const live = await this.probeReplicas(ref.value, ref.value.state.replicas);
     const usable = (id: number) => (id === replicaId ? !offline : live.has(id));
     const r = this.leadership.setOffline(ref.value, replicaId, offline, usable);
@@ -181,7 +186,12 @@ export class ClusterCoordinatorDO extends DurableObject<Env> {
     const answers = await Promise.all(
       ids.map(async (id) => {
         if (ref.state.offlineReplicas.includes(id)) return null;
-        const pong = await withTimeout(this.replicaStub(ref.topic, ref.state.partition, id).ping(), PROBE_TIMEOUT_MS).catch(() => null);
+        const stub = this.replicaStub(ref.topic, ref.state.partition, id);
+        const pong = await withTimeout(stub.ping(), PROBE_TIMEOUT_MS).catch((e: unknown) => {
+          const where = `${this.tenant}/${ref.topic.name}-${ref.state.partition} replica ${id}`;
+          console.warn(`probe of ${where} failed; counted unreachable`, classifyRuntimeError(e));
+          return null;
+        });
         return pong?.online ? id : null;
       }),
     );
@@ -219,7 +229,9 @@ export class ClusterCoordinatorDO extends DurableObject<Env> {
             try {
               return (await stub.becomeLeaderOrFollower(assignment)).ok;
             } catch (e) {
-              console.warn("push to replica failed", kafkaError("NETWORK_EXCEPTION", String(e)));
+              const where = `${topic.tenant}/${topic.name}-${p.partition} replica ${replicaId}`;
+              const err = classifyRuntimeError(e);
+              console.warn(`partition state push to ${where} failed; the alarm retries it`, err);
               return false;
             }
           }),
@@ -240,7 +252,9 @@ export class ClusterCoordinatorDO extends DurableObject<Env> {
           await this.env.PARTITION_REPLICA.getByName(name).deletePartition();
           this.store.replicaDeleted(name);
           return true;
-        } catch {
+        } catch (e) {
+          const err = classifyRuntimeError(e);
+          console.warn(`dropping deleted replica ${name} failed; the alarm retries it`, err);
           return false;
         }
       }),

@@ -13,7 +13,8 @@
 import { DurableObject } from "cloudflare:workers";
 import { applyMigrations } from "../storage/migrations.ts";
 import { DoSqlPort } from "../storage/do-sql-port.ts";
-import { positiveMs } from "../protocol/config.ts";
+import { classifyRuntimeError } from "../storage/runtime-errors.ts";
+import { brokerConfig, type BrokerConfig } from "../config/broker-config.ts";
 import { fail, ok, type Result } from "../protocol/errors.ts";
 import { groupOfCoordinator, names } from "../protocol/names.ts";
 import { systemClock } from "../protocol/types.ts";
@@ -26,7 +27,6 @@ import {
   type PollPlan,
   type StoredGroup,
 } from "./group-coordinator.ts";
-import { DEFAULT_GROUP_CONFIG } from "./group-state.ts";
 import type { GroupDescription, HeartbeatRequest, MemberAssignmentResponse } from "./membership.ts";
 import { GROUP_COORDINATOR_MIGRATIONS } from "./migrations.ts";
 import {
@@ -50,6 +50,7 @@ export interface GroupSummary {
 }
 
 export class GroupCoordinatorDO extends DurableObject<Env> {
+  private readonly config: BrokerConfig;
   private readonly sql: DoSqlPort;
   private readonly tenant: string;
   private readonly groupId: string;
@@ -61,6 +62,8 @@ export class GroupCoordinatorDO extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    // Throws on a bad var: the object refuses to start rather than run on a default.
+    this.config = brokerConfig(env);
     this.sql = new DoSqlPort(ctx.storage);
     const { tenant, group } = groupOfCoordinator(ctx.id.name ?? "");
     this.tenant = tenant;
@@ -84,7 +87,7 @@ export class GroupCoordinatorDO extends DurableObject<Env> {
     this.coordinator = new GroupCoordinator(stored, {
       clock: systemClock,
       newMemberId: () => `m-${crypto.randomUUID()}`,
-      config: { minSessionTimeoutMs: positiveMs(this.env.GROUP_MIN_SESSION_TIMEOUT_MS, DEFAULT_GROUP_CONFIG.minSessionTimeoutMs) },
+      config: { minSessionTimeoutMs: this.config.groupMinSessionTimeoutMs },
     });
   }
 
@@ -210,7 +213,11 @@ export class GroupCoordinatorDO extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     this.alarmAt = null;
     if (!this.exists) return;
-    await this.refreshTopics(METADATA_MAX_AGE_MS).catch(() => undefined);
+    // Expiry must not wait on the cluster coordinator: with a stale topic list it still runs.
+    await this.refreshTopics(METADATA_MAX_AGE_MS).catch((e: unknown) => {
+      const err = classifyRuntimeError(e);
+      console.warn(`group ${this.tenant}/${this.groupId}: topic refresh in the alarm failed`, err);
+    });
     this.coordinator.expire();
     this.save();
   }

@@ -10,7 +10,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { applyMigrations } from "../storage/migrations.ts";
 import { DEFAULT_PRODUCER_STATE_OPTIONS } from "../log/producer-state.ts";
-import { positiveMs } from "../protocol/config.ts";
+import { brokerConfig, type BrokerConfig } from "../config/broker-config.ts";
 import { failAfterEffect, type Result } from "../protocol/errors.ts";
 import {
   systemClock,
@@ -33,11 +33,11 @@ import { PartitionReplica } from "./partition-replica.ts";
 import { stubTransport, type ReplicaTransport } from "./replica-transport.ts";
 import { ReplicationDriver } from "./replication.ts";
 
-const DEFAULT_REPLICA_LAG_TIME_MAX_MS = 30_000;
 /** While a follower is behind, the alarm comes back this often to push again (a backstop: pushes normally chain). */
 const CATCH_UP_CHECK_MS = 1000;
 
 export class PartitionReplicaDO extends DurableObject<Env> {
+  private readonly config: BrokerConfig;
   private replica!: PartitionReplica;
   private driver!: ReplicationDriver;
   /** Woken whenever the HW rises or leadership changes. */
@@ -51,6 +51,8 @@ export class PartitionReplicaDO extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    // Throws on a bad var: the object refuses to start rather than run on a default.
+    this.config = brokerConfig(env);
     ctx.blockConcurrencyWhile(async () => {
       this.open();
       this.alarmAt = await ctx.storage.getAlarm();
@@ -61,11 +63,8 @@ export class PartitionReplicaDO extends DurableObject<Env> {
     const sql = new DoSqlPort(this.ctx.storage);
     applyMigrations(sql, PARTITION_REPLICA_MIGRATIONS);
     this.replica = new PartitionReplica(sql, systemClock, {
-      replicaLagTimeMaxMs: positiveMs(this.env.REPLICA_LAG_TIME_MAX_MS, DEFAULT_REPLICA_LAG_TIME_MAX_MS),
-      producerState: {
-        ...DEFAULT_PRODUCER_STATE_OPTIONS,
-        expirationMs: positiveMs(this.env.PRODUCER_ID_EXPIRATION_MS, DEFAULT_PRODUCER_STATE_OPTIONS.expirationMs),
-      },
+      replicaLagTimeMaxMs: this.config.replicaLagTimeMaxMs,
+      producerState: { ...DEFAULT_PRODUCER_STATE_OPTIONS, expirationMs: this.config.producerIdExpirationMs },
     });
     this.driver = new ReplicationDriver(this.replica, systemClock, {
       transport: () => this.currentTransport(),

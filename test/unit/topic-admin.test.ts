@@ -5,7 +5,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { TopicStore } from "../../src/coordinator/topic-store.ts";
 import { replicaNamesOf, TopicAdmin } from "../../src/coordinator/topics.ts";
-import { parseDeclaredTopics } from "../../src/coordinator/declared-topics.ts";
 import { validateTopicConfigs } from "../../src/protocol/config.ts";
 import { ERRORS } from "../../src/protocol/errors.ts";
 import { applyMigrations } from "../../src/storage/migrations.ts";
@@ -117,18 +116,6 @@ describe("TopicAdmin", () => {
   it("unknown topics are UNKNOWN_TOPIC_OR_PARTITION for describe, alter and delete", () => {
     for (const r of [admin.describe("nope"), admin.alter("nope", { partitions: 2 }), admin.delete("nope")])
       expect(!r.ok && r.err.error).toBe("UNKNOWN_TOPIC_OR_PARTITION");
-  });
-});
-
-describe("declared topics (TOPICS var)", () => {
-  it("parses name[:partitions] lists and rejects bad entries", () => {
-    expect(parseDeclaredTopics(" orders:3, audit ,")).toMatchObject({
-      ok: true,
-      value: [{ name: "orders", partitions: 3 }, { name: "audit", partitions: 1 }],
-    });
-    expect(parseDeclaredTopics("a/b").ok).toBe(false);
-    expect(parseDeclaredTopics("orders:0").ok).toBe(false);
-    expect(parseDeclaredTopics("orders:x").ok).toBe(false);
   });
 });
 

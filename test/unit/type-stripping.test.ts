@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 /** Folders whose modules the Node-run scripts import (directly or through each other). */
-const DIRS = ["scripts", "bench", "chaos", "src/client", "src/protocol", "src/log"];
+const DIRS = ["scripts", "bench", "chaos", "src/client", "src/config", "src/protocol", "src/log"];
 /** Test helpers the scripts import. */
 const FILES = ["test/support/prng.ts"];
 
