@@ -29,6 +29,7 @@ import {
   type V4ModuleRule,
 } from "miniflare";
 import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangler";
+import { brokerConfig } from "../src/config/broker-config.ts";
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const DEFAULT_PERSIST_DIR = join(PROJECT_ROOT, ".wrangler", "state");
@@ -161,6 +162,9 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   const config: { name?: string } = unstable_readConfig({ config: configPath });
   const { workerOptions, main } = unstable_getMiniflareWorkerOptions(configPath);
   if (main === undefined) throw new Error(`${configPath} has no "main" entry point`);
+  const bindings = { ...plainBindings(workerOptions.bindings), ...options.vars, ADMIN_TOKEN: options.adminToken };
+  // The Worker's own parser, before anything starts: a bad var stops `npm start` with its name.
+  brokerConfig(bindings);
 
   const bundleDir = await mkdtemp(join(tmpdir(), "flarelog-bundle-"));
   // If the process exits without stop() (Miniflare's signal hook, process.exit), still drop the bundle.
@@ -188,7 +192,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
           name: config.name ?? "worker",
           modules,
           modulesRoot: bundleDir,
-          bindings: { ...plainBindings(bindingOptions.bindings), ...options.vars, ADMIN_TOKEN: options.adminToken },
+          bindings,
         },
       ],
     };

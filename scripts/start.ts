@@ -9,7 +9,10 @@
  *   ADMIN_TOKEN          root bearer token; else read from .dev.vars; if that is missing or has
  *                        none, a random token is written there and printed once
  *   FLARELOG_STATE_DIR   state root (default .wrangler/state; data in <dir>/v3, kept across runs)
- *   TOPICS               overrides the wrangler.toml [vars] TOPICS (e.g. "orders:3,audit:1")
+ *   TOPICS, REPLICA_LAG_TIME_MAX_MS, PRODUCER_ID_EXPIRATION_MS, TRANSACTIONAL_ID_EXPIRATION_MS,
+ *   GROUP_MIN_SESSION_TIMEOUT_MS, REPLICA_LOCATION_HINTS
+ *                        the broker's vars (src/config/broker-config.ts), over .dev.vars; a bad
+ *                        value stops the start with the var's name
  *
  * Prints exactly one `Flarelog listening on <url>` line to stdout once requests are accepted;
  * tests and scripts wait for it. SIGINT/SIGTERM/SIGHUP dispose workerd gracefully, then exit 0. Runs under Node's type stripping: erasable TypeScript only.
@@ -18,6 +21,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { BROKER_VAR_NAMES } from "../src/config/broker-config.ts";
 import { AddressInUseError, DEFAULT_PERSIST_DIR, PROJECT_ROOT, startLocalCluster, type LocalCluster } from "./local-cluster.ts";
 
 const DEV_VARS = join(PROJECT_ROOT, ".dev.vars");
@@ -88,7 +92,9 @@ function resolveAdminToken(): string {
 const port = parsePort(process.argv.slice(2), process.env.PORT);
 const adminToken = resolveAdminToken();
 const persistDir = resolve(process.env.FLARELOG_STATE_DIR || DEFAULT_PERSIST_DIR);
-const vars: Record<string, string> = process.env.TOPICS !== undefined ? { TOPICS: process.env.TOPICS } : {};
+const vars: Record<string, string> = Object.fromEntries(
+  BROKER_VAR_NAMES.filter((name) => name !== "ADMIN_TOKEN" && process.env[name] !== undefined).map((name) => [name, process.env[name]!]),
+);
 
 // Handlers go in first: a signal during start-up must still dispose workerd, or it is orphaned.
 const starting: Promise<LocalCluster> = startLocalCluster({ port, persistDir, adminToken, vars, exitOnSignal: false });

@@ -6,6 +6,7 @@
  * Durable Objects reached by the services.
  */
 import { Hono } from "hono";
+import { BrokerConfigError, brokerConfig } from "../config/broker-config.ts";
 import { healthRoute, openApiRoute } from "../contract/routes.ts";
 import { kafkaError } from "../protocol/errors.ts";
 import { ensureDeclaredTopics } from "../services/topics.ts";
@@ -28,7 +29,7 @@ mount(app, openApiRoute, (c) => c.json(openApiDocument()));
 
 app.use("/v1/*", bearerAuth);
 app.use("/v1/*", async (c, next) => {
-  unwrap(await ensureDeclaredTopics(serviceContext(c), c.env.TOPICS ?? ""));
+  unwrap(await ensureDeclaredTopics(serviceContext(c), brokerConfig(c.env).declaredTopics));
   await next();
 });
 app.use("/v1/admin/*", requireRoot);
@@ -52,6 +53,11 @@ app.notFound((c) => {
 });
 
 app.onError((e, c) => {
+  if (e instanceof BrokerConfigError) {
+    // The deployment itself is wrong (a bad var): every request says so until it is fixed.
+    console.error(e.message);
+    return errorResponse(c, e.err, 500);
+  }
   const err = toKafkaError(e);
   if (err.error === "UNKNOWN_SERVER_ERROR") console.error("unhandled error", e);
   return errorResponse(c, err);

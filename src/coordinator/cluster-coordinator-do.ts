@@ -30,7 +30,6 @@ import { PartitionLeadership, type PartitionRef } from "./partition-leadership.t
 import { ProducerIds, type InitProducerRequest, type ProducerIdAndEpoch } from "./producer-ids.ts";
 import { GroupRegistry } from "./group-registry.ts";
 import { brokerConfig } from "../config/broker-config.ts";
-import { parseDeclaredTopics } from "../config/declared-topics.ts";
 
 const RETRY_MS = 1000;
 /** How long a liveness check waits for a replica before counting it unreachable. */
@@ -88,10 +87,8 @@ export class ClusterCoordinatorDO extends DurableObject<Env> {
    * Creates the declared topics (`brokerConfig(env).declaredTopics`) that do not exist yet.
    * A `TOPICS` spec string is still accepted and parsed by the same parser.
    */
-  async ensureDeclaredTopics(declared: readonly CreateTopicRequest[] | string): Promise<Result<string[]>> {
-    const specs = typeof declared === "string" ? parseDeclaredTopics(declared) : ok(declared);
-    if (!specs.ok) return fail(specs.err.error, `TOPICS entry ${specs.err.message}`);
-    const created = specs.value.filter((s) => this.admin.create(s).ok).map((s) => s.name);
+  async ensureDeclaredTopics(declared: readonly CreateTopicRequest[]): Promise<Result<string[]>> {
+    const created = declared.filter((s) => this.admin.create(s).ok).map((s) => s.name);
     if (created.length) await this.pushPartitionStates();
     return ok(created);
   }

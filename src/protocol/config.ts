@@ -78,12 +78,6 @@ export const LIMITS = {
   topicNameMaxLength: 249,
 } as const;
 
-/** A positive duration (ms) from a deployment var (wrangler.toml [vars]), else `fallback`. */
-export function positiveMs(raw: string | undefined, fallback: number): number {
-  const n = Number(raw);
-  return Number.isFinite(n) && n > 0 ? n : fallback;
-}
-
 const INT = /^-?\d{1,16}$/;
 
 function intIn(key: string, raw: string, min: number, max = Number.MAX_SAFE_INTEGER): Result<number> {

@@ -34,7 +34,7 @@ async function sameSecret(a: string, admin: string): Promise<boolean> {
 }
 
 /** The principal a token stands for, or SASL_AUTHENTICATION_FAILED (401). */
-export async function authenticate(adminToken: string | undefined, token: string | null): Promise<Result<Principal>> {
+export async function authenticate(adminToken: string | null, token: string | null): Promise<Result<Principal>> {
   if (!adminToken) return fail("SASL_AUTHENTICATION_FAILED", "the server has no ADMIN_TOKEN configured");
   if (token === null || !(await sameSecret(token, adminToken)))
     return fail("SASL_AUTHENTICATION_FAILED", "missing or invalid bearer token (Authorization: Bearer <token>)");

@@ -10,7 +10,7 @@
  */
 import { validateTopicConfigs, validateTopicName } from "../protocol/config.ts";
 import type { Result } from "../protocol/errors.ts";
-import { NO_LEADER, type PartitionState, type TopicMetadata } from "../protocol/types.ts";
+import { NO_LEADER, type CreateTopicRequest, type PartitionState, type TopicMetadata } from "../protocol/types.ts";
 import { Cluster, call } from "./cluster.ts";
 import type { ServiceContext } from "./context.ts";
 import { must, settle } from "./result.ts";
@@ -122,14 +122,13 @@ export function deleteTopic(ctx: ServiceContext, name: string): Promise<Result<n
 const declaredDone = new Set<string>();
 
 /**
- * Creates the topics a deployment declares (`TOPICS`, e.g. "orders:3,audit:1"), once per isolate
+ * Creates the topics a deployment declares (`TOPICS`, parsed by src/config), once per isolate
  * and tenant, before the first request is served (Workers have no start-up hook). Creation is
  * idempotent in the coordinator, so several isolates racing here is harmless.
  */
-export async function ensureDeclaredTopics(ctx: ServiceContext, declared: string): Promise<Result<null>> {
-  const spec = declared.trim();
-  if (!spec || declaredDone.has(ctx.tenant)) return { ok: true, value: null };
-  const r = await call(() => Cluster.of(ctx).coordinator().ensureDeclaredTopics(spec));
+export async function ensureDeclaredTopics(ctx: ServiceContext, declared: readonly CreateTopicRequest[]): Promise<Result<null>> {
+  if (declared.length === 0 || declaredDone.has(ctx.tenant)) return { ok: true, value: null };
+  const r = await call(() => Cluster.of(ctx).coordinator().ensureDeclaredTopics(declared));
   if (!r.ok) return r;
   declaredDone.add(ctx.tenant);
   return { ok: true, value: null };

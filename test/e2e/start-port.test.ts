@@ -29,10 +29,10 @@ type Child = ChildProcessByStdio<null, Readable, Readable>;
 const spawned = new Set<Child>();
 
 /** `node scripts/start.ts <args>` with PORT set to a free port (the flag must win over it). */
-async function spawnStart(stateDir: string, args: string[]): Promise<{ child: Child; output: () => string }> {
+async function spawnStart(stateDir: string, args: string[], vars: Record<string, string> = {}): Promise<{ child: Child; output: () => string }> {
   const child: Child = spawn(process.execPath, [join(ROOT, "scripts", "start.ts"), ...args], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(await freePort()), ADMIN_TOKEN, FLARELOG_STATE_DIR: stateDir, WRANGLER_SEND_METRICS: "false" },
+    env: { ...process.env, PORT: String(await freePort()), ADMIN_TOKEN, FLARELOG_STATE_DIR: stateDir, WRANGLER_SEND_METRICS: "false", ...vars },
     stdio: ["ignore", "pipe", "pipe"],
   });
   spawned.add(child);
@@ -123,5 +123,13 @@ describe("npm start's port (issue 13)", () => {
       expect([args, await exitCode(child, output, START_TIMEOUT_MS)], output()).toEqual([args, 1]);
       expect(output()).toContain("usage: npm start -- [--port <n>]");
     }
+  });
+
+  it("a broker var with a bad value (REPLICA_LAG_TIME_MAX_MS=30000x) stops the start naming the var and its value", { timeout: 60_000 }, async () => {
+    const { child, output } = await spawnStart(stateDir, [], { REPLICA_LAG_TIME_MAX_MS: "30000x" });
+    expect(await exitCode(child, output, START_TIMEOUT_MS), output()).toBe(1);
+    expect(output()).toContain('REPLICA_LAG_TIME_MAX_MS must be a whole number of milliseconds');
+    expect(output()).toContain('"30000x"');
+    expect(output()).not.toContain("Flarelog listening");
   });
 });

@@ -6,7 +6,8 @@
  * unknown path, and the defects of issue 13 seen from outside (a leaderless partition's offsets
  * are null (no replica -1 is asked); bad replica ids are 400/404, not retriable).
  */
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
+import { app } from "../../src/api/app.ts";
 import { describe, expect, it } from "vitest";
 import { ROUTES, type ContractRoute } from "../../src/contract/routes.ts";
 import { ADMIN_TOKEN, uniqueTopic } from "../support/worker-client.ts";
@@ -188,6 +189,14 @@ describe("defects found from outside (issue 13)", () => {
     expect(await res.json()).toMatchObject({ error_code: 2, error: "CORRUPT_MESSAGE", retriable: false });
     const latest = await call(req("GET", `/v1/topics/${topic}/partitions/0/offsets?timestamp=latest`));
     expect(await latest.json()).toMatchObject({ offset: 0 });
+  });
+
+  it("a deployment with a bad broker var answers 500 INVALID_CONFIG naming the var, and serves nothing on defaults", async () => {
+    const res = await app.request("/v1/topics", { headers: auth }, { ...env, REPLICA_LAG_TIME_MAX_MS: "30000x" });
+    expect(res.status).toBe(500);
+    const body = (await res.json()) as { message: string };
+    expect(body).toMatchObject({ error_code: 40, error: "INVALID_CONFIG", retriable: false });
+    expect(body.message).toContain("REPLICA_LAG_TIME_MAX_MS");
   });
 
   it("admin replica routes answer bad replica ids with 400/404, never retriable", async () => {
