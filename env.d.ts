@@ -3,7 +3,7 @@
 // see them: they are declared here, each optional. Read them only through `brokerConfig(env)`.
 // Both the global `Env` and `Cloudflare.Env` (what `cloudflare:workers`' `env` is typed as) get them.
 interface BrokerEnvVars {
-  /** Root bearer token; acts on tenant `default` and manages every tenant's keys. */
+  /** Root bearer token, the only credential: acts on tenant `default` (per-tenant API keys are planned, issue 14). */
   ADMIN_TOKEN?: string;
   TOPICS?: string;
   REPLICA_LAG_TIME_MAX_MS?: string;
