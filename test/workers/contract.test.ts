@@ -8,6 +8,7 @@
  */
 import { env, exports } from "cloudflare:workers";
 import { app } from "../../src/api/app.ts";
+import { replicaStub } from "../../src/partition/replica-stub.ts";
 import { describe, expect, it } from "vitest";
 import { ROUTES, type ContractRoute } from "../../src/contract/routes.ts";
 import { ADMIN_TOKEN, uniqueTopic } from "../support/worker-client.ts";
@@ -197,6 +198,11 @@ describe("defects found from outside (issue 13)", () => {
     const body = (await res.json()) as { message: string };
     expect(body).toMatchObject({ error_code: 40, error: "INVALID_CONFIG", retriable: false });
     expect(body.message).toContain("REPLICA_LAG_TIME_MAX_MS");
+  });
+
+  it("no stub can name a replica that cannot exist (NO_LEADER, a negative or too large id)", () => {
+    for (const id of [-1, 5, 0.5]) expect(() => replicaStub(env, "default", crypto.randomUUID(), 0, id)).toThrow(/no replica/);
+    expect(() => replicaStub(env, "default", crypto.randomUUID(), -1, 0)).toThrow(/no partition/);
   });
 
   it("admin replica routes answer bad replica ids with 400/404, never retriable", async () => {
