@@ -18,8 +18,10 @@ import { openApiDocument } from "./openapi.ts";
 import { adminRoutes, requireRoot } from "./routes/admin.ts";
 import { fetchRoutes } from "./routes/fetch.ts";
 import { groupRoutes } from "./routes/groups.ts";
+import { keyRoutes } from "./routes/keys.ts";
 import { produceRoutes } from "./routes/produce.ts";
 import { producerRoutes } from "./routes/producers.ts";
+import { tenantRoutes } from "./routes/tenants.ts";
 import { topicRoutes } from "./routes/topics.ts";
 
 export const app = new Hono<AppEnv>();
@@ -39,6 +41,8 @@ fetchRoutes(app);
 producerRoutes(app);
 groupRoutes(app);
 adminRoutes(app);
+tenantRoutes(app);
+keyRoutes(app);
 
 app.notFound((c) => {
   const path = new URL(c.req.url).pathname;
