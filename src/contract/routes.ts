@@ -54,6 +54,8 @@ const common = {
   400: error("Invalid request (42) or a bad parameter"),
   401: error("Missing or invalid bearer token (58)"),
   405: error("Method not allowed on this path (the Allow header lists the allowed ones)"),
+  408: error("The request body did not arrive within 10 s (7)"),
+  429: error("Over a rate quota (89): Retry-After and throttle_time_ms say how long to wait"),
 };
 const unknown = { 404: error("Unknown topic or partition (3)") };
 const unavailable = { 503: error("Leader or replica not available, not enough replicas (retriable)") };

@@ -94,6 +94,8 @@ export interface KafkaError {
    * confirmed by the ISR). Such a request is never retried on the client's behalf.
    */
   readonly outcomeUnknown?: boolean;
+  /** An HTTP status of the HTTP edge's own (408 for a body not received in time), instead of the table's. */
+  readonly httpStatus?: number;
 }
 
 export function kafkaError(name: ErrorName, message: string): KafkaError {
