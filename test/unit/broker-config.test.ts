@@ -50,6 +50,7 @@ describe("defaults", () => {
       replicaLocationHints: [],
       declaredTopics: [],
       adminToken: null,
+      quotaDefaults: { topics: 1000, partitions: 5000 },
     });
   });
 
@@ -62,6 +63,7 @@ describe("defaults", () => {
       REPLICA_LOCATION_HINTS: "weur",
       TOPICS: "t",
       ADMIN_TOKEN: "secret",
+      QUOTA_DEFAULTS: "requests_per_s=5",
     };
     const defaults = parsed({});
     const set = parsed(all);
@@ -172,6 +174,15 @@ describe("TOPICS", () => {
     expect(!bad.ok && bad.err.error).toBe("INVALID_TOPIC_EXCEPTION");
     const zero = parseDeclaredTopics("orders:0");
     expect(!zero.ok && zero.err.error).toBe("INVALID_PARTITIONS");
+  });
+});
+
+describe("QUOTA_DEFAULTS", () => {
+  it("parses name=number entries into the quota table and refuses unknown names or non-numbers", () => {
+    expect(parsed({ QUOTA_DEFAULTS: "requests_per_s=100, topics=3" }).quotaDefaults).toEqual({ requests_per_s: 100, topics: 3 });
+    expect(parsed({ QUOTA_DEFAULTS: "" }).quotaDefaults).toEqual({});
+    expect(problem({ QUOTA_DEFAULTS: "bananas=1" })).toContain("QUOTA_DEFAULTS");
+    expect(problem({ QUOTA_DEFAULTS: "topics=-1" })).toContain("QUOTA_DEFAULTS");
   });
 });
 
