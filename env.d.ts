@@ -6,6 +6,7 @@ interface BrokerEnvVars {
   /** Root bearer token: administers tenants and API keys, acts on tenant `default`. */
   ADMIN_TOKEN?: string;
   QUOTA_DEFAULTS?: string;
+  CORS_ALLOWED_ORIGINS?: string;
   TOPICS?: string;
   REPLICA_LAG_TIME_MAX_MS?: string;
   PRODUCER_ID_EXPIRATION_MS?: string;

@@ -11,6 +11,7 @@ import { healthRoute, openApiRoute } from "../contract/routes.ts";
 import { kafkaError } from "../protocol/errors.ts";
 import { ensureDeclaredTopics } from "../services/topics.ts";
 import { bearerAuth } from "./auth.ts";
+import { cors } from "./cors.ts";
 import type { AppEnv } from "./env.ts";
 import { errorResponse, toKafkaError, unwrap } from "./errors.ts";
 import { allowedMethods, mount, serviceContext } from "./mount.ts";
@@ -26,6 +27,7 @@ import { topicRoutes } from "./routes/topics.ts";
 
 export const app = new Hono<AppEnv>();
 
+app.use("*", cors);
 mount(app, healthRoute, (c) => c.json({ status: "ok" }));
 mount(app, openApiRoute, (c) => c.json(openApiDocument()));
 

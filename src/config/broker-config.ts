@@ -36,6 +36,8 @@ export interface BrokerConfig {
   readonly adminToken: string | null;
   /** The operator's default quota per tenant (the `QUOTA_DEFAULTS` var); absent = unlimited. */
   readonly quotaDefaults: Readonly<Partial<Record<QuotaName, number>>>;
+  /** Origins a browser may call the API from (the `CORS_ALLOWED_ORIGINS` var); empty = CORS off. */
+  readonly corsAllowedOrigins: readonly string[];
 }
 
 /** The quotas a tenant has (Kafka's client quotas, KIP-13/KIP-124, plus counts and storage). */
@@ -89,6 +91,8 @@ const BROKER_VARS: { readonly [F in keyof BrokerConfig]: VarSpec<BrokerConfig[F]
   // Kafka's quota defaults (quota.producer.default etc., KIP-13): "requests_per_s=200,topics=50".
   // Apply to API keys; the root token is the operator and is never throttled.
   quotaDefaults: { name: "QUOTA_DEFAULTS", default: "topics=1000,partitions=5000", parse: quotaDefaults },
+  // No Kafka name: "https://console.example.com,https://app.example.com" or "*"; off when empty.
+  corsAllowedOrigins: { name: "CORS_ALLOWED_ORIGINS", default: "", parse: corsOrigins },
 };
 
 /** The names of every var the broker reads. */
@@ -139,6 +143,13 @@ function quotaDefaults(raw: string): Parsed<Partial<Record<QuotaName, number>>> 
     out[name] = Number(m[2]);
   }
   return { value: out };
+}
+
+function corsOrigins(raw: string): Parsed<string[]> {
+  const origins = raw.split(",").map((o) => o.trim()).filter(Boolean);
+  const bad = origins.find((o) => o !== "*" && !/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/i.test(o));
+  if (bad === undefined) return { value: origins };
+  return { problem: `has ${JSON.stringify(bad)}; origins are scheme://host[:port] (no path) or *` };
 }
 
 /** A set var as a string: wrangler passes TOML numbers through as numbers. */

@@ -51,6 +51,7 @@ describe("defaults", () => {
       declaredTopics: [],
       adminToken: null,
       quotaDefaults: { topics: 1000, partitions: 5000 },
+      corsAllowedOrigins: [],
     });
   });
 
@@ -64,6 +65,7 @@ describe("defaults", () => {
       TOPICS: "t",
       ADMIN_TOKEN: "secret",
       QUOTA_DEFAULTS: "requests_per_s=5",
+      CORS_ALLOWED_ORIGINS: "https://console.example.com",
     };
     const defaults = parsed({});
     const set = parsed(all);
@@ -183,6 +185,16 @@ describe("QUOTA_DEFAULTS", () => {
     expect(parsed({ QUOTA_DEFAULTS: "" }).quotaDefaults).toEqual({});
     expect(problem({ QUOTA_DEFAULTS: "bananas=1" })).toContain("QUOTA_DEFAULTS");
     expect(problem({ QUOTA_DEFAULTS: "topics=-1" })).toContain("QUOTA_DEFAULTS");
+  });
+});
+
+describe("CORS_ALLOWED_ORIGINS", () => {
+  it("is off when unset, takes scheme://host[:port] origins or *, and refuses paths and junk", () => {
+    expect(parsed({}).corsAllowedOrigins).toEqual([]);
+    expect(parsed({ CORS_ALLOWED_ORIGINS: "https://a.example, http://localhost:5173" }).corsAllowedOrigins).toEqual(["https://a.example", "http://localhost:5173"]);
+    expect(parsed({ CORS_ALLOWED_ORIGINS: "*" }).corsAllowedOrigins).toEqual(["*"]);
+    expect(problem({ CORS_ALLOWED_ORIGINS: "https://a.example/path" })).toContain("CORS_ALLOWED_ORIGINS");
+    expect(problem({ CORS_ALLOWED_ORIGINS: "javascript:alert(1)" })).toContain("CORS_ALLOWED_ORIGINS");
   });
 });
 
