@@ -44,7 +44,15 @@ export function requireAcl(c: Context<AppEnv>, type: ResourceType, name: string,
   if (acls !== null) unwrap(authorize(acls, type, name, operation));
 }
 
-function throttled(c: Context<AppEnv>, t: Throttle): Response {
+/**
+ * The longest a throttled answer is held. Kafka (before KIP-219) delays a throttled response by
+ * its throttle time, so a client that ignores it cannot send faster than the quota; we hold the
+ * 429 the same way, capped so no connection is held long.
+ */
+export const MAX_THROTTLE_HOLD_MS = 1_000;
+
+async function throttled(c: Context<AppEnv>, t: Throttle): Promise<Response> {
+  await new Promise((r) => setTimeout(r, Math.min(t.throttleTimeMs, MAX_THROTTLE_HOLD_MS)));
   const res = c.json({ ...errorBody(t.err), throttle_time_ms: t.throttleTimeMs }, 429);
   res.headers.set("retry-after", String(Math.max(1, Math.ceil(t.throttleTimeMs / 1000))));
   return res;
