@@ -55,6 +55,7 @@ const common = {
   401: error("Missing or invalid bearer token (58)"),
   405: error("Method not allowed on this path (the Allow header lists the allowed ones)"),
   408: error("The request body did not arrive within 10 s (7)"),
+  415: error("A body of a content type the route does not take (42)"),
   429: error("Over a rate quota (89): Retry-After and throttle_time_ms say how long to wait"),
 };
 const unknown = { 404: error("Unknown topic or partition (3)") };
