@@ -94,6 +94,8 @@ export function guard(operationId: string): MiddlewareHandler<AppEnv> {
     if (p.acls === null) return next();
     if (rule.name === "cluster") requireAcl(c, "cluster", CLUSTER, rule.operation);
     else if (typeof rule.name === "object") requireAcl(c, rule.resource, c.req.param(rule.name.param) ?? "", rule.operation);
+    // Kafka: an idempotent produce also needs IdempotentWrite (the producer id is the key's tenant's own anyway).
+    if (operationId === "producePartition" && c.req.query("producer_id") !== undefined) requireAcl(c, "producer", "", "idempotent_write");
     const t = takeRates(c, p, operationId);
     if (t) return throttled(c, t);
     await next();

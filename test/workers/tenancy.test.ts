@@ -140,6 +140,11 @@ describe("S3: authorization", () => {
     expect(await code(await call("POST", "/v1/keys", consumer, { name: "x", role: "admin" }))).toEqual([403, 31]);
     expect(await code(await call("POST", "/v1/admin/tenants", admin, { name: "evil" }))).toEqual([403, 31]);
     expect(await code(await call("POST", "/v1/producers", consumer, {}))).toEqual([403, 31]);
+    const writeOnly = (await key(t, { acls: [{ resource_type: "topic", pattern_type: "prefixed", name: "orders.", operation: "write", permission: "allow" }] })).key;
+    const idempotent = await exports.default.fetch(new Request(`${BASE}/v1/topics/orders.eu/partitions/0/records?producer_id=1&producer_epoch=0&base_sequence=0`, {
+      method: "POST", headers: { authorization: `Bearer ${writeOnly}`, "content-type": "application/vnd.flarelog.record-batch" }, body: new Uint8Array(70),
+    }));
+    expect(await code(idempotent)).toEqual([403, 31]);
   });
 
   it("listings show only what the key may describe", async () => {
