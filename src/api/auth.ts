@@ -66,18 +66,23 @@ function takeRates(c: Context<AppEnv>, p: Principal, operationId: string): Throt
   const defaults = brokerConfig(c.env).quotaDefaults;
   const take = (quota: RateQuota, cost: number): Throttle | null => {
     const rate = quotaValue(p.quotas, defaults, quota);
-    return rate === null ? null : rateLimiter.take(p.tenant, quota, rate, cost);
+    return rate === null ? null : rateLimiter.take(bucketOf(p, quota), quota, rate, cost);
   };
   const byRequest = take("requests_per_s", 1);
   if (byRequest || !PRODUCE.has(operationId)) return byRequest;
   return take("produce_bytes_per_s", Number(c.req.header("content-length") ?? 0) || 0);
 }
 
+/** Whose bucket a rate quota draws from: the key's own where the key overrides it, else the tenant's. */
+function bucketOf(p: Principal, quota: RateQuota): string {
+  return p.keyQuotas[quota] !== undefined ? `${p.tenant}/key/${p.keyId}` : p.tenant;
+}
+
 /** Charges a fetch answer's bytes to the tenant's fetch quota (the next fetch waits if over). */
 function chargeFetched(c: Context<AppEnv>, p: Principal): void {
   const rate = quotaValue(p.quotas, brokerConfig(c.env).quotaDefaults, "fetch_bytes_per_s");
   const bytes = Number(c.res.headers.get("content-length") ?? NaN);
-  if (rate !== null && Number.isFinite(bytes)) rateLimiter.charge(p.tenant, "fetch_bytes_per_s", rate, bytes);
+  if (rate !== null && Number.isFinite(bytes)) rateLimiter.charge(bucketOf(p, "fetch_bytes_per_s"), "fetch_bytes_per_s", rate, bytes);
 }
 
 /** The route's authorization and quota check, run before its handler. */

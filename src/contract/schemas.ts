@@ -372,6 +372,7 @@ export const CreateKeySchema = z
     acls: z.array(AclSchema).optional(),
     role: z.enum(["admin", "producer", "consumer"]).optional(),
     prefix: z.string().optional().openapi({ description: "With role: the topic prefix (producer) or group prefix (consumer)" }),
+    quotas: QuotasSchema.optional().openapi({ description: "Overrides of the tenant's quotas for this key (a rate set here has the key's own bucket)" }),
   })
   .strict()
   .openapi("CreateKey");
@@ -380,6 +381,7 @@ export const KeySchema = z
   .object({
     key_id: z.string(), name: z.string(), tenant: z.string(), acls: z.array(AclSchema),
     created_at: z.number().int(), last_used_at: z.number().int().nullable(),
+    quotas: QuotasSchema.optional().openapi({ description: "The key's quota overrides" }),
   })
   .openapi("Key");
 

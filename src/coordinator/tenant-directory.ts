@@ -39,6 +39,8 @@ export interface KeyListing<Acl> {
   acls: Acl[];
   created_at: number;
   last_used_at: number | null;
+  /** The key's own quota overrides ({} = the tenant's quotas apply). */
+  quotas: QuotaValues;
 }
 
 /** What authentication needs for one key id, in one read. */
@@ -46,7 +48,10 @@ export interface KeyLookup<Acl> {
   tenant: string;
   secretHash: string;
   acls: Acl[];
+  /** The tenant's quotas. */
   quotas: QuotaValues;
+  /** The key's overrides of them. */
+  keyQuotas: QuotaValues;
 }
 
 export interface NewKey<Acl> {
@@ -55,9 +60,10 @@ export interface NewKey<Acl> {
   name: string;
   secretHash: string;
   acls: Acl[];
+  quotas?: QuotaValues | undefined;
 }
 
-type KeyRow = { key_id: string; name: string; tenant: string; acls: string; created_at: number; last_used_at: number | null };
+type KeyRow = { key_id: string; name: string; tenant: string; acls: string; created_at: number; last_used_at: number | null; quotas: string };
 
 export class TenantDirectory<Acl = unknown> {
   constructor(
@@ -107,20 +113,21 @@ export class TenantDirectory<Acl = unknown> {
   createKey(key: NewKey<Acl>): Result<KeyListing<Acl>> {
     if (!this.tenant(key.tenant)) return fail("RESOURCE_NOT_FOUND", `no tenant "${key.tenant}"`);
     const created_at = this.clock.now();
+    const quotas = key.quotas ?? {};
     this.sql.exec(
-      "INSERT INTO api_keys (key_id, tenant, name, secret_hash, acls, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-      key.keyId, key.tenant, key.name, key.secretHash, JSON.stringify(key.acls), created_at,
+      "INSERT INTO api_keys (key_id, tenant, name, secret_hash, acls, created_at, quotas) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      key.keyId, key.tenant, key.name, key.secretHash, JSON.stringify(key.acls), created_at, JSON.stringify(quotas),
     );
-    return ok({ key_id: key.keyId, name: key.name, tenant: key.tenant, acls: key.acls, created_at, last_used_at: null });
+    return ok({ key_id: key.keyId, name: key.name, tenant: key.tenant, acls: key.acls, created_at, last_used_at: null, quotas });
   }
 
   /** Keys of one tenant, or of every tenant (`null`, the root token's view). */
   listKeys(tenant: string | null): KeyListing<Acl>[] {
-    const cols = "key_id, name, tenant, acls, created_at, last_used_at";
+    const cols = "key_id, name, tenant, acls, created_at, last_used_at, quotas";
     const rows = tenant === null
       ? this.sql.exec<KeyRow>(`SELECT ${cols} FROM api_keys ORDER BY tenant, created_at, key_id`)
       : this.sql.exec<KeyRow>(`SELECT ${cols} FROM api_keys WHERE tenant = ? ORDER BY created_at, key_id`, tenant);
-    return rows.map((r) => ({ ...r, acls: JSON.parse(r.acls) as Acl[] }));
+    return rows.map((r) => ({ ...r, acls: JSON.parse(r.acls) as Acl[], quotas: JSON.parse(r.quotas) as QuotaValues }));
   }
 
   /** Revokes (deletes) a key; a key of another tenant is "not found", as one that never existed. */
@@ -133,12 +140,18 @@ export class TenantDirectory<Acl = unknown> {
 
   /** The key's tenant, secret hash, ACLs and tenant quotas, and marks it used now; null if unknown. */
   lookupKey(keyId: string): KeyLookup<Acl> | null {
-    const row = this.sql.exec<{ tenant: string; secret_hash: string; acls: string; quotas: string }>(
-      "SELECT k.tenant AS tenant, k.secret_hash AS secret_hash, k.acls AS acls, t.quotas AS quotas FROM api_keys k JOIN tenants t ON t.name = k.tenant WHERE k.key_id = ?",
+    const row = this.sql.exec<{ tenant: string; secret_hash: string; acls: string; quotas: string; key_quotas: string }>(
+      "SELECT k.tenant AS tenant, k.secret_hash AS secret_hash, k.acls AS acls, t.quotas AS quotas, k.quotas AS key_quotas FROM api_keys k JOIN tenants t ON t.name = k.tenant WHERE k.key_id = ?",
       keyId,
     )[0];
     if (!row) return null;
     this.sql.exec("UPDATE api_keys SET last_used_at = ? WHERE key_id = ?", this.clock.now(), keyId);
-    return { tenant: row.tenant, secretHash: row.secret_hash, acls: JSON.parse(row.acls) as Acl[], quotas: JSON.parse(row.quotas) as QuotaValues };
+    return {
+      tenant: row.tenant,
+      secretHash: row.secret_hash,
+      acls: JSON.parse(row.acls) as Acl[],
+      quotas: JSON.parse(row.quotas) as QuotaValues,
+      keyQuotas: JSON.parse(row.key_quotas) as QuotaValues,
+    };
   }
 }

@@ -23,8 +23,10 @@ export interface Principal {
   keyId: string | null;
   /** The key's ACL entries; null for the root token (every right). */
   acls: readonly AclEntry[] | null;
-  /** The tenant's quotas as set (absent values are the operator's defaults). */
+  /** The tenant's quotas as set, with the key's overrides over them (absent = the operator's defaults). */
   quotas: QuotaValues;
+  /** The key's own overrides: a rate quota named here has the key's own bucket, not the tenant's. */
+  keyQuotas: QuotaValues;
 }
 
 const UNAUTHENTICATED = "missing or invalid bearer token (Authorization: Bearer <token>)";
@@ -52,7 +54,8 @@ async function authenticateKey(env: Env, token: string): Promise<Result<Principa
   if (!found.ok) return found;
   const key = found.value;
   if (!key || !sameDigest(presented, key.secretHash)) return fail("SASL_AUTHENTICATION_FAILED", UNAUTHENTICATED);
-  return ok({ tenant: key.tenant, isRoot: false, keyId: parsed.keyId, acls: key.acls, quotas: key.quotas });
+  const quotas = { ...key.quotas, ...key.keyQuotas };
+  return ok({ tenant: key.tenant, isRoot: false, keyId: parsed.keyId, acls: key.acls, quotas, keyQuotas: key.keyQuotas });
 }
 
 /** The principal a token stands for, or SASL_AUTHENTICATION_FAILED (401). */
@@ -62,5 +65,5 @@ export async function authenticate(env: Env, adminToken: string | null, token: s
   if (!adminToken) return fail("SASL_AUTHENTICATION_FAILED", UNAUTHENTICATED);
   const [x, y] = await Promise.all([sha256Hex(token), digestOfAdmin(adminToken)]);
   if (!sameDigest(x, y)) return fail("SASL_AUTHENTICATION_FAILED", UNAUTHENTICATED);
-  return ok({ tenant: DEFAULT_TENANT, isRoot: true, keyId: null, acls: null, quotas: {} });
+  return ok({ tenant: DEFAULT_TENANT, isRoot: true, keyId: null, acls: null, quotas: {}, keyQuotas: {} });
 }

@@ -84,6 +84,8 @@ export interface CreateKeyInput {
   acls?: AclEntry[] | undefined;
   role?: Role | undefined;
   prefix?: string | undefined;
+  /** Overrides of the tenant's quotas for this key. */
+  quotas?: QuotaValues | undefined;
 }
 
 /** A new key of `input.tenant`: its listing and its text (the only time the text exists). */
@@ -95,7 +97,7 @@ export function createKey(env: Env, input: CreateKeyInput): Promise<Result<KeyDe
     if (input.role === undefined && input.prefix !== undefined) stop("INVALID_REQUEST", "prefix goes with role");
     const acls = must(validateAcls(input.acls ?? roleAcls(input.role!, input.prefix ?? "")));
     const k = await newKey();
-    const listing = must(await call(() => directory(env).createKey({ keyId: k.keyId, tenant: input.tenant, name: input.name, secretHash: k.secretHash, acls })));
+    const listing = must(await call(() => directory(env).createKey({ keyId: k.keyId, tenant: input.tenant, name: input.name, secretHash: k.secretHash, acls, quotas: input.quotas })));
     keyCache.forget(k.keyId);
     return { ...listing, key: k.text };
   });

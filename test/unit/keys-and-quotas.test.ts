@@ -10,7 +10,7 @@ import { KEY_CACHE_TTL_MS, KeyCache, newKey, parseKey, sameDigest, sha256Hex } f
 import { RateLimiter, checkCounts } from "../../src/services/quotas.ts";
 import { FakeClock } from "../support/fake-clock.ts";
 
-const lookup = { tenant: "acme", secretHash: "x", acls: [], quotas: {} };
+const lookup = { tenant: "acme", secretHash: "x", acls: [], quotas: {}, keyQuotas: {} };
 
 describe("API keys", () => {
   it("a new key's text names its id, and its stored hash is the SHA-256 of the secret, not the text", async () => {

@@ -26,6 +26,15 @@ beforeEach(() => {
 const key = (keyId: string, tenant: string) => ({ keyId, tenant, name: `k-${keyId}`, secretHash: "h".repeat(64), acls: [{ op: "read" }] });
 
 describe("tenant directory", () => {
+  it("a key's quota overrides are stored, listed and looked up beside the tenant's", () => {
+    dir.createTenant("acme");
+    dir.setQuotas("acme", { requests_per_s: 5, topics: 3 });
+    dir.createKey({ ...key("1".repeat(16), "acme"), quotas: { requests_per_s: 50 } });
+    expect(dir.listKeys("acme")[0]!.quotas).toEqual({ requests_per_s: 50 });
+    const found = dir.lookupKey("1".repeat(16))!;
+    expect([found.quotas, found.keyQuotas]).toEqual([{ requests_per_s: 5, topics: 3 }, { requests_per_s: 50 }]);
+  });
+
   it("default exists from the start and cannot be deleted; a duplicate tenant is 92", () => {
     expect(dir.listTenants().map((t) => t.name)).toEqual(["default"]);
     expect(dir.deleteTenant("default").ok).toBe(false);
@@ -42,7 +51,7 @@ describe("tenant directory", () => {
 
   it("stores no secret: the key table's columns are id, tenant, name, hash, acls, times", () => {
     const cols = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('api_keys')").map((c) => c.name).sort();
-    expect(cols).toEqual(["acls", "created_at", "key_id", "last_used_at", "name", "secret_hash", "tenant"]);
+    expect(cols).toEqual(["acls", "created_at", "key_id", "last_used_at", "name", "quotas", "secret_hash", "tenant"]);
   });
 
   it("lists keys per tenant, and the root view lists all", () => {
@@ -78,7 +87,7 @@ describe("tenant directory", () => {
     dir.createKey(key("1".repeat(16), "acme"));
     expect(dir.listKeys("acme")[0]!.last_used_at).toBeNull();
     clock.advance(500);
-    expect(dir.lookupKey("1".repeat(16))).toEqual({ tenant: "acme", secretHash: "h".repeat(64), acls: [{ op: "read" }], quotas: { requests_per_s: 5 } });
+    expect(dir.lookupKey("1".repeat(16))).toEqual({ tenant: "acme", secretHash: "h".repeat(64), acls: [{ op: "read" }], quotas: { requests_per_s: 5 }, keyQuotas: {} });
     expect(dir.listKeys("acme")[0]!.last_used_at).toBe(clock.now());
   });
 });

@@ -211,6 +211,20 @@ describe("quotas", () => {
     expect(await json(await root("GET", `/v1/admin/tenants/${a}/quotas`))).toEqual({ requests_per_s: 3 });
   });
 
+  it("a key's override of a rate quota has its own bucket: it is not throttled with its tenant, and is throttled at its own rate", async () => {
+    const t = await tenant();
+    expect((await root("PUT", `/v1/admin/tenants/${t}/quotas`, { requests_per_s: 2 })).status).toBe(200);
+    const plain = (await key(t, { role: "admin" })).key;
+    const fast = (await key(t, { role: "admin", quotas: { requests_per_s: 1000 } })).key;
+    const slow = (await key(t, { role: "admin", quotas: { requests_per_s: 1 } })).key;
+    const statuses = async (k: string, n: number) => Promise.all(Array.from({ length: n }, () => call("GET", "/v1/topics", k).then((r) => r.status)));
+    expect((await statuses(plain, 6)).filter((s) => s === 429).length).toBeGreaterThan(0);
+    expect(await statuses(fast, 6)).toEqual([200, 200, 200, 200, 200, 200]);
+    expect((await statuses(slow, 3)).filter((s) => s === 429).length).toBeGreaterThan(0);
+    const listed = (await json<{ keys: { quotas?: Record<string, number> }[] }>(await root("GET", "/v1/keys"))).keys;
+    expect(listed.some((k) => k.quotas?.requests_per_s === 1000)).toBe(true);
+  });
+
   it("over the topic or partition quota: 400/44 and nothing is created (1,000 partitions × RF 5 in one request is refused)", async () => {
     const t = await tenant();
     expect((await root("PUT", `/v1/admin/tenants/${t}/quotas`, { topics: 1, partitions: 6 })).status).toBe(200);
