@@ -3,8 +3,10 @@
 // see them: they are declared here, each optional. Read them only through `brokerConfig(env)`.
 // Both the global `Env` and `Cloudflare.Env` (what `cloudflare:workers`' `env` is typed as) get them.
 interface BrokerEnvVars {
-  /** Root bearer token, the only credential: acts on tenant `default` (per-tenant API keys are planned, issue 14). */
+  /** Root bearer token: administers tenants and API keys, acts on tenant `default`. */
   ADMIN_TOKEN?: string;
+  QUOTA_DEFAULTS?: string;
+  CORS_ALLOWED_ORIGINS?: string;
   TOPICS?: string;
   REPLICA_LAG_TIME_MAX_MS?: string;
   PRODUCER_ID_EXPIRATION_MS?: string;

@@ -4,6 +4,7 @@
  * that ends stdout (rendered into docs/benchmarks.md by bench/report.ts).
  * Node 24 type stripping: erasable TypeScript only.
  */
+import type { TenancyResult } from "./tenancy.ts";
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -59,6 +60,8 @@ export interface Results {
   profile?: ProfileResult;
   bulk?: BulkResult;
   e2e?: E2eResult;
+  /** Auth cost per produce and the noisy neighbour (bench/tenancy.ts). */
+  tenancy?: TenancyResult;
   /** Per scenario block (fills and warm-ups included): wall time and CPU of each process. */
   cpu: Partial<Record<Block, CpuSplit>>;
   /** Per scenario block: workerd's RSS at the start, its peak and growth (the Worker and every DO together). */

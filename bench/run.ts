@@ -69,10 +69,11 @@ import { replicationScenario } from "./replication.ts";
 import { writeReport } from "./report.ts";
 import { headlines, writeResults, type Block, type Results } from "./results.ts";
 import { printTables } from "./tables.ts";
+import { tenancyScenario } from "./tenancy.ts";
 
 /** The scenarios `--only` knows, in the order the usage line names them. */
 const SCENARIOS = ["baseline", "produce", "fetch", "index", "replication", "idempotence", "groups", "floor"].concat(
-  ["matrix", "memory", "e2e", "profile", "bulk"],
+  ["matrix", "memory", "e2e", "profile", "bulk", "tenancy"],
 );
 
 interface Args {
@@ -179,6 +180,10 @@ async function runScenarios(s: Server, cfg: Config, runs: (s: string) => boolean
     results.baseline = await baseline(s.http, cfg);
   }
   await runBlocks(s, cfg, runs, results, workerd);
+  if (runs("tenancy")) {
+    log("bench: tenancy (auth cost, noisy neighbour)");
+    results.tenancy = await tenancyScenario(s.http, cfg, log);
+  }
   if (runs("floor")) {
     log("bench: platform floor");
     results.floor = await floorScenario(cfg, join(s.stateDir, "floor"), results, log);

@@ -11,13 +11,15 @@
  *
  *   npm run chaos -- [--seed N] [--duration S] [--faults offline,kill,proxy,respdrop] [--acks all|1]
  *                    [--idempotent] [--retries|--no-retries] [--groups] [--quick] [--out DIR]
- *                    [--keep-state] [--root CHECKOUT]
+ *                    [--keep-state] [--root CHECKOUT] [--tenants 1|2]
  * (--root: run the server of another checkout, e.g. a throwaway worktree with a broken src/.)
  * --idempotent: producers use a producer id, epoch and sequences (issue 5); it turns --retries on
  * unless --no-retries. --retries: a send with an unknown outcome is re-sent with the same values.
  * --groups (issue 6): 3 consumers in one consumer group over 4 partitions (chaos/group-consumer.ts),
  * a consumer-crash fault beside the server faults, and after the heal the group consumes until
  * its committed offsets reach every high watermark, before the drain.
+ * --tenants 2 (issue 14): a second tenant writes the same topic name at once with an API key;
+ * each tenant's history is checked, and neither may read the other's values (chaos/tenants.ts).
  *
  * Invariants: all traffic stays on 127.0.0.1; every loop and wait is bounded; whatever happens
  * (normal end, error, SIGINT/SIGTERM) the server's process group is killed, the proxy closed and
@@ -36,6 +38,7 @@ import { ChaosProxy } from "./proxy.ts";
 import { PROJECT_ROOT, ServerProcess } from "./server.ts";
 import { runProducer } from "./producer.ts";
 import { call, drain, runConsumer, type Stopper, type WorkloadConfig } from "./workload.ts";
+import { finishSecondTenant, leaks, SECOND_TENANT, setUpSecondTenant, startSecondTenant } from "./tenants.ts";
 
 const TOPIC = "chaos";
 const PARTITIONS = 2;
@@ -71,11 +74,13 @@ interface Options {
   keepState: boolean;
   /** The checkout whose scripts/start.ts runs (default this one). */
   root: string;
+  /** 2: a second tenant writes at once with an API key (chaos/tenants.ts). */
+  tenants: number;
 }
 
 function usage(message: string): never {
   process.stderr.write(
-    `chaos: ${message}\nusage: npm run chaos -- [--seed N] [--duration S] [--faults ${FAULT_CLASSES.join(",")}] [--acks all|1] [--idempotent] [--retries|--no-retries] [--groups] [--quick] [--out DIR] [--keep-state] [--root CHECKOUT]\n`,
+    `chaos: ${message}\nusage: npm run chaos -- [--seed N] [--duration S] [--faults ${FAULT_CLASSES.join(",")}] [--acks all|1] [--idempotent] [--retries|--no-retries] [--groups] [--quick] [--out DIR] [--keep-state] [--root CHECKOUT] [--tenants 1|2]\n`,
   );
   process.exit(2);
 }
@@ -97,6 +102,7 @@ function parseOptions(argv: string[]): Options {
         out: { type: "string" },
         "keep-state": { type: "boolean", default: false },
         root: { type: "string" },
+        tenants: { type: "string" },
       },
       strict: true,
       allowPositionals: false,
@@ -127,7 +133,9 @@ function parseOptions(argv: string[]): Options {
   if (!existsSync(join(root, "scripts", "start.ts"))) usage(`--root ${root} has no scripts/start.ts`);
   const stamp = new Date().toISOString().slice(0, 19).replace(/:/g, "-");
   const out = resolve(values.out ?? join(PROJECT_ROOT, "chaos", "runs", `${stamp}Z-seed${seed}`));
-  return { seed, durationS, faults, acks, idempotent, retries, groups: values.groups === true, quick, out, keepState: values["keep-state"] === true, root };
+  const tenants = int(values.tenants, "tenants", 1, 2) ?? 1;
+  if (tenants === 2 && values.groups === true) usage("--tenants 2 runs without --groups");
+  return { seed, durationS, faults, acks, idempotent, retries, groups: values.groups === true, quick, out, keepState: values["keep-state"] === true, root, tenants };
 }
 
 /** A plain table: first column left-aligned, the rest right-aligned. */
@@ -242,12 +250,13 @@ async function main(): Promise<number> {
     proxy.setUpstream(Number(new URL(url).port));
     say(`chaos: server ${url} (pid ${server.pid}) ready after ${((Date.now() - wallStart) / 1000).toFixed(1)} s; proxy ${proxy.url}`);
 
-    const created = await call(`${url}/v1/topics`, adminToken, "POST", 30_000, {
+    const topicBody = {
       name: TOPIC,
       partitions: partitions,
       replication_factor: REPLICATION_FACTOR,
       configs: { "min.insync.replicas": String(MIN_INSYNC) },
-    });
+    };
+    const created = await call(`${url}/v1/topics`, adminToken, "POST", 30_000, topicBody);
     if (created.status !== 201) throw new Error(`create topic: HTTP ${created.status} ${JSON.stringify(created.json)}`);
 
     let t0 = performance.now();
@@ -297,6 +306,7 @@ async function main(): Promise<number> {
       now,
     };
     const stop: Stopper = { stopped: false };
+    const tenantB = opts.tenants === 2 ? await setUpSecondTenant(url, adminToken, cfg, topicBody) : null;
     // Group consumers outlive the workload: they stop once the group has caught up (below).
     const groupStop: Stopper = { stopped: false };
     const members = opts.groups
@@ -308,6 +318,7 @@ async function main(): Promise<number> {
       ...(opts.groups ? [] : Array.from({ length: consumers }, (_, i) => runConsumer(cfg, i, i % partitions, stop, (op) => ops.push(op)))),
     ];
     const groupClients = members.map((m) => m.run());
+    if (tenantB) clients.push(...(startSecondTenant(tenantB, stop) as typeof clients));
     const faults = runNemesis(ctx, plan);
     const crashesRun = runCrashes(ctx, crashes, (i, until, afterProcessing) => members[i]?.crash(until, afterProcessing));
     while (!interrupted && now() < durationMs) await new Promise((done) => setTimeout(done, Math.min(250, durationMs - now())));
@@ -333,6 +344,8 @@ async function main(): Promise<number> {
     }
     const drained: boolean[] = [];
     for (let p = 0; p < partitions; p++) drained.push(await drain(cfg, p, 30_000, (op) => ops.push(op)));
+    const historyShape = { topic: TOPIC, partitions, acks: opts.acks, idempotent: opts.idempotent, retries: opts.retries, durationMs: workloadMs };
+    const second = tenantB ? await finishSecondTenant(tenantB, historyShape) : null;
     await server.stop();
 
     // One list in time order: client ops by invocation, nemesis ops by start.
@@ -362,9 +375,19 @@ async function main(): Promise<number> {
     if (!healed.isrFull) say("chaos: warning: the ISRs were not full after the heal (see nemesis.log)");
     if (drained.some((d) => !d)) say("chaos: warning: a partition was not drained to its high watermark");
     if (!caughtUp) say(`chaos: warning: the group's committed offsets did not reach every high watermark (see nemesis.log)`);
+    let isolated = true;
+    if (second && tenantB) {
+      writeFileSync(join(opts.out, "history-tenant-b.json"), JSON.stringify({ ...historyShape, seed: tenantB.cfg.seed, ops: tenantB.ops }));
+      const leaked = leaks(ops, tenantB.ops);
+      isolated = leaked.aSawB.length === 0 && leaked.bSawA.length === 0;
+      say(`chaos: tenant ${SECOND_TENANT} (API key, same topic name): drained ${second.drained.map((d, p) => `p${p} ${d ? "yes" : "NO"}`).join(", ")}`);
+      say(formatSummary(second.result));
+      say(`chaos: isolation: ${isolated ? "ok" : "BROKEN"}: default read ${leaked.aSawB.length} of ${SECOND_TENANT}'s values, ${SECOND_TENANT} read ${leaked.bSawA.length} of default's`);
+    }
     say(`chaos: saved ${opts.out}/{history.json,report.json,nemesis.log,server.log}`);
-    process.stdout.write(`${JSON.stringify(result.report)}\n`);
-    return result.report.valid ? 0 : 1;
+    const valid = result.report.valid && (second === null || second.result.report.valid) && isolated;
+    process.stdout.write(`${JSON.stringify({ ...result.report, ...(second ? { tenant_b: second.result.report, isolated } : {}), valid })}\n`);
+    return valid ? 0 : 1;
   } finally {
     await Promise.race([Promise.all([server.stop(), proxy.close()]), new Promise((done) => setTimeout(done, 12_000))]);
     await server.closeLog();

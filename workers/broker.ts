@@ -7,5 +7,6 @@ import { app } from "../src/api/app.ts";
 export { PartitionReplicaDO } from "../src/partition/partition-replica-do.ts";
 export { ClusterCoordinatorDO } from "../src/coordinator/cluster-coordinator-do.ts";
 export { GroupCoordinatorDO } from "../src/groups/group-coordinator-do.ts";
+export { TenantDirectoryDO } from "../src/coordinator/tenant-directory-do.ts";
 
 export default app;

@@ -11,6 +11,7 @@ import { healthRoute, openApiRoute } from "../contract/routes.ts";
 import { kafkaError } from "../protocol/errors.ts";
 import { ensureDeclaredTopics } from "../services/topics.ts";
 import { bearerAuth } from "./auth.ts";
+import { cors } from "./cors.ts";
 import type { AppEnv } from "./env.ts";
 import { errorResponse, toKafkaError, unwrap } from "./errors.ts";
 import { allowedMethods, mount, serviceContext } from "./mount.ts";
@@ -18,12 +19,15 @@ import { openApiDocument } from "./openapi.ts";
 import { adminRoutes, requireRoot } from "./routes/admin.ts";
 import { fetchRoutes } from "./routes/fetch.ts";
 import { groupRoutes } from "./routes/groups.ts";
+import { keyRoutes } from "./routes/keys.ts";
 import { produceRoutes } from "./routes/produce.ts";
 import { producerRoutes } from "./routes/producers.ts";
+import { tenantRoutes } from "./routes/tenants.ts";
 import { topicRoutes } from "./routes/topics.ts";
 
 export const app = new Hono<AppEnv>();
 
+app.use("*", cors);
 mount(app, healthRoute, (c) => c.json({ status: "ok" }));
 mount(app, openApiRoute, (c) => c.json(openApiDocument()));
 
@@ -39,6 +43,8 @@ fetchRoutes(app);
 producerRoutes(app);
 groupRoutes(app);
 adminRoutes(app);
+tenantRoutes(app);
+keyRoutes(app);
 
 app.notFound((c) => {
   const path = new URL(c.req.url).pathname;

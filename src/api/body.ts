@@ -7,7 +7,7 @@
  * stack. Bad input is a `Result` error value (RECORD_LIST_TOO_LARGE / INVALID_REQUEST), never
  * a throw. Uses only web APIs, so it runs in workerd and in Node. Called by the Hono routes.
  */
-import { fail, ok, type Result } from "../protocol/errors.ts";
+import { fail, kafkaError, ok, type Result } from "../protocol/errors.ts";
 
 function tooLarge(maxBytes: number): Result<never> {
   return fail("RECORD_LIST_TOO_LARGE", `request body exceeds the limit of ${maxBytes} bytes`);
@@ -19,7 +19,7 @@ function tooLarge(maxBytes: number): Result<never> {
  * A byte stream with a Content-Length (every HTTP request workerd hands us) is read into one
  * buffer of that size (`readDeclared`); any other stream chunk by chunk.
  */
-export async function readBodyLimited(req: Request, maxBytes: number): Promise<Result<Uint8Array>> {
+export async function readBodyLimited(req: Request, maxBytes: number, deadline?: Deadline): Promise<Result<Uint8Array>> {
   const header = req.headers.get("content-length")?.trim() ?? null;
   const declared = header !== null && /^\d+$/.test(header) ? Number(header) : null;
   if (declared !== null && declared > maxBytes) {
@@ -29,7 +29,36 @@ export async function readBodyLimited(req: Request, maxBytes: number): Promise<R
   if (req.body === null) return ok(new Uint8Array(0));
   if (req.bodyUsed) return fail("INVALID_REQUEST", "request body was already read");
   const byob = declared === null ? null : byobReader(req.body);
-  return byob ? readDeclared(byob, declared!) : readChunks(req.body, maxBytes);
+  const reader = byob ?? req.body.getReader();
+  const reading = byob ? readDeclared(byob, declared!) : readChunks(reader as ReadableStreamDefaultReader<Uint8Array>, maxBytes);
+  const due = deadline ?? deadlineIn(BODY_READ_DEADLINE_MS);
+  const outcome = await Promise.race([reading, due.expired.then((): typeof TIMED_OUT => TIMED_OUT)]);
+  due.clear();
+  if (outcome !== TIMED_OUT) return outcome;
+  await cancelBody(reader);
+  return { ok: false, err: { ...kafkaError("REQUEST_TIMED_OUT", "request body was not received in time"), httpStatus: 408 } };
+}
+
+/**
+ * How long a request body may take to arrive. A body that promises more than it sends (a
+ * slowloris) is cancelled at the deadline and answered 408, so no connection pins the isolate.
+ */
+export const BODY_READ_DEADLINE_MS = 10_000;
+
+const TIMED_OUT = Symbol("timed out");
+
+/** A deadline: `expired` resolves when it passes; `clear` stops its timer. */
+export interface Deadline {
+  readonly expired: Promise<void>;
+  clear(): void;
+}
+
+export function deadlineIn(ms: number): Deadline {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  return { expired, clear: () => clearTimeout(timer) };
 }
 
 /** A BYOB reader when the stream is a byte stream; null otherwise (getReader throws). */
@@ -93,8 +122,7 @@ async function readDeclared(reader: AtLeastReader, declared: number): Promise<Re
 }
 
 /** Any stream, chunk by chunk, one chunk past the limit at most, then joined. */
-async function readChunks(body: ReadableStream<Uint8Array>, maxBytes: number): Promise<Result<Uint8Array>> {
-  const reader = body.getReader();
+async function readChunks(reader: ReadableStreamDefaultReader<Uint8Array>, maxBytes: number): Promise<Result<Uint8Array>> {
   const chunks: Uint8Array[] = [];
   let total = 0;
   try {

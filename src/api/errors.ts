@@ -29,7 +29,7 @@ export function jsonResponse(value: unknown): Response {
 }
 
 /** The contract's error body with the error table's status (or `status` where HTTP itself decides, as 405). */
-export function errorResponse(c: Context, err: KafkaError, status: number = ERRORS[err.error].status): Response {
+export function errorResponse(c: Context, err: KafkaError, status: number = err.httpStatus ?? ERRORS[err.error].status): Response {
   return c.json(errorBody(err), status as ContentfulStatusCode);
 }
 

@@ -8,6 +8,7 @@ import type { ContractRoute } from "../contract/routes.ts";
 import { ROUTES } from "../contract/routes.ts";
 import type { ServiceContext } from "../services/context.ts";
 import { validateTopicName } from "../protocol/config.ts";
+import { guard } from "./auth.ts";
 import type { AppEnv } from "./env.ts";
 import { unwrap } from "./errors.ts";
 
@@ -15,9 +16,9 @@ export type Handler = (c: Context<AppEnv>) => Response | Promise<Response>;
 
 const honoPath = (path: string) => path.replace(/\{(\w+)\}/g, ":$1");
 
-/** Serves `route` with `handler` at the route's method and path. */
+/** Serves `route` with `handler` at the route's method and path, behind its ACL and quota check. */
 export function mount(app: Hono<AppEnv>, route: ContractRoute, handler: Handler): void {
-  app.on(route.method.toUpperCase(), honoPath(route.path), handler);
+  app.on(route.method.toUpperCase(), honoPath(route.path), guard(route.operationId), handler);
 }
 
 const PATTERNS = ROUTES.map((r) => ({

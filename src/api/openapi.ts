@@ -23,7 +23,7 @@ export function openApiDocument() {
   doc.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
     scheme: "bearer",
-    description: "The ADMIN_TOKEN (root). Per-tenant API keys are planned (issue 14).",
+    description: "The ADMIN_TOKEN (root), or an API key `flk_<key_id>_<secret>` of one tenant.",
   });
   for (const r of ROUTES) doc.openAPIRegistry.registerPath(r);
   cached = doc.getOpenAPI31Document({

@@ -34,7 +34,15 @@ export interface BrokerConfig {
   readonly declaredTopics: readonly CreateTopicRequest[];
   /** The root bearer token, or null when unset or empty (then every /v1 request is 401). */
   readonly adminToken: string | null;
+  /** The operator's default quota per tenant (the `QUOTA_DEFAULTS` var); absent = unlimited. */
+  readonly quotaDefaults: Readonly<Partial<Record<QuotaName, number>>>;
+  /** Origins a browser may call the API from (the `CORS_ALLOWED_ORIGINS` var); empty = CORS off. */
+  readonly corsAllowedOrigins: readonly string[];
 }
+
+/** The quotas a tenant has (Kafka's client quotas, KIP-13/KIP-124, plus counts and storage). */
+export const QUOTA_NAMES = ["produce_bytes_per_s", "fetch_bytes_per_s", "requests_per_s", "topics", "partitions", "storage_bytes"] as const;
+export type QuotaName = (typeof QUOTA_NAMES)[number];
 
 /** A var's typed value, or what is wrong with it (without the var's name). */
 type Parsed<T> = { value: T } | { problem: string };
@@ -80,6 +88,11 @@ const BROKER_VARS: { readonly [F in keyof BrokerConfig]: VarSpec<BrokerConfig[F]
   declaredTopics: { name: "TOPICS", default: "", parse: declaredTopics },
   // A secret, no Kafka name (the nearest is a SASL super.users principal).
   adminToken: { name: "ADMIN_TOKEN", default: "", parse: adminToken },
+  // Kafka's quota defaults (quota.producer.default etc., KIP-13): "requests_per_s=200,topics=50".
+  // Apply to API keys; the root token is the operator and is never throttled.
+  quotaDefaults: { name: "QUOTA_DEFAULTS", default: "topics=1000,partitions=5000", parse: quotaDefaults },
+  // No Kafka name: "https://console.example.com,https://app.example.com" or "*"; off when empty.
+  corsAllowedOrigins: { name: "CORS_ALLOWED_ORIGINS", default: "", parse: corsOrigins },
 };
 
 /** The names of every var the broker reads. */
@@ -118,6 +131,25 @@ function adminToken(raw: string): Parsed<string | null> {
   // The bearer header's token is one run of non-space characters, so such a token never matches.
   if (/\s/.test(raw)) return { problem: "contains whitespace, so no bearer token could match it" };
   return { value: raw === "" ? null : raw };
+}
+
+function quotaDefaults(raw: string): Parsed<Partial<Record<QuotaName, number>>> {
+  const out: Partial<Record<QuotaName, number>> = {};
+  for (const part of raw.split(",").map((p) => p.trim()).filter(Boolean)) {
+    const m = /^([a-z_]+)=(\d{1,15})$/.exec(part);
+    const name = m?.[1] as QuotaName | undefined;
+    if (!m || !name || !(QUOTA_NAMES as readonly string[]).includes(name))
+      return { problem: `has ${JSON.stringify(part)}; entries are name=number, names ${QUOTA_NAMES.join(", ")}` };
+    out[name] = Number(m[2]);
+  }
+  return { value: out };
+}
+
+function corsOrigins(raw: string): Parsed<string[]> {
+  const origins = raw.split(",").map((o) => o.trim()).filter(Boolean);
+  const bad = origins.find((o) => o !== "*" && !/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/i.test(o));
+  if (bad === undefined) return { value: origins };
+  return { problem: `has ${JSON.stringify(bad)}; origins are scheme://host[:port] (no path) or *` };
 }
 
 /** A set var as a string: wrangler passes TOML numbers through as numbers. */

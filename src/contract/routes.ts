@@ -14,6 +14,13 @@ import {
   AlterTopicSchema,
   BatchProduceResponseSchema,
   CommitOffsetsSchema,
+  CreatedKeySchema,
+  CreateKeySchema,
+  CreateTenantSchema,
+  KeyListSchema,
+  QuotasSchema,
+  TenantListSchema,
+  TenantSchema,
   CreateTopicSchema,
   ErrorBodySchema,
   FetchResponseSchema,
@@ -47,6 +54,9 @@ const common = {
   400: error("Invalid request (42) or a bad parameter"),
   401: error("Missing or invalid bearer token (58)"),
   405: error("Method not allowed on this path (the Allow header lists the allowed ones)"),
+  408: error("The request body did not arrive within 10 s (7)"),
+  415: error("A body of a content type the route does not take (42)"),
+  429: error("Over a rate quota (89): Retry-After and throttle_time_ms say how long to wait"),
 };
 const unknown = { 404: error("Unknown topic or partition (3)") };
 const unavailable = { 503: error("Leader or replica not available, not enough replicas (retriable)") };
@@ -289,6 +299,68 @@ export const preferredLeaderRoute = createRoute({
   },
 });
 
+const tenant = z.object({ name: z.string().openapi({ example: "acme", description: "Tenant name, [a-z0-9-]{1,63}" }) });
+const rootOnly = { 403: error("Root token needed (31)") };
+const noTenant = { 404: error("No such tenant (91)") };
+
+export const createTenantRoute = createRoute({
+  method: "post", path: "/v1/admin/tenants", operationId: "createTenant", tags: ["tenants"], summary: "Create a tenant (root token)",
+  security: bearer, request: body(CreateTenantSchema),
+  responses: { 201: json(TenantSchema, "Created"), 409: error("Tenant exists (92)"), ...rootOnly, ...common },
+});
+
+export const listTenantsRoute = createRoute({
+  method: "get", path: "/v1/admin/tenants", operationId: "listTenants", tags: ["tenants"], summary: "List tenants (root token)",
+  security: bearer, responses: { 200: json(TenantListSchema, "Tenants"), ...rootOnly, ...common },
+});
+
+export const describeTenantRoute = createRoute({
+  method: "get", path: "/v1/admin/tenants/{name}", operationId: "describeTenant", tags: ["tenants"], summary: "Describe a tenant (root token)",
+  security: bearer, request: { params: tenant }, responses: { 200: json(TenantSchema, "Tenant"), ...noTenant, ...rootOnly, ...common },
+});
+
+export const deleteTenantRoute = createRoute({
+  method: "delete", path: "/v1/admin/tenants/{name}", operationId: "deleteTenant", tags: ["tenants"],
+  summary: "Delete a tenant and its keys; refused while it has topics unless force=true (then they are deleted)",
+  security: bearer,
+  request: { params: tenant, query: z.object({ force: z.enum(["true", "false"]).optional() }) },
+  responses: { 204: { description: "Deleted" }, 409: error("Tenant has topics (44)"), ...noTenant, ...rootOnly, ...common },
+});
+
+export const getTenantQuotasRoute = createRoute({
+  method: "get", path: "/v1/admin/tenants/{name}/quotas", operationId: "getTenantQuotas", tags: ["tenants"],
+  summary: "The tenant's quotas as set (absent = operator default)",
+  security: bearer, request: { params: tenant }, responses: { 200: json(QuotasSchema, "Quotas"), ...noTenant, ...rootOnly, ...common },
+});
+
+export const setTenantQuotasRoute = createRoute({
+  method: "put", path: "/v1/admin/tenants/{name}/quotas", operationId: "setTenantQuotas", tags: ["tenants"],
+  summary: "Set the tenant's quotas (replaces them; absent = operator default)",
+  security: bearer, request: { params: tenant, ...body(QuotasSchema) },
+  responses: { 200: json(QuotasSchema, "Quotas"), ...noTenant, ...rootOnly, ...common },
+});
+
+const authz = { 403: error("Not authorized (29 topic, 30 group, 31 cluster)") };
+
+export const createKeyRoute = createRoute({
+  method: "post", path: "/v1/keys", operationId: "createKey", tags: ["keys"],
+  summary: "Create an API key (the secret is shown only in this answer)",
+  security: bearer, request: body(CreateKeySchema),
+  responses: { 201: json(CreatedKeySchema, "Created"), ...noTenant, ...authz, ...common },
+});
+
+export const listKeysRoute = createRoute({
+  method: "get", path: "/v1/keys", operationId: "listKeys", tags: ["keys"], summary: "List API keys (never their secrets)",
+  security: bearer, responses: { 200: json(KeyListSchema, "Keys"), ...authz, ...common },
+});
+
+export const revokeKeyRoute = createRoute({
+  method: "delete", path: "/v1/keys/{key_id}", operationId: "revokeKey", tags: ["keys"],
+  summary: "Revoke an API key (answers 401 everywhere within 10 s)",
+  security: bearer, request: { params: z.object({ key_id: z.string().openapi({ example: "9f86d081884c7d65" }) }) },
+  responses: { 204: { description: "Revoked" }, 404: error("No such key (91)"), ...authz, ...common },
+});
+
 /** Every route of the contract, in document order. */
 export const ROUTES = [
   healthRoute, openApiRoute,
@@ -297,6 +369,8 @@ export const ROUTES = [
   joinGroupRoute, heartbeatRoute, leaveGroupRoute, pollGroupRoute, commitOffsetsRoute, groupOffsetsRoute,
   resetOffsetsRoute, listGroupsRoute, describeGroupRoute, deleteGroupRoute,
   replicaOfflineRoute, replicaOnlineRoute, preferredLeaderRoute,
+  createTenantRoute, listTenantsRoute, describeTenantRoute, deleteTenantRoute, getTenantQuotasRoute, setTenantQuotasRoute,
+  createKeyRoute, listKeysRoute, revokeKeyRoute,
 ] as const;
 
 export type ContractRoute = (typeof ROUTES)[number];

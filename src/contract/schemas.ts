@@ -17,6 +17,7 @@ export const ErrorBodySchema = z
     error: z.string(),
     message: z.string(),
     retriable: z.boolean(),
+    throttle_time_ms: z.number().int().optional().openapi({ description: "429 only: how long to wait (Kafka's ThrottleTimeMs)" }),
   })
   .openapi("Error");
 
@@ -334,3 +335,58 @@ export function describeZodError(e: z.ZodError): string {
     .map((i) => `${i.path.length ? i.path.join(".") : "body"}: ${i.message}`)
     .join("; ");
 }
+
+// Tenants, API keys and ACLs (API.md): root-token tenant administration and per-tenant keys.
+
+export const CreateTenantSchema = z.object({ name: z.string().openapi({ example: "acme", description: "[a-z0-9-]{1,63}" }) }).strict().openapi("CreateTenant");
+
+export const TenantSchema = z.object({ name: z.string(), created_at: z.number().int() }).openapi("Tenant");
+
+export const TenantListSchema = z.object({ tenants: z.array(TenantSchema) }).openapi("TenantList");
+
+const quota = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional();
+
+export const QuotasSchema = z
+  .object({
+    produce_bytes_per_s: quota, fetch_bytes_per_s: quota, requests_per_s: quota,
+    topics: quota, partitions: quota.openapi({ description: "Σ partitions × replication factor" }), storage_bytes: quota,
+  })
+  .strict()
+  .openapi("Quotas");
+
+export const AclSchema = z
+  .object({
+    resource_type: z.enum(["topic", "group", "cluster", "producer"]),
+    pattern_type: z.enum(["literal", "prefixed"]),
+    name: z.string().openapi({ example: "orders." }),
+    operation: z.enum(["read", "write", "create", "delete", "describe", "describe_configs", "alter_configs", "alter", "idempotent_write", "all"]),
+    permission: z.enum(["allow", "deny"]),
+  })
+  .strict()
+  .openapi("Acl");
+
+export const CreateKeySchema = z
+  .object({
+    name: z.string().openapi({ example: "orders-writer" }),
+    tenant: z.string().optional().openapi({ description: "Required with the root token; a tenant key's own tenant otherwise" }),
+    acls: z.array(AclSchema).optional(),
+    role: z.enum(["admin", "producer", "consumer"]).optional(),
+    prefix: z.string().optional().openapi({ description: "With role: the topic prefix (producer) or group prefix (consumer)" }),
+    quotas: QuotasSchema.optional().openapi({ description: "Overrides of the tenant's quotas for this key (a rate set here has the key's own bucket)" }),
+  })
+  .strict()
+  .openapi("CreateKey");
+
+export const KeySchema = z
+  .object({
+    key_id: z.string(), name: z.string(), tenant: z.string(), acls: z.array(AclSchema),
+    created_at: z.number().int(), last_used_at: z.number().int().nullable(),
+    quotas: QuotasSchema.optional().openapi({ description: "The key's quota overrides" }),
+  })
+  .openapi("Key");
+
+export const CreatedKeySchema = z
+  .object({ key_id: z.string(), key: z.string().openapi({ description: "The secret: shown only here" }), name: z.string(), tenant: z.string(), acls: z.array(AclSchema) })
+  .openapi("CreatedKey");
+
+export const KeyListSchema = z.object({ keys: z.array(KeySchema) }).openapi("KeyList");

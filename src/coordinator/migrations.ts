@@ -10,3 +10,12 @@ export const CLUSTER_COORDINATOR_MIGRATIONS: readonly Migration[] = [
   { name: "0002_producers", sql: m0002 },
   { name: "0003_groups", sql: m0003 },
 ];
+
+import t0001 from "../../migrations/tenant-directory/0001_init.sql";
+import t0002 from "../../migrations/tenant-directory/0002_key_quotas.sql";
+
+/** The tenant directory's DDL (TenantDirectoryDO). */
+export const TENANT_DIRECTORY_MIGRATIONS: readonly Migration[] = [
+  { name: "0001_init", sql: t0001 },
+  { name: "0002_key_quotas", sql: t0002 },
+];

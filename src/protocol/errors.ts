@@ -71,6 +71,10 @@ export const ERRORS = {
   FENCED_INSTANCE_ID: { code: 82, retriable: false, status: 409 },
   INVALID_RECORD: { code: 87, retriable: false, status: 400 },
   THROTTLING_QUOTA_EXCEEDED: { code: 89, retriable: true, status: 429 },
+  /** A tenant or API key that does not exist (or is not the caller's). */
+  RESOURCE_NOT_FOUND: { code: 91, retriable: false, status: 404 },
+  /** A tenant that already exists. */
+  DUPLICATE_RESOURCE: { code: 92, retriable: false, status: 409 },
   INVALID_UPDATE_VERSION: { code: 95, retriable: false, status: 409 },
   FENCED_MEMBER_EPOCH: { code: 110, retriable: false, status: 409 },
   UNKNOWN_TOPIC_ID: { code: 100, retriable: true, status: 404 },
@@ -90,6 +94,8 @@ export interface KafkaError {
    * confirmed by the ISR). Such a request is never retried on the client's behalf.
    */
   readonly outcomeUnknown?: boolean;
+  /** An HTTP status of the HTTP edge's own (408 for a body not received in time), instead of the table's. */
+  readonly httpStatus?: number;
 }
 
 export function kafkaError(name: ErrorName, message: string): KafkaError {

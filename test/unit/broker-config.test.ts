@@ -50,6 +50,8 @@ describe("defaults", () => {
       replicaLocationHints: [],
       declaredTopics: [],
       adminToken: null,
+      quotaDefaults: { topics: 1000, partitions: 5000 },
+      corsAllowedOrigins: [],
     });
   });
 
@@ -62,6 +64,8 @@ describe("defaults", () => {
       REPLICA_LOCATION_HINTS: "weur",
       TOPICS: "t",
       ADMIN_TOKEN: "secret",
+      QUOTA_DEFAULTS: "requests_per_s=5",
+      CORS_ALLOWED_ORIGINS: "https://console.example.com",
     };
     const defaults = parsed({});
     const set = parsed(all);
@@ -172,6 +176,25 @@ describe("TOPICS", () => {
     expect(!bad.ok && bad.err.error).toBe("INVALID_TOPIC_EXCEPTION");
     const zero = parseDeclaredTopics("orders:0");
     expect(!zero.ok && zero.err.error).toBe("INVALID_PARTITIONS");
+  });
+});
+
+describe("QUOTA_DEFAULTS", () => {
+  it("parses name=number entries into the quota table and refuses unknown names or non-numbers", () => {
+    expect(parsed({ QUOTA_DEFAULTS: "requests_per_s=100, topics=3" }).quotaDefaults).toEqual({ requests_per_s: 100, topics: 3 });
+    expect(parsed({ QUOTA_DEFAULTS: "" }).quotaDefaults).toEqual({});
+    expect(problem({ QUOTA_DEFAULTS: "bananas=1" })).toContain("QUOTA_DEFAULTS");
+    expect(problem({ QUOTA_DEFAULTS: "topics=-1" })).toContain("QUOTA_DEFAULTS");
+  });
+});
+
+describe("CORS_ALLOWED_ORIGINS", () => {
+  it("is off when unset, takes scheme://host[:port] origins or *, and refuses paths and junk", () => {
+    expect(parsed({}).corsAllowedOrigins).toEqual([]);
+    expect(parsed({ CORS_ALLOWED_ORIGINS: "https://a.example, http://localhost:5173" }).corsAllowedOrigins).toEqual(["https://a.example", "http://localhost:5173"]);
+    expect(parsed({ CORS_ALLOWED_ORIGINS: "*" }).corsAllowedOrigins).toEqual(["*"]);
+    expect(problem({ CORS_ALLOWED_ORIGINS: "https://a.example/path" })).toContain("CORS_ALLOWED_ORIGINS");
+    expect(problem({ CORS_ALLOWED_ORIGINS: "javascript:alert(1)" })).toContain("CORS_ALLOWED_ORIGINS");
   });
 });
 

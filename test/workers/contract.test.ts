@@ -24,6 +24,8 @@ interface Case {
 }
 
 interface Fixture {
+  tenant: string;
+  keyId: string;
   topic: string;
   group: string;
   member: string;
@@ -99,6 +101,26 @@ const CASES: Case[] = [
   c("bringReplicaOnline", "malformed replica", 400, (f) => req("POST", `/v1/admin/topics/${f.topic}/partitions/0/replicas/x/online`)),
   c("electPreferredLeader", "elected", 200, (f) => req("POST", `/v1/admin/topics/${f.topic}/partitions/0/preferred-leader`)),
   c("electPreferredLeader", "unknown topic", 404, () => req("POST", "/v1/admin/topics/no-such-topic/partitions/0/preferred-leader")),
+  c("createTenant", "created", 201, () => req("POST", "/v1/admin/tenants", { name: `t-${crypto.randomUUID().slice(0, 8)}` })),
+  c("createTenant", "duplicate", 409, () => req("POST", "/v1/admin/tenants", { name: "default" })),
+  c("createTenant", "bad name", 400, () => req("POST", "/v1/admin/tenants", { name: "Not_Valid" })),
+  c("listTenants", "listed", 200, () => req("GET", "/v1/admin/tenants")),
+  c("listTenants", "no token", 401, () => req("GET", "/v1/admin/tenants", undefined, {})),
+  c("describeTenant", "described", 200, () => req("GET", "/v1/admin/tenants/default")),
+  c("describeTenant", "unknown", 404, () => req("GET", "/v1/admin/tenants/no-such-tenant")),
+  c("deleteTenant", "deleted", 204, (f) => req("DELETE", `/v1/admin/tenants/${f.tenant}`)),
+  c("deleteTenant", "has topics", 409, () => req("DELETE", "/v1/admin/tenants/default")),
+  c("getTenantQuotas", "read", 200, () => req("GET", "/v1/admin/tenants/default/quotas")),
+  c("getTenantQuotas", "unknown", 404, () => req("GET", "/v1/admin/tenants/no-such-tenant/quotas")),
+  c("setTenantQuotas", "set", 200, () => req("PUT", "/v1/admin/tenants/default/quotas", {})),
+  c("setTenantQuotas", "negative", 400, () => req("PUT", "/v1/admin/tenants/default/quotas", { topics: -1 })),
+  c("createKey", "created", 201, () => req("POST", "/v1/keys", { name: "k", tenant: "default", role: "consumer", prefix: "billing-" })),
+  c("createKey", "no tenant", 400, () => req("POST", "/v1/keys", { name: "k", role: "admin" })),
+  c("createKey", "unknown tenant", 404, () => req("POST", "/v1/keys", { name: "k", tenant: "no-such-tenant", role: "admin" })),
+  c("listKeys", "listed", 200, () => req("GET", "/v1/keys")),
+  c("listKeys", "no token", 401, () => req("GET", "/v1/keys", undefined, {})),
+  c("revokeKey", "revoked", 204, (f) => req("DELETE", `/v1/keys/${f.keyId}`)),
+  c("revokeKey", "unknown", 404, () => req("DELETE", "/v1/keys/0000000000000000")),
 ];
 
 async function call(r: Request): Promise<Response> {
@@ -114,7 +136,10 @@ async function fixture(): Promise<Fixture> {
     const join = await call(req("POST", `/v1/groups/${g}/members`, { topics: [topic], member_id: "member-1" }));
     expect(join.status).toBe(200);
   }
-  return { topic, group, member: "member-1" };
+  const tenant = `t-${crypto.randomUUID().slice(0, 8)}`;
+  expect((await call(req("POST", "/v1/admin/tenants", { name: tenant }))).status).toBe(201);
+  const key = (await (await call(req("POST", "/v1/keys", { name: "k", tenant: "default", role: "admin" }))).json()) as { key_id: string };
+  return { tenant, keyId: key.key_id, topic, group, member: "member-1" };
 }
 
 /** The schema a route documents for a status and content type, if any. */

@@ -21,6 +21,7 @@ import { CommitOffsetsSchema, HeartbeatSchema, JoinGroupSchema, ResetOffsetsSche
 import type { ResetOffsetsBody } from "../../contract/types.ts";
 import { parseTopicPartitionList, toTopicPartitionList } from "../../protocol/topic-partitions.ts";
 import * as groups from "../../services/groups.ts";
+import { allowed } from "../auth.ts";
 import type { AppEnv } from "../env.ts";
 import { raise, unwrap } from "../errors.ts";
 import { assignmentBody, groupDescriptionBody, joinRequestOf } from "../group-wire.ts";
@@ -103,7 +104,10 @@ function offsetRoutes(app: Hono<AppEnv>): void {
 export function groupRoutes(app: Hono<AppEnv>): void {
   membershipRoutes(app);
   offsetRoutes(app);
-  mount(app, listGroupsRoute, async (c) => c.json({ groups: unwrap(await groups.listGroups(svc(c))) }));
+  mount(app, listGroupsRoute, async (c) => {
+    const visible = unwrap(await groups.listGroups(svc(c))).filter((g) => allowed(c, "group", g.group, "describe"));
+    return c.json({ groups: visible });
+  });
   mount(app, describeGroupRoute, async (c) => {
     const d = unwrap(await groups.describeGroup(svc(c), groupOf(c)));
     return c.json({ ...groupDescriptionBody(d), offsets: d.offsets });

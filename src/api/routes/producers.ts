@@ -6,6 +6,7 @@ import type { Hono } from "hono";
 import { initProducerRoute } from "../../contract/routes.ts";
 import { InitProducerSchema } from "../../contract/schemas.ts";
 import { initProducerId } from "../../services/producers.ts";
+import { requireAcl } from "../auth.ts";
 import type { AppEnv } from "../env.ts";
 import { unwrap } from "../errors.ts";
 import { mount, serviceContext as svc } from "../mount.ts";
@@ -14,6 +15,8 @@ import { readJson, validate } from "../request.ts";
 export function producerRoutes(app: Hono<AppEnv>): void {
   mount(app, initProducerRoute, async (c) => {
     const body = validate(InitProducerSchema, await readJson(c, {}));
+    // Kafka's IdempotentWrite: a producer id is issued only to a key allowed it (named by its transactional id, if any).
+    requireAcl(c, "producer", body.transactional_id ?? "", "idempotent_write");
     const r = unwrap(
       await initProducerId(svc(c), {
         ...(body.transactional_id !== undefined ? { transactionalId: body.transactional_id } : {}),
