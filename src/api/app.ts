@@ -21,8 +21,12 @@ import { groupRoutes } from "./routes/groups.ts";
 import { produceRoutes } from "./routes/produce.ts";
 import { producerRoutes } from "./routes/producers.ts";
 import { topicRoutes } from "./routes/topics.ts";
+import { requestLog } from "./request-log.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
 
 export const app = new Hono<AppEnv>();
+
+app.use("*", requestLog);
 
 mount(app, healthRoute, (c) => c.json({ status: "ok" }));
 mount(app, openApiRoute, (c) => c.json(openApiDocument()));
@@ -39,6 +43,7 @@ fetchRoutes(app);
 producerRoutes(app);
 groupRoutes(app);
 adminRoutes(app);
+metricsRoutes(app);
 
 app.notFound((c) => {
   const path = new URL(c.req.url).pathname;

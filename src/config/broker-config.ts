@@ -16,6 +16,7 @@
 import { fail, ok, type KafkaError, type Result } from "../protocol/errors.ts";
 import type { CreateTopicRequest } from "../protocol/types.ts";
 import { parseDeclaredTopics } from "./declared-topics.ts";
+import { isLogLevel, LOG_LEVELS, type LogLevel } from "./log-level.ts";
 
 /** Durable Object location hints (Cloudflare's list); one per replica id in turn. */
 export const LOCATION_HINTS = [
@@ -34,6 +35,8 @@ export interface BrokerConfig {
   readonly declaredTopics: readonly CreateTopicRequest[];
   /** The root bearer token, or null when unset or empty (then every /v1 request is 401). */
   readonly adminToken: string | null;
+  /** The quietest level printed (src/config/log-level.ts); request lines are `info`. */
+  readonly logLevel: LogLevel;
 }
 
 /** A var's typed value, or what is wrong with it (without the var's name). */
@@ -80,6 +83,8 @@ const BROKER_VARS: { readonly [F in keyof BrokerConfig]: VarSpec<BrokerConfig[F]
   declaredTopics: { name: "TOPICS", default: "", parse: declaredTopics },
   // A secret, no Kafka name (the nearest is a SASL super.users principal).
   adminToken: { name: "ADMIN_TOKEN", default: "", parse: adminToken },
+  // No Kafka name (Kafka's log4j root level): debug | info | warn | error | off.
+  logLevel: { name: "LOG_LEVEL", default: "warn", parse: logLevel },
 };
 
 /** The names of every var the broker reads. */
@@ -118,6 +123,11 @@ function adminToken(raw: string): Parsed<string | null> {
   // The bearer header's token is one run of non-space characters, so such a token never matches.
   if (/\s/.test(raw)) return { problem: "contains whitespace, so no bearer token could match it" };
   return { value: raw === "" ? null : raw };
+}
+
+function logLevel(raw: string): Parsed<LogLevel> {
+  if (isLogLevel(raw)) return { value: raw };
+  return { problem: `must be one of ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(raw)}` };
 }
 
 /** A set var as a string: wrangler passes TOML numbers through as numbers. */

@@ -289,6 +289,16 @@ export const preferredLeaderRoute = createRoute({
   },
 });
 
+export const metricsRoute = createRoute({
+  method: "get", path: "/metrics", operationId: "metrics", tags: ["operations"],
+  summary: "Prometheus metrics of the caller's tenant (the root's scrape: every tenant's counters)",
+  security: bearer,
+  responses: {
+    200: { description: "Prometheus text exposition (version 0.0.4)", content: { "text/plain": { schema: z.string() } } },
+    401: common[401], 405: common[405],
+  },
+});
+
 /** Every route of the contract, in document order. */
 export const ROUTES = [
   healthRoute, openApiRoute,
@@ -297,6 +307,7 @@ export const ROUTES = [
   joinGroupRoute, heartbeatRoute, leaveGroupRoute, pollGroupRoute, commitOffsetsRoute, groupOffsetsRoute,
   resetOffsetsRoute, listGroupsRoute, describeGroupRoute, deleteGroupRoute,
   replicaOfflineRoute, replicaOnlineRoute, preferredLeaderRoute,
+  metricsRoute,
 ] as const;
 
 export type ContractRoute = (typeof ROUTES)[number];

@@ -99,6 +99,9 @@ const CASES: Case[] = [
   c("bringReplicaOnline", "malformed replica", 400, (f) => req("POST", `/v1/admin/topics/${f.topic}/partitions/0/replicas/x/online`)),
   c("electPreferredLeader", "elected", 200, (f) => req("POST", `/v1/admin/topics/${f.topic}/partitions/0/preferred-leader`)),
   c("electPreferredLeader", "unknown topic", 404, () => req("POST", "/v1/admin/topics/no-such-topic/partitions/0/preferred-leader")),
+  c("metrics", "scraped", 200, () => req("GET", "/metrics")),
+  c("metrics", "no token", 401, () => req("GET", "/metrics", undefined, {})),
+  c("metrics", "wrong method", 405, () => req("POST", "/metrics")),
 ];
 
 async function call(r: Request): Promise<Response> {
@@ -140,10 +143,12 @@ describe("the HTTP contract", () => {
       expect(res.status, `${what}: ${await res.clone().text()}`).toBe(k.status);
       const documented = responseSchema(k.route, res.status);
       expect(documented, `${what}: status ${res.status} is not documented`).toBeDefined();
-      const schema = documented!.content?.["application/json"]?.schema;
       if (res.status === 204) continue;
+      const text = documented!.content?.["text/plain"]?.schema;
+      const schema = text ?? documented!.content?.["application/json"]?.schema;
       expect(schema, `${what}: no JSON schema for ${res.status}`).toBeDefined();
-      const parsed = schema!.safeParse(await res.json());
+      if (text) expect(res.headers.get("content-type"), what).toMatch(/^text\/plain/);
+      const parsed = schema!.safeParse(text ? await res.text() : await res.json());
       expect(parsed.success, `${what}: ${JSON.stringify(parsed.error)}`).toBe(true);
     }
   });
