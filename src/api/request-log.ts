@@ -22,7 +22,8 @@ function routeOf(c: Context<AppEnv>): string {
   return path.includes("*") ? "unmatched" : path.replace(/:(\w+)/g, "{$1}");
 }
 
-const length = (h: string | null | undefined) => (h ? Number(h) || 0 : 0);
+/** A Content-Length header's value, or null when the length is not declared. */
+const length = (h: string | null | undefined) => (h ? Number(h) || 0 : null);
 
 async function errorName(res: Response): Promise<string | null> {
   if (res.status < 400) return null;
@@ -53,7 +54,7 @@ export const requestLog: MiddlewareHandler<AppEnv> = async (c, next) => {
     method: c.req.method,
     status: c.res.status,
     ms: Date.now() - started,
-    bytesIn: length(c.req.header("content-length")),
+    bytesIn: length(c.req.header("content-length")) ?? 0,
     bytesOut: length(c.res.headers.get("content-length")),
   };
   countRequest(s);
@@ -65,6 +66,6 @@ export const requestLog: MiddlewareHandler<AppEnv> = async (c, next) => {
   analytics?.writeDataPoint({
     indexes: [s.tenant],
     blobs: [s.door, s.route, s.method, error ?? ""],
-    doubles: [s.status, s.ms, s.bytesIn, s.bytesOut],
+    doubles: [s.status, s.ms, s.bytesIn, s.bytesOut ?? -1],
   });
 };

@@ -30,7 +30,7 @@ const isolate = {
   requests: new CounterFamily("flarelog_requests_total", "Requests answered, by door, route, method and status"),
   latency: new HistogramFamily("flarelog_request_duration_seconds", "Time from request to answer, by door and route", SECONDS),
   bytesIn: new CounterFamily("flarelog_request_bytes_total", "Request body bytes, by door and route"),
-  bytesOut: new CounterFamily("flarelog_response_bytes_total", "Response body bytes (when the length is known), by door and route"),
+  bytesOut: new CounterFamily("flarelog_response_bytes_total", "Response body bytes of answers that declare their length (produce and fetch answers), by door and route"),
   recordsIn: new CounterFamily("flarelog_records_in_total", "Records appended at the leader, by topic and partition"),
   recordBytesIn: new CounterFamily("flarelog_record_bytes_in_total", "Record batch bytes appended at the leader, by topic and partition"),
   recordsOut: new CounterFamily("flarelog_records_out_total", "Records fetched by clients, by topic and partition"),
@@ -46,7 +46,8 @@ export interface RequestSample {
   status: number;
   ms: number;
   bytesIn: number;
-  bytesOut: number;
+  /** Null when the answer does not declare its length (small JSON answers). */
+  bytesOut: number | null;
 }
 
 /** The request middleware's hook: one answered request. */
@@ -55,7 +56,7 @@ export function countRequest(r: RequestSample): void {
   isolate.requests.inc({ ...route, method: r.method, status: String(r.status) });
   isolate.latency.observe(route, r.ms / 1000);
   if (r.bytesIn > 0) isolate.bytesIn.inc(route, r.bytesIn);
-  if (r.bytesOut > 0) isolate.bytesOut.inc(route, r.bytesOut);
+  if (r.bytesOut !== null && r.bytesOut > 0) isolate.bytesOut.inc(route, r.bytesOut);
 }
 
 /** The produce service's hook: one append at a partition's leader and its outcome. */

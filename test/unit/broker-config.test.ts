@@ -50,6 +50,7 @@ describe("defaults", () => {
       replicaLocationHints: [],
       declaredTopics: [],
       adminToken: null,
+      logLevel: "warn",
     });
   });
 
@@ -62,6 +63,7 @@ describe("defaults", () => {
       REPLICA_LOCATION_HINTS: "weur",
       TOPICS: "t",
       ADMIN_TOKEN: "secret",
+      LOG_LEVEL: "debug",
     };
     const defaults = parsed({});
     const set = parsed(all);
@@ -186,6 +188,13 @@ describe("ADMIN_TOKEN", () => {
     const message = problem({ ADMIN_TOKEN: "s3cret token\n" });
     expect(message).toContain("ADMIN_TOKEN contains whitespace");
     expect(message).not.toContain("s3cret");
+  });
+});
+
+describe("LOG_LEVEL", () => {
+  it("takes debug, info, warn, error or off and refuses anything else, naming the var", () => {
+    for (const level of ["debug", "info", "warn", "error", "off"]) expect(parsed({ LOG_LEVEL: level }).logLevel).toBe(level);
+    for (const bad of ["INFO", "verbose", "", " info"]) expect(problem({ LOG_LEVEL: bad })).toContain("LOG_LEVEL must be one of debug, info, warn, error, off");
   });
 });
 
