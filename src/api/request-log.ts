@@ -16,10 +16,17 @@ import { logLine, logs } from "../config/log-level.ts";
 import { countRequest, type RequestSample } from "../services/metrics.ts";
 import type { AppEnv } from "./env.ts";
 
-/** The contract's spelling of the route that answered, or "unmatched". */
+const spelled = new Map<string, string>();
+
+/** The contract's spelling of the route that answered, or "unmatched" (memoised per path). */
 function routeOf(c: Context<AppEnv>): string {
   const path = routePath(c, -1);
-  return path.includes("*") ? "unmatched" : path.replace(/:(\w+)/g, "{$1}");
+  let route = spelled.get(path);
+  if (route === undefined) {
+    route = path.includes("*") ? "unmatched" : path.replace(/:(\w+)/g, "{$1}");
+    spelled.set(path, route);
+  }
+  return route;
 }
 
 /** A Content-Length header's value, or null when the length is not declared. */

@@ -27,7 +27,13 @@ export function header(name: string, type: "counter" | "gauge" | "histogram", he
   return `# HELP ${name} ${help}\n# TYPE ${name} ${type}`;
 }
 
-/** A counter family: a value per label set, keyed by the label set's text. */
+/**
+ * A label set's map key: its values joined (names are fixed per family), cheaper than the
+ * escaped text, which is built only when rendering.
+ */
+const keyOf = (labels: Labels) => Object.values(labels).join("\u0001");
+
+/** A counter family: a value per label set. */
 export class CounterFamily {
   private readonly series = new Map<string, { labels: Labels; value: number }>();
 
@@ -37,7 +43,7 @@ export class CounterFamily {
   ) {}
 
   inc(labels: Labels, by = 1): void {
-    const key = labelText(labels);
+    const key = keyOf(labels);
     const s = this.series.get(key);
     if (s) s.value += by;
     else this.series.set(key, { labels, value: by });
@@ -60,7 +66,7 @@ export class HistogramFamily {
   ) {}
 
   observe(labels: Labels, value: number): void {
-    const key = labelText(labels);
+    const key = keyOf(labels);
     let s = this.series.get(key);
     if (!s) this.series.set(key, (s = { labels, counts: this.bounds.map(() => 0), sum: 0, count: 0 }));
     const i = this.bounds.findIndex((b) => value <= b);
