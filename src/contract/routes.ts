@@ -299,6 +299,15 @@ export const metricsRoute = createRoute({
   },
 });
 
+export const consoleRoute = createRoute({
+  method: "get", path: "/console", operationId: "console", tags: ["operations"],
+  summary: "The web console: one HTML page that signs in with a token and calls this API", security: [],
+  responses: {
+    200: { description: "The console page", content: { "text/html": { schema: z.string() } } },
+    405: common[405],
+  },
+});
+
 /** Every route of the contract, in document order. */
 export const ROUTES = [
   healthRoute, openApiRoute,
@@ -307,7 +316,7 @@ export const ROUTES = [
   joinGroupRoute, heartbeatRoute, leaveGroupRoute, pollGroupRoute, commitOffsetsRoute, groupOffsetsRoute,
   resetOffsetsRoute, listGroupsRoute, describeGroupRoute, deleteGroupRoute,
   replicaOfflineRoute, replicaOnlineRoute, preferredLeaderRoute,
-  metricsRoute,
+  metricsRoute, consoleRoute,
 ] as const;
 
 export type ContractRoute = (typeof ROUTES)[number];

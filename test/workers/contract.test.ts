@@ -102,6 +102,8 @@ const CASES: Case[] = [
   c("metrics", "scraped", 200, () => req("GET", "/metrics")),
   c("metrics", "no token", 401, () => req("GET", "/metrics", undefined, {})),
   c("metrics", "wrong method", 405, () => req("POST", "/metrics")),
+  c("console", "the page", 200, () => req("GET", "/console", undefined, {})),
+  c("console", "wrong method", 405, () => req("POST", "/console", undefined, {})),
 ];
 
 async function call(r: Request): Promise<Response> {
@@ -144,10 +146,11 @@ describe("the HTTP contract", () => {
       const documented = responseSchema(k.route, res.status);
       expect(documented, `${what}: status ${res.status} is not documented`).toBeDefined();
       if (res.status === 204) continue;
-      const text = documented!.content?.["text/plain"]?.schema;
+      const textType = ["text/plain", "text/html"].find((t) => documented!.content?.[t] !== undefined);
+      const text = textType === undefined ? undefined : documented!.content?.[textType]?.schema;
       const schema = text ?? documented!.content?.["application/json"]?.schema;
       expect(schema, `${what}: no JSON schema for ${res.status}`).toBeDefined();
-      if (text) expect(res.headers.get("content-type"), what).toMatch(/^text\/plain/);
+      if (textType) expect(res.headers.get("content-type"), what).toMatch(new RegExp(`^${textType}`));
       const parsed = schema!.safeParse(text ? await res.text() : await res.json());
       expect(parsed.success, `${what}: ${JSON.stringify(parsed.error)}`).toBe(true);
     }

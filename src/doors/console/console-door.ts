@@ -5,6 +5,7 @@
  * with; this door itself holds no token and no state.
  */
 import type { Hono } from "hono";
+import { consoleRoute } from "../../contract/routes.ts";
 import page from "./console.html";
 
 /** CSP: the page's own inline script and style, and API calls to this origin only. */
@@ -15,9 +16,7 @@ const HEADERS = {
   "x-content-type-options": "nosniff",
 };
 
-/** Serves the console at /console (and /console/). */
+/** Serves the console at its contract path, /console. */
 export function consoleRoutes<E extends object>(app: Hono<E>): void {
-  const serve = () => new Response(page, { headers: HEADERS });
-  app.get("/console", serve);
-  app.get("/console/", serve);
+  app.get(consoleRoute.path, () => new Response(page, { headers: HEADERS }));
 }
