@@ -13,6 +13,9 @@ interface BrokerEnvVars {
   TRANSACTIONAL_ID_EXPIRATION_MS?: string;
   GROUP_MIN_SESSION_TIMEOUT_MS?: string;
   REPLICA_LOCATION_HINTS?: string;
+  LOG_LEVEL?: string;
+  /** Optional Workers Analytics Engine dataset: one data point per request (docs/observability.md). */
+  FLARELOG_ANALYTICS?: AnalyticsEngineDataset;
 }
 declare namespace Cloudflare {
   interface Env extends BrokerEnvVars {}

@@ -54,6 +54,8 @@ export interface LocalClusterOptions {
    * handles those signals itself and calls `stop()`, as `npm start` does.
    */
   exitOnSignal?: boolean;
+  /** Receives each line the Worker prints (default: stdout, warnings and errors to stderr); `npm start --verbose` formats them. */
+  workerLog?: (line: { timestamp: number; level: string; message: string }) => void;
   /** Opens workerd's V8 inspector (Chrome DevTools protocol) on this port of 127.0.0.1, e.g. for `npm run bench -- --only profile`. */
   inspectorPort?: number;
 }
@@ -182,6 +184,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       resourcePersistencePath: join(resolve(options.persistDir), "v3"),
       logRequests: false,
       log: new ForwardingLog(log),
+      ...(options.workerLog !== undefined ? { handleStructuredLogs: options.workerLog } : {}),
       // A fixed placeholder `request.cf`: otherwise Miniflare fetches one from workers.cloudflare.com.
       cf: false,
       ...(options.inspectorPort !== undefined ? { inspectorPort: options.inspectorPort } : {}),

@@ -2,7 +2,9 @@
  * `npm start`: runs the local Flarelog cluster on http://127.0.0.1:${PORT:-8787} until SIGINT or
  * SIGTERM. Thin CLI over `startLocalCluster` (scripts/local-cluster.ts).
  *
- * Usage: npm start -- [--port <n>]   (`--port=<n>` too; the flag wins over PORT)
+ * Usage: npm start -- [--port <n>] [--verbose]   (`--port=<n>` too; the flag wins over PORT)
+ *   --verbose            a compact human access log and replication events (LOG_LEVEL=info
+ *                        unless LOG_LEVEL is set); LOG_LEVEL alone prints the JSON lines
  *
  * Environment:
  *   PORT                 listen port (default 8787; 0 = any free port)
@@ -10,7 +12,7 @@
  *                        none, a random token is written there and printed once
  *   FLARELOG_STATE_DIR   state root (default .wrangler/state; data in <dir>/v3, kept across runs)
  *   TOPICS, REPLICA_LAG_TIME_MAX_MS, PRODUCER_ID_EXPIRATION_MS, TRANSACTIONAL_ID_EXPIRATION_MS,
- *   GROUP_MIN_SESSION_TIMEOUT_MS, REPLICA_LOCATION_HINTS
+ *   GROUP_MIN_SESSION_TIMEOUT_MS, REPLICA_LOCATION_HINTS, LOG_LEVEL
  *                        the broker's vars (src/config/broker-config.ts), over .dev.vars; a bad
  *                        value stops the start with the var's name
  *
@@ -22,6 +24,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { BROKER_VAR_NAMES } from "../src/config/broker-config.ts";
+import { humanLogLine, type WorkerLogLine } from "./access-log.ts";
 import { AddressInUseError, DEFAULT_PERSIST_DIR, PROJECT_ROOT, startLocalCluster, type LocalCluster } from "./local-cluster.ts";
 
 const DEV_VARS = join(PROJECT_ROOT, ".dev.vars");
@@ -31,13 +34,13 @@ function fatal(message: string): never {
   process.exit(1);
 }
 
-const USAGE = "usage: npm start -- [--port <n>]   (or PORT=<n> npm start; 0 = any free port)";
+const USAGE = "usage: npm start -- [--port <n>] [--verbose]   (or PORT=<n> npm start; 0 = any free port)";
 
 /** `--port <n>` / `--port=<n>` from the command line, else PORT, else 8787. */
 function parsePort(argv: string[], env: string | undefined): number {
   let flag: string | undefined;
   try {
-    flag = parseArgs({ args: argv, options: { port: { type: "string" } }, strict: true }).values.port;
+    flag = parseArgs({ args: argv, options: { port: { type: "string" }, verbose: { type: "boolean" } }, strict: true }).values.port;
   } catch (e) {
     fatal(`${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
   }
@@ -96,8 +99,16 @@ const vars: Record<string, string> = Object.fromEntries(
   BROKER_VAR_NAMES.filter((name) => name !== "ADMIN_TOKEN" && process.env[name] !== undefined).map((name) => [name, process.env[name]!]),
 );
 
+const verbose = process.argv.slice(2).includes("--verbose");
+if (verbose) vars.LOG_LEVEL ??= "info";
+const workerLog = verbose
+  ? (line: WorkerLogLine) => (line.level === "error" || line.level === "warn" ? process.stderr : process.stdout).write(`${humanLogLine(line)}\n`)
+  : undefined;
+
 // Handlers go in first: a signal during start-up must still dispose workerd, or it is orphaned.
-const starting: Promise<LocalCluster> = startLocalCluster({ port, persistDir, adminToken, vars, exitOnSignal: false });
+const starting: Promise<LocalCluster> = startLocalCluster({
+  port, persistDir, adminToken, vars, exitOnSignal: false, ...(workerLog ? { workerLog } : {}),
+});
 let stopping = false;
 
 async function shutdown(signal: NodeJS.Signals): Promise<void> {

@@ -3,10 +3,13 @@
  * bindings in wrangler.toml name.
  */
 import { app } from "../src/api/app.ts";
+import { consoleRoutes } from "../src/doors/console/console-door.ts";
 
 export { PartitionReplicaDO } from "../src/partition/partition-replica-do.ts";
 export { ClusterCoordinatorDO } from "../src/coordinator/cluster-coordinator-do.ts";
 export { GroupCoordinatorDO } from "../src/groups/group-coordinator-do.ts";
 export { TenantDirectoryDO } from "../src/coordinator/tenant-directory-do.ts";
+
+consoleRoutes(app);
 
 export default app;

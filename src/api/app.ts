@@ -24,8 +24,12 @@ import { produceRoutes } from "./routes/produce.ts";
 import { producerRoutes } from "./routes/producers.ts";
 import { tenantRoutes } from "./routes/tenants.ts";
 import { topicRoutes } from "./routes/topics.ts";
+import { requestLog } from "./request-log.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
 
 export const app = new Hono<AppEnv>();
+
+app.use("*", requestLog);
 
 app.use("*", cors);
 mount(app, healthRoute, (c) => c.json({ status: "ok" }));
@@ -45,6 +49,7 @@ groupRoutes(app);
 adminRoutes(app);
 tenantRoutes(app);
 keyRoutes(app);
+metricsRoutes(app);
 
 app.notFound((c) => {
   const path = new URL(c.req.url).pathname;

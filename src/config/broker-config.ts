@@ -16,6 +16,7 @@
 import { fail, ok, type KafkaError, type Result } from "../protocol/errors.ts";
 import type { CreateTopicRequest } from "../protocol/types.ts";
 import { parseDeclaredTopics } from "./declared-topics.ts";
+import { isLogLevel, LOG_LEVELS, type LogLevel } from "./log-level.ts";
 
 /** Durable Object location hints (Cloudflare's list); one per replica id in turn. */
 export const LOCATION_HINTS = [
@@ -38,6 +39,8 @@ export interface BrokerConfig {
   readonly quotaDefaults: Readonly<Partial<Record<QuotaName, number>>>;
   /** Origins a browser may call the API from (the `CORS_ALLOWED_ORIGINS` var); empty = CORS off. */
   readonly corsAllowedOrigins: readonly string[];
+  /** The quietest level printed (src/config/log-level.ts); request lines are `info`. */
+  readonly logLevel: LogLevel;
 }
 
 /** The quotas a tenant has (Kafka's client quotas, KIP-13/KIP-124, plus counts and storage). */
@@ -93,6 +96,8 @@ const BROKER_VARS: { readonly [F in keyof BrokerConfig]: VarSpec<BrokerConfig[F]
   quotaDefaults: { name: "QUOTA_DEFAULTS", default: "topics=1000,partitions=5000", parse: quotaDefaults },
   // No Kafka name: "https://console.example.com,https://app.example.com" or "*"; off when empty.
   corsAllowedOrigins: { name: "CORS_ALLOWED_ORIGINS", default: "", parse: corsOrigins },
+  // No Kafka name (Kafka's log4j root level): debug | info | warn | error | off.
+  logLevel: { name: "LOG_LEVEL", default: "warn", parse: logLevel },
 };
 
 /** The names of every var the broker reads. */
@@ -150,6 +155,11 @@ function corsOrigins(raw: string): Parsed<string[]> {
   const bad = origins.find((o) => o !== "*" && !/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/i.test(o));
   if (bad === undefined) return { value: origins };
   return { problem: `has ${JSON.stringify(bad)}; origins are scheme://host[:port] (no path) or *` };
+}
+
+function logLevel(raw: string): Parsed<LogLevel> {
+  if (isLogLevel(raw)) return { value: raw };
+  return { problem: `must be one of ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(raw)}` };
 }
 
 /** A set var as a string: wrangler passes TOML numbers through as numbers. */

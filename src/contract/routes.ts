@@ -361,6 +361,25 @@ export const revokeKeyRoute = createRoute({
   responses: { 204: { description: "Revoked" }, 404: error("No such key (91)"), ...authz, ...common },
 });
 
+export const metricsRoute = createRoute({
+  method: "get", path: "/metrics", operationId: "metrics", tags: ["operations"],
+  summary: "Prometheus metrics of the caller's tenant (the root's scrape: every tenant's counters)",
+  security: bearer,
+  responses: {
+    200: { description: "Prometheus text exposition (version 0.0.4)", content: { "text/plain": { schema: z.string() } } },
+    401: common[401], 405: common[405],
+  },
+});
+
+export const consoleRoute = createRoute({
+  method: "get", path: "/console", operationId: "console", tags: ["operations"],
+  summary: "The web console: one HTML page that signs in with a token and calls this API", security: [],
+  responses: {
+    200: { description: "The console page", content: { "text/html": { schema: z.string() } } },
+    405: common[405],
+  },
+});
+
 /** Every route of the contract, in document order. */
 export const ROUTES = [
   healthRoute, openApiRoute,
@@ -371,6 +390,7 @@ export const ROUTES = [
   replicaOfflineRoute, replicaOnlineRoute, preferredLeaderRoute,
   createTenantRoute, listTenantsRoute, describeTenantRoute, deleteTenantRoute, getTenantQuotasRoute, setTenantQuotasRoute,
   createKeyRoute, listKeysRoute, revokeKeyRoute,
+  metricsRoute, consoleRoute,
 ] as const;
 
 export type ContractRoute = (typeof ROUTES)[number];

@@ -30,6 +30,7 @@ import { PartitionLeadership, type PartitionRef } from "./partition-leadership.t
 import { ProducerIds, type InitProducerRequest, type ProducerIdAndEpoch } from "./producer-ids.ts";
 import { GroupRegistry } from "./group-registry.ts";
 import { brokerConfig } from "../config/broker-config.ts";
+import { logPartitionChange } from "./partition-change-log.ts";
 
 const RETRY_MS = 1000;
 /** How long a liveness check waits for a replica before counting it unreachable. */
@@ -55,7 +56,9 @@ export class ClusterCoordinatorDO extends DurableObject<Env> {
     this.tenant = tenantOfCoordinator(ctx.id.name ?? "");
     this.store = new TopicStore(sql, this.tenant);
     this.admin = new TopicAdmin(this.store, systemClock, () => crypto.randomUUID());
-    this.leadership = new PartitionLeadership(this.store);
+    this.leadership = new PartitionLeadership(this.store, (topic, before, after) =>
+      logPartitionChange(config.logLevel, topic, before, after),
+    );
     this.producerIds = new ProducerIds(sql, systemClock, config.transactionalIdExpirationMs);
     this.groups = new GroupRegistry(sql, systemClock);
   }

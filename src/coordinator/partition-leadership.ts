@@ -17,8 +17,14 @@ export interface PartitionRef {
   state: PartitionState;
 }
 
+/** Told of every stored change (the coordinator logs it: partition-change-log.ts). */
+export type PartitionChangeListener = (topic: TopicMetadata, before: PartitionState, after: PartitionState) => void;
+
 export class PartitionLeadership {
-  constructor(private readonly store: TopicStore) {}
+  constructor(
+    private readonly store: TopicStore,
+    private readonly onChange: PartitionChangeListener = () => undefined,
+  ) {}
 
   /** The topic (by name or id) and its partition's current state. */
   find(topic: { name?: string; topicId?: string }, partition: number): Result<PartitionRef> {
@@ -31,6 +37,7 @@ export class PartitionLeadership {
 
   private apply(ref: PartitionRef, state: PartitionState): PartitionState {
     this.store.upsertPartition(ref.topic.topicId, state);
+    this.onChange(ref.topic, ref.state, state);
     return state;
   }
 

@@ -20,17 +20,20 @@ import type {
 } from "../protocol/types.ts";
 import { Cluster } from "./cluster.ts";
 import type { ServiceContext } from "./context.ts";
+import { countFetched } from "./metrics.ts";
 
 export type FetchInput = Omit<ReplicaFetchRequest, "leaderEpoch"> & { topic: string; partition: number };
 
-/** One fetch from the partition's leader. */
-export function fetchFromLeader(cluster: Cluster, topic: string, partition: number, req: Omit<ReplicaFetchRequest, "leaderEpoch">): Promise<Result<FetchedBatches>> {
-  return cluster.withLeader(
+/** One fetch from the partition's leader, counted (src/services/metrics.ts). */
+export async function fetchFromLeader(cluster: Cluster, topic: string, partition: number, req: Omit<ReplicaFetchRequest, "leaderEpoch">): Promise<Result<FetchedBatches>> {
+  const r = await cluster.withLeader(
     topic,
     partition,
     (meta, p) => cluster.leaderOf(meta, partition).fetchBatches({ ...req, leaderEpoch: p.leaderEpoch }),
     { idempotent: true },
   );
+  if (r.ok) countFetched(cluster.tenant, topic, partition, fetchedRecords(r.value), fetchedBytes(r.value));
+  return r;
 }
 
 export async function fetchBatches(ctx: ServiceContext, input: FetchInput): Promise<Result<FetchedBatches>> {
@@ -39,6 +42,9 @@ export async function fetchBatches(ctx: ServiceContext, input: FetchInput): Prom
   const { topic, partition, ...req } = input;
   return fetchFromLeader(Cluster.of(ctx), topic, partition, req);
 }
+
+const fetchedRecords = (f: FetchedBatches) => f.batches.reduce((n, b) => n + b.recordCount, 0);
+const fetchedBytes = (f: FetchedBatches) => f.batches.reduce((n, b) => n + b.records.byteLength, 0);
 
 /** The fetched batches decoded into records. */
 export function decodeFetched(f: FetchedBatches): FetchResult {

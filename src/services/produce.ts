@@ -17,6 +17,7 @@ import { partitionForKey, RoundRobinPartitioner } from "../protocol/partitioner.
 import type { Acks, ProduceResult, ProducerIdentity, RecordInput, TopicMetadata } from "../protocol/types.ts";
 import { Cluster } from "./cluster.ts";
 import type { ServiceContext } from "./context.ts";
+import { countProduced } from "./metrics.ts";
 import { must, settle, stop } from "./result.ts";
 
 const roundRobin = new RoundRobinPartitioner(() => Math.floor(Math.random() * 0x7fffffff));
@@ -93,20 +94,23 @@ function checkRequest(input: { topic: string; partition?: number | undefined; pr
     stop("INVALID_REQUEST", "an idempotent produce goes to one partition (producer_id/producer_epoch/base_sequence need a partition)");
 }
 
-/** One partition's append at its leader. */
-function appendAtLeader(
+/** One partition's append at its leader, counted (src/services/metrics.ts). */
+async function appendAtLeader(
   cluster: Cluster,
   topic: string,
   partition: number,
   req: { records: EncodedRecords; acks: Acks; timeoutMs: number; producer: ProducerIdentity | undefined },
 ): Promise<Result<ProduceResult>> {
   const { producer, ...rest } = req;
-  return cluster.withLeader(
+  const r = await cluster.withLeader(
     topic,
     partition,
     (m, state) => cluster.leaderOf(m, partition).produce({ ...rest, leaderEpoch: state.leaderEpoch, ...(producer ? { producer } : {}) }),
     { idempotent: producer !== undefined },
   );
+  const outcome = r.ok ? "ok" : r.err.error;
+  countProduced(cluster.tenant, topic, partition, { records: req.records.recordCount, bytes: req.records.blob.byteLength, acks: req.acks, outcome });
+  return r;
 }
 
 /** Each partition's records encoded once, in the stored batch format, keyed by partition. */

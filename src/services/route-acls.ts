@@ -59,6 +59,10 @@ export const ROUTE_ACLS: Readonly<Record<string, RouteAcl>> = {
   createKey: cluster("alter"),
   listKeys: cluster("describe"),
   revokeKey: cluster("alter"),
+  // A tenant's scrape: Describe on the cluster (Kafka's nearest: metrics over JMX are an operator's).
+  metrics: cluster("describe"),
+  // The page itself is public; everything it shows comes from API calls made with the user's token.
+  console: pub,
 };
 
 export function routeAcl(operationId: string): RouteAcl | undefined {

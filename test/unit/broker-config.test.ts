@@ -52,6 +52,7 @@ describe("defaults", () => {
       adminToken: null,
       quotaDefaults: { topics: 1000, partitions: 5000 },
       corsAllowedOrigins: [],
+      logLevel: "warn",
     });
   });
 
@@ -66,6 +67,7 @@ describe("defaults", () => {
       ADMIN_TOKEN: "secret",
       QUOTA_DEFAULTS: "requests_per_s=5",
       CORS_ALLOWED_ORIGINS: "https://console.example.com",
+      LOG_LEVEL: "debug",
     };
     const defaults = parsed({});
     const set = parsed(all);
@@ -209,6 +211,13 @@ describe("ADMIN_TOKEN", () => {
     const message = problem({ ADMIN_TOKEN: "s3cret token\n" });
     expect(message).toContain("ADMIN_TOKEN contains whitespace");
     expect(message).not.toContain("s3cret");
+  });
+});
+
+describe("LOG_LEVEL", () => {
+  it("takes debug, info, warn, error or off and refuses anything else, naming the var", () => {
+    for (const level of ["debug", "info", "warn", "error", "off"]) expect(parsed({ LOG_LEVEL: level }).logLevel).toBe(level);
+    for (const bad of ["INFO", "verbose", "", " info"]) expect(problem({ LOG_LEVEL: bad })).toContain("LOG_LEVEL must be one of debug, info, warn, error, off");
   });
 });
 

@@ -121,6 +121,11 @@ const CASES: Case[] = [
   c("listKeys", "no token", 401, () => req("GET", "/v1/keys", undefined, {})),
   c("revokeKey", "revoked", 204, (f) => req("DELETE", `/v1/keys/${f.keyId}`)),
   c("revokeKey", "unknown", 404, () => req("DELETE", "/v1/keys/0000000000000000")),
+  c("metrics", "scraped", 200, () => req("GET", "/metrics")),
+  c("metrics", "no token", 401, () => req("GET", "/metrics", undefined, {})),
+  c("metrics", "wrong method", 405, () => req("POST", "/metrics")),
+  c("console", "the page", 200, () => req("GET", "/console", undefined, {})),
+  c("console", "wrong method", 405, () => req("POST", "/console", undefined, {})),
 ];
 
 async function call(r: Request): Promise<Response> {
@@ -165,10 +170,13 @@ describe("the HTTP contract", () => {
       expect(res.status, `${what}: ${await res.clone().text()}`).toBe(k.status);
       const documented = responseSchema(k.route, res.status);
       expect(documented, `${what}: status ${res.status} is not documented`).toBeDefined();
-      const schema = documented!.content?.["application/json"]?.schema;
       if (res.status === 204) continue;
+      const textType = ["text/plain", "text/html"].find((t) => documented!.content?.[t] !== undefined);
+      const text = textType === undefined ? undefined : documented!.content?.[textType]?.schema;
+      const schema = text ?? documented!.content?.["application/json"]?.schema;
       expect(schema, `${what}: no JSON schema for ${res.status}`).toBeDefined();
-      const parsed = schema!.safeParse(await res.json());
+      if (textType) expect(res.headers.get("content-type"), what).toMatch(new RegExp(`^${textType}`));
+      const parsed = schema!.safeParse(text ? await res.text() : await res.json());
       expect(parsed.success, `${what}: ${JSON.stringify(parsed.error)}`).toBe(true);
     }
   });

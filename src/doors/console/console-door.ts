@@ -1,0 +1,22 @@
+/**
+ * The console's door: GET /console answers the one-page console (console.html, a Text module
+ * bundled with the Worker, so the same bytes serve under the vitest plugin, `npm start` and a
+ * deploy, with no assets binding). The page calls the /v1 API with the token the user signs in
+ * with; this door itself holds no token and no state.
+ */
+import type { Hono } from "hono";
+import { consoleRoute } from "../../contract/routes.ts";
+import page from "./console.html";
+
+/** CSP: the page's own inline script and style, and API calls to this origin only. */
+const HEADERS = {
+  "content-type": "text/html; charset=utf-8",
+  "cache-control": "no-cache",
+  "content-security-policy": "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  "x-content-type-options": "nosniff",
+};
+
+/** Serves the console at its contract path, /console. */
+export function consoleRoutes<E extends object>(app: Hono<E>): void {
+  app.get(consoleRoute.path, () => new Response(page, { headers: HEADERS }));
+}
