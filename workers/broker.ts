@@ -1,15 +1,29 @@
 /**
- * The broker Worker: the Hono API as the default export, and the Durable Object classes the
- * bindings in wrangler.toml name.
+ * The broker Worker: the front doors behind one fetch handler, and the Durable Object classes
+ * the bindings in wrangler.toml name.
+ *
+ * The native HTTP API (src/api/app.ts) answers every path but the other doors' own: the console
+ * at /console. A door is chosen by path before any Hono routing, so each door keeps its own
+ * routes, errors and 404/405 handling, and the API's app is never changed after it is built.
  */
 import { app } from "../src/api/app.ts";
-import { consoleRoutes } from "../src/doors/console/console-door.ts";
+import { CONSOLE_PATH, consoleResponse } from "../src/doors/console/console-door.ts";
 
 export { PartitionReplicaDO } from "../src/partition/partition-replica-do.ts";
 export { ClusterCoordinatorDO } from "../src/coordinator/cluster-coordinator-do.ts";
 export { GroupCoordinatorDO } from "../src/groups/group-coordinator-do.ts";
 export { TenantDirectoryDO } from "../src/coordinator/tenant-directory-do.ts";
 
-consoleRoutes(app);
+function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return "/";
+  const end = url.search(/[?#]/);
+  return url.slice(start, end < 0 ? undefined : end);
+}
 
-export default app;
+export default {
+  fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response> {
+    if (pathOf(request.url) === CONSOLE_PATH) return consoleResponse(request);
+    return app.fetch(request, env, ctx);
+  },
+} satisfies ExportedHandler<Env>;

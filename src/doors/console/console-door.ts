@@ -4,7 +4,6 @@
  * deploy, with no assets binding). The page calls the /v1 API with the token the user signs in
  * with; this door itself holds no token and no state.
  */
-import type { Hono } from "hono";
 import { consoleRoute } from "../../contract/routes.ts";
 import page from "./console.html";
 
@@ -16,7 +15,14 @@ const HEADERS = {
   "x-content-type-options": "nosniff",
 };
 
-/** Serves the console at its contract path, /console. */
-export function consoleRoutes<E extends object>(app: Hono<E>): void {
-  app.get(consoleRoute.path, () => new Response(page, { headers: HEADERS }));
+/** The console's answer to a request for its path: the page on GET, else 405 (a JSON error body). */
+export function consoleResponse(req: Request): Response {
+  if (req.method === "GET" || req.method === "HEAD") return new Response(req.method === "GET" ? page : null, { headers: HEADERS });
+  return Response.json(
+    { error_code: 42, error: "INVALID_REQUEST", message: `${req.method} is not allowed on ${consoleRoute.path}; allowed: GET`, retriable: false },
+    { status: 405, headers: { allow: "GET" } },
+  );
 }
+
+/** The path the console door serves (the contract's). */
+export const CONSOLE_PATH = consoleRoute.path;
