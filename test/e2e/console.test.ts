@@ -155,4 +155,25 @@ describe("the console in headless Chromium", () => {
     await see("p .badge.bad", "1 under-replicated partitions");
     await shot("topics");
   }, 60_000);
+
+  it("creates a producer key on the keys page; signed in with it, the console lists only the topics its prefix allows", async () => {
+    await api("POST", "/v1/topics", { name: "audit", partitions: 1 });
+    await page.goto(`${server.url}/console#/keys`);
+    await see("h1", "API keys");
+    await page.fill("#k-name", "orders-writer");
+    await page.selectOption("#k-role", "producer");
+    await page.fill("#k-prefix", "orders");
+    await page.click("#k-create button");
+    await see("#k-secret", "shown only now");
+    const key = (await page.locator("#k-secret").textContent())!.trim().split("\n").at(-1)!;
+    await see("#tenants td", "default");
+    await shot("keys");
+    await page.click("#signout");
+    await see("h1", "Sign in");
+    await page.fill("#token", key);
+    await page.keyboard.press("Enter");
+    await see("#topics td", "orders");
+    expect(await page.locator("#topics td", { hasText: "audit" }).count()).toBe(0);
+    await page.click("#signout");
+  }, 60_000);
 });
