@@ -8,4 +8,6 @@ export { PartitionReplicaDO } from "../src/partition/partition-replica-do.ts";
 export { ClusterCoordinatorDO } from "../src/coordinator/cluster-coordinator-do.ts";
 export { GroupCoordinatorDO } from "../src/groups/group-coordinator-do.ts";
 
+export { FlarelogRpc } from "../src/doors/rpc/flarelog-rpc.ts";
+
 export default app;
