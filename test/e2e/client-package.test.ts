@@ -98,7 +98,8 @@ describe("the client package (npm pack → npm install --offline → Node 20)", 
 
   it("the declarations are self-contained: a TypeScript user type-checks with no @types and skipLibCheck off", () => {
     const project = join(scratch, "project");
-    cpSync(join(ROOT, "test", "fixtures", "client-package", "check-types.ts"), join(project, "check-types.ts"));
+    // Stored as .ts.txt: the project's own typecheck cannot resolve the package (only the scratch project has it).
+    cpSync(join(ROOT, "test", "fixtures", "client-package", "check-types.ts.txt"), join(project, "check-types.ts"));
     const tsc = join(ROOT, "node_modules", "typescript", "bin", "tsc");
     const compilerOptions = { noEmit: true, strict: true, skipLibCheck: false, types: [], lib: ["ES2022", "DOM"], module: "NodeNext", moduleResolution: "NodeNext", target: "ES2022" };
     writeFileSync(join(project, "tsconfig.json"), JSON.stringify({ compilerOptions, files: ["check-types.ts"] }));

@@ -39,6 +39,8 @@ interface Summary {
   records: number;
   bytes: number;
   partitions: Record<string, { first_offset: number; last_offset: number; records: number }>;
+  /** The producer was idempotent (no duplicates on retry). */
+  idempotent: boolean;
   interrupted: boolean;
 }
 
@@ -91,7 +93,7 @@ export async function produceCommand(c: CommandContext): Promise<number> {
   const input = file === undefined || file === "-" ? c.stdin : createReadStream(file);
   const totalBytes = file === undefined || file === "-" ? undefined : statSync(file).size;
   const producer = makeProducer(c, file !== undefined || c.stdin.isTTY !== true, acks);
-  const summary: Summary = { topic, records: 0, bytes: 0, partitions: {}, interrupted: false };
+  const summary: Summary = { topic, records: 0, bytes: 0, partitions: {}, idempotent: producer.config.idempotent, interrupted: false };
   const started = Date.now();
   let drawn = 0;
   const draw = (force = false) => {

@@ -55,6 +55,18 @@ export interface RpcProduceOptions {
 export type HeartbeatRequest = Parameters<typeof groups.heartbeat>[2];
 export type OffsetCommitRequest = Parameters<typeof groups.commitOffsets>[2];
 
+export interface RpcPollOptions {
+  memberId: string;
+  /** When given and stale, the poll is refused with FENCED_MEMBER_EPOCH (110). */
+  memberEpoch?: number;
+  /** The `cursor` of the last answer received: it acknowledges that answer's records. */
+  cursor?: number;
+  autoCommit?: boolean;
+  maxRecords?: number;
+  maxBytes?: number;
+  waitMs?: number;
+}
+
 export interface RpcFetchOptions {
   offset: number | "earliest" | "latest";
   maxRecords?: number;
@@ -110,8 +122,16 @@ export class FlarelogRpc extends WorkerEntrypoint<Env> {
   }
 
   // ── topics ────────────────────────────────────────────────────────────────────────────────
-  createTopic(input: topics.CreateTopicInput): Promise<Result<topics.TopicDescription>> {
+  /** Partitions and replication factor default to 1, as on HTTP. */
+  createTopic(name: string, opts: { partitions?: number; replicationFactor?: number; configs?: Record<string, string> } = {}): Promise<Result<topics.TopicDescription>> {
+    const input = { name, partitions: opts.partitions ?? 1, replicationFactor: opts.replicationFactor ?? 1, configs: opts.configs };
     return answer(() => topics.createTopic(this.#context(), input));
+  }
+  alterTopic(name: string, input: topics.AlterTopicInput): Promise<Result<topics.TopicDescription>> {
+    return answer(() => topics.alterTopic(this.#context(), name, input));
+  }
+  deleteTopic(name: string): Promise<Result<null>> {
+    return answer(() => topics.deleteTopic(this.#context(), name));
   }
   listTopics(): Promise<Result<topics.TopicDescription[]>> {
     return answer(() => topics.listTopics(this.#context()));
@@ -170,8 +190,26 @@ export class FlarelogRpc extends WorkerEntrypoint<Env> {
   leaveGroup(group: string, memberId: string): Promise<Result<null>> {
     return answer(() => groups.leaveGroup(this.#context(), group, memberId));
   }
-  pollGroup(group: string, input: groups.PollInput): Promise<Result<groups.PollOutcome>> {
-    return answer(() => groups.pollGroup(this.#context(), group, input));
+  /** A member's poll; bounds default as on HTTP (500 records, 1 MiB, no wait); send back the answer's `cursor`. */
+  pollGroup(group: string, opts: RpcPollOptions): Promise<Result<groups.PollOutcome>> {
+    return answer(async () => {
+      const maxRecords = intIn(opts.maxRecords, "maxRecords", 1, LIMITS.maxFetchRecords, LIMITS.defaultFetchRecords);
+      const maxBytes = intIn(opts.maxBytes, "maxBytes", 1, LIMITS.maxFetchBytes, LIMITS.defaultFetchBytes);
+      const waitMs = intIn(opts.waitMs, "waitMs", 0, LIMITS.maxWaitMs, 0);
+      if (!maxRecords.ok) return maxRecords;
+      if (!maxBytes.ok) return maxBytes;
+      if (!waitMs.ok) return waitMs;
+      const input: groups.PollInput = {
+        memberId: opts.memberId,
+        memberEpoch: opts.memberEpoch ?? null,
+        cursor: opts.cursor ?? null,
+        autoCommit: opts.autoCommit ?? false,
+        maxRecords: maxRecords.value,
+        maxBytes: maxBytes.value,
+        waitMs: waitMs.value,
+      };
+      return groups.pollGroup(this.#context(), group, input);
+    });
   }
   commitOffsets(group: string, req: OffsetCommitRequest): Promise<Result<null>> {
     return answer(() => groups.commitOffsets(this.#context(), group, req));
