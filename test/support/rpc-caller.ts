@@ -9,7 +9,7 @@
  *                 (bytes as `{utf8: "…"}`); a thrown call → 500 with the message
  *   POST /example → what a user writes: `await env.FLARELOG.produce("orders", [...])`
  *   POST /bench   {mode: "rpc"|"http"|"binding-http", topic, requests, concurrency, records,
- *                 valueBytes, acks, url, token} → per-request latencies (ms) of produce requests
+ *                 valueBytes, acks, url, token, capMs} → per-request latencies (ms) of produce requests
  *                 sent from inside this Worker: by RPC, by fetch to the broker's public URL, or
  *                 by fetch through the FLARELOG_HTTP binding.
  * Plain JavaScript: workerd runs it as written, with no bundling.
@@ -55,7 +55,7 @@ async function bench(env, o) {
   let next = 0;
   const started = Date.now();
   const lane = async () => {
-    while (next < o.requests) {
+    while (next < o.requests && Date.now() - started < o.capMs) {
       next++;
       const t0 = Date.now();
       await one();
