@@ -245,6 +245,7 @@ describe("progress, profiles and bad input", () => {
     failsWith(await cli(["produce", "strict", "-a", "2"]), 2, /^flarelog: --acks must be 0, 1 or all, got "2"/);
     failsWith(await cli(["produce", "strict", "-p", "7"]), 1, /^flarelog: error UNKNOWN_TOPIC_OR_PARTITION \(3\): topic strict has partitions 0 to 0, not 7/);
     failsWith(await cli(["consume", "strict", "-e", "-f", "%q"]), 2, /^flarelog: unknown format token %q/);
+    failsWith(await cli(["produce", "strict", join(scratch, "no-such-file")]), 2, /^flarelog: cannot read .*no-such-file: ENOENT/);
     failsWith(await cli(["frobnicate"]), 2, /^flarelog: unknown command "frobnicate"/);
     failsWith(await cli(["keys", "list"]), 2, /^flarelog: 'keys' is planned \(issue 14/);
     const bad = await cli(["produce", "strict", "-K", ":"], { input: "a:1\nb:2\nno separator\nc:3\n" });

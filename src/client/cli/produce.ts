@@ -80,6 +80,38 @@ function record(summary: Summary, metas: readonly RecordMetadata[]): void {
   summary.records += metas.length;
 }
 
+function sizeOf(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch (e) {
+    throw usage(`cannot read ${file}: ${(e as Error).message}`);
+  }
+}
+
+/** The progress line's painter: on a TTY without --json, at most every 200 ms unless forced. */
+function progressDrawer(c: CommandContext, summary: Summary, totalBytes: number | undefined): (force?: boolean) => void {
+  const started = Date.now();
+  let drawn = 0;
+  return (force = false) => {
+    if (!c.tty || c.json || (!force && Date.now() - drawn < 200)) return;
+    drawn = Date.now();
+    c.out.stderr(progressLine(summary.records, summary.bytes, drawn - started, totalBytes));
+  };
+}
+
+/** The run's end: its failure as one line and an exit code, else the summary and 0 (130 if interrupted). */
+function report(c: CommandContext, summary: Summary, failure: unknown): number {
+  if (failure instanceof CliError) throw new CliError(failure.exitCode, `${failure.message}; the ${summary.records} records before it were produced, nothing from it on`);
+  if (failure instanceof FlarelogError) throw new CliError(EXIT.broker, `error ${failure.error} (${failure.errorCode}): ${failure.message}; ${summary.records} records were acknowledged before it`);
+  if (failure !== undefined) throw failure;
+  if (c.json) c.out.stdout(json(summary));
+  else {
+    const where = Object.entries(summary.partitions).map(([p, r]) => `partition ${p}: offsets ${r.first_offset}-${r.last_offset}`);
+    c.out.stderr(`${summary.interrupted ? "Interrupted: " : ""}produced ${summary.records} records to ${summary.topic}${where.length ? ` (${where.join(", ")})` : ""}\n`);
+  }
+  return summary.interrupted ? EXIT.interrupted : EXIT.ok;
+}
+
 export async function produceCommand(c: CommandContext): Promise<number> {
   const [topic, file, ...extra] = c.args.positional;
   if (topic === undefined) throw usage("'produce' needs a topic");
@@ -90,17 +122,12 @@ export async function produceCommand(c: CommandContext): Promise<number> {
   const meta = check(await c.client.describeTopic(topic));
   if (partition !== undefined && partition >= meta.partitions.length)
     throw new CliError(EXIT.broker, `error UNKNOWN_TOPIC_OR_PARTITION (3): topic ${topic} has partitions 0 to ${meta.partitions.length - 1}, not ${partition}`);
-  const input = file === undefined || file === "-" ? c.stdin : createReadStream(file);
-  const totalBytes = file === undefined || file === "-" ? undefined : statSync(file).size;
+  const fromStdin = file === undefined || file === "-";
+  const totalBytes = fromStdin ? undefined : sizeOf(file);
+  const input = fromStdin ? c.stdin : createReadStream(file);
   const producer = makeProducer(c, file !== undefined || c.stdin.isTTY !== true, acks);
   const summary: Summary = { topic, records: 0, bytes: 0, partitions: {}, idempotent: producer.config.idempotent, interrupted: false };
-  const started = Date.now();
-  let drawn = 0;
-  const draw = (force = false) => {
-    if (!c.tty || c.json || (!force && Date.now() - drawn < 200)) return;
-    drawn = Date.now();
-    c.out.stderr(progressLine(summary.records, summary.bytes, drawn - started, totalBytes));
-  };
+  const draw = progressDrawer(c, summary, totalBytes);
   const outstanding: Promise<void>[] = [];
   let failure: unknown;
   const send = (records: ProducerRecord[], bytes: number) => {
@@ -148,15 +175,5 @@ export async function produceCommand(c: CommandContext): Promise<number> {
     if (c.tty && !c.json) c.out.stderr("\n");
   }
   summary.interrupted = c.interrupted.aborted;
-  if (failure !== undefined) {
-    if (failure instanceof CliError) throw new CliError(failure.exitCode, `${failure.message}; the ${summary.records} records before it were produced, nothing from it on`);
-    if (failure instanceof FlarelogError) throw new CliError(EXIT.broker, `error ${failure.error} (${failure.errorCode}): ${failure.message}; ${summary.records} records were acknowledged before it`);
-    throw failure;
-  }
-  if (c.json) c.out.stdout(json(summary));
-  else {
-    const where = Object.entries(summary.partitions).map(([p, r]) => `partition ${p}: offsets ${r.first_offset}-${r.last_offset}`);
-    c.out.stderr(`${summary.interrupted ? "Interrupted: " : ""}produced ${summary.records} records to ${topic}${where.length ? ` (${where.join(", ")})` : ""}\n`);
-  }
-  return summary.interrupted ? EXIT.interrupted : EXIT.ok;
+  return report(c, summary, failure);
 }

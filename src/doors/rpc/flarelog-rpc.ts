@@ -101,6 +101,23 @@ const intIn = (v: number | undefined, name: string, min: number, max: number, df
       ? { ok: true, value: v }
       : fail("INVALID_REQUEST", `${name} must be an integer from ${min} to ${max}, got ${String(v)}`);
 
+interface ReadBounds {
+  maxRecords: number;
+  maxBytes: number;
+  waitMs: number;
+}
+
+/** A read's bounds with HTTP's defaults and limits (500 records, 1 MiB, no wait). */
+function readBounds(opts: Partial<ReadBounds>): Result<ReadBounds> {
+  const maxRecords = intIn(opts.maxRecords, "maxRecords", 1, LIMITS.maxFetchRecords, LIMITS.defaultFetchRecords);
+  const maxBytes = intIn(opts.maxBytes, "maxBytes", 1, LIMITS.maxFetchBytes, LIMITS.defaultFetchBytes);
+  const waitMs = intIn(opts.waitMs, "waitMs", 0, LIMITS.maxWaitMs, 0);
+  if (!maxRecords.ok) return maxRecords;
+  if (!maxBytes.ok) return maxBytes;
+  if (!waitMs.ok) return waitMs;
+  return { ok: true, value: { maxRecords: maxRecords.value, maxBytes: maxBytes.value, waitMs: waitMs.value } };
+}
+
 /** Runs a service call; an infrastructure failure (a throw) becomes an error value, as on HTTP. */
 async function answer<T>(run: () => Promise<Result<T>>): Promise<Result<T>> {
   try {
@@ -163,13 +180,9 @@ export class FlarelogRpc extends WorkerEntrypoint<Env> {
   /** Records of one partition from `offset`, below the high watermark; keys and values as bytes. */
   fetchRecords(topic: string, partition: number, opts: RpcFetchOptions): Promise<Result<FetchResult>> {
     return answer(async () => {
-      const maxRecords = intIn(opts.maxRecords, "maxRecords", 1, LIMITS.maxFetchRecords, LIMITS.defaultFetchRecords);
-      const maxBytes = intIn(opts.maxBytes, "maxBytes", 1, LIMITS.maxFetchBytes, LIMITS.defaultFetchBytes);
-      const waitMs = intIn(opts.waitMs, "waitMs", 0, LIMITS.maxWaitMs, 0);
-      if (!maxRecords.ok) return maxRecords;
-      if (!maxBytes.ok) return maxBytes;
-      if (!waitMs.ok) return waitMs;
-      const input = { topic, partition, offset: opts.offset, maxRecords: maxRecords.value, maxBytes: maxBytes.value, waitMs: waitMs.value };
+      const bounds = readBounds(opts);
+      if (!bounds.ok) return bounds;
+      const input = { topic, partition, offset: opts.offset, ...bounds.value };
       const r = await fetchBatches(this.#context(), input);
       return r.ok ? { ok: true, value: decodeFetched(r.value) } : r;
     });
@@ -193,20 +206,14 @@ export class FlarelogRpc extends WorkerEntrypoint<Env> {
   /** A member's poll; bounds default as on HTTP (500 records, 1 MiB, no wait); send back the answer's `cursor`. */
   pollGroup(group: string, opts: RpcPollOptions): Promise<Result<groups.PollOutcome>> {
     return answer(async () => {
-      const maxRecords = intIn(opts.maxRecords, "maxRecords", 1, LIMITS.maxFetchRecords, LIMITS.defaultFetchRecords);
-      const maxBytes = intIn(opts.maxBytes, "maxBytes", 1, LIMITS.maxFetchBytes, LIMITS.defaultFetchBytes);
-      const waitMs = intIn(opts.waitMs, "waitMs", 0, LIMITS.maxWaitMs, 0);
-      if (!maxRecords.ok) return maxRecords;
-      if (!maxBytes.ok) return maxBytes;
-      if (!waitMs.ok) return waitMs;
+      const bounds = readBounds(opts);
+      if (!bounds.ok) return bounds;
       const input: groups.PollInput = {
         memberId: opts.memberId,
         memberEpoch: opts.memberEpoch ?? null,
         cursor: opts.cursor ?? null,
         autoCommit: opts.autoCommit ?? false,
-        maxRecords: maxRecords.value,
-        maxBytes: maxBytes.value,
-        waitMs: waitMs.value,
+        ...bounds.value,
       };
       return groups.pollGroup(this.#context(), group, input);
     });
