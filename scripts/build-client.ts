@@ -57,24 +57,25 @@ function filesUnder(dir: string): string[] {
 }
 
 /** Every import/export specifier of an emitted file that is not relative (or `node:` in the CLI). */
-function foreignImports(file: string): string[] {
+function foreignImports(dist: string, file: string): string[] {
   const text = readFileSync(file, "utf8");
   const specifiers = [...text.matchAll(/(?:from\s+|import\s*\(\s*|import\s+)["']([^"']+)["']/g)].map((m) => m[1]!);
-  const cli = relative(DIST, file).startsWith(join("client", "cli"));
+  const cli = relative(dist, file).startsWith(join("client", "cli"));
   return specifiers.filter((s) => !s.startsWith(".") && !(cli && s.startsWith("node:")));
 }
 
-export function buildClient(): void {
-  rmSync(DIST, { recursive: true, force: true });
+/** Builds into `dist` (default packages/client/dist; a test may build into a directory of its own). */
+export function buildClient(dist = DIST): void {
+  rmSync(dist, { recursive: true, force: true });
   const tsc = join(ROOT, "node_modules", "typescript", "bin", "tsc");
-  const r = spawnSync(process.execPath, [tsc, "-p", join(PACKAGE_DIR, "tsconfig.json")], { stdio: "inherit" });
+  const r = spawnSync(process.execPath, [tsc, "-p", join(PACKAGE_DIR, "tsconfig.json"), "--outDir", dist], { stdio: "inherit" });
   if (r.status !== 0) throw new Error(`tsc failed (exit ${r.status})`);
-  const contract = join(DIST, "contract");
+  const contract = join(dist, "contract");
   rmSync(contract, { recursive: true, force: true });
   mkdirSync(contract);
   writeFileSync(join(contract, "types.d.ts"), expandContractTypes());
-  chmodSync(join(DIST, "client", "cli", "main.js"), 0o755);
-  const bad = filesUnder(DIST).flatMap((f) => foreignImports(f).map((s) => `${relative(PACKAGE_DIR, f)} imports ${s}`));
+  chmodSync(join(dist, "client", "cli", "main.js"), 0o755);
+  const bad = filesUnder(dist).flatMap((f) => foreignImports(dist, f).map((s) => `${relative(dist, f)} imports ${s}`));
   if (bad.length > 0) throw new Error(`the package must not depend on anything:\n${bad.join("\n")}`);
 }
 
