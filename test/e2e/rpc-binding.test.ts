@@ -101,7 +101,7 @@ describe("env.FLARELOG (FlarelogRpc) from a second Worker", () => {
     expect(await value("produce", "rpc-offsets", [{ value: "fire and forget" }], { acks: 0 })).toEqual({ accepted: true });
   }, 30_000);
 
-  it("errors are values with the codes HTTP answers: unknown topic 3, bad name 17, bad acks, fetch past the end 1, unknown group 69", async () => {
+  it("errors are values with the codes HTTP answers: unknown topic 3, bad name 17, bad acks or records (named, nothing written), fetch past the end 1, unknown group 69", async () => {
     const httpUnknown = await http.produce("no-such-topic", [{ value: "x" }]);
     const rpcUnknown = await rpc("produce", "no-such-topic", [{ value: "x" }]);
     expect(rpcUnknown).toMatchObject({ ok: false, err: { errorCode: 3, error: "UNKNOWN_TOPIC_OR_PARTITION" } });
@@ -109,6 +109,12 @@ describe("env.FLARELOG (FlarelogRpc) from a second Worker", () => {
     expect(await rpc("produce", "bad name!", [{ value: "x" }])).toMatchObject({ ok: false, err: { errorCode: 17 } });
     expect(await rpc("produce", "rpc-offsets", [{ value: "x" }], { acks: 2 })).toMatchObject({ ok: false, err: { error: "INVALID_REQUEST" } });
     expect(await rpc("produce", "rpc-offsets", [])).toMatchObject({ ok: false, err: { error: "INVALID_REQUEST" } });
+    const before = await value<{ offset: number }>("listOffsets", "rpc-offsets", 0, "latest");
+    const badValue = await rpc("produce", "rpc-offsets", [{ value: "fine" }, { value: 42 }]);
+    expect(badValue).toMatchObject({ ok: false, err: { errorCode: 42, message: "records[1].value must be a string, a Uint8Array or null" } });
+    expect(await rpc("produce", "rpc-offsets", [{ value: "x", timestamp: -1 }])).toMatchObject({ ok: false, err: { message: expect.stringMatching(/^records\[0\]\.timestamp/) } });
+    expect(await rpc("produce", "rpc-offsets", [{ value: "x", headers: { h: 7 } }])).toMatchObject({ ok: false, err: { message: expect.stringMatching(/^records\[0\]\.headers\.h/) } });
+    expect(await value("listOffsets", "rpc-offsets", 0, "latest")).toEqual(before);
     expect(await rpc("fetchRecords", "rpc-offsets", 0, { offset: 1_000_000 })).toMatchObject({ ok: false, err: { errorCode: 1, error: "OFFSET_OUT_OF_RANGE" } });
     expect(await rpc("fetchRecords", "rpc-offsets", 0, { offset: 0, maxRecords: 0 })).toMatchObject({ ok: false, err: { error: "INVALID_REQUEST" } });
     expect(await rpc("describeGroup", "no-such-group")).toMatchObject({ ok: false, err: { errorCode: 69 } });

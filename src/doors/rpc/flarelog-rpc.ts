@@ -76,16 +76,37 @@ export interface RpcFetchOptions {
 }
 
 const encoder = new TextEncoder();
-const toBytes = (b: RpcBytes): Uint8Array | null => (b === null || b === undefined ? null : typeof b === "string" ? encoder.encode(b) : b);
+/** Bytes as the log takes them; anything else than a string, bytes or null names the field. */
+function toBytes(b: unknown, field: string): Result<Uint8Array | null> {
+  if (b === null || b === undefined) return { ok: true, value: null };
+  if (typeof b === "string") return { ok: true, value: encoder.encode(b) };
+  if (b instanceof Uint8Array) return { ok: true, value: b };
+  return fail("INVALID_REQUEST", `${field} must be a string, a Uint8Array or null`);
+}
 
-function toRecord(r: RpcRecord): ProduceRecord {
-  const headers = Array.isArray(r.headers)
-    ? r.headers.map((h) => ({ key: h.key, value: toBytes(h.value) }))
-    : Object.entries(r.headers ?? {}).map(([key, value]) => ({ key, value: toBytes(value) }));
-  const record: ProduceRecord = { key: toBytes(r.key), value: toBytes(r.value), headers };
-  if (r.timestamp !== undefined) record.timestamp = r.timestamp;
-  if (r.partition !== undefined) record.partition = r.partition;
-  return record;
+/** A caller's record as the produce service takes it, or INVALID_REQUEST naming the bad field. */
+function toRecord(r: RpcRecord, i: number): Result<ProduceRecord> {
+  if (typeof r !== "object" || r === null) return fail("INVALID_REQUEST", `records[${i}] must be an object`);
+  const pairs = Array.isArray(r.headers) ? r.headers.map((h) => [h?.key, h?.value] as const) : Object.entries(r.headers ?? {});
+  const headers: ProduceRecord["headers"] = [];
+  for (const [key, raw] of pairs) {
+    if (typeof key !== "string") return fail("INVALID_REQUEST", `records[${i}].headers: a header key must be a string`);
+    const value = toBytes(raw, `records[${i}].headers.${key}`);
+    if (!value.ok) return value;
+    headers.push({ key, value: value.value });
+  }
+  const key = toBytes(r.key, `records[${i}].key`);
+  const value = toBytes(r.value, `records[${i}].value`);
+  if (!key.ok) return key;
+  if (!value.ok) return value;
+  const record: ProduceRecord = { key: key.value, value: value.value, headers };
+  for (const f of ["timestamp", "partition"] as const) {
+    const v = r[f];
+    if (v === undefined) continue;
+    if (!Number.isSafeInteger(v) || v < 0) return fail("INVALID_REQUEST", `records[${i}].${f} must be a non-negative integer, got ${String(v)}`);
+    record[f] = v;
+  }
+  return { ok: true, value: record };
 }
 
 function acksOf(acks: RpcProduceOptions["acks"]): Result<Acks> {
@@ -166,7 +187,13 @@ export class FlarelogRpc extends WorkerEntrypoint<Env> {
       const timeoutMs = intIn(opts.timeoutMs, "timeoutMs", 0, LIMITS.maxProduceTimeoutMs, LIMITS.defaultProduceTimeoutMs);
       if (!timeoutMs.ok) return timeoutMs;
       if (!Array.isArray(records)) return fail("INVALID_REQUEST", "records must be an array");
-      const input = { topic, partition: opts.partition, records: records.map(toRecord), acks: acks.value, timeoutMs: timeoutMs.value, producer: opts.producer };
+      const converted: ProduceRecord[] = [];
+      for (const [i, r] of records.entries()) {
+        const record = toRecord(r, i);
+        if (!record.ok) return record;
+        converted.push(record.value);
+      }
+      const input = { topic, partition: opts.partition, records: converted, acks: acks.value, timeoutMs: timeoutMs.value, producer: opts.producer };
       return produceService(this.#context(), input, Date.now());
     });
   }
