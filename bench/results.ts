@@ -23,6 +23,7 @@ import type { MatrixResult } from "./matrix.ts";
 import type { MemoryResult, MemoryWindow } from "./memory.ts";
 import type { ProfileResult } from "./profile.ts";
 import type { ReplicationResult } from "./replication.ts";
+import type { RpcResult } from "./rpc.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -62,6 +63,7 @@ export interface Results {
   e2e?: E2eResult;
   /** Auth cost per produce and the noisy neighbour (bench/tenancy.ts). */
   tenancy?: TenancyResult;
+  rpc?: RpcResult;
   /** Per scenario block (fills and warm-ups included): wall time and CPU of each process. */
   cpu: Partial<Record<Block, CpuSplit>>;
   /** Per scenario block: workerd's RSS at the start, its peak and growth (the Worker and every DO together). */
@@ -172,6 +174,7 @@ export function headlines(r: Results) {
     ...(x ? { fetch_vs_log_size: { ratio_p50: x.ratio_p50, ratio_p99: x.ratio_p99, ratio_mean: x.ratio_mean } } : {}),
     ...(r.floor || r.bulk ? { floor_ratios: [...(r.bulk?.ratios ?? []), ...(r.floor?.ratios ?? [])] } : {}),
     memory_mib: memoryByBlock(r),
+    ...(r.rpc ? { rpc_ratio: r.rpc.ratio } : {}),
     ...(r.memory_scenario ? { memory_scenario: memoryScenarioSummary(r.memory_scenario) } : {}),
   };
 }

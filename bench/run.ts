@@ -29,6 +29,8 @@
  *   profile   V8 CPU profiles of produce (RF 1 acks=1, RF 3 acks=all) and fetch, 1000 × 100 B per
  *             request, attributed to JSON parse, validation, encoding, SQLite, RPC, replication
  *             (bench/profile.ts)
+ *   rpc       produce through the Workers RPC binding (env.FLARELOG.produce) beside HTTP through the
+ *             binding and over 127.0.0.1, sent by a second Worker in its own cluster, with the ratio (bench/rpc.ts)
  *   e2e       end-to-end latency: an open-loop producer at 1,000 records/s and one long-polling consumer,
  *             send → receive per record, RF 1 acks=1 and RF 3 acks=all (bench/e2e.ts)
  * Every scenario block also reports workerd's RSS at its start, its peak (sampled every 50 ms, and
@@ -66,6 +68,7 @@ import { memoryScenario } from "./memory.ts";
 import { childWorkerdPids, processCpuSeconds } from "./proc.ts";
 import { profileScenario } from "./profile.ts";
 import { replicationScenario } from "./replication.ts";
+import { rpcScenario } from "./rpc.ts";
 import { writeReport } from "./report.ts";
 import { headlines, writeResults, type Block, type Results } from "./results.ts";
 import { printTables } from "./tables.ts";
@@ -73,7 +76,7 @@ import { tenancyScenario } from "./tenancy.ts";
 
 /** The scenarios `--only` knows, in the order the usage line names them. */
 const SCENARIOS = ["baseline", "produce", "fetch", "index", "replication", "idempotence", "groups", "floor"].concat(
-  ["matrix", "memory", "e2e", "profile", "bulk", "tenancy"],
+  ["matrix", "memory", "e2e", "profile", "bulk", "tenancy", "rpc"],
 );
 
 interface Args {
@@ -183,6 +186,10 @@ async function runScenarios(s: Server, cfg: Config, runs: (s: string) => boolean
   if (runs("tenancy")) {
     log("bench: tenancy (auth cost, noisy neighbour)");
     results.tenancy = await tenancyScenario(s.http, cfg, log);
+  }
+  if (runs("rpc")) {
+    log("bench: produce through the RPC binding vs HTTP (own cluster with a caller Worker)");
+    results.rpc = await rpcScenario(cfg, join(s.stateDir, "rpc"), log);
   }
   if (runs("floor")) {
     log("bench: platform floor");

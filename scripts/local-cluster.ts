@@ -27,6 +27,7 @@ import {
   type V4MiniflareOptions,
   type V4ModuleDefinition,
   type V4ModuleRule,
+  type V4WorkerOptions,
 } from "miniflare";
 import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangler";
 import { brokerConfig } from "../src/config/broker-config.ts";
@@ -58,6 +59,12 @@ export interface LocalClusterOptions {
   workerLog?: (line: { timestamp: number; level: string; message: string }) => void;
   /** Opens workerd's V8 inspector (Chrome DevTools protocol) on this port of 127.0.0.1, e.g. for `npm run bench -- --only profile`. */
   inspectorPort?: number;
+  /**
+   * More Workers in the same workerd, after the broker (which keeps the port), e.g. one bound to
+   * the broker's RPC entrypoint: `serviceBindings: { FLARELOG: { name: "flarelog", entrypoint: "FlarelogRpc" } }`
+   * (test/support/rpc-caller.ts). Reach them with `LocalCluster.worker(name)`.
+   */
+  workers?: V4WorkerOptions[];
 }
 
 export interface LocalCluster {
@@ -65,6 +72,8 @@ export interface LocalCluster {
   url: string;
   /** The bundled entry module workerd runs (its source map is beside it, `<entry>.map`); removed by stop(). */
   bundle: string;
+  /** A Worker of `options.workers` by name, to call its fetch handler from Node. */
+  worker(name: string): ReturnType<Miniflare["getWorker"]>;
   /** Disposes workerd and the bundle; idempotent. */
   stop(): Promise<void>;
 }
@@ -197,6 +206,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
           modulesRoot: bundleDir,
           bindings,
         },
+        ...(options.workers ?? []),
       ],
     };
     const listenersBefore = signalListeners();
@@ -213,6 +223,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     return {
       url,
       bundle: entry,
+      worker: (name) => running.getWorker(name),
       stop: () =>
         (stopping ??= (async () => {
           await running.dispose();

@@ -14,6 +14,8 @@ export { ClusterCoordinatorDO } from "../src/coordinator/cluster-coordinator-do.
 export { GroupCoordinatorDO } from "../src/groups/group-coordinator-do.ts";
 export { TenantDirectoryDO } from "../src/coordinator/tenant-directory-do.ts";
 
+export { FlarelogRpc } from "../src/doors/rpc/flarelog-rpc.ts";
+
 function pathOf(url: string): string {
   const start = url.indexOf("/", url.indexOf("//") + 2);
   if (start < 0) return "/";
