@@ -1,0 +1,2 @@
+import { Hono } from "hono";
+export const restProxy = new Hono<{ Bindings: Env }>().basePath("/kafka-rest");

@@ -1,0 +1,100 @@
+/**
+ * Consumer instances of the HTTP dialects (Upstash's `/consume/{group}/{instance}`), over the
+ * group coordinator's server-side membership: an instance is a group member whose member id is
+ * derived from the instance name (KIP-1082 client-chosen ids), so every request of the instance
+ * finds the same member without state in the Worker, and it shares assignment with the native
+ * members of the same group (no partition is owned twice, timeouts by the group session).
+ *
+ * Who calls: src/doors/upstash (and later the REST Proxy v2 door). Stateless; the member, its
+ * positions and committed offsets live in the group's GroupCoordinatorDO.
+ */
+import { fail, ok, type Result } from "../protocol/errors.ts";
+import type { TopicPartitions } from "../protocol/topic-partitions.ts";
+import { Cluster, call } from "./cluster.ts";
+import type { ServiceContext } from "./context.ts";
+import { validateGroupId } from "./groups.ts";
+import { must, settle } from "./result.ts";
+
+const SAFE_NAME = /^[a-zA-Z0-9_-]{1,56}$/;
+
+/**
+ * The member id of a dialect's instance: `<prefix>-<name>` when the name fits the client
+ * member-id rule, else `<prefix>-h` + 48 hex digits of its SHA-256 (names of any characters).
+ */
+export async function instanceMemberId(prefix: string, name: string): Promise<string> {
+  if (SAFE_NAME.test(name) && prefix.length + name.length < 64) return `${prefix}-${name}`;
+  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(name)));
+  return `${prefix}-h${[...d.slice(0, 24)].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+
+export interface InstanceMember {
+  memberId: string;
+  memberEpoch: number;
+  assignment: TopicPartitions;
+}
+
+/** A member's current epoch and assignment (UNKNOWN_MEMBER_ID when the group has no such member). */
+export function instanceMember(ctx: ServiceContext, group: string, memberId: string): Promise<Result<InstanceMember>> {
+  return settle(async () => {
+    must(validateGroupId(group));
+    const d = must(await call(async () => Cluster.of(ctx).group(group).describe()));
+    const m = d.members.find((x) => x.memberId === memberId);
+    if (!m) return must(fail<InstanceMember>("UNKNOWN_MEMBER_ID", `no consumer instance ${memberId} in group ${group}`));
+    return { memberId, memberEpoch: m.memberEpoch, assignment: m.assignment };
+  });
+}
+
+/** The group's committed offset of each partition asked (-1 where none is committed, as Kafka's OffsetFetch). */
+export function committedOffsets(
+  ctx: ServiceContext,
+  group: string,
+  partitions: readonly { topic: string; partition: number }[],
+): Promise<Result<{ topic: string; partition: number; offset: number }[]>> {
+  return settle(async () => {
+    must(validateGroupId(group));
+    const r = await call(async () => Cluster.of(ctx).group(group).describe());
+    if (!r.ok && r.err.error !== "GROUP_ID_NOT_FOUND") must(r);
+    const offsets = r.ok ? r.value.offsets : [];
+    const byKey = new Map(offsets.map((o) => [`${o.topic}\u0000${o.partition}`, o.offset]));
+    return partitions.map(({ topic, partition }) => ({ topic, partition, offset: byKey.get(`${topic}\u0000${partition}`) ?? -1 }));
+  });
+}
+
+/**
+ * Commits what the member has consumed: the positions its polls reached (the last answer's
+ * included, as a commit after a poll means "I processed what you gave me"). A poll plan with
+ * auto-commit commits them; an empty advance closes the plan without reading anything.
+ */
+export function commitConsumed(ctx: ServiceContext, group: string, memberId: string): Promise<Result<null>> {
+  return settle(async () => {
+    must(validateGroupId(group));
+    const stub = Cluster.of(ctx).group(group);
+    must(await call(async () => stub.pollPlan({ memberId, memberEpoch: null, autoCommit: true, cursor: null })));
+    must(await call(async () => stub.advance({ memberId, advances: [] })));
+    return null;
+  });
+}
+
+export interface GroupInstances {
+  name: string;
+  instances: { name: string; topics: { topic: string; partitions: number[] }[] }[];
+}
+
+/** Every group with members of a dialect (member ids `<prefix>-…`), each instance with its assignment. */
+export function dialectConsumers(ctx: ServiceContext, prefix: string): Promise<Result<GroupInstances[]>> {
+  return settle(async () => {
+    const cluster = Cluster.of(ctx);
+    const ids = must(await call(async () => ok(await cluster.coordinator().listGroups())));
+    const described = await Promise.all(ids.map((id) => call(async () => cluster.group(id).describe())));
+    return described.flatMap((d, i): GroupInstances[] => {
+      if (!d.ok) return [];
+      const members = d.value.members.filter((m) => m.memberId.startsWith(`${prefix}-`));
+      if (members.length === 0) return [];
+      const instances = members.map((m) => ({
+        name: m.instanceId ?? m.memberId,
+        topics: Object.entries(m.assignment).map(([topic, partitions]) => ({ topic, partitions: [...partitions] })),
+      }));
+      return [{ name: ids[i]!, instances }];
+    });
+  });
+}
