@@ -33,17 +33,6 @@ export interface InstanceMember {
   assignment: TopicPartitions;
 }
 
-/** A member's current epoch and assignment (UNKNOWN_MEMBER_ID when the group has no such member). */
-export function instanceMember(ctx: ServiceContext, group: string, memberId: string): Promise<Result<InstanceMember>> {
-  return settle(async () => {
-    must(validateGroupId(group));
-    const d = must(await call(async () => Cluster.of(ctx).group(group).describe()));
-    const m = d.members.find((x) => x.memberId === memberId);
-    if (!m) return must(fail<InstanceMember>("UNKNOWN_MEMBER_ID", `no consumer instance ${memberId} in group ${group}`));
-    return { memberId, memberEpoch: m.memberEpoch, assignment: m.assignment };
-  });
-}
-
 /** The group's committed offset of each partition asked (-1 where none is committed, as Kafka's OffsetFetch). */
 export function committedOffsets(
   ctx: ServiceContext,
@@ -96,5 +85,23 @@ export function dialectConsumers(ctx: ServiceContext, prefix: string): Promise<R
       }));
       return [{ name: ids[i]!, instances }];
     });
+  });
+}
+
+export interface FoundInstance extends InstanceMember {
+  subscribedTopicNames: string[] | null;
+  subscribedTopicRegex: string | null;
+}
+
+/** The member standing for instance `instanceId` (its group.instance.id), or UNKNOWN_MEMBER_ID. */
+export function findInstance(ctx: ServiceContext, group: string, instanceId: string): Promise<Result<FoundInstance>> {
+  return settle(async () => {
+    must(validateGroupId(group));
+    const r = await call(async () => Cluster.of(ctx).group(group).describe());
+    if (!r.ok && r.err.error !== "GROUP_ID_NOT_FOUND") must(r);
+    const m = r.ok ? r.value.members.find((x) => x.instanceId === instanceId) : undefined;
+    if (!m) return must(fail<FoundInstance>("UNKNOWN_MEMBER_ID", `no consumer instance ${instanceId} in group ${group}`));
+    const { memberId, memberEpoch, assignment, subscribedTopicNames, subscribedTopicRegex } = m;
+    return { memberId, memberEpoch, assignment, subscribedTopicNames, subscribedTopicRegex };
   });
 }

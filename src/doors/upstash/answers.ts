@@ -4,17 +4,14 @@
  * before it looks at the status and turns a non-2xx answer into `UpstashError(body)` (reading
  * `error` and `status`), so every answer here, errors included, is JSON: `{error, status}` plus
  * the Kafka error's name and numeric code.
- *
- * Authentication goes through the auth service's `authenticate` (src/services/auth.ts): when
- * per-tenant keys land (issue 14) it answers the key's tenant and nothing here changes; the
- * one rule kept here is that the Basic username must be that tenant.
+ * Who the caller is: src/services/credentials.ts (the one place, shared with the REST Proxy door).
  */
 import type { Context, MiddlewareHandler } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { brokerConfig } from "../../config/broker-config.ts";
 import { LIMITS } from "../../protocol/config.ts";
-import { ERRORS, kafkaError, type KafkaError } from "../../protocol/errors.ts";
-import { authenticate } from "../../services/auth.ts";
+import { ERRORS, type KafkaError } from "../../protocol/errors.ts";
+import { authenticateCredentials, credentialsOf } from "../../services/credentials.ts";
 import { must, stop } from "../../services/result.ts";
 
 export interface UpstashEnv {
@@ -28,27 +25,10 @@ export function upstashError(c: Context, err: KafkaError, status: number = ERROR
   return c.json(body, status as ContentfulStatusCode);
 }
 
-/** `Authorization: Basic base64(user:pass)` → [user, pass], or null. */
-export function basicCredentials(header: string | undefined): [string, string] | null {
-  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? "");
-  if (!m) return null;
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(Uint8Array.from(atob(m[1]!), (ch) => ch.charCodeAt(0)));
-  } catch {
-    return null;
-  }
-  const colon = text.indexOf(":");
-  return colon < 0 ? null : [text.slice(0, colon), text.slice(colon + 1)];
-}
-
 /** Basic auth: the password is the key, the username must be the tenant the key acts on. */
 export const basicAuth: MiddlewareHandler<UpstashEnv> = async (c, next) => {
-  const creds = basicCredentials(c.req.header("authorization"));
-  if (!creds) stop("SASL_AUTHENTICATION_FAILED", "missing or malformed HTTP Basic credentials (username = tenant, password = API key)");
-  const principal = must(await authenticate(brokerConfig(c.env).adminToken, creds[1]));
-  if (creds[0] !== principal.tenant) stop("SASL_AUTHENTICATION_FAILED", `the key does not belong to tenant "${creds[0]}"`);
-  c.set("tenant", principal.tenant);
+  const creds = credentialsOf(c.req.header("authorization"), { bearer: false });
+  c.set("tenant", must(await authenticateCredentials(brokerConfig(c.env).adminToken, creds)).tenant);
   await next();
 };
 
@@ -67,5 +47,3 @@ export async function readJsonBody(c: Context): Promise<unknown> {
 }
 
 export const invalid = (message: string): never => stop("INVALID_REQUEST", message);
-
-export { kafkaError };

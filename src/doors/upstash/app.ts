@@ -84,7 +84,7 @@ upstash.post("/commit/:group/:instance", async (c) => {
   const memberId = await instances.instanceMemberId(MEMBER_PREFIX, c.req.param("instance")!);
   if (offsets === null) must(await instances.commitConsumed(svc(c), group, memberId));
   else {
-    const member = must(await instances.instanceMember(svc(c), group, memberId));
+    const member = must(await instances.findInstance(svc(c), group, c.req.param("instance")!));
     const entries = offsets.map((o) => ({ ...o, metadata: null }));
     must(await groups.commitOffsets(svc(c), group, { memberId, memberEpoch: member.memberEpoch, offsets: entries }));
   }

@@ -12,27 +12,22 @@
  *     Kafka producer with retries and without idempotence. The Upstash protocol carries no
  *     producer id or sequence, so the broker cannot recognise the retry.
  */
-import { LIMITS, toLogConfig } from "../../protocol/config.ts";
-import { Cluster } from "../../services/cluster.ts";
+import { LIMITS } from "../../protocol/config.ts";
 import type { ServiceContext } from "../../services/context.ts";
 import { produce } from "../../services/produce.ts";
 import { must, stop } from "../../services/result.ts";
-import { encodedRecordSize } from "../../codec/record-batch.ts";
+import { checkRecords } from "../../services/record-check.ts";
 import { recordOf, type ProduceItem } from "./wire.ts";
 
 type Planned = { item: ProduceItem; index: number };
 
 /** Every topic exists and every message fits it, before anything is written. */
 async function checkAll(ctx: ServiceContext, byTopic: Map<string, Planned[]>): Promise<void> {
-  const cluster = Cluster.of(ctx);
   for (const [topic, planned] of byTopic) {
-    const meta = must(await cluster.topic(topic));
-    const maxMessageBytes = toLogConfig(meta.configs).maxMessageBytes;
-    for (const { item, index } of planned) {
-      if (item.partition !== undefined) must(Cluster.partition(meta, item.partition));
-      const size = encodedRecordSize(recordOf(item));
-      if (size > maxMessageBytes) stop("MESSAGE_TOO_LARGE", `message ${index} is ${size} bytes, over max.message.bytes (${maxMessageBytes}); nothing was written`);
-    }
+    const errors = must(await checkRecords(ctx, topic, planned.map((p) => recordOf(p.item))));
+    errors.forEach((err, k) => {
+      if (err) stop(err.error, `message ${planned[k]!.index}: ${err.message}; nothing was written`);
+    });
   }
 }
 
