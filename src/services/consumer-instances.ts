@@ -12,6 +12,7 @@ import { fail, ok, type Result } from "../protocol/errors.ts";
 import type { TopicPartitions } from "../protocol/topic-partitions.ts";
 import { Cluster, call } from "./cluster.ts";
 import type { ServiceContext } from "./context.ts";
+import * as groups from "./groups.ts";
 import { validateGroupId } from "./groups.ts";
 import { must, settle } from "./result.ts";
 
@@ -103,5 +104,35 @@ export function findInstance(ctx: ServiceContext, group: string, instanceId: str
     if (!m) return must(fail<FoundInstance>("UNKNOWN_MEMBER_ID", `no consumer instance ${instanceId} in group ${group}`));
     const { memberId, memberEpoch, assignment, subscribedTopicNames, subscribedTopicRegex } = m;
     return { memberId, memberEpoch, assignment, subscribedTopicNames, subscribedTopicRegex };
+  });
+}
+
+/**
+ * One poll of an instance: the group service's poll, joining first when the group does not
+ * know the member (`join`, when given: Upstash's first consume creates its consumer), then a
+ * heartbeat at the epoch the poll saw, which renews the instance's session and moves its
+ * reconciliation on. The heartbeat runs after the answer (`waitUntil`) and a failure there is
+ * logged, never answered: the poll has already advanced the member's positions, and an error
+ * now would make the client retry and skip this answer's records.
+ */
+export function pollInstance(
+  ctx: ServiceContext,
+  group: string,
+  input: groups.PollInput,
+  join: groups.MemberJoinRequest | null,
+): Promise<Result<groups.PollOutcome>> {
+  return settle(async () => {
+    let r = await groups.pollGroup(ctx, group, input);
+    if (!r.ok && r.err.error === "UNKNOWN_MEMBER_ID" && join !== null) {
+      must(await groups.joinGroup(ctx, group, join));
+      r = await groups.pollGroup(ctx, group, input);
+    }
+    const polled = must(r);
+    ctx.waitUntil(
+      groups.heartbeat(ctx, group, { memberId: input.memberId, memberEpoch: polled.memberEpoch }).then((hb) => {
+        if (!hb.ok) console.warn(`instance ${input.memberId} of group ${group}: heartbeat after poll: ${hb.err.error}: ${hb.err.message}`);
+      }),
+    );
+    return polled;
   });
 }

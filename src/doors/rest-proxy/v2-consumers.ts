@@ -51,6 +51,14 @@ function createSettings(body: Record<string, unknown>): InstanceSettings {
   return { format, reset, autoCommit: commit === "true" };
 }
 
+/**
+ * Instance name → member id, per isolate: a member id is fixed for the life of an instance, so
+ * a hit saves the look-up; a stale entry (the instance was deleted and created again with other
+ * settings) is found out by UNKNOWN_MEMBER_ID and dropped.
+ */
+const memberIds = new Map<string, string>();
+const cacheKey = (ctx: ServiceContext, group: string, name: string) => `${ctx.tenant}\u0000${group}\u0000${name}`;
+
 /** The instance's member, or Confluent's 404 40403. */
 async function found(ctx: ServiceContext, group: string, name: string): Promise<instances.FoundInstance> {
   const r = await instances.findInstance(ctx, group, name);
@@ -76,6 +84,7 @@ export async function createInstance(c: Context<RestProxyEnv>, ctx: ServiceConte
 }
 
 export async function deleteInstance(ctx: ServiceContext, group: string, name: string): Promise<void> {
+  memberIds.delete(cacheKey(ctx, group, name));
   const m = await found(ctx, group, name);
   must(await groups.leaveGroup(ctx, group, m.memberId));
 }
@@ -129,25 +138,42 @@ function renderRecord(format: "json" | "binary", r: LogRecord & { topic: string;
   return { topic: r.topic, key, value, partition: r.partition, offset: r.offset };
 }
 
+type PollBounds = Omit<groups.PollInput, "memberId">;
+
+/** Polls the instance by name: its cached member id first, else (or when that is stale) the one the group knows. */
+async function pollByName(ctx: ServiceContext, group: string, name: string, bounds: (s: InstanceSettings) => PollBounds) {
+  const key = cacheKey(ctx, group, name);
+  const cached = memberIds.get(key);
+  if (cached !== undefined) {
+    const r = await instances.pollInstance(ctx, group, { memberId: cached, ...bounds(settingsOf(cached)) }, null);
+    if (r.ok || r.err.error !== "UNKNOWN_MEMBER_ID") return { memberId: cached, polled: must(r) };
+    memberIds.delete(key);
+  }
+  const { memberId } = await found(ctx, group, name);
+  const polled = must(await instances.pollInstance(ctx, group, { memberId, ...bounds(settingsOf(memberId)) }, null));
+  memberIds.set(key, memberId);
+  return { memberId, polled };
+}
+
 /** `GET …/records` in the instance's embedded format (the Accept header must name it). */
 export async function records(c: Context<RestProxyEnv>, ctx: ServiceContext, group: string, name: string): Promise<Response> {
-  const m = await found(ctx, group, name);
-  const s = settingsOf(m.memberId);
-  const accept = c.req.header("accept") ?? "";
-  const want = `application/vnd.kafka.${s.format}.v2+json`;
-  if (/vnd\.kafka\.(json|binary|avro|jsonschema|protobuf)\.v2\+json/.test(accept) && !accept.includes(want))
-    throw new RestError(406, 40601, `The requested embedded data format does not match the deserializer for this consumer instance (${want})`);
   const int = (k: string, dflt: number, max: number) => {
     const raw = c.req.query(k);
     const n = raw === undefined ? dflt : Number(raw);
     if (!Number.isSafeInteger(n) || n < 0) stop("INVALID_REQUEST", `${k} must be a non-negative integer`);
     return Math.min(n, max);
   };
-  must(await groups.heartbeat(ctx, group, { memberId: m.memberId, memberEpoch: m.memberEpoch }));
-  const poll = { memberId: m.memberId, memberEpoch: null, cursor: null, autoCommit: s.autoCommit };
-  const bounds = { maxRecords: LIMITS.defaultFetchRecords, maxBytes: Math.max(1, int("max_bytes", LIMITS.defaultFetchBytes, LIMITS.maxFetchBytes)), waitMs: int("timeout", 0, LIMITS.maxWaitMs) };
-  const r = must(await groups.pollGroup(ctx, group, { ...poll, ...bounds }));
-  return c.json(r.records.map((rec) => renderRecord(s.format, rec)), 200, { "content-type": want });
+  const maxBytes = Math.max(1, int("max_bytes", LIMITS.defaultFetchBytes, LIMITS.maxFetchBytes));
+  const waitMs = int("timeout", 0, LIMITS.maxWaitMs);
+  const accept = c.req.header("accept") ?? "";
+  const { memberId, polled } = await pollByName(ctx, group, name, (s) => {
+    const want = `application/vnd.kafka.${s.format}.v2+json`;
+    if (/vnd\.kafka\.(json|binary|avro|jsonschema|protobuf)\.v2\+json/.test(accept) && !accept.includes(want))
+      throw new RestError(406, 40601, `The requested embedded data format does not match the deserializer for this consumer instance (${want})`);
+    return { memberEpoch: null, cursor: null, autoCommit: s.autoCommit, maxRecords: LIMITS.defaultFetchRecords, maxBytes, waitMs };
+  });
+  const { format } = settingsOf(memberId);
+  return c.json(polled.records.map((rec) => renderRecord(format, rec)), 200, { "content-type": `application/vnd.kafka.${format}.v2+json` });
 }
 
 type TpList = { topic: string; partition: number }[];

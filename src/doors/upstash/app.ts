@@ -56,25 +56,22 @@ upstash.post("/fetch", async (c) => {
   return c.json(answers.flat());
 });
 
-/** The instance's member: joined on its first consume (as Upstash's first consume creates the consumer), else found. */
-async function consumerMember(c: Context<UpstashEnv>, topics: string[]): Promise<string> {
-  const group = c.req.param("group")!;
-  const memberId = await instances.instanceMemberId(MEMBER_PREFIX, c.req.param("instance")!);
+/** The instance's join: on its first consume (as Upstash's first consume creates the consumer). */
+function joinOf(c: Context<UpstashEnv>, memberId: string, topics: string[]): groups.MemberJoinRequest {
   const reset = c.req.header("kafka-auto-offset-reset") ?? "latest";
   if (reset !== "earliest" && reset !== "latest") invalid(`Kafka-Auto-Offset-Reset must be earliest or latest, got "${reset}"`);
-  const join = { topics, topicPattern: null, memberId, instanceId: c.req.param("instance")!, autoOffsetReset: reset as "earliest" | "latest" };
-  must(await groups.joinGroup(svc(c), group, join));
-  return memberId;
+  return { topics, topicPattern: null, memberId, instanceId: c.req.param("instance")!, autoOffsetReset: reset as "earliest" | "latest" };
 }
 
 upstash.post("/consume/:group/:instance", async (c) => {
   const { topics, timeoutMs } = wire.consumeTopics(await readJsonBody(c));
   const autoCommit = (c.req.header("kafka-enable-auto-commit") ?? "true").toLowerCase();
   if (autoCommit !== "true" && autoCommit !== "false") invalid(`Kafka-Enable-Auto-Commit must be true or false, got "${autoCommit}"`);
-  const memberId = await consumerMember(c, topics);
+  const memberId = await instances.instanceMemberId(MEMBER_PREFIX, c.req.param("instance")!);
+  const join = joinOf(c, memberId, topics);
   const poll = { memberId, memberEpoch: null, cursor: null, autoCommit: autoCommit === "true", waitMs: waitOf(timeoutMs) };
   const bounds = { maxRecords: LIMITS.defaultFetchRecords, maxBytes: LIMITS.defaultFetchBytes };
-  const r = must(await groups.pollGroup(svc(c), c.req.param("group")!, { ...poll, ...bounds }));
+  const r = must(await instances.pollInstance(svc(c), c.req.param("group")!, { ...poll, ...bounds }, join));
   return c.json(r.records.map((rec) => wire.messageOf(rec.topic, rec.partition, rec)));
 });
 
