@@ -1,7 +1,6 @@
 /**
  * Issue 13: the docs describe what exists. A feature that is planned but not built (tenants,
- * API keys, ACLs and quotas: issue 14; the client package, CLI and RPC binding: 15; dialects:
- * 17; Durable Streams/SSE: 18; the Kafka protocol: 19; metrics and the console: 20; compaction
+ * API keys, ACLs and quotas: issue 14; the client package, CLI and RPC binding: 15; Durable Streams/SSE: 18; the Kafka protocol: 19; metrics and the console: 20; compaction
  * and tiered storage: 21) may be named only in a paragraph that says it is planned and names
  * its issue. Code blocks with a language (examples: `console.log` is not the console) are
  * skipped; a plain fenced block (a diagram) is one paragraph.
@@ -24,7 +23,6 @@ const PLANNED: [string, RegExp][] = [
   ["the CLI", /\bCLI\b/],
   ["a client package", /\b(npm|client) package\b/i],
   ["a Workers RPC binding", /\bRPC binding\b|\bWorkerEntrypoint\b/],
-  ["dialects", /\bUpstash\b|\bREST Proxy\b/i],
   ["Durable Streams", /\bDurable Streams\b|\bSSE\b/],
   ["the Kafka protocol", /\bKafka (wire )?protocol\b/i],
   ["compaction", /\bcompaction\b|\bcompact,delete\b|`compact`/i],

@@ -18,7 +18,7 @@ import { decodeFetched, fetchBatches, listOffsets } from "../../services/fetch.t
 import * as groups from "../../services/groups.ts";
 import { asKafkaError, must } from "../../services/result.ts";
 import { ensureDeclaredTopics, listTopics } from "../../services/topics.ts";
-import { basicAuth, invalid, readJsonBody, upstashError, type UpstashEnv } from "./answers.ts";
+import { basicAuth, invalid, jsonBytes, readJsonBody, upstashError, type UpstashEnv } from "./answers.ts";
 import { produceMessages } from "./produce.ts";
 import * as wire from "./wire.ts";
 
@@ -41,7 +41,7 @@ upstash.use("*", async (c, next) => {
   await next();
 });
 
-upstash.post("/produce", async (c) => c.json(await produceMessages(svc(c), wire.produceItems(await readJsonBody(c)))));
+upstash.post("/produce", async (c) => jsonBytes(await produceMessages(svc(c), wire.produceItems(await readJsonBody(c)))));
 
 upstash.post("/fetch", async (c) => {
   const { reads, timeoutMs } = wire.fetchReads(await readJsonBody(c));
@@ -53,7 +53,7 @@ upstash.post("/fetch", async (c) => {
       return r.records.map((rec) => wire.messageOf(topic, partition, rec));
     }),
   );
-  return c.json(answers.flat());
+  return jsonBytes(answers.flat());
 });
 
 /** The instance's join: on its first consume (as Upstash's first consume creates the consumer). */
@@ -72,7 +72,7 @@ upstash.post("/consume/:group/:instance", async (c) => {
   const poll = { memberId, memberEpoch: null, cursor: null, autoCommit: autoCommit === "true", waitMs: waitOf(timeoutMs) };
   const bounds = { maxRecords: LIMITS.defaultFetchRecords, maxBytes: LIMITS.defaultFetchBytes };
   const r = must(await instances.pollInstance(svc(c), c.req.param("group")!, { ...poll, ...bounds }, join));
-  return c.json(r.records.map((rec) => wire.messageOf(rec.topic, rec.partition, rec)));
+  return jsonBytes(r.records.map((rec) => wire.messageOf(rec.topic, rec.partition, rec)));
 });
 
 upstash.post("/commit/:group/:instance", async (c) => {
