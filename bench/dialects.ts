@@ -14,17 +14,11 @@
  * Node 24 type stripping: erasable TypeScript only.
  */
 import type { FlarelogClient } from "../src/client/flarelog-client.ts";
+import type { CoreConfig } from "./config.ts";
 import { mergeLoads, Prng, runInterleaved, runLoad, throughput, type LoadResult, type OpOutcome, type Throughput } from "./harness.ts";
 import { call, createTopic, expectStatus, produceBodies, PRODUCE_BATCH, REQUEST_TIMEOUT_MS, value, VALUE_BYTES, type Http } from "./http.ts";
 
-export interface DialectsConfig {
-  produceRequests: number;
-  produceWarmup: number;
-  produceRounds: number;
-  produceCapMs: number;
-  fetchLogRecords: number;
-  fetchCapMs: number;
-}
+export type DialectsConfig = Pick<CoreConfig, "produceRequests" | "produceWarmup" | "produceRounds" | "produceCapMs" | "fetchLogRecords" | "fetchCapMs">;
 
 export const DOORS = ["native", "upstash", "rest-proxy"] as const;
 export type Door = (typeof DOORS)[number];

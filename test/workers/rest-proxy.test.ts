@@ -224,3 +224,17 @@ describe("REST Proxy v2 consumer instances", () => {
     expect([mine.length, owned.length]).toEqual([1, 1]);
   });
 });
+
+describe("mounting", () => {
+  it("each dialect's prefix answers its own error shape: the native API's 404/405 handling never sees those paths", async () => {
+    const rp = await call("GET", `${BASE}/v3/nothing-here`);
+    expect([rp.status, Object.keys(rp.json as object).sort()]).toEqual([404, ["error_code", "message"]]);
+    const up = await exports.default.fetch(new Request("http://flarelog.test/upstash/nothing-here", { headers: { authorization: BASIC } }));
+    expect(up.status).toBe(404);
+    expect(await up.json()).toMatchObject({ status: 404, error: expect.stringMatching(/no Upstash endpoint/) });
+    const unauth = await exports.default.fetch(new Request("http://flarelog.test/upstash/topics"));
+    expect([unauth.status, unauth.headers.get("content-type")]).toEqual([401, "application/json"]);
+    const native = await exports.default.fetch(new Request("http://flarelog.test/upstash-not-a-door"));
+    expect(await native.json()).toMatchObject({ error: "UNSUPPORTED_VERSION" });
+  });
+});
