@@ -107,13 +107,32 @@ export function findInstance(ctx: ServiceContext, group: string, instanceId: str
   });
 }
 
+/** When this isolate last heartbeated each instance (`tenant/group/member` → ms); bounded. */
+const lastHeartbeat = new Map<string, number>();
+const HEARTBEAT_EVERY_MS = 1_000;
+const MAX_TRACKED = 10_000;
+
+/**
+ * Whether a poll's heartbeat can be left out: the instance was heartbeated from this isolate
+ * under a second ago and the poll came back full (a consumer catching up). An idle or
+ * caught-up instance heartbeats at every poll, so a rebalance moves on at its pace.
+ */
+function heartbeatDue(key: string, full: boolean, now: number): boolean {
+  const last = lastHeartbeat.get(key);
+  if (full && last !== undefined && now - last < HEARTBEAT_EVERY_MS) return false;
+  if (lastHeartbeat.size >= MAX_TRACKED) lastHeartbeat.clear();
+  lastHeartbeat.set(key, now);
+  return true;
+}
+
 /**
  * One poll of an instance: the group service's poll, joining first when the group does not
  * know the member (`join`, when given: Upstash's first consume creates its consumer), then a
  * heartbeat at the epoch the poll saw, which renews the instance's session and moves its
- * reconciliation on. The heartbeat runs after the answer (`waitUntil`) and a failure there is
- * logged, never answered: the poll has already advanced the member's positions, and an error
- * now would make the client retry and skip this answer's records.
+ * reconciliation on (`heartbeatDue`: at most once a second while polls come back full). The
+ * heartbeat runs after the answer (`waitUntil`) and a failure there is logged, never answered:
+ * the poll has already advanced the member's positions, and an error now would make the client
+ * retry and skip this answer's records.
  */
 export function pollInstance(
   ctx: ServiceContext,
@@ -128,11 +147,13 @@ export function pollInstance(
       r = await groups.pollGroup(ctx, group, input);
     }
     const polled = must(r);
-    ctx.waitUntil(
-      groups.heartbeat(ctx, group, { memberId: input.memberId, memberEpoch: polled.memberEpoch }).then((hb) => {
-        if (!hb.ok) console.warn(`instance ${input.memberId} of group ${group}: heartbeat after poll: ${hb.err.error}: ${hb.err.message}`);
-      }),
-    );
+    const key = `${ctx.tenant}\u0000${group}\u0000${input.memberId}`;
+    if (heartbeatDue(key, polled.records.length >= input.maxRecords, Date.now()))
+      ctx.waitUntil(
+        groups.heartbeat(ctx, group, { memberId: input.memberId, memberEpoch: polled.memberEpoch }).then((hb) => {
+          if (!hb.ok) console.warn(`instance ${input.memberId} of group ${group}: heartbeat after poll: ${hb.err.error}: ${hb.err.message}`);
+        }),
+      );
     return polled;
   });
 }

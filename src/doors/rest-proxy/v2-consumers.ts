@@ -119,8 +119,14 @@ export async function assignments(ctx: ServiceContext, group: string, name: stri
   return { partitions: Object.entries(hb.assignment).flatMap(([topic, ps]) => ps.map((partition) => ({ topic, partition }))) };
 }
 
-const b64 = (b: Uint8Array | null) => (b === null ? null : btoa(Array.from(b, (x) => String.fromCharCode(x)).join("")));
+function b64(b: Uint8Array | null): string | null {
+  if (b === null) return null;
+  let s = "";
+  for (let i = 0; i < b.length; i += 0x8000) s += String.fromCharCode(...b.subarray(i, i + 0x8000));
+  return btoa(s);
+}
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+const UTF8 = new TextEncoder();
 
 function jsonOf(b: Uint8Array | null, where: string): unknown {
   if (b === null) return null;
@@ -173,7 +179,8 @@ export async function records(c: Context<RestProxyEnv>, ctx: ServiceContext, gro
     return { memberEpoch: null, cursor: null, autoCommit: s.autoCommit, maxRecords: LIMITS.defaultFetchRecords, maxBytes, waitMs };
   });
   const { format } = settingsOf(memberId);
-  return c.json(polled.records.map((rec) => renderRecord(format, rec)), 200, { "content-type": `application/vnd.kafka.${format}.v2+json` });
+  const body = UTF8.encode(JSON.stringify(polled.records.map((rec) => renderRecord(format, rec))));
+  return new Response(body, { headers: { "content-type": `application/vnd.kafka.${format}.v2+json` } });
 }
 
 type TpList = { topic: string; partition: number }[];
