@@ -31,6 +31,7 @@ function parseOne(value: unknown): Parsed {
   }
 }
 
+const UTF8 = new TextEncoder();
 const ERR_UNSET = kafkaError("UNKNOWN_SERVER_ERROR", "no answer for this record");
 
 /** Produces the good records in one request; each input gets its report or error, in order. */
@@ -95,5 +96,5 @@ export async function produceBatchRecords(c: Context<RestProxyEnv>, ctx: Service
   const reports = await produceAll(ctx, clusterId, topic, parsed);
   const successes = reports.flatMap((r, i) => (r.ok ? [{ id: ids[i]!, ...r.report }] : []));
   const failures = reports.flatMap((r, i) => (r.ok ? [] : [{ id: ids[i]!, ...failure(r.err) }]));
-  return c.json({ successes, failures }, 207);
+  return new Response(UTF8.encode(JSON.stringify({ successes, failures })), { status: 207, headers: { "content-type": "application/json" } });
 }
