@@ -1,10 +1,11 @@
 /**
  * The REST Proxy door's edge: who the caller is (HTTP Basic with username = tenant and password
- * = API key, or `Authorization: Bearer <key>`), Confluent's error shape `{error_code, message}`
- * (error_code is the HTTP status, or status × 100 + a sub-code as Confluent's: 40101
- * unauthenticated, 40401 topic, 40402 partition, 40403 consumer instance, 40902 instance exists,
+ * = the key — today the root token, per-tenant keys come with issue 14 — or `Authorization:
+ * Bearer <key>`; decided in src/services/credentials.ts, the one place shared with the Upstash
+ * door), Confluent's error shape `{error_code, message}` (error_code is the HTTP status, or
+ * status × 100 + a sub-code as Confluent's: 40101 unauthenticated, 40401 cluster, 40402
+ * partition, 40403 unknown topic or consumer instance, 40601 format, 40902 instance exists,
  * 50003 retriable), and body reading.
- * Who the caller is: src/services/credentials.ts (the one place, shared with the Upstash door).
  */
 import type { Context, MiddlewareHandler } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";

@@ -1,10 +1,11 @@
 /**
- * The Upstash door's edge: who the caller is (HTTP Basic: username = tenant, password = API
- * key), its error shape, and its body reading. `@upstash/kafka` parses every answer as JSON
+ * The Upstash door's edge: who the caller is (HTTP Basic: username = tenant, password = the
+ * key — today the root token, per-tenant keys come with issue 14 — decided in
+ * src/services/credentials.ts, the one place shared with the REST Proxy door), its error shape,
+ * and its body reading. `@upstash/kafka` parses every answer as JSON
  * before it looks at the status and turns a non-2xx answer into `UpstashError(body)` (reading
  * `error` and `status`), so every answer here, errors included, is JSON: `{error, status}` plus
  * the Kafka error's name and numeric code.
- * Who the caller is: src/services/credentials.ts (the one place, shared with the REST Proxy door).
  */
 import type { Context, MiddlewareHandler } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
