@@ -10,6 +10,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BulkResult } from "./bulk.ts";
 import type { Config } from "./config.ts";
+import type { DialectsResult } from "./dialects.ts";
 import type { BaselineResult, FetchScenarioResult, ProduceResult } from "./core.ts";
 import { e2eHeadlines, type E2eResult } from "./e2e.ts";
 import type { FloorResult } from "./floor.ts";
@@ -38,7 +39,8 @@ export type Block =
   | "memory"
   | "e2e"
   | "profile"
-  | "bulk";
+  | "bulk"
+  | "dialects";
 
 export interface Results {
   schema: 1;
@@ -60,6 +62,7 @@ export interface Results {
   memory_scenario?: MemoryResult | null;
   profile?: ProfileResult;
   bulk?: BulkResult;
+  dialects?: DialectsResult;
   e2e?: E2eResult;
   /** Auth cost per produce and the noisy neighbour (bench/tenancy.ts). */
   tenancy?: TenancyResult;
@@ -113,6 +116,7 @@ function workloadHeadlines(r: Results): Headline[] {
   }
   for (const x of r.idempotence?.rows ?? [])
     w.push(headline(`idempotence ${x.idempotent ? "idempotent" : "plain"} acks=${x.acks} conc=${x.concurrency}`, x));
+  for (const d of r.dialects?.rows ?? []) w.push(headline(`dialect ${d.door} ${d.workload} 100x100B acks=all RF1 1p`, d));
   for (const b of r.bulk?.rows ?? []) {
     const shape = `${b.records_per_request}x${b.value_bytes}B acks=${b.acks} RF${b.replication_factor}`;
     w.push(headline(`bulk ${b.format} ${shape} 1p`, b));

@@ -18,6 +18,8 @@
  *   index     random-offset fetches (max_records=100) in a 10^3 vs a 10^6-record log
  *   replication  RF 1 vs RF 3 produce (interleaved), leader fail-over and ISR shrink/expand
  *                times under a steady acks=all load (bench/replication.ts; its topics have RF 3)
+ *   dialects  the Upstash and REST Proxy dialects beside the native JSON path: produce 100 × 100 B
+ *             and consume catch-up through each door, and their ratios to native (bench/dialects.ts)
  *   groups    consumer-group rebalance after a leave and a crash, and a group of 3 against one
  *             plain consumer reading a 6-partition topic (bench/groups.ts)
  *   floor     the platform floor: a bare SQLite Durable Object written with the produce bodies and
@@ -55,6 +57,7 @@ import { FlarelogClient } from "../src/client/flarelog-client.ts";
 import { bulkScenario } from "./bulk.ts";
 import { DEFAULT, QUICK, type Config } from "./config.ts";
 import { baseline, fetchScenarios, globalWarmup, produceScenarios } from "./core.ts";
+import { dialectsScenario } from "./dialects.ts";
 import { e2eScenario } from "./e2e.ts";
 import { floorScenario } from "./floor.ts";
 import { groupsScenario } from "./groups.ts";
@@ -76,7 +79,7 @@ import { tenancyScenario } from "./tenancy.ts";
 
 /** The scenarios `--only` knows, in the order the usage line names them. */
 const SCENARIOS = ["baseline", "produce", "fetch", "index", "replication", "idempotence", "groups", "floor"].concat(
-  ["matrix", "memory", "e2e", "profile", "bulk", "tenancy", "rpc"],
+  ["matrix", "memory", "e2e", "profile", "bulk", "tenancy", "rpc", "dialects"],
 );
 
 interface Args {
@@ -237,6 +240,10 @@ async function runBlocks(
   if (runs("idempotence"))
     results.idempotence = await measured("idempotence", "idempotence", () =>
       idempotenceScenario(http, client, cfg, log),
+    );
+  if (runs("dialects"))
+    results.dialects = await measured("dialects", "HTTP dialects beside the native API", () =>
+      dialectsScenario(http, client, cfg, log),
     );
   if (runs("groups"))
     results.groups = await measured("groups", "consumer groups", () => groupsScenario(http, client, cfg, sampler, log));

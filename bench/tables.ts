@@ -10,6 +10,7 @@ import { e2eTable } from "./e2e.ts";
 import type { FloorRatio, FloorResult } from "./floor.ts";
 import { formatNumber, KAFKA_COLUMNS, kafkaCells, table } from "./harness.ts";
 import { PRODUCE_BATCH, VALUE_BYTES } from "./http.ts";
+import type { DialectsResult } from "./dialects.ts";
 import type { IdempotenceResult } from "./idempotence.ts";
 import type { IndexResult } from "./log-size.ts";
 import type { MatrixResult } from "./matrix.ts";
@@ -26,6 +27,7 @@ const SECTIONS: { [K in keyof Results]?: (x: NonNullable<Results[K]>) => string[
   fetch_vs_log_size: logSizeTables,
   replication: replicationTables,
   idempotence: idempotenceTable,
+  dialects: dialectsTable,
   groups: groupsTables,
   matrix: matrixTable,
   floor: floorTables,
@@ -128,6 +130,20 @@ function idempotenceTable(x: IdempotenceResult): string[] {
       }),
     ),
     `idempotent ÷ plain records/s: ${ratios.join(", ")}`,
+    "",
+  ];
+}
+
+function dialectsTable(x: DialectsResult): string[] {
+  const ratios = Object.entries(x.ratio).map(([k, v]) => `${k} ${v}×`);
+  return [
+    "HTTP dialects beside the native JSON path: produce 100 × 100 B per request (conc 1) and a group " +
+      "member's catch-up read (500 per request), acks=all, RF 1, same run, interleaved rounds",
+    table(
+      ["workload", "door", "requests", "records/s", "req/s", "p50 ms", "p99 ms"],
+      x.rows.map((r) => [r.workload, r.door, r.requests, r.records_per_s, r.requests_per_s, r.latency.p50_ms, r.latency.p99_ms]),
+    ),
+    `dialect ÷ native records/s: ${ratios.join(", ")}`,
     "",
   ];
 }

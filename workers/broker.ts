@@ -3,11 +3,14 @@
  * the bindings in wrangler.toml name.
  *
  * The native HTTP API (src/api/app.ts) answers every path but the other doors' own: the console
- * at /console. A door is chosen by path before any Hono routing, so each door keeps its own
- * routes, errors and 404/405 handling, and the API's app is never changed after it is built.
+ * at /console and the HTTP dialects under `/upstash` and `/kafka-rest` (API.md "Other front
+ * doors"). A door is chosen by path before any Hono routing, so each door keeps its own routes,
+ * errors and 404/405 handling, and the API's app is never changed after it is built.
  */
 import { app } from "../src/api/app.ts";
 import { CONSOLE_PATH, consoleResponse } from "../src/doors/console/console-door.ts";
+import { restProxy } from "../src/doors/rest-proxy/app.ts";
+import { upstash } from "../src/doors/upstash/app.ts";
 
 export { PartitionReplicaDO } from "../src/partition/partition-replica-do.ts";
 export { ClusterCoordinatorDO } from "../src/coordinator/cluster-coordinator-do.ts";
@@ -15,6 +18,12 @@ export { GroupCoordinatorDO } from "../src/groups/group-coordinator-do.ts";
 export { TenantDirectoryDO } from "../src/coordinator/tenant-directory-do.ts";
 
 export { FlarelogRpc } from "../src/doors/rpc/flarelog-rpc.ts";
+
+/** Each dialect's app serves its whole prefix (its own 404 and error shapes); the rest is the native API's. */
+const DOORS = [
+  { prefix: "/upstash", door: upstash },
+  { prefix: "/kafka-rest", door: restProxy },
+] as const;
 
 function pathOf(url: string): string {
   const start = url.indexOf("/", url.indexOf("//") + 2);
@@ -25,7 +34,9 @@ function pathOf(url: string): string {
 
 export default {
   fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response> {
-    if (pathOf(request.url) === CONSOLE_PATH) return consoleResponse(request);
-    return app.fetch(request, env, ctx);
+    const path = pathOf(request.url);
+    if (path === CONSOLE_PATH) return consoleResponse(request);
+    const found = DOORS.find(({ prefix }) => path === prefix || path.startsWith(`${prefix}/`));
+    return (found?.door ?? app).fetch(request, env, ctx);
   },
 } satisfies ExportedHandler<Env>;

@@ -34,7 +34,7 @@ export function allowedMethods(pathname: string): string[] {
 
 /** The service context of a request: its bindings, the caller's tenant, and waitUntil. */
 export function serviceContext(c: Context<AppEnv>): ServiceContext {
-  return { env: c.env, tenant: c.get("tenant"), waitUntil: (work) => c.executionCtx.waitUntil(work) };
+  return { env: c.env, tenant: c.get("tenant"), acls: c.get("principal")?.acls ?? null, waitUntil: (work) => c.executionCtx.waitUntil(work) };
 }
 
 /** The path's topic name, checked first (before other parameters) against Kafka's rule. */

@@ -18,9 +18,18 @@ import type {
   ProducerStateDescription,
   ReplicaFetchRequest,
 } from "../protocol/types.ts";
+import { requireRight } from "./authorize.ts";
 import { Cluster } from "./cluster.ts";
+import { settleSync } from "./result.ts";
 import type { ServiceContext } from "./context.ts";
 import { countFetched } from "./metrics.ts";
+
+/** The topic's name is valid and the caller may do `operation` on it. */
+function checked(ctx: ServiceContext, topic: string, operation: "read" | "describe"): Result<string> {
+  const name = validateTopicName(topic);
+  if (!name.ok) return name;
+  return settleSync(() => (requireRight(ctx, "topic", topic, operation), topic));
+}
 
 export type FetchInput = Omit<ReplicaFetchRequest, "leaderEpoch"> & { topic: string; partition: number };
 
@@ -37,7 +46,7 @@ export async function fetchFromLeader(cluster: Cluster, topic: string, partition
 }
 
 export async function fetchBatches(ctx: ServiceContext, input: FetchInput): Promise<Result<FetchedBatches>> {
-  const name = validateTopicName(input.topic);
+  const name = checked(ctx, input.topic, "read");
   if (!name.ok) return name;
   const { topic, partition, ...req } = input;
   return fetchFromLeader(Cluster.of(ctx), topic, partition, req);
@@ -63,13 +72,13 @@ export function listOffsetsAt(cluster: Cluster, topic: string, partition: number
 }
 
 export async function listOffsets(ctx: ServiceContext, topic: string, partition: number, spec: OffsetSpec): Promise<Result<OffsetAndTimestamp>> {
-  const name = validateTopicName(topic);
+  const name = checked(ctx, topic, "describe");
   if (!name.ok) return name;
   return listOffsetsAt(Cluster.of(ctx), topic, partition, spec);
 }
 
 export async function describeProducers(ctx: ServiceContext, topic: string, partition: number): Promise<Result<ProducerStateDescription[]>> {
-  const name = validateTopicName(topic);
+  const name = checked(ctx, topic, "describe");
   if (!name.ok) return name;
   const cluster = Cluster.of(ctx);
   return cluster.withLeader(

@@ -17,6 +17,7 @@ import type { MemberJoinRequest, PartitionAdvance, PartitionRead } from "../grou
 import type { GroupDescription, HeartbeatRequest, MemberAssignmentResponse } from "../groups/membership.ts";
 import type { OffsetCommitRequest, OffsetResetSpec, OffsetWithLag, ResetPartition, ResetPlanEntry } from "../groups/offsets.ts";
 import type { TopicPartitions } from "../protocol/topic-partitions.ts";
+import { hasRight, requireRight } from "./authorize.ts";
 import { Cluster, call } from "./cluster.ts";
 import type { ServiceContext } from "./context.ts";
 import { decodeFetched, fetchFromLeader, listOffsetsAt } from "./fetch.ts";
@@ -32,8 +33,10 @@ export function validateGroupId(raw: string): Result<string> {
   return ok(raw);
 }
 
-function groupOf(ctx: ServiceContext, group: string) {
+/** The group's coordinator stub, once the id is valid and the caller may do `operation` on the group. */
+function groupOf(ctx: ServiceContext, group: string, operation: "read" | "describe" | "delete") {
   must(validateGroupId(group));
+  requireRight(ctx, "group", group, operation);
   return Cluster.of(ctx).group(group);
 }
 
@@ -42,21 +45,21 @@ export function joinGroup(ctx: ServiceContext, group: string, req: MemberJoinReq
     if ((req.topics === null || req.topics === undefined) === (req.topicPattern === null || req.topicPattern === undefined))
       stop("INVALID_REQUEST", "give exactly one of topics and topic_pattern");
     for (const t of req.topics ?? []) must(validateTopicName(t));
-    const stub = groupOf(ctx, group);
+    const stub = groupOf(ctx, group, "read");
     return must(await call(() => stub.join(req)));
   });
 }
 
 export function heartbeat(ctx: ServiceContext, group: string, req: HeartbeatRequest): Promise<Result<MemberAssignmentResponse>> {
   return settle(async () => {
-    const stub = groupOf(ctx, group);
+    const stub = groupOf(ctx, group, "read");
     return must(await call(() => stub.heartbeat(req)));
   });
 }
 
 export function leaveGroup(ctx: ServiceContext, group: string, memberId: string): Promise<Result<null>> {
   return settle(async () => {
-    const stub = groupOf(ctx, group);
+    const stub = groupOf(ctx, group, "read");
     must(await call(async () => stub.leave(memberId)));
     return null;
   });
@@ -173,7 +176,7 @@ function takeRecords(fetched: readonly PartitionFetch[], maxRecords: number) {
 /** The member's poll: records of its assigned partitions from its current positions. */
 export function pollGroup(ctx: ServiceContext, group: string, input: PollInput): Promise<Result<PollOutcome>> {
   return settle(async () => {
-    const stub = groupOf(ctx, group);
+    const stub = groupOf(ctx, group, "read");
     const { memberId, memberEpoch, autoCommit, cursor } = input;
     const plan = must(await call(() => stub.pollPlan({ memberId, memberEpoch, autoCommit, cursor })));
     const fetched = await readAll(Cluster.of(ctx), plan.reads, plan.reset, input);
@@ -189,7 +192,7 @@ export function pollGroup(ctx: ServiceContext, group: string, input: PollInput):
 
 export function commitOffsets(ctx: ServiceContext, group: string, req: OffsetCommitRequest): Promise<Result<null>> {
   return settle(async () => {
-    const stub = groupOf(ctx, group);
+    const stub = groupOf(ctx, group, "read");
     must(await call(async () => stub.commitOffsets(req)));
     return null;
   });
@@ -219,7 +222,7 @@ export interface GroupDetails extends GroupDescription {
 /** State, members, assignment, committed offsets and their lag. */
 export function describeGroup(ctx: ServiceContext, group: string): Promise<Result<GroupDetails>> {
   return settle(async () => {
-    const stub = groupOf(ctx, group);
+    const stub = groupOf(ctx, group, "describe");
     const d = must(await call(async () => stub.describe()));
     return { ...d, offsets: await withLag(Cluster.of(ctx), d.offsets) };
   });
@@ -228,7 +231,7 @@ export function describeGroup(ctx: ServiceContext, group: string): Promise<Resul
 export function listGroups(ctx: ServiceContext): Promise<Result<GroupSummary[]>> {
   return settle(async () => {
     const cluster = Cluster.of(ctx);
-    const ids = must(await call(async () => ok(await cluster.coordinator().listGroups())));
+    const ids = must(await call(async () => ok(await cluster.coordinator().listGroups()))).filter((id) => hasRight(ctx, "group", id, "describe"));
     const summaries = await Promise.all(ids.map((id) => call(async () => cluster.group(id).summary())));
     return summaries.flatMap((s, i) => {
       if (s.ok) return [s.value];
@@ -241,7 +244,7 @@ export function listGroups(ctx: ServiceContext): Promise<Result<GroupSummary[]>>
 
 export function deleteGroup(ctx: ServiceContext, group: string): Promise<Result<null>> {
   return settle(async () => {
-    const stub = groupOf(ctx, group);
+    const stub = groupOf(ctx, group, "delete");
     must(await call(() => stub.deleteGroup()));
     return null;
   });
@@ -265,7 +268,7 @@ async function resetPartition(cluster: Cluster, topic: string, partition: number
 /** Resets an empty group's offsets (kafka-consumer-groups --reset-offsets), or plans it (dry run). */
 export function resetOffsets(ctx: ServiceContext, group: string, input: ResetOffsetsInput): Promise<Result<ResetPlanEntry[]>> {
   return settle(async () => {
-    const stub = groupOf(ctx, group);
+    const stub = groupOf(ctx, group, "read");
     if (input.partitions && input.topics.length !== 1) stop("INVALID_REQUEST", "partitions can be given only with exactly one topic");
     const cluster = Cluster.of(ctx);
     const partitions: ResetPartition[] = [];

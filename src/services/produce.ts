@@ -15,6 +15,7 @@ import { LIMITS, toLogConfig, validateTopicName } from "../protocol/config.ts";
 import { fail, type KafkaError, type Result } from "../protocol/errors.ts";
 import { partitionForKey, RoundRobinPartitioner } from "../protocol/partitioner.ts";
 import type { Acks, ProduceResult, ProducerIdentity, RecordInput, TopicMetadata } from "../protocol/types.ts";
+import { requireRight } from "./authorize.ts";
 import { Cluster } from "./cluster.ts";
 import type { ServiceContext } from "./context.ts";
 import { countProduced } from "./metrics.ts";
@@ -88,8 +89,11 @@ function plan(meta: TopicMetadata, records: readonly ProduceRecord[], fixed: num
   });
 }
 
-function checkRequest(input: { topic: string; partition?: number | undefined; producer?: ProducerIdentity | undefined }): void {
+function checkRequest(ctx: ServiceContext, input: { topic: string; partition?: number | undefined; producer?: ProducerIdentity | undefined }): void {
   must(validateTopicName(input.topic));
+  requireRight(ctx, "topic", input.topic, "write");
+  // Kafka: an idempotent produce also needs IdempotentWrite (producer ids are the tenant's own).
+  if (input.producer !== undefined) requireRight(ctx, "producer", "", "idempotent_write");
   if (input.producer !== undefined && input.partition === undefined)
     stop("INVALID_REQUEST", "an idempotent produce goes to one partition (producer_id/producer_epoch/base_sequence need a partition)");
 }
@@ -145,7 +149,7 @@ function outcomes(planned: readonly PlannedRecord[], results: Map<number, Result
  */
 export function produce(ctx: ServiceContext, input: ProduceInput, now: number): Promise<Result<ProduceOutcome>> {
   return settle(async () => {
-    checkRequest(input);
+    checkRequest(ctx, input);
     if (input.records.length < 1 || input.records.length > LIMITS.maxRecordsPerRequest)
       stop("INVALID_REQUEST", `a produce holds 1 to ${LIMITS.maxRecordsPerRequest} records, this one ${input.records.length}`);
     const cluster = Cluster.of(ctx);
@@ -177,7 +181,7 @@ export function produce(ctx: ServiceContext, input: ProduceInput, now: number): 
  */
 export function produceBatch(ctx: ServiceContext, input: ProduceBatchInput): Promise<Result<BatchOutcome | { accepted: true }>> {
   return settle(async () => {
-    checkRequest(input);
+    checkRequest(ctx, input);
     const cluster = Cluster.of(ctx);
     const meta = must(await cluster.topic(input.topic));
     must(Cluster.partition(meta, input.partition));

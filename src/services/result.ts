@@ -37,6 +37,16 @@ export async function settle<T>(run: () => Promise<T> | T): Promise<Result<T>> {
   }
 }
 
+/** `settle` for a synchronous step. */
+export function settleSync<T>(run: () => T): Result<T> {
+  try {
+    return { ok: true, value: run() };
+  } catch (e) {
+    if (e instanceof Stopped) return { ok: false, err: e.kafka };
+    throw e;
+  }
+}
+
 /** Any error a front door caught as a Kafka error: a stop's own, else an infrastructure failure classified by its flags. */
 export function asKafkaError(e: unknown): KafkaError {
   return e instanceof Stopped ? e.kafka : classifyRuntimeError(e);

@@ -11,6 +11,7 @@
 import { validateTopicConfigs, validateTopicName } from "../protocol/config.ts";
 import type { Result } from "../protocol/errors.ts";
 import { NO_LEADER, type CreateTopicRequest, type PartitionState, type TopicMetadata } from "../protocol/types.ts";
+import { hasRight, requireCreateTopic, requireRight } from "./authorize.ts";
 import { Cluster, call } from "./cluster.ts";
 import type { ServiceContext } from "./context.ts";
 import { must, settle } from "./result.ts";
@@ -57,6 +58,7 @@ export interface CreateTopicInput {
 export function createTopic(ctx: ServiceContext, input: CreateTopicInput): Promise<Result<TopicDescription>> {
   return settle(async () => {
     must(validateTopicName(input.name));
+    requireCreateTopic(ctx, input.name);
     const configs = must(validateTopicConfigs(input.configs));
     const cluster = Cluster.of(ctx);
     const meta = must(
@@ -78,13 +80,15 @@ export function listTopics(ctx: ServiceContext): Promise<Result<TopicDescription
   return settle(async () => {
     const cluster = Cluster.of(ctx);
     const topics = must(await call(async () => ({ ok: true as const, value: await cluster.coordinator().listTopics() })));
-    return Promise.all(topics.map((t) => describeMetadata(cluster, t)));
+    const visible = topics.filter((t) => hasRight(ctx, "topic", t.name, "describe"));
+    return Promise.all(visible.map((t) => describeMetadata(cluster, t)));
   });
 }
 
 export function describeTopic(ctx: ServiceContext, name: string): Promise<Result<TopicDescription>> {
   return settle(async () => {
     must(validateTopicName(name));
+    requireRight(ctx, "topic", name, "describe");
     const cluster = Cluster.of(ctx);
     return describeMetadata(cluster, must(await cluster.topic(name, true)));
   });
@@ -98,6 +102,7 @@ export interface AlterTopicInput {
 export function alterTopic(ctx: ServiceContext, name: string, input: AlterTopicInput): Promise<Result<TopicDescription>> {
   return settle(async () => {
     must(validateTopicName(name));
+    requireRight(ctx, "topic", name, "alter");
     const req: { partitions?: number; configs?: Record<string, string> } = {};
     if (input.partitions !== undefined) req.partitions = input.partitions;
     if (input.configs !== undefined) req.configs = must(validateTopicConfigs(input.configs));
@@ -111,6 +116,7 @@ export function alterTopic(ctx: ServiceContext, name: string, input: AlterTopicI
 export function deleteTopic(ctx: ServiceContext, name: string): Promise<Result<null>> {
   return settle(async () => {
     must(validateTopicName(name));
+    requireRight(ctx, "topic", name, "delete");
     const cluster = Cluster.of(ctx);
     must(await call(() => cluster.coordinator().deleteTopic(name)));
     cluster.forget(name);

@@ -1,8 +1,8 @@
 /**
- * Issue 13: the docs describe what exists. A feature that is planned but not built (dialects:
- * 17; Durable Streams/SSE: 18; the Kafka protocol: 19; compaction and tiered storage: 21) may
- * be named only in a paragraph that says it is planned and names its issue. Code blocks with a
- * language (examples: `console.log` is not the console) are
+ * Issue 13: the docs describe what exists. A feature that is planned but not built (Durable
+ * Streams/SSE: 18; the Kafka protocol: 19; compaction and tiered storage: 21) may be named only
+ * in a paragraph that says it is planned and names its issue. Code blocks with a language
+ * (examples: `console.log` is not the console) are
  * skipped; a plain fenced block (a diagram) is one paragraph.
  */
 import { readdirSync, readFileSync } from "node:fs";
@@ -15,7 +15,6 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 /** What is not built, by the words that name it. */
 const PLANNED: [string, RegExp][] = [
   ["scopes", /\bscopes?\b/i],
-  ["dialects", /\bUpstash\b|\bREST Proxy\b/i],
   ["Durable Streams", /\bDurable Streams\b|\bSSE\b/],
   ["the Kafka protocol", /\bKafka (wire )?protocol\b/i],
   ["compaction", /\bcompaction\b|\bcompact,delete\b|`compact`/i],
