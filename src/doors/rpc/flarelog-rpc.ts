@@ -9,21 +9,21 @@
  * error). An infrastructure failure is classified like the HTTP door does and answered as an
  * error value too.
  *
- * Tenant: until per-tenant keys land (issue 14) a binding acts as tenant `default`, like the root
- * token on HTTP. The seam is `tenantOf`: it will read the tenant a binding's `props` names
- * (`ctx.props.tenant`, set by the deploying account in wrangler.toml) and check its key; nothing
- * else here changes. Bytes are `Uint8Array` (a string is taken as UTF-8) on the way in and
+ * Principal: the API key in the binding's `props` (`ctx.props.key`), with its tenant and ACLs;
+ * without one, the root on tenant `default` (see `#context`). Bytes are `Uint8Array` (a string is taken as UTF-8) on the way in and
  * `Uint8Array` on the way out, as RPC carries them without copying through JSON.
  *
  * Stateless; each call builds its own ServiceContext. Called by other Workers only.
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
+import { brokerConfig } from "../../config/broker-config.ts";
 import { LIMITS } from "../../protocol/config.ts";
 import { DEFAULT_TENANT } from "../../protocol/names.ts";
 import { fail, type Result } from "../../protocol/errors.ts";
 import type { Acks, FetchResult, OffsetAndTimestamp, OffsetSpec, ProducerIdentity } from "../../protocol/types.ts";
 import type { ServiceContext } from "../../services/context.ts";
 import { decodeFetched, fetchBatches, listOffsets as listOffsetsService } from "../../services/fetch.ts";
+import { authenticate } from "../../services/auth.ts";
 import * as groups from "../../services/groups.ts";
 import { produce as produceService, type ProduceOutcome, type ProduceRecord } from "../../services/produce.ts";
 import { initProducerId as initProducerIdService, type InitProducerRequest, type ProducerIdAndEpoch } from "../../services/producers.ts";
@@ -150,38 +150,54 @@ async function answer<T>(run: () => Promise<Result<T>>): Promise<Result<T>> {
 }
 
 export class FlarelogRpc extends WorkerEntrypoint<Env> {
-  /** The tenant this binding acts for. Seam for issue 14: read `this.ctx.props` and check its key. */
-  #tenantOf(): string {
-    return DEFAULT_TENANT;
+  /**
+   * Who the binding acts as. A binding whose `props` carry an API key (`[services.props] key =
+   * "flk_…"` in the caller's wrangler.toml) acts as that key: its tenant, its ACLs (checked by
+   * every service), and a revoked key is refused within the keys' cache bound. A binding
+   * without a key acts as the root token does on HTTP, on tenant `default`: a service binding is
+   * granted by whoever deploys the calling Worker on the same account.
+   */
+  async #context(): Promise<Result<ServiceContext>> {
+    const waitUntil = (work: Promise<unknown>) => this.ctx.waitUntil(work);
+    const props = (this.ctx.props ?? {}) as { key?: unknown };
+    if (props.key === undefined) return { ok: true, value: { env: this.env, tenant: DEFAULT_TENANT, acls: null, waitUntil } };
+    if (typeof props.key !== "string") return fail("SASL_AUTHENTICATION_FAILED", "the binding's props.key must be an API key string");
+    const principal = await authenticate(this.env, brokerConfig(this.env).adminToken, props.key);
+    if (!principal.ok) return principal;
+    return { ok: true, value: { env: this.env, tenant: principal.value.tenant, acls: principal.value.acls, waitUntil } };
   }
 
-  #context(): ServiceContext {
-    return { env: this.env, tenant: this.#tenantOf(), waitUntil: (work) => this.ctx.waitUntil(work) };
+  /** Runs a service call as the binding's principal; every failure is an error value. */
+  #call<T>(run: (ctx: ServiceContext) => Promise<Result<T>>): Promise<Result<T>> {
+    return answer(async () => {
+      const ctx = await this.#context();
+      return ctx.ok ? run(ctx.value) : ctx;
+    });
   }
 
   // ── topics ────────────────────────────────────────────────────────────────────────────────
   /** Partitions and replication factor default to 1, as on HTTP. */
   createTopic(name: string, opts: { partitions?: number; replicationFactor?: number; configs?: Record<string, string> } = {}): Promise<Result<topics.TopicDescription>> {
     const input = { name, partitions: opts.partitions ?? 1, replicationFactor: opts.replicationFactor ?? 1, configs: opts.configs };
-    return answer(() => topics.createTopic(this.#context(), input));
+    return this.#call((ctx) => topics.createTopic(ctx, input));
   }
   alterTopic(name: string, input: topics.AlterTopicInput): Promise<Result<topics.TopicDescription>> {
-    return answer(() => topics.alterTopic(this.#context(), name, input));
+    return this.#call((ctx) => topics.alterTopic(ctx, name, input));
   }
   deleteTopic(name: string): Promise<Result<null>> {
-    return answer(() => topics.deleteTopic(this.#context(), name));
+    return this.#call((ctx) => topics.deleteTopic(ctx, name));
   }
   listTopics(): Promise<Result<topics.TopicDescription[]>> {
-    return answer(() => topics.listTopics(this.#context()));
+    return this.#call((ctx) => topics.listTopics(ctx));
   }
   describeTopic(name: string): Promise<Result<topics.TopicDescription>> {
-    return answer(() => topics.describeTopic(this.#context(), name));
+    return this.#call((ctx) => topics.describeTopic(ctx, name));
   }
 
   // ── produce ───────────────────────────────────────────────────────────────────────────────
   /** Produces records; one outcome per record, in order (acks=0: `{accepted: true}`). */
   produce(topic: string, records: readonly RpcRecord[], opts: RpcProduceOptions = {}): Promise<Result<ProduceOutcome>> {
-    return answer(async () => {
+    return this.#call(async (ctx) => {
       const acks = acksOf(opts.acks);
       if (!acks.ok) return acks;
       const timeoutMs = intIn(opts.timeoutMs, "timeoutMs", 0, LIMITS.maxProduceTimeoutMs, LIMITS.defaultProduceTimeoutMs);
@@ -194,45 +210,45 @@ export class FlarelogRpc extends WorkerEntrypoint<Env> {
         converted.push(record.value);
       }
       const input = { topic, partition: opts.partition, records: converted, acks: acks.value, timeoutMs: timeoutMs.value, producer: opts.producer };
-      return produceService(this.#context(), input, Date.now());
+      return produceService(ctx, input, Date.now());
     });
   }
 
   /** Kafka's InitProducerId: a producer id and epoch for the idempotent form. */
   initProducerId(req: InitProducerRequest = {}): Promise<Result<ProducerIdAndEpoch>> {
-    return answer(() => initProducerIdService(this.#context(), req));
+    return this.#call((ctx) => initProducerIdService(ctx, req));
   }
 
   // ── fetch and offsets ─────────────────────────────────────────────────────────────────────
   /** Records of one partition from `offset`, below the high watermark; keys and values as bytes. */
   fetchRecords(topic: string, partition: number, opts: RpcFetchOptions): Promise<Result<FetchResult>> {
-    return answer(async () => {
+    return this.#call(async (ctx) => {
       const bounds = readBounds(opts);
       if (!bounds.ok) return bounds;
       const input = { topic, partition, offset: opts.offset, ...bounds.value };
-      const r = await fetchBatches(this.#context(), input);
+      const r = await fetchBatches(ctx, input);
       return r.ok ? { ok: true, value: decodeFetched(r.value) } : r;
     });
   }
 
   /** Kafka's ListOffsets: earliest, latest (the high watermark) or the first offset at a time. */
   listOffsets(topic: string, partition: number, spec: OffsetSpec): Promise<Result<OffsetAndTimestamp>> {
-    return answer(() => listOffsetsService(this.#context(), topic, partition, spec));
+    return this.#call((ctx) => listOffsetsService(ctx, topic, partition, spec));
   }
 
   // ── groups ────────────────────────────────────────────────────────────────────────────────
   joinGroup(group: string, req: groups.MemberJoinRequest): Promise<Result<groups.MemberAssignmentResponse>> {
-    return answer(() => groups.joinGroup(this.#context(), group, req));
+    return this.#call((ctx) => groups.joinGroup(ctx, group, req));
   }
   heartbeat(group: string, req: HeartbeatRequest): Promise<Result<groups.MemberAssignmentResponse>> {
-    return answer(() => groups.heartbeat(this.#context(), group, req));
+    return this.#call((ctx) => groups.heartbeat(ctx, group, req));
   }
   leaveGroup(group: string, memberId: string): Promise<Result<null>> {
-    return answer(() => groups.leaveGroup(this.#context(), group, memberId));
+    return this.#call((ctx) => groups.leaveGroup(ctx, group, memberId));
   }
   /** A member's poll; bounds default as on HTTP (500 records, 1 MiB, no wait); send back the answer's `cursor`. */
   pollGroup(group: string, opts: RpcPollOptions): Promise<Result<groups.PollOutcome>> {
-    return answer(async () => {
+    return this.#call(async (ctx) => {
       const bounds = readBounds(opts);
       if (!bounds.ok) return bounds;
       const input: groups.PollInput = {
@@ -242,22 +258,22 @@ export class FlarelogRpc extends WorkerEntrypoint<Env> {
         autoCommit: opts.autoCommit ?? false,
         ...bounds.value,
       };
-      return groups.pollGroup(this.#context(), group, input);
+      return groups.pollGroup(ctx, group, input);
     });
   }
   commitOffsets(group: string, req: OffsetCommitRequest): Promise<Result<null>> {
-    return answer(() => groups.commitOffsets(this.#context(), group, req));
+    return this.#call((ctx) => groups.commitOffsets(ctx, group, req));
   }
   describeGroup(group: string): Promise<Result<groups.GroupDetails>> {
-    return answer(() => groups.describeGroup(this.#context(), group));
+    return this.#call((ctx) => groups.describeGroup(ctx, group));
   }
   listGroups(): Promise<Result<groups.GroupSummary[]>> {
-    return answer(() => groups.listGroups(this.#context()));
+    return this.#call((ctx) => groups.listGroups(ctx));
   }
   resetOffsets(group: string, input: groups.ResetOffsetsInput): Promise<Result<groups.ResetPlanEntry[]>> {
-    return answer(() => groups.resetOffsets(this.#context(), group, input));
+    return this.#call((ctx) => groups.resetOffsets(ctx, group, input));
   }
   deleteGroup(group: string): Promise<Result<null>> {
-    return answer(() => groups.deleteGroup(this.#context(), group));
+    return this.#call((ctx) => groups.deleteGroup(ctx, group));
   }
 }
