@@ -14,6 +14,8 @@ import { FETCH_HEADERS, RECORD_BATCH_CONTENT_TYPE } from "../protocol/wire.ts";
 import type {
   BatchProduceResponse,
   CommitOffsetsBody,
+  CreatedKey,
+  CreateKeyBody,
   ErrorBody,
   FetchedRecord,
   FetchResponse,
@@ -23,11 +25,15 @@ import type {
   GroupPollResponse,
   HeartbeatBody,
   JoinGroupBody,
+  KeyList,
   MemberAssignment,
   ProduceRecord,
   ProducerIdAndEpoch,
+  Quotas,
   RecordOffset,
   ResetOffsetsBody,
+  Tenant,
+  TenantList,
   TopicDescription,
   TopicPartitionOffset,
 } from "../contract/types.ts";
@@ -38,6 +44,14 @@ import { Producer } from "./producer.ts";
 import type { ProducerConfig } from "./producer-config.ts";
 
 export type {
+  Acl,
+  ApiKey,
+  CreatedKey,
+  CreateKeyBody,
+  KeyList,
+  Quotas,
+  Tenant,
+  TenantList,
   FetchedRecord,
   FetchResponse,
   GroupDescription,
@@ -321,6 +335,52 @@ export class FlarelogClient {
     };
   }
 
+  // Tenants (root token only) and API keys: docs/api.md "Tenants, API keys and ACLs".
+
+  /** `POST /v1/admin/tenants`; 409 DUPLICATE_RESOURCE (92) when it exists. */
+  createTenant(name: string) {
+    return this.request<Tenant>("POST", "/v1/admin/tenants", { body: { name } });
+  }
+
+  listTenants() {
+    return this.request<TenantList>("GET", "/v1/admin/tenants");
+  }
+
+  /** Unknown tenant → 404 RESOURCE_NOT_FOUND (91). */
+  describeTenant(name: string) {
+    return this.request<Tenant>("GET", tenantPath(name));
+  }
+
+  /** Deletes the tenant and its keys; 409 POLICY_VIOLATION (44) while it has topics unless `force` (then they are deleted). */
+  deleteTenant(name: string, opts: { force?: boolean } = {}) {
+    return this.request<null>("DELETE", tenantPath(name), { query: { force: opts.force ? "true" : undefined } });
+  }
+
+  /** The tenant's quotas as set (an absent field is the operator's default). */
+  getTenantQuotas(name: string) {
+    return this.request<Quotas>("GET", `${tenantPath(name)}/quotas`);
+  }
+
+  /** Replaces the tenant's quotas (a field left out goes back to the operator's default). */
+  setTenantQuotas(name: string, quotas: Quotas) {
+    return this.request<Quotas>("PUT", `${tenantPath(name)}/quotas`, { body: quotas });
+  }
+
+  /** `POST /v1/keys` with `acls`, or `role` (and `prefix`); the answer's `key` is the only copy of the secret. */
+  createKey(body: CreateKeyBody) {
+    return this.request<CreatedKey>("POST", "/v1/keys", { body });
+  }
+
+  /** The caller's tenant's keys (every tenant's for the root token), never a secret. */
+  listKeys() {
+    return this.request<KeyList>("GET", "/v1/keys");
+  }
+
+  /** Refused everywhere within 10 s, at once in the isolate that revoked it; another tenant's key is 404 (91). */
+  revokeKey(keyId: string) {
+    return this.request<null>("DELETE", `/v1/keys/${encodeURIComponent(keyId)}`);
+  }
+
   listOffsets(topic: string, partition: number, timestamp: number | "earliest" | "latest") {
     return this.request<{ offset: number; timestamp: number | null }>(
       "GET",
@@ -331,6 +391,7 @@ export class FlarelogClient {
 }
 
 const groupPath = (group: string): string => `/v1/groups/${encodeURIComponent(group)}`;
+const tenantPath = (name: string): string => `/v1/admin/tenants/${encodeURIComponent(name)}`;
 
 /** A record for `produceBatch`: bytes, or strings sent as UTF-8. */
 export interface BatchRecordInput {

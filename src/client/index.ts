@@ -4,12 +4,16 @@
  */
 export {
   FlarelogClient,
+  type Acl,
+  type ApiKey,
   type ApiResult,
   type BatchFetchResponse,
   type BatchRecordInput,
   type ClientOptions,
   type ClientRecord,
   type CommitOffsetsBody,
+  type CreatedKey,
+  type CreateKeyBody,
   type GroupDescription,
   type GroupListing,
   type GroupMemberDescription,
@@ -20,6 +24,7 @@ export {
   type GroupStateName,
   type HeartbeatBody,
   type JoinGroupBody,
+  type KeyList,
   type MemberAssignment,
   type OffsetResetTarget,
   type ResetOffsetsBody,
@@ -32,7 +37,10 @@ export {
   type PartitionDescription,
   type ProducerFields,
   type ProducerIdAndEpoch,
+  type Quotas,
   type RecordOffset,
+  type Tenant,
+  type TenantList,
   type TopicDescription,
 } from "./flarelog-client.ts";
 export { FlarelogError, type ClientErrorName } from "./flarelog-error.ts";

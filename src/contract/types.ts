@@ -45,3 +45,13 @@ export type GroupListing = GroupList["groups"][number];
 export type GroupDescription = z.output<typeof S.GroupDescriptionSchema>;
 export type GroupMemberDescription = GroupDescription["members"][number];
 export type GroupStateName = GroupDescription["state"];
+
+export type CreateTenantBody = z.input<typeof S.CreateTenantSchema>;
+export type Tenant = z.output<typeof S.TenantSchema>;
+export type TenantList = z.output<typeof S.TenantListSchema>;
+export type Quotas = z.output<typeof S.QuotasSchema>;
+export type Acl = z.output<typeof S.AclSchema>;
+export type CreateKeyBody = z.input<typeof S.CreateKeySchema>;
+export type CreatedKey = z.output<typeof S.CreatedKeySchema>;
+export type ApiKey = z.output<typeof S.KeySchema>;
+export type KeyList = z.output<typeof S.KeyListSchema>;

@@ -3,7 +3,9 @@
  * the package's bin before building) against the real server started as `npm start` does
  * (test/support/server-process.ts). Topics, produce (lines, -K, JSON records, headers, partition,
  * acks, idempotent), consume (beginning/end/offset/-n/timestamp, -c, -e, -f format, follow, -g),
- * groups (list, describe, reset-offsets dry run and --execute), `--json` on every command, the
+ * groups (list, describe, reset-offsets dry run and --execute), tenants and API keys (create with
+ * a role or ACL entries, list without secrets, rotate, revoke; quotas; the key's ACLs enforced on
+ * what the CLI does with it), `--json` on every command, the
  * profile file and env vars, the progress line on a TTY only (a pty from util-linux `script`),
  * Ctrl-C, and the issue's acceptance: 100,000 lines through produce then consume come back
  * identical and in order; bad input is one line on stderr and a documented non-zero exit.
@@ -247,10 +249,100 @@ describe("progress, profiles and bad input", () => {
     failsWith(await cli(["consume", "strict", "-e", "-f", "%q"]), 2, /^flarelog: unknown format token %q/);
     failsWith(await cli(["produce", "strict", join(scratch, "no-such-file")]), 2, /^flarelog: cannot read .*no-such-file: ENOENT/);
     failsWith(await cli(["frobnicate"]), 2, /^flarelog: unknown command "frobnicate"/);
-    failsWith(await cli(["keys", "list"]), 2, /^flarelog: 'keys' is planned \(issue 14/);
+    failsWith(await cli(["keys", "frob"]), 2, /^flarelog: 'keys' needs one of: list, create, revoke, rotate \(got "frob"\)$/);
     const bad = await cli(["produce", "strict", "-K", ":"], { input: "a:1\nb:2\nno separator\nc:3\n" });
     expect(bad.code).toBe(4);
     expect(bad.stderr).toMatch(/^flarelog: line 3: no key separator ":" in "no separator"; the 2 records before it were produced, nothing from it on\n$/);
     expect(ok(await cli(["consume", "strict", "-e", "-f", "%k %s\\n"])).stdout).toBe("a 1\nb 2\n");
+  }, RUN_TIMEOUT_MS);
+});
+
+describe("flarelog tenants and keys", () => {
+  /** The CLI's environment acting as `key`. */
+  const as = (key: string) => ({ FLARELOG_URL: server.url, FLARELOG_TOKEN: key });
+  const created = (r: Ran) => ({ id: /\(id ([0-9a-f]{16})\)/.exec(r.stdout)![1]!, key: /^flk_\S+$/m.exec(r.stdout)![0] });
+
+  it("a producer key for orders. made by root produces to orders.x and is refused audit (exit 1); list shows no secret; rotate gives a second valid key; revoke ends the old one", async () => {
+    expect(JSON.parse(ok(await cli(["tenants", "create", "acme", "--json"])).stdout)).toMatchObject({ name: "acme" });
+    expect(ok(await cli(["tenants", "list"])).stdout).toMatch(/^acme\s+\d{4}-\d\d-\d\dT/m);
+    // The root token acts on tenant default: acme's topics are made by a key of acme.
+    const admin = JSON.parse(ok(await cli(["keys", "create", "--name", "acme-admin", "--tenant", "acme", "--role", "admin", "--json"])).stdout);
+    ok(await cli(["topics", "create", "orders.x", "-p", "1"], { env: as(admin.key) }));
+    ok(await cli(["topics", "create", "audit", "-p", "1"], { env: as(admin.key) }));
+
+    const made = ok(await cli(["keys", "create", "--name", "orders-writer", "--tenant", "acme", "--role", "producer", "--prefix", "orders."]));
+    expect(made.stdout).toMatch(/^ {2}topic:prefixed:orders\.:write:allow$/m);
+    const old = created(made);
+    const listed = ok(await cli(["keys", "list"])).stdout;
+    expect(listed.split("\n")[0]).toMatch(/^KEY-ID\s+NAME\s+TENANT\s+LAST-USED\s+ACLS$/);
+    expect(listed).toMatch(new RegExp(`^${old.id}\\s+orders-writer\\s+acme\\s+-\\s+topic:prefixed:orders\\.:write:allow,`, "m"));
+    const secret = old.key.split("_").at(-1)!;
+    expect(listed).not.toContain(secret);
+    expect(ok(await cli(["keys", "list", "--json"])).stdout).not.toContain(secret);
+
+    ok(await cli(["produce", "orders.x"], { input: "o1\n", env: as(old.key) }));
+    failsWith(await cli(["produce", "audit"], { input: "a1\n", env: as(old.key) }), 1, /^flarelog: error TOPIC_AUTHORIZATION_FAILED \(29\): /);
+
+    const rotated = JSON.parse(ok(await cli(["keys", "rotate", old.id, "--json"])).stdout);
+    expect(rotated).toMatchObject({ name: "orders-writer", tenant: "acme", replaces: old.id, old_key_revoked: false });
+    expect(rotated.key_id).not.toBe(old.id);
+    const oldAcls = JSON.parse(ok(await cli(["keys", "list", "--json"])).stdout).keys.find((k: { key_id: string }) => k.key_id === old.id).acls;
+    expect(rotated.acls).toEqual(oldAcls);
+    ok(await cli(["produce", "orders.x"], { input: "o2\n", env: as(old.key) }));
+    ok(await cli(["produce", "orders.x"], { input: "o3\n", env: as(rotated.key) }));
+    failsWith(await cli(["produce", "audit"], { input: "a2\n", env: as(rotated.key) }), 1, /^flarelog: error TOPIC_AUTHORIZATION_FAILED \(29\): /);
+
+    expect(ok(await cli(["keys", "revoke", old.id])).stdout).toBe(`Revoked key ${old.id}\n`);
+    failsWith(await cli(["produce", "orders.x"], { input: "o4\n", env: as(old.key) }), 1, /^flarelog: error SASL_AUTHENTICATION_FAILED \(58\): /);
+    ok(await cli(["produce", "orders.x"], { input: "o5\n", env: as(rotated.key) }));
+
+    const again = ok(await cli(["keys", "rotate", rotated.key_id, "--revoke-old"]));
+    expect(again.stdout).toMatch(new RegExp(`^Revoked the old key ${rotated.key_id}\\.$`, "m"));
+    failsWith(await cli(["produce", "orders.x"], { input: "o6\n", env: as(rotated.key) }), 1, /^flarelog: error SASL_AUTHENTICATION_FAILED \(58\): /);
+    ok(await cli(["produce", "orders.x"], { input: "o7\n", env: as(created(again).key) }));
+    expect(ok(await cli(["consume", "orders.x", "-e"], { env: as(admin.key) })).stdout).toBe("o1\no2\no3\no5\no7\n");
+    failsWith(await cli(["keys", "revoke", old.id]), 1, /^flarelog: error RESOURCE_NOT_FOUND \(91\): /);
+  }, RUN_TIMEOUT_MS);
+
+  it("tenants quotas set and get; ACL entries round-trip; delete is refused while topics exist unless --force; a key is refused tenant admin; bad input is one line and exit 2", async () => {
+    ok(await cli(["tenants", "create", "beta"]));
+    expect(ok(await cli(["tenants", "quotas", "beta"])).stdout).toMatch(/^topics\s+default$/m);
+    const set = JSON.parse(ok(await cli(["tenants", "quotas", "beta", "--set", "topics=3", "--set", "produce_bytes_per_s=1048576", "--json"])).stdout);
+    expect(set).toEqual({ topics: 3, produce_bytes_per_s: 1048576 });
+    const table = ok(await cli(["tenants", "quotas", "beta", "--set", "produce_bytes_per_s=default"])).stdout;
+    expect(table).toMatch(/^produce_bytes_per_s\s+default$/m);
+    expect(table).toMatch(/^topics\s+3$/m);
+    expect(JSON.parse(ok(await cli(["tenants", "quotas", "beta", "--json"])).stdout)).toEqual({ topics: 3 });
+
+    const acls = ["topic:literal:audit:read:allow", "group:prefixed::read:allow", "topic:literal:audit:write:deny"];
+    const reader = JSON.parse(ok(await cli(["keys", "create", "--name", "reader", "--tenant", "beta", ...acls.flatMap((a) => ["--acl", a]), "--quota", "requests_per_s=50", "--json"])).stdout);
+    expect(reader.acls).toEqual([
+      { resource_type: "topic", pattern_type: "literal", name: "audit", operation: "read", permission: "allow" },
+      { resource_type: "group", pattern_type: "prefixed", name: "", operation: "read", permission: "allow" },
+      { resource_type: "topic", pattern_type: "literal", name: "audit", operation: "write", permission: "deny" },
+    ]);
+    const listed = JSON.parse(ok(await cli(["keys", "list", "--json"])).stdout).keys.find((k: { key_id: string }) => k.key_id === reader.key_id);
+    expect(listed).toMatchObject({ name: "reader", tenant: "beta", quotas: { requests_per_s: 50 } });
+    failsWith(await cli(["tenants", "list"], { env: as(reader.key) }), 1, /^flarelog: error CLUSTER_AUTHORIZATION_FAILED \(31\): /);
+
+    const admin = JSON.parse(ok(await cli(["keys", "create", "--name", "beta-admin", "--tenant", "beta", "--role", "admin", "--json"])).stdout);
+    ok(await cli(["topics", "create", "kept"], { env: as(admin.key) }));
+    failsWith(await cli(["tenants", "delete", "beta"]), 1, /^flarelog: error POLICY_VIOLATION \(44\): /);
+    expect(ok(await cli(["tenants", "describe", "beta"])).stdout).toMatch(/^beta\s+\d{4}-/m);
+    expect(JSON.parse(ok(await cli(["tenants", "delete", "beta", "--force", "--json"])).stdout)).toEqual({ deleted: "beta" });
+    failsWith(await cli(["tenants", "describe", "beta"]), 1, /^flarelog: error RESOURCE_NOT_FOUND \(91\): /);
+    failsWith(await cli(["topics", "list"], { env: as(admin.key) }), 1, /^flarelog: error SASL_AUTHENTICATION_FAILED \(58\): /);
+
+    const bad = (args: string[], pattern: RegExp) => cli(["keys", "create", "--name", "k", "--tenant", "acme", ...args]).then((r) => failsWith(r, 2, pattern));
+    await bad(["--role", "owner"], /^flarelog: --role must be one of admin, producer, consumer, got "owner"$/);
+    await bad(["--acl", "topic:orders:write"], /^flarelog: --acl takes resource:pattern:name:operation:permission .*got "topic:orders:write"$/);
+    await bad(["--acl", "topic:literal:x:scribble:allow"], /^flarelog: --acl "topic:literal:x:scribble:allow": operation must be one of read, /);
+    await bad(["--role", "producer", "--acl", "topic:literal:x:read:allow"], /^flarelog: 'keys create' needs exactly one of --role and --acl$/);
+    await bad([], /^flarelog: 'keys create' needs exactly one of --role and --acl$/);
+    await bad(["--acl", "topic:literal:x:read:allow", "--prefix", "x"], /^flarelog: --prefix goes with --role$/);
+    failsWith(await cli(["tenants", "quotas", "acme", "--set", "bytes=1"]), 2, /^flarelog: --set takes quota=value with quota one of /);
+    failsWith(await cli(["tenants", "quotas", "acme", "--set", "topics=-1"]), 2, /^flarelog: --set topics must be an integer ≥ 0 or "default", got "-1"$/);
+    failsWith(await cli(["keys", "rotate"]), 2, /^flarelog: 'keys rotate' needs a key id$/);
+    failsWith(await cli(["keys", "rotate", "0123456789abcdef"]), 1, /^flarelog: no key "0123456789abcdef" among the keys this token can see/);
   }, RUN_TIMEOUT_MS);
 });

@@ -5,13 +5,17 @@
  * `run` never calls process.exit; main.ts does, with what `run` answers.
  */
 import { FlarelogClient } from "../flarelog-client.ts";
+import { OPERATIONS, PATTERN_TYPES, PERMISSIONS, RESOURCE_TYPES, ROLES } from "../../protocol/acl.ts";
+import { QUOTAS } from "./access.ts";
 import { CliError, EXIT, has, parseArgs, usage, type FlagTable } from "./args.ts";
 import { consumeCommand, CONSUME_FLAGS } from "./consume.ts";
 import type { CommandContext } from "./context.ts";
 import { groupsCommand, GROUPS_FLAGS } from "./groups.ts";
+import { keysCommand, KEYS_FLAGS } from "./keys.ts";
 import { asCliError, type Out } from "./output.ts";
 import { produceCommand, PRODUCE_FLAGS } from "./produce.ts";
 import { connection } from "./profile.ts";
+import { tenantsCommand, TENANTS_FLAGS } from "./tenants.ts";
 import { topicsCommand, TOPICS_FLAGS } from "./topics.ts";
 
 export const HELP = `flarelog: a command line for Flarelog (kcat and Kafka's console tools, over the HTTP API)
@@ -20,12 +24,20 @@ export const HELP = `flarelog: a command line for Flarelog (kcat and Kafka's con
   flarelog produce <topic> [file] [-K sep] [-H key=value]... [-p partition] [-a 0|1|all] [-J] [--no-idempotence]
   flarelog consume <topic> [-o beginning|end|<offset>|-<n>|s@<ms>] [-p partition] [-c count] [-e] [-f format] [-g group]
   flarelog groups list|describe|reset-offsets [group] [-t topic] [--to-earliest|--to-latest|--to-offset n|--to-datetime t|--shift-by n] [--execute]
+  flarelog keys list|revoke <key_id>
+  flarelog keys create --name N [--tenant T] (--role ${ROLES.join("|")} [--prefix P] | --acl resource:pattern:name:operation:permission ...) [--quota q=v]...
+  flarelog keys rotate <key_id> [--revoke-old]   (a new key like the old one; both stay valid until the old one is revoked)
+  flarelog tenants list|create|describe|delete [name] [--force]      (root token)
+  flarelog tenants quotas <name> [--set quota=value|default]...     (root token)
 
 Every command: --url URL, --token TOKEN, --profile NAME, --json, --help
 Env: FLARELOG_URL, FLARELOG_TOKEN, FLARELOG_PROFILE, FLARELOG_CONFIG (default ~/.config/flarelog/config.json)
 Format tokens (-f): %t topic %p partition %o offset %k key %s value %T timestamp %h headers %K/%S key/value length %% \\n \\t
+ACL entries (--acl): resource ${RESOURCE_TYPES.join("|")}, pattern ${PATTERN_TYPES.join("|")}, permission ${PERMISSIONS.join("|")},
+  operation ${OPERATIONS.join("|")} (e.g. topic:prefixed:orders.:write:allow)
+Quotas (--set, --quota): ${QUOTAS.join(" ")} (default = the operator's)
+The secret of a key is printed once, by keys create or keys rotate; keys list never shows one.
 Exit codes: 0 ok, 1 the broker refused (its error), 2 usage, 3 broker unreachable, 4 bad input data, 130 interrupted
-Planned (issue 14): flarelog keys ..., flarelog tenants ...
 `;
 
 export interface Io extends Out {
@@ -54,8 +66,9 @@ function commandOf(argv: readonly string[]): { name: string; rest: readonly stri
     case "consume":
       return { name: "consume", rest: argv.slice(1), command: { flags: CONSUME_FLAGS, run: consumeCommand } };
     case "keys":
+      return sub(KEYS_FLAGS, keysCommand, "keys");
     case "tenants":
-      throw usage(`'${first}' is planned (issue 14: per-tenant API keys)`);
+      return sub(TENANTS_FLAGS, tenantsCommand, "tenants");
     default:
       throw usage(first === undefined ? "no command given (flarelog --help lists them)" : `unknown command "${first}" (flarelog --help lists them)`);
   }
