@@ -203,6 +203,51 @@ describe("REST Proxy v2 consumer instances", () => {
     expect((await call("GET", `${inst}/offsets`)).json).toEqual({ offsets: [{ topic: t, partition: 0, offset: 2, metadata: "" }] });
   });
 
+  it("positions: after a poll, a seek to 3 makes the next records start at 3, beginning at 0, end at the next new record; a seek commits nothing", async () => {
+    const t = await topic();
+    await call("POST", `${V3}/topics/${t}/records:batch`, { entries: Array.from({ length: 10 }, (_, i) => ({ id: `${i}`, value: { type: "STRING", data: `v${i}` } })) });
+    const group = uniqueTopic("rpseek");
+    const inst = `${BASE}/consumers/${group}/instances/s1`;
+    await call("POST", `${BASE}/consumers/${group}`, { name: "s1", "auto.offset.reset": "earliest", "auto.commit.enable": "false" }, V2);
+    await call("POST", `${inst}/subscription`, { topics: [t] }, V2);
+    const poll = async () => ((await call("GET", `${inst}/records`)).json as { offset: number }[]).map((r) => r.offset);
+    expect(await poll()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    // The documented request shapes, with this test's topic.
+    const seekTo3 = { offsets: [{ topic: t, partition: 0, offset: 3 }] };
+    const edge = { partitions: [{ topic: t, partition: 0 }] };
+    expect([shapeMismatches(v2.seekRequest, seekTo3), shapeMismatches(v2.seekEdgeRequest, edge)]).toEqual([[], []]);
+    const seek3 = await call("POST", `${inst}/positions`, seekTo3, V2);
+    expect([seek3.status, seek3.text]).toEqual([204, ""]);
+    expect(await poll()).toEqual([3, 4, 5, 6, 7, 8, 9]);
+    expect((await call("POST", `${inst}/positions/beginning`, edge, V2)).status).toBe(204);
+    expect(await poll()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect((await call("POST", `${inst}/positions/beginning`, edge, V2)).status).toBe(204);
+    expect((await call("POST", `${inst}/positions/end`, edge, V2)).status).toBe(204);
+    expect(await poll()).toEqual([]);
+    await call("POST", `${V3}/topics/${t}/records`, { value: { type: "STRING", data: "v10" } });
+    expect(await poll()).toEqual([10]);
+    expect((await call("GET", `${inst}/offsets`)).json).toEqual({ offsets: [{ topic: t, partition: 0, offset: -1, metadata: "" }] });
+  });
+
+  it("positions on a partition the instance does not own are 404 40403 and move nothing, not even the owned partitions of the same request", async () => {
+    const [t, other] = [await topic(), await topic()];
+    await call("POST", `${V3}/topics/${t}/records:batch`, { entries: [0, 1, 2].map((i) => ({ id: `${i}`, value: { type: "STRING", data: `v${i}` } })) });
+    const group = uniqueTopic("rpseekx");
+    const inst = `${BASE}/consumers/${group}/instances/s2`;
+    await call("POST", `${BASE}/consumers/${group}`, { name: "s2", "auto.offset.reset": "earliest" }, V2);
+    await call("POST", `${inst}/subscription`, { topics: [t] }, V2);
+    const poll = async () => ((await call("GET", `${inst}/records`)).json as { offset: number }[]).map((r) => r.offset);
+    expect(await poll()).toEqual([0, 1, 2]);
+    const mixed = await call("POST", `${inst}/positions`, { offsets: [{ topic: t, partition: 0, offset: 1 }, { topic: other, partition: 0, offset: 0 }] }, V2);
+    expect(mixed.status, mixed.text).toBe(404);
+    expect(mixed.json).toMatchObject({ error_code: 40403 });
+    const edge = await call("POST", `${inst}/positions/beginning`, { partitions: [{ topic: t, partition: 0 }, { topic: other, partition: 0 }] }, V2);
+    expect(edge.json).toMatchObject({ error_code: 40403 });
+    expect((await call("POST", `${inst}/positions`, { offsets: [{ topic: t, partition: 0, offset: -1 }] }, V2)).status).toBe(400);
+    expect((await call("POST", `${BASE}/consumers/${group}/instances/nobody/positions/end`, { partitions: [{ topic: t, partition: 0 }] }, V2)).json).toEqual(v2.instanceNotFound);
+    expect(await poll()).toEqual([]);
+  });
+
   it("a v2 instance and a native member of the same group never own the same partition", async () => {
     const t = await topic(2);
     const group = uniqueTopic("rpmix");
