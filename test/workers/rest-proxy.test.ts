@@ -5,11 +5,12 @@
  * shape with the documented one (test/support/json-shape.ts), and checks the values Flarelog
  * owns: offsets are where the log has the records, errors carry Confluent's error codes.
  */
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { shapeMismatches } from "../support/json-shape.ts";
 import { ADMIN_TOKEN, uniqueTopic } from "../support/worker-client.ts";
 import { v2, v3 } from "../fixtures/rest-proxy/examples.ts";
+import { seekPositions } from "../../src/services/groups.ts";
 
 const BASE = "http://flarelog.test/kafka-rest";
 const BASIC = `Basic ${btoa(`default:${ADMIN_TOKEN}`)}`;
@@ -245,6 +246,11 @@ describe("REST Proxy v2 consumer instances", () => {
     expect(edge.json).toMatchObject({ error_code: 40403 });
     expect((await call("POST", `${inst}/positions`, { offsets: [{ topic: t, partition: 0, offset: -1 }] }, V2)).status).toBe(400);
     expect((await call("POST", `${BASE}/consumers/${group}/instances/nobody/positions/end`, { partitions: [{ topic: t, partition: 0 }] }, V2)).json).toEqual(v2.instanceNotFound);
+    // The service holds any door to the group's ACL: a caller without group read moves nothing.
+    const member = ((await native<{ members: { member_id: string; group_instance_id: string | null }[] }>("GET", `/v1/groups/${group}`)).members).find((x) => x.group_instance_id === "s2")!;
+    const noRights = { env, tenant: "default", acls: [], waitUntil: () => {} };
+    const refused = await seekPositions(noRights, group, { memberId: member.member_id, memberEpoch: null, targets: [{ topic: t, partition: 0, to: "earliest" }] });
+    expect(refused).toMatchObject({ ok: false, err: { error: "GROUP_AUTHORIZATION_FAILED" } });
     expect(await poll()).toEqual([]);
   });
 
