@@ -197,12 +197,9 @@ export class GroupCoordinator {
    * commits the positions it has reached. `memberEpoch`, when given, must be current.
    */
   pollPlan(memberId: string, memberEpoch: number | null, autoCommit: boolean, cursor: number | null = null): Result<PollPlan> {
-    this.#expire();
-    const found = this.group.findMember(memberId);
+    const found = this.#currentMember(memberId, memberEpoch);
     if (!found.ok) return found;
     const member = found.value;
-    if (memberEpoch !== null && memberEpoch !== member.memberEpoch)
-      return fail("FENCED_MEMBER_EPOCH", `member ${memberId} is at epoch ${member.memberEpoch}, not ${memberEpoch}`);
     const positions = (this.stored.extras.positions[memberId] ??= {});
     const pending = this.stored.extras.pending[memberId];
     if (pending) {
@@ -269,12 +266,9 @@ export class GroupCoordinator {
    * or none. `memberEpoch`, when given, must be current. Commits nothing.
    */
   seek(memberId: string, memberEpoch: number | null, to: readonly PartitionPosition[]): Result<void> {
-    this.#expire();
-    const found = this.group.findMember(memberId);
+    const found = this.#currentMember(memberId, memberEpoch);
     if (!found.ok) return found;
     const member = found.value;
-    if (memberEpoch !== null && memberEpoch !== member.memberEpoch)
-      return fail("FENCED_MEMBER_EPOCH", `member ${memberId} is at epoch ${member.memberEpoch}, not ${memberEpoch}`);
     for (const p of to) {
       if (!Number.isSafeInteger(p.offset) || p.offset < 0) return fail("INVALID_REQUEST", `${p.topic}-${p.partition}: a position must be a non-negative integer, got ${p.offset}`);
       if (!contains(member.assignedPartitions, p.topic, p.partition))
@@ -288,6 +282,14 @@ export class GroupCoordinator {
       if (pending) delete pending.next[key];
     }
     return ok(undefined);
+  }
+
+  /** The member after expiry; `memberEpoch`, when given, must be its current epoch (else 110). */
+  #currentMember(memberId: string, memberEpoch: number | null) {
+    this.#expire();
+    const found = this.group.findMember(memberId);
+    if (!found.ok || memberEpoch === null || memberEpoch === found.value.memberEpoch) return found;
+    return fail("FENCED_MEMBER_EPOCH", `member ${memberId} is at epoch ${found.value.memberEpoch}, not ${memberEpoch}`);
   }
 
   #assignedKey(assigned: TopicPartitions, key: string): boolean {
