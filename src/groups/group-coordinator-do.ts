@@ -23,6 +23,7 @@ import {
   newStoredGroup,
   type MemberJoinRequest,
   type PartitionAdvance,
+  type PartitionPosition,
   type PartitionRead,
   type PollPlan,
   type StoredGroup,
@@ -159,6 +160,13 @@ export class GroupCoordinatorDO extends DurableObject<Env> {
     const r = this.coordinator.advance(req.memberId, req.advances);
     this.save();
     return r;
+  }
+
+  /** Moves a member's read positions on partitions it owns now (REST Proxy's positions); not a commit. */
+  seek(req: { memberId: string; memberEpoch: number | null; positions: PartitionPosition[] }): Result<null> {
+    const r = this.coordinator.seek(req.memberId, req.memberEpoch, req.positions);
+    this.save();
+    return r.ok ? ok(null) : r;
   }
 
   commitOffsets(req: OffsetCommitRequest): Result<void> {

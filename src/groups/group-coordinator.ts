@@ -16,6 +16,10 @@
  *   without a cursor acknowledges the previous one (clients that do not track cursors).
  * Auto-commit (`auto_commit=true` on a poll) commits, before the read, the positions the
  * previous polls reached and were acknowledged (Kafka's auto-commit at the next poll).
+ * A member may **seek** (`seek`): set its own read position on partitions it has assigned now
+ * (not one being revoked); any other partition refuses the whole seek and nothing moves. A seek
+ * is not a commit; it drops the pending advance of those partitions, so the next poll reads
+ * from the new position whatever cursor it brings, and a poll planned before it cannot advance.
  * A join may name its member id (KIP-1082, client-generated ids): a retried join whose answer
  * was lost then finds its member instead of creating a second one.
  * A heartbeat without `owned_partitions` means "I own exactly what you last gave me".
@@ -71,6 +75,13 @@ export interface PollPlan {
   reads: PartitionRead[];
   /** The member's auto_offset_reset, for a position the log no longer holds. */
   reset: AutoOffsetReset;
+}
+
+/** A seek: the next offset a member reads from one partition. */
+export interface PartitionPosition {
+  topic: string;
+  partition: number;
+  offset: number;
 }
 
 /** The end of one partition's read: the records returned ended before `next`. */
@@ -186,12 +197,9 @@ export class GroupCoordinator {
    * commits the positions it has reached. `memberEpoch`, when given, must be current.
    */
   pollPlan(memberId: string, memberEpoch: number | null, autoCommit: boolean, cursor: number | null = null): Result<PollPlan> {
-    this.#expire();
-    const found = this.group.findMember(memberId);
+    const found = this.#currentMember(memberId, memberEpoch);
     if (!found.ok) return found;
     const member = found.value;
-    if (memberEpoch !== null && memberEpoch !== member.memberEpoch)
-      return fail("FENCED_MEMBER_EPOCH", `member ${memberId} is at epoch ${member.memberEpoch}, not ${memberEpoch}`);
     const positions = (this.stored.extras.positions[memberId] ??= {});
     const pending = this.stored.extras.pending[memberId];
     if (pending) {
@@ -251,6 +259,37 @@ export class GroupCoordinator {
     this.stored.extras.cursors[memberId] = cursor;
     this.stored.extras.pending[memberId] = { cursor, next };
     return ok({ moved, cursor });
+  }
+
+  /**
+   * Moves the member's read positions (Kafka's seek): only partitions assigned to it now, all
+   * or none. `memberEpoch`, when given, must be current. Commits nothing.
+   */
+  seek(memberId: string, memberEpoch: number | null, to: readonly PartitionPosition[]): Result<void> {
+    const found = this.#currentMember(memberId, memberEpoch);
+    if (!found.ok) return found;
+    const member = found.value;
+    for (const p of to) {
+      if (!Number.isSafeInteger(p.offset) || p.offset < 0) return fail("INVALID_REQUEST", `${p.topic}-${p.partition}: a position must be a non-negative integer, got ${p.offset}`);
+      if (!contains(member.assignedPartitions, p.topic, p.partition))
+        return fail("UNKNOWN_TOPIC_OR_PARTITION", `${p.topic}-${p.partition} is not assigned to member ${memberId}: a member seeks only partitions it owns now`);
+    }
+    const positions = (this.stored.extras.positions[memberId] ??= {});
+    const pending = this.stored.extras.pending[memberId];
+    for (const p of to) {
+      const key = tpKey(p.topic, p.partition);
+      positions[key] = p.offset;
+      if (pending) delete pending.next[key];
+    }
+    return ok(undefined);
+  }
+
+  /** The member after expiry; `memberEpoch`, when given, must be its current epoch (else 110). */
+  #currentMember(memberId: string, memberEpoch: number | null) {
+    this.#expire();
+    const found = this.group.findMember(memberId);
+    if (!found.ok || memberEpoch === null || memberEpoch === found.value.memberEpoch) return found;
+    return fail("FENCED_MEMBER_EPOCH", `member ${memberId} is at epoch ${found.value.memberEpoch}, not ${memberEpoch}`);
   }
 
   #assignedKey(assigned: TopicPartitions, key: string): boolean {

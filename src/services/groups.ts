@@ -190,6 +190,34 @@ export function pollGroup(ctx: ServiceContext, group: string, input: PollInput):
   });
 }
 
+/** Where a seek puts one partition: an offset, or the leader's log start (earliest) / high watermark (latest). */
+export interface SeekTarget {
+  topic: string;
+  partition: number;
+  to: number | "earliest" | "latest";
+}
+
+/**
+ * Moves a member's read positions (Kafka's seek; REST Proxy's positions): earliest/latest are
+ * resolved here against each partition's leader, then the group moves them all or none (only
+ * partitions the member owns now). The next poll reads from there; nothing is committed.
+ */
+export function seekPositions(ctx: ServiceContext, group: string, input: { memberId: string; memberEpoch: number | null; targets: SeekTarget[] }): Promise<Result<null>> {
+  return settle(async () => {
+    const stub = groupOf(ctx, group, "read");
+    const cluster = Cluster.of(ctx);
+    const positions = await Promise.all(
+      input.targets.map(async ({ topic, partition, to }) => {
+        if (typeof to === "number") return { topic, partition, offset: to };
+        const log = must(await logOffsets(cluster, topic, partition));
+        return { topic, partition, offset: to === "earliest" ? log.logStartOffset : log.highWatermark };
+      }),
+    );
+    must(await call(() => stub.seek({ memberId: input.memberId, memberEpoch: input.memberEpoch, positions })));
+    return null;
+  });
+}
+
 export function commitOffsets(ctx: ServiceContext, group: string, req: OffsetCommitRequest): Promise<Result<null>> {
   return settle(async () => {
     const stub = groupOf(ctx, group, "read");

@@ -91,6 +91,39 @@ describe("group coordinator: positions and polls", () => {
     expect(gc.advance(m.memberId, [adv(0, 3, 4)])).toMatchObject({ ok: false, err: { errorCode: 25 } });
   });
 
+  it("a seek moves a member's positions on partitions it owns; the next poll reads there, whatever the pending answer said; nothing is committed", () => {
+    const { gc } = coordinator();
+    const m = value(gc.join({ topics: ["orders"], autoOffsetReset: "earliest" }));
+    value(gc.pollPlan(m.memberId, null, false));
+    value(gc.advance(m.memberId, [adv(0, "earliest", 10), adv(1, "earliest", 10)])); // pending, not yet acknowledged
+    value(gc.seek(m.memberId, m.memberEpoch, [{ topic: "orders", partition: 0, offset: 3 }]));
+    expect(value(gc.pollPlan(m.memberId, null, false)).reads.map((r) => r.from)).toEqual([3, 10]);
+    // A poll planned before the seek cannot advance the partition from its old position.
+    const before = value(gc.pollPlan(m.memberId, null, false));
+    value(gc.seek(m.memberId, null, [{ topic: "orders", partition: 1, offset: 0 }]));
+    expect(value(gc.advance(m.memberId, [adv(1, before.reads[1]!.from, 12)])).moved).toEqual([]);
+    expect(value(gc.pollPlan(m.memberId, null, false)).reads.map((r) => r.from)).toEqual([3, 0]);
+    expect(committedOffset(gc.stored.state, "orders", 0)).toBeUndefined();
+  });
+
+  it("a seek on a partition the member does not own now (another member's, being revoked, unknown) is refused and moves nothing", () => {
+    const { gc } = coordinator();
+    const a = value(gc.join({ topics: ["orders"], autoOffsetReset: "earliest" }));
+    value(gc.seek(a.memberId, null, [{ topic: "orders", partition: 0, offset: 5 }, { topic: "orders", partition: 1, offset: 5 }]));
+    const b = value(gc.join({ topics: ["orders"] }));
+    const told = value(gc.heartbeat({ memberId: a.memberId, memberEpoch: a.memberEpoch }));
+    const kept = told.assignment.orders![0]!;
+    const moving = kept === 0 ? 1 : 0; // being revoked from a: no longer a's to move
+    const refused = gc.seek(a.memberId, null, [{ topic: "orders", partition: kept, offset: 1 }, { topic: "orders", partition: moving, offset: 1 }]);
+    expect(refused).toMatchObject({ ok: false, err: { errorCode: 3 } });
+    expect(gc.seek(a.memberId, null, [{ topic: "other", partition: 0, offset: 1 }])).toMatchObject({ ok: false, err: { errorCode: 3 } });
+    expect(gc.seek(b.memberId, null, [{ topic: "orders", partition: kept, offset: 1 }])).toMatchObject({ ok: false, err: { errorCode: 3 } });
+    expect(gc.seek(a.memberId, null, [{ topic: "orders", partition: kept, offset: -1 }])).toMatchObject({ ok: false, err: { errorCode: 42 } });
+    expect(gc.seek(a.memberId, told.memberEpoch + 1, [{ topic: "orders", partition: kept, offset: 1 }])).toMatchObject({ ok: false, err: { errorCode: 110 } });
+    expect(gc.seek("m-9", null, [])).toMatchObject({ ok: false, err: { errorCode: 25 } });
+    expect(value(gc.pollPlan(a.memberId, null, false)).reads).toEqual([{ topic: "orders", partition: kept, from: 5 }]);
+  });
+
   it("a heartbeat without owned partitions means the member holds what it was last given", () => {
     const { gc } = coordinator();
     const a = value(gc.join({ topics: ["orders"] }));

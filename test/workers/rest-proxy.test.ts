@@ -5,11 +5,12 @@
  * shape with the documented one (test/support/json-shape.ts), and checks the values Flarelog
  * owns: offsets are where the log has the records, errors carry Confluent's error codes.
  */
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { shapeMismatches } from "../support/json-shape.ts";
 import { ADMIN_TOKEN, uniqueTopic } from "../support/worker-client.ts";
 import { v2, v3 } from "../fixtures/rest-proxy/examples.ts";
+import { seekPositions } from "../../src/services/groups.ts";
 
 const BASE = "http://flarelog.test/kafka-rest";
 const BASIC = `Basic ${btoa(`default:${ADMIN_TOKEN}`)}`;
@@ -201,6 +202,56 @@ describe("REST Proxy v2 consumer instances", () => {
     expect(got.json).toEqual([{ topic: t, key: "somekey", value: { foo: "bar" }, partition: 0, offset: 1 }]);
     expect((await call("POST", `${inst}/offsets`)).status).toBe(204);
     expect((await call("GET", `${inst}/offsets`)).json).toEqual({ offsets: [{ topic: t, partition: 0, offset: 2, metadata: "" }] });
+  });
+
+  it("positions: after a poll, a seek to 3 makes the next records start at 3, beginning at 0, end at the next new record; a seek commits nothing", async () => {
+    const t = await topic();
+    await call("POST", `${V3}/topics/${t}/records:batch`, { entries: Array.from({ length: 10 }, (_, i) => ({ id: `${i}`, value: { type: "STRING", data: `v${i}` } })) });
+    const group = uniqueTopic("rpseek");
+    const inst = `${BASE}/consumers/${group}/instances/s1`;
+    await call("POST", `${BASE}/consumers/${group}`, { name: "s1", "auto.offset.reset": "earliest", "auto.commit.enable": "false" }, V2);
+    await call("POST", `${inst}/subscription`, { topics: [t] }, V2);
+    const poll = async () => ((await call("GET", `${inst}/records`)).json as { offset: number }[]).map((r) => r.offset);
+    expect(await poll()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    // The documented request shapes, with this test's topic.
+    const seekTo3 = { offsets: [{ topic: t, partition: 0, offset: 3 }] };
+    const edge = { partitions: [{ topic: t, partition: 0 }] };
+    expect([shapeMismatches(v2.seekRequest, seekTo3), shapeMismatches(v2.seekEdgeRequest, edge)]).toEqual([[], []]);
+    const seek3 = await call("POST", `${inst}/positions`, seekTo3, V2);
+    expect([seek3.status, seek3.text]).toEqual([204, ""]);
+    expect(await poll()).toEqual([3, 4, 5, 6, 7, 8, 9]);
+    expect((await call("POST", `${inst}/positions/beginning`, edge, V2)).status).toBe(204);
+    expect(await poll()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect((await call("POST", `${inst}/positions/beginning`, edge, V2)).status).toBe(204);
+    expect((await call("POST", `${inst}/positions/end`, edge, V2)).status).toBe(204);
+    expect(await poll()).toEqual([]);
+    await call("POST", `${V3}/topics/${t}/records`, { value: { type: "STRING", data: "v10" } });
+    expect(await poll()).toEqual([10]);
+    expect((await call("GET", `${inst}/offsets`)).json).toEqual({ offsets: [{ topic: t, partition: 0, offset: -1, metadata: "" }] });
+  });
+
+  it("positions on a partition the instance does not own are 404 40403 and move nothing, not even the owned partitions of the same request", async () => {
+    const [t, other] = [await topic(), await topic()];
+    await call("POST", `${V3}/topics/${t}/records:batch`, { entries: [0, 1, 2].map((i) => ({ id: `${i}`, value: { type: "STRING", data: `v${i}` } })) });
+    const group = uniqueTopic("rpseekx");
+    const inst = `${BASE}/consumers/${group}/instances/s2`;
+    await call("POST", `${BASE}/consumers/${group}`, { name: "s2", "auto.offset.reset": "earliest" }, V2);
+    await call("POST", `${inst}/subscription`, { topics: [t] }, V2);
+    const poll = async () => ((await call("GET", `${inst}/records`)).json as { offset: number }[]).map((r) => r.offset);
+    expect(await poll()).toEqual([0, 1, 2]);
+    const mixed = await call("POST", `${inst}/positions`, { offsets: [{ topic: t, partition: 0, offset: 1 }, { topic: other, partition: 0, offset: 0 }] }, V2);
+    expect(mixed.status, mixed.text).toBe(404);
+    expect(mixed.json).toMatchObject({ error_code: 40403 });
+    const edge = await call("POST", `${inst}/positions/beginning`, { partitions: [{ topic: t, partition: 0 }, { topic: other, partition: 0 }] }, V2);
+    expect(edge.json).toMatchObject({ error_code: 40403 });
+    expect((await call("POST", `${inst}/positions`, { offsets: [{ topic: t, partition: 0, offset: -1 }] }, V2)).status).toBe(400);
+    expect((await call("POST", `${BASE}/consumers/${group}/instances/nobody/positions/end`, { partitions: [{ topic: t, partition: 0 }] }, V2)).json).toEqual(v2.instanceNotFound);
+    // The service holds any door to the group's ACL: a caller without group read moves nothing.
+    const member = ((await native<{ members: { member_id: string; group_instance_id: string | null }[] }>("GET", `/v1/groups/${group}`)).members).find((x) => x.group_instance_id === "s2")!;
+    const noRights = { env, tenant: "default", acls: [], waitUntil: () => {} };
+    const refused = await seekPositions(noRights, group, { memberId: member.member_id, memberEpoch: null, targets: [{ topic: t, partition: 0, to: "earliest" }] });
+    expect(refused).toMatchObject({ ok: false, err: { error: "GROUP_AUTHORIZATION_FAILED" } });
+    expect(await poll()).toEqual([]);
   });
 
   it("a v2 instance and a native member of the same group never own the same partition", async () => {

@@ -105,6 +105,9 @@ restProxy.delete("/consumers/:group/instances/:instance/subscription", async (c)
 restProxy.get("/consumers/:group/instances/:instance/assignments", async (c) => c.json(await v2.assignments(...inst(c)), 200, V2));
 restProxy.get("/consumers/:group/instances/:instance/records", (c) => v2.records(c, ...inst(c)));
 restProxy.post("/consumers/:group/instances/:instance/offsets", async (c) => (await v2.commit(c, ...inst(c)), noContent()));
+restProxy.post("/consumers/:group/instances/:instance/positions", async (c) => (await v2.seek(c, ...inst(c), "offsets"), noContent()));
+restProxy.post("/consumers/:group/instances/:instance/positions/beginning", async (c) => (await v2.seek(c, ...inst(c), "beginning"), noContent()));
+restProxy.post("/consumers/:group/instances/:instance/positions/end", async (c) => (await v2.seek(c, ...inst(c), "end"), noContent()));
 restProxy.get("/consumers/:group/instances/:instance/offsets", async (c) => c.json(await v2.committed(c, ...inst(c)), 200, V2));
 
 restProxy.notFound((c) => c.json({ error_code: 404, message: `HTTP 404 Not Found: no REST Proxy endpoint ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));

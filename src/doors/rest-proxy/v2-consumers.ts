@@ -7,7 +7,9 @@
  *
  * The instance's settings at creation (format, auto.offset.reset, auto.commit.enable) are kept
  * in its member id (`rp` + j|b + e|l + a|m + `-` + name), so the Worker holds no state: each
- * request finds the member by its instance name. Positions (seek) are not supported (planned).
+ * request finds the member by its instance name. Positions (seek) move the member's read
+ * positions in the group coordinator: only on partitions the instance is assigned now (another
+ * is 404 40403 and nothing moves), and they commit nothing.
  */
 import type { Context } from "hono";
 import { LIMITS } from "../../protocol/config.ts";
@@ -216,4 +218,19 @@ export async function committed(c: Context<RestProxyEnv>, ctx: ServiceContext, g
   const partitions = body?.partitions === undefined ? assigned : tpList(body.partitions, "partitions", false);
   const offsets = must(await instances.committedOffsets(ctx, group, partitions));
   return { offsets: offsets.map((o) => ({ ...o, metadata: "" })) };
+}
+
+/**
+ * `POST …/positions` (`{offsets}`), `…/positions/beginning` and `…/positions/end`
+ * (`{partitions}`): the instance's next poll reads from there (Kafka's seek, seekToBeginning,
+ * seekToEnd). Only partitions assigned to the instance now; any other refuses the whole request.
+ */
+export async function seek(c: Context<RestProxyEnv>, ctx: ServiceContext, group: string, name: string, where: "offsets" | "beginning" | "end"): Promise<void> {
+  const body = ((await readJsonBody(c)) ?? {}) as { offsets?: unknown; partitions?: unknown };
+  const targets: groups.SeekTarget[] =
+    where === "offsets"
+      ? tpList(body.offsets, "offsets", true).map((o) => ({ topic: o.topic, partition: o.partition, to: o.offset! }))
+      : tpList(body.partitions, "partitions", false).map((p) => ({ ...p, to: where === "beginning" ? "earliest" : "latest" }));
+  const m = await found(ctx, group, name);
+  must(await groups.seekPositions(ctx, group, { memberId: m.memberId, memberEpoch: null, targets }));
 }
