@@ -9,7 +9,9 @@
  * of the route → ACL table (src/services/route-acls.ts) decides — public, root only, or an
  * operation on a resource named by a path parameter or the cluster; `listing` and `body` entries
  * are checked by the handler with `allowed`/`requireAcl`. Then the tenant's rate quotas
- * (src/services/quotas.ts): 429 with Retry-After and `throttle_time_ms`. The root token has every
+ * (src/services/quotas.ts): 429 with Retry-After and `throttle_time_ms`; and for a produce under a
+ * `storage_bytes` quota, the tenant's storage usage (src/services/storage-quota.ts): 400 POLICY_VIOLATION
+ * when the produce would exceed it. The root token has every
  * right and no quota. The cost on the produce path is one Map look-up, one SHA-256 and a scan
  * of the key's entries (measured in docs/benchmarks.md, "auth cost").
  */
@@ -19,7 +21,8 @@ import { CLUSTER, authorize, isAllowed, type Operation, type ResourceType } from
 import { authenticate, type Principal } from "../services/auth.ts";
 import { quotaValue, rateLimiter, type RateQuota, type Throttle } from "../services/quotas.ts";
 import { routeAcl } from "../services/route-acls.ts";
-import { errorBody } from "../protocol/errors.ts";
+import { errorBody, ok, type Result } from "../protocol/errors.ts";
+import { measureStorage, produceStorageCost, storageUsage } from "../services/storage-quota.ts";
 import type { AppEnv } from "./env.ts";
 import { raise, unwrap } from "./errors.ts";
 
@@ -73,6 +76,15 @@ function takeRates(c: Context<AppEnv>, p: Principal, operationId: string): Throt
   return take("produce_bytes_per_s", Number(c.req.header("content-length") ?? 0) || 0);
 }
 
+/** A produce within the tenant's storage_bytes quota (src/services/storage-quota.ts); POLICY_VIOLATION otherwise. */
+async function admitStorage(c: Context<AppEnv>, p: Principal): Promise<Result<void>> {
+  const limit = quotaValue(p.quotas, brokerConfig(c.env).quotaDefaults, "storage_bytes");
+  if (limit === null) return ok(undefined);
+  const bodyBytes = Number(c.req.header("content-length") ?? 0) || 0;
+  const cost = await produceStorageCost(c.env, p.tenant, c.req.param("topic") ?? "", bodyBytes);
+  return storageUsage.admit(p.tenant, cost, limit, () => measureStorage(c.env, p.tenant));
+}
+
 /** Whose bucket a rate quota draws from: the key's own where the key overrides it, else the tenant's. */
 function bucketOf(p: Principal, quota: RateQuota): string {
   return p.keyQuotas[quota] !== undefined ? `${p.tenant}/key/${p.keyId}` : p.tenant;
@@ -103,6 +115,7 @@ export function guard(operationId: string): MiddlewareHandler<AppEnv> {
     if (operationId === "producePartition" && c.req.query("producer_id") !== undefined) requireAcl(c, "producer", "", "idempotent_write");
     const t = takeRates(c, p, operationId);
     if (t) return throttled(c, t);
+    if (PRODUCE.has(operationId)) unwrap(await admitStorage(c, p));
     await next();
     if (FETCH.has(operationId)) chargeFetched(c, p);
   };

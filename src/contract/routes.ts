@@ -19,6 +19,7 @@ import {
   CreateTenantSchema,
   KeyListSchema,
   QuotasSchema,
+  TenantCorsSchema,
   TenantListSchema,
   TenantSchema,
   CreateTopicSchema,
@@ -340,6 +341,19 @@ export const setTenantQuotasRoute = createRoute({
   responses: { 200: json(QuotasSchema, "Quotas"), ...noTenant, ...rootOnly, ...common },
 });
 
+export const getTenantCorsRoute = createRoute({
+  method: "get", path: "/v1/admin/tenants/{name}/cors", operationId: "getTenantCors", tags: ["tenants"],
+  summary: "The browser origins allowed for the tenant's answers (CORS; [] = none)",
+  security: bearer, request: { params: tenant }, responses: { 200: json(TenantCorsSchema, "Allowed origins"), ...noTenant, ...rootOnly, ...common },
+});
+
+export const setTenantCorsRoute = createRoute({
+  method: "put", path: "/v1/admin/tenants/{name}/cors", operationId: "setTenantCors", tags: ["tenants"],
+  summary: "Set the browser origins allowed for the tenant's answers (replaces them)",
+  security: bearer, request: { params: tenant, ...body(TenantCorsSchema) },
+  responses: { 200: json(TenantCorsSchema, "Allowed origins"), ...noTenant, ...rootOnly, ...common },
+});
+
 const authz = { 403: error("Not authorized (29 topic, 30 group, 31 cluster)") };
 
 export const createKeyRoute = createRoute({
@@ -389,6 +403,7 @@ export const ROUTES = [
   resetOffsetsRoute, listGroupsRoute, describeGroupRoute, deleteGroupRoute,
   replicaOfflineRoute, replicaOnlineRoute, preferredLeaderRoute,
   createTenantRoute, listTenantsRoute, describeTenantRoute, deleteTenantRoute, getTenantQuotasRoute, setTenantQuotasRoute,
+  getTenantCorsRoute, setTenantCorsRoute,
   createKeyRoute, listKeysRoute, revokeKeyRoute,
   metricsRoute, consoleRoute,
 ] as const;

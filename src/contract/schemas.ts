@@ -354,6 +354,16 @@ export const QuotasSchema = z
   .strict()
   .openapi("Quotas");
 
+export const TenantCorsSchema = z
+  .object({
+    allowed_origins: z.array(z.string().max(256)).max(20).openapi({
+      example: ["https://console.example.com"],
+      description: "Browser origins (scheme://host[:port]) allowed to read this tenant's answers; [] = none",
+    }),
+  })
+  .strict()
+  .openapi("TenantCors");
+
 export const AclSchema = z
   .object({
     resource_type: z.enum(["topic", "group", "cluster", "producer"]),

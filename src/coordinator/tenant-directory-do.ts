@@ -1,5 +1,5 @@
 /**
- * TenantDirectoryDO: one per deployment (named `directory`). Holds the tenants, their quotas
+ * TenantDirectoryDO: one per deployment (named `directory`). Holds the tenants, their quotas, their CORS origins
  * and their API keys (secret hashes only), so an API key resolves to its tenant and ACLs in one
  * read. Thin shell over `TenantDirectory` (the rules); typed RPC, errors as values.
  *
@@ -52,6 +52,18 @@ export class TenantDirectoryDO extends DurableObject<Env> {
 
   setQuotas(name: string, quotas: QuotaValues): Result<QuotaValues> {
     return this.dir.setQuotas(name, quotas);
+  }
+
+  corsOrigins(name: string): Result<string[]> {
+    return this.dir.corsOrigins(name);
+  }
+
+  setCorsOrigins(name: string, origins: string[]): Result<string[]> {
+    return this.dir.setCorsOrigins(name, origins);
+  }
+
+  allCorsOrigins(): Record<string, string[]> {
+    return this.dir.allCorsOrigins();
   }
 
   createKey(key: NewKey<StoredAcl>): Result<KeyListing<StoredAcl>> {

@@ -1,6 +1,6 @@
 /**
  * The tenant directory's rules over its SQLite (migrations/tenant-directory): tenants with their
- * quotas, and API keys (id, tenant, name, SHA-256 of the secret, ACL entries, created, last
+ * quotas and CORS origins, and API keys (id, tenant, name, SHA-256 of the secret, ACL entries, created, last
  * used). The secret itself is never given to this module, so it can never be stored or listed.
  *
  * Invariants: tenant `default` always exists (the root token's tenant); a key belongs to exactly
@@ -108,6 +108,24 @@ export class TenantDirectory<Acl = unknown> {
     if (!this.tenant(name)) return fail("RESOURCE_NOT_FOUND", `no tenant "${name}"`);
     this.sql.exec("UPDATE tenants SET quotas = ? WHERE name = ?", JSON.stringify(quotas), name);
     return ok(quotas);
+  }
+
+  /** The browser origins allowed for the tenant's answers (CORS); [] = none. */
+  corsOrigins(name: string): Result<string[]> {
+    const row = this.sql.exec<{ cors_origins: string }>("SELECT cors_origins FROM tenants WHERE name = ?", name)[0];
+    return row ? ok(JSON.parse(row.cors_origins) as string[]) : fail("RESOURCE_NOT_FOUND", `no tenant "${name}"`);
+  }
+
+  setCorsOrigins(name: string, origins: string[]): Result<string[]> {
+    if (!this.tenant(name)) return fail("RESOURCE_NOT_FOUND", `no tenant "${name}"`);
+    this.sql.exec("UPDATE tenants SET cors_origins = ? WHERE name = ?", JSON.stringify(origins), name);
+    return ok(origins);
+  }
+
+  /** Every tenant that allows some origin, with its origins (what a CORS check needs, in one read). */
+  allCorsOrigins(): Record<string, string[]> {
+    const rows = this.sql.exec<{ name: string; cors_origins: string }>("SELECT name, cors_origins FROM tenants WHERE cors_origins != '[]'");
+    return Object.fromEntries(rows.map((r) => [r.name, JSON.parse(r.cors_origins) as string[]]));
   }
 
   createKey(key: NewKey<Acl>): Result<KeyListing<Acl>> {

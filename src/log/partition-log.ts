@@ -127,6 +127,11 @@ export class PartitionLog {
     return { logStartOffset, highWatermark, logEndOffset, leaderEpoch, role };
   }
 
+  /** The log's stored size: Σ of its segments' batch bytes (the segment rows keep the sums; no batch is read). */
+  storedBytes(): number {
+    return this.#store.segments().reduce((sum, s) => sum + s.sizeBytes, 0);
+  }
+
   setConfig(config: LogConfig): void {
     this.#config = config;
   }

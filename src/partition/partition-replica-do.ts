@@ -91,6 +91,11 @@ export class PartitionReplicaDO extends DurableObject<Env> {
     return this.replica.describe();
   }
 
+  /** This replica's log size in bytes (the tenant's storage quota, src/services/storage-quota.ts). */
+  storedBytes(): number {
+    return this.replica.log.storedBytes();
+  }
+
   /** Liveness and admin state, for the coordinator's failure checks. */
   ping(): { online: boolean; offsets: ReplicaOffsets } {
     return { online: !this.replica.offline, offsets: this.replica.describe() };

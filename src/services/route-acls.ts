@@ -56,6 +56,8 @@ export const ROUTE_ACLS: Readonly<Record<string, RouteAcl>> = {
   deleteTenant: root,
   getTenantQuotas: root,
   setTenantQuotas: root,
+  getTenantCors: root,
+  setTenantCors: root,
   createKey: cluster("alter"),
   listKeys: cluster("describe"),
   revokeKey: cluster("alter"),

@@ -15,6 +15,7 @@ import { call } from "./cluster.ts";
 import type { ServiceContext } from "./context.ts";
 import { directory, keyCache, newKey } from "./keys.ts";
 import { must, settle, stop } from "./result.ts";
+import { storageUsage } from "./storage-quota.ts";
 import { deleteTopic, listTopics } from "./topics.ts";
 
 export type { QuotaValues, TenantRecord };
@@ -62,6 +63,7 @@ export function deleteTenant(ctx: ServiceContext, name: string, force: boolean):
     for (const t of topics) must(await deleteTopic(own, t.meta.name));
     must(await call(() => directory(ctx.env).deleteTenant(name)));
     keyCache.forgetTenant(name);
+    storageUsage.forget(name);
     return null;
   });
 }
@@ -74,6 +76,7 @@ export function setTenantQuotas(env: Env, name: string, quotas: QuotaValues): Pr
   return settle(async () => {
     const q = must(await call(() => directory(env).setQuotas(must(validateTenantName(name)), quotas)));
     keyCache.forgetTenant(name);
+    storageUsage.forget(name);
     return q;
   });
 }

@@ -35,6 +35,19 @@ describe("tenant directory", () => {
     expect([found.quotas, found.keyQuotas]).toEqual([{ requests_per_s: 5, topics: 3 }, { requests_per_s: 50 }]);
   });
 
+  it("a tenant's CORS origins start empty, are set per tenant, and the all-tenants read lists only tenants that allow some", () => {
+    dir.createTenant("acme");
+    dir.createTenant("beta");
+    expect(dir.corsOrigins("acme")).toEqual({ ok: true, value: [] });
+    expect(dir.allCorsOrigins()).toEqual({});
+    dir.setCorsOrigins("acme", ["https://a.example"]);
+    expect(dir.corsOrigins("acme")).toEqual({ ok: true, value: ["https://a.example"] });
+    expect(dir.allCorsOrigins()).toEqual({ acme: ["https://a.example"] });
+    expect(dir.setCorsOrigins("nope", []).ok).toBe(false);
+    dir.deleteTenant("acme");
+    expect(dir.allCorsOrigins()).toEqual({});
+  });
+
   it("default exists from the start and cannot be deleted; a duplicate tenant is 92", () => {
     expect(dir.listTenants().map((t) => t.name)).toEqual(["default"]);
     expect(dir.deleteTenant("default").ok).toBe(false);

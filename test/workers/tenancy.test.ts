@@ -6,7 +6,7 @@
  * produce, a non-admin key cannot create or delete topics (403 with 29/30/31); the route → ACL
  * table covers every mounted route; a revoked key is refused at once in the revoking isolate;
  * rate quotas answer 429 with Retry-After and throttle_time_ms; count quotas 400/44 before any
- * topic exists; a tenant delete refuses while it has topics, and force removes only its own.
+ * topic exists; the storage_bytes quota 400/44 before a produce would exceed it, nothing written; a tenant delete refuses while it has topics, and force removes only its own.
  */
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
@@ -235,6 +235,50 @@ describe("quotas", () => {
     expect((await call("POST", "/v1/topics", k, { name: "second" })).status).toBe(400);
     expect((await call("PATCH", "/v1/topics/ok", k, { partitions: 3 })).status).toBe(400);
     expect((await json<{ topics: unknown[] }>(await call("GET", "/v1/topics", k))).topics).toHaveLength(1);
+  });
+});
+
+describe("the storage_bytes quota", () => {
+  const produceKb = (k: string, topic: string) => call("POST", `/v1/topics/${topic}/records`, k, { records: [{ value: "x".repeat(1000) }] });
+  const hw = async (k: string, topic: string) =>
+    (await json<{ partitions: { high_watermark: number | null }[] }>(await call("GET", `/v1/topics/${topic}`, k))).partitions[0]!.high_watermark;
+
+  it("admits produces until the tenant's stored bytes would exceed it, then refuses with 400/44 and writes nothing; another tenant is unaffected; raising it admits again", async () => {
+    const [a, b] = [await tenant(), await tenant()];
+    expect((await root("PUT", `/v1/admin/tenants/${a}/quotas`, { storage_bytes: 5_000 })).status).toBe(200);
+    const ka = (await key(a, { role: "admin" })).key;
+    const kb = (await key(b, { role: "admin" })).key;
+    for (const k of [ka, kb]) expect((await call("POST", "/v1/topics", k, { name: "logs" })).status).toBe(201);
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) statuses.push((await produceKb(ka, "logs")).status);
+    const admitted = statuses.indexOf(400);
+    expect(admitted).toBeGreaterThanOrEqual(3);
+    expect(statuses.slice(0, admitted).every((s) => s === 200)).toBe(true);
+    expect(statuses.slice(admitted).every((s) => s === 400)).toBe(true);
+    const before = await hw(ka, "logs");
+    expect(before).toBe(admitted);
+    const refused = await produceKb(ka, "logs");
+    const body = await json<{ error_code: number; message: string }>(refused);
+    expect([refused.status, body.error_code]).toEqual([400, 44]);
+    expect(body.message).toMatch(/storage_bytes quota of 5000 bytes would be exceeded: it stores \d+ bytes/);
+    expect(await hw(ka, "logs")).toBe(before);
+    for (let i = 0; i < 8; i++) expect((await produceKb(kb, "logs")).status).toBe(200);
+    expect((await root("PUT", `/v1/admin/tenants/${a}/quotas`, { storage_bytes: 50_000 })).status).toBe(200);
+    expect((await produceKb(ka, "logs")).status).toBe(200);
+    expect(await hw(ka, "logs")).toBe(before! + 1);
+  });
+
+  it("counts what the replicas store, × the replication factor: a quota set below it refuses the next produce", async () => {
+    const t = await tenant();
+    const k = (await key(t, { role: "admin" })).key;
+    expect((await call("POST", "/v1/topics", k, { name: "r3", replication_factor: 3 })).status).toBe(201);
+    for (let i = 0; i < 2; i++) expect((await produceKb(k, "r3")).status).toBe(200);
+    // Two 1,000-byte values on 3 replicas: more than 6,000 bytes stored (quota changes re-measure).
+    expect((await root("PUT", `/v1/admin/tenants/${t}/quotas`, { storage_bytes: 6_000 })).status).toBe(200);
+    const res = await call("POST", "/v1/topics/r3/records", k, { records: [{ value: "y" }] });
+    expect([res.status, (await json<{ error_code: number }>(res)).error_code]).toEqual([400, 44]);
+    expect((await root("PUT", `/v1/admin/tenants/${t}/quotas`, { storage_bytes: 100_000 })).status).toBe(200);
+    expect((await call("POST", "/v1/topics/r3/records", k, { records: [{ value: "y" }] })).status).toBe(200);
   });
 });
 

@@ -1,6 +1,7 @@
 /**
  * Tenant routes (root token only, by the route → ACL table): create, list, describe, delete a
- * tenant, and read or set its quotas (src/services/tenants.ts). A delete of a tenant that has
+ * tenant, read or set its quotas (src/services/tenants.ts) and its CORS origins
+ * (src/services/tenant-cors.ts). A delete of a tenant that has
  * topics answers 409 with POLICY_VIOLATION (44) unless `?force=true`.
  */
 import type { Hono } from "hono";
@@ -8,11 +9,14 @@ import {
   createTenantRoute,
   deleteTenantRoute,
   describeTenantRoute,
+  getTenantCorsRoute,
   getTenantQuotasRoute,
   listTenantsRoute,
+  setTenantCorsRoute,
   setTenantQuotasRoute,
 } from "../../contract/routes.ts";
-import { CreateTenantSchema, QuotasSchema } from "../../contract/schemas.ts";
+import { CreateTenantSchema, QuotasSchema, TenantCorsSchema } from "../../contract/schemas.ts";
+import { setTenantCors, tenantCors } from "../../services/tenant-cors.ts";
 import {
   createTenant,
   deleteTenant,
@@ -45,5 +49,10 @@ export function tenantRoutes(app: Hono<AppEnv>): void {
   mount(app, setTenantQuotasRoute, async (c) => {
     const body = validate(QuotasSchema, await readJson(c));
     return c.json(unwrap(await setTenantQuotas(c.env, c.req.param("name") ?? "", body)));
+  });
+  mount(app, getTenantCorsRoute, async (c) => c.json(unwrap(await tenantCors(c.env, c.req.param("name") ?? ""))));
+  mount(app, setTenantCorsRoute, async (c) => {
+    const body = validate(TenantCorsSchema, await readJson(c));
+    return c.json(unwrap(await setTenantCors(c.env, c.req.param("name") ?? "", body.allowed_origins)));
   });
 }
