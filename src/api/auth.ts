@@ -19,7 +19,8 @@ import type { Context, MiddlewareHandler } from "hono";
 import { brokerConfig } from "../config/broker-config.ts";
 import { CLUSTER, authorize, isAllowed, type Operation, type ResourceType } from "../services/acl.ts";
 import { authenticate, type Principal } from "../services/auth.ts";
-import { quotaValue, rateLimiter, type RateQuota, type Throttle } from "../services/quotas.ts";
+import { bucketOf, quotaValue, rateLimiter, takeRates } from "../services/quotas.ts";
+import { throttledAnswer } from "../services/throttle.ts";
 import { routeAcl } from "../services/route-acls.ts";
 import { errorBody, ok, type Result } from "../protocol/errors.ts";
 import { measureStorage, produceStorageCost, storageUsage } from "../services/storage-quota.ts";
@@ -47,34 +48,8 @@ export function requireAcl(c: Context<AppEnv>, type: ResourceType, name: string,
   if (acls !== null) unwrap(authorize(acls, type, name, operation));
 }
 
-/**
- * The longest a throttled answer is held. Kafka (before KIP-219) delays a throttled response by
- * its throttle time, so a client that ignores it cannot send faster than the quota; we hold the
- * 429 the same way, capped so no connection is held long.
- */
-export const MAX_THROTTLE_HOLD_MS = 1_000;
-
-async function throttled(c: Context<AppEnv>, t: Throttle): Promise<Response> {
-  await new Promise((r) => setTimeout(r, Math.min(t.throttleTimeMs, MAX_THROTTLE_HOLD_MS)));
-  const res = c.json({ ...errorBody(t.err), throttle_time_ms: t.throttleTimeMs }, 429);
-  res.headers.set("retry-after", String(Math.max(1, Math.ceil(t.throttleTimeMs / 1000))));
-  return res;
-}
-
 const PRODUCE = new Set(["produce", "producePartition"]);
 const FETCH = new Set(["fetch", "pollGroup"]);
-
-/** The first rate quota the request finds exhausted, after charging it; null when within all. */
-function takeRates(c: Context<AppEnv>, p: Principal, operationId: string): Throttle | null {
-  const defaults = brokerConfig(c.env).quotaDefaults;
-  const take = (quota: RateQuota, cost: number): Throttle | null => {
-    const rate = quotaValue(p.quotas, defaults, quota);
-    return rate === null ? null : rateLimiter.take(bucketOf(p, quota), quota, rate, cost);
-  };
-  const byRequest = take("requests_per_s", 1);
-  if (byRequest || !PRODUCE.has(operationId)) return byRequest;
-  return take("produce_bytes_per_s", Number(c.req.header("content-length") ?? 0) || 0);
-}
 
 /** A produce within the tenant's storage_bytes quota (src/services/storage-quota.ts); POLICY_VIOLATION otherwise. */
 async function admitStorage(c: Context<AppEnv>, p: Principal): Promise<Result<void>> {
@@ -83,11 +58,6 @@ async function admitStorage(c: Context<AppEnv>, p: Principal): Promise<Result<vo
   const bodyBytes = Number(c.req.header("content-length") ?? 0) || 0;
   const cost = await produceStorageCost(c.env, p.tenant, c.req.param("topic") ?? "", bodyBytes);
   return storageUsage.admit(p.tenant, cost, limit, () => measureStorage(c.env, p.tenant));
-}
-
-/** Whose bucket a rate quota draws from: the key's own where the key overrides it, else the tenant's. */
-function bucketOf(p: Principal, quota: RateQuota): string {
-  return p.keyQuotas[quota] !== undefined ? `${p.tenant}/key/${p.keyId}` : p.tenant;
 }
 
 /** Charges a fetch answer's bytes to the tenant's fetch quota (the next fetch waits if over). */
@@ -113,8 +83,9 @@ export function guard(operationId: string): MiddlewareHandler<AppEnv> {
     else if (typeof rule.name === "object") requireAcl(c, rule.resource, c.req.param(rule.name.param) ?? "", rule.operation);
     // Kafka: an idempotent produce also needs IdempotentWrite (the producer id is the key's tenant's own anyway).
     if (operationId === "producePartition" && c.req.query("producer_id") !== undefined) requireAcl(c, "producer", "", "idempotent_write");
-    const t = takeRates(c, p, operationId);
-    if (t) return throttled(c, t);
+    const produceBytes = PRODUCE.has(operationId) ? Number(c.req.header("content-length") ?? 0) || 0 : null;
+    const t = takeRates(p, brokerConfig(c.env).quotaDefaults, produceBytes);
+    if (t) return throttledAnswer(t, (err, status) => c.json(errorBody(err), status as 429));
     if (PRODUCE.has(operationId)) unwrap(await admitStorage(c, p));
     await next();
     if (FETCH.has(operationId)) chargeFetched(c, p);

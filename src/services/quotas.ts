@@ -116,3 +116,34 @@ export interface TopicShape {
   partitions: number;
   replicationFactor: number;
 }
+
+/** The principal fields the rate quotas read (src/services/auth.ts's Principal). */
+export interface RateSubject {
+  tenant: string;
+  keyId: string | null;
+  /** Null for the root token: never throttled. */
+  acls: readonly unknown[] | null;
+  quotas: QuotaValues;
+  keyQuotas: QuotaValues;
+}
+
+/** Whose bucket a rate quota draws from: the key's own where the key overrides it, else the tenant's. */
+export function bucketOf(p: RateSubject, quota: RateQuota): string {
+  return p.keyQuotas[quota] !== undefined ? `${p.tenant}/key/${p.keyId}` : p.tenant;
+}
+
+/**
+ * Charges one request to the caller's rate quotas, at any door (Kafka's request and produce
+ * byte-rate quotas): the first exhausted quota's throttle, or null when within all. `produceBytes`
+ * is the body size of a produce, null for other requests. The root token is never throttled.
+ */
+export function takeRates(p: RateSubject, defaults: Partial<Record<QuotaName, number>>, produceBytes: number | null): Throttle | null {
+  if (p.acls === null) return null;
+  const take = (quota: RateQuota, cost: number): Throttle | null => {
+    const rate = quotaValue(p.quotas, defaults, quota);
+    return rate === null ? null : rateLimiter.take(bucketOf(p, quota), quota, rate, cost);
+  };
+  const byRequest = take("requests_per_s", 1);
+  if (byRequest || produceBytes === null) return byRequest;
+  return take("produce_bytes_per_s", produceBytes);
+}

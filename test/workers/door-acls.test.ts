@@ -3,7 +3,8 @@
  * (src/services/authorize.ts), so a producer key of prefix `orders` writes `orders` and is
  * refused `audit` through the REST Proxy dialect, cannot read a group through it, and its
  * Upstash consume is refused too — as the native API refuses the same calls. Fails if the
- * services stop checking (the dialects have no route guard of their own).
+ * services stop checking (the dialects have no route guard of their own). A key's request-rate
+ * quota throttles at the dialect doors as at the native one.
  */
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
@@ -52,5 +53,28 @@ describe("ACLs at the dialect doors", () => {
     expect(await res.json()).toMatchObject({ error_name: "GROUP_AUTHORIZATION_FAILED" });
     const native = await call("POST", "/v1/groups/billing/members", `Bearer ${secret}`, { topics: [topic] });
     expect(native.status).toBe(403);
+  });
+
+  it("a key's request-rate quota throttles at the dialect doors too: 429 with Retry-After and throttle_time_ms in each door's body", async () => {
+    const slowKey = async () => {
+      const res = await call("POST", "/v1/keys", root, { name: "slow", tenant: "default", role: "admin", prefix: "", quotas: { requests_per_s: 1 } });
+      expect(res.status).toBe(201);
+      return ((await res.json()) as { key: string }).key;
+    };
+    // A bucket of 1 token a second: of four requests sent at once, one takes it, one overshoots (as Kafka lets one), the rest wait.
+    const burst = async (send: () => Promise<Response>) => {
+      const answers = await Promise.all([send(), send(), send(), send()]);
+      const throttled = answers.find((r) => r.status === 429);
+      expect(answers.map((r) => r.status).filter((s) => s !== 429).every((s) => s === 200)).toBe(true);
+      expect(throttled, "no 429 among four requests at once").toBeDefined();
+      return throttled!;
+    };
+    const restKey = await slowKey();
+    const r2 = await burst(() => call("GET", "/kafka-rest/v3/clusters", `Bearer ${restKey}`));
+    expect(Number(r2.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(await r2.json()).toMatchObject({ error_code: 429, throttle_time_ms: expect.any(Number) });
+    const upstashKey = await slowKey();
+    const u2 = await burst(() => call("GET", "/upstash/topics", `Basic ${btoa(`default:${upstashKey}`)}`));
+    expect(await u2.json()).toMatchObject({ status: 429, error_name: "THROTTLING_QUOTA_EXCEEDED", throttle_time_ms: expect.any(Number) });
   });
 });

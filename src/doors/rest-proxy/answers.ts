@@ -8,6 +8,8 @@
  * 50003 retriable), and body reading.
  */
 import type { AclEntry } from "../../protocol/acl.ts";
+import { takeRates } from "../../services/quotas.ts";
+import { throttledAnswer } from "../../services/throttle.ts";
 import type { Context, MiddlewareHandler } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { brokerConfig } from "../../config/broker-config.ts";
@@ -54,6 +56,10 @@ export const restAuth: MiddlewareHandler<RestProxyEnv> = async (c, next) => {
   const principal = must(await authenticateCredentials(c.env, brokerConfig(c.env).adminToken, creds));
   c.set("tenant", principal.tenant);
   c.set("acls", principal.acls);
+  // The key's rate quotas hold at this door as at the native one (429, Retry-After, throttle_time_ms).
+  const isProduce = c.req.method === "POST" && /\/topics\/[^/]+\/records(:batch)?$/.test(c.req.path);
+  const t = takeRates(principal, brokerConfig(c.env).quotaDefaults, isProduce ? Number(c.req.header("content-length") ?? 0) || 0 : null);
+  if (t) return throttledAnswer(t, (body, status) => restError(c, body, status));
   await next();
 };
 

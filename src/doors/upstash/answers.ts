@@ -8,6 +8,8 @@
  * the Kafka error's name and numeric code.
  */
 import type { AclEntry } from "../../protocol/acl.ts";
+import { takeRates } from "../../services/quotas.ts";
+import { throttledAnswer } from "../../services/throttle.ts";
 import type { Context, MiddlewareHandler } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { brokerConfig } from "../../config/broker-config.ts";
@@ -33,6 +35,10 @@ export const basicAuth: MiddlewareHandler<UpstashEnv> = async (c, next) => {
   const principal = must(await authenticateCredentials(c.env, brokerConfig(c.env).adminToken, creds));
   c.set("tenant", principal.tenant);
   c.set("acls", principal.acls);
+  // The key's rate quotas hold at this door as at the native one (429, Retry-After, throttle_time_ms).
+  const produceBytes = c.req.method === "POST" && c.req.path === "/upstash/produce" ? Number(c.req.header("content-length") ?? 0) || 0 : null;
+  const t = takeRates(principal, brokerConfig(c.env).quotaDefaults, produceBytes);
+  if (t) return throttledAnswer(t, (body, status) => upstashError(c, body, status));
   await next();
 };
 
