@@ -9,7 +9,8 @@
  * of the route → ACL table (src/services/route-acls.ts) decides — public, root only, or an
  * operation on a resource named by a path parameter or the cluster; `listing` and `body` entries
  * are checked by the handler with `allowed`/`requireAcl`. Then the tenant's rate quotas
- * (src/services/quotas.ts): 429 with Retry-After and `throttle_time_ms`. The root token has every
+ * (src/services/quotas.ts): 429 with Retry-After and `throttle_time_ms`, counted per tenant and
+ * quota in /metrics (`countThrottled`). The root token has every
  * right and no quota. The cost on the produce path is one Map look-up, one SHA-256 and a scan
  * of the key's entries (measured in docs/benchmarks.md, "auth cost").
  */
@@ -17,6 +18,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { brokerConfig } from "../config/broker-config.ts";
 import { CLUSTER, authorize, isAllowed, type Operation, type ResourceType } from "../services/acl.ts";
 import { authenticate, type Principal } from "../services/auth.ts";
+import { countThrottled } from "../services/metrics.ts";
 import { quotaValue, rateLimiter, type RateQuota, type Throttle } from "../services/quotas.ts";
 import { routeAcl } from "../services/route-acls.ts";
 import { errorBody } from "../protocol/errors.ts";
@@ -61,15 +63,25 @@ async function throttled(c: Context<AppEnv>, t: Throttle): Promise<Response> {
 const PRODUCE = new Set(["produce", "producePartition"]);
 const FETCH = new Set(["fetch", "pollGroup"]);
 
-/** The first rate quota the request finds exhausted, after charging it; null when within all. */
-function takeRates(c: Context<AppEnv>, p: Principal, operationId: string): Throttle | null {
+/** A throttle and the rate quota that caused it. */
+type QuotaThrottle = Throttle & { quota: RateQuota };
+
+/**
+ * The first rate quota the request finds exhausted, after charging it; null when within all.
+ * A fetch takes nothing from its byte quota up front (its bytes are charged after the answer)
+ * but waits while an earlier fetch left the bucket empty.
+ */
+function takeRates(c: Context<AppEnv>, p: Principal, operationId: string): QuotaThrottle | null {
   const defaults = brokerConfig(c.env).quotaDefaults;
-  const take = (quota: RateQuota, cost: number): Throttle | null => {
+  const take = (quota: RateQuota, cost: number): QuotaThrottle | null => {
     const rate = quotaValue(p.quotas, defaults, quota);
-    return rate === null ? null : rateLimiter.take(bucketOf(p, quota), quota, rate, cost);
+    const t = rate === null ? null : rateLimiter.take(bucketOf(p, quota), quota, rate, cost);
+    return t && { ...t, quota };
   };
   const byRequest = take("requests_per_s", 1);
-  if (byRequest || !PRODUCE.has(operationId)) return byRequest;
+  if (byRequest) return byRequest;
+  if (FETCH.has(operationId)) return take("fetch_bytes_per_s", 0);
+  if (!PRODUCE.has(operationId)) return null;
   return take("produce_bytes_per_s", Number(c.req.header("content-length") ?? 0) || 0);
 }
 
@@ -102,7 +114,10 @@ export function guard(operationId: string): MiddlewareHandler<AppEnv> {
     // Kafka: an idempotent produce also needs IdempotentWrite (the producer id is the key's tenant's own anyway).
     if (operationId === "producePartition" && c.req.query("producer_id") !== undefined) requireAcl(c, "producer", "", "idempotent_write");
     const t = takeRates(c, p, operationId);
-    if (t) return throttled(c, t);
+    if (t) {
+      countThrottled(p.tenant, t.quota, t.throttleTimeMs);
+      return throttled(c, t);
+    }
     await next();
     if (FETCH.has(operationId)) chargeFetched(c, p);
   };
