@@ -158,6 +158,7 @@ export function partitionLines(tenant: string, topics: readonly TopicDescription
     ...gauge("flarelog_under_replicated_partitions", "Partitions whose ISR is smaller than their replica set", [[{ tenant }, underReplicated]]),
     ...gauge("flarelog_offline_partitions", "Partitions with no leader (no live in-sync replica)", [[{ tenant }, offline]]),
     ...gauge("flarelog_topics", "Topics", [[{ tenant }, topics.length]]),
+    ...gauge("flarelog_storage_bytes", "Bytes stored in the leader replicas' logs of the tenant's partitions (× RF for every replica)", [[{ tenant }, stored.reduce((sum, [, v]) => sum + v, 0)]]),
   ];
 }
 
