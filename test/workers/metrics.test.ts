@@ -168,4 +168,24 @@ describe("GET /metrics: storage and throttling", () => {
     expect(value(rootScrape, `flarelog_throttle_time_ms_total${labels}`)).toBe(answered);
     expect(value(rootScrape, `flarelog_throttled_requests_total${labels}`)).toBeGreaterThanOrEqual(1);
   });
+
+  it("a fetch waits while an earlier fetch spent its tenant's fetch-byte quota: 429, counted as fetch_bytes throttle time", async () => {
+    const tenant = `t-${crypto.randomUUID().slice(0, 12)}`;
+    expect((await call("POST", "/v1/admin/tenants", { name: tenant })).status).toBe(201);
+    expect((await call("PUT", `/v1/admin/tenants/${tenant}/quotas`, { fetch_bytes_per_s: 100 })).status).toBe(200);
+    const key = ((await (await call("POST", "/v1/keys", { name: "k", tenant, role: "admin" })).json()) as { key: string }).key;
+    const asKey = (method: string, path: string, body?: unknown) =>
+      exports.default.fetch(new Request(`http://flarelog.test${path}`, {
+        method,
+        headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      }));
+    expect((await asKey("POST", "/v1/topics", { name: "big", partitions: 1, replication_factor: 1 })).status).toBe(201);
+    expect((await asKey("POST", "/v1/topics/big/records", { records: [{ value: "y".repeat(2000) }] })).status).toBe(200);
+    expect((await asKey("GET", "/v1/topics/big/partitions/0/records?offset=0")).status).toBe(200);
+    const second = await asKey("GET", "/v1/topics/big/partitions/0/records?offset=0");
+    expect(second.status).toBe(429);
+    const wait = ((await second.json()) as { throttle_time_ms: number }).throttle_time_ms;
+    expect(value(await scrape(), `flarelog_throttle_time_ms_total{tenant="${tenant}",quota="fetch_bytes"}`)).toBe(wait);
+  });
 });
