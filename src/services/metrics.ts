@@ -3,14 +3,14 @@
  *
  * Two kinds of number:
  * - Counters and histograms of this isolate (requests, latency, bytes, records produced and
- *   fetched, produce outcomes), bumped by small hooks where the numbers arise: `countRequest`
- *   (the door's request middleware), `countProduced` and `countFetched` (the produce and fetch
- *   services). A hook is a Map update, no I/O and no await, so the produce path pays nothing
+ *   fetched, produce outcomes, throttle time), bumped by small hooks where the numbers arise:
+ *   `countRequest` (the door's request middleware), `countProduced` and `countFetched` (the
+ *   produce and fetch services), `countThrottled` (the route guard's 429). A hook is a Map update, no I/O and no await, so the produce path pays nothing
  *   measurable. They count the isolate that answers the scrape: a deployed Worker runs many
  *   isolates, so for fleet-wide request totals use the Analytics Engine binding
  *   (docs/observability.md); locally there is one isolate.
  * - Partition and group state read from the Durable Objects at scrape time (the coordinator's
- *   partition states, each leader's offsets, each group's committed offsets), so these are exact
+ *   partition states, each leader's offsets and stored bytes, each group's committed offsets), so these are exact
  *   and cost nothing between scrapes. Lag is HW − committed, from the same read of the HW.
  *
  * Scope: a scrape shows the caller's tenant (`ServiceContext.tenant`); the root's scrape shows
