@@ -9,9 +9,9 @@
  * of the route → ACL table (src/services/route-acls.ts) decides — public, root only, or an
  * operation on a resource named by a path parameter or the cluster; `listing` and `body` entries
  * are checked by the handler with `allowed`/`requireAcl`. Then the tenant's rate quotas
- * (src/services/quotas.ts): 429 with Retry-After and `throttle_time_ms`; and for a produce under a
- * `storage_bytes` quota, the tenant's storage usage (src/services/storage-quota.ts): 400 POLICY_VIOLATION
- * when the produce would exceed it. The root token has every
+ * (src/services/quotas.ts): 429 with Retry-After and `throttle_time_ms`, counted per tenant and
+ * quota in /metrics; and for a produce under a `storage_bytes` quota, the tenant's storage usage
+ * (src/services/storage-quota.ts): 400 POLICY_VIOLATION when the produce would exceed it. The root token has every
  * right and no quota. The cost on the produce path is one Map look-up, one SHA-256 and a scan
  * of the key's entries (measured in docs/benchmarks.md, "auth cost").
  */
@@ -84,8 +84,8 @@ export function guard(operationId: string): MiddlewareHandler<AppEnv> {
     // Kafka: an idempotent produce also needs IdempotentWrite (the producer id is the key's tenant's own anyway).
     if (operationId === "producePartition" && c.req.query("producer_id") !== undefined) requireAcl(c, "producer", "", "idempotent_write");
     const produceBytes = PRODUCE.has(operationId) ? Number(c.req.header("content-length") ?? 0) || 0 : null;
-    const t = takeRates(p, brokerConfig(c.env).quotaDefaults, produceBytes);
-    if (t) return throttledAnswer(t, (err, status) => c.json(errorBody(err), status as 429));
+    const t = takeRates(p, brokerConfig(c.env).quotaDefaults, { produceBytes, fetch: FETCH.has(operationId) });
+    if (t) return throttledAnswer(p.tenant, t, (err, status) => c.json(errorBody(err), status as 429));
     if (PRODUCE.has(operationId)) unwrap(await admitStorage(c, p));
     await next();
     if (FETCH.has(operationId)) chargeFetched(c, p);

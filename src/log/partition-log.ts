@@ -87,6 +87,12 @@ export class PartitionLog {
    * retention), so it always equals what the rows imply.
    */
   #producers: ProducerStateManager | null = null;
+  /**
+   * Bytes of record batches stored (Σ segment sizes), kept as a running total: summed from the
+   * segment rows once (first ask after open or after a truncation), then moved by each append
+   * and retention delete, so a describe never scans. Null: not known, sum on the next ask.
+   */
+  #storedBytes: number | null = null;
 
   private constructor(store: LogStore, clock: Clock, config: LogConfig, state: LogState, options: PartitionLogOptions) {
     this.#store = store;
@@ -127,9 +133,15 @@ export class PartitionLog {
     return { logStartOffset, highWatermark, logEndOffset, leaderEpoch, role };
   }
 
-  /** The log's stored size: Σ of its segments' batch bytes (the segment rows keep the sums; no batch is read). */
+  /** Bytes of record batches this log stores now (Kafka's kafka.log:type=Log,name=Size). */
   storedBytes(): number {
-    return this.#store.segments().reduce((sum, s) => sum + s.sizeBytes, 0);
+    this.#storedBytes ??= this.#store.segments().reduce((sum, s) => sum + s.sizeBytes, 0);
+    return this.#storedBytes;
+  }
+
+  /** Moves the running total by `delta` after a committed change (null stays unknown). */
+  #addStoredBytes(delta: number): void {
+    if (this.#storedBytes !== null) this.#storedBytes += delta;
   }
 
   setConfig(config: LogConfig): void {
@@ -230,6 +242,7 @@ export class PartitionLog {
       writeBatches(this.#store, this.#config, next, rows, now);
       next.leaderEpoch = leaderEpoch;
     });
+    this.#addStoredBytes(rows.reduce((sum, r) => sum + r.records.length, 0));
     if (producer) this.#producers?.onAppend(rows[0]!, now);
     return ok({
       baseOffset,
@@ -358,6 +371,8 @@ export class PartitionLog {
         writeBatches(this.#store, this.#config, next, plan.batches, now);
         next.highWatermark = nextHighWatermark(next.highWatermark, hwCandidate, next.logEndOffset);
       });
+    if (plan.truncateFullyAt !== null || plan.truncateTo !== null) this.#storedBytes = null;
+    else this.#addStoredBytes(plan.batches.reduce((sum, b) => sum + b.records.length, 0));
     return ok({ status: "ok", logEndOffset: plan.matchedEnd });
   }
 
@@ -466,6 +481,7 @@ export class PartitionLog {
     }
     this.#producers = null;
     this.#commit((next) => truncateFrom(this.#store, next, offset));
+    this.#storedBytes = null;
     return true;
   }
 
@@ -475,6 +491,7 @@ export class PartitionLog {
       throw new RangeError(`truncateFullyAndStartAt: bad offset ${offset}`);
     this.#producers = null;
     this.#commit((next) => truncateFully(this.#store, next, offset));
+    this.#storedBytes = 0;
   }
 
   /** Applies retention.ms and retention.bytes (see retention.ts); moves the log start offset. */
@@ -494,6 +511,7 @@ export class PartitionLog {
       next.logStartOffset = Math.max(next.logStartOffset, first ? first.baseOffset : logEndOffset);
       this.#store.replaceEpochs(truncateFromStart(this.#store.epochs(), next.logStartOffset));
     });
+    this.#addStoredBytes(-segments.filter((s) => s.baseOffset < cutoff).reduce((sum, s) => sum + s.sizeBytes, 0));
     return { deletedSegments: plan.deleteCount, logStartOffset: this.#state.logStartOffset };
   }
 

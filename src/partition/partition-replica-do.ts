@@ -22,6 +22,7 @@ import {
   type ProduceResult,
   type ProducerStateDescription,
   type ReplicaFetchRequest,
+  type ReplicaDescription,
   type ReplicaOffsets,
   type ReplicateRequest,
   type ReplicateResponse,
@@ -87,7 +88,7 @@ export class PartitionReplicaDO extends DurableObject<Env> {
     return r;
   }
 
-  describe(): ReplicaOffsets {
+  describe(): ReplicaDescription {
     return this.replica.describe();
   }
 

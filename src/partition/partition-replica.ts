@@ -25,6 +25,7 @@ import type {
   ProduceResult,
   ProducerStateDescription,
   ReplicaFetchRequest,
+  ReplicaDescription,
   ReplicaOffsets,
   ReplicateRequest,
   ReplicateResponse,
@@ -78,8 +79,8 @@ export class PartitionReplica {
     return this.leader !== null;
   }
 
-  describe(): ReplicaOffsets {
-    return { ...this.log.offsets(), role: this.leader ? "leader" : this.log.role === "leader" ? "none" : this.log.role };
+  describe(): ReplicaDescription {
+    return { ...this.log.offsets(), storedBytes: this.log.storedBytes(), role: this.leader ? "leader" : this.log.role === "leader" ? "none" : this.log.role };
   }
 
   private isAssignedLeader(a: PartitionAssignment): boolean {

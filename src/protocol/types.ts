@@ -99,6 +99,14 @@ export interface ReplicaOffsets {
   role: ReplicaRole;
 }
 
+/**
+ * A replica's describe() answer: its offsets and the bytes of record batches its log stores
+ * (a running total, no scan). Read by the metrics scrape and the storage quota.
+ */
+export interface ReplicaDescription extends ReplicaOffsets {
+  storedBytes: number;
+}
+
 /** A partition's leader when none can lead it (no live in-sync replica). */
 export const NO_LEADER = -1;
 

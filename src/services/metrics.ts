@@ -3,14 +3,14 @@
  *
  * Two kinds of number:
  * - Counters and histograms of this isolate (requests, latency, bytes, records produced and
- *   fetched, produce outcomes), bumped by small hooks where the numbers arise: `countRequest`
- *   (the door's request middleware), `countProduced` and `countFetched` (the produce and fetch
- *   services). A hook is a Map update, no I/O and no await, so the produce path pays nothing
+ *   fetched, produce outcomes, throttle time), bumped by small hooks where the numbers arise:
+ *   `countRequest` (the door's request middleware), `countProduced` and `countFetched` (the
+ *   produce and fetch services), `countThrottled` (the route guard's 429). A hook is a Map update, no I/O and no await, so the produce path pays nothing
  *   measurable. They count the isolate that answers the scrape: a deployed Worker runs many
  *   isolates, so for fleet-wide request totals use the Analytics Engine binding
  *   (docs/observability.md); locally there is one isolate.
  * - Partition and group state read from the Durable Objects at scrape time (the coordinator's
- *   partition states, each leader's offsets, each group's committed offsets), so these are exact
+ *   partition states, each leader's offsets and stored bytes, each group's committed offsets), so these are exact
  *   and cost nothing between scrapes. Lag is HW − committed, from the same read of the HW.
  *
  * Scope: a scrape shows the caller's tenant (`ServiceContext.tenant`); the root's scrape shows
@@ -36,6 +36,8 @@ const isolate = {
   recordsOut: new CounterFamily("flarelog_records_out_total", "Records fetched by clients, by topic and partition"),
   recordBytesOut: new CounterFamily("flarelog_record_bytes_out_total", "Record batch bytes fetched by clients, by topic and partition"),
   produceOutcomes: new CounterFamily("flarelog_produce_total", "Partition appends by acks and outcome (ok or the Kafka error name)"),
+  throttleMs: new CounterFamily("flarelog_throttle_time_ms_total", "Throttle time (ms) answered with 429 by quota (requests, produce_bytes, fetch_bytes)"),
+  throttled: new CounterFamily("flarelog_throttled_requests_total", "Requests answered 429 by a rate quota, by quota"),
 };
 
 export interface RequestSample {
@@ -81,6 +83,17 @@ export function countFetched(tenant: string, topic: string, partition: number, r
   isolate.recordBytesOut.inc(where, bytes);
 }
 
+/**
+ * The route guard's hook: one request answered 429 by a rate quota (`requests_per_s`,
+ * `produce_bytes_per_s`, `fetch_bytes_per_s`) with its `throttle_time_ms` (Kafka's
+ * throttle-time metrics). The label drops the `_per_s` of the quota's name.
+ */
+export function countThrottled(tenant: string, quota: string, throttleTimeMs: number): void {
+  const where = { tenant, quota: quota.replace(/_per_s$/, "") };
+  isolate.throttled.inc(where);
+  isolate.throttleMs.inc(where, throttleTimeMs);
+}
+
 export interface ScrapeScope {
   /** The root's scrape: every tenant's counters (partition state is still the context's tenant's). */
   allTenants: boolean;
@@ -114,12 +127,14 @@ export function partitionLines(tenant: string, topics: readonly TopicDescription
     log_start_offset: [], high_watermark: [], log_end_offset: [], leader: [], leader_epoch: [],
     partition_epoch: [], replicas: [], isr: [], under_replicated: [], offline: [],
   };
+  const stored: Pairs = [];
   let underReplicated = 0;
   let offline = 0;
   for (const t of topics) {
     for (const p of t.partitions) {
       const l = { tenant, topic: t.meta.name, partition: String(p.partition) };
       if (p.offsets) {
+        stored.push([{ ...l, replica: String(p.leader) }, p.offsets.storedBytes]);
         g.log_start_offset!.push([l, p.offsets.logStartOffset]);
         g.high_watermark!.push([l, p.offsets.highWatermark]);
         g.log_end_offset!.push([l, p.offsets.logEndOffset]);
@@ -139,9 +154,11 @@ export function partitionLines(tenant: string, topics: readonly TopicDescription
   }
   return [
     ...Object.entries(g).flatMap(([k, v]) => gauge(`flarelog_partition_${k}`, PARTITION_HELP[k]!, v)),
+    ...gauge("flarelog_partition_storage_bytes", "Bytes of record batches stored in the leader replica's log (each in-sync replica holds about as much)", stored),
     ...gauge("flarelog_under_replicated_partitions", "Partitions whose ISR is smaller than their replica set", [[{ tenant }, underReplicated]]),
     ...gauge("flarelog_offline_partitions", "Partitions with no leader (no live in-sync replica)", [[{ tenant }, offline]]),
     ...gauge("flarelog_topics", "Topics", [[{ tenant }, topics.length]]),
+    ...gauge("flarelog_storage_bytes", "Bytes stored in the leader replicas' logs of the tenant's partitions (× RF for every replica)", [[{ tenant }, stored.reduce((sum, [, v]) => sum + v, 0)]]),
   ];
 }
 

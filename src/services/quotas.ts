@@ -132,18 +132,30 @@ export function bucketOf(p: RateSubject, quota: RateQuota): string {
   return p.keyQuotas[quota] !== undefined ? `${p.tenant}/key/${p.keyId}` : p.tenant;
 }
 
+/** A throttle and the rate quota that caused it (the /metrics label). */
+export type QuotaThrottle = Throttle & { quota: RateQuota };
+
 /**
- * Charges one request to the caller's rate quotas, at any door (Kafka's request and produce
- * byte-rate quotas): the first exhausted quota's throttle, or null when within all. `produceBytes`
- * is the body size of a produce, null for other requests. The root token is never throttled.
+ * Charges one request to the caller's rate quotas, at any door (Kafka's request and byte-rate
+ * quotas): the first exhausted quota's throttle, or null when within all. A produce's body bytes
+ * are charged up front; a fetch takes nothing from its byte quota (its bytes are charged after
+ * the answer) but waits while an earlier fetch left the bucket empty. The root token is never
+ * throttled.
  */
-export function takeRates(p: RateSubject, defaults: Partial<Record<QuotaName, number>>, produceBytes: number | null): Throttle | null {
+export function takeRates(
+  p: RateSubject,
+  defaults: Partial<Record<QuotaName, number>>,
+  request: { produceBytes?: number | null; fetch?: boolean },
+): QuotaThrottle | null {
   if (p.acls === null) return null;
-  const take = (quota: RateQuota, cost: number): Throttle | null => {
+  const take = (quota: RateQuota, cost: number): QuotaThrottle | null => {
     const rate = quotaValue(p.quotas, defaults, quota);
-    return rate === null ? null : rateLimiter.take(bucketOf(p, quota), quota, rate, cost);
+    const t = rate === null ? null : rateLimiter.take(bucketOf(p, quota), quota, rate, cost);
+    return t && { ...t, quota };
   };
   const byRequest = take("requests_per_s", 1);
-  if (byRequest || produceBytes === null) return byRequest;
-  return take("produce_bytes_per_s", produceBytes);
+  if (byRequest) return byRequest;
+  if (request.fetch) return take("fetch_bytes_per_s", 0);
+  if (request.produceBytes === null || request.produceBytes === undefined) return null;
+  return take("produce_bytes_per_s", request.produceBytes);
 }

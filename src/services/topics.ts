@@ -20,6 +20,8 @@ export interface PartitionOffsets {
   logStartOffset: number;
   highWatermark: number;
   logEndOffset: number;
+  /** Bytes of record batches the leader's log stores (each in-sync replica holds about as much). */
+  storedBytes: number;
 }
 
 export interface PartitionDescription extends PartitionState {

@@ -1,8 +1,9 @@
 /**
  * The follower half of replication, as part of the LogStore contract: a leader log on the
  * in-memory store pushes to a follower log on the store under test, so the log-matching,
- * skip, truncation and HW rules of PartitionLog.appendAsFollower hold on every adapter
- * (memory, node:sqlite, a Durable Object's SQLite). Called by logStoreContract.
+ * skip, truncation and HW rules of PartitionLog.appendAsFollower (and its running total of
+ * stored bytes) hold on every adapter (memory, node:sqlite, a Durable Object's SQLite). Called
+ * by logStoreContract.
  */
 import { describe, expect, it } from "vitest";
 import type { ReplicateRequest } from "../../src/protocol/types.ts";
@@ -33,6 +34,9 @@ export function pushFrom(leader: PartitionLog, from: number, over: Partial<Repli
 /** The stored rows without the follower-local `segment` column. */
 const rows = (store: LogStore): Omit<BatchRow, "segment">[] => [...store.batchesFrom(0)].map(({ segment: _s, ...b }) => b);
 
+/** Bytes of every stored batch, counted from the rows. */
+const stored = (store: LogStore): number => [...store.batchesFrom(0)].reduce((sum, b) => sum + b.sizeBytes, 0);
+
 /** The leader's log: on the in-memory store, sharing the follower's fake clock. */
 const leaderLog = (f: ReturnType<typeof setup>, store: LogStore = new MemoryLogStore()) => PartitionLog.open(store, f.clock, cfg());
 
@@ -47,9 +51,13 @@ export function followerAppendContract(withStore: WithStore): void {
         expect(l.appendAsLeader(recs("c"), 1, { producerId: 4, producerEpoch: 2, baseSequence: 7 }).ok).toBe(true);
         append(l, recs("d", "e", "f"), 3);
         l.maybeIncrementHighWatermark(4);
+        expect(f.log.storedBytes()).toBe(0);
         const res = f.log.appendAsFollower(pushFrom(l, 0));
         expect(res).toEqual({ ok: true, value: { status: "ok", logEndOffset: 6 } });
         expect(rows(h.store)).toEqual(rows(mem));
+        // The running total moved by the push: the follower stores as many bytes as its leader.
+        expect(f.log.storedBytes()).toBe(l.storedBytes());
+        expect(f.log.storedBytes()).toBe(stored(h.store));
         expect(f.log.epochEntries()).toEqual(l.epochEntries());
         expect(f.log.offsets()).toEqual({ logStartOffset: 0, logEndOffset: 6, highWatermark: 4, leaderEpoch: 3, role: "follower" });
         const again = PartitionLog.open(h.reopen(), f.clock, cfg());
@@ -94,7 +102,11 @@ export function followerAppendContract(withStore: WithStore): void {
         const l = leaderLog(f);
         append(l, recs("a", "b"), 1);
         append(l, recs("c", "d", "e"), 3);
+        const before = f.log.storedBytes();
         expect(f.log.appendAsFollower(pushFrom(l, 2))).toEqual({ ok: true, value: { status: "ok", logEndOffset: 5 } });
+        expect(before).toBeGreaterThan(0);
+        expect(f.log.storedBytes()).toBe(stored(h.store));
+        expect(f.log.storedBytes()).toBe(l.storedBytes());
         expect(valuesOf(readAll(f.log))).toEqual(["a", "b", "c", "d", "e"]);
         expect(f.log.epochEntries()).toEqual([{ epoch: 1, startOffset: 0 }, { epoch: 3, startOffset: 2 }]);
         const active = h.store.activeSegment()!;

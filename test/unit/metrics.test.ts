@@ -52,8 +52,8 @@ describe("partition gauges", () => {
     const topic: TopicDescription = {
       meta: { tenant: "default", name: "orders", topicId: "id", replicationFactor: 3, configs: {}, partitions: [] },
       partitions: [
-        { ...state({ partition: 0 }), offsets: { logStartOffset: 0, highWatermark: 7, logEndOffset: 9 } },
-        { ...state({ partition: 1, isr: [0, 1] }), offsets: { logStartOffset: 2, highWatermark: 4, logEndOffset: 4 } },
+        { ...state({ partition: 0 }), offsets: { logStartOffset: 0, highWatermark: 7, logEndOffset: 9, storedBytes: 4096 } },
+        { ...state({ partition: 1, isr: [0, 1] }), offsets: { logStartOffset: 2, highWatermark: 4, logEndOffset: 4, storedBytes: 0 } },
         { ...state({ partition: 2, leader: -1, isr: [] }), offsets: null },
       ],
     };
@@ -64,6 +64,8 @@ describe("partition gauges", () => {
     expect(text).toContain('flarelog_partition_under_replicated{tenant="default",topic="orders",partition="1"} 1');
     expect(text).toContain('flarelog_partition_offline{tenant="default",topic="orders",partition="2"} 1');
     expect(text).not.toContain('flarelog_partition_high_watermark{tenant="default",topic="orders",partition="2"}');
+    expect(text).toContain('flarelog_partition_storage_bytes{tenant="default",topic="orders",partition="0",replica="0"} 4096');
+    expect(text).not.toContain('flarelog_partition_storage_bytes{tenant="default",topic="orders",partition="2"');
     expect(text).toContain('flarelog_under_replicated_partitions{tenant="default"} 2');
     expect(text).toContain('flarelog_offline_partitions{tenant="default"} 1');
   });

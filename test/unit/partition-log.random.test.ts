@@ -176,6 +176,8 @@ function run(seed: number, store: LogStore, reopen: () => LogStore): Coverage {
       log = PartitionLog.open(store, clock, config, { maxBatchBlobBytes: BLOB_LIMIT });
     }
     expect(log.offsets()).toMatchObject({ logStartOffset: m.start, highWatermark: m.hw, logEndOffset: leoOf(m) });
+    // The running total of stored bytes matches the segments (whose sizes match their batches).
+    expect(log.storedBytes()).toBe(store.segments().reduce((sum, s) => sum + s.sizeBytes, 0));
     if (step % 250 === 0) checkStoreShape(store, m);
   }
   checkStoreShape(store, m);

@@ -90,7 +90,7 @@ describe("PartitionReplica", () => {
     replica.becomeLeaderOrFollower(assignment({ leaderEpoch: 2, partitionEpoch: 2 }));
     produce(2, "a", "b", "c");
     const reopened = new PartitionReplica(sql, clock, { replicaLagTimeMaxMs: 30_000 });
-    expect(reopened.describe()).toEqual({ logStartOffset: 0, highWatermark: 3, logEndOffset: 3, leaderEpoch: 2, role: "leader" });
+    expect(reopened.describe()).toEqual({ logStartOffset: 0, highWatermark: 3, logEndOffset: 3, leaderEpoch: 2, role: "leader", storedBytes: 29 });
     const f = reopened.read({ offset: "earliest", maxRecords: 10, maxBytes: 1 << 20, leaderEpoch: 2, waitMs: 0 });
     expect(f.ok && f.value.records.map((r) => new TextDecoder().decode(r.value!))).toEqual(["a", "b", "c"]);
   });

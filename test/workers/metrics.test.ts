@@ -2,7 +2,8 @@
  * GET /metrics and the request log, from outside (the Worker's own fetch): the scrape reports
  * each partition's offsets and ISR as the Durable Objects hold them, the records produced and
  * fetched, the requests per route, and a group's lag; the request log writes one JSON line per
- * request only when LOG_LEVEL lets `info` through; /console answers the page.
+ * request only when LOG_LEVEL lets `info` through; /console answers the page. Storage bytes per
+ * partition follow produce, retention and topic deletion; throttle time sums the 429s' waits.
  */
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
@@ -115,5 +116,76 @@ describe("GET /console", () => {
     expect(res.headers.get("content-type")).toBe("text/html; charset=utf-8");
     expect(res.headers.get("content-security-policy")).toContain("connect-src 'self'");
     expect(await res.text()).toContain("<title>Flarelog console</title>");
+  });
+});
+
+describe("GET /metrics: storage and throttling", () => {
+  it("storage bytes per partition grow with the bytes produced and fall when retention deletes segments or the topic is deleted", async () => {
+    const topic = uniqueTopic("metrics-size");
+    const created = await call("POST", "/v1/topics", { name: topic, partitions: 1, replication_factor: 1, configs: { "segment.bytes": "100" } });
+    expect(created.status).toBe(201);
+    const topicId = ((await created.json()) as { topic_id: string }).topic_id;
+    const p0 = `{tenant="default",topic="${topic}",partition="0",replica="0"}`;
+    const bytesIn = `flarelog_record_bytes_in_total{tenant="default",topic="${topic}",partition="0"}`;
+    expect(value(await scrape(), `flarelog_partition_storage_bytes${p0}`)).toBe(0);
+    // One produce request is one batch, and a segment holds whole batches: five segments.
+    for (let i = 0; i < 5; i++) expect((await call("POST", `/v1/topics/${topic}/records`, { records: [{ value: "z".repeat(200) }] })).status).toBe(200);
+    const grown = await scrape();
+    const stored = value(grown, `flarelog_partition_storage_bytes${p0}`)!;
+    expect(stored).toBeGreaterThan(5 * 200);
+    expect(stored).toBe(value(grown, bytesIn));
+    const tenantTotal = value(grown, `flarelog_storage_bytes{tenant="default"}`)!;
+    expect(tenantTotal).toBeGreaterThanOrEqual(stored);
+
+    expect((await call("PATCH", `/v1/topics/${topic}`, { configs: { "retention.bytes": "0" } })).status).toBe(200);
+    const { runDurableObjectAlarm } = await import("cloudflare:test");
+    const { names } = await import("../../src/protocol/names.ts");
+    await runDurableObjectAlarm(env.PARTITION_REPLICA.getByName(names.partitionReplica("default", topicId, 0, 0)));
+    const retained = value(await scrape(), `flarelog_partition_storage_bytes${p0}`)!;
+    expect(retained).toBeLessThan(stored);
+
+    expect((await call("DELETE", `/v1/topics/${topic}`)).status).toBeLessThan(300);
+    const after = await scrape();
+    expect(value(after, `flarelog_partition_storage_bytes${p0}`)).toBeUndefined();
+    expect(value(after, `flarelog_storage_bytes{tenant="default"}`)).toBeLessThan(tenantTotal);
+  });
+
+  it("throttle time counts per tenant and quota once a key exceeds its request-rate quota: the total equals the throttle_time_ms its 429s answered", async () => {
+    const tenant = `t-${crypto.randomUUID().slice(0, 12)}`;
+    expect((await call("POST", "/v1/admin/tenants", { name: tenant })).status).toBe(201);
+    expect((await call("PUT", `/v1/admin/tenants/${tenant}/quotas`, { requests_per_s: 2 })).status).toBe(200);
+    const made = await call("POST", "/v1/keys", { name: "k", tenant, role: "admin" });
+    const key = ((await made.json()) as { key: string }).key;
+    const asKey = (path: string) => exports.default.fetch(new Request(`http://flarelog.test${path}`, { headers: { authorization: `Bearer ${key}` } }));
+    let answered = 0;
+    for (let i = 0; i < 5; i++) {
+      const res = await asKey("/v1/topics");
+      if (res.status === 429) answered += ((await res.json()) as { throttle_time_ms: number }).throttle_time_ms;
+    }
+    expect(answered).toBeGreaterThan(0);
+    const labels = `{tenant="${tenant}",quota="requests"}`;
+    const rootScrape = await scrape();
+    expect(value(rootScrape, `flarelog_throttle_time_ms_total${labels}`)).toBe(answered);
+    expect(value(rootScrape, `flarelog_throttled_requests_total${labels}`)).toBeGreaterThanOrEqual(1);
+  });
+
+  it("a fetch waits while an earlier fetch spent its tenant's fetch-byte quota: 429, counted as fetch_bytes throttle time", async () => {
+    const tenant = `t-${crypto.randomUUID().slice(0, 12)}`;
+    expect((await call("POST", "/v1/admin/tenants", { name: tenant })).status).toBe(201);
+    expect((await call("PUT", `/v1/admin/tenants/${tenant}/quotas`, { fetch_bytes_per_s: 100 })).status).toBe(200);
+    const key = ((await (await call("POST", "/v1/keys", { name: "k", tenant, role: "admin" })).json()) as { key: string }).key;
+    const asKey = (method: string, path: string, body?: unknown) =>
+      exports.default.fetch(new Request(`http://flarelog.test${path}`, {
+        method,
+        headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      }));
+    expect((await asKey("POST", "/v1/topics", { name: "big", partitions: 1, replication_factor: 1 })).status).toBe(201);
+    expect((await asKey("POST", "/v1/topics/big/records", { records: [{ value: "y".repeat(2000) }] })).status).toBe(200);
+    expect((await asKey("GET", "/v1/topics/big/partitions/0/records?offset=0")).status).toBe(200);
+    const second = await asKey("GET", "/v1/topics/big/partitions/0/records?offset=0");
+    expect(second.status).toBe(429);
+    const wait = ((await second.json()) as { throttle_time_ms: number }).throttle_time_ms;
+    expect(value(await scrape(), `flarelog_throttle_time_ms_total{tenant="${tenant}",quota="fetch_bytes"}`)).toBe(wait);
   });
 });

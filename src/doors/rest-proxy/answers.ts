@@ -58,8 +58,8 @@ export const restAuth: MiddlewareHandler<RestProxyEnv> = async (c, next) => {
   c.set("acls", principal.acls);
   // The key's rate quotas hold at this door as at the native one (429, Retry-After, throttle_time_ms).
   const isProduce = c.req.method === "POST" && /\/topics\/[^/]+\/records(:batch)?$/.test(c.req.path);
-  const t = takeRates(principal, brokerConfig(c.env).quotaDefaults, isProduce ? Number(c.req.header("content-length") ?? 0) || 0 : null);
-  if (t) return throttledAnswer(t, (body, status) => restError(c, body, status));
+  const t = takeRates(principal, brokerConfig(c.env).quotaDefaults, { produceBytes: isProduce ? Number(c.req.header("content-length") ?? 0) || 0 : null });
+  if (t) return throttledAnswer(principal.tenant, t, (body, status) => restError(c, body, status));
   await next();
 };
 

@@ -37,8 +37,8 @@ export const basicAuth: MiddlewareHandler<UpstashEnv> = async (c, next) => {
   c.set("acls", principal.acls);
   // The key's rate quotas hold at this door as at the native one (429, Retry-After, throttle_time_ms).
   const produceBytes = c.req.method === "POST" && c.req.path === "/upstash/produce" ? Number(c.req.header("content-length") ?? 0) || 0 : null;
-  const t = takeRates(principal, brokerConfig(c.env).quotaDefaults, produceBytes);
-  if (t) return throttledAnswer(t, (body, status) => upstashError(c, body, status));
+  const t = takeRates(principal, brokerConfig(c.env).quotaDefaults, { produceBytes });
+  if (t) return throttledAnswer(principal.tenant, t, (body, status) => upstashError(c, body, status));
   await next();
 };
 
