@@ -11,6 +11,8 @@ interface BrokerEnvVars {
   TRANSACTIONAL_ID_EXPIRATION_MS?: string;
   GROUP_MIN_SESSION_TIMEOUT_MS?: string;
   REPLICA_LOCATION_HINTS?: string;
+  /** Chaos builds only (chaos/worker.ts): base jitter on replication pushes; inert in the production bundle. */
+  REPLICA_PUSH_DELAY_MS?: string;
 }
 declare namespace Cloudflare {
   interface Env extends BrokerEnvVars {}

@@ -9,9 +9,11 @@
  * the run folder, prints a summary and, as the last line of stdout, the report's JSON.
  * Exit status: 0 valid, 1 not valid, 2 the run itself failed (bad usage, server would not start).
  *
- *   npm run chaos -- [--seed N] [--duration S] [--faults offline,kill,proxy,respdrop] [--acks all|1]
- *                    [--idempotent] [--retries|--no-retries] [--groups] [--quick] [--out DIR]
- *                    [--keep-state] [--root CHECKOUT]
+ *   npm run chaos -- [--seed N] [--duration S] [--faults offline,kill,proxy,respdrop,lag] [--acks all|1]
+ *                    [--idempotent] [--retries|--no-retries] [--groups] [--quick] [--push-delay MS]
+ *                    [--out DIR] [--keep-state] [--root CHECKOUT]
+ * (lag, --push-delay: issue 16; the server is the chaos build, chaos/wrangler.toml, whose pushes
+ * wait 0..MS ms (default 20) and which the nemesis slows or pauses through /__chaos/push-faults.)
  * (--root: run the server of another checkout, e.g. a throwaway worktree with a broken src/.)
  * --idempotent: producers use a producer id, epoch and sequences (issue 5); it turns --retries on
  * unless --no-retries. --retries: a send with an unknown outcome is re-sent with the same values.
@@ -58,6 +60,9 @@ const FULL_DURATION_S = 600;
 /** After the workload stops, how long a producer may still re-send to settle its last send. */
 const SETTLE_MS = 15_000;
 
+/** Every push waits 0..N ms (seeded per push by the server): lag exists outside lag faults too. */
+const DEFAULT_PUSH_DELAY_MS = 20;
+
 interface Options {
   seed: number;
   durationS: number;
@@ -71,11 +76,13 @@ interface Options {
   keepState: boolean;
   /** The checkout whose scripts/start.ts runs (default this one). */
   root: string;
+  /** REPLICA_PUSH_DELAY_MS for the chaos build: base jitter 0..N ms on every push (issue 16). */
+  pushDelayMs: number;
 }
 
 function usage(message: string): never {
   process.stderr.write(
-    `chaos: ${message}\nusage: npm run chaos -- [--seed N] [--duration S] [--faults ${FAULT_CLASSES.join(",")}] [--acks all|1] [--idempotent] [--retries|--no-retries] [--groups] [--quick] [--out DIR] [--keep-state] [--root CHECKOUT]\n`,
+    `chaos: ${message}\nusage: npm run chaos -- [--seed N] [--duration S] [--faults ${FAULT_CLASSES.join(",")}] [--acks all|1] [--idempotent] [--retries|--no-retries] [--groups] [--quick] [--push-delay MS] [--out DIR] [--keep-state] [--root CHECKOUT]\n`,
   );
   process.exit(2);
 }
@@ -97,6 +104,7 @@ function parseOptions(argv: string[]): Options {
         out: { type: "string" },
         "keep-state": { type: "boolean", default: false },
         root: { type: "string" },
+        "push-delay": { type: "string" },
       },
       strict: true,
       allowPositionals: false,
@@ -127,7 +135,8 @@ function parseOptions(argv: string[]): Options {
   if (!existsSync(join(root, "scripts", "start.ts"))) usage(`--root ${root} has no scripts/start.ts`);
   const stamp = new Date().toISOString().slice(0, 19).replace(/:/g, "-");
   const out = resolve(values.out ?? join(PROJECT_ROOT, "chaos", "runs", `${stamp}Z-seed${seed}`));
-  return { seed, durationS, faults, acks, idempotent, retries, groups: values.groups === true, quick, out, keepState: values["keep-state"] === true, root };
+  const pushDelayMs = int(values["push-delay"], "push-delay", 0, 10_000) ?? DEFAULT_PUSH_DELAY_MS;
+  return { seed, durationS, faults, acks, idempotent, retries, groups: values.groups === true, quick, out, keepState: values["keep-state"] === true, root, pushDelayMs };
 }
 
 /** A plain table: first column left-aligned, the rest right-aligned. */
@@ -190,7 +199,7 @@ async function main(): Promise<number> {
   const consumers = opts.groups ? GROUP_CONSUMERS : CONSUMERS;
   const say = (line: string) => process.stdout.write(`${line}\n`);
   say(
-    `chaos: seed ${opts.seed}, ${opts.durationS} s, faults ${opts.faults.join(",") || "none"}, acks ${opts.acks}` +
+    `chaos: seed ${opts.seed}, ${opts.durationS} s, faults ${opts.faults.join(",") || "none"}, acks ${opts.acks}, push delay 0-${opts.pushDelayMs} ms` +
       `${opts.idempotent ? ", idempotent" : ""}${opts.retries ? ", retries" : ""}${opts.groups ? ", groups" : ""}${opts.quick ? ", quick" : ""}; run folder ${opts.out}`,
   );
   mkdirSync(opts.out, { recursive: true });
@@ -204,6 +213,7 @@ async function main(): Promise<number> {
     tmpDir: join(tempRoot, "tmp"),
     logPath: join(opts.out, "server.log"),
     root: opts.root,
+    pushDelayMs: opts.pushDelayMs,
   });
   const proxy = new ChaosProxy();
 

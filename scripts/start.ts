@@ -9,6 +9,8 @@
  *   ADMIN_TOKEN          root bearer token; else read from .dev.vars; if that is missing or has
  *                        none, a random token is written there and printed once
  *   FLARELOG_STATE_DIR   state root (default .wrangler/state; data in <dir>/v3, kept across runs)
+ *   FLARELOG_WRANGLER_CONFIG  another wrangler config (default ./wrangler.toml); the chaos run's
+ *                        chaos/wrangler.toml bundles its fault-injecting entry instead
  *   TOPICS, REPLICA_LAG_TIME_MAX_MS, PRODUCER_ID_EXPIRATION_MS, TRANSACTIONAL_ID_EXPIRATION_MS,
  *   GROUP_MIN_SESSION_TIMEOUT_MS, REPLICA_LOCATION_HINTS
  *                        the broker's vars (src/config/broker-config.ts), over .dev.vars; a bad
@@ -97,7 +99,8 @@ const vars: Record<string, string> = Object.fromEntries(
 );
 
 // Handlers go in first: a signal during start-up must still dispose workerd, or it is orphaned.
-const starting: Promise<LocalCluster> = startLocalCluster({ port, persistDir, adminToken, vars, exitOnSignal: false });
+const configPath = process.env.FLARELOG_WRANGLER_CONFIG || undefined;
+const starting: Promise<LocalCluster> = startLocalCluster({ port, persistDir, adminToken, vars, exitOnSignal: false, ...(configPath ? { configPath } : {}) });
 let stopping = false;
 
 async function shutdown(signal: NodeJS.Signals): Promise<void> {

@@ -34,6 +34,11 @@ export interface BrokerConfig {
   readonly declaredTopics: readonly CreateTopicRequest[];
   /** The root bearer token, or null when unset or empty (then every /v1 request is 401). */
   readonly adminToken: string | null;
+  /**
+   * The chaos build's base jitter on every leader→follower push (0..N ms; 0 = none). Read only by
+   * `chaos/worker.ts`: the production entry parses it (a typo is refused) and never acts on it.
+   */
+  readonly replicaPushDelayMs: number;
 }
 
 /** A var's typed value, or what is wrong with it (without the var's name). */
@@ -80,6 +85,8 @@ const BROKER_VARS: { readonly [F in keyof BrokerConfig]: VarSpec<BrokerConfig[F]
   declaredTopics: { name: "TOPICS", default: "", parse: declaredTopics },
   // A secret, no Kafka name (the nearest is a SASL super.users principal).
   adminToken: { name: "ADMIN_TOKEN", default: "", parse: adminToken },
+  // No Kafka name; fault injection for chaos runs only (see the field's comment), inert elsewhere.
+  replicaPushDelayMs: { name: "REPLICA_PUSH_DELAY_MS", default: "0", parse: durationMs(0, 10_000) },
 };
 
 /** The names of every var the broker reads. */

@@ -76,8 +76,13 @@ export class PartitionReplicaDO extends DurableObject<Env> {
   private currentTransport(): ReplicaTransport | null {
     const a = this.replica.identity;
     if (!a) return null;
-    this.transport ??= stubTransport(this.env, a);
+    this.transport ??= this.makeTransport(a);
     return this.transport;
+  }
+
+  /** The outbound calls of replica `a`: typed RPC on stubs. The chaos build's subclass wraps them (chaos/worker.ts). */
+  protected makeTransport(a: PartitionAssignment): ReplicaTransport {
+    return stubTransport(this.env, a);
   }
 
   becomeLeaderOrFollower(a: PartitionAssignment): Result<ReplicaOffsets> {

@@ -50,6 +50,7 @@ describe("defaults", () => {
       replicaLocationHints: [],
       declaredTopics: [],
       adminToken: null,
+      replicaPushDelayMs: 0,
     });
   });
 
@@ -62,6 +63,7 @@ describe("defaults", () => {
       REPLICA_LOCATION_HINTS: "weur",
       TOPICS: "t",
       ADMIN_TOKEN: "secret",
+      REPLICA_PUSH_DELAY_MS: "5",
     };
     const defaults = parsed({});
     const set = parsed(all);
