@@ -30,6 +30,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { RssSampler } from "./rss.ts";
 import { check, formatSummary } from "./checker.ts";
 import type { History, NemesisOp, Op } from "./history.ts";
 import { ChaosGroupConsumer } from "./group-consumer.ts";
@@ -216,6 +217,7 @@ async function main(): Promise<number> {
     pushDelayMs: opts.pushDelayMs,
   });
   const proxy = new ChaosProxy();
+  const rss = new RssSampler(() => ({ pid: server.pid, start: server.starts }), () => Date.now() - wallStart);
 
   // Whatever happens from here on, the server group dies and the temp state goes.
   let cleaned = false;
@@ -313,6 +315,7 @@ async function main(): Promise<number> {
       ? Array.from({ length: consumers }, (_, i) => new ChaosGroupConsumer(cfg, { group: GROUP, sessionTimeoutMs: SESSION_TIMEOUT_MS, waitMs: 500 }, i, groupStop, (op) => ops.push(op)))
       : [];
     t0 = performance.now();
+    rss.start();
     const clients = [
       ...Array.from({ length: PRODUCERS }, (_, i) => runProducer(cfg, i, stop, (op) => ops.push(op))),
       ...(opts.groups ? [] : Array.from({ length: consumers }, (_, i) => runConsumer(cfg, i, i % partitions, stop, (op) => ops.push(op)))),
@@ -359,6 +362,8 @@ async function main(): Promise<number> {
       durationMs: workloadMs,
       ops,
     };
+    rss.stop();
+    writeFileSync(join(opts.out, "rss.json"), JSON.stringify(rss.samples));
     writeFileSync(join(opts.out, "history.json"), JSON.stringify(history));
     writeFileSync(join(opts.out, "nemesis.log"), `${nemesisLog.join("\n")}\n`);
     const result = check(history);
@@ -369,6 +374,7 @@ async function main(): Promise<number> {
     say(runSummary(history, { proxy: proxy.stats, starts: server.starts, isrFull: healed.isrFull, drained, wallMs: Date.now() - wallStart }));
     say("");
     say(formatSummary(result));
+    say(`chaos: ${rss.summary()}`);
     if (!healed.isrFull) say("chaos: warning: the ISRs were not full after the heal (see nemesis.log)");
     if (drained.some((d) => !d)) say("chaos: warning: a partition was not drained to its high watermark");
     if (!caughtUp) say(`chaos: warning: the group's committed offsets did not reach every high watermark (see nemesis.log)`);
@@ -376,6 +382,7 @@ async function main(): Promise<number> {
     process.stdout.write(`${JSON.stringify(result.report)}\n`);
     return result.report.valid ? 0 : 1;
   } finally {
+    rss.stop();
     await Promise.race([Promise.all([server.stop(), proxy.close()]), new Promise((done) => setTimeout(done, 12_000))]);
     await server.closeLog();
   }
