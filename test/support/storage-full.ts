@@ -8,8 +8,9 @@
  * gives the object fresh storage bindings, which ends the simulation too.
  */
 import { runInDurableObject } from "cloudflare:test";
+import type { PartitionReplicaDO } from "../../src/partition/partition-replica-do.ts";
 
-type AnyStub = Parameters<typeof runInDurableObject>[0];
+type AnyStub = DurableObjectStub<PartitionReplicaDO>;
 
 export const SQLITE_FULL_MESSAGE = "database or disk is full: SQLITE_FULL";
 
