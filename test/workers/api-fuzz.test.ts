@@ -133,7 +133,7 @@ function routeArbitrary(route: ContractRoute, names: { topic: string; group: str
   const bodyArb: fc.Arbitrary<{ body: Fuzzed["body"]; contentType: string | null }> =
     types.length === 0
       ? fc.constant({ body: { kind: "none" as const }, contentType: null })
-      : fc.constantFrom(...types).chain((ct) => {
+      : fc.constantFrom(...types).chain((ct): fc.Arbitrary<{ body: Fuzzed["body"]; contentType: string | null }> => {
           if (ct !== "application/json")
             return fc.oneof(
               fc.uint8Array({ maxLength: 200 }).map((bytes) => ({ body: { kind: "bytes" as const, bytes }, contentType: ct })),
