@@ -19,8 +19,8 @@ import type { ServerProcess } from "./server.ts";
 import { call } from "./workload.ts";
 import type { PartitionDescription } from "../src/contract/types.ts";
 
-export type FaultClass = "offline" | "kill" | "proxy" | "respdrop" | "lag";
-export const FAULT_CLASSES: readonly FaultClass[] = ["offline", "kill", "proxy", "respdrop", "lag"];
+export type FaultClass = "offline" | "kill" | "proxy" | "respdrop" | "lag" | "skew";
+export const FAULT_CLASSES: readonly FaultClass[] = ["offline", "kill", "proxy", "respdrop", "lag", "skew"];
 
 /** Replication lag faults (issue 16), through the chaos build's `/__chaos/push-faults`. */
 export type LagKind = "slow" | "slow-follower" | "asymmetric" | "pause";
@@ -29,7 +29,7 @@ const LAG_KINDS: readonly LagKind[] = ["slow", "slow-follower", "asymmetric", "p
 export interface PlannedFault {
   /** Calm before the fault starts. */
   calmMs: number;
-  kind: "offline" | "kill" | "proxy-slow" | "proxy-drop" | "proxy-respdrop" | "lag";
+  kind: "offline" | "kill" | "proxy-slow" | "proxy-drop" | "proxy-respdrop" | "lag" | "skew";
   /** How long the fault lasts before it is healed (for kill: the time the server stays down). */
   durationMs: number;
   /** offline: which partition, and whether to take its leader (else a follower). */
@@ -46,6 +46,8 @@ export interface PlannedFault {
   dropSeed: number;
   /** lag: which lag, its delay range, and whether the partition's leader is taken offline mid-fault (null otherwise). */
   lag: { kind: LagKind; minMs: number; maxMs: number; failover: boolean } | null;
+  /** skew: the replica id whose clocks jump, and by how much (ms, either sign; null otherwise). */
+  skew: { replica: number; ms: number } | null;
 }
 
 export interface ScheduleOptions {
@@ -81,7 +83,7 @@ export function schedule(o: ScheduleOptions): PlannedFault[] {
     const calmMs = i === 0 ? (o.quick ? WARM_UP_MS.quick : WARM_UP_MS.full) : o.quick ? prng.int(3_000, 6_000) : prng.int(4_000, 10_000);
     const faultMs = o.quick ? prng.int(3_000, 6_000) : prng.int(3_000, 8_000);
     const kind: PlannedFault["kind"] =
-      cls === "offline" ? "offline" : cls === "kill" ? "kill" : cls === "respdrop" ? "proxy-respdrop" : cls === "lag" ? "lag" : prng.next() < 0.5 ? "proxy-slow" : "proxy-drop";
+      cls === "offline" ? "offline" : cls === "kill" ? "kill" : cls === "respdrop" ? "proxy-respdrop" : cls === "lag" ? "lag" : cls === "skew" ? "skew" : prng.next() < 0.5 ? "proxy-slow" : "proxy-drop";
     const fault: PlannedFault = {
       calmMs,
       kind,
@@ -94,11 +96,13 @@ export function schedule(o: ScheduleOptions): PlannedFault[] {
       dropRate: 0,
       dropSeed: 0,
       lag: null,
+      skew: null,
     };
     if (kind === "proxy-respdrop") {
       fault.dropRate = prng.int(30, 100) / 100;
       fault.dropSeed = prng.int(1, 2 ** 31 - 1);
     }
+    if (kind === "skew") fault.skew = { replica: prng.int(0, 2), ms: (prng.next() < 0.5 ? -1 : 1) * prng.int(5_000, 45_000) };
     if (kind === "lag") {
       const minMs = prng.int(50, 300);
       fault.lag = { kind: LAG_KINDS[prng.int(0, LAG_KINDS.length - 1)]!, minMs, maxMs: minMs + prng.int(50, 700), failover: prng.next() < 0.75 };
@@ -200,7 +204,28 @@ async function execute(ctx: NemesisContext, fault: PlannedFault): Promise<void> 
       return proxyFault(ctx, fault);
     case "lag":
       return lagFault(ctx, fault);
+    case "skew":
+      return skewFault(ctx, fault);
   }
+}
+
+/**
+ * Clock skew (issue 16): every replica with one id (one per partition) has its clock jump by
+ * ±5–45 s for the fault window, then jump back. What reads a replica's clock: ISR lag (a jump
+ * forward past replica.lag.time.max.ms makes the followers look behind: the ISR shrinks, then
+ * grows again), LogAppendTime timestamps, retention and producer expiry deadlines, retry alarms.
+ */
+async function skewFault(ctx: NemesisContext, fault: PlannedFault): Promise<void> {
+  const skew = fault.skew!;
+  const startMs = ctx.now();
+  const set = await setPushFaults(ctx, { rules: [], paused: [], skews: [skew] });
+  ctx.record({ type: "nemesis", action: "skew", target: `r${skew.replica}`, startMs, endMs: ctx.now() });
+  ctx.log(`${fmt(startMs)} skew replica r${skew.replica}'s clocks by ${skew.ms > 0 ? "+" : ""}${skew.ms} ms for ${fault.durationMs} ms${set ? "" : ": control route unanswered"}`);
+  await sleep(fault.durationMs);
+  const healMs = ctx.now();
+  await setPushFaults(ctx, { rules: [], paused: [] });
+  ctx.record({ type: "nemesis", action: "skew-heal", target: `r${skew.replica}`, startMs: healMs, endMs: ctx.now() });
+  ctx.log(`${fmt(healMs)} skew-heal`);
 }
 
 /** The push-fault state a lag fault sets (its follower is one of the partition's, seeded). */
@@ -223,7 +248,7 @@ export function lagState(fault: PlannedFault, leader: number, replicationFactor:
 }
 
 /** POST /__chaos/push-faults (the chaos build's control route), bounded; false if unanswered. */
-async function setPushFaults(ctx: NemesisContext, state: { rules: object[]; paused: object[] }): Promise<boolean> {
+async function setPushFaults(ctx: NemesisContext, state: { rules: object[]; paused: object[]; skews?: object[] }): Promise<boolean> {
   for (let i = 0; i < 3; i++) {
     if (!ctx.server.running) return false;
     const r = await call(`${ctx.server.url}/__chaos/push-faults`, ctx.token, "POST", ADMIN_TIMEOUT_MS, state);

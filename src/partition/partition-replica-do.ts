@@ -14,6 +14,7 @@ import { brokerConfig, type BrokerConfig } from "../config/broker-config.ts";
 import { failAfterEffect, type Result } from "../protocol/errors.ts";
 import {
   systemClock,
+  type Clock,
   type FetchedBatches,
   type OffsetAndTimestamp,
   type OffsetSpec,
@@ -62,15 +63,24 @@ export class PartitionReplicaDO extends DurableObject<Env> {
   private open(): void {
     const sql = new DoSqlPort(this.ctx.storage);
     applyMigrations(sql, PARTITION_REPLICA_MIGRATIONS);
-    this.replica = new PartitionReplica(sql, systemClock, {
+    const clock = this.replicaClock();
+    this.replica = new PartitionReplica(sql, clock, {
       replicaLagTimeMaxMs: this.config.replicaLagTimeMaxMs,
       producerState: { ...DEFAULT_PRODUCER_STATE_OPTIONS, expirationMs: this.config.producerIdExpirationMs },
     });
-    this.driver = new ReplicationDriver(this.replica, systemClock, {
+    this.driver = new ReplicationDriver(this.replica, clock, {
       transport: () => this.currentTransport(),
       onProgress: () => this.waiters.wakeAll(),
       scheduleAt: (at) => void this.scheduleAlarm(at),
     });
+  }
+
+  /**
+   * The clock of the replica's decisions (ISR lag, timestamps, retention, producer expiry). The
+   * chaos build's subclass skews it (chaos/worker.ts); called while the constructor runs.
+   */
+  protected replicaClock(): Clock {
+    return systemClock;
   }
 
   private currentTransport(): ReplicaTransport | null {

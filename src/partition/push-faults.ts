@@ -2,7 +2,8 @@
  * Replication faults for the chaos build only: a `ReplicaTransport` wrapper that delays a
  * leader's pushes (the request leg, the answer leg, or both; jittered) and holds ("pauses") the
  * pushes to chosen replicas until they are released, so the lag a real deployment has between
- * locations exists in a one-process local run.
+ * locations exists in a one-process local run; and per-replica clock skews (every replica here
+ * shares one OS clock), which the chaos entry applies to the replicas' clocks.
  *
  * Invariants: with an empty table and a base of 0 the wrapper adds no delay and changes nothing
  * (calls and results pass through unchanged, in order per follower: the driver keeps one push in
@@ -26,11 +27,15 @@ export interface PushDelayRule {
   maxMs: number;
 }
 
-/** The whole fault state: base jitter (REPLICA_PUSH_DELAY_MS) on every push, rules, paused replicas. */
+/**
+ * The whole fault state: base jitter (REPLICA_PUSH_DELAY_MS) on every push, rules, paused
+ * replicas, and clock skews (ms added to the clock of every replica with that id).
+ */
 export interface PushFaultState {
   baseMaxMs: number;
   rules: PushDelayRule[];
   paused: { partition?: number; replica: number }[];
+  skews?: { replica: number; ms: number }[];
 }
 
 /** One push's link: partition, leader (sender) and follower. */
@@ -70,6 +75,11 @@ export class PushFaultTable {
     return ms;
   }
 
+  /** The clock skew (ms) of replica id `replica`; 0 unless a skew names it. */
+  skewMs(replica: number): number {
+    return this.state.skews?.find((s) => s.replica === replica)?.ms ?? 0;
+  }
+
   /** Resolves once no pause holds pushes to `link.to` (at once if none does). */
   async unpaused(link: PushLink): Promise<void> {
     while (this.state.paused.some((p) => p.replica === link.to && matches(p, link)))
@@ -98,9 +108,10 @@ export function faultyTransport(inner: ReplicaTransport, table: PushFaultTable, 
 /** Parses the control route's body; null when it is not a `PushFaultState`. */
 export function parsePushFaultState(body: unknown, baseMaxMs: number): PushFaultState | null {
   if (typeof body !== "object" || body === null) return null;
-  const b = body as { rules?: unknown; paused?: unknown };
+  const b = body as { rules?: unknown; paused?: unknown; skews?: unknown };
   const rules = Array.isArray(b.rules) ? b.rules : [];
   const paused = Array.isArray(b.paused) ? b.paused : [];
+  const skews = Array.isArray(b.skews) ? b.skews : [];
   const int = (v: unknown) => typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= 600_000;
   const opt = (v: unknown) => v === undefined || int(v);
   const goodRule = (r: PushDelayRule) =>
@@ -108,5 +119,7 @@ export function parsePushFaultState(body: unknown, baseMaxMs: number): PushFault
   const goodPause = (p: { partition?: number; replica: number }) => opt(p.partition) && int(p.replica);
   if (!rules.every((r) => typeof r === "object" && r !== null && goodRule(r as PushDelayRule))) return null;
   if (!paused.every((p) => typeof p === "object" && p !== null && goodPause(p as { replica: number }))) return null;
-  return { baseMaxMs, rules: rules as PushDelayRule[], paused: paused as { partition?: number; replica: number }[] };
+  const goodSkew = (k: { replica: number; ms: number }) => int(k.replica) && Number.isInteger(k.ms) && Math.abs(k.ms) <= 600_000;
+  if (!skews.every((k) => typeof k === "object" && k !== null && goodSkew(k as { replica: number; ms: number }))) return null;
+  return { baseMaxMs, rules: rules as PushDelayRule[], paused: paused as { partition?: number; replica: number }[], skews: skews as { replica: number; ms: number }[] };
 }

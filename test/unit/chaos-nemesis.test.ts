@@ -5,7 +5,7 @@
  * schedule it drew before respdrop existed (seed 1's quick schedule as recorded at 7baedbd), so
  * earlier runs and experiments replay. Issue 16: the replication lag fault is a default class too,
  * every quick run sees it, its four kinds each set the push faults they name, and a class list
- * without it (and without respdrop) still replays the old schedule.
+ * without it (and without respdrop) still replays the old schedule; so is the clock-skew fault.
  */
 import { describe, expect, it } from "vitest";
 import { FAULT_CLASSES, lagState, schedule } from "../../chaos/nemesis.ts";
@@ -62,5 +62,21 @@ describe("chaos schedule", () => {
     expect(at("slow-follower").rules).toEqual([{ leg: "request", to: 2, minMs: fault.lag!.minMs, maxMs: fault.lag!.maxMs }]);
     expect(at("asymmetric").rules).toEqual([{ leg: "answer", minMs: fault.lag!.minMs, maxMs: fault.lag!.maxMs }]);
     expect(at("pause")).toEqual({ rules: [], paused: [{ partition: fault.partition, replica: 2 }] });
+  });
+
+  it("skew is a default fault class, seen in every quick run: one replica id's clocks jump 5-45 s either way", () => {
+    expect(FAULT_CLASSES).toContain("skew");
+    const signs = new Set<number>();
+    for (let seed = 1; seed <= 20; seed++) {
+      const skews = quick(seed).filter((f) => f.kind === "skew");
+      expect(skews.length, `seed ${seed}`).toBeGreaterThan(0);
+      for (const f of skews) {
+        expect(Math.abs(f.skew!.ms)).toBeGreaterThanOrEqual(5_000);
+        expect(Math.abs(f.skew!.ms)).toBeLessThanOrEqual(45_000);
+        expect([0, 1, 2]).toContain(f.skew!.replica);
+        signs.add(Math.sign(f.skew!.ms));
+      }
+    }
+    expect([...signs].sort()).toEqual([-1, 1]);
   });
 });

@@ -32,6 +32,12 @@ describe("PushFaultTable", () => {
     expect(t.delayMs({ ...link, partition: 1 }, "answer")).toBe(0);
   });
 
+  it("a clock skew applies to the replica id it names only", () => {
+    const t = new PushFaultTable();
+    t.set({ baseMaxMs: 0, rules: [], paused: [], skews: [{ replica: 1, ms: 45_000 }] });
+    expect([t.skewMs(0), t.skewMs(1), t.skewMs(2)]).toEqual([0, 45_000, 0]);
+  });
+
   it("a paused replica's pushes wait until the pause is lifted, then all go through in order; other replicas' do not wait", async () => {
     const t = new PushFaultTable(() => 0);
     t.set({ baseMaxMs: 0, rules: [], paused: [{ partition: 0, replica: 1 }] });
@@ -60,7 +66,10 @@ describe("PushFaultTable", () => {
       baseMaxMs: 7,
       rules: [{ leg: "request", minMs: 5, maxMs: 10 }],
       paused: [{ replica: 1 }],
+      skews: [],
     });
+    expect(parsePushFaultState({ skews: [{ replica: 2, ms: -30_000 }] }, 0)?.skews).toEqual([{ replica: 2, ms: -30_000 }]);
+    expect(parsePushFaultState({ skews: [{ replica: 2, ms: 10 ** 9 }] }, 0)).toBeNull();
     expect(parsePushFaultState({ rules: [{ leg: "sideways", minMs: 5, maxMs: 10 }] }, 0)).toBeNull();
     expect(parsePushFaultState({ rules: [{ leg: "request", minMs: 10, maxMs: 5 }] }, 0)).toBeNull();
     expect(parsePushFaultState("x", 0)).toBeNull();
