@@ -3,7 +3,8 @@
  * objects /openapi.json is generated from) is sent inputs generated with fast-check from its zod
  * schemas (path, query and body, converted with `z.toJSONSchema`) — valid ones and mutated ones
  * (a field of the wrong type, any JSON, broken JSON, an empty or binary body, no token). Every
- * answer: no 5xx, in time (no hang), an error in the contract's error body; afterwards the data
+ * answer: no 5xx, in time (no hang), a status the route documents (two known gaps listed below),
+ * an error in the contract's error body; afterwards the data
  * written before the fuzzing is intact (its records, offsets and a group's committed offsets).
  *
  * Bounded: RUNS inputs per route, each request raced against REQUEST_LIMIT_MS; long-poll and
@@ -26,6 +27,13 @@ const REQUEST_LIMIT_MS = 10_000;
 const PARAMS: fc.Parameters<unknown> = { seed: SEED, numRuns: RUNS, endOnFailure: true };
 const BASE = "http://flarelog.test";
 const client = workerClient();
+
+/**
+ * Statuses a route answers that src/contract/routes.ts does not list for it, found by this fuzzing
+ * (reported, not fixed here: routes.ts belongs to the contract's owners). Any other undocumented
+ * status fails the test. Found 2026-12-04: an unknown group id answers 404 (69) on these two.
+ */
+const KNOWN_UNDOCUMENTED = new Set(["get /v1/groups/{group}/offsets 404", "get /v1/groups/{group} 404"]);
 
 type Json = { [k: string]: unknown };
 
@@ -115,10 +123,11 @@ interface Fuzzed {
 
 function routeArbitrary(route: ContractRoute, names: { topic: string; group: string }): fc.Arbitrary<Fuzzed> {
   const request = (route as { request?: { params?: unknown; query?: unknown; body?: { content: Record<string, { schema: unknown }> } } }).request;
-  // Path values: the fuzz topic/group (exists), another name, or anything; never the kept ones.
+  // Path values: the fuzz topic/group (exists), another name, or anything; never the kept ones,
+  // never "." or ".." (the URL parser removes those segments: the request is then another path's).
   const pathValue = (key: string): fc.Arbitrary<string> => {
     const known = key === "topic" ? names.topic : key === "group" ? names.group : key === "member" ? "m-fuzz" : "0";
-    return fc.oneof({ weight: 3, arbitrary: fc.constant(known) }, fc.constantFrom("0", "1", "-1", "2", "x", "fz-other"), fc.string({ minLength: 1, maxLength: 12 }));
+    return fc.oneof({ weight: 3, arbitrary: fc.constant(known) }, fc.constantFrom("0", "1", "-1", "2", "x", "fz-other"), fc.string({ minLength: 1, maxLength: 12 }).filter((v) => v !== "." && v !== ".."));
   };
   const params = request?.params ? Object.keys(toJsonSchema(request.params).properties as Json) : [];
   const pathArb = fc.record(Object.fromEntries(params.map((k) => [k, pathValue(k)])) as Record<string, fc.Arbitrary<string>>);
@@ -191,7 +200,7 @@ async function snapshot(topic: string, group: string) {
 }
 
 describe("API fuzzing", () => {
-  it(`every route, ${RUNS} generated inputs each (seed ${SEED}): no 5xx, no hang, every error in the contract's body; data written before is intact`, async () => {
+  it(`every route, ${RUNS} generated inputs each (seed ${SEED}): no 5xx, no hang, documented statuses, every error in the contract's body; data written before is intact`, async () => {
     const kept = uniqueTopic("keep");
     expect((await client.createTopic(kept, { partitions: 1 })).ok).toBe(true);
     expect((await client.produce(kept, [0, 1, 2, 3, 4].map((i) => ({ key: `k${i}`, value: `kept-${i}`, headers: { h: String(i) } })), { partition: 0 })).ok).toBe(true);
@@ -211,6 +220,9 @@ describe("API fuzzing", () => {
           const { status, text } = await answer(route, f);
           seen.set(`${status}`, (seen.get(`${status}`) ?? 0) + 1);
           expect(status, `${route.method} ${route.path} answered ${status}: ${text.slice(0, 300)}`).toBeLessThan(500);
+          const documented = Object.keys((route as { responses: object }).responses);
+          const key = `${route.method} ${route.path} ${status}`;
+          if (!KNOWN_UNDOCUMENTED.has(key)) expect(documented, `${key} is a status the contract lists for the route: ${text.slice(0, 200)}`).toContain(String(status));
           if (status >= 400) {
             const parsed = ErrorBodySchema.safeParse(JSON.parse(text));
             expect(parsed.success, `${route.method} ${route.path} ${status} body is the contract's error body: ${text.slice(0, 300)}`).toBe(true);
