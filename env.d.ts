@@ -16,6 +16,8 @@ interface BrokerEnvVars {
   LOG_LEVEL?: string;
   /** Optional Workers Analytics Engine dataset: one data point per request (docs/observability.md). */
   FLARELOG_ANALYTICS?: AnalyticsEngineDataset;
+  /** Chaos builds only (chaos/worker.ts): base jitter on replication pushes; inert in the production bundle. */
+  REPLICA_PUSH_DELAY_MS?: string;
 }
 declare namespace Cloudflare {
   interface Env extends BrokerEnvVars {}

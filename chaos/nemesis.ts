@@ -19,13 +19,17 @@ import type { ServerProcess } from "./server.ts";
 import { call } from "./workload.ts";
 import type { PartitionDescription } from "../src/contract/types.ts";
 
-export type FaultClass = "offline" | "kill" | "proxy" | "respdrop";
-export const FAULT_CLASSES: readonly FaultClass[] = ["offline", "kill", "proxy", "respdrop"];
+export type FaultClass = "offline" | "kill" | "proxy" | "respdrop" | "lag" | "skew";
+export const FAULT_CLASSES: readonly FaultClass[] = ["offline", "kill", "proxy", "respdrop", "lag", "skew"];
+
+/** Replication lag faults (issue 16), through the chaos build's `/__chaos/push-faults`. */
+export type LagKind = "slow" | "slow-follower" | "asymmetric" | "pause";
+const LAG_KINDS: readonly LagKind[] = ["slow", "slow-follower", "asymmetric", "pause"];
 
 export interface PlannedFault {
   /** Calm before the fault starts. */
   calmMs: number;
-  kind: "offline" | "kill" | "proxy-slow" | "proxy-drop" | "proxy-respdrop";
+  kind: "offline" | "kill" | "proxy-slow" | "proxy-drop" | "proxy-respdrop" | "lag" | "skew";
   /** How long the fault lasts before it is healed (for kill: the time the server stays down). */
   durationMs: number;
   /** offline: which partition, and whether to take its leader (else a follower). */
@@ -40,6 +44,10 @@ export interface PlannedFault {
   /** proxy-respdrop: the share of answer chunks dropped, and the seed of those choices (0 otherwise). */
   dropRate: number;
   dropSeed: number;
+  /** lag: which lag, its delay range, and whether the partition's leader is taken offline mid-fault (null otherwise). */
+  lag: { kind: LagKind; minMs: number; maxMs: number; failover: boolean } | null;
+  /** skew: the replica id whose clocks jump, and by how much (ms, either sign; null otherwise). */
+  skew: { replica: number; ms: number } | null;
 }
 
 export interface ScheduleOptions {
@@ -75,7 +83,7 @@ export function schedule(o: ScheduleOptions): PlannedFault[] {
     const calmMs = i === 0 ? (o.quick ? WARM_UP_MS.quick : WARM_UP_MS.full) : o.quick ? prng.int(3_000, 6_000) : prng.int(4_000, 10_000);
     const faultMs = o.quick ? prng.int(3_000, 6_000) : prng.int(3_000, 8_000);
     const kind: PlannedFault["kind"] =
-      cls === "offline" ? "offline" : cls === "kill" ? "kill" : cls === "respdrop" ? "proxy-respdrop" : prng.next() < 0.5 ? "proxy-slow" : "proxy-drop";
+      cls === "offline" ? "offline" : cls === "kill" ? "kill" : cls === "respdrop" ? "proxy-respdrop" : cls === "lag" ? "lag" : cls === "skew" ? "skew" : prng.next() < 0.5 ? "proxy-slow" : "proxy-drop";
     const fault: PlannedFault = {
       calmMs,
       kind,
@@ -87,10 +95,17 @@ export function schedule(o: ScheduleOptions): PlannedFault[] {
       delayMs: prng.int(200, 1_000),
       dropRate: 0,
       dropSeed: 0,
+      lag: null,
+      skew: null,
     };
     if (kind === "proxy-respdrop") {
       fault.dropRate = prng.int(30, 100) / 100;
       fault.dropSeed = prng.int(1, 2 ** 31 - 1);
+    }
+    if (kind === "skew") fault.skew = { replica: prng.int(0, 2), ms: (prng.next() < 0.5 ? -1 : 1) * prng.int(5_000, 45_000) };
+    if (kind === "lag") {
+      const minMs = prng.int(50, 300);
+      fault.lag = { kind: LAG_KINDS[prng.int(0, LAG_KINDS.length - 1)]!, minMs, maxMs: minMs + prng.int(50, 700), failover: prng.next() < 0.75 };
     }
     // Planned by the shortest span each can take; the executor stops by the clock (a kill's
     // restart and the admin calls add time), so the last planned faults may not run.
@@ -187,6 +202,95 @@ async function execute(ctx: NemesisContext, fault: PlannedFault): Promise<void> 
     case "proxy-drop":
     case "proxy-respdrop":
       return proxyFault(ctx, fault);
+    case "lag":
+      return lagFault(ctx, fault);
+    case "skew":
+      return skewFault(ctx, fault);
+  }
+}
+
+/**
+ * Clock skew (issue 16): every replica with one id (one per partition) has its clock jump by
+ * ±5–45 s for the fault window, then jump back. What reads a replica's clock: ISR lag (a jump
+ * forward past replica.lag.time.max.ms makes the followers look behind: the ISR shrinks, then
+ * grows again), LogAppendTime timestamps, retention and producer expiry deadlines, retry alarms.
+ */
+async function skewFault(ctx: NemesisContext, fault: PlannedFault): Promise<void> {
+  const skew = fault.skew!;
+  const startMs = ctx.now();
+  const set = await setPushFaults(ctx, { rules: [], paused: [], skews: [skew] });
+  ctx.record({ type: "nemesis", action: "skew", target: `r${skew.replica}`, startMs, endMs: ctx.now() });
+  ctx.log(`${fmt(startMs)} skew replica r${skew.replica}'s clocks by ${skew.ms > 0 ? "+" : ""}${skew.ms} ms for ${fault.durationMs} ms${set ? "" : ": control route unanswered"}`);
+  await sleep(fault.durationMs);
+  const healMs = ctx.now();
+  await setPushFaults(ctx, { rules: [], paused: [] });
+  ctx.record({ type: "nemesis", action: "skew-heal", target: `r${skew.replica}`, startMs: healMs, endMs: ctx.now() });
+  ctx.log(`${fmt(healMs)} skew-heal`);
+}
+
+/** The push-fault state a lag fault sets (its follower is one of the partition's, seeded). */
+export function lagState(fault: PlannedFault, leader: number, replicationFactor: number): { rules: object[]; paused: object[] } {
+  const lag = fault.lag!;
+  const followers = [...Array(replicationFactor).keys()].filter((r) => r !== leader);
+  const follower = followers[fault.pick % Math.max(1, followers.length)] ?? 0;
+  const range = { minMs: lag.minMs, maxMs: lag.maxMs };
+  switch (lag.kind) {
+    case "slow":
+      return { rules: [{ leg: "request", ...range }], paused: [] };
+    case "slow-follower":
+      return { rules: [{ leg: "request", to: follower, ...range }], paused: [] };
+    case "asymmetric":
+      // The follower has the batch at once; the leader learns it late (its HW lags the followers').
+      return { rules: [{ leg: "answer", ...range }], paused: [] };
+    case "pause":
+      return { rules: [], paused: [{ partition: fault.partition, replica: follower }] };
+  }
+}
+
+/** POST /__chaos/push-faults (the chaos build's control route), bounded; false if unanswered. */
+async function setPushFaults(ctx: NemesisContext, state: { rules: object[]; paused: object[]; skews?: object[] }): Promise<boolean> {
+  for (let i = 0; i < 3; i++) {
+    if (!ctx.server.running) return false;
+    const r = await call(`${ctx.server.url}/__chaos/push-faults`, ctx.token, "POST", ADMIN_TIMEOUT_MS, state);
+    if (r.status === 200) return true;
+    ctx.log(`  push-faults attempt ${i + 1}: HTTP ${r.status}`);
+    await sleep(300);
+  }
+  return false;
+}
+
+/**
+ * Replication lag for the fault window; with `failover`, the partition's leader is taken offline
+ * halfway through (while acknowledged batches may exist only where lag has not reached), and
+ * brought back after the lag is healed.
+ */
+async function lagFault(ctx: NemesisContext, fault: PlannedFault): Promise<void> {
+  const lag = fault.lag!;
+  const p = fault.partition;
+  const before = (await describe(ctx))?.[p];
+  const leader = before?.leader ?? 0;
+  const startMs = ctx.now();
+  const set = await setPushFaults(ctx, lagState(fault, leader, ctx.replicationFactor));
+  const what = `${lag.kind} ${lag.kind === "pause" ? "" : `${lag.minMs}-${lag.maxMs} ms `}(p${p} leader r${leader})`;
+  ctx.record({ type: "nemesis", action: `lag-${lag.kind}`, target: lag.kind === "pause" ? `p${p}` : "replication", startMs, endMs: ctx.now() });
+  ctx.log(`${fmt(startMs)} lag ${what} for ${fault.durationMs} ms${set ? "" : ": control route unanswered"}`);
+  let taken = -1;
+  if (lag.failover && before !== undefined && before.leader >= 0) {
+    await sleep(fault.durationMs / 2);
+    const r = await setReplica(ctx, p, before.leader, "offline", 1);
+    taken = before.leader;
+    ctx.record({ type: "nemesis", action: "offline", target: `p${p}/r${taken}`, leader: true, startMs: r.startMs, endMs: r.endMs });
+    ctx.log(`${fmt(r.startMs)} offline p${p}/r${taken} (leader, under lag): ${r.ok ? viewLine(r.view) : r.error}`);
+    await sleep(fault.durationMs / 2);
+  } else await sleep(fault.durationMs);
+  const healMs = ctx.now();
+  await setPushFaults(ctx, { rules: [], paused: [] });
+  ctx.record({ type: "nemesis", action: "lag-heal", target: "replication", startMs: healMs, endMs: ctx.now() });
+  ctx.log(`${fmt(healMs)} lag-heal`);
+  if (taken >= 0) {
+    const r = await setReplica(ctx, p, taken, "online", 5);
+    ctx.record({ type: "nemesis", action: "online", target: `p${p}/r${taken}`, startMs: r.startMs, endMs: r.endMs });
+    ctx.log(`${fmt(r.startMs)} online p${p}/r${taken}: ${r.ok ? viewLine(r.view) : r.error}`);
   }
 }
 
@@ -270,6 +374,7 @@ async function proxyFault(ctx: NemesisContext, fault: PlannedFault): Promise<voi
 export async function healAll(ctx: NemesisContext, isrWaitMs: number): Promise<{ isrFull: boolean; waitedMs: number }> {
   ctx.proxy.heal();
   if (!ctx.server.running) await restartServer(ctx);
+  await setPushFaults(ctx, { rules: [], paused: [] });
   const view = await describe(ctx);
   for (let p = 0; p < ctx.partitions; p++) {
     const offline = view?.[p]?.offline_replicas ?? [...Array(ctx.replicationFactor).keys()];

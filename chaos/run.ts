@@ -9,9 +9,11 @@
  * the run folder, prints a summary and, as the last line of stdout, the report's JSON.
  * Exit status: 0 valid, 1 not valid, 2 the run itself failed (bad usage, server would not start).
  *
- *   npm run chaos -- [--seed N] [--duration S] [--faults offline,kill,proxy,respdrop] [--acks all|1]
- *                    [--idempotent] [--retries|--no-retries] [--groups] [--quick] [--out DIR]
- *                    [--keep-state] [--root CHECKOUT] [--tenants 1|2]
+ *   npm run chaos -- [--seed N] [--duration S] [--faults offline,kill,proxy,respdrop,lag] [--acks all|1]
+ *                    [--idempotent] [--retries|--no-retries] [--groups] [--quick] [--push-delay MS]
+ *                    [--out DIR] [--keep-state] [--root CHECKOUT] [--tenants 1|2]
+ * (lag, --push-delay: issue 16; the server is the chaos build, chaos/wrangler.toml, whose pushes
+ * wait 0..MS ms (default 20) and which the nemesis slows or pauses through /__chaos/push-faults.)
  * (--root: run the server of another checkout, e.g. a throwaway worktree with a broken src/.)
  * --idempotent: producers use a producer id, epoch and sequences (issue 5); it turns --retries on
  * unless --no-retries. --retries: a send with an unknown outcome is re-sent with the same values.
@@ -30,6 +32,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { RssSampler } from "./rss.ts";
 import { check, formatSummary } from "./checker.ts";
 import type { History, NemesisOp, Op } from "./history.ts";
 import { ChaosGroupConsumer } from "./group-consumer.ts";
@@ -61,6 +64,9 @@ const FULL_DURATION_S = 600;
 /** After the workload stops, how long a producer may still re-send to settle its last send. */
 const SETTLE_MS = 15_000;
 
+/** Every push waits 0..N ms (seeded per push by the server): lag exists outside lag faults too. */
+const DEFAULT_PUSH_DELAY_MS = 20;
+
 interface Options {
   seed: number;
   durationS: number;
@@ -76,11 +82,13 @@ interface Options {
   root: string;
   /** 2: a second tenant writes at once with an API key (chaos/tenants.ts). */
   tenants: number;
+  /** REPLICA_PUSH_DELAY_MS for the chaos build: base jitter 0..N ms on every push (issue 16). */
+  pushDelayMs: number;
 }
 
 function usage(message: string): never {
   process.stderr.write(
-    `chaos: ${message}\nusage: npm run chaos -- [--seed N] [--duration S] [--faults ${FAULT_CLASSES.join(",")}] [--acks all|1] [--idempotent] [--retries|--no-retries] [--groups] [--quick] [--out DIR] [--keep-state] [--root CHECKOUT] [--tenants 1|2]\n`,
+    `chaos: ${message}\nusage: npm run chaos -- [--seed N] [--duration S] [--faults ${FAULT_CLASSES.join(",")}] [--acks all|1] [--idempotent] [--retries|--no-retries] [--groups] [--quick] [--push-delay MS] [--out DIR] [--keep-state] [--root CHECKOUT] [--tenants 1|2]\n`,
   );
   process.exit(2);
 }
@@ -103,6 +111,7 @@ function parseOptions(argv: string[]): Options {
         "keep-state": { type: "boolean", default: false },
         root: { type: "string" },
         tenants: { type: "string" },
+        "push-delay": { type: "string" },
       },
       strict: true,
       allowPositionals: false,
@@ -135,7 +144,8 @@ function parseOptions(argv: string[]): Options {
   const out = resolve(values.out ?? join(PROJECT_ROOT, "chaos", "runs", `${stamp}Z-seed${seed}`));
   const tenants = int(values.tenants, "tenants", 1, 2) ?? 1;
   if (tenants === 2 && values.groups === true) usage("--tenants 2 runs without --groups");
-  return { seed, durationS, faults, acks, idempotent, retries, groups: values.groups === true, quick, out, keepState: values["keep-state"] === true, root, tenants };
+  const pushDelayMs = int(values["push-delay"], "push-delay", 0, 10_000) ?? DEFAULT_PUSH_DELAY_MS;
+  return { seed, durationS, faults, acks, idempotent, retries, groups: values.groups === true, quick, out, keepState: values["keep-state"] === true, root, tenants, pushDelayMs };
 }
 
 /** A plain table: first column left-aligned, the rest right-aligned. */
@@ -198,7 +208,7 @@ async function main(): Promise<number> {
   const consumers = opts.groups ? GROUP_CONSUMERS : CONSUMERS;
   const say = (line: string) => process.stdout.write(`${line}\n`);
   say(
-    `chaos: seed ${opts.seed}, ${opts.durationS} s, faults ${opts.faults.join(",") || "none"}, acks ${opts.acks}` +
+    `chaos: seed ${opts.seed}, ${opts.durationS} s, faults ${opts.faults.join(",") || "none"}, acks ${opts.acks}, push delay 0-${opts.pushDelayMs} ms` +
       `${opts.idempotent ? ", idempotent" : ""}${opts.retries ? ", retries" : ""}${opts.groups ? ", groups" : ""}${opts.quick ? ", quick" : ""}; run folder ${opts.out}`,
   );
   mkdirSync(opts.out, { recursive: true });
@@ -212,8 +222,10 @@ async function main(): Promise<number> {
     tmpDir: join(tempRoot, "tmp"),
     logPath: join(opts.out, "server.log"),
     root: opts.root,
+    pushDelayMs: opts.pushDelayMs,
   });
   const proxy = new ChaosProxy();
+  const rss = new RssSampler(() => ({ pid: server.pid, start: server.starts }), () => Date.now() - wallStart);
 
   // Whatever happens from here on, the server group dies and the temp state goes.
   let cleaned = false;
@@ -313,6 +325,7 @@ async function main(): Promise<number> {
       ? Array.from({ length: consumers }, (_, i) => new ChaosGroupConsumer(cfg, { group: GROUP, sessionTimeoutMs: SESSION_TIMEOUT_MS, waitMs: 500 }, i, groupStop, (op) => ops.push(op)))
       : [];
     t0 = performance.now();
+    rss.start();
     const clients = [
       ...Array.from({ length: PRODUCERS }, (_, i) => runProducer(cfg, i, stop, (op) => ops.push(op))),
       ...(opts.groups ? [] : Array.from({ length: consumers }, (_, i) => runConsumer(cfg, i, i % partitions, stop, (op) => ops.push(op)))),
@@ -362,6 +375,8 @@ async function main(): Promise<number> {
       durationMs: workloadMs,
       ops,
     };
+    rss.stop();
+    writeFileSync(join(opts.out, "rss.json"), JSON.stringify(rss.samples));
     writeFileSync(join(opts.out, "history.json"), JSON.stringify(history));
     writeFileSync(join(opts.out, "nemesis.log"), `${nemesisLog.join("\n")}\n`);
     const result = check(history);
@@ -372,6 +387,7 @@ async function main(): Promise<number> {
     say(runSummary(history, { proxy: proxy.stats, starts: server.starts, isrFull: healed.isrFull, drained, wallMs: Date.now() - wallStart }));
     say("");
     say(formatSummary(result));
+    say(`chaos: ${rss.summary()}`);
     if (!healed.isrFull) say("chaos: warning: the ISRs were not full after the heal (see nemesis.log)");
     if (drained.some((d) => !d)) say("chaos: warning: a partition was not drained to its high watermark");
     if (!caughtUp) say(`chaos: warning: the group's committed offsets did not reach every high watermark (see nemesis.log)`);
@@ -389,6 +405,7 @@ async function main(): Promise<number> {
     process.stdout.write(`${JSON.stringify({ ...result.report, ...(second ? { tenant_b: second.result.report, isolated } : {}), valid })}\n`);
     return valid ? 0 : 1;
   } finally {
+    rss.stop();
     await Promise.race([Promise.all([server.stop(), proxy.close()]), new Promise((done) => setTimeout(done, 12_000))]);
     await server.closeLog();
   }

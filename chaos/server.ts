@@ -28,6 +28,8 @@ export interface ServerOptions {
   logPath: string;
   /** Project root whose scripts/start.ts runs (default: this checkout). */
   root?: string;
+  /** REPLICA_PUSH_DELAY_MS: base jitter on every replication push (the chaos build's, issue 16). */
+  pushDelayMs?: number;
 }
 
 export class ServerProcess {
@@ -82,6 +84,9 @@ export class ServerProcess {
         FLARELOG_STATE_DIR: this.#opts.stateDir,
         TMPDIR: this.#opts.tmpDir,
         WRANGLER_SEND_METRICS: "false",
+        // The chaos build (fault layer + control route) when the checkout has one.
+        ...(existsSync(join(root, "chaos", "wrangler.toml")) ? { FLARELOG_WRANGLER_CONFIG: join(root, "chaos", "wrangler.toml") } : {}),
+        REPLICA_PUSH_DELAY_MS: String(this.#opts.pushDelayMs ?? 0),
       },
       stdio: ["ignore", "pipe", "pipe"],
     });

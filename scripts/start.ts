@@ -11,8 +11,10 @@
  *   ADMIN_TOKEN          root bearer token; else read from .dev.vars; if that is missing or has
  *                        none, a random token is written there and printed once
  *   FLARELOG_STATE_DIR   state root (default .wrangler/state; data in <dir>/v3, kept across runs)
+ *   FLARELOG_WRANGLER_CONFIG  another wrangler config (default ./wrangler.toml); the chaos run's
+ *                        chaos/wrangler.toml bundles its fault-injecting entry instead
  *   TOPICS, REPLICA_LAG_TIME_MAX_MS, PRODUCER_ID_EXPIRATION_MS, TRANSACTIONAL_ID_EXPIRATION_MS,
- *   GROUP_MIN_SESSION_TIMEOUT_MS, REPLICA_LOCATION_HINTS, LOG_LEVEL
+ *   GROUP_MIN_SESSION_TIMEOUT_MS, REPLICA_LOCATION_HINTS, LOG_LEVEL, REPLICA_PUSH_DELAY_MS (chaos builds only)
  *                        the broker's vars (src/config/broker-config.ts), over .dev.vars; a bad
  *                        value stops the start with the var's name
  *
@@ -106,8 +108,9 @@ const workerLog = verbose
   : undefined;
 
 // Handlers go in first: a signal during start-up must still dispose workerd, or it is orphaned.
+const configPath = process.env.FLARELOG_WRANGLER_CONFIG || undefined;
 const starting: Promise<LocalCluster> = startLocalCluster({
-  port, persistDir, adminToken, vars, exitOnSignal: false, ...(workerLog ? { workerLog } : {}),
+  port, persistDir, adminToken, vars, exitOnSignal: false, ...(workerLog ? { workerLog } : {}), ...(configPath ? { configPath } : {}),
 });
 let stopping = false;
 

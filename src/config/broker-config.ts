@@ -41,6 +41,11 @@ export interface BrokerConfig {
   readonly corsAllowedOrigins: readonly string[];
   /** The quietest level printed (src/config/log-level.ts); request lines are `info`. */
   readonly logLevel: LogLevel;
+  /**
+   * The chaos build's base jitter on every leader→follower push (0..N ms; 0 = none). Read only by
+   * `chaos/worker.ts`: the production entry parses it (a typo is refused) and never acts on it.
+   */
+  readonly replicaPushDelayMs: number;
 }
 
 /** The quotas a tenant has (Kafka's client quotas, KIP-13/KIP-124, plus counts and storage). */
@@ -98,6 +103,8 @@ const BROKER_VARS: { readonly [F in keyof BrokerConfig]: VarSpec<BrokerConfig[F]
   corsAllowedOrigins: { name: "CORS_ALLOWED_ORIGINS", default: "", parse: corsOrigins },
   // No Kafka name (Kafka's log4j root level): debug | info | warn | error | off.
   logLevel: { name: "LOG_LEVEL", default: "warn", parse: logLevel },
+  // No Kafka name; fault injection for chaos runs only (see the field's comment), inert elsewhere.
+  replicaPushDelayMs: { name: "REPLICA_PUSH_DELAY_MS", default: "0", parse: durationMs(0, 10_000) },
 };
 
 /** The names of every var the broker reads. */

@@ -401,8 +401,10 @@ export class PartitionLog {
       return fail("INVALID_FETCH_SIZE", `maxRecords must be ≥ 1 and maxBytes ≥ 0, got ${maxRecords} and ${maxBytes}`);
     const { logStartOffset, highWatermark, logEndOffset } = this.#state;
     const bound = upperBound === "highWatermark" ? highWatermark : logEndOffset;
-    if (offset < logStartOffset || offset > bound)
-      return fail("OFFSET_OUT_OF_RANGE", `offset ${offset} is outside [${logStartOffset}, ${bound}]`);
+    // Kafka's rule: only an offset outside [log start, LEO] is out of range. One between the HW
+    // and the LEO (e.g. a consumer at the old leader's HW right after a fail-over) reads nothing yet.
+    if (offset < logStartOffset || offset > logEndOffset)
+      return fail("OFFSET_OUT_OF_RANGE", `offset ${offset} is outside [${logStartOffset}, ${logEndOffset}]`);
     const batches: FetchedBatch[] = [];
     let records = 0;
     let bytes = 0;

@@ -14,6 +14,7 @@ import { brokerConfig, type BrokerConfig } from "../config/broker-config.ts";
 import { failAfterEffect, type Result } from "../protocol/errors.ts";
 import {
   systemClock,
+  type Clock,
   type FetchedBatches,
   type OffsetAndTimestamp,
   type OffsetSpec,
@@ -63,22 +64,36 @@ export class PartitionReplicaDO extends DurableObject<Env> {
   private open(): void {
     const sql = new DoSqlPort(this.ctx.storage);
     applyMigrations(sql, PARTITION_REPLICA_MIGRATIONS);
-    this.replica = new PartitionReplica(sql, systemClock, {
+    const clock = this.replicaClock();
+    this.replica = new PartitionReplica(sql, clock, {
       replicaLagTimeMaxMs: this.config.replicaLagTimeMaxMs,
       producerState: { ...DEFAULT_PRODUCER_STATE_OPTIONS, expirationMs: this.config.producerIdExpirationMs },
     });
-    this.driver = new ReplicationDriver(this.replica, systemClock, {
+    this.driver = new ReplicationDriver(this.replica, clock, {
       transport: () => this.currentTransport(),
       onProgress: () => this.waiters.wakeAll(),
       scheduleAt: (at) => void this.scheduleAlarm(at),
     });
   }
 
+  /**
+   * The clock of the replica's decisions (ISR lag, timestamps, retention, producer expiry). The
+   * chaos build's subclass skews it (chaos/worker.ts); called while the constructor runs.
+   */
+  protected replicaClock(): Clock {
+    return systemClock;
+  }
+
   private currentTransport(): ReplicaTransport | null {
     const a = this.replica.identity;
     if (!a) return null;
-    this.transport ??= stubTransport(this.env, a);
+    this.transport ??= this.makeTransport(a);
     return this.transport;
+  }
+
+  /** The outbound calls of replica `a`: typed RPC on stubs. The chaos build's subclass wraps them (chaos/worker.ts). */
+  protected makeTransport(a: PartitionAssignment): ReplicaTransport {
+    return stubTransport(this.env, a);
   }
 
   becomeLeaderOrFollower(a: PartitionAssignment): Result<ReplicaOffsets> {

@@ -37,6 +37,7 @@ import type { ProducerStateOptions } from "../log/producer-state.ts";
 import { SqliteLogStore } from "../storage/sqlite-log-store.ts";
 import type { SqlPort } from "../storage/sql-port.ts";
 import { AssignmentStore } from "./assignment-store.ts";
+import { unlessStorageFull } from "./storage-full.ts";
 
 export interface ReplicaOptions {
   replicaLagTimeMaxMs: number;
@@ -169,7 +170,7 @@ export class PartitionReplica {
     const minIsr = this.log.config.minInsyncReplicas;
     if (req.acks === -1 && this.isr.length < minIsr)
       return fail("NOT_ENOUGH_REPLICAS", `ISR has ${this.isr.length} member(s), min.insync.replicas is ${minIsr}`);
-    const appended = this.log.appendAsLeader(req.records, this.log.leaderEpoch, req.producer);
+    const appended = unlessStorageFull("append", () => this.log.appendAsLeader(req.records, this.log.leaderEpoch, req.producer));
     if (!appended.ok) return appended;
     this.maybeAdvanceHighWatermark();
     return ok({ ...appended.value, highWatermark: this.log.highWatermark });
@@ -188,7 +189,8 @@ export class PartitionReplica {
     const refused = this.refuseIfOffline();
     if (!refused.ok) return refused;
     if (!this.assignment) return fail("UNKNOWN_TOPIC_OR_PARTITION", "this partition replica does not exist (or was deleted)");
-    const r = this.log.appendAsFollower(req);
+    // Full storage refuses the push: the leader retries it, and the follower leaves the ISR if it lasts.
+    const r = unlessStorageFull("follower append", () => this.log.appendAsFollower(req));
     // An accepted push means another replica leads a newer epoch, whatever we last heard.
     if (r.ok) this.leader = null;
     return r;

@@ -114,8 +114,9 @@ async function logOffsets(cluster: Cluster, topic: string, partition: number): P
 /**
  * One partition read from its leader. A position below the log start (retention) is
  * OFFSET_OUT_OF_RANGE there: the member's auto_offset_reset decides where to read instead. A
- * position above the high watermark (a new leader whose HW has not caught up yet) reads nothing
- * this time.
+ * position between the HW and the LEO reads nothing (Kafka's fetch rule, in the log); one above
+ * the leader's LEO (a leader that has not yet got what the old one served) reads nothing this
+ * time either, as OFFSET_NOT_AVAILABLE.
  */
 async function readPartition(cluster: Cluster, read: PartitionRead, b: ReadBounds): Promise<PartitionFetch> {
   const fetchFrom = async (offset: number | "earliest" | "latest"): Promise<Result<FetchResult>> => {

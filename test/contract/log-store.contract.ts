@@ -54,14 +54,16 @@ export function logStoreContract(name: string, withStore: WithStore): void {
         expect(r.ok && r.value.nextOffset).toBe(2);
       }));
 
-    it("a read outside [logStartOffset, bound] is OFFSET_OUT_OF_RANGE", () =>
+    it("only a read outside [logStartOffset, LEO] is OFFSET_OUT_OF_RANGE; one between the HW and the LEO reads nothing (Kafka's rule)", () =>
       withStore((h) => {
         const { log } = setup(h);
         append(log, recs("a", "b", "c"));
         log.maybeIncrementHighWatermark(1);
         const read = (offset: number, bound: "highWatermark" | "logEndOffset" = "highWatermark") =>
           log.read({ offset, maxRecords: 10, maxBytes: 1000 }, bound);
-        expect(read(2)).toMatchObject({ ok: false, err: { error: "OFFSET_OUT_OF_RANGE" } });
+        expect(read(2)).toMatchObject({ ok: true, value: { records: [], nextOffset: 2, highWatermark: 1, logEndOffset: 3 } });
+        expect(read(3)).toMatchObject({ ok: true, value: { records: [], nextOffset: 3 } });
+        expect(read(4)).toMatchObject({ ok: false, err: { error: "OFFSET_OUT_OF_RANGE" } });
         expect(read(-1)).toMatchObject({ ok: false, err: { error: "OFFSET_OUT_OF_RANGE" } });
         expect(read(3, "logEndOffset")).toMatchObject({ ok: true, value: { records: [], nextOffset: 3 } });
         expect(read(4, "logEndOffset")).toMatchObject({ ok: false, err: { error: "OFFSET_OUT_OF_RANGE" } });

@@ -53,6 +53,7 @@ describe("defaults", () => {
       quotaDefaults: { topics: 1000, partitions: 5000 },
       corsAllowedOrigins: [],
       logLevel: "warn",
+      replicaPushDelayMs: 0,
     });
   });
 
@@ -68,6 +69,7 @@ describe("defaults", () => {
       QUOTA_DEFAULTS: "requests_per_s=5",
       CORS_ALLOWED_ORIGINS: "https://console.example.com",
       LOG_LEVEL: "debug",
+      REPLICA_PUSH_DELAY_MS: "5",
     };
     const defaults = parsed({});
     const set = parsed(all);

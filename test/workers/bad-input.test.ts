@@ -175,7 +175,8 @@ describe("fetch offsets", () => {
     expect([r.status, r]).toMatchObject([400, errorBody(42, "INVALID_REQUEST")]);
   });
 
-  it("an offset above the high watermark is OFFSET_OUT_OF_RANGE (1), 416", async () => {
+  it("an offset above the log end offset is OFFSET_OUT_OF_RANGE (1), 416", async () => {
+    // Fully replicated here, so the LEO is the HW; between the two is an empty answer (fetch-rule test).
     const hw = (await highWatermarks())[0]!;
     const r = await client.fetchRecords(topic, 0, { offset: hw + 1 });
     expect([r.status, r]).toMatchObject([416, errorBody(1, "OFFSET_OUT_OF_RANGE")]);
