@@ -246,7 +246,7 @@ export const commitOffsetsRoute = createRoute({
 
 export const groupOffsetsRoute = createRoute({
   method: "get", path: "/v1/groups/{group}/offsets", operationId: "groupOffsets", tags: ["groups"], summary: "Committed offsets and lag",
-  security: bearer, request: { params: group }, responses: { 200: json(GroupOffsetsSchema, "Offsets"), ...common },
+  security: bearer, request: { params: group }, responses: { 200: json(GroupOffsetsSchema, "Offsets"), 404: error("No such group (69)"), ...common },
 });
 
 export const resetOffsetsRoute = createRoute({
@@ -264,7 +264,7 @@ export const listGroupsRoute = createRoute({
 export const describeGroupRoute = createRoute({
   method: "get", path: "/v1/groups/{group}", operationId: "describeGroup", tags: ["groups"],
   summary: "Describe a group: state, members, assignment, offsets, lag",
-  security: bearer, request: { params: group }, responses: { 200: json(GroupDescriptionSchema, "Group"), ...common },
+  security: bearer, request: { params: group }, responses: { 200: json(GroupDescriptionSchema, "Group"), 404: error("No such group (69)"), ...common },
 });
 
 export const deleteGroupRoute = createRoute({

@@ -11,6 +11,7 @@ import { names } from "../protocol/names.ts";
 import { NO_LEADER, systemClock, type PartitionState, type TopicMetadata } from "../protocol/types.ts";
 import { replicaStub } from "../partition/replica-stub.ts";
 import { classifyRuntimeError } from "../storage/runtime-errors.ts";
+import { asKafkaError } from "./result.ts";
 import type { ServiceContext } from "./context.ts";
 import { MetadataCache } from "./metadata-cache.ts";
 
@@ -21,11 +22,15 @@ const STALE_METADATA = new Set(["NOT_LEADER_OR_FOLLOWER", "UNKNOWN_TOPIC_OR_PART
 /** First try, then retries after a metadata refresh or a leader election. */
 const MAX_ATTEMPTS = 3;
 
+/**
+ * Runs a Durable Object call: its answer, or a thrown runtime error as a Kafka error value. A stop
+ * of the service itself (`must`/`stop` inside `fn`) keeps its own error, never a 500.
+ */
 export async function call<T>(fn: () => Promise<Result<T>>): Promise<Result<T>> {
   try {
     return await fn();
   } catch (e) {
-    return { ok: false, err: classifyRuntimeError(e) };
+    return { ok: false, err: asKafkaError(e) };
   }
 }
 
