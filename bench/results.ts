@@ -179,6 +179,16 @@ export function headlines(r: Results) {
     ...(r.floor || r.bulk ? { floor_ratios: [...(r.bulk?.ratios ?? []), ...(r.floor?.ratios ?? [])] } : {}),
     memory_mib: memoryByBlock(r),
     ...(r.rpc ? { rpc_ratio: r.rpc.ratio } : {}),
+    ...(r.tenancy
+      ? {
+          tenancy: {
+            auth_cost_p50_ms: r.tenancy.auth.cost_p50_ms,
+            noisy_neighbour_p99_ratio: r.tenancy.noisy_neighbour.p99_ratio,
+            b_p99_idle_ms: r.tenancy.noisy_neighbour.b_idle.p99_ms,
+            b_p99_with_a_noisy_ms: r.tenancy.noisy_neighbour.b_with_a_noisy.p99_ms,
+          },
+        }
+      : {}),
     ...(r.memory_scenario ? { memory_scenario: memoryScenarioSummary(r.memory_scenario) } : {}),
   };
 }
