@@ -136,7 +136,9 @@ export class Consumer {
         };
         let r;
         try {
-          r = await this.#client.fetchRecords(this.#cfg.topic, p, query, { signal: controller.signal });
+          // Raced against the abort itself: a runtime whose fetch leaves an aborted body read
+          // pending (seen on Node 20) must not leave this poll waiting for ever.
+          r = await Promise.race([this.#client.fetchRecords(this.#cfg.topic, p, query, { signal: controller.signal }), abortedBy(controller.signal)]);
         } catch (e) {
           // No answer: the position stays, the next poll tries again. A wait this poll cut
           // short itself (another partition had records) is no failure.
@@ -159,4 +161,14 @@ export class Consumer {
       }),
     );
   }
+}
+
+/** A promise that rejects when `signal` aborts (and never otherwise); its rejection is always handled. */
+function abortedBy(signal: AbortSignal): Promise<never> {
+  const p = new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
+  p.catch(() => undefined);
+  return p;
 }
