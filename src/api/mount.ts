@@ -6,7 +6,7 @@
 import type { Context, Hono } from "hono";
 import type { ContractRoute } from "../contract/routes.ts";
 import { ROUTES } from "../contract/routes.ts";
-import type { ServiceContext } from "../services/context.ts";
+import { contextOf, type ServiceContext } from "../services/context.ts";
 import { validateTopicName } from "../protocol/config.ts";
 import { guard } from "./auth.ts";
 import type { AppEnv } from "./env.ts";
@@ -34,7 +34,8 @@ export function allowedMethods(pathname: string): string[] {
 
 /** The service context of a request: its bindings, the caller's tenant, and waitUntil. */
 export function serviceContext(c: Context<AppEnv>): ServiceContext {
-  return { env: c.env, tenant: c.get("tenant"), acls: c.get("principal")?.acls ?? null, waitUntil: (work) => c.executionCtx.waitUntil(work) };
+  const caller = { tenant: c.get("tenant"), acls: c.get("principal")?.acls ?? null };
+  return contextOf(c.env, caller, (work) => c.executionCtx.waitUntil(work));
 }
 
 /** The path's topic name, checked first (before other parameters) against Kafka's rule. */

@@ -18,3 +18,8 @@ export interface ServiceContext {
    */
   readonly acls?: readonly AclEntry[] | null;
 }
+
+/** The context of a call made by `caller` (its tenant and ACLs) with the Worker's `env`. */
+export function contextOf(env: Env, caller: { tenant: string; acls: readonly AclEntry[] | null }, waitUntil: (work: Promise<unknown>) => void): ServiceContext {
+  return { env, tenant: caller.tenant, acls: caller.acls, waitUntil };
+}

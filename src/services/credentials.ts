@@ -7,7 +7,9 @@
  * builds, and every service checks them (src/services/authorize.ts).
  */
 import { fail, ok, type Result } from "../protocol/errors.ts";
+import { brokerConfig } from "../config/broker-config.ts";
 import { authenticate, type Principal } from "./auth.ts";
+import { takeRates, type QuotaThrottle } from "./quotas.ts";
 
 export interface Credentials {
   /** The Basic username (the tenant the caller names); null for Bearer. */
@@ -42,4 +44,20 @@ export async function authenticateCredentials(env: Env, adminToken: string | nul
   if (creds.username !== null && creds.username !== principal.value.tenant)
     return fail("SASL_AUTHENTICATION_FAILED", `the key does not belong to tenant "${creds.username}"`);
   return ok(principal.value);
+}
+
+/**
+ * A dialect door's admission of a request: who the `Authorization` header stands for
+ * (`authenticateCredentials`) and, for an API key, the rate quotas charged for it (`takeRates`,
+ * with the produce's body bytes when it is one): the throttle to answer, or null.
+ */
+export async function admitCaller(
+  env: Env,
+  authorization: string | undefined,
+  request: { bearer: boolean; produceBytes: number | null },
+): Promise<Result<{ principal: Principal; throttle: QuotaThrottle | null }>> {
+  const config = brokerConfig(env);
+  const principal = await authenticateCredentials(env, config.adminToken, credentialsOf(authorization, request));
+  if (!principal.ok) return principal;
+  return ok({ principal: principal.value, throttle: takeRates(principal.value, config.quotaDefaults, request) });
 }

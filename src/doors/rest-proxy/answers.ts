@@ -8,14 +8,12 @@
  * 50003 retriable), and body reading.
  */
 import type { AclEntry } from "../../protocol/acl.ts";
-import { takeRates } from "../../services/quotas.ts";
 import { throttledAnswer } from "../../services/throttle.ts";
 import type { Context, MiddlewareHandler } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { brokerConfig } from "../../config/broker-config.ts";
 import { LIMITS } from "../../protocol/config.ts";
 import { ERRORS, type KafkaError } from "../../protocol/errors.ts";
-import { authenticateCredentials, credentialsOf } from "../../services/credentials.ts";
+import { admitCaller } from "../../services/credentials.ts";
 import { must, stop } from "../../services/result.ts";
 
 export interface RestProxyEnv {
@@ -52,14 +50,13 @@ export function restError(c: Context, err: KafkaError, status: number = ERRORS[e
 
 /** Basic (username = tenant) or Bearer; the key decides the tenant. */
 export const restAuth: MiddlewareHandler<RestProxyEnv> = async (c, next) => {
-  const creds = credentialsOf(c.req.header("authorization"), { bearer: true });
-  const principal = must(await authenticateCredentials(c.env, brokerConfig(c.env).adminToken, creds));
-  c.set("tenant", principal.tenant);
-  c.set("acls", principal.acls);
   // The key's rate quotas hold at this door as at the native one (429, Retry-After, throttle_time_ms).
   const isProduce = c.req.method === "POST" && /\/topics\/[^/]+\/records(:batch)?$/.test(c.req.path);
-  const t = takeRates(principal, brokerConfig(c.env).quotaDefaults, { produceBytes: isProduce ? Number(c.req.header("content-length") ?? 0) || 0 : null });
-  if (t) return throttledAnswer(principal.tenant, t, (body, status) => restError(c, body, status));
+  const produceBytes = isProduce ? Number(c.req.header("content-length") ?? 0) || 0 : null;
+  const { principal, throttle } = must(await admitCaller(c.env, c.req.header("authorization"), { bearer: true, produceBytes }));
+  c.set("tenant", principal.tenant);
+  c.set("acls", principal.acls);
+  if (throttle) return throttledAnswer(principal.tenant, throttle, (body, status) => restError(c, body, status));
   await next();
 };
 

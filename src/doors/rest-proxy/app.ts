@@ -9,7 +9,7 @@ import { Hono, type Context } from "hono";
 import { BrokerConfigError, brokerConfig } from "../../config/broker-config.ts";
 import { validateTopicName } from "../../protocol/config.ts";
 
-import type { ServiceContext } from "../../services/context.ts";
+import { contextOf, type ServiceContext } from "../../services/context.ts";
 import * as groups from "../../services/groups.ts";
 import { asKafkaError, must } from "../../services/result.ts";
 import { describeTopic, ensureDeclaredTopics, listTopics } from "../../services/topics.ts";
@@ -20,12 +20,8 @@ import * as v3 from "./v3-read.ts";
 
 export const restProxy = new Hono<RestProxyEnv>().basePath("/kafka-rest");
 
-const svc = (c: Context<RestProxyEnv>): ServiceContext => ({
-  env: c.env,
-  tenant: c.get("tenant"),
-  acls: c.get("acls"),
-  waitUntil: (work) => c.executionCtx.waitUntil(work),
-});
+const svc = (c: Context<RestProxyEnv>): ServiceContext =>
+  contextOf(c.env, { tenant: c.get("tenant"), acls: c.get("acls") }, (work) => c.executionCtx.waitUntil(work));
 
 restProxy.use("*", restAuth);
 restProxy.use("*", async (c, next) => {

@@ -8,14 +8,12 @@
  * the Kafka error's name and numeric code.
  */
 import type { AclEntry } from "../../protocol/acl.ts";
-import { takeRates } from "../../services/quotas.ts";
 import { throttledAnswer } from "../../services/throttle.ts";
 import type { Context, MiddlewareHandler } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { brokerConfig } from "../../config/broker-config.ts";
 import { LIMITS } from "../../protocol/config.ts";
 import { ERRORS, type KafkaError } from "../../protocol/errors.ts";
-import { authenticateCredentials, credentialsOf } from "../../services/credentials.ts";
+import { admitCaller } from "../../services/credentials.ts";
 import { must, stop } from "../../services/result.ts";
 
 export interface UpstashEnv {
@@ -31,14 +29,12 @@ export function upstashError(c: Context, err: KafkaError, status: number = ERROR
 
 /** Basic auth: the password is the key, the username must be the tenant the key acts on. */
 export const basicAuth: MiddlewareHandler<UpstashEnv> = async (c, next) => {
-  const creds = credentialsOf(c.req.header("authorization"), { bearer: false });
-  const principal = must(await authenticateCredentials(c.env, brokerConfig(c.env).adminToken, creds));
-  c.set("tenant", principal.tenant);
-  c.set("acls", principal.acls);
   // The key's rate quotas hold at this door as at the native one (429, Retry-After, throttle_time_ms).
   const produceBytes = c.req.method === "POST" && c.req.path === "/upstash/produce" ? Number(c.req.header("content-length") ?? 0) || 0 : null;
-  const t = takeRates(principal, brokerConfig(c.env).quotaDefaults, { produceBytes });
-  if (t) return throttledAnswer(principal.tenant, t, (body, status) => upstashError(c, body, status));
+  const { principal, throttle } = must(await admitCaller(c.env, c.req.header("authorization"), { bearer: false, produceBytes }));
+  c.set("tenant", principal.tenant);
+  c.set("acls", principal.acls);
+  if (throttle) return throttledAnswer(principal.tenant, throttle, (body, status) => upstashError(c, body, status));
   await next();
 };
 

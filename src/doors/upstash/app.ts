@@ -13,7 +13,7 @@ import { BrokerConfigError, brokerConfig } from "../../config/broker-config.ts";
 import { LIMITS } from "../../protocol/config.ts";
 import { kafkaError } from "../../protocol/errors.ts";
 import * as instances from "../../services/consumer-instances.ts";
-import type { ServiceContext } from "../../services/context.ts";
+import { contextOf, type ServiceContext } from "../../services/context.ts";
 import { decodeFetched, fetchBatches, listOffsets } from "../../services/fetch.ts";
 import * as groups from "../../services/groups.ts";
 import { asKafkaError, must } from "../../services/result.ts";
@@ -28,12 +28,8 @@ const MEMBER_PREFIX = "upstash";
 
 export const upstash = new Hono<UpstashEnv>().basePath("/upstash");
 
-const svc = (c: Context<UpstashEnv>): ServiceContext => ({
-  env: c.env,
-  tenant: c.get("tenant"),
-  acls: c.get("acls"),
-  waitUntil: (work) => c.executionCtx.waitUntil(work),
-});
+const svc = (c: Context<UpstashEnv>): ServiceContext =>
+  contextOf(c.env, { tenant: c.get("tenant"), acls: c.get("acls") }, (work) => c.executionCtx.waitUntil(work));
 const waitOf = (ms: number | undefined) => Math.min(ms ?? DEFAULT_TIMEOUT_MS, LIMITS.maxWaitMs);
 
 upstash.use("*", basicAuth);
