@@ -9,8 +9,8 @@
  * - Deletion is a prefix: it stops at the first segment a rule keeps.
  * - Never a segment with records at or after the HW (its end offset must be ≤ HW), so the log
  *   start offset never passes the HW. -1 disables a rule.
- * - cleanup.policy=compact is refused at create and alter until compaction exists (issue 21);
- *   a topic that holds it from before that refusal is cleaned by these rules like `delete`.
+ * - Only for cleanup.policy `delete` and `compact,delete`; PartitionLog skips these rules for
+ *   `compact` (the log cleaner, cleaner.ts, keeps the latest record per key instead).
  * Called by PartitionLog.deleteRetainedSegments / nextRetentionDeadline.
  */
 import type { LogConfig } from "../protocol/config.ts";
