@@ -38,9 +38,14 @@ export interface CleanerLimits {
   maxStepBytes: number;
   /** Most keys in one pass's offset map: the pass's range ends where the map fills. */
   maxKeys: number;
+  /**
+   * Pause between two steps of a pass (ms): the cleaner's share of the replica's time, so
+   * produce and fetch keep most of it (Kafka throttles its cleaner by bytes per second).
+   */
+  pauseMs: number;
 }
 
-export const DEFAULT_CLEANER_LIMITS: CleanerLimits = { maxStepBytes: 512 * 1024, maxKeys: 500_000 };
+export const DEFAULT_CLEANER_LIMITS: CleanerLimits = { maxStepBytes: 2 * 1024 * 1024, maxKeys: 500_000, pauseMs: 100 };
 
 /** When a closed segment waits only for the HW, look again this much later (ms). */
 export const CLEANER_HW_RECHECK_MS = 30_000;
@@ -180,7 +185,7 @@ export class LogCleaner {
   /** When the replica's alarm should next call `step` (null: not until something is appended). */
   nextDeadline(store: LogStore, view: CleanerLogView, config: CompactionConfig, now: TimestampMs): TimestampMs | null {
     if (!compacts(config)) return null;
-    if (this.#pass) return now;
+    if (this.#pass) return now + this.#limits.pauseMs;
     const plan = planCleaning(store.segments(), view, store.loadCleanerCheckpoint(), config, now);
     return plan.due ? now : plan.nextDue;
   }
