@@ -151,6 +151,8 @@ export function keyString(key: Uint8Array): string {
 export class LogCleaner {
   readonly #limits: CleanerLimits;
   #pass: Pass | null = null;
+  /** The store's checkpoint, read once (undefined: not yet); this cleaner is its only writer. */
+  #checkpoint: CleanerCheckpoint | null | undefined = undefined;
 
   constructor(limits: CleanerLimits = DEFAULT_CLEANER_LIMITS) {
     this.#limits = limits;
@@ -172,7 +174,7 @@ export class LogCleaner {
     if (this.#pass && view.highWatermark < this.#pass.cleanEnd) this.#pass = null;
     if (!compacts(config)) return IDLE;
     if (!this.#pass) {
-      const plan = planCleaning(store.segments(), view, store.loadCleanerCheckpoint(), config, now);
+      const plan = planCleaning(store.segments(), view, this.#loadCheckpoint(store), config, now);
       if (!plan.due) return IDLE;
       const start = view.logStartOffset;
       this.#pass = { cleanEnd: plan.cleanEnd, phase: "map", start, cursor: start, map: new Map(), tombstoneDeadline: Infinity };
@@ -186,8 +188,13 @@ export class LogCleaner {
   nextDeadline(store: LogStore, view: CleanerLogView, config: CompactionConfig, now: TimestampMs): TimestampMs | null {
     if (!compacts(config)) return null;
     if (this.#pass) return now + this.#limits.pauseMs;
-    const plan = planCleaning(store.segments(), view, store.loadCleanerCheckpoint(), config, now);
+    const plan = planCleaning(store.segments(), view, this.#loadCheckpoint(store), config, now);
     return plan.due ? now : plan.nextDue;
+  }
+
+  #loadCheckpoint(store: LogStore): CleanerCheckpoint | null {
+    if (this.#checkpoint === undefined) this.#checkpoint = store.loadCleanerCheckpoint();
+    return this.#checkpoint;
   }
 
   #mapStep(store: LogStore, pass: Pass): CleanStep {
@@ -233,15 +240,16 @@ export class LogCleaner {
       writes.push({ row: { ...b, records, recordCount: kept.length, sizeBytes: records.length }, removedBytes: b.sizeBytes - records.length });
     }
     const passDone = pass.cursor >= pass.cleanEnd || batches === 0;
-    if (writes.length > 0 || passDone)
+    const tombstoneDeadline = Number.isFinite(pass.tombstoneDeadline) ? pass.tombstoneDeadline : -1;
+    const checkpoint = passDone ? { firstDirtyOffset: pass.cleanEnd, tombstoneDeadline } : null;
+    if (writes.length > 0 || checkpoint)
       store.transaction(() => {
         for (const w of writes) store.replaceBatch(w.row);
         shrinkSegments(store, writes);
-        if (passDone) {
-          const tombstoneDeadline = Number.isFinite(pass.tombstoneDeadline) ? pass.tombstoneDeadline : -1;
-          store.saveCleanerCheckpoint({ firstDirtyOffset: pass.cleanEnd, tombstoneDeadline });
-        }
+        if (checkpoint) store.saveCleanerCheckpoint(checkpoint);
       });
+    // After the commit: a throw above leaves the cached checkpoint as the store has it.
+    if (checkpoint) this.#checkpoint = checkpoint;
     if (passDone) this.#pass = null;
     const bytesRemoved = writes.reduce((n, w) => n + w.removedBytes, 0);
     return { phase: "clean", batches, recordsRemoved, bytesRemoved, passDone };
