@@ -20,7 +20,8 @@
  *   replication, the epoch cache and the idempotent producer state (built from the last batches
  *   of each producer, sequences from the offsets) read the rows as before.
  * - A record is removed only if a newer record of its key lies in the same range, or it is an
- *   expired tombstone and the latest of its key. Records with a null key are kept.
+ *   expired tombstone and the latest of its key. Records with a null key (none are accepted
+ *   once the topic compacts, `firstKeylessRecord`; some may predate the policy) are kept.
  * - The result is a function of the committed records, the clock and the checkpoint only, so
  *   every replica compacts its own copy the same way (docs/architecture.md, "Log compaction").
  * Called by PartitionLog.compactStep / nextCompactionDeadline from the replica's alarm.
@@ -29,7 +30,7 @@
  * head between steps (the cursor then moves up to the log start).
  */
 import { compacts, type LogConfig } from "../protocol/config.ts";
-import type { Offset, TimestampMs } from "../protocol/types.ts";
+import type { EncodedRecords, Offset, RecordInput, TimestampMs } from "../protocol/types.ts";
 import { keepSpans, recordSummaries, type RecordSummary } from "../codec/record-batch.ts";
 import type { BatchRow, CleanerCheckpoint, LogStore, SegmentRow } from "./log-store.ts";
 
@@ -267,6 +268,20 @@ export class LogCleaner {
     pass.tombstoneDeadline = Math.min(pass.tombstoneDeadline, expiresAt);
     return true;
   }
+}
+
+/**
+ * The index of the first record without a key, or -1: a compacted topic refuses such a record
+ * (Kafka's INVALID_RECORD, 87), since compaction keeps records by key.
+ */
+export function firstKeylessRecord(input: readonly RecordInput[] | EncodedRecords): number {
+  if (Array.isArray(input)) return input.findIndex((r) => r.key === null);
+  let i = 0;
+  for (const r of recordSummaries((input as EncodedRecords).blob, 0)) {
+    if (r.key === null) return i;
+    i++;
+  }
+  return -1;
 }
 
 /** Lowers each rewritten batch's segment size by what its rewrite removed. */

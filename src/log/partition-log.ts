@@ -18,7 +18,7 @@
  * between a read and the write that depends on it; one caller at a time (the DO's input gate).
  * Time comes from the injected Clock only.
  */
-import { deletes, LIMITS, type LogConfig } from "../protocol/config.ts";
+import { compacts, deletes, LIMITS, type LogConfig } from "../protocol/config.ts";
 import { fail, ok, type Result } from "../protocol/errors.ts";
 import type {
   AppendInfo,
@@ -64,7 +64,7 @@ import {
   type ProducerStateOptions,
 } from "./producer-state.ts";
 import { planRetention, retentionDeadline } from "./retention.ts";
-import { LogCleaner, type CleanerLimits, type CleanStep } from "./cleaner.ts";
+import { firstKeylessRecord, LogCleaner, type CleanerLimits, type CleanStep } from "./cleaner.ts";
 
 export interface PartitionLogOptions {
   /** Largest stored batch blob; appends are split below it. Tests lower it. */
@@ -216,6 +216,9 @@ export class PartitionLog {
     if (count === 0) return fail("INVALID_REQUEST", "an append needs at least one record");
     const fenced = this.#fenced(leaderEpoch);
     if (fenced) return fenced;
+    const keyless = compacts(this.#config) ? firstKeylessRecord(input) : -1;
+    if (keyless >= 0)
+      return fail("INVALID_RECORD", `record ${keyless} has no key: a compacted topic (cleanup.policy=${this.#config.cleanupPolicy}) keeps records by key and needs one`);
     const now = this.#clock.now();
     if (producer) {
       const valid = validateProducerIdentity(producer);

@@ -7,6 +7,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { BatchBuilder } from "../../src/codec/record-batch.ts";
 import type { LogRecord } from "../../src/protocol/types.ts";
 import type { PartitionLog } from "../../src/log/partition-log.ts";
 import { append, bytes, readAll, rec, setup, type StoreHarness } from "./log-helpers.ts";
@@ -149,6 +150,22 @@ export function compactionContract(name: string, withStore: RunWithStore): void 
         expect(next.ok && next.value.baseOffset).toBe(log.logEndOffset - 1);
         const gap = log.appendAsLeader([rec("g", { key: bytes("k") })], 0, producer(30));
         expect(gap.ok ? "appended" : gap.err.error).toBe("OUT_OF_ORDER_SEQUENCE_NUMBER");
+      });
+    });
+
+    it("a compacted topic refuses a record without a key with INVALID_RECORD (87), as JSON records or as an encoded batch, and writes nothing", async () => {
+      await withStore((h) => {
+        const { log } = setup(h, COMPACT);
+        const r = log.appendAsLeader([rec("ok", { key: bytes("k") }), rec("no key")], 0);
+        expect(r.ok ? null : [r.err.error, r.err.errorCode, r.err.message]).toEqual(["INVALID_RECORD", 87, expect.stringContaining("record 1 has no key")]);
+        const b = new BatchBuilder();
+        b.add({ key: bytes("k"), value: bytes("v"), headers: [] }, 1);
+        b.add({ key: null, value: bytes("v"), headers: [] }, 1);
+        const encoded = log.appendAsLeader(b.finish(), 0);
+        expect(encoded.ok ? null : encoded.err.error).toBe("INVALID_RECORD");
+        expect(log.logEndOffset).toBe(0);
+        log.setConfig({ ...log.config, cleanupPolicy: "delete" });
+        expect(log.appendAsLeader([rec("no key")], 0).ok).toBe(true);
       });
     });
 
