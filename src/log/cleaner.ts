@@ -46,7 +46,7 @@ export interface CleanerLimits {
   pauseMs: number;
 }
 
-export const DEFAULT_CLEANER_LIMITS: CleanerLimits = { maxStepBytes: 2 * 1024 * 1024, maxKeys: 500_000, pauseMs: 100 };
+export const DEFAULT_CLEANER_LIMITS: CleanerLimits = { maxStepBytes: 1024 * 1024, maxKeys: 500_000, pauseMs: 100 };
 
 /** When a closed segment waits only for the HW, look again this much later (ms). */
 export const CLEANER_HW_RECHECK_MS = 30_000;
