@@ -5,15 +5,16 @@
  *   `compactionFillRecords` records on `compactionKeys` keys (batches of 1000, 100-byte values,
  *   1 MiB segments) compacted by `PartitionLog.compactStep` until idle; records/s compacted =
  *   records in the cleaned range ÷ time. CPU-bound and single-threaded.
- * - server: the same log in a topic of the local server (RF 1, its own tenant so its /metrics
- *   scrape is small). Produce 100 keyed records × 100 B per request, acks=1, concurrency 1,
- *   `compactionProduceRequests` requests, first with cleanup.policy=delete (no cleaner), then
- *   right after switching the topic to compact, while the replica's alarm runs the cleaner over
- *   the filled log; the ratio of the two records/s is the produce slowdown (target ≥ 0.8). The
- *   partition's stored bytes are scraped every 100 ms during both loads (same overhead): the
- *   cleaner's time is from the switch to the last fall of stored bytes, and the share of the
- *   loaded run it overlapped is reported, so a ratio measured after the cleaner finished shows.
- * Each round uses a fresh topic; `compactionRounds` rounds. Node 24 type stripping: erasable
+ * - produce while the cleaner runs: the same log in a topic of the local server (RF 1, in a
+ *   tenant of its own so its /metrics scrape is small). Produce 100 keyed records × 100 B per
+ *   request, acks=1, concurrency 1, in 8 interleaved windows of `compactionProduceRequests / 8`
+ *   requests: cleanup.policy=delete (the cleaner paused) and compact (the cleaner working through
+ *   the filled log; its pass outlasts the compact windows together, so it works in each). The
+ *   ratio of the two records/s is the produce slowdown (target ≥ 0.8).
+ * - the cleaner in the server: another filled topic switched to compact with no load; its
+ *   partition's stored bytes (the tenant's /metrics, every 100 ms) fall as the cleaner works;
+ *   time = from the switch to the last fall; records/s = filled records ÷ time (pauses included).
+ * Each round uses fresh topics; `compactionRounds` rounds. Node 24 type stripping: erasable
  * TypeScript only.
  */
 import { DEFAULT_LOG_CONFIG } from "../src/protocol/config.ts";
@@ -46,12 +47,13 @@ export interface CompactionEngineResult {
 }
 
 export interface CompactionRound {
+  /** The cleaner alone in the server (no load): from the switch to compact to the last fall of stored bytes. */
   cleaner_ms: number | null;
   cleaner_records_per_s: number | null;
   bytes_before: number;
   bytes_after: number;
-  /** Share of the loaded run during which the cleaner was still working (0..1). */
-  cleaner_busy_share: number | null;
+  /** Stored bytes of the produce windows' topic before and after them (the cleaner is still mid-pass). */
+  produce_window_bytes: [number, number];
 }
 
 export interface CompactionResult {
@@ -159,47 +161,73 @@ function produceOp(http: Http, topic: string, bodies: string[], n: number): (i: 
   };
 }
 
-/** One round: fill a fresh topic, produce without the cleaner, switch to compact, produce while it cleans. */
-async function serverRound(http: Http, cfg: CompactionConfig, round: number, log: (l: string) => void) {
-  const topic = `bench-compaction-${round}-${Date.now().toString(36)}`;
+const WINDOWS = 8;
+
+async function setPolicy(http: Http, topic: string, policy: "delete" | "compact"): Promise<void> {
+  const configs = { "cleanup.policy": policy, "segment.bytes": String(SEGMENT_BYTES), "retention.ms": "-1" };
+  expectStatus(`alter ${topic} to ${policy}`, await call(http, "PATCH", `/v1/topics/${topic}`, JSON.stringify({ configs })), 200);
+}
+
+/** A fresh topic (cleanup.policy=delete) filled with `compactionFillRecords` keyed records. */
+async function filledTopic(http: Http, cfg: CompactionConfig, name: string, seed: number): Promise<string> {
+  const topic = `${name}-${Date.now().toString(36)}`;
   const body = { name: topic, partitions: 1, replication_factor: 1, configs: { "segment.bytes": String(SEGMENT_BYTES), "retention.ms": "-1" } };
   expectStatus(`create ${topic}`, await call(http, "POST", "/v1/topics", JSON.stringify(body)), 201);
-  const fill = keyedBodies(cfg.compactionKeys, FILL_BATCH, 100 + round);
+  const fill = keyedBodies(cfg.compactionKeys, FILL_BATCH, seed);
   await runLoad({ requests: Math.ceil(cfg.compactionFillRecords / FILL_BATCH), concurrency: 4, timeCapMs: cfg.compactionCapMs, op: produceOp(http, topic, fill, FILL_BATCH) });
+  return topic;
+}
+
+/**
+ * Produce with and without the cleaner, interleaved: windows alternate cleanup.policy delete
+ * (cleaner paused) and compact (cleaner working through the filled log; a pass outlasts all
+ * the compact windows together, so it is busy in each), `compactionProduceRequests / WINDOWS`
+ * requests per window.
+ */
+async function produceWindows(http: Http, cfg: CompactionConfig, round: number) {
+  const topic = await filledTopic(http, cfg, `bench-compaction-produce-${round}`, 100 + round);
   const bodies = keyedBodies(cfg.compactionKeys, LOAD_BATCH, 200 + round);
-  const load = () => runLoad({ requests: cfg.compactionProduceRequests, concurrency: 1, timeCapMs: cfg.compactionCapMs, op: produceOp(http, topic, bodies, LOAD_BATCH) });
-  const idle = sampleBytes(http, topic);
-  const alone = await load();
-  await idle.stop();
+  const requests = Math.max(1, Math.floor(cfg.compactionProduceRequests / WINDOWS));
+  const alone: LoadResult[] = [];
+  const during: LoadResult[] = [];
   const bytesBefore = await storedBytes(http, topic);
-  const alter = await call(http, "PATCH", `/v1/topics/${topic}`, JSON.stringify({ configs: { "cleanup.policy": "compact", "segment.bytes": String(SEGMENT_BYTES), "retention.ms": "-1" } }));
-  expectStatus("alter to compact", alter, 200);
+  for (let w = 0; w < WINDOWS; w++) {
+    const compact = w % 2 === 1;
+    await setPolicy(http, topic, compact ? "compact" : "delete");
+    const load = await runLoad({ requests, concurrency: 1, timeCapMs: cfg.compactionCapMs, op: produceOp(http, topic, bodies, LOAD_BATCH) });
+    (compact ? during : alone).push(load);
+  }
+  const bytesAfter = await storedBytes(http, topic);
+  return { alone, during, bytesBefore, bytesAfter };
+}
+
+/** The cleaner in the server with no load: switch a filled topic to compact, sample its bytes until they settle. */
+async function serverCleaner(http: Http, cfg: CompactionConfig, round: number): Promise<Omit<CompactionRound, "produce_window_bytes">> {
+  const topic = await filledTopic(http, cfg, `bench-compaction-cleaner-${round}`, 300 + round);
+  const bytesBefore = await storedBytes(http, topic);
+  const sampler = sampleBytes(http, topic);
   const t0 = performance.now();
-  const busy = sampleBytes(http, topic);
-  const during = await load();
-  const loadEnd = performance.now();
-  // Keep sampling until the bytes have not changed for 2 s (many cleaner pauses: it is done), within the cap.
-  let seen = await storedBytes(http, topic);
+  await setPolicy(http, topic, "compact");
+  // Until the bytes have fallen (the map phase changes none) and then not changed for 2 s (many
+  // cleaner pauses: it is done), within the cap.
+  let seen = bytesBefore;
   let changedAt = performance.now();
-  while (performance.now() - t0 < cfg.compactionCapMs && performance.now() - changedAt < 2000) {
+  const settled = () => seen !== bytesBefore && performance.now() - changedAt >= 2000;
+  while (performance.now() - t0 < cfg.compactionCapMs && !settled()) {
     await new Promise((done) => setTimeout(done, 250));
     const now = await storedBytes(http, topic);
     if (now !== seen) [seen, changedAt] = [now, performance.now()];
   }
-  const samples = await busy.stop();
+  const samples = await sampler.stop();
   let lastFall: number | null = null;
   for (let i = 1; i < samples.length; i++) if (samples[i]!.bytes < samples[i - 1]!.bytes) lastFall = samples[i]!.t;
   const cleanerMs = lastFall === null ? null : lastFall - t0;
-  const bytesAfter = await storedBytes(http, topic);
-  const r: CompactionRound = {
+  return {
     cleaner_ms: cleanerMs === null ? null : Math.round(cleanerMs),
     cleaner_records_per_s: cleanerMs === null ? null : Math.round(cfg.compactionFillRecords / (cleanerMs / 1000)),
     bytes_before: bytesBefore,
-    bytes_after: bytesAfter,
-    cleaner_busy_share: cleanerMs === null ? null : Number(Math.min(1, cleanerMs / (loadEnd - t0)).toFixed(2)),
+    bytes_after: await storedBytes(http, topic),
   };
-  log(`  round ${round}: cleaner ${r.cleaner_ms} ms (${r.cleaner_records_per_s} records/s), bytes ${bytesBefore} → ${bytesAfter}, busy ${r.cleaner_busy_share} of the loaded run`);
-  return { round: r, alone, during };
 }
 
 export async function compactionScenario(http: Http, cfg: CompactionConfig, log: (l: string) => void): Promise<CompactionResult> {
@@ -210,10 +238,14 @@ export async function compactionScenario(http: Http, cfg: CompactionConfig, log:
   const alone: LoadResult[] = [];
   const during: LoadResult[] = [];
   for (let i = 0; i < cfg.compactionRounds; i++) {
-    const r = await serverRound(tenant, cfg, i, log);
-    rounds.push(r.round);
-    alone.push(r.alone);
-    during.push(r.during);
+    const windows = await produceWindows(tenant, cfg, i);
+    alone.push(...windows.alone);
+    during.push(...windows.during);
+    const cleaner = await serverCleaner(tenant, cfg, i);
+    const r: CompactionRound = { ...cleaner, produce_window_bytes: [windows.bytesBefore, windows.bytesAfter] };
+    rounds.push(r);
+    const ratio = throughput(mergeLoads(windows.during)).records_per_s / throughput(mergeLoads(windows.alone)).records_per_s;
+    log(`  round ${i}: produce ratio ${ratio.toFixed(3)}; cleaner alone in the server ${r.cleaner_ms} ms = ${r.cleaner_records_per_s} records/s, bytes ${r.bytes_before} → ${r.bytes_after}`);
   }
   const a = throughput(mergeLoads(alone));
   const d = throughput(mergeLoads(during));

@@ -108,7 +108,7 @@ export const DEFAULT: Config = {
   e2eReplicated: true,
   compactionFillRecords: 300_000,
   compactionKeys: 1000,
-  compactionProduceRequests: 600,
+  compactionProduceRequests: 2000,
   compactionRounds: 2,
   compactionCapMs: 60_000,
 };

@@ -46,7 +46,7 @@ export interface CleanerLimits {
   pauseMs: number;
 }
 
-export const DEFAULT_CLEANER_LIMITS: CleanerLimits = { maxStepBytes: 1024 * 1024, maxKeys: 500_000, pauseMs: 100 };
+export const DEFAULT_CLEANER_LIMITS: CleanerLimits = { maxStepBytes: 1024 * 1024, maxKeys: 500_000, pauseMs: 200 };
 
 /** When a closed segment waits only for the HW, look again this much later (ms). */
 export const CLEANER_HW_RECHECK_MS = 30_000;
@@ -171,8 +171,8 @@ export class LogCleaner {
 
   /** One bounded step: starts a pass if one is due, else continues the current one. */
   step(store: LogStore, view: CleanerLogView, config: CompactionConfig, now: TimestampMs): CleanStep {
-    if (!compacts(config)) this.#pass = null;
     if (this.#pass && view.highWatermark < this.#pass.cleanEnd) this.#pass = null;
+    // A policy switched away from compact pauses the pass (its range is committed and stays valid).
     if (!compacts(config)) return IDLE;
     if (!this.#pass) {
       const plan = planCleaning(store.segments(), view, this.#loadCheckpoint(store), config, now);

@@ -96,10 +96,12 @@ export class PartitionReplicaDO extends DurableObject<Env> {
     return stubTransport(this.env, a);
   }
 
-  becomeLeaderOrFollower(a: PartitionAssignment): Result<ReplicaOffsets> {
+  async becomeLeaderOrFollower(a: PartitionAssignment): Promise<Result<ReplicaOffsets>> {
     const r = this.replica.becomeLeaderOrFollower(a);
     this.waiters.wakeAll();
     this.driver.kick();
+    // The topic's configs come with the assignment: one switched to compact starts cleaning now.
+    if (r.ok) await this.scheduleAlarm(this.replica.log.nextCompactionDeadline());
     return r;
   }
 

@@ -105,6 +105,17 @@ describe("log compaction", () => {
     expect(await restProxyConsume(name)).toEqual([19, 29, 30]);
   });
 
+  it("a topic altered from delete to compact is compacted by its alarm with nothing more produced", async () => {
+    const { name, topicId } = await compactTopic(1, { "cleanup.policy": "delete" });
+    const keys = [...Array(10).fill("a"), ...Array(10).fill("b"), ...Array(10).fill("a")];
+    await produceAll(name, keys.map((key, i) => ({ key, value: `${key}${i}` })));
+    await produceAll(name, [{ key: "roll", value: "x".repeat(300) }]);
+    expect((await replicaLog(topicId, 0)).records).toHaveLength(31);
+    const altered = await client.alterTopic(name, { configs: { ...COMPACT } });
+    expect(altered.ok).toBe(true);
+    await vi.waitUntil(async () => (await replicaLog(topicId, 0)).records.length === 3, WAIT);
+  });
+
   it("a leader change during compaction: every replica keeps the same latest value per key, and a consumer reads exactly the latest acked value of each key", async () => {
     const { name, topicId } = await compactTopic(3, { "min.insync.replicas": "2" });
     await vi.waitUntil(async () => (await partitionOf(client, name)).isr.length === 3, WAIT);
