@@ -10,6 +10,8 @@ import { describe, expect, it } from "vitest";
 import { BatchBuilder } from "../../src/codec/record-batch.ts";
 import type { LogRecord } from "../../src/protocol/types.ts";
 import type { PartitionLog } from "../../src/log/partition-log.ts";
+import { MemoryLogStore } from "../../src/log/memory-log-store.ts";
+import { pushFrom } from "./follower-append.contract.ts";
 import { append, bytes, readAll, rec, setup, type StoreHarness } from "./log-helpers.ts";
 
 type RunWithStore = (body: (h: StoreHarness) => void) => Promise<void>;
@@ -166,6 +168,29 @@ export function compactionContract(name: string, withStore: RunWithStore): void 
         expect(log.logEndOffset).toBe(0);
         log.setConfig({ ...log.config, cleanupPolicy: "delete" });
         expect(log.appendAsLeader([rec("no key")], 0).ok).toBe(true);
+      });
+    });
+
+    it("replication with gaps: a follower takes the leader's compacted batches as they are, a re-sent push changes nothing, and an uncompacted batch it holds compacted is skipped", async () => {
+      await withStore((h) => {
+        const { log: leader } = setup(h, COMPACT);
+        leader.becomeLeader(1);
+        for (const key of ["a", "b", "a"]) for (let i = 0; i < 10; i++) leader.appendAsLeader([rec(`${key}${i}`, { key: bytes(key) })], 1);
+        leader.appendAsLeader([rec("y".repeat(300), { key: bytes("roll") })], 1);
+        leader.maybeIncrementHighWatermark(leader.logEndOffset);
+        const uncompacted = pushFrom(leader, 0);
+        compactFully(leader);
+        const follower = setup({ store: new MemoryLogStore(), reopen: () => { throw new Error("unused"); } }, COMPACT).log;
+        const push = pushFrom(leader, 0);
+        expect(push.batches.some((b) => b.recordCount < b.lastOffset - b.baseOffset + 1)).toBe(true);
+        const first = follower.appendAsFollower(push);
+        expect(first.ok && first.value).toEqual({ status: "ok", logEndOffset: leader.logEndOffset });
+        expect(readAll(follower)).toEqual(readAll(leader));
+        expect(follower.appendAsFollower(push).ok).toBe(true);
+        expect(follower.appendAsFollower(uncompacted).ok).toBe(true);
+        expect(readAll(follower)).toEqual(readAll(leader));
+        expect(readAll(follower).map((r) => r.offset)).toEqual([19, 29, 30]);
+        expect(follower.epochEntries()).toEqual(leader.epochEntries());
       });
     });
 
