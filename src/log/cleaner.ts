@@ -46,7 +46,11 @@ export interface CleanerLimits {
   pauseMs: number;
 }
 
-export const DEFAULT_CLEANER_LIMITS: CleanerLimits = { maxStepBytes: 1024 * 1024, maxKeys: 500_000, pauseMs: 200 };
+export const DEFAULT_CLEANER_LIMITS: CleanerLimits = {
+  maxStepBytes: 1024 * 1024,
+  maxKeys: 500_000,
+  pauseMs: 200,
+};
 
 /** When a closed segment waits only for the HW, look again this much later (ms). */
 export const CLEANER_HW_RECHECK_MS = 30_000;
@@ -59,7 +63,11 @@ export interface CleanerLogView {
 
 type CompactionConfig = Pick<
   LogConfig,
-  "cleanupPolicy" | "minCompactionLagMs" | "maxCompactionLagMs" | "deleteRetentionMs" | "minCleanableDirtyRatio"
+  | "cleanupPolicy"
+  | "minCompactionLagMs"
+  | "maxCompactionLagMs"
+  | "deleteRetentionMs"
+  | "minCleanableDirtyRatio"
 >;
 
 export interface CleaningPlan {
@@ -111,11 +119,14 @@ export function planCleaning(
   }
   const hasDirty = cleanEnd > firstDirty;
   const lagDue = hasDirty ? firstDirtyCreatedAt + config.maxCompactionLagMs : Infinity;
-  const tombstoneDue = checkpoint && checkpoint.tombstoneDeadline >= 0 ? checkpoint.tombstoneDeadline : Infinity;
-  const ratioDue = hasDirty && cleanableBytes > 0 && dirtyBytes / cleanableBytes >= config.minCleanableDirtyRatio;
+  const tombstoneDue =
+    checkpoint && checkpoint.tombstoneDeadline >= 0 ? checkpoint.tombstoneDeadline : Infinity;
+  const ratio = cleanableBytes > 0 ? dirtyBytes / cleanableBytes : 0;
+  const ratioDue = hasDirty && ratio >= config.minCleanableDirtyRatio;
   const due = cleanEnd > start && (ratioDue || now >= lagDue || now >= tombstoneDue);
   const nextDue = Math.min(...[lagDue, tombstoneDue, ...later].filter((t) => t > now));
-  return { cleanEnd, dirtyBytes, cleanableBytes, due, nextDue: Number.isFinite(nextDue) ? nextDue : null };
+  const nextDueOrNull = Number.isFinite(nextDue) ? nextDue : null;
+  return { cleanEnd, dirtyBytes, cleanableBytes, due, nextDue: nextDueOrNull };
 }
 
 /** What one step did. */
@@ -128,7 +139,13 @@ export interface CleanStep {
   passDone: boolean;
 }
 
-const IDLE: CleanStep = { phase: "idle", batches: 0, recordsRemoved: 0, bytesRemoved: 0, passDone: false };
+const IDLE: CleanStep = {
+  phase: "idle",
+  batches: 0,
+  recordsRemoved: 0,
+  bytesRemoved: 0,
+  passDone: false,
+};
 
 interface Pass {
   cleanEnd: Offset;
@@ -170,7 +187,12 @@ export class LogCleaner {
   }
 
   /** One bounded step: starts a pass if one is due, else continues the current one. */
-  step(store: LogStore, view: CleanerLogView, config: CompactionConfig, now: TimestampMs): CleanStep {
+  step(
+    store: LogStore,
+    view: CleanerLogView,
+    config: CompactionConfig,
+    now: TimestampMs,
+  ): CleanStep {
     if (this.#pass && view.highWatermark < this.#pass.cleanEnd) this.#pass = null;
     // A policy switched away from compact pauses the pass (its range is committed and stays valid).
     if (!compacts(config)) return IDLE;
@@ -178,19 +200,37 @@ export class LogCleaner {
       const plan = planCleaning(store.segments(), view, this.#loadCheckpoint(store), config, now);
       if (!plan.due) return IDLE;
       const start = view.logStartOffset;
-      this.#pass = { cleanEnd: plan.cleanEnd, phase: "map", start, cursor: start, map: new Map(), tombstoneDeadline: Infinity };
+      this.#pass = {
+        cleanEnd: plan.cleanEnd,
+        phase: "map",
+        start,
+        cursor: start,
+        map: new Map(),
+        tombstoneDeadline: Infinity,
+      };
     }
     const pass = this.#pass;
     pass.cursor = Math.max(pass.cursor, view.logStartOffset);
-    return pass.phase === "map" ? this.#mapStep(store, pass) : this.#cleanStep(store, pass, config, now);
+    if (pass.phase === "map") return this.#mapStep(store, pass);
+    return this.#cleanStep(store, pass, config, now);
   }
 
   /** When the replica's alarm should next call `step` (null: not until something is appended). */
-  nextDeadline(store: LogStore, view: CleanerLogView, config: CompactionConfig, now: TimestampMs): TimestampMs | null {
+  nextDeadline(
+    store: LogStore,
+    view: CleanerLogView,
+    config: CompactionConfig,
+    now: TimestampMs,
+  ): TimestampMs | null {
     if (!compacts(config)) return null;
     if (this.#pass) return now + this.#limits.pauseMs;
     const plan = planCleaning(store.segments(), view, this.#loadCheckpoint(store), config, now);
     return plan.due ? now : plan.nextDue;
+  }
+
+  /** A step stops at the pass's end, or once it read `maxStepBytes` (after at least one batch). */
+  #stepEnds(b: BatchRow, pass: Pass, batches: number, bytes: number): boolean {
+    return b.baseOffset >= pass.cleanEnd || (batches > 0 && bytes >= this.#limits.maxStepBytes);
   }
 
   #loadCheckpoint(store: LogStore): CleanerCheckpoint | null {
@@ -202,8 +242,9 @@ export class LogCleaner {
     let bytes = 0;
     let batches = 0;
     for (const b of store.batchesFrom(pass.cursor)) {
-      if (b.baseOffset >= pass.cleanEnd || (batches > 0 && bytes >= this.#limits.maxStepBytes)) break;
-      for (const r of recordSummaries(b.records, b.baseOffset)) if (r.key) pass.map.set(keyString(r.key), r.offset);
+      if (this.#stepEnds(b, pass, batches, bytes)) break;
+      for (const r of recordSummaries(b.records, b.baseOffset))
+        if (r.key) pass.map.set(keyString(r.key), r.offset);
       batches++;
       bytes += b.sizeBytes;
       pass.cursor = b.lastOffset + 1;
@@ -220,12 +261,12 @@ export class LogCleaner {
   }
 
   #cleanStep(store: LogStore, pass: Pass, config: CompactionConfig, now: TimestampMs): CleanStep {
-    const writes: { row: BatchRow; removedBytes: number }[] = [];
+    const writes: Rewrite[] = [];
     let bytes = 0;
     let batches = 0;
     let recordsRemoved = 0;
     for (const b of store.batchesFrom(pass.cursor)) {
-      if (b.baseOffset >= pass.cleanEnd || (batches > 0 && bytes >= this.#limits.maxStepBytes)) break;
+      if (this.#stepEnds(b, pass, batches, bytes)) break;
       batches++;
       bytes += b.sizeBytes;
       pass.cursor = b.lastOffset + 1;
@@ -238,7 +279,8 @@ export class LogCleaner {
       if (kept.length === total) continue;
       const records = keepSpans(b.records, kept);
       recordsRemoved += total - kept.length;
-      writes.push({ row: { ...b, records, recordCount: kept.length, sizeBytes: records.length }, removedBytes: b.sizeBytes - records.length });
+      const row = { ...b, records, recordCount: kept.length, sizeBytes: records.length };
+      writes.push({ row, removedBytes: b.sizeBytes - records.length });
     }
     const passDone = pass.cursor >= pass.cleanEnd || batches === 0;
     const tombstoneDeadline = Number.isFinite(pass.tombstoneDeadline) ? pass.tombstoneDeadline : -1;
@@ -285,10 +327,13 @@ export function firstKeylessRecord(input: readonly RecordInput[] | EncodedRecord
 }
 
 /** Lowers each rewritten batch's segment size by what its rewrite removed. */
-function shrinkSegments(store: LogStore, writes: readonly { row: BatchRow; removedBytes: number }[]): void {
+type Rewrite = { row: BatchRow; removedBytes: number };
+
+function shrinkSegments(store: LogStore, writes: readonly Rewrite[]): void {
   if (writes.length === 0) return;
   const removed = new Map<Offset, number>();
-  for (const w of writes) removed.set(w.row.segment, (removed.get(w.row.segment) ?? 0) + w.removedBytes);
+  for (const w of writes)
+    removed.set(w.row.segment, (removed.get(w.row.segment) ?? 0) + w.removedBytes);
   for (const s of store.segments()) {
     const r = removed.get(s.baseOffset);
     if (r) store.putSegment({ ...s, sizeBytes: s.sizeBytes - r });

@@ -15,9 +15,11 @@ import type { TimestampType } from "./types.ts";
 export type CleanupPolicy = "delete" | "compact" | "compact,delete";
 
 /** True when the policy runs the log cleaner. */
-export const compacts = (c: Pick<LogConfig, "cleanupPolicy">): boolean => c.cleanupPolicy !== "delete";
+export const compacts = (c: Pick<LogConfig, "cleanupPolicy">): boolean =>
+  c.cleanupPolicy !== "delete";
 /** True when the policy deletes by retention.ms / retention.bytes. */
-export const deletes = (c: Pick<LogConfig, "cleanupPolicy">): boolean => c.cleanupPolicy !== "compact";
+export const deletes = (c: Pick<LogConfig, "cleanupPolicy">): boolean =>
+  c.cleanupPolicy !== "compact";
 
 /** Typed topic configuration used by the log engine and the replica. */
 export interface LogConfig {
@@ -119,7 +121,10 @@ function cleanupPolicy(raw: string): Result<CleanupPolicy> {
   const policies = raw.split(",").map((p) => p.trim());
   const known = policies.every((p) => p === "delete" || p === "compact");
   if (!known || policies.length > 2 || new Set(policies).size !== policies.length)
-    return fail("INVALID_CONFIG", `cleanup.policy must be delete, compact or compact,delete, got "${raw}"`);
+    return fail(
+      "INVALID_CONFIG",
+      `cleanup.policy must be delete, compact or compact,delete, got "${raw}"`,
+    );
   return ok(policies.length === 2 ? "compact,delete" : (policies[0] as CleanupPolicy));
 }
 
@@ -128,17 +133,20 @@ function cleanupPolicy(raw: string): Result<CleanupPolicy> {
  * above 2^53 − 1 read as "never" (Infinity) once typed.
  */
 function longMs(key: string, raw: string, min: number): Result<number> {
-  if (!/^-?\d{1,19}$/.test(raw)) return fail("INVALID_CONFIG", `${key} must be an integer, got "${raw}"`);
+  if (!/^-?\d{1,19}$/.test(raw))
+    return fail("INVALID_CONFIG", `${key} must be an integer, got "${raw}"`);
   const n = Number(raw);
   if (n < min) return fail("INVALID_CONFIG", `${key} must be at least ${min}, got ${raw}`);
-  if (n > 9223372036854775807) return fail("INVALID_CONFIG", `${key} must be at most 9223372036854775807, got ${raw}`);
+  if (n > 9223372036854775807)
+    return fail("INVALID_CONFIG", `${key} must be at most 9223372036854775807, got ${raw}`);
   return ok(n);
 }
 
 /** A ratio in [0, 1] (Kafka's min.cleanable.dirty.ratio). */
 function ratio(key: string, raw: string): Result<number> {
   const n = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
-  return n >= 0 && n <= 1 ? ok(n) : fail("INVALID_CONFIG", `${key} must be a number between 0 and 1, got "${raw}"`);
+  if (n >= 0 && n <= 1) return ok(n);
+  return fail("INVALID_CONFIG", `${key} must be a number between 0 and 1, got "${raw}"`);
 }
 
 const msValue = (raw: string): number => {
