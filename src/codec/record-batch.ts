@@ -511,22 +511,25 @@ export interface TrimmedBatch {
 }
 
 /**
- * Keeps only the records below `endOffset` (at least one must remain): used when a truncation
- * point falls inside a batch. Kept records keep their bytes; only the header's count changes.
+ * Keeps only the records below `endOffset` (> `baseOffset`): used when a truncation point falls
+ * inside a batch. Kept records keep their bytes; only the header's count changes. The trimmed
+ * batch covers [baseOffset, endOffset): in a batch the log cleaner rewrote, fewer records (or
+ * none) may lie below the cut, and the batch still ends just before it, so batches keep tiling
+ * the offsets.
  */
 export function trimBatch(blob: Uint8Array, baseOffset: Offset, endOffset: Offset): TrimmedBatch {
+  if (endOffset <= baseOffset) throw new Error(`trimBatch: cut ${endOffset} is not past batch ${baseOffset}`);
   const { recordsStart } = readBatchHeader(blob);
   let cut = recordsStart;
   let kept = 0;
-  let lastOffset = baseOffset - 1;
   let maxTimestamp = -1;
   for (const { record, sizeBytes } of readRecords(blob, baseOffset)) {
     if (record.offset >= endOffset) break;
     kept++;
     cut += sizeBytes;
-    lastOffset = record.offset;
     maxTimestamp = Math.max(maxTimestamp, record.timestamp);
   }
-  if (kept === 0) throw new Error(`trimBatch: no record of batch ${baseOffset} is below ${endOffset}`);
+  // A dense batch's last kept record is endOffset − 1; a compacted one ends there all the same.
+  const lastOffset = endOffset - 1;
   return { blob: sliceBatch(blob, recordsStart, cut, kept), recordCount: kept, lastOffset, maxTimestamp };
 }

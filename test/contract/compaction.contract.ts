@@ -194,6 +194,24 @@ export function compactionContract(name: string, withStore: RunWithStore): void 
       });
     });
 
+    it("a truncation inside a compacted batch leaves the batch ending just before the cut, with the records below it, and the log appends on from there", async () => {
+      await withStore((h) => {
+        const { log } = setup(h, COMPACT);
+        append(log, [rec("a0", { key: bytes("a") }), rec("a1", { key: bytes("a") }), rec("b0", { key: bytes("b") }), rec("c0", { key: bytes("c") })]);
+        append(log, [rec("a2", { key: bytes("a") }), rec("b1", { key: bytes("b") })]);
+        append(log, [rec("y".repeat(300), { key: bytes("roll") })]);
+        log.maybeIncrementHighWatermark(log.logEndOffset);
+        compactFully(log);
+        expect(readAll(log).map((r) => r.offset)).toEqual([3, 4, 5, 6]);
+        // Offsets 0..2 of the first batch are gone: cut at 2 leaves a batch [0, 1] with no record.
+        expect(log.truncateTo(2)).toBe(true);
+        expect(log.logEndOffset).toBe(2);
+        append(log, [rec("d0", { key: bytes("d") })]);
+        expect(readAll(log).map((r) => [r.offset, dec.decode(r.value!)])).toEqual([[2, "d0"]]);
+        expect(log.batchesForReplication(0, 1 << 20).map((b) => [b.baseOffset, b.lastOffset, b.recordCount])).toEqual([[0, 1, 0], [2, 2, 1]]);
+      });
+    });
+
     it("cleanup.policy=delete never compacts, and compact never deletes by retention", async () => {
       await withStore((h) => {
         const { log, clock } = setup(h, { ...COMPACT, cleanupPolicy: "delete" });
