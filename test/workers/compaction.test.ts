@@ -105,6 +105,18 @@ describe("log compaction", () => {
     expect(await restProxyConsume(name)).toEqual([19, 29, 30]);
   });
 
+  it("the compaction configs are validated at the API: a bad value is 400 with the contract's error body naming the key, and nothing is created", async () => {
+    const name = uniqueTopic("badcompact");
+    for (const [key, value] of [["min.cleanable.dirty.ratio", "2"], ["cleanup.policy", "compact,shred"], ["max.compaction.lag.ms", "0"]]) {
+      const r = await client.createTopic(name, { partitions: 1, configs: { [key!]: value! } });
+      expect(r.ok ? null : [r.status, r.error.error_code, r.error.error, r.error.retriable]).toEqual([400, 40, "INVALID_CONFIG", false]);
+      expect(r.ok ? "" : r.error.message).toContain(key);
+    }
+    expect((await client.describeTopic(name)).ok).toBe(false);
+    const ok = await client.createTopic(name, { partitions: 1, configs: { ...COMPACT, "delete.retention.ms": "1000", "min.compaction.lag.ms": "5" } });
+    expect(ok.ok && ok.body.configs).toMatchObject({ "cleanup.policy": "compact", "delete.retention.ms": "1000", "min.compaction.lag.ms": "5" });
+  });
+
   it("a topic altered from delete to compact is compacted by its alarm with nothing more produced", async () => {
     const { name, topicId } = await compactTopic(1, { "cleanup.policy": "delete" });
     const keys = [...Array(10).fill("a"), ...Array(10).fill("b"), ...Array(10).fill("a")];
