@@ -33,6 +33,8 @@
  *             (bench/profile.ts)
  *   rpc       produce through the Workers RPC binding (env.FLARELOG.produce) beside HTTP through the
  *             binding and over 127.0.0.1, sent by a second Worker in its own cluster, with the ratio (bench/rpc.ts)
+ *   compaction  the log cleaner's records/s (alone over node:sqlite, and in the server) and produce
+ *             records/s while it runs ÷ without it (bench/compaction.ts; `--only compaction` alone)
  *   e2e       end-to-end latency: an open-loop producer at 1,000 records/s and one long-polling consumer,
  *             send → receive per record, RF 1 acks=1 and RF 3 acks=all (bench/e2e.ts)
  * Every scenario block also reports workerd's RSS at its start, its peak (sampled every 50 ms, and
@@ -55,6 +57,7 @@ import { join } from "node:path";
 import { PROJECT_ROOT, startLocalCluster, type LocalCluster } from "../scripts/local-cluster.ts";
 import { FlarelogClient } from "../src/client/flarelog-client.ts";
 import { bulkScenario } from "./bulk.ts";
+import { compactionScenario } from "./compaction.ts";
 import { DEFAULT, QUICK, type Config } from "./config.ts";
 import { baseline, fetchScenarios, globalWarmup, produceScenarios } from "./core.ts";
 import { dialectsScenario } from "./dialects.ts";
@@ -79,7 +82,7 @@ import { tenancyScenario } from "./tenancy.ts";
 
 /** The scenarios `--only` knows, in the order the usage line names them. */
 const SCENARIOS = ["baseline", "produce", "fetch", "index", "replication", "idempotence", "groups", "floor"].concat(
-  ["matrix", "memory", "e2e", "profile", "bulk", "tenancy", "rpc", "dialects"],
+  ["matrix", "memory", "e2e", "profile", "bulk", "tenancy", "rpc", "dialects", "compaction"],
 );
 
 interface Args {
@@ -244,6 +247,10 @@ async function runBlocks(
   if (runs("dialects"))
     results.dialects = await measured("dialects", "HTTP dialects beside the native API", () =>
       dialectsScenario(http, client, cfg, log),
+    );
+  if (runs("compaction"))
+    results.compaction = await measured("compaction", "log compaction: cleaner throughput, produce while it runs", () =>
+      compactionScenario(http, cfg, log),
     );
   if (runs("groups"))
     results.groups = await measured("groups", "consumer groups", () => groupsScenario(http, client, cfg, sampler, log));

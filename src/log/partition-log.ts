@@ -5,7 +5,9 @@
  * follower-append.ts.
  *
  * Invariants:
- * - logStartOffset ≤ highWatermark ≤ logEndOffset; offsets are consecutive, with no gaps.
+ * - logStartOffset ≤ highWatermark ≤ logEndOffset. Batches tile the offsets; records are
+ *   consecutive except where the log cleaner (cleaner.ts, compacted topics) removed some: a
+ *   read then skips the gap, and its next offset passes it.
  * - The HW never decreases except by truncation below it, and never passes the LEO.
  * - Every change is one store transaction, and the cached state is replaced only after that
  *   transaction committed: a throw leaves both the store and this object as they were.
@@ -16,7 +18,7 @@
  * between a read and the write that depends on it; one caller at a time (the DO's input gate).
  * Time comes from the injected Clock only.
  */
-import { LIMITS, type LogConfig } from "../protocol/config.ts";
+import { compacts, deletes, LIMITS, type LogConfig } from "../protocol/config.ts";
 import { fail, ok, type Result } from "../protocol/errors.ts";
 import type {
   AppendInfo,
@@ -62,12 +64,15 @@ import {
   type ProducerStateOptions,
 } from "./producer-state.ts";
 import { planRetention, retentionDeadline } from "./retention.ts";
+import { firstKeylessRecord, LogCleaner, type CleanerLimits, type CleanStep } from "./cleaner.ts";
 
 export interface PartitionLogOptions {
   /** Largest stored batch blob; appends are split below it. Tests lower it. */
   maxBatchBlobBytes?: number;
   /** Idempotent producer state: expiry and bound (producer-state.ts). */
   producerState?: ProducerStateOptions;
+  /** The log cleaner's step size and key bound (cleaner.ts). */
+  cleaner?: CleanerLimits;
 }
 
 export type ReadUpperBound = "highWatermark" | "logEndOffset";
@@ -93,6 +98,8 @@ export class PartitionLog {
    * and retention delete, so a describe never scans. Null: not known, sum on the next ask.
    */
   #storedBytes: number | null = null;
+  /** Compaction in bounded steps (cleaner.ts); its pass is abandoned when the log is truncated. */
+  readonly #cleaner: LogCleaner;
 
   private constructor(store: LogStore, clock: Clock, config: LogConfig, state: LogState, options: PartitionLogOptions) {
     this.#store = store;
@@ -101,6 +108,7 @@ export class PartitionLog {
     this.#state = state;
     this.#maxBlobBytes = options.maxBatchBlobBytes ?? LIMITS.maxBatchBlobBytes;
     this.#producerOptions = options.producerState ?? DEFAULT_PRODUCER_STATE_OPTIONS;
+    this.#cleaner = new LogCleaner(options.cleaner);
   }
 
   /** Recovers the log from its store; a store never written to is a log at 0/0/0, epoch 0. */
@@ -208,6 +216,9 @@ export class PartitionLog {
     if (count === 0) return fail("INVALID_REQUEST", "an append needs at least one record");
     const fenced = this.#fenced(leaderEpoch);
     if (fenced) return fenced;
+    const keyless = compacts(this.#config) ? firstKeylessRecord(input) : -1;
+    if (keyless >= 0)
+      return fail("INVALID_RECORD", `record ${keyless} has no key: a compacted topic (cleanup.policy=${this.#config.cleanupPolicy}) keeps records by key and needs one`);
     const now = this.#clock.now();
     if (producer) {
       const valid = validateProducerIdentity(producer);
@@ -286,6 +297,8 @@ export class PartitionLog {
     const timestamps = [...readRecords(row.records, row.baseOffset, batch.firstOffset)]
       .filter(({ record }) => record.offset <= batch.lastOffset)
       .map(({ record }) => record.timestamp);
+    // The cleaner may have removed records of the batch: their timestamps read as its max.
+    while (timestamps.length < batch.lastOffset - batch.firstOffset + 1) timestamps.push(row.maxTimestamp);
     return {
       baseOffset: batch.firstOffset,
       lastOffset: batch.lastOffset,
@@ -371,7 +384,10 @@ export class PartitionLog {
         writeBatches(this.#store, this.#config, next, plan.batches, now);
         next.highWatermark = nextHighWatermark(next.highWatermark, hwCandidate, next.logEndOffset);
       });
-    if (plan.truncateFullyAt !== null || plan.truncateTo !== null) this.#storedBytes = null;
+    if (plan.truncateFullyAt !== null || plan.truncateTo !== null) {
+      this.#storedBytes = null;
+      this.#cleaner.abort();
+    }
     else this.#addStoredBytes(plan.batches.reduce((sum, b) => sum + b.records.length, 0));
     return ok({ status: "ok", logEndOffset: plan.matchedEnd });
   }
@@ -409,6 +425,7 @@ export class PartitionLog {
     let records = 0;
     let bytes = 0;
     let nextOffset = offset;
+    // Stopped by maxRecords/maxBytes (`full`), or else every offset below the bound was seen.
     let full = false;
     for (const batch of offset < bound ? this.#store.batchesFrom(offset) : []) {
       if (full || batch.baseOffset >= bound) break;
@@ -417,7 +434,8 @@ export class PartitionLog {
       let count = 0;
       for (const span of recordSpans(batch.records, batch.baseOffset, offset)) {
         const size = span.end - span.start;
-        if (span.offset >= bound || (records > 0 && bytes + size > maxBytes)) {
+        if (span.offset >= bound) break;
+        if (records > 0 && bytes + size > maxBytes) {
           full = true;
           break;
         }
@@ -434,6 +452,9 @@ export class PartitionLog {
       }
       if (count > 0) batches.push({ baseOffset: batch.baseOffset, recordCount: count, records: sliceBatch(batch.records, start, end, count) });
     }
+    // A compacted log has gaps: with no limit hit, the read covered every offset up to the bound,
+    // so the next read starts there (in a dense log the last record read ends there anyway).
+    if (!full && offset < bound) nextOffset = bound;
     return ok({ batches, nextOffset, highWatermark, logStartOffset, logEndOffset });
   }
 
@@ -450,12 +471,14 @@ export class PartitionLog {
   /** The earliest offset below the HW whose timestamp is ≥ `timestamp`, or null. */
   offsetForTimestamp(timestamp: TimestampMs): OffsetAndTimestamp | null {
     const { logStartOffset, highWatermark } = this.#state;
-    const batch = this.#store.firstBatchWithMaxTimestampAtLeast(timestamp, logStartOffset);
-    if (!batch || batch.baseOffset >= highWatermark) return null;
-    for (const { record } of readRecords(batch.records, batch.baseOffset, logStartOffset)) {
-      if (record.offset >= highWatermark) return null;
-      if (record.timestamp >= timestamp) return { offset: record.offset, timestamp: record.timestamp };
-    }
+    const found = this.#store.firstBatchWithMaxTimestampAtLeast(timestamp, logStartOffset);
+    if (!found || found.baseOffset >= highWatermark) return null;
+    // Reads on past the found batch: the cleaner may have removed the record its max timestamp names.
+    for (const batch of this.#store.batchesFrom(found.baseOffset))
+      for (const { record } of readRecords(batch.records, batch.baseOffset, logStartOffset)) {
+        if (record.offset >= highWatermark) return null;
+        if (record.timestamp >= timestamp) return { offset: record.offset, timestamp: record.timestamp };
+      }
     return null;
   }
 
@@ -482,6 +505,7 @@ export class PartitionLog {
       return true;
     }
     this.#producers = null;
+    this.#cleaner.abort();
     this.#commit((next) => truncateFrom(this.#store, next, offset));
     this.#storedBytes = null;
     return true;
@@ -492,12 +516,14 @@ export class PartitionLog {
     if (!Number.isSafeInteger(offset) || offset < 0)
       throw new RangeError(`truncateFullyAndStartAt: bad offset ${offset}`);
     this.#producers = null;
+    this.#cleaner.abort();
     this.#commit((next) => truncateFully(this.#store, next, offset));
     this.#storedBytes = 0;
   }
 
   /** Applies retention.ms and retention.bytes (see retention.ts); moves the log start offset. */
   deleteRetainedSegments(): { deletedSegments: number; logStartOffset: Offset } {
+    if (!deletes(this.#config)) return { deletedSegments: 0, logStartOffset: this.#state.logStartOffset };
     const now = this.#clock.now();
     const segments = this.#store.segments();
     const { logEndOffset, highWatermark } = this.#state;
@@ -519,6 +545,25 @@ export class PartitionLog {
 
   /** When the replica's alarm should next run `deleteRetainedSegments` (null: not needed). */
   nextRetentionDeadline(): TimestampMs | null {
+    if (!deletes(this.#config)) return null;
     return retentionDeadline(this.#store.segments(), this.#clock.now(), this.#config);
+  }
+
+  /**
+   * One bounded step of log compaction (cleaner.ts; a no-op unless cleanup.policy compacts):
+   * never the active segment, never at or above the HW, offsets kept. The replica's alarm calls it.
+   */
+  compactStep(): CleanStep {
+    const step = this.#cleaner.step(this.#store, this.#state, this.#config, this.#clock.now());
+    if (step.recordsRemoved > 0) {
+      this.#producers = null;
+      this.#addStoredBytes(-step.bytesRemoved);
+    }
+    return step;
+  }
+
+  /** When the replica's alarm should next run `compactStep` (null: not needed now). */
+  nextCompactionDeadline(): TimestampMs | null {
+    return this.#cleaner.nextDeadline(this.#store, this.#state, this.#config, this.#clock.now());
   }
 }

@@ -96,10 +96,12 @@ export class PartitionReplicaDO extends DurableObject<Env> {
     return stubTransport(this.env, a);
   }
 
-  becomeLeaderOrFollower(a: PartitionAssignment): Result<ReplicaOffsets> {
+  async becomeLeaderOrFollower(a: PartitionAssignment): Promise<Result<ReplicaOffsets>> {
     const r = this.replica.becomeLeaderOrFollower(a);
     this.waiters.wakeAll();
     this.driver.kick();
+    // The topic's configs come with the assignment: one switched to compact starts cleaning now.
+    if (r.ok) await this.scheduleAlarm(this.replica.log.nextCompactionDeadline());
     return r;
   }
 
@@ -129,6 +131,7 @@ export class PartitionReplicaDO extends DurableObject<Env> {
     this.waiters.wakeAll();
     this.driver.kick();
     await this.scheduleAlarm(this.replica.log.nextRetentionDeadline());
+    await this.scheduleAlarm(this.replica.log.nextCompactionDeadline());
     // acks=1 answers now; if this object is evicted before the pushes land, the alarm resumes them.
     if (this.replica.needsReplication()) await this.scheduleAlarm(Date.now() + CATCH_UP_CHECK_MS);
     if (req.acks !== -1) return r;
@@ -149,9 +152,11 @@ export class PartitionReplicaDO extends DurableObject<Env> {
     }
   }
 
-  replicate(req: ReplicateRequest): Result<ReplicateResponse> {
+  async replicate(req: ReplicateRequest): Promise<Result<ReplicateResponse>> {
     const r = this.replica.replicate(req);
     this.waiters.wakeAll();
+    // A follower compacts its own committed records too (docs/architecture.md, "Log compaction").
+    await this.scheduleAlarm(this.replica.log.nextCompactionDeadline());
     return r;
   }
 
@@ -165,7 +170,8 @@ export class PartitionReplicaDO extends DurableObject<Env> {
     const deadline = Date.now() + req.waitMs;
     let r = this.replica.readBatches(req);
     for (;;) {
-      if (!r.ok || r.value.batches.length > 0) return r;
+      // A read that only passed a compacted gap has moved its next offset: that is an answer too.
+      if (!r.ok || r.value.batches.length > 0 || (typeof req.offset === "number" && r.value.nextOffset > req.offset)) return r;
       const remaining = deadline - Date.now();
       if (remaining <= 0) return r;
       await this.waiters.wait(remaining);
@@ -195,8 +201,10 @@ export class PartitionReplicaDO extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     this.alarmAt = null;
     const retention = this.replica.enforceRetention();
+    const compaction = this.replica.compactStep();
     this.driver.kick();
     await this.scheduleAlarm(retention);
+    await this.scheduleAlarm(compaction);
     if (this.replica.needsReplication()) await this.scheduleAlarm(Date.now() + CATCH_UP_CHECK_MS);
   }
 

@@ -298,4 +298,14 @@ export class PartitionReplica {
     this.log.deleteRetainedSegments();
     return this.log.nextRetentionDeadline();
   }
+
+  /**
+   * One bounded step of log compaction (src/log/cleaner.ts) on this replica's own committed
+   * records, leader or follower alike; returns when the next step is due (ms), or null.
+   */
+  compactStep(): number | null {
+    if (this.offline) return null;
+    this.log.compactStep();
+    return this.log.nextCompactionDeadline();
+  }
 }

@@ -8,12 +8,18 @@ import { fail, ok, type Result } from "./errors.ts";
 import type { TimestampType } from "./types.ts";
 
 /**
- * Only `delete` is accepted: compaction is planned (issue 21). A topic that asked for
- * `compact` would be cleaned by retention and lose the records it meant to keep, so
- * `validateTopicConfig` refuses it. "compact" stays in the type because a topic created
- * before that refusal may still hold it; its replicas delete by retention.
+ * Kafka's cleanup.policy: `delete` (retention deletes old segments), `compact` (the log cleaner,
+ * src/log/cleaner.ts, keeps the latest record per key; retention does not apply) or both
+ * (`compact,delete`, also accepted as `delete,compact`, stored as given, typed in this order).
  */
-export type CleanupPolicy = "delete" | "compact";
+export type CleanupPolicy = "delete" | "compact" | "compact,delete";
+
+/** True when the policy runs the log cleaner. */
+export const compacts = (c: Pick<LogConfig, "cleanupPolicy">): boolean =>
+  c.cleanupPolicy !== "delete";
+/** True when the policy deletes by retention.ms / retention.bytes. */
+export const deletes = (c: Pick<LogConfig, "cleanupPolicy">): boolean =>
+  c.cleanupPolicy !== "compact";
 
 /** Typed topic configuration used by the log engine and the replica. */
 export interface LogConfig {
@@ -26,6 +32,14 @@ export interface LogConfig {
   maxMessageBytes: number;
   uncleanLeaderElectionEnable: boolean;
   messageTimestampType: TimestampType;
+  /** Compaction (cleaner.ts): a record stays uncompacted at least this long (ms). */
+  minCompactionLagMs: number;
+  /** A dirty record waits at most this long for compaction, whatever the dirty ratio (ms). */
+  maxCompactionLagMs: number;
+  /** How long a tombstone (null value) stays readable before the cleaner removes it (ms). */
+  deleteRetentionMs: number;
+  /** The cleaner runs when dirty bytes / cleanable bytes reach this ratio. */
+  minCleanableDirtyRatio: number;
 }
 
 /** Kafka's defaults (segment.bytes is smaller: a DO's SQLite holds at most 10 GB). */
@@ -39,6 +53,10 @@ export const TOPIC_CONFIG_DEFAULTS: Readonly<Record<TopicConfigName, string>> = 
   "max.message.bytes": "1048588",
   "unclean.leader.election.enable": "false",
   "message.timestamp.type": "CreateTime",
+  "min.compaction.lag.ms": "0",
+  "max.compaction.lag.ms": "9223372036854775807",
+  "delete.retention.ms": "86400000",
+  "min.cleanable.dirty.ratio": "0.5",
 };
 
 export type TopicConfigName =
@@ -50,7 +68,11 @@ export type TopicConfigName =
   | "min.insync.replicas"
   | "max.message.bytes"
   | "unclean.leader.election.enable"
-  | "message.timestamp.type";
+  | "message.timestamp.type"
+  | "min.compaction.lag.ms"
+  | "max.compaction.lag.ms"
+  | "delete.retention.ms"
+  | "min.cleanable.dirty.ratio";
 
 export const TOPIC_CONFIG_NAMES = Object.keys(TOPIC_CONFIG_DEFAULTS) as TopicConfigName[];
 
@@ -94,17 +116,43 @@ function oneOf<T extends string>(key: string, raw: string, allowed: readonly T[]
     : fail("INVALID_CONFIG", `${key} must be one of ${allowed.join(", ")}, got "${raw}"`);
 }
 
-/** `delete` only; `compact`, alone or in a list (Kafka's `compact,delete`), is refused. */
+/** Kafka's list: `delete`, `compact`, or both (either order, each once). */
 function cleanupPolicy(raw: string): Result<CleanupPolicy> {
   const policies = raw.split(",").map((p) => p.trim());
-  if (policies.includes("compact"))
+  const known = policies.every((p) => p === "delete" || p === "compact");
+  if (!known || policies.length > 2 || new Set(policies).size !== policies.length)
     return fail(
       "INVALID_CONFIG",
-      `cleanup.policy "${raw}" is not supported: log compaction is planned (issue 21) and not ` +
-        `implemented, and retention would delete the records compaction should keep; use "delete"`,
+      `cleanup.policy must be delete, compact or compact,delete, got "${raw}"`,
     );
-  return oneOf("cleanup.policy", raw, ["delete"] as const);
+  return ok(policies.length === 2 ? "compact,delete" : (policies[0] as CleanupPolicy));
 }
+
+/**
+ * Kafka's long ms configs: an integer ≥ `min`; Long.MAX_VALUE (Kafka's "never") and anything
+ * above 2^53 − 1 read as "never" (Infinity) once typed.
+ */
+function longMs(key: string, raw: string, min: number): Result<number> {
+  if (!/^-?\d{1,19}$/.test(raw))
+    return fail("INVALID_CONFIG", `${key} must be an integer, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min) return fail("INVALID_CONFIG", `${key} must be at least ${min}, got ${raw}`);
+  if (n > 9223372036854775807)
+    return fail("INVALID_CONFIG", `${key} must be at most 9223372036854775807, got ${raw}`);
+  return ok(n);
+}
+
+/** A ratio in [0, 1] (Kafka's min.cleanable.dirty.ratio). */
+function ratio(key: string, raw: string): Result<number> {
+  const n = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
+  if (n >= 0 && n <= 1) return ok(n);
+  return fail("INVALID_CONFIG", `${key} must be a number between 0 and 1, got "${raw}"`);
+}
+
+const msValue = (raw: string): number => {
+  const n = Number(raw);
+  return n > Number.MAX_SAFE_INTEGER ? Infinity : n;
+};
 
 /** Checks one config value; the single source of each key's rule. */
 export function validateTopicConfig(key: string, raw: unknown): Result<string> {
@@ -138,6 +186,16 @@ export function validateTopicConfig(key: string, raw: unknown): Result<string> {
     case "message.timestamp.type":
       r = oneOf(key, raw, ["CreateTime", "LogAppendTime"] as const);
       break;
+    case "min.compaction.lag.ms":
+    case "delete.retention.ms":
+      r = longMs(key, raw, 0);
+      break;
+    case "max.compaction.lag.ms":
+      r = longMs(key, raw, 1);
+      break;
+    case "min.cleanable.dirty.ratio":
+      r = ratio(key, raw);
+      break;
   }
   return r.ok ? ok(raw) : r;
 }
@@ -169,12 +227,22 @@ export function toLogConfig(own: Record<string, string>): LogConfig {
     retentionBytes: Number(c["retention.bytes"]),
     segmentBytes: Number(c["segment.bytes"]),
     segmentMs: Number(c["segment.ms"]),
-    cleanupPolicy: c["cleanup.policy"] as CleanupPolicy,
+    cleanupPolicy: typedCleanupPolicy(c["cleanup.policy"]),
     minInsyncReplicas: Number(c["min.insync.replicas"]),
     maxMessageBytes: Number(c["max.message.bytes"]),
     uncleanLeaderElectionEnable: c["unclean.leader.election.enable"] === "true",
     messageTimestampType: c["message.timestamp.type"] as TimestampType,
+    minCompactionLagMs: msValue(c["min.compaction.lag.ms"]),
+    maxCompactionLagMs: msValue(c["max.compaction.lag.ms"]),
+    deleteRetentionMs: msValue(c["delete.retention.ms"]),
+    minCleanableDirtyRatio: Number(c["min.cleanable.dirty.ratio"]),
   };
+}
+
+/** The typed policy of a stored value (validated when it was set; `delete,compact` included). */
+function typedCleanupPolicy(raw: string): CleanupPolicy {
+  const r = cleanupPolicy(raw);
+  return r.ok ? r.value : "delete";
 }
 
 export const DEFAULT_LOG_CONFIG: LogConfig = toLogConfig({});
