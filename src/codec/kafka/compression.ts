@@ -52,7 +52,9 @@ function unxerial(b: Uint8Array, maxBytes: number): Uint8Array {
   for (let at = 16; at < b.length; ) {
     if (at + 4 > b.length) throw new CompressionError("snappy: truncated xerial block size");
     const size = view.getInt32(at);
-    if (size < 0 || at + 4 + size > b.length) throw new CompressionError("snappy: bad xerial block");
+    if (size < 0 || at + 4 + size > b.length) {
+      throw new CompressionError("snappy: bad xerial block");
+    }
     const part = snappyUncompress(b.subarray(at + 4, at + 4 + size), maxBytes - total);
     total += part.length;
     parts.push(part);
@@ -134,7 +136,8 @@ function zstdFrameClaim(b: Uint8Array): number {
   return windowBase + (windowBase / 8) * (b[5]! & 7);
 }
 
-export const isKnownCodec = (codec: number): boolean => codec >= 0 && codec <= CompressionCodec.Zstd;
+export const isKnownCodec = (codec: number): boolean =>
+  codec >= 0 && codec <= CompressionCodec.Zstd;
 
 /** Decompresses a batch's records section; throws CompressionError on bad bytes or a bomb. */
 export function decompress(codec: number, bytes: Uint8Array, maxBytes: number): Uint8Array {
@@ -147,7 +150,8 @@ export function decompress(codec: number, bytes: Uint8Array, maxBytes: number): 
     if (e instanceof CompressionError) throw e;
     // The libraries throw plain Errors (zlib a RangeError past maxOutputLength): whatever they
     // throw, the cause is the bytes, so it is classified here by where it came from.
-    throw new CompressionError(`codec ${codec} could not decompress the records within ${maxBytes} bytes`);
+    const why = `codec ${codec} could not decompress the records within ${maxBytes} bytes`;
+    throw new CompressionError(why);
   }
   if (out.length > maxBytes) {
     throw new CompressionError(`records inflate past ${maxBytes} bytes`, true);
