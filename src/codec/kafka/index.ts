@@ -31,6 +31,16 @@ export type * from "./messages/groups.ts";
 export type * from "./messages/admin.ts";
 export { DEFAULT_CONFIG_SOURCE } from "./messages/admin.ts";
 export { crc32c, crc32cUpdate } from "./crc32c.ts";
+export { parseSaslPlain, type SaslPlainCredentials } from "./sasl-plain.ts";
+export {
+  decodeConsumerAssignment,
+  decodeConsumerSubscription,
+  encodeConsumerAssignment,
+  encodeConsumerSubscription,
+  type ConsumerProtocolAssignment,
+  type ConsumerProtocolSubscription,
+  type TopicPartitions,
+} from "./consumer-protocol.ts";
 export {
   CompressionCodec,
   CompressionError,
