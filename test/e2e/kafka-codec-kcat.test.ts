@@ -4,7 +4,9 @@
  * src/codec/kafka alone: its ApiVersions v3 is answered with Kafka's v0 UNSUPPORTED_VERSION and
  * it falls back; its Metadata lists our topic; its idempotent produce with each codec it writes
  * (none, gzip, snappy, lz4, zstd) decodes to the exact lines with its producer id; and what it
- * consumes back through our Fetch answer (librdkafka checks the CRC) is the same lines.
+ * consumes back through our Fetch answer (librdkafka checks the CRC) is the same lines; as a
+ * balanced-group consumer it joins, syncs its own assignment (the consumer protocol), fetches,
+ * and commits the offset after the last line.
  * Skipped, by name, where kcat is not installed.
  */
 import { execFile } from "node:child_process";
@@ -54,5 +56,16 @@ describe.skipIf(!hasKcat)("librdkafka (kcat) against the Kafka codec", () => {
     expect(stored).toEqual(lines);
     const consumed = await kcat(["-C", "-b", bootstrap, "-t", "orders", "-p", "0", "-o", "beginning", "-e", "-f", "%o %k:%s\n"]);
     expect(consumed.trim().split("\n")).toEqual(lines.map((l, i) => `${i} ${l}`));
+  });
+
+  it("a group consumer joins, gets its own assignment, reads every line and commits past the last", async () => {
+    broker = await startMiniBroker({ orders: 2 });
+    const bootstrap = `127.0.0.1:${broker.port}`;
+    const lines = Array.from({ length: 20 }, (_, i) => `k${i}:v${i}`);
+    await kcat(["-P", "-b", bootstrap, "-t", "orders", "-p", "1", "-K", ":"], lines.join("\n") + "\n");
+    const out = await kcat(["-b", bootstrap, "-G", "g1", "orders", "-e", "-f", "%p %o %k:%s\n", "-X", "auto.offset.reset=earliest", "-X", "enable.auto.commit=true", "-X", "auto.commit.interval.ms=100"]);
+    expect(out.trim().split("\n")).toEqual(lines.map((l, i) => `1 ${i} ${l}`));
+    for (const api of ["10", "11", "14", "9", "1"]) expect(broker.requests.some((r) => r.startsWith(`${api} v`))).toBe(true);
+    expect(broker.committed.get("g1/orders/1")).toBe(20);
   });
 });

@@ -2,8 +2,10 @@
  * Test-only: a one-node, in-memory Kafka broker over TCP built on src/codec/kafka alone, so a
  * real librdkafka client (Debian's kcat) can exercise the codec: ApiVersions (with Kafka's v0
  * answer to v3), Metadata, InitProducerId, Produce (every batch decoded, compressed or not),
- * ListOffsets and Fetch (records re-encoded as one RecordBatch v2). No groups, no auth, one
- * topic list fixed at start. Not the Kafka door: it only proves the bytes.
+ * ListOffsets and Fetch (records re-encoded as one RecordBatch v2), and one-member consumer
+ * groups (FindCoordinator, JoinGroup, SyncGroup handing back the leader's own assignment,
+ * Heartbeat, OffsetCommit, OffsetFetch, LeaveGroup). No auth, one topic list fixed at start.
+ * Not the Kafka door: it only proves the bytes.
  */
 import { createServer, type Server, type Socket } from "node:net";
 import {
@@ -33,13 +35,15 @@ export interface MiniBroker {
   produced: KafkaRecordBatch[];
   /** `apiKey vN` of every request, in arrival order. */
   requests: string[];
+  /** Committed offsets per "group/topic/partition". */
+  committed: Map<string, number>;
   close(): Promise<void>;
 }
 
 export async function startMiniBroker(topics: Record<string, number>): Promise<MiniBroker> {
   const logs = new Map<string, StoredRecord[]>();
   for (const [t, n] of Object.entries(topics)) for (let p = 0; p < n; p++) logs.set(`${t}/${p}`, []);
-  const broker = { port: 0, logs, produced: [] as KafkaRecordBatch[], requests: [] as string[] };
+  const broker: State = { port: 0, logs, produced: [], requests: [], committed: new Map() };
   const sockets = new Set<Socket>();
   const server: Server = createServer((sock) => {
     sockets.add(sock);
@@ -63,7 +67,13 @@ export async function startMiniBroker(topics: Record<string, number>): Promise<M
   return { ...broker, close, get port() { return broker.port; } };
 }
 
-type State = { port: number; logs: Map<string, StoredRecord[]>; produced: KafkaRecordBatch[]; requests: string[] };
+type State = {
+  port: number;
+  logs: Map<string, StoredRecord[]>;
+  produced: KafkaRecordBatch[];
+  requests: string[];
+  committed: Map<string, number>;
+};
 
 function handle(b: State, topics: Record<string, number>, frame: Uint8Array): Uint8Array | null {
   const d = decodeRequest(frame);
@@ -108,6 +118,52 @@ function answer(b: State, topics: Record<string, number>, d: DecodedRequestOk): 
       });
     case ApiKey.Fetch:
       return fetch(b, d);
+    default:
+      return group(b, d);
+  }
+}
+
+/** One member per group: it is the leader, and SyncGroup hands back its own assignment. */
+function group(b: State, d: DecodedRequestOk): Uint8Array {
+  const me = { nodeId: 0, host: "127.0.0.1", port: b.port };
+  switch (d.apiKey) {
+    case ApiKey.FindCoordinator:
+      return encodeResponse(d.header, { errorCode: 0, errorMessage: null, ...me });
+    case ApiKey.JoinGroup: {
+      const memberId = d.body.memberId || "member-1";
+      const protocol = d.body.protocols[0]!;
+      const members = [{ memberId, groupInstanceId: null, metadata: protocol.metadata }];
+      return encodeResponse(d.header, { errorCode: 0, generationId: 1, protocolName: protocol.name, leader: memberId, memberId, members });
+    }
+    case ApiKey.SyncGroup: {
+      const mine = d.body.assignments.find((a) => a.memberId === d.body.memberId);
+      return encodeResponse(d.header, { errorCode: 0, assignment: mine?.assignment ?? new Uint8Array() });
+    }
+    case ApiKey.Heartbeat:
+      return encodeResponse(d.header, { errorCode: 0 });
+    case ApiKey.LeaveGroup:
+      return encodeResponse(d.header, { errorCode: 0, members: [] });
+    case ApiKey.OffsetCommit:
+      return encodeResponse(d.header, {
+        topics: d.body.topics.map((t) => ({
+          name: t.name,
+          partitions: t.partitions.map((p) => {
+            b.committed.set(`${d.body.groupId}/${t.name}/${p.partitionIndex}`, p.committedOffset);
+            return { partitionIndex: p.partitionIndex, errorCode: 0 };
+          }),
+        })),
+      });
+    case ApiKey.OffsetFetch:
+      return encodeResponse(d.header, {
+        errorCode: 0,
+        topics: (d.body.topics ?? []).map((t) => ({
+          name: t.name,
+          partitions: t.partitionIndexes.map((partitionIndex) => {
+            const committedOffset = b.committed.get(`${d.body.groupId}/${t.name}/${partitionIndex}`) ?? -1;
+            return { partitionIndex, committedOffset, metadata: null, errorCode: 0 };
+          }),
+        })),
+      });
     default:
       throw new Error(`mini broker: no handler for API ${d.apiKey}`);
   }
