@@ -68,4 +68,15 @@ describe.skipIf(!hasKcat)("librdkafka (kcat) against the Kafka codec", () => {
     for (const api of ["10", "11", "14", "9", "1"]) expect(broker.requests.some((r) => r.startsWith(`${api} v`))).toBe(true);
     expect(broker.committed.get("g1/orders/1")).toBe(20);
   });
+
+  it("SASL PLAIN: the right key lists metadata, a wrong one is refused with the broker's message", async () => {
+    broker = await startMiniBroker({ orders: 1 }, "fl_secret");
+    const sasl = (password: string) => ["-L", "-b", `127.0.0.1:${broker!.port}`, "-m", "2", "-X", "security.protocol=SASL_PLAINTEXT", "-X", "sasl.mechanisms=PLAIN", "-X", "sasl.username=tenant", "-X", `sasl.password=${password}`];
+    expect(await kcat(sasl("fl_secret"))).toContain('topic "orders" with 1 partitions');
+    expect(broker.requests).toContain("17 v1");
+    // librdkafka 2.0.2 sends SaslAuthenticate v0 (it has no use for v1's session lifetime).
+    expect(broker.requests.filter((r) => r.startsWith("36 v"))).toEqual(["36 v0"]);
+    // librdkafka logs the broker's message and gives up when its metadata wait (2 s) ends.
+    await expect(kcat(sasl("wrong"))).rejects.toThrow(/Authentication failed: invalid credentials/);
+  }, 20_000);
 });

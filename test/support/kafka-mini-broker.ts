@@ -4,7 +4,8 @@
  * answer to v3), Metadata, InitProducerId, Produce (every batch decoded, compressed or not),
  * ListOffsets and Fetch (records re-encoded as one RecordBatch v2), and one-member consumer
  * groups (FindCoordinator, JoinGroup, SyncGroup handing back the leader's own assignment,
- * Heartbeat, OffsetCommit, OffsetFetch, LeaveGroup). No auth, one topic list fixed at start.
+ * Heartbeat, OffsetCommit, OffsetFetch, LeaveGroup); SASL PLAIN when `password` is given
+ * (SaslHandshake, SaslAuthenticate; not enforced per request). One topic list fixed at start.
  * Not the Kafka door: it only proves the bytes.
  */
 import { createServer, type Server, type Socket } from "node:net";
@@ -16,6 +17,7 @@ import {
   encodeRecordBatch,
   encodeResponse,
   FrameSplitter,
+  parseSaslPlain,
   frameSizePrefixed,
   supportedApiVersions,
   type DecodedRequestOk,
@@ -40,10 +42,10 @@ export interface MiniBroker {
   close(): Promise<void>;
 }
 
-export async function startMiniBroker(topics: Record<string, number>): Promise<MiniBroker> {
+export async function startMiniBroker(topics: Record<string, number>, password?: string): Promise<MiniBroker> {
   const logs = new Map<string, StoredRecord[]>();
   for (const [t, n] of Object.entries(topics)) for (let p = 0; p < n; p++) logs.set(`${t}/${p}`, []);
-  const broker: State = { port: 0, logs, produced: [], requests: [], committed: new Map() };
+  const broker: State = { port: 0, logs, produced: [], requests: [], committed: new Map(), password };
   const sockets = new Set<Socket>();
   const server: Server = createServer((sock) => {
     sockets.add(sock);
@@ -73,6 +75,7 @@ type State = {
   produced: KafkaRecordBatch[];
   requests: string[];
   committed: Map<string, number>;
+  password: string | undefined;
 };
 
 function handle(b: State, topics: Record<string, number>, frame: Uint8Array): Uint8Array | null {
@@ -129,6 +132,14 @@ function group(b: State, d: DecodedRequestOk): Uint8Array {
   switch (d.apiKey) {
     case ApiKey.FindCoordinator:
       return encodeResponse(d.header, { errorCode: 0, errorMessage: null, ...me });
+    case ApiKey.SaslHandshake:
+      return encodeResponse(d.header, { errorCode: d.body.mechanism === "PLAIN" ? 0 : 33, mechanisms: ["PLAIN"] });
+    case ApiKey.SaslAuthenticate: {
+      const creds = parseSaslPlain(d.body.authBytes);
+      const ok = creds !== null && creds.password === b.password;
+      const errorMessage = ok ? null : "Authentication failed: invalid credentials";
+      return encodeResponse(d.header, { errorCode: ok ? 0 : 58, errorMessage, authBytes: new Uint8Array(), sessionLifetimeMs: 0 });
+    }
     case ApiKey.JoinGroup: {
       const memberId = d.body.memberId || "member-1";
       const protocol = d.body.protocols[0]!;
