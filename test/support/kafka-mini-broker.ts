@@ -5,7 +5,8 @@
  * ListOffsets and Fetch (records re-encoded as one RecordBatch v2), and one-member consumer
  * groups (FindCoordinator, JoinGroup, SyncGroup handing back the leader's own assignment,
  * Heartbeat, OffsetCommit, OffsetFetch, LeaveGroup); SASL PLAIN when `password` is given
- * (SaslHandshake, SaslAuthenticate; not enforced per request). One topic list fixed at start.
+ * (SaslHandshake, SaslAuthenticate; not enforced per request); CreateTopics, DeleteTopics and
+ * DescribeConfigs (every config default) over the in-memory topic list.
  * Not the Kafka door: it only proves the bytes.
  */
 import { createServer, type Server, type Socket } from "node:net";
@@ -52,9 +53,14 @@ export async function startMiniBroker(topics: Record<string, number>, password?:
     const splitter = new FrameSplitter(1 << 20);
     sock.on("data", (chunk) => {
       if (splitter.push(new Uint8Array(chunk)) !== null) return void sock.destroy();
-      for (let f = splitter.pop(); f !== null; f = splitter.pop()) {
-        const answer = handle(broker, topics, f);
-        if (answer !== null) sock.write(frameSizePrefixed(answer));
+      try {
+        for (let f = splitter.pop(); f !== null; f = splitter.pop()) {
+          const answer = handle(broker, topics, f);
+          if (answer !== null) sock.write(frameSizePrefixed(answer));
+        }
+      } catch (e) {
+        broker.requests.push(`error: ${(e as Error).message}`);
+        sock.destroy();
       }
     });
     sock.on("error", () => sockets.delete(sock));
@@ -122,12 +128,12 @@ function answer(b: State, topics: Record<string, number>, d: DecodedRequestOk): 
     case ApiKey.Fetch:
       return fetch(b, d);
     default:
-      return group(b, d);
+      return group(b, topics, d);
   }
 }
 
 /** One member per group: it is the leader, and SyncGroup hands back its own assignment. */
-function group(b: State, d: DecodedRequestOk): Uint8Array {
+function group(b: State, topics: Record<string, number>, d: DecodedRequestOk): Uint8Array {
   const me = { nodeId: 0, host: "127.0.0.1", port: b.port };
   switch (d.apiKey) {
     case ApiKey.FindCoordinator:
@@ -173,6 +179,40 @@ function group(b: State, d: DecodedRequestOk): Uint8Array {
             const committedOffset = b.committed.get(`${d.body.groupId}/${t.name}/${partitionIndex}`) ?? -1;
             return { partitionIndex, committedOffset, metadata: null, errorCode: 0 };
           }),
+        })),
+      });
+    default:
+      return admin(b, topics, d);
+  }
+}
+
+function admin(b: State, topics: Record<string, number>, d: DecodedRequestOk): Uint8Array {
+  switch (d.apiKey) {
+    case ApiKey.CreateTopics:
+      return encodeResponse(d.header, {
+        topics: d.body.topics.map((t) => {
+          if (topics[t.name] !== undefined) return { name: t.name, errorCode: 36, errorMessage: "exists" };
+          topics[t.name] = t.numPartitions > 0 ? t.numPartitions : 1;
+          for (let p = 0; p < topics[t.name]!; p++) b.logs.set(`${t.name}/${p}`, []);
+          return { name: t.name, errorCode: 0, errorMessage: null };
+        }),
+      });
+    case ApiKey.DeleteTopics:
+      return encodeResponse(d.header, {
+        responses: d.body.topicNames.map((name) => {
+          const known = topics[name] !== undefined;
+          delete topics[name];
+          return { name, errorCode: known ? 0 : 3 };
+        }),
+      });
+    case ApiKey.DescribeConfigs:
+      return encodeResponse(d.header, {
+        results: d.body.resources.map((r) => ({
+          errorCode: 0,
+          errorMessage: null,
+          resourceType: r.resourceType,
+          resourceName: r.resourceName,
+          configs: [{ name: "retention.ms", value: "604800000", readOnly: false, configSource: 5, isSensitive: false }],
         })),
       });
     default:
