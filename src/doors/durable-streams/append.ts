@@ -7,7 +7,7 @@
  * nothing written) and one past last+1 a gap (409 with expected and received).
  *
  * Invariants: everything is checked before the append; the append, then the metadata it implies
- * (producer state, last Stream-Seq, closed flag), are written inside `serially`. A crash between
+ * (producer state, last Stream-Seq, closed flag), are written one after the other. A crash between
  * the two leaves the append without its producer state, so a retry of it is appended again
  * (at least once across a crash; docs/durable-streams.md "Limits"). Called by app.ts.
  */

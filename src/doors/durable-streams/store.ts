@@ -8,10 +8,9 @@
  * marked with the `ds-more` header), so a message boundary is a record with no `ds-more`; reads
  * answer whole messages only. Each message's offset token is the position after it.
  *
- * Concurrency: mutations of a tenant's streams (create, append, close, delete) run one at a
- * time per isolate (`serially`), so the check of a producer's sequence or a Stream-Seq and the
- * append plus the metadata write it implies are not interleaved inside an isolate. Across
- * isolates they are not atomic (docs/durable-streams.md "Limits"). Called by ops.ts and sse.ts.
+ * Concurrency: a mutation reads the metadata, appends, then writes the metadata it implies;
+ * concurrent mutations of one stream can interleave (`serially`). Called by writes.ts,
+ * append.ts and reads.ts.
  */
 import { LIMITS } from "../../protocol/config.ts";
 import type { LogRecord } from "../../protocol/types.ts";
@@ -57,16 +56,14 @@ export interface Message {
   end: number;
 }
 
-const chains = new Map<string, Promise<unknown>>();
-
-/** Runs `work` after every earlier mutation of the tenant's streams in this isolate. */
-export function serially<T>(ctx: ServiceContext, work: () => Promise<T>): Promise<T> {
-  const prev = chains.get(ctx.tenant) ?? Promise.resolve();
-  const run = prev.then(work, work);
-  const done = run.catch(() => undefined);
-  chains.set(ctx.tenant, done);
-  void done.then(() => chains.get(ctx.tenant) === done && chains.delete(ctx.tenant));
-  return run;
+/**
+ * Runs a mutation. Workers forbid one request from awaiting a promise another request made (the
+ * runtime cancels it as hung), so mutations of different requests are not chained here: the
+ * check-then-write of a producer's sequence or a Stream-Seq is not atomic between concurrent
+ * requests (docs/durable-streams.md "Limits").
+ */
+export function serially<T>(_ctx: ServiceContext, work: () => Promise<T>): Promise<T> {
+  return work();
 }
 
 export function topicFor(path: string): string {

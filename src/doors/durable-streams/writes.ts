@@ -6,8 +6,7 @@
  * expected and received sequence, 409 for a closed stream.
  *
  * Invariants: a request is fully checked before anything is written (a bad JSON body, a content
- * type mismatch, a producer error write nothing); every mutation runs inside `serially` (one at a
- * time per tenant and isolate). Called by app.ts.
+ * type mismatch, a producer error write nothing). Called by app.ts and append.ts.
  */
 import type { ServiceContext } from "../../services/context.ts";
 import { H, jsonItems } from "./headers.ts";
