@@ -28,6 +28,8 @@ export interface StreamMeta {
   /** The fork's source stream path, and the position the fork starts at. */
   forkOf: string | null;
   forkOffset: number;
+  /** Stream-Fork-Sub-Offset: how much of the source's message at the fork offset the fork begins with (bytes, or JSON items). */
+  forkSub: number;
   forks: number;
   deleted: boolean;
   producers: Map<string, ProducerState>;
@@ -59,6 +61,7 @@ export function metaOf(configs: Record<string, string>): StreamMeta {
     lastStreamSeq: configs["ds.seq"] || null,
     forkOf: configs["ds.fork-of"] || null,
     forkOffset: intOr(configs["ds.fork-offset"], 0),
+    forkSub: intOr(configs["ds.fork-sub"], 0),
     forks: intOr(configs["ds.forks"], 0),
     deleted: configs["ds.deleted"] === "true",
     producers,
@@ -78,6 +81,7 @@ export function configsOf(m: StreamMeta): Record<string, string> {
     "ds.seq": m.lastStreamSeq ?? "",
     "ds.fork-of": m.forkOf ?? "",
     "ds.fork-offset": String(m.forkOffset),
+    "ds.fork-sub": m.forkSub ? String(m.forkSub) : "",
     "ds.forks": String(m.forks),
     "ds.deleted": m.deleted ? "true" : "",
   };

@@ -178,18 +178,18 @@ async function pumpSse(ctx: ServiceContext, path: string, from: number, cursor: 
       const messages = got.messages;
       const now: Loaded | null = wait ? got.s : messages.length ? await live(ctx, path) : s;
       if (now === null) return;
+      let out = "";
       for (const [i, m] of messages.entries()) {
         from = m.end;
-        const last = i === messages.length - 1;
-        await send(sseEvent("data", dataPayload(now, m)));
-        if (!last) await send(sseEvent("control", JSON.stringify({ streamNextOffset: tokenOf(from), streamCursor: responseCursor(cursor) })));
+        out += sseEvent("data", dataPayload(now, m));
+        if (i < messages.length - 1) out += sseEvent("control", JSON.stringify({ streamNextOffset: tokenOf(from), streamCursor: responseCursor(cursor) }));
       }
-      from = Math.max(from, messages.length ? from : Math.min(from, now.tail));
       const atTail = from >= now.tail;
-      if (now.meta.closed && atTail) return void (await send(sseEvent("control", JSON.stringify({ streamNextOffset: tokenOf(from), streamClosed: true }))));
+      if (now.meta.closed && atTail) return void (await send(out + sseEvent("control", JSON.stringify({ streamNextOffset: tokenOf(from), streamClosed: true }))));
       const control: Record<string, unknown> = { streamNextOffset: tokenOf(from), streamCursor: responseCursor(cursor) };
       if (atTail) control["upToDate"] = true;
-      if (messages.length || wait === 0 || atTail) await send(sseEvent("control", JSON.stringify(control)));
+      // One write per batch: a message's data event and its control event arrive together.
+      if (messages.length || wait === 0 || atTail) await send(out + sseEvent("control", JSON.stringify(control)));
       wait = atTail ? LONG_POLL_MS : 0;
       s = now;
     }

@@ -9,10 +9,10 @@
  * type mismatch, a producer error write nothing). Called by app.ts and append.ts.
  */
 import type { ServiceContext } from "../../services/context.ts";
-import { H, jsonItems } from "./headers.ts";
+import { H, itemsOf, jsonItems } from "./headers.ts";
 import { expiryOf, isJson, normalizeContentType, type StreamMeta } from "./meta.ts";
 import { positionOf, tokenOf } from "./names.ts";
-import { answer, appendMessages, createStream, dropTopic, load, saveMeta, serially, topicFor, type Loaded } from "./store.ts";
+import { answer, appendMessages, createStream, dropTopic, load, readMessages, saveMeta, serially, topicFor, type Loaded } from "./store.ts";
 
 const INTEGER = /^(0|[1-9]\d*)$/;
 const utf8 = new TextEncoder();
@@ -54,6 +54,7 @@ interface CreateAsk {
   closed: boolean;
   forkedFrom: string | null;
   forkOffset: number | null;
+  forkSub: number;
 }
 
 function createAsk(req: Request): CreateAsk {
@@ -72,8 +73,8 @@ function createAsk(req: Request): CreateAsk {
   const sub = h(H.forkSubOffset);
   if (sub !== null && !forkedFrom) answer(400, "Stream-Fork-Sub-Offset requires Stream-Forked-From");
   if (sub !== null && !INTEGER.test(sub)) answer(400, "Invalid Stream-Fork-Sub-Offset format");
-  if (sub !== null && sub !== "0") answer(400, "Stream-Fork-Sub-Offset other than 0 is not supported");
-  return { contentType, ttlSeconds: ttl === null ? null : Number(ttl), expiresAt, closed: h(H.closed) === "true", forkedFrom, forkOffset };
+  const forkSub = sub === null ? 0 : Number(sub);
+  return { contentType, ttlSeconds: ttl === null ? null : Number(ttl), expiresAt, closed: h(H.closed) === "true", forkedFrom, forkOffset, forkSub };
 }
 
 function sameConfig(m: StreamMeta, ask: CreateAsk): boolean {
@@ -84,7 +85,8 @@ function sameConfig(m: StreamMeta, ask: CreateAsk): boolean {
     ask.expiresAt === m.expiresAt &&
     ask.closed === m.closed &&
     (ask.forkedFrom ?? null) === m.forkOf &&
-    (ask.forkOffset === null || ask.forkOffset === m.forkOffset)
+    (ask.forkOffset === null || ask.forkOffset === m.forkOffset) &&
+    ask.forkSub === m.forkSub
   );
 }
 
@@ -103,6 +105,19 @@ export function bodiesOf(meta: StreamMeta, body: Uint8Array, atCreate: boolean):
   if (items === "invalid") return answer(400, "Invalid JSON");
   if (items === "empty") return answer(400, "Empty arrays are not allowed");
   return items.length ? [utf8.encode(`[${items.join(",")}]`)] : [];
+}
+
+/**
+ * A sub-offset fork's first message: the first `sub` bytes (JSON: items) of the source's message
+ * at the fork offset, copied into the fork (the only data a fork copies).
+ */
+async function subPrefix(ctx: ServiceContext, source: Loaded, at: number, sub: number): Promise<Uint8Array | null> {
+  if (sub === 0) return null;
+  const [m] = await readMessages(ctx, source, at, 0);
+  if (!m) return answer(400, "Invalid fork sub-offset");
+  if (!isJson(source.meta)) return sub <= m.data.length ? m.data.slice(0, sub) : answer(400, "Invalid fork sub-offset");
+  const items = itemsOf(m.data);
+  return sub <= items.length ? utf8.encode(`[${items.slice(0, sub).join(",")}]`) : answer(400, "Invalid fork sub-offset");
 }
 
 async function forkSource(ctx: ServiceContext, ask: CreateAsk): Promise<Loaded | null> {
@@ -150,11 +165,13 @@ export async function createStreamAt(ctx: ServiceContext, req: Request, path: st
       lastStreamSeq: null,
       forkOf: source ? ask.forkedFrom : null,
       forkOffset: source ? (ask.forkOffset ?? source.tail) : 0,
+      forkSub: source ? ask.forkSub : 0,
       forks: 0,
       deleted: false,
       producers: new Map(),
     };
-    const bodies = bodiesOf(meta, body, true);
+    const prefix = source ? await subPrefix(ctx, source, meta.forkOffset, ask.forkSub) : null;
+    const bodies = [...(prefix ? [prefix] : []), ...bodiesOf(meta, body, true)];
     const made = await createStream(ctx, { meta: { ...meta, closed: ask.closed && bodies.length === 0 }, ...repl });
     if (made === "exists") return answer(409, "Stream already exists (created concurrently)");
     if (source) await saveMeta(ctx, source.topic, source.meta, { ...source.meta, forks: source.meta.forks + 1 });
@@ -163,6 +180,8 @@ export async function createStreamAt(ctx: ServiceContext, req: Request, path: st
       s.tail = await appendMessages(ctx, s, bodies);
       if (ask.closed) await saveMeta(ctx, s.topic, { ...meta, closed: false }, { ...meta, closed: true });
     }
+    // A TTL runs from the answer, not from the start of a creation that may have taken a while.
+    if (meta.ttlSeconds !== null) await saveMeta(ctx, s.topic, meta, { ...meta, closed: ask.closed, touchedAt: Date.now() });
     return createdAnswer(201, { meta: { ...meta, closed: ask.closed }, tail: s.tail }, url);
   });
 }
