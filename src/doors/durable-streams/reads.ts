@@ -100,18 +100,20 @@ export async function readAt(ctx: ServiceContext, req: Request, path: string, ur
   if (mode === "sse") return sseAnswer(ctx, path, from, url.searchParams.get("cursor"), s);
   if (url.searchParams.get("offset") === "now" && mode !== "long-poll") return nowAnswer(s);
   let messages = await readMessages(ctx, s, from, 0);
+  let current = s;
   if (mode === "long-poll" && messages.length === 0 && from >= s.tail) {
     const cursor = responseCursor(url.searchParams.get("cursor"));
     const idle = { [H.offset]: tokenOf(from), [H.upToDate]: "true", [H.cursor]: cursor };
     if (s.meta.closed) return new Response(null, { status: 204, headers: { ...idle, [H.closed]: "true" } });
     const waited = await waitForMessages(ctx, path, s, from, LONG_POLL_MS);
     messages = waited.messages;
+    current = waited.s ?? s;
     if (messages.length === 0) {
       const now = waited.s;
       return new Response(null, { status: 204, headers: now?.meta.closed ? { ...idle, [H.closed]: "true" } : idle });
     }
   }
-  return catchUpAnswer(ctx, req, path, url, s, from, messages, mode);
+  return catchUpAnswer(req, path, url, current, from, messages, mode);
 }
 
 function nowAnswer(s: Loaded): Response {
@@ -120,8 +122,7 @@ function nowAnswer(s: Loaded): Response {
   return new Response(isJson(s.meta) ? "[]" : "", { status: 200, headers });
 }
 
-async function catchUpAnswer(
-  ctx: ServiceContext,
+function catchUpAnswer(
   req: Request,
   path: string,
   url: URL,
@@ -129,8 +130,8 @@ async function catchUpAnswer(
   from: number,
   messages: Message[],
   mode: string | null,
-): Promise<Response> {
-  const now = (await live(ctx, path)) ?? s;
+): Response {
+  const now = s;
   const next = messages.length ? messages[messages.length - 1]!.end : Math.max(from, s.tail);
   const upToDate = next >= now.tail;
   const headers: Record<string, string> = { "content-type": s.meta.contentType, [H.offset]: tokenOf(next) };
