@@ -98,4 +98,18 @@ describe("@durable-streams/client on a replicated Flarelog stream", () => {
     expect(res.status).toBe(401);
     expect(res.headers.get("access-control-allow-origin")).toBe("*");
   });
+
+  it("anonymous requests are admitted only under the tenant's prefix, and no longer once it is turned off", async () => {
+    const anon = (method: string, path: string, body?: string) =>
+      fetch(`${server.url}/ds/${path}`, { method, headers: { "content-type": "text/plain" }, ...(body === undefined ? {} : { body }) });
+    expect((await root("PUT", "/v1/admin/tenants/default/durable-streams", { anonymous_prefix: "/public/" })).status).toBe(200);
+    expect((await anon("PUT", "default/public/feed", "hello")).status).toBe(201);
+    const read = await anon("GET", "default/public/feed?offset=-1");
+    expect([read.status, await read.text()]).toEqual([200, "hello"]);
+    expect((await anon("PUT", "default/private/feed", "x")).status).toBe(401);
+    expect((await anon("PUT", "default/publicity", "x")).status).toBe(401);
+    expect((await anon("GET", "other/public/feed?offset=-1")).status).toBe(401);
+    expect((await root("PUT", "/v1/admin/tenants/default/durable-streams", { anonymous_prefix: null })).json).toEqual({ anonymous_prefix: null });
+    expect((await anon("GET", "default/public/feed?offset=-1")).status).toBe(401);
+  });
 });
