@@ -154,8 +154,25 @@ const msValue = (raw: string): number => {
   return n > Number.MAX_SAFE_INTEGER ? Infinity : n;
 };
 
+/**
+ * Configs a front door keeps with its topics (the Durable Streams door's stream metadata,
+ * src/doors/durable-streams/meta.ts): `ds.` keys with free string values, bounded in size, that
+ * the log never reads.
+ */
+export const DOOR_CONFIG_PREFIX = "ds.";
+const DOOR_CONFIG_MAX_KEY = 300;
+const DOOR_CONFIG_MAX_VALUE = 2048;
+
+function doorConfig(key: string, raw: unknown): Result<string> {
+  if (key.length > DOOR_CONFIG_MAX_KEY) return fail("INVALID_CONFIG", `config key "${key.slice(0, 40)}…" is over ${DOOR_CONFIG_MAX_KEY} characters`);
+  if (typeof raw !== "string" || raw.length > DOOR_CONFIG_MAX_VALUE)
+    return fail("INVALID_CONFIG", `${key} must be a string of at most ${DOOR_CONFIG_MAX_VALUE} characters`);
+  return ok(raw);
+}
+
 /** Checks one config value; the single source of each key's rule. */
 export function validateTopicConfig(key: string, raw: unknown): Result<string> {
+  if (key.startsWith(DOOR_CONFIG_PREFIX)) return doorConfig(key, raw);
   if (!(TOPIC_CONFIG_NAMES as string[]).includes(key))
     return fail("INVALID_CONFIG", `unknown config "${key}"; supported: ${TOPIC_CONFIG_NAMES.join(", ")}`);
   if (typeof raw !== "string") return fail("INVALID_CONFIG", `${key} must be a string value`);
