@@ -293,8 +293,17 @@ export class PartitionReplica {
     return ok(this.log.describeProducers());
   }
 
-  /** Deletes segments past retention; returns when retention should next run (ms), or null. */
-  enforceRetention(): number | null {
+  /** The leader check of a read the remote tier serves (tiered-storage.ts). */
+  leaderCheck(leaderEpoch: number): Result<PartitionAssignment> {
+    return this.checkLeader(leaderEpoch);
+  }
+
+  /**
+   * Deletes segments past retention; returns when retention should next run (ms), or null.
+   * With tiered storage on, tiered-storage.ts deletes instead (never before a remote copy).
+   */
+  enforceRetention(tiered = false): number | null {
+    if (tiered) return null;
     this.log.deleteRetainedSegments();
     return this.log.nextRetentionDeadline();
   }

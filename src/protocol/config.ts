@@ -26,6 +26,11 @@ export interface LogConfig {
   maxMessageBytes: number;
   uncleanLeaderElectionEnable: boolean;
   messageTimestampType: TimestampType;
+  /** remote.storage.enable (tiered storage, KIP-405); null: not set, the broker's default decides. */
+  remoteStorageEnable: boolean | null;
+  /** local.retention.ms / .bytes: -2 = retention.ms / .bytes, -1 = unlimited (only with tiering). */
+  localRetentionMs: number;
+  localRetentionBytes: number;
 }
 
 /** Kafka's defaults (segment.bytes is smaller: a DO's SQLite holds at most 10 GB). */
@@ -39,6 +44,11 @@ export const TOPIC_CONFIG_DEFAULTS: Readonly<Record<TopicConfigName, string>> = 
   "max.message.bytes": "1048588",
   "unclean.leader.election.enable": "false",
   "message.timestamp.type": "CreateTime",
+  // Tiered storage (KIP-405, docs/operations.md "Tiered storage"): "false" shown, but an unset
+  // topic takes the broker's REMOTE_STORAGE_ENABLE default.
+  "remote.storage.enable": "false",
+  "local.retention.ms": "-2",
+  "local.retention.bytes": "-2",
 };
 
 export type TopicConfigName =
@@ -50,7 +60,10 @@ export type TopicConfigName =
   | "min.insync.replicas"
   | "max.message.bytes"
   | "unclean.leader.election.enable"
-  | "message.timestamp.type";
+  | "message.timestamp.type"
+  | "remote.storage.enable"
+  | "local.retention.ms"
+  | "local.retention.bytes";
 
 export const TOPIC_CONFIG_NAMES = Object.keys(TOPIC_CONFIG_DEFAULTS) as TopicConfigName[];
 
@@ -138,6 +151,13 @@ export function validateTopicConfig(key: string, raw: unknown): Result<string> {
     case "message.timestamp.type":
       r = oneOf(key, raw, ["CreateTime", "LogAppendTime"] as const);
       break;
+    case "remote.storage.enable":
+      r = oneOf(key, raw, ["true", "false"] as const);
+      break;
+    case "local.retention.ms":
+    case "local.retention.bytes":
+      r = intIn(key, raw, -2);
+      break;
   }
   return r.ok ? ok(raw) : r;
 }
@@ -153,7 +173,24 @@ export function validateTopicConfigs(configs: unknown): Result<Record<string, st
     if (!r.ok) return r;
     out[k] = r.value;
   }
-  return ok(out);
+  const local = checkLocalRetention(out);
+  return local.ok ? ok(out) : local;
+}
+
+/**
+ * Kafka's rule for tiered storage: local.retention.* (when ≥ 0) must not exceed retention.*
+ * (when ≥ 0) given in the same configs; -2 means "the same as retention.*".
+ */
+export function checkLocalRetention(configs: Record<string, string>): Result<null> {
+  for (const unit of ["ms", "bytes"] as const) {
+    const local = Number(configs[`local.retention.${unit}`] ?? "-2");
+    const total = Number(configs[`retention.${unit}`] ?? "-2");
+    if (local >= 0 && total >= 0 && local > total)
+      return fail("INVALID_CONFIG", `local.retention.${unit} (${local}) must not exceed retention.${unit} (${total})`);
+    if (local === -1 && total >= 0)
+      return fail("INVALID_CONFIG", `local.retention.${unit} -1 (unlimited) must not exceed retention.${unit} (${total})`);
+  }
+  return ok(null);
 }
 
 /** Full config map: defaults overlaid with the topic's own values. */
@@ -174,6 +211,9 @@ export function toLogConfig(own: Record<string, string>): LogConfig {
     maxMessageBytes: Number(c["max.message.bytes"]),
     uncleanLeaderElectionEnable: c["unclean.leader.election.enable"] === "true",
     messageTimestampType: c["message.timestamp.type"] as TimestampType,
+    remoteStorageEnable: own["remote.storage.enable"] === undefined ? null : own["remote.storage.enable"] === "true",
+    localRetentionMs: Number(c["local.retention.ms"]),
+    localRetentionBytes: Number(c["local.retention.bytes"]),
   };
 }
 
