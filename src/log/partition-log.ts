@@ -533,12 +533,18 @@ export class PartitionLog {
     }));
   }
 
-  /** The stored batches with base offset in [from, to), in order (one segment's, for an upload). */
-  batchRowsIn(from: Offset, to: Offset): BatchRow[] {
+  /**
+   * The stored batches with base offset in [from, to), in order (one segment's, for an upload),
+   * stopping once `maxBytes` of blobs are taken (at least one batch).
+   */
+  batchRowsIn(from: Offset, to: Offset, maxBytes = Number.POSITIVE_INFINITY): BatchRow[] {
     const out: BatchRow[] = [];
+    let bytes = 0;
     for (const b of this.#store.batchesFrom(from)) {
-      if (b.baseOffset >= to) break;
-      if (b.baseOffset >= from) out.push(b);
+      if (b.baseOffset >= to || (out.length > 0 && bytes >= maxBytes)) break;
+      if (b.baseOffset < from) continue;
+      out.push(b);
+      bytes += b.sizeBytes;
     }
     return out;
   }

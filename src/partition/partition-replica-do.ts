@@ -208,6 +208,7 @@ export class PartitionReplicaDO extends DurableObject<Env> {
    */
   private async remoteFetch(req: ReplicaFetchRequest): Promise<Result<FetchedBatches> | null> {
     if (!this.tier.enabled()) return null;
+    if (req.offset === "earliest") await this.tier.learn().catch(() => undefined);
     const offset = req.offset === "earliest" ? this.tier.logStartOffset() : req.offset;
     if (offset === "latest" || !(await this.tier.covers(offset))) return null;
     const leader = this.replica.leaderCheck(req.leaderEpoch);
@@ -218,7 +219,10 @@ export class PartitionReplicaDO extends DurableObject<Env> {
   async listOffsets(req: { spec: OffsetSpec; leaderEpoch: number }): Promise<Result<OffsetAndTimestamp>> {
     const local = this.replica.listOffsets(req.spec, req.leaderEpoch);
     if (!local.ok || !this.tier.enabled() || req.spec === "latest") return local;
-    if (req.spec === "earliest") return { ok: true, value: { offset: this.tier.logStartOffset(), timestamp: null } };
+    if (req.spec === "earliest") {
+      await this.tier.learn().catch(() => undefined);
+      return { ok: true, value: { offset: this.tier.logStartOffset(), timestamp: null } };
+    }
     const remote = await this.tier.offsetForTimestamp(req.spec.timestamp);
     if (!remote.ok || remote.value === null) return remote.ok ? local : remote;
     return { ok: true, value: remote.value };

@@ -22,7 +22,7 @@
  * re-reads the log after each await. One step at a time (`#busy`).
  */
 import { readRecords } from "../codec/record-batch.ts";
-import { readFromBatches } from "../log/batch-read.ts";
+import { BatchReader } from "../log/batch-read.ts";
 import type { PartitionLog } from "../log/partition-log.ts";
 import {
   chooseChain,
@@ -243,6 +243,11 @@ export class TieredStorage {
     this.#chain = null;
   }
 
+  /** Lists the remote tier once if this replica has not yet (so `logStartOffset` is the whole log's). */
+  async learn(): Promise<void> {
+    if (this.enabled() && this.#chain === null) await this.refresh();
+  }
+
   /** True when `offset` lies below the local log and in the remote chain. */
   async covers(offset: number): Promise<boolean> {
     if (!this.enabled() || offset >= this.host.log.logStartOffset) return false;
@@ -275,23 +280,38 @@ export class TieredStorage {
     return index.slice(from, to + 1).map((e) => ({ baseOffset: e.baseOffset, records: bytes.subarray(e.position - start, e.position - start + e.length) }));
   }
 
-  /** A fetch below the local log start, from one remote segment: the local read's bytes and offsets. */
+  /**
+   * A fetch below the local log start: remote segments from the one holding the offset, then the
+   * local log, under one budget, so the answer equals the one the local log alone would give.
+   */
   async read(req: FetchRequest): Promise<Result<FetchedBatches>> {
     try {
-      const seg = this.#segmentFor(req.offset);
-      if (!seg) return fail("OFFSET_OUT_OF_RANGE", `offset ${req.offset} is no longer in the remote tier`);
-      const index = await this.#index(seg);
-      const first = index.findLastIndex((e) => e.baseOffset <= req.offset);
-      let last = Math.max(first, 0);
-      let bytes = index[last]!.length;
-      while (last + 1 < index.length && bytes < req.maxBytes + index[first]!.length) bytes += index[++last]!.length;
-      const batches = await this.#getBatches(seg, index, Math.max(first, 0), last);
       const log = this.host.log;
-      const r = readFromBatches(batches, req.offset, Math.min(seg.endOffset, log.highWatermark), req.maxRecords, req.maxBytes);
-      return ok({ ...r, highWatermark: log.highWatermark, logStartOffset: this.logStartOffset(), logEndOffset: log.logEndOffset });
+      const reader = new BatchReader(req.offset, log.highWatermark, req.maxRecords, req.maxBytes);
+      let seg = this.#segmentFor(req.offset);
+      if (!seg) return fail("OFFSET_OUT_OF_RANGE", `offset ${req.offset} is no longer in the remote tier`);
+      while (seg && !reader.full && reader.nextOffset < log.logStartOffset) {
+        reader.feed(await this.#batchesFrom(seg, reader.nextOffset, reader.remainingBytes));
+        if (reader.nextOffset < seg.endOffset) break;
+        seg = this.#segmentFor(reader.nextOffset);
+      }
+      if (!reader.full && reader.nextOffset >= log.logStartOffset)
+        reader.feed(log.batchRowsIn(reader.nextOffset, log.highWatermark, reader.remainingBytes + 1));
+      const { batches, nextOffset } = reader;
+      return ok({ batches, nextOffset, highWatermark: log.highWatermark, logStartOffset: this.logStartOffset(), logEndOffset: log.logEndOffset });
     } catch (e) {
       return fail("KAFKA_STORAGE_ERROR", `remote tier read failed: ${e instanceof Error ? e.message : String(e)}`);
     }
+  }
+
+  /** The batches of `seg` from the one holding `offset`, about `maxBytes` of them, in one ranged GET. */
+  async #batchesFrom(seg: RemoteSegment, offset: number, maxBytes: number): Promise<{ baseOffset: number; records: Uint8Array }[]> {
+    const index = await this.#index(seg);
+    const first = Math.max(0, index.findLastIndex((e) => e.baseOffset <= offset));
+    let last = first;
+    let bytes = index[first]!.length;
+    while (last + 1 < index.length && bytes < maxBytes + index[first]!.length) bytes += index[++last]!.length;
+    return this.#getBatches(seg, index, first, last);
   }
 
   /** The earliest remote record with timestamp ≥ `timestamp` (null: none remote; ask the local log). */
