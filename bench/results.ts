@@ -4,6 +4,7 @@
  * that ends stdout (rendered into docs/benchmarks.md by bench/report.ts).
  * Node 24 type stripping: erasable TypeScript only.
  */
+import type { TieredResult } from "./tiered.ts";
 import type { TenancyResult } from "./tenancy.ts";
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
@@ -67,6 +68,8 @@ export interface Results {
   /** Auth cost per produce and the noisy neighbour (bench/tenancy.ts). */
   tenancy?: TenancyResult;
   rpc?: RpcResult;
+  /** Tiered storage on R2 (bench/tiered.ts). */
+  tiered?: TieredResult;
   /** Per scenario block (fills and warm-ups included): wall time and CPU of each process. */
   cpu: Partial<Record<Block, CpuSplit>>;
   /** Per scenario block: workerd's RSS at the start, its peak and growth (the Worker and every DO together). */
