@@ -119,6 +119,8 @@ export class PartitionReplicaDO extends DurableObject<Env> {
     const r = this.replica.becomeLeaderOrFollower(a);
     this.waiters.wakeAll();
     this.driver.kick();
+    // A new leader of a tiered topic lists the remote tier and resumes uploads from its alarm.
+    void this.scheduleAlarm(this.tier.nextDeadline());
     return r;
   }
 
