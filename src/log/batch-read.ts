@@ -17,32 +17,36 @@ export class BatchReader {
   /** True once a limit or the bound stopped the read: feed no more. */
   full = false;
 
-  constructor(
-    private readonly offset: Offset,
-    private readonly bound: Offset,
-    private readonly maxRecords: number,
-    private readonly maxBytes: number,
-  ) {
+  readonly #offset: Offset;
+  readonly #bound: Offset;
+  readonly #maxRecords: number;
+  readonly #maxBytes: number;
+
+  constructor(offset: Offset, bound: Offset, maxRecords: number, maxBytes: number) {
+    this.#offset = offset;
+    this.#bound = bound;
+    this.#maxRecords = maxRecords;
+    this.#maxBytes = maxBytes;
     this.nextOffset = offset;
   }
 
   /** Bytes the read may still take (at least one record is always taken). */
   get remainingBytes(): number {
-    return Math.max(0, this.maxBytes - this.bytes);
+    return Math.max(0, this.#maxBytes - this.bytes);
   }
 
   feed(source: Iterable<{ baseOffset: Offset; records: Uint8Array }>): void {
     for (const batch of source) {
-      if (this.full || batch.baseOffset >= this.bound) {
+      if (this.full || batch.baseOffset >= this.#bound) {
         this.full = true;
         return;
       }
       let start = -1;
       let end = -1;
       let count = 0;
-      for (const span of recordSpans(batch.records, batch.baseOffset, this.offset)) {
+      for (const span of recordSpans(batch.records, batch.baseOffset, this.#offset)) {
         const size = span.end - span.start;
-        if (span.offset >= this.bound || (this.records > 0 && this.bytes + size > this.maxBytes)) {
+        if (span.offset >= this.#bound || (this.records > 0 && this.bytes + size > this.#maxBytes)) {
           this.full = true;
           break;
         }
@@ -52,7 +56,7 @@ export class BatchReader {
         this.records++;
         this.bytes += size;
         this.nextOffset = span.offset + 1;
-        if (this.records >= this.maxRecords) {
+        if (this.records >= this.#maxRecords) {
           this.full = true;
           break;
         }

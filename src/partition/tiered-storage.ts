@@ -64,12 +64,17 @@ export class TieredStorage {
   #backoffMs = 0;
   readonly #indexes = new Map<string, IndexEntry[]>();
 
-  constructor(
-    private readonly host: TierHost,
-    private readonly remote: () => RemoteObjectStore | null,
-    private readonly clock: Clock,
-    private readonly defaultEnable: boolean,
-  ) {}
+  private readonly host: TierHost;
+  private readonly remote: () => RemoteObjectStore | null;
+  private readonly clock: Clock;
+  private readonly defaultEnable: boolean;
+
+  constructor(host: TierHost, remote: () => RemoteObjectStore | null, clock: Clock, defaultEnable: boolean) {
+    this.host = host;
+    this.remote = remote;
+    this.clock = clock;
+    this.defaultEnable = defaultEnable;
+  }
 
   /** remote.storage.enable (the topic's, else the broker's default) and a bucket bound. */
   enabled(): boolean {
