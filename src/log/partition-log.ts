@@ -534,15 +534,15 @@ export class PartitionLog {
   }
 
   /**
-   * The stored batches with base offset in [from, to), in order (one segment's, for an upload),
-   * stopping once `maxBytes` of blobs are taken (at least one batch).
+   * The stored batches from the one holding `from` to the last with base offset < `to`, in order
+   * (part of a segment, for an upload), stopping once `maxBytes` of blobs are taken (at least one).
    */
   batchRowsIn(from: Offset, to: Offset, maxBytes = Number.POSITIVE_INFINITY): BatchRow[] {
     const out: BatchRow[] = [];
     let bytes = 0;
     for (const b of this.#store.batchesFrom(from)) {
       if (b.baseOffset >= to || (out.length > 0 && bytes >= maxBytes)) break;
-      if (b.baseOffset < from) continue;
+      if (b.lastOffset < from) continue;
       out.push(b);
       bytes += b.sizeBytes;
     }

@@ -46,6 +46,12 @@ export const TIER_CHECK_INTERVAL_MS = 30_000;
 /** Backoff after a remote error (doubling to `TIER_CHECK_INTERVAL_MS`). */
 const ERROR_BACKOFF_MS = 500;
 const MAX_DELETES_PER_STEP = 50;
+/**
+ * Largest object one upload builds (a segment larger than this goes up in several objects), so
+ * an upload holds at most about twice this in memory (the rows and the object), far below a
+ * Durable Object's 128 MB, whatever segment.bytes is.
+ */
+export const MAX_OBJECT_BYTES = 8 * 1024 * 1024;
 /** Segment indexes kept in memory (each a few KB). */
 const INDEX_CACHE_SIZE = 256;
 
@@ -182,12 +188,17 @@ export class TieredStorage {
     this.#garbage = this.#garbage.filter((k) => !batch.includes(k));
   }
 
-  /** Copies the next closed segment below the HW; the chain learns it only after the put resolved. */
+  /**
+   * Copies the next closed segment below the HW (or its next `MAX_OBJECT_BYTES`); the chain
+   * learns the object only after the put resolved.
+   */
   async #uploadOne(): Promise<void> {
     const log = this.host.log;
     const seg = nextUpload(log.localSegments(), log.highWatermark, this.remoteEnd());
     if (!seg) return;
-    const rows = log.batchRowsIn(seg.baseOffset, seg.endOffset);
+    // From the chain's end when it lies inside this segment (an earlier object took its start).
+    const from = Math.max(seg.baseOffset, this.remoteEnd());
+    const rows = log.batchRowsIn(from, seg.endOffset, MAX_OBJECT_BYTES);
     if (rows.length === 0) return;
     const { bytes, index } = encodeSegmentObject(rows);
     const endOffset = rows.at(-1)!.lastOffset + 1;

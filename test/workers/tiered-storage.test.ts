@@ -14,6 +14,7 @@ import type { PartitionReplicaDO } from "../../src/partition/partition-replica-d
 import { parseSegmentKey } from "../../src/log/remote-segments.ts";
 import { faultyRemoteStore, RemoteFaults } from "../../src/storage/remote-faults.ts";
 import { r2ObjectStore } from "../../src/storage/remote-object-store.ts";
+import { MAX_OBJECT_BYTES } from "../../src/partition/tiered-storage.ts";
 import { RECORD_BATCH_CONTENT_TYPE } from "../../src/protocol/wire.ts";
 import { partitionOf, setReplica } from "../support/replicas.ts";
 import { ADMIN_TOKEN, uniqueTopic, workerClient } from "../support/worker-client.ts";
@@ -253,6 +254,24 @@ describe("tiered storage", () => {
     const earliest = await client.listOffsets(t.name, 0, "earliest");
     const start = earliest.ok ? earliest.body.offset : -1;
     for (const s of left) expect(s.endOffset).toBeGreaterThan(start);
+  }, 90_000);
+
+  it("a segment larger than one object's bound goes up in several contiguous objects, and reads across them answer the local bytes", async () => {
+    const t = await tieredTopic({ "segment.bytes": String(12 * 1024 * 1024) });
+    const value = "y".repeat(1024);
+    for (let i = 0; i < 13; i++) {
+      const r = await client.produceBatch(t.name, 0, Array.from({ length: 1000 }, (_, k) => ({ value: `${i}-${k}-${value}` })), { acks: "all" });
+      if (!r.ok) throw new Error(JSON.stringify(r.error));
+    }
+    const before = [await rawBinary(t.name, 0, 10_000), await rawBinary(t.name, 7500, 2000)];
+    const stub = await leaderOf(t);
+    await steps(stub);
+    const segs = (await listed(t.prefix)).map((o) => parseSegmentKey(t.prefix, o.key)!);
+    expect(segs.length).toBeGreaterThanOrEqual(2);
+    for (const s of segs) expect(s.objectBytes).toBeLessThanOrEqual(MAX_OBJECT_BYTES + 2 * 1024 * 1024);
+    for (let i = 1; i < segs.length; i++) expect(segs[i]!.baseOffset).toBe(segs[i - 1]!.endOffset);
+    expect(await localStart(stub)).toBeGreaterThan(0);
+    expect([await rawBinary(t.name, 0, 10_000), await rawBinary(t.name, 7500, 2000)]).toEqual(before);
   }, 90_000);
 
   it("topic configs: local.retention.* above retention.* and bad values are INVALID_CONFIG in the error body", async () => {
