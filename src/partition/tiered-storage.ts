@@ -254,6 +254,8 @@ export class TieredStorage {
   async deleteAll(): Promise<void> {
     const remote = this.remote();
     if (!remote || !this.host.identity) return;
+    // An upload in flight lands first, so the listing below sees (and deletes) its object.
+    await this.#busy?.catch(() => undefined);
     const keys = (await remote.list(this.prefix())).map((o) => o.key);
     if (keys.length > 0) await remote.delete(keys);
     this.#chain = null;
