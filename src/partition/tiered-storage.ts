@@ -59,6 +59,8 @@ export interface TierHost {
   readonly log: PartitionLog;
   readonly identity: PartitionAssignment | null;
   readonly isLeader: boolean;
+  /** A follower's last word of the leader's local log start (null: none yet, or a leader). */
+  readonly leaderLogStartOffset: number | null;
 }
 
 export class TieredStorage {
@@ -103,6 +105,15 @@ export class TieredStorage {
   /** The remote chain's end (exclusive), or -1 when nothing is remote. */
   remoteEnd(): number {
     return this.#chain?.at(-1)?.endOffset ?? -1;
+  }
+
+  /**
+   * Where local deletion may reach: the chain's end; for a follower also the leader's local log
+   * start, since a leader deletes locally only what the remote tier holds.
+   */
+  #confirmedEnd(): number {
+    const fromLeader = this.host.isLeader ? -1 : (this.host.leaderLogStartOffset ?? -1);
+    return Math.max(this.remoteEnd(), fromLeader);
   }
 
   /** Lists the prefix and rebuilds the chain (the remote-log metadata). */
@@ -155,7 +166,7 @@ export class TieredStorage {
     const log = this.host.log;
     const local = log.localSegments();
     if (this.host.isLeader && (this.#chain === null || nextUpload(local, log.highWatermark, this.remoteEnd()))) return now;
-    if (this.#chain !== null && planLocalDeletion(local, log.highWatermark, this.remoteEnd(), now, this.#retention()) !== null) return now;
+    if (planLocalDeletion(local, log.highWatermark, this.#confirmedEnd(), now, this.#retention()) !== null) return now;
     return local.length > 1 || (this.#chain?.length ?? 0) > 0 ? now + TIER_CHECK_INTERVAL_MS : null;
   }
 
@@ -172,8 +183,12 @@ export class TieredStorage {
     await this.#applyRetention();
   }
 
-  /** A follower lists at most once per check interval, and only when local deletion waits on it. */
+  /**
+   * A follower deletes up to the leader's local start; it lists the remote tier (at most once per
+   * check interval) only when local retention still waits beyond that.
+   */
   async #followerStep(): Promise<void> {
+    this.#deleteLocal();
     const log = this.host.log;
     const wanted = planLocalDeletion(log.localSegments(), log.highWatermark, Number.MAX_SAFE_INTEGER, this.clock.now(), this.#retention());
     if (wanted === null) return;
@@ -225,7 +240,7 @@ export class TieredStorage {
   /** Local deletion by local.retention.*, only of ranges the chain holds. */
   #deleteLocal(): void {
     const log = this.host.log;
-    const cut = planLocalDeletion(log.localSegments(), log.highWatermark, this.remoteEnd(), this.clock.now(), this.#retention());
+    const cut = planLocalDeletion(log.localSegments(), log.highWatermark, this.#confirmedEnd(), this.clock.now(), this.#retention());
     if (cut !== null) log.deleteLocalSegmentsBelow(cut);
   }
 

@@ -274,6 +274,29 @@ describe("tiered storage", () => {
     expect([await rawBinary(t.name, 0, 10_000), await rawBinary(t.name, 7500, 2000)]).toEqual(before);
   }, 90_000);
 
+  it("followers learn from the leader's next push (its local start) how far R2 holds the log, and delete local segments only up to there", async () => {
+    const t = await tieredTopic({ "min.insync.replicas": "2" }, 3);
+    await fill(t, 20);
+    const p = await partitionOf(client, t.name);
+    const followers = p.replicas.filter((r) => r !== p.leader).map((r) => replicaStub(env, "default", t.topicId, 0, r));
+    // Before any upload a follower keeps everything, whatever local.retention.bytes says.
+    for (const f of followers) {
+      await steps(f, 3);
+      expect(await localStart(f)).toBe(0);
+    }
+    const leader = await leaderOf(t);
+    await steps(leader);
+    const leaderStart = await localStart(leader);
+    expect(leaderStart).toBeGreaterThan(0);
+    await fill(t, 1, 20); // the push of this batch carries the leader's new log start
+    const segs = (await listed(t.prefix)).map((o) => parseSegmentKey(t.prefix, o.key)!);
+    const remoteEnd = Math.max(...segs.map((s) => s.endOffset));
+    for (const f of followers) {
+      await vi.waitUntil(async () => (await runDurableObjectAlarm(f), (await localStart(f)) > 0), WAIT);
+      expect(await localStart(f)).toBeLessThanOrEqual(Math.min(remoteEnd, leaderStart));
+    }
+  }, 60_000);
+
   it("topic configs: local.retention.* above retention.* and bad values are INVALID_CONFIG in the error body", async () => {
     const bad = await client.createTopic(uniqueTopic("tierbad"), { configs: { "retention.ms": "1000", "local.retention.ms": "5000" } });
     expect(!bad.ok && bad.error.error_code).toBe(40);
