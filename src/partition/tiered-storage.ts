@@ -43,6 +43,8 @@ import type { RemoteObjectStore } from "../storage/remote-object-store.ts";
 
 /** How often an idle tiered replica looks again (uploads due, retention, a follower's listing). */
 export const TIER_CHECK_INTERVAL_MS = 30_000;
+/** A leader lists again this often, so objects it never knew (an old leader's late upload) go. */
+export const RELIST_INTERVAL_MS = 600_000;
 /** Backoff after a remote error (doubling to `TIER_CHECK_INTERVAL_MS`). */
 const ERROR_BACKOFF_MS = 500;
 const MAX_DELETES_PER_STEP = 50;
@@ -127,7 +129,8 @@ export class TieredStorage {
   }
 
   async #ensureListed(): Promise<void> {
-    if (this.#chain === null || this.#listedEpoch !== this.host.log.leaderEpoch) await this.refresh();
+    const stale = this.clock.now() - this.#listedAt >= RELIST_INTERVAL_MS;
+    if (this.#chain === null || this.#listedEpoch !== this.host.log.leaderEpoch || stale) await this.refresh();
   }
 
   /** Runs `fn` unless a step already runs (then waits for that one). */
