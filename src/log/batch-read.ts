@@ -46,7 +46,8 @@ export class BatchReader {
       let count = 0;
       for (const span of recordSpans(batch.records, batch.baseOffset, this.#offset)) {
         const size = span.end - span.start;
-        if (span.offset >= this.#bound || (this.records > 0 && this.bytes + size > this.#maxBytes)) {
+        const over = this.records > 0 && this.bytes + size > this.#maxBytes;
+        if (span.offset >= this.#bound || over) {
           this.full = true;
           break;
         }
@@ -61,7 +62,9 @@ export class BatchReader {
           break;
         }
       }
-      if (count > 0) this.batches.push({ baseOffset: batch.baseOffset, recordCount: count, records: sliceBatch(batch.records, start, end, count) });
+      if (count === 0) continue;
+      const records = sliceBatch(batch.records, start, end, count);
+      this.batches.push({ baseOffset: batch.baseOffset, recordCount: count, records });
     }
   }
 }

@@ -57,7 +57,8 @@ const pad = (n: number): string => String(n).padStart(16, "0");
 const KEY = /^(\d{16})-(\d{16})-(\d+)-(\d+)-(-?\d+)\.seg$/;
 
 export function segmentKey(prefix: string, s: Omit<RemoteSegment, "key">): string {
-  return `${prefix}${pad(s.baseOffset)}-${pad(s.endOffset)}-${s.batchCount}-${s.objectBytes}-${s.maxTimestamp}.seg`;
+  const range = `${pad(s.baseOffset)}-${pad(s.endOffset)}`;
+  return `${prefix}${range}-${s.batchCount}-${s.objectBytes}-${s.maxTimestamp}.seg`;
 }
 
 /** The segment a listed key names (null: not one of ours). */
@@ -65,13 +66,22 @@ export function parseSegmentKey(prefix: string, key: string): RemoteSegment | nu
   if (!key.startsWith(prefix)) return null;
   const m = KEY.exec(key.slice(prefix.length));
   if (!m) return null;
-  const [baseOffset, endOffset, batchCount, objectBytes, maxTimestamp] = m.slice(1).map(Number) as number[];
-  if (!(endOffset! > baseOffset!)) return null;
-  return { key, baseOffset: baseOffset!, endOffset: endOffset!, batchCount: batchCount!, objectBytes: objectBytes!, maxTimestamp: maxTimestamp! };
+  const [baseOffset, endOffset, batchCount, objectBytes, maxTimestamp] = m.slice(1).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  if (!(endOffset > baseOffset)) return null;
+  return { key, baseOffset, endOffset, batchCount, objectBytes, maxTimestamp };
 }
 
 /** The object bytes and index of a segment made of `batches` (non-empty, in offset order). */
-export function encodeSegmentObject(batches: readonly SegmentBatch[]): { bytes: Uint8Array; index: IndexEntry[] } {
+export function encodeSegmentObject(batches: readonly SegmentBatch[]): {
+  bytes: Uint8Array;
+  index: IndexEntry[];
+} {
   const n = batches.length;
   const dataStart = HEADER_BYTES + INDEX_ENTRY_BYTES * n;
   const total = dataStart + batches.reduce((sum, b) => sum + b.records.length, 0);
@@ -82,9 +92,12 @@ export function encodeSegmentObject(batches: readonly SegmentBatch[]): { bytes: 
   const index: IndexEntry[] = [];
   let position = 0;
   batches.forEach((b, i) => {
-    const e = { baseOffset: b.baseOffset, lastOffset: b.lastOffset, maxTimestamp: b.maxTimestamp, leaderEpoch: b.leaderEpoch, position, length: b.records.length };
+    const { baseOffset, lastOffset, maxTimestamp, leaderEpoch } = b;
+    const length = b.records.length;
+    const e = { baseOffset, lastOffset, maxTimestamp, leaderEpoch, position, length };
     const at = HEADER_BYTES + INDEX_ENTRY_BYTES * i;
-    [e.baseOffset, e.lastOffset, e.maxTimestamp, e.leaderEpoch, e.position, e.length].forEach((v, k) => view.setFloat64(at + 8 * k, v, true));
+    const fields = [baseOffset, lastOffset, maxTimestamp, leaderEpoch, position, length];
+    fields.forEach((v, k) => view.setFloat64(at + 8 * k, v, true));
     bytes.set(b.records, dataStart + position);
     index.push(e);
     position += b.records.length;
@@ -92,22 +105,34 @@ export function encodeSegmentObject(batches: readonly SegmentBatch[]): { bytes: 
   return { bytes, index };
 }
 
-/** The index from the object's first `HEADER_BYTES + INDEX_ENTRY_BYTES × n` bytes; throws if corrupt. */
+/** The index from the object's first `indexBytes(n)` bytes; throws if they are corrupt. */
 export function decodeIndex(head: Uint8Array, batchCount: number): IndexEntry[] {
   const magic = new TextDecoder().decode(head.subarray(0, 4));
   const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
-  if (magic !== SEGMENT_MAGIC || head.byteLength < indexBytes(batchCount) || view.getUint32(4, true) !== batchCount)
-    throw new Error(`remote segment index is corrupt (magic ${JSON.stringify(magic)}, ${head.byteLength} bytes)`);
+  const short = head.byteLength < indexBytes(batchCount);
+  if (magic !== SEGMENT_MAGIC || short || view.getUint32(4, true) !== batchCount)
+    throw new Error(
+      `remote segment index is corrupt (magic ${JSON.stringify(magic)}, ${head.byteLength} bytes)`,
+    );
   const out: IndexEntry[] = [];
   for (let i = 0; i < batchCount; i++) {
     const at = HEADER_BYTES + INDEX_ENTRY_BYTES * i;
     const f = (k: number): number => view.getFloat64(at + 8 * k, true);
-    out.push({ baseOffset: f(0), lastOffset: f(1), maxTimestamp: f(2), leaderEpoch: f(3), position: f(4), length: f(5) });
+    out.push({
+      baseOffset: f(0),
+      lastOffset: f(1),
+      maxTimestamp: f(2),
+      leaderEpoch: f(3),
+      position: f(4),
+      length: f(5),
+    });
   }
   return out;
 }
 
-export const indexBytes = (batchCount: number): number => HEADER_BYTES + INDEX_ENTRY_BYTES * batchCount;
+export function indexBytes(batchCount: number): number {
+  return HEADER_BYTES + INDEX_ENTRY_BYTES * batchCount;
+}
 
 /**
  * Splits listed objects into the valid chain (contiguous, oldest first, reaching the local log)
@@ -159,8 +184,14 @@ export interface LocalSegmentView {
 }
 
 /** The first closed local segment below the HW that holds offsets the remote chain lacks. */
-export function nextUpload(local: readonly LocalSegmentView[], highWatermark: Offset, remoteEnd: Offset): LocalSegmentView | null {
-  return local.find((s) => !s.active && s.recordCount > 0 && s.endOffset <= highWatermark && s.endOffset > remoteEnd) ?? null;
+export function nextUpload(
+  local: readonly LocalSegmentView[],
+  highWatermark: Offset,
+  remoteEnd: Offset,
+): LocalSegmentView | null {
+  const due = (s: LocalSegmentView): boolean =>
+    !s.active && s.recordCount > 0 && s.endOffset <= highWatermark && s.endOffset > remoteEnd;
+  return local.find(due) ?? null;
 }
 
 export interface TierRetention {

@@ -82,7 +82,8 @@ export class PartitionReplicaDO extends DurableObject<Env> {
       onProgress: () => this.waiters.wakeAll(),
       scheduleAt: (at) => void this.scheduleAlarm(at),
     });
-    this.tier = new TieredStorage(this.replica, () => this.currentRemote(), clock, this.config.remoteStorageEnable);
+    const remote = () => this.currentRemote();
+    this.tier = new TieredStorage(this.replica, remote, clock, this.config.remoteStorageEnable);
   }
 
   private currentRemote(): RemoteObjectStore | null {
@@ -189,7 +190,8 @@ export class PartitionReplicaDO extends DurableObject<Env> {
     if (remote) return remote;
     const r = await this.localFetch(req);
     // With a remote tier, the log start a consumer sees is the remote one.
-    return r.ok && this.tier.enabled() ? { ok: true, value: { ...r.value, logStartOffset: this.tier.logStartOffset() } } : r;
+    if (!r.ok || !this.tier.enabled()) return r;
+    return { ok: true, value: { ...r.value, logStartOffset: this.tier.logStartOffset() } };
   }
 
   private async localFetch(req: ReplicaFetchRequest): Promise<Result<FetchedBatches>> {
@@ -218,7 +220,10 @@ export class PartitionReplicaDO extends DurableObject<Env> {
     return this.tier.read({ offset, maxRecords: req.maxRecords, maxBytes: req.maxBytes });
   }
 
-  async listOffsets(req: { spec: OffsetSpec; leaderEpoch: number }): Promise<Result<OffsetAndTimestamp>> {
+  async listOffsets(req: {
+    spec: OffsetSpec;
+    leaderEpoch: number;
+  }): Promise<Result<OffsetAndTimestamp>> {
     const local = this.replica.listOffsets(req.spec, req.leaderEpoch);
     if (!local.ok || !this.tier.enabled() || req.spec === "latest") return local;
     if (req.spec === "earliest") {
@@ -236,7 +241,7 @@ export class PartitionReplicaDO extends DurableObject<Env> {
 
   /** Drops this replica's storage (its topic was deleted). */
   async deletePartition(): Promise<void> {
-    // Every replica deletes the partition's remote objects too (idempotent): none outlive the topic.
+    // Every replica deletes the partition's remote objects too (idempotent): none outlive it.
     await this.tier.deleteAll().catch(() => undefined);
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();

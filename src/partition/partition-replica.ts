@@ -53,7 +53,8 @@ export class PartitionReplica {
   readonly log: PartitionLog;
   /**
    * The leader's log start from its last accepted push (memory only): with tiered storage the
-   * leader deletes locally only what R2 holds, so a follower may delete up to it (tiered-storage.ts).
+   * leader deletes locally only what R2 holds, so a follower may delete up to it
+   * (tiered-storage.ts).
    */
   leaderLogStartOffset: number | null = null;
 

@@ -38,7 +38,13 @@ import {
   type TierRetention,
 } from "../log/remote-segments.ts";
 import { fail, ok, type Result } from "../protocol/errors.ts";
-import type { Clock, FetchedBatches, FetchRequest, OffsetAndTimestamp, PartitionAssignment } from "../protocol/types.ts";
+import type {
+  Clock,
+  FetchedBatches,
+  FetchRequest,
+  OffsetAndTimestamp,
+  PartitionAssignment,
+} from "../protocol/types.ts";
 import type { RemoteObjectStore } from "../storage/remote-object-store.ts";
 
 /** How often an idle tiered replica looks again (uploads due, retention, a follower's listing). */
@@ -56,6 +62,10 @@ const MAX_DELETES_PER_STEP = 50;
 export const MAX_OBJECT_BYTES = 8 * 1024 * 1024;
 /** Segment indexes kept in memory (each a few KB). */
 const INDEX_CACHE_SIZE = 256;
+
+type RemoteBatch = { baseOffset: number; records: Uint8Array };
+
+const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 export interface TierHost {
   readonly log: PartitionLog;
@@ -79,7 +89,12 @@ export class TieredStorage {
   private readonly clock: Clock;
   private readonly defaultEnable: boolean;
 
-  constructor(host: TierHost, remote: () => RemoteObjectStore | null, clock: Clock, defaultEnable: boolean) {
+  constructor(
+    host: TierHost,
+    remote: () => RemoteObjectStore | null,
+    clock: Clock,
+    defaultEnable: boolean,
+  ) {
     this.host = host;
     this.remote = remote;
     this.clock = clock;
@@ -130,7 +145,8 @@ export class TieredStorage {
 
   async #ensureListed(): Promise<void> {
     const stale = this.clock.now() - this.#listedAt >= RELIST_INTERVAL_MS;
-    if (this.#chain === null || this.#listedEpoch !== this.host.log.leaderEpoch || stale) await this.refresh();
+    const newEpoch = this.#listedEpoch !== this.host.log.leaderEpoch;
+    if (this.#chain === null || newEpoch || stale) await this.refresh();
   }
 
   /** Runs `fn` unless a step already runs (then waits for that one). */
@@ -156,7 +172,8 @@ export class TieredStorage {
       this.#backoffMs = 0;
     } catch {
       // R2 error or timeout: nothing was committed that the chain does not show; try again later.
-      this.#backoffMs = Math.min(Math.max(this.#backoffMs * 2, ERROR_BACKOFF_MS), TIER_CHECK_INTERVAL_MS);
+      const doubled = Math.max(this.#backoffMs * 2, ERROR_BACKOFF_MS);
+      this.#backoffMs = Math.min(doubled, TIER_CHECK_INTERVAL_MS);
       return this.clock.now() + this.#backoffMs;
     }
     return this.nextDeadline();
@@ -168,14 +185,22 @@ export class TieredStorage {
     const now = this.clock.now();
     const log = this.host.log;
     const local = log.localSegments();
-    if (this.host.isLeader && (this.#chain === null || nextUpload(local, log.highWatermark, this.remoteEnd()))) return now;
-    if (planLocalDeletion(local, log.highWatermark, this.#confirmedEnd(), now, this.#retention()) !== null) return now;
+    const upload = this.#chain === null || nextUpload(local, log.highWatermark, this.remoteEnd());
+    if (this.host.isLeader && upload) return now;
+    const end = this.#confirmedEnd();
+    const cut = planLocalDeletion(local, log.highWatermark, end, now, this.#retention());
+    if (cut !== null) return now;
     return local.length > 1 || (this.#chain?.length ?? 0) > 0 ? now + TIER_CHECK_INTERVAL_MS : null;
   }
 
   #retention(): TierRetention {
     const c = this.host.log.config;
-    return { retentionMs: c.retentionMs, retentionBytes: c.retentionBytes, localRetentionMs: c.localRetentionMs, localRetentionBytes: c.localRetentionBytes };
+    return {
+      retentionMs: c.retentionMs,
+      retentionBytes: c.retentionBytes,
+      localRetentionMs: c.localRetentionMs,
+      localRetentionBytes: c.localRetentionBytes,
+    };
   }
 
   async #leaderStep(): Promise<void> {
@@ -193,9 +218,13 @@ export class TieredStorage {
   async #followerStep(): Promise<void> {
     this.#deleteLocal();
     const log = this.host.log;
-    const wanted = planLocalDeletion(log.localSegments(), log.highWatermark, Number.MAX_SAFE_INTEGER, this.clock.now(), this.#retention());
+    const all = Number.MAX_SAFE_INTEGER;
+    const now = this.clock.now();
+    const local = log.localSegments();
+    const wanted = planLocalDeletion(local, log.highWatermark, all, now, this.#retention());
     if (wanted === null) return;
-    if (this.#chain === null || this.clock.now() - this.#listedAt >= TIER_CHECK_INTERVAL_MS) await this.refresh();
+    const stale = now - this.#listedAt >= TIER_CHECK_INTERVAL_MS;
+    if (this.#chain === null || stale) await this.refresh();
     this.#deleteLocal();
   }
 
@@ -243,16 +272,23 @@ export class TieredStorage {
   /** Local deletion by local.retention.*, only of ranges the chain holds. */
   #deleteLocal(): void {
     const log = this.host.log;
-    const cut = planLocalDeletion(log.localSegments(), log.highWatermark, this.#confirmedEnd(), this.clock.now(), this.#retention());
+    const now = this.clock.now();
+    const end = this.#confirmedEnd();
+    const local = log.localSegments();
+    const cut = planLocalDeletion(local, log.highWatermark, end, now, this.#retention());
     if (cut !== null) log.deleteLocalSegmentsBelow(cut);
   }
 
-  /** retention.* over the whole log: remote objects oldest first, then local ones below the new start. */
+  /** retention.* over the whole log: remote objects oldest first, then local ones below. */
   async #applyRetention(): Promise<void> {
     const chain = this.#chain ?? [];
     const log = this.host.log;
-    const localOnly = log.localSegments().filter((s) => s.baseOffset >= this.remoteEnd()).reduce((sum, s) => sum + s.sizeBytes, 0);
-    const count = Math.min(planRemoteRetention(chain, localOnly, this.clock.now(), this.#retention()), MAX_DELETES_PER_STEP);
+    const localOnly = log
+      .localSegments()
+      .filter((s) => s.baseOffset >= this.remoteEnd())
+      .reduce((sum, s) => sum + s.sizeBytes, 0);
+    const planned = planRemoteRetention(chain, localOnly, this.clock.now(), this.#retention());
+    const count = Math.min(planned, MAX_DELETES_PER_STEP);
     if (count === 0) return;
     // List again first, so objects this leader does not know (a zombie's upload) go as well.
     await this.refresh();
@@ -264,7 +300,9 @@ export class TieredStorage {
       this.#chain = this.#chain!.filter((c) => c.key !== s.key);
       this.#indexes.delete(s.key);
     }
-    const cut = log.localSegments().find((s) => s.baseOffset >= newStart && s.baseOffset <= log.highWatermark);
+    const cut = log
+      .localSegments()
+      .find((s) => s.baseOffset >= newStart && s.baseOffset <= log.highWatermark);
     if (cut && cut.baseOffset > log.logStartOffset) log.deleteLocalSegmentsBelow(cut.baseOffset);
   }
 
@@ -279,7 +317,7 @@ export class TieredStorage {
     this.#chain = null;
   }
 
-  /** Lists the remote tier once if this replica has not yet (so `logStartOffset` is the whole log's). */
+  /** Lists the remote tier once if not yet done (so `logStartOffset` is the whole log's). */
   async learn(): Promise<void> {
     if (this.enabled() && this.#chain === null) await this.refresh();
   }
@@ -301,19 +339,30 @@ export class TieredStorage {
     const head = await this.remote()!.getRange(seg.key, 0, indexBytes(seg.batchCount));
     if (!head) throw new Error(`remote segment ${seg.key} is missing`);
     const index = decodeIndex(head, seg.batchCount);
-    if (this.#indexes.size >= INDEX_CACHE_SIZE) this.#indexes.delete(this.#indexes.keys().next().value!);
+    const oldest = this.#indexes.keys().next().value;
+    if (this.#indexes.size >= INDEX_CACHE_SIZE && oldest !== undefined)
+      this.#indexes.delete(oldest);
     this.#indexes.set(seg.key, index);
     return index;
   }
 
   /** Batches `from..to` of the index (inclusive) in one ranged GET. */
-  async #getBatches(seg: RemoteSegment, index: IndexEntry[], from: number, to: number): Promise<{ baseOffset: number; records: Uint8Array }[]> {
+  async #getBatches(
+    seg: RemoteSegment,
+    index: IndexEntry[],
+    from: number,
+    to: number,
+  ): Promise<RemoteBatch[]> {
     const dataStart = indexBytes(seg.batchCount);
     const start = index[from]!.position;
     const end = index[to]!.position + index[to]!.length;
     const bytes = await this.remote()!.getRange(seg.key, dataStart + start, end - start);
-    if (!bytes || bytes.length !== end - start) throw new Error(`remote segment ${seg.key} answered a short range`);
-    return index.slice(from, to + 1).map((e) => ({ baseOffset: e.baseOffset, records: bytes.subarray(e.position - start, e.position - start + e.length) }));
+    if (!bytes || bytes.length !== end - start)
+      throw new Error(`remote segment ${seg.key} answered a short range`);
+    return index.slice(from, to + 1).map((e) => ({
+      baseOffset: e.baseOffset,
+      records: bytes.subarray(e.position - start, e.position - start + e.length),
+    }));
   }
 
   /**
@@ -325,32 +374,42 @@ export class TieredStorage {
       const log = this.host.log;
       const reader = new BatchReader(req.offset, log.highWatermark, req.maxRecords, req.maxBytes);
       let seg = this.#segmentFor(req.offset);
-      if (!seg) return fail("OFFSET_OUT_OF_RANGE", `offset ${req.offset} is no longer in the remote tier`);
+      if (!seg)
+        return fail("OFFSET_OUT_OF_RANGE", `offset ${req.offset} is no longer in the remote tier`);
       while (seg && !reader.full && reader.nextOffset < log.logStartOffset) {
         reader.feed(await this.#batchesFrom(seg, reader.nextOffset, reader.remainingBytes));
         if (reader.nextOffset < seg.endOffset) break;
         seg = this.#segmentFor(reader.nextOffset);
       }
       if (!reader.full && reader.nextOffset >= log.logStartOffset)
-        reader.feed(log.batchRowsIn(reader.nextOffset, log.highWatermark, reader.remainingBytes + 1));
+        reader.feed(
+          log.batchRowsIn(reader.nextOffset, log.highWatermark, reader.remainingBytes + 1),
+        );
       const { batches, nextOffset } = reader;
-      return ok({ batches, nextOffset, highWatermark: log.highWatermark, logStartOffset: this.logStartOffset(), logEndOffset: log.logEndOffset });
+      return ok({
+        batches,
+        nextOffset,
+        highWatermark: log.highWatermark,
+        logStartOffset: this.logStartOffset(),
+        logEndOffset: log.logEndOffset,
+      });
     } catch (e) {
-      return fail("KAFKA_STORAGE_ERROR", `remote tier read failed: ${e instanceof Error ? e.message : String(e)}`);
+      return fail("KAFKA_STORAGE_ERROR", `remote tier read failed: ${messageOf(e)}`);
     }
   }
 
-  /** The batches of `seg` from the one holding `offset`, about `maxBytes` of them, in one ranged GET. */
-  async #batchesFrom(seg: RemoteSegment, offset: number, maxBytes: number): Promise<{ baseOffset: number; records: Uint8Array }[]> {
+  /** The batches of `seg` from the one holding `offset`, about `maxBytes`, in one ranged GET. */
+  async #batchesFrom(seg: RemoteSegment, offset: number, maxBytes: number): Promise<RemoteBatch[]> {
     const index = await this.#index(seg);
     const first = Math.max(0, index.findLastIndex((e) => e.baseOffset <= offset));
     let last = first;
     let bytes = index[first]!.length;
-    while (last + 1 < index.length && bytes < maxBytes + index[first]!.length) bytes += index[++last]!.length;
+    const budget = maxBytes + index[first]!.length;
+    while (last + 1 < index.length && bytes < budget) bytes += index[++last]!.length;
     return this.#getBatches(seg, index, first, last);
   }
 
-  /** The earliest remote record with timestamp ≥ `timestamp` (null: none remote; ask the local log). */
+  /** The earliest remote record with timestamp ≥ `timestamp` (null: none; ask the local log). */
   async offsetForTimestamp(timestamp: number): Promise<Result<OffsetAndTimestamp | null>> {
     if (!this.enabled()) return ok(null);
     try {
@@ -363,11 +422,12 @@ export class TieredStorage {
         if (i < 0) continue;
         const [batch] = await this.#getBatches(seg, index, i, i);
         for (const { record } of readRecords(batch!.records, batch!.baseOffset))
-          if (record.timestamp >= timestamp && record.offset < local) return ok({ offset: record.offset, timestamp: record.timestamp });
+          if (record.timestamp >= timestamp && record.offset < local)
+            return ok({ offset: record.offset, timestamp: record.timestamp });
       }
       return ok(null);
     } catch (e) {
-      return fail("KAFKA_STORAGE_ERROR", `remote tier look-up failed: ${e instanceof Error ? e.message : String(e)}`);
+      return fail("KAFKA_STORAGE_ERROR", `remote tier look-up failed: ${messageOf(e)}`);
     }
   }
 }

@@ -26,9 +26,9 @@ export interface LogConfig {
   maxMessageBytes: number;
   uncleanLeaderElectionEnable: boolean;
   messageTimestampType: TimestampType;
-  /** remote.storage.enable (tiered storage, KIP-405); null: not set, the broker's default decides. */
+  /** remote.storage.enable (tiered storage, KIP-405); null: unset, the broker's default decides. */
   remoteStorageEnable: boolean | null;
-  /** local.retention.ms / .bytes: -2 = retention.ms / .bytes, -1 = unlimited (only with tiering). */
+  /** local.retention.ms / .bytes: -2 = as retention.*, -1 = unlimited (only with tiering). */
   localRetentionMs: number;
   localRetentionBytes: number;
 }
@@ -186,9 +186,15 @@ export function checkLocalRetention(configs: Record<string, string>): Result<nul
     const local = Number(configs[`local.retention.${unit}`] ?? "-2");
     const total = Number(configs[`retention.${unit}`] ?? "-2");
     if (local >= 0 && total >= 0 && local > total)
-      return fail("INVALID_CONFIG", `local.retention.${unit} (${local}) must not exceed retention.${unit} (${total})`);
+      return fail(
+        "INVALID_CONFIG",
+        `local.retention.${unit} (${local}) must not exceed retention.${unit} (${total})`,
+      );
     if (local === -1 && total >= 0)
-      return fail("INVALID_CONFIG", `local.retention.${unit} -1 (unlimited) must not exceed retention.${unit} (${total})`);
+      return fail(
+        "INVALID_CONFIG",
+        `local.retention.${unit} -1 (unlimited) must not exceed retention.${unit} (${total})`,
+      );
   }
   return ok(null);
 }
@@ -201,6 +207,7 @@ export function effectiveConfigs(own: Record<string, string>): Record<TopicConfi
 /** Typed view of a validated config map (missing keys take defaults). */
 export function toLogConfig(own: Record<string, string>): LogConfig {
   const c = effectiveConfigs(own);
+  const remote = own["remote.storage.enable"];
   return {
     retentionMs: Number(c["retention.ms"]),
     retentionBytes: Number(c["retention.bytes"]),
@@ -211,7 +218,7 @@ export function toLogConfig(own: Record<string, string>): LogConfig {
     maxMessageBytes: Number(c["max.message.bytes"]),
     uncleanLeaderElectionEnable: c["unclean.leader.election.enable"] === "true",
     messageTimestampType: c["message.timestamp.type"] as TimestampType,
-    remoteStorageEnable: own["remote.storage.enable"] === undefined ? null : own["remote.storage.enable"] === "true",
+    remoteStorageEnable: remote === undefined ? null : remote === "true",
     localRetentionMs: Number(c["local.retention.ms"]),
     localRetentionBytes: Number(c["local.retention.bytes"]),
   };

@@ -23,7 +23,12 @@ export interface RemoteFaultState {
   failRate: number;
 }
 
-export const NO_REMOTE_FAULTS: RemoteFaultState = { delayMs: 0, failing: [], tornPuts: 0, failRate: 0 };
+export const NO_REMOTE_FAULTS: RemoteFaultState = {
+  delayMs: 0,
+  failing: [],
+  tornPuts: 0,
+  failRate: 0,
+};
 
 export class RemoteFaults {
   state: RemoteFaultState = { ...NO_REMOTE_FAULTS, failing: [] };
@@ -48,11 +53,15 @@ export class RemoteFaults {
     this.calls[op]++;
     if (this.state.delayMs > 0) await new Promise((r) => setTimeout(r, this.state.delayMs));
     if (this.state.failing.includes(op)) throw new Error(`injected remote ${op} failure`);
-    if (this.state.failRate > 0 && this.#random() < this.state.failRate) throw new Error(`injected remote ${op} failure (rate)`);
+    if (this.state.failRate > 0 && this.#random() < this.state.failRate)
+      throw new Error(`injected remote ${op} failure (rate)`);
   }
 }
 
-export function faultyRemoteStore(inner: RemoteObjectStore, faults: RemoteFaults): RemoteObjectStore {
+export function faultyRemoteStore(
+  inner: RemoteObjectStore,
+  faults: RemoteFaults,
+): RemoteObjectStore {
   return {
     async put(key, bytes) {
       await faults.gate("put");

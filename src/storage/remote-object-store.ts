@@ -44,7 +44,8 @@ export function r2ObjectStore(bucket: R2Bucket): RemoteObjectStore {
       }
     },
     async delete(keys) {
-      for (let i = 0; i < keys.length; i += DELETE_CHUNK) await bucket.delete(keys.slice(i, i + DELETE_CHUNK));
+      for (let i = 0; i < keys.length; i += DELETE_CHUNK)
+        await bucket.delete(keys.slice(i, i + DELETE_CHUNK));
     },
   };
 }
