@@ -82,6 +82,8 @@ export class TieredStorage {
   #listedAt = -Infinity;
   #busy: Promise<unknown> | null = null;
   #backoffMs = 0;
+  /** After a remote error, no step before this (so produce-driven alarms do not hammer R2). */
+  #retryAt = 0;
   readonly #indexes = new Map<string, IndexEntry[]>();
 
   private readonly host: TierHost;
@@ -170,11 +172,13 @@ export class TieredStorage {
     try {
       await this.#exclusive(() => (this.host.isLeader ? this.#leaderStep() : this.#followerStep()));
       this.#backoffMs = 0;
+      this.#retryAt = 0;
     } catch {
       // R2 error or timeout: nothing was committed that the chain does not show; try again later.
       const doubled = Math.max(this.#backoffMs * 2, ERROR_BACKOFF_MS);
       this.#backoffMs = Math.min(doubled, TIER_CHECK_INTERVAL_MS);
-      return this.clock.now() + this.#backoffMs;
+      this.#retryAt = this.clock.now() + this.#backoffMs;
+      return this.#retryAt;
     }
     return this.nextDeadline();
   }
@@ -183,6 +187,7 @@ export class TieredStorage {
   nextDeadline(): number | null {
     if (!this.enabled()) return null;
     const now = this.clock.now();
+    if (this.#retryAt > now) return this.#retryAt;
     const log = this.host.log;
     const local = log.localSegments();
     const upload = this.#chain === null || nextUpload(local, log.highWatermark, this.remoteEnd());
