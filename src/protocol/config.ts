@@ -178,10 +178,15 @@ export function validateTopicConfigs(configs: unknown): Result<Record<string, st
 }
 
 /**
- * Kafka's rule for tiered storage: local.retention.* (when ≥ 0) must not exceed retention.*
- * (when ≥ 0) given in the same configs; -2 means "the same as retention.*".
+ * Kafka's rules for tiered storage: local.retention.* (when ≥ 0) must not exceed retention.*
+ * (when ≥ 0) given in the same configs (-2 means "the same as retention.*"), and a compacted
+ * topic cannot enable remote storage.
  */
 export function checkLocalRetention(configs: Record<string, string>): Result<null> {
+  // Kafka's rule too: a compacted topic cannot be tiered (remote segments are never cleaned).
+  const compacted = (configs["cleanup.policy"] ?? "").split(",").some((p) => p.trim() === "compact");
+  if (configs["remote.storage.enable"] === "true" && compacted)
+    return fail("INVALID_CONFIG", "remote.storage.enable=true is not supported with cleanup.policy compact");
   for (const unit of ["ms", "bytes"] as const) {
     const local = Number(configs[`local.retention.${unit}`] ?? "-2");
     const total = Number(configs[`retention.${unit}`] ?? "-2");

@@ -17,6 +17,7 @@ import {
   type LocalSegmentView,
   type RemoteSegment,
 } from "../../src/log/remote-segments.ts";
+import { checkLocalRetention } from "../../src/protocol/config.ts";
 
 const P = "t/id/0/";
 const seg = (base: number, end: number, bytes = 100, maxTimestamp = 1000): RemoteSegment => {
@@ -91,5 +92,17 @@ describe("local deletion and whole-log retention", () => {
     expect(planRemoteRetention(chain, 50, 3000, { retentionMs: -1, retentionBytes: 150 })).toBe(2);
     expect(planRemoteRetention(chain, 0, 3000, { retentionMs: -1, retentionBytes: -1 })).toBe(0);
     expect(planRemoteRetention(chain, 0, 3000, { retentionMs: 100, retentionBytes: -1 })).toBe(2);
+  });
+});
+
+describe("tiered storage's topic config rules (checkLocalRetention)", () => {
+  it("local.retention.* above retention.*, -1 under a bounded retention, and tiering a compacted topic are INVALID_CONFIG", () => {
+    expect(checkLocalRetention({ "retention.ms": "1000", "local.retention.ms": "500" }).ok).toBe(true);
+    expect(checkLocalRetention({ "retention.bytes": "1000", "local.retention.bytes": "2000" }).ok).toBe(false);
+    expect(checkLocalRetention({ "retention.ms": "1000", "local.retention.ms": "-1" }).ok).toBe(false);
+    expect(checkLocalRetention({ "local.retention.ms": "-2", "retention.ms": "1000" }).ok).toBe(true);
+    const compacted = checkLocalRetention({ "remote.storage.enable": "true", "cleanup.policy": "compact,delete" });
+    expect(!compacted.ok && compacted.err.error).toBe("INVALID_CONFIG");
+    expect(checkLocalRetention({ "remote.storage.enable": "true", "cleanup.policy": "delete" }).ok).toBe(true);
   });
 });
