@@ -4,6 +4,7 @@
  * that ends stdout (rendered into docs/benchmarks.md by bench/report.ts).
  * Node 24 type stripping: erasable TypeScript only.
  */
+import type { TieredResult } from "./tiered.ts";
 import type { TenancyResult } from "./tenancy.ts";
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
@@ -71,6 +72,8 @@ export interface Results {
   rpc?: RpcResult;
   /** Log compaction: cleaner throughput and produce while it runs (bench/compaction.ts). */
   compaction?: CompactionResult;
+  /** Tiered storage on R2 (bench/tiered.ts). */
+  tiered?: TieredResult;
   /** Per scenario block (fills and warm-ups included): wall time and CPU of each process. */
   cpu: Partial<Record<Block, CpuSplit>>;
   /** Per scenario block: workerd's RSS at the start, its peak and growth (the Worker and every DO together). */

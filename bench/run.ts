@@ -35,6 +35,8 @@
  *             binding and over 127.0.0.1, sent by a second Worker in its own cluster, with the ratio (bench/rpc.ts)
  *   compaction  the log cleaner's records/s (alone over node:sqlite, and in the server) and produce
  *             records/s while it runs ÷ without it (bench/compaction.ts; `--only compaction` alone)
+ *   tiered    tiered storage on R2: the replica's SQLite under local.retention.bytes while 500 MB
+ *             (BENCH_TIERED_MB) are written, catch-up through R2 vs local, random remote reads (bench/tiered.ts)
  *   e2e       end-to-end latency: an open-loop producer at 1,000 records/s and one long-polling consumer,
  *             send → receive per record, RF 1 acks=1 and RF 3 acks=all (bench/e2e.ts)
  * Every scenario block also reports workerd's RSS at its start, its peak (sampled every 50 ms, and
@@ -79,10 +81,11 @@ import { writeReport } from "./report.ts";
 import { headlines, writeResults, type Block, type Results } from "./results.ts";
 import { printTables } from "./tables.ts";
 import { tenancyScenario } from "./tenancy.ts";
+import { tieredScenario } from "./tiered.ts";
 
 /** The scenarios `--only` knows, in the order the usage line names them. */
 const SCENARIOS = ["baseline", "produce", "fetch", "index", "replication", "idempotence", "groups", "floor"].concat(
-  ["matrix", "memory", "e2e", "profile", "bulk", "tenancy", "rpc", "dialects", "compaction"],
+  ["matrix", "memory", "e2e", "profile", "bulk", "tenancy", "rpc", "dialects", "compaction", "tiered"],
 );
 
 interface Args {
@@ -196,6 +199,11 @@ async function runScenarios(s: Server, cfg: Config, runs: (s: string) => boolean
   if (runs("rpc")) {
     log("bench: produce through the RPC binding vs HTTP (own cluster with a caller Worker)");
     results.rpc = await rpcScenario(cfg, join(s.stateDir, "rpc"), log);
+  }
+  if (runs("tiered")) {
+    log("bench: tiered storage (local.retention.bytes 10 MB; BENCH_TIERED_MB, default 500)");
+    results.tiered = await tieredScenario(s.http, s.client, cfg.mode, s.stateDir, log);
+    log(`bench: tiered: ${JSON.stringify(results.tiered)}`);
   }
   if (runs("floor")) {
     log("bench: platform floor");

@@ -53,7 +53,8 @@ import {
   type EpochEndOffset,
 } from "./leader-epoch-cache.ts";
 import { emptySegment, truncateFrom, truncateFully, writeBatches } from "./local-log.ts";
-import type { EpochEntry, LogState, LogStore } from "./log-store.ts";
+import type { BatchRow, EpochEntry, LogState, LogStore } from "./log-store.ts";
+import type { LocalSegmentView } from "./remote-segments.ts";
 import { decodeBatches, readRecords, recordSpans, sliceBatch } from "../codec/record-batch.ts";
 import {
   DEFAULT_PRODUCER_STATE_OPTIONS,
@@ -541,6 +542,58 @@ export class PartitionLog {
     });
     this.#addStoredBytes(-segments.filter((s) => s.baseOffset < cutoff).reduce((sum, s) => sum + s.sizeBytes, 0));
     return { deletedSegments: plan.deleteCount, logStartOffset: this.#state.logStartOffset };
+  }
+
+  // ---- Tiered storage (src/partition/tiered-storage.ts): read-only views and one local cut. ----
+
+  /** The local segments, oldest first, with exclusive ends (the active one ends at the LEO). */
+  localSegments(): LocalSegmentView[] {
+    const segments = this.#store.segments();
+    return segments.map((s, i) => ({
+      baseOffset: s.baseOffset,
+      endOffset: segments[i + 1]?.baseOffset ?? this.#state.logEndOffset,
+      sizeBytes: s.sizeBytes,
+      recordCount: s.recordCount,
+      maxTimestamp: s.maxTimestamp,
+      active: i === segments.length - 1,
+    }));
+  }
+
+  /**
+   * The stored batches from the one holding `from` to the last with base offset < `to`, in order
+   * (part of a segment, for an upload), stopping once `maxBytes` of blobs are taken (at least one).
+   */
+  batchRowsIn(from: Offset, to: Offset, maxBytes = Number.POSITIVE_INFINITY): BatchRow[] {
+    const out: BatchRow[] = [];
+    let bytes = 0;
+    for (const b of this.#store.batchesFrom(from)) {
+      if (b.baseOffset >= to || (out.length > 0 && bytes >= maxBytes)) break;
+      if (b.lastOffset < from) continue;
+      out.push(b);
+      bytes += b.sizeBytes;
+    }
+    return out;
+  }
+
+  /**
+   * Deletes the closed local segments below `cutoff` (a segment base at or below the HW, never
+   * the active segment's) and moves the local log start there: the caller has checked that a
+   * remote copy holds them. False when `cutoff` is not such a base.
+   */
+  deleteLocalSegmentsBelow(cutoff: Offset): boolean {
+    const segments = this.#store.segments();
+    const at = segments.findIndex((s) => s.baseOffset === cutoff);
+    if (at <= 0 || cutoff > this.#state.highWatermark) return false;
+    const freed = segments.slice(0, at).reduce((sum, s) => sum + s.sizeBytes, 0);
+    this.#producers = null;
+    this.#commit((next) => {
+      this.#store.deleteBatchesBelow(cutoff);
+      this.#store.deleteSegmentsBelow(cutoff);
+      next.logStartOffset = Math.max(next.logStartOffset, cutoff);
+      this.#store.replaceEpochs(truncateFromStart(this.#store.epochs(), next.logStartOffset));
+    });
+    this.#addStoredBytes(-freed);
+    return true;
   }
 
   /** When the replica's alarm should next run `deleteRetainedSegments` (null: not needed). */

@@ -40,6 +40,11 @@ export interface LogConfig {
   deleteRetentionMs: number;
   /** The cleaner runs when dirty bytes / cleanable bytes reach this ratio. */
   minCleanableDirtyRatio: number;
+  /** remote.storage.enable (tiered storage, KIP-405); null: unset, the broker's default decides. */
+  remoteStorageEnable: boolean | null;
+  /** local.retention.ms / .bytes: -2 = as retention.*, -1 = unlimited (only with tiering). */
+  localRetentionMs: number;
+  localRetentionBytes: number;
 }
 
 /** Kafka's defaults (segment.bytes is smaller: a DO's SQLite holds at most 10 GB). */
@@ -57,6 +62,11 @@ export const TOPIC_CONFIG_DEFAULTS: Readonly<Record<TopicConfigName, string>> = 
   "max.compaction.lag.ms": "9223372036854775807",
   "delete.retention.ms": "86400000",
   "min.cleanable.dirty.ratio": "0.5",
+  // Tiered storage (KIP-405, docs/operations.md "Tiered storage"): "false" shown, but an unset
+  // topic takes the broker's REMOTE_STORAGE_ENABLE default.
+  "remote.storage.enable": "false",
+  "local.retention.ms": "-2",
+  "local.retention.bytes": "-2",
 };
 
 export type TopicConfigName =
@@ -72,7 +82,10 @@ export type TopicConfigName =
   | "min.compaction.lag.ms"
   | "max.compaction.lag.ms"
   | "delete.retention.ms"
-  | "min.cleanable.dirty.ratio";
+  | "min.cleanable.dirty.ratio"
+  | "remote.storage.enable"
+  | "local.retention.ms"
+  | "local.retention.bytes";
 
 export const TOPIC_CONFIG_NAMES = Object.keys(TOPIC_CONFIG_DEFAULTS) as TopicConfigName[];
 
@@ -213,6 +226,13 @@ export function validateTopicConfig(key: string, raw: unknown): Result<string> {
     case "min.cleanable.dirty.ratio":
       r = ratio(key, raw);
       break;
+    case "remote.storage.enable":
+      r = oneOf(key, raw, ["true", "false"] as const);
+      break;
+    case "local.retention.ms":
+    case "local.retention.bytes":
+      r = intIn(key, raw, -2);
+      break;
   }
   return r.ok ? ok(raw) : r;
 }
@@ -228,7 +248,35 @@ export function validateTopicConfigs(configs: unknown): Result<Record<string, st
     if (!r.ok) return r;
     out[k] = r.value;
   }
-  return ok(out);
+  const local = checkLocalRetention(out);
+  return local.ok ? ok(out) : local;
+}
+
+/**
+ * Kafka's rules for tiered storage: local.retention.* (when ≥ 0) must not exceed retention.*
+ * (when ≥ 0) given in the same configs (-2 means "the same as retention.*"), and a compacted
+ * topic cannot enable remote storage.
+ */
+export function checkLocalRetention(configs: Record<string, string>): Result<null> {
+  // Kafka's rule too: a compacted topic cannot be tiered (remote segments are never cleaned).
+  const compacted = (configs["cleanup.policy"] ?? "").split(",").some((p) => p.trim() === "compact");
+  if (configs["remote.storage.enable"] === "true" && compacted)
+    return fail("INVALID_CONFIG", "remote.storage.enable=true is not supported with cleanup.policy compact");
+  for (const unit of ["ms", "bytes"] as const) {
+    const local = Number(configs[`local.retention.${unit}`] ?? "-2");
+    const total = Number(configs[`retention.${unit}`] ?? "-2");
+    if (local >= 0 && total >= 0 && local > total)
+      return fail(
+        "INVALID_CONFIG",
+        `local.retention.${unit} (${local}) must not exceed retention.${unit} (${total})`,
+      );
+    if (local === -1 && total >= 0)
+      return fail(
+        "INVALID_CONFIG",
+        `local.retention.${unit} -1 (unlimited) must not exceed retention.${unit} (${total})`,
+      );
+  }
+  return ok(null);
 }
 
 /** Full config map: defaults overlaid with the topic's own values. */
@@ -239,6 +287,7 @@ export function effectiveConfigs(own: Record<string, string>): Record<TopicConfi
 /** Typed view of a validated config map (missing keys take defaults). */
 export function toLogConfig(own: Record<string, string>): LogConfig {
   const c = effectiveConfigs(own);
+  const remote = own["remote.storage.enable"];
   return {
     retentionMs: Number(c["retention.ms"]),
     retentionBytes: Number(c["retention.bytes"]),
@@ -253,6 +302,9 @@ export function toLogConfig(own: Record<string, string>): LogConfig {
     maxCompactionLagMs: msValue(c["max.compaction.lag.ms"]),
     deleteRetentionMs: msValue(c["delete.retention.ms"]),
     minCleanableDirtyRatio: Number(c["min.cleanable.dirty.ratio"]),
+    remoteStorageEnable: remote === undefined ? null : remote === "true",
+    localRetentionMs: Number(c["local.retention.ms"]),
+    localRetentionBytes: Number(c["local.retention.bytes"]),
   };
 }
 
