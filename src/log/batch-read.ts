@@ -1,5 +1,5 @@
 /**
- * The read loop of PartitionLog.readBatches, fed in pieces (the remote tier hands it the batches
+ * The read loop of PartitionLog.readBatches (which feeds it the local log), fed in pieces (the remote tier hands it the batches
  * of one ranged GET at a time, then the local log's): records from exactly `offset` on, below
  * `bound`, up to `maxRecords` and `maxBytes`, at least one record when one is available, each
  * batch cut to the records read. Same spans, same slicing and the same budget across pieces as
@@ -16,6 +16,8 @@ export class BatchReader {
   nextOffset: Offset;
   /** True once a limit or the bound stopped the read: feed no more. */
   full = false;
+  /** True when `maxRecords` or `maxBytes` stopped the read (else every offset below the bound fed was seen). */
+  limited = false;
 
   readonly #offset: Offset;
   readonly #bound: Offset;
@@ -49,6 +51,7 @@ export class BatchReader {
         const over = this.records > 0 && this.bytes + size > this.#maxBytes;
         if (span.offset >= this.#bound || over) {
           this.full = true;
+          this.limited ||= over;
           break;
         }
         if (start < 0) start = span.start;
@@ -58,7 +61,7 @@ export class BatchReader {
         this.bytes += size;
         this.nextOffset = span.offset + 1;
         if (this.records >= this.#maxRecords) {
-          this.full = true;
+          this.full = this.limited = true;
           break;
         }
       }

@@ -24,11 +24,9 @@ import type {
   AppendInfo,
   Clock,
   EncodedRecords,
-  FetchedBatch,
   FetchedBatches,
   FetchRequest,
   FetchResult,
-  LogRecord,
   Offset,
   OffsetAndTimestamp,
   ProducerIdentity,
@@ -54,8 +52,9 @@ import {
 } from "./leader-epoch-cache.ts";
 import { emptySegment, truncateFrom, truncateFully, writeBatches } from "./local-log.ts";
 import type { BatchRow, EpochEntry, LogState, LogStore } from "./log-store.ts";
+import { BatchReader } from "./batch-read.ts";
 import type { LocalSegmentView } from "./remote-segments.ts";
-import { decodeBatches, readRecords, recordSpans, sliceBatch } from "../codec/record-batch.ts";
+import { decodeBatches, readRecords, sliceBatch } from "../codec/record-batch.ts";
 import {
   DEFAULT_PRODUCER_STATE_OPTIONS,
   PRODUCER_BATCHES_RETAINED,
@@ -422,40 +421,12 @@ export class PartitionLog {
     // and the LEO (e.g. a consumer at the old leader's HW right after a fail-over) reads nothing yet.
     if (offset < logStartOffset || offset > logEndOffset)
       return fail("OFFSET_OUT_OF_RANGE", `offset ${offset} is outside [${logStartOffset}, ${logEndOffset}]`);
-    const batches: FetchedBatch[] = [];
-    let records = 0;
-    let bytes = 0;
-    let nextOffset = offset;
-    // Stopped by maxRecords/maxBytes (`full`), or else every offset below the bound was seen.
-    let full = false;
-    for (const batch of offset < bound ? this.#store.batchesFrom(offset) : []) {
-      if (full || batch.baseOffset >= bound) break;
-      let start = -1;
-      let end = -1;
-      let count = 0;
-      for (const span of recordSpans(batch.records, batch.baseOffset, offset)) {
-        const size = span.end - span.start;
-        if (span.offset >= bound) break;
-        if (records > 0 && bytes + size > maxBytes) {
-          full = true;
-          break;
-        }
-        if (start < 0) start = span.start;
-        end = span.end;
-        count++;
-        records++;
-        bytes += size;
-        nextOffset = span.offset + 1;
-        if (records >= maxRecords) {
-          full = true;
-          break;
-        }
-      }
-      if (count > 0) batches.push({ baseOffset: batch.baseOffset, recordCount: count, records: sliceBatch(batch.records, start, end, count) });
-    }
+    const reader = new BatchReader(offset, bound, maxRecords, maxBytes);
+    if (offset < bound) reader.feed(this.#store.batchesFrom(offset));
     // A compacted log has gaps: with no limit hit, the read covered every offset up to the bound,
     // so the next read starts there (in a dense log the last record read ends there anyway).
-    if (!full && offset < bound) nextOffset = bound;
+    const nextOffset = !reader.limited && offset < bound ? bound : reader.nextOffset;
+    const batches = reader.batches;
     return ok({ batches, nextOffset, highWatermark, logStartOffset, logEndOffset });
   }
 
