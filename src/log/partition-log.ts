@@ -54,7 +54,7 @@ import { emptySegment, truncateFrom, truncateFully, writeBatches } from "./local
 import type { BatchRow, EpochEntry, LogState, LogStore } from "./log-store.ts";
 import { BatchReader } from "./batch-read.ts";
 import type { LocalSegmentView } from "./remote-segments.ts";
-import { decodeBatches, readRecords, sliceBatch } from "../codec/record-batch.ts";
+import { decodeBatches, readRecords } from "../codec/record-batch.ts";
 import {
   DEFAULT_PRODUCER_STATE_OPTIONS,
   PRODUCER_BATCHES_RETAINED,
