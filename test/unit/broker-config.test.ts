@@ -70,6 +70,8 @@ describe("defaults", () => {
       CORS_ALLOWED_ORIGINS: "https://console.example.com",
       LOG_LEVEL: "debug",
       REPLICA_PUSH_DELAY_MS: "5",
+      SSE_MAX_LIFETIME_MS: "6",
+      SSE_HEARTBEAT_MS: "7",
     };
     const defaults = parsed({});
     const set = parsed(all);

@@ -1,0 +1,215 @@
+/**
+ * The live-tail hub (issue 18): many tailers of one partition share ONE long-poll read of its
+ * leader. Per isolate, one `Tail` per key (tenant, topic, partition) while it has subscribers:
+ * its `position` (the next offset the shared read asks for), the read in flight, and a buffer
+ * of the last batches it read. A subscriber reads from its own position:
+ * - inside the buffer: it takes the records at or after its position, no call at all;
+ * - behind the buffer: it catches up with its own non-waiting reads (`catchUpFetches`);
+ * - at or ahead of the tail's position: it waits for the shared read, starting it if none is
+ *   in flight (`upstreamFetches`), so one wake-up of the leader fans out to every subscriber.
+ *
+ * Invariants: a subscriber's records come in offset order with no gap and no repeat (each
+ * answer holds exactly the records of [its position, the answer's next offset)); buffered
+ * batches are contiguous ([from, nextOffset) follow each other); the tail's position never
+ * falls; a late answer of a read the tail gave up on is ignored.
+ *
+ * I/O: the hub never does I/O itself. The read is the function of the subscriber that starts
+ * it (`TailFetch`), so it runs in that subscriber's request (Workers' I/O objects belong to one
+ * request); others only await a promise. A read that does not answer within its wait plus
+ * `stallMs` is given up and the next subscriber starts another, so a cancelled request cannot
+ * stall the rest. Pure: no `cloudflare:*`, timers through `setTimeout` (fake timers in tests).
+ * Callers: src/services/tail.ts (the service every door's live tail uses). Single-threaded
+ * isolate: no locks; state changes only between awaits.
+ */
+import type { Result } from "../protocol/errors.ts";
+
+/** One read of a partition: records at or after the asked offset, below `nextOffset`. */
+export interface TailRead<R extends { offset: number }> {
+  records: readonly R[];
+  nextOffset: number;
+  highWatermark: number;
+  logStartOffset: number;
+}
+
+/** A read from `offset`, long-polling up to `waitMs` for a record. */
+export type TailFetch<R extends { offset: number }> = (offset: number, waitMs: number) => Promise<Result<TailRead<R>>>;
+
+export interface TailHubOptions {
+  /** The shared read's long poll. */
+  readonly upstreamWaitMs: number;
+  /** How long past its wait a shared read may take before a waiter gives up on it. */
+  readonly stallMs: number;
+  /** Buffer bounds per tail: batches and records kept for subscribers a little behind. */
+  readonly maxBufferedBatches: number;
+  readonly maxBufferedRecords: number;
+}
+
+export const DEFAULT_TAIL_HUB_OPTIONS: TailHubOptions = {
+  upstreamWaitMs: 10_000,
+  stallMs: 5_000,
+  maxBufferedBatches: 256,
+  maxBufferedRecords: 20_000,
+};
+
+interface Batch<R extends { offset: number }> {
+  from: number;
+  read: TailRead<R>;
+}
+
+interface Tail<R extends { offset: number }> {
+  readonly key: string;
+  position: number;
+  buffer: Batch<R>[];
+  bufferedRecords: number;
+  inflight: Promise<Result<TailRead<R>>> | null;
+  subscribers: number;
+}
+
+/** Counts since the hub was made: what the fan-out saves is upstream vs delivered. */
+export interface TailHubStats {
+  upstreamFetches: number;
+  catchUpFetches: number;
+  /** Answers served from the buffer or a shared read, per subscriber. */
+  deliveries: number;
+  stalls: number;
+}
+
+const STALLED = Symbol("stalled");
+
+export class TailHub<R extends { offset: number }> {
+  readonly #tails = new Map<string, Tail<R>>();
+  readonly stats: TailHubStats = { upstreamFetches: 0, catchUpFetches: 0, deliveries: 0, stalls: 0 };
+
+  constructor(readonly options: TailHubOptions = DEFAULT_TAIL_HUB_OPTIONS) {}
+
+  /** A subscriber of `key` reading from `position`; it must be closed when done. */
+  subscribe(key: string, position: number, fetch: TailFetch<R>): TailSubscription<R> {
+    let tail = this.#tails.get(key);
+    if (!tail) {
+      tail = { key, position, buffer: [], bufferedRecords: 0, inflight: null, subscribers: 0 };
+      this.#tails.set(key, tail);
+    }
+    tail.subscribers++;
+    return new TailSubscription(this, tail, position, fetch);
+  }
+
+  /** Subscribers per key now (tests, metrics). */
+  subscribers(key: string): number {
+    return this.#tails.get(key)?.subscribers ?? 0;
+  }
+
+  /** @internal */ release(tail: Tail<R>): void {
+    if (--tail.subscribers === 0 && this.#tails.get(tail.key) === tail) this.#tails.delete(tail.key);
+  }
+
+  /** @internal The shared read from the tail's position (started with `fetch` if none is in flight). */
+  async awaitShared(tail: Tail<R>, fetch: TailFetch<R>): Promise<Result<void>> {
+    const p = tail.inflight ?? this.#startShared(tail, fetch);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stall = new Promise<typeof STALLED>((resolve) => {
+      timer = setTimeout(() => resolve(STALLED), this.options.upstreamWaitMs + this.options.stallMs);
+    });
+    try {
+      const r = await Promise.race([p, stall]);
+      if (r === STALLED) {
+        this.stats.stalls++;
+        if (tail.inflight === p) tail.inflight = null;
+        return { ok: true, value: undefined };
+      }
+      return r.ok ? { ok: true, value: undefined } : r;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #startShared(tail: Tail<R>, fetch: TailFetch<R>): Promise<Result<TailRead<R>>> {
+    const from = tail.position;
+    this.stats.upstreamFetches++;
+    const p: Promise<Result<TailRead<R>>> = fetch(from, this.options.upstreamWaitMs).then(
+      (r) => {
+        if (tail.inflight === p) tail.inflight = null;
+        if (r.ok && from === tail.position && r.value.nextOffset > from) this.#append(tail, { from, read: r.value });
+        return r;
+      },
+      (e: unknown) => {
+        if (tail.inflight === p) tail.inflight = null;
+        throw e;
+      },
+    );
+    tail.inflight = p;
+    return p;
+  }
+
+  #append(tail: Tail<R>, batch: Batch<R>): void {
+    tail.buffer.push(batch);
+    tail.bufferedRecords += batch.read.records.length;
+    tail.position = batch.read.nextOffset;
+    const o = this.options;
+    while (tail.buffer.length > o.maxBufferedBatches || (tail.buffer.length > 1 && tail.bufferedRecords > o.maxBufferedRecords))
+      tail.bufferedRecords -= tail.buffer.shift()!.read.records.length;
+  }
+}
+
+/** The records of `read` at or after `position` (the same array when nothing is cut). */
+function from<R extends { offset: number }>(read: TailRead<R>, position: number): TailRead<R> {
+  const rs = read.records;
+  if (rs.length === 0 || rs[0]!.offset >= position) return read;
+  let lo = 0;
+  let hi = rs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (rs[mid]!.offset < position) lo = mid + 1;
+    else hi = mid;
+  }
+  return { ...read, records: rs.slice(lo) };
+}
+
+/** One tailer's view: `next()` answers its next records in order. */
+export class TailSubscription<R extends { offset: number }> {
+  #closed = false;
+
+  constructor(
+    private readonly hub: TailHub<R>,
+    private readonly tail: Tail<R>,
+    /** The next offset this subscriber reads. */
+    public position: number,
+    private readonly fetch: TailFetch<R>,
+  ) {}
+
+  /** The next non-empty records from `position` on, or the read's error; resolves only with records. */
+  async next(): Promise<Result<TailRead<R>>> {
+    for (;;) {
+      if (this.#closed) return { ok: true, value: { records: [], nextOffset: this.position, highWatermark: this.position, logStartOffset: 0 } };
+      const t = this.tail;
+      const hit = t.buffer.find((b) => b.from <= this.position && this.position < b.read.nextOffset);
+      let read: TailRead<R> | null = null;
+      if (hit) read = from(hit.read, this.position);
+      else if (this.position < t.position) {
+        this.hub.stats.catchUpFetches++;
+        const r = await this.fetch(this.position, 0);
+        if (!r.ok) return r;
+        read = from(r.value, this.position);
+        // A read that cannot move on (the log changed under the tail): wait for the shared one.
+        if (read.nextOffset <= this.position && read.records.length === 0) {
+          const w = await this.hub.awaitShared(t, this.fetch);
+          if (!w.ok) return w;
+        }
+      } else {
+        const r = await this.hub.awaitShared(t, this.fetch);
+        if (!r.ok) return r;
+        continue;
+      }
+      if (read.nextOffset > this.position) this.position = read.nextOffset;
+      if (read.records.length > 0) {
+        this.hub.stats.deliveries++;
+        return { ok: true, value: read };
+      }
+    }
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.hub.release(this.tail);
+  }
+}
