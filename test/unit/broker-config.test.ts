@@ -54,6 +54,8 @@ describe("defaults", () => {
       corsAllowedOrigins: [],
       logLevel: "warn",
       replicaPushDelayMs: 0,
+      sseMaxLifetimeMs: 60_000,
+      sseHeartbeatMs: 15_000,
     });
   });
 
