@@ -6,6 +6,7 @@
  */
 import type { BulkConfig } from "./bulk.ts";
 import type { E2eConfig } from "./e2e.ts";
+import type { SseTailConfig } from "./sse-tail.ts";
 import type { FloorConfig } from "./floor.ts";
 import type { GroupsConfig } from "./groups.ts";
 import type { MatrixConfig } from "./matrix.ts";
@@ -44,6 +45,7 @@ export interface Config
     MatrixConfig,
     MemoryConfig,
     E2eConfig,
+    SseTailConfig,
     ProfileConfig {
   mode: "default" | "quick";
 }
@@ -104,6 +106,13 @@ export const DEFAULT: Config = {
   e2eWaitMs: 5_000,
   e2eDrainCapMs: 10_000,
   e2eReplicated: true,
+  sseTailers: 1000,
+  sseDurationMs: 20_000,
+  sseWarmupMs: 2_000,
+  sseRequestsPerSecond: 100,
+  sseRecordsPerRequest: 10,
+  sseLifetimeMs: 16_000,
+  sseDrainCapMs: 30_000,
 };
 
 
@@ -150,4 +159,8 @@ export const QUICK: Config = {
   bulkRounds: 2,
   bulkCapMs: 10_000,
   e2eDurationMs: 4_000,
+  sseTailers: 100,
+  sseDurationMs: 4_000,
+  sseWarmupMs: 500,
+  sseLifetimeMs: 3_000,
 };

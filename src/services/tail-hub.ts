@@ -42,13 +42,16 @@ export interface TailHubOptions {
   /** Buffer bounds per tail: batches and records kept for subscribers a little behind. */
   readonly maxBufferedBatches: number;
   readonly maxBufferedRecords: number;
+  /** A subscriber behind takes up to about this many buffered records in one answer. */
+  readonly maxRecordsPerAnswer: number;
 }
 
 export const DEFAULT_TAIL_HUB_OPTIONS: TailHubOptions = {
   upstreamWaitMs: 10_000,
   stallMs: 5_000,
-  maxBufferedBatches: 256,
-  maxBufferedRecords: 20_000,
+  maxBufferedBatches: 2_048,
+  maxBufferedRecords: 50_000,
+  maxRecordsPerAnswer: 1_000,
 };
 
 interface Batch<R extends { offset: number }> {
@@ -164,6 +167,37 @@ function from<R extends { offset: number }>(read: TailRead<R>, position: number)
   return { ...read, records: rs.slice(lo) };
 }
 
+/** The index of the buffered batch holding `position` ([from, nextOffset)), or -1 (binary search). */
+function bufferedAt<R extends { offset: number }>(buffer: readonly Batch<R>[], position: number): number {
+  let lo = 0;
+  let hi = buffer.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const b = buffer[mid]!;
+    if (position < b.from) hi = mid - 1;
+    else if (position >= b.read.nextOffset) lo = mid + 1;
+    else return mid;
+  }
+  return -1;
+}
+
+/**
+ * Batch `i` and the buffered batches after it as one read, up to about `max` records: a
+ * subscriber that fell behind takes what it missed at once (fewer, larger writes). A single
+ * batch is answered as the same object, so its records' renderings can be shared.
+ */
+function merged<R extends { offset: number }>(buffer: readonly Batch<R>[], i: number, max: number): TailRead<R> {
+  const first = buffer[i]!.read;
+  if (i === buffer.length - 1 || first.records.length >= max) return first;
+  const records = [...first.records];
+  let last = first;
+  for (let j = i + 1; j < buffer.length && records.length < max; j++) {
+    last = buffer[j]!.read;
+    records.push(...last.records);
+  }
+  return { records, nextOffset: last.nextOffset, highWatermark: last.highWatermark, logStartOffset: last.logStartOffset };
+}
+
 /** One tailer's view: `next()` answers its next records in order. */
 export class TailSubscription<R extends { offset: number }> {
   #closed = false;
@@ -181,9 +215,9 @@ export class TailSubscription<R extends { offset: number }> {
     for (;;) {
       if (this.#closed) return { ok: true, value: { records: [], nextOffset: this.position, highWatermark: this.position, logStartOffset: 0 } };
       const t = this.tail;
-      const hit = t.buffer.find((b) => b.from <= this.position && this.position < b.read.nextOffset);
+      const hit = bufferedAt(t.buffer, this.position);
       let read: TailRead<R> | null = null;
-      if (hit) read = from(hit.read, this.position);
+      if (hit >= 0) read = from(merged(t.buffer, hit, this.hub.options.maxRecordsPerAnswer), this.position);
       else if (this.position < t.position) {
         this.hub.stats.catchUpFetches++;
         const r = await this.fetch(this.position, 0);

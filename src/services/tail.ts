@@ -1,7 +1,7 @@
 /**
  * Live tails of a partition (issue 18), shared by every door that streams (the native API's
- * `live=sse`): the caller's first read is an ordinary fetch (its ACL check, its offset-range
- * check, `earliest`/`latest` resolved), so every refusal is known before a stream starts; after
+ * `live=sse`): the caller's first read is an ordinary fetch of one record (its ACL check, its
+ * offset-range check, `earliest`/`latest` resolved), so every refusal is known before a stream starts; after
  * it the caller joins the isolate's tail hub (src/services/tail-hub.ts), where one long-poll
  * read of the leader serves every tailer of the partition at once.
  *
@@ -25,7 +25,7 @@ export interface TailInput {
   topic: string;
   partition: number;
   offset: Offset | "earliest" | "latest";
-  /** Bounds of each read (the first one and the shared ones). */
+  /** Bounds of each shared or catch-up read (the first read takes one record). */
   maxRecords: number;
   maxBytes: number;
 }
@@ -40,7 +40,9 @@ export interface OpenedTail {
 /** Opens a live tail: the first read as a fetch (refusals as errors), then the hub's subscription. */
 export async function openTail(ctx: ServiceContext, input: TailInput): Promise<Result<OpenedTail>> {
   const { topic, partition, maxRecords, maxBytes } = input;
-  const r = await fetchBatches(ctx, { topic, partition, offset: input.offset, maxRecords, maxBytes, waitMs: 0 });
+  // One record is enough to check the caller and the offset: the rest comes from the hub, whose
+  // buffer usually holds it already (a reconnecting tailer then costs the leader one record).
+  const r = await fetchBatches(ctx, { topic, partition, offset: input.offset, maxRecords: 1, maxBytes, waitMs: 0 });
   if (!r.ok) return r;
   const first = decodeFetched(r.value);
   const cluster = Cluster.of(ctx);

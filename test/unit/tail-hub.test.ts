@@ -3,7 +3,7 @@
  * high watermark, long polls parked until an append or their time) and vitest's fake timers:
  * N subscribers at the high watermark cost ONE upstream read per wake-up, whatever N; each
  * subscriber gets every record once, in order, whatever its pace (from the buffer, or its own
- * catch-up reads when behind it); a shared read that never answers is given up after its wait
+ * catch-up reads when behind it), several buffered batches at once when a few behind; a shared read that never answers is given up after its wait
  * plus `stallMs` and another subscriber's read takes over; an error of the shared read reaches
  * every waiter; the last close drops the tail.
  */
@@ -104,7 +104,7 @@ describe("tail hub (issue 18)", () => {
     const rng = new Prng(18);
     const rand = () => rng.next();
     const p = new FakePartition();
-    const hub = new TailHub<Rec>({ upstreamWaitMs: 1000, stallMs: 500, maxBufferedBatches: 4, maxBufferedRecords: 40 });
+    const hub = new TailHub<Rec>({ upstreamWaitMs: 1000, stallMs: 500, maxBufferedBatches: 4, maxBufferedRecords: 40, maxRecordsPerAnswer: 15 });
     p.append(30);
     const subs = [0, 5, 30, 30, 12].map((at) => hub.subscribe("t/0", at, p.fetch));
     const got = subs.map(() => [] as number[]);
@@ -153,9 +153,27 @@ describe("tail hub (issue 18)", () => {
     c2.stop();
   });
 
+  it("a subscriber a few batches behind takes the buffered batches in one answer, in order, without a read", async () => {
+    const p = new FakePartition();
+    const hub = new TailHub<Rec>();
+    const fast = collect([hub.subscribe("t/0", 0, p.fetch)]);
+    const slow = hub.subscribe("t/0", 0, p.fetch);
+    await settle();
+    for (let w = 0; w < 5; w++) {
+      p.append(3);
+      await settle();
+    }
+    const reads = p.upstream + p.catchUp;
+    const r = await slow.next();
+    expect(r.ok && r.value.records.map((x) => x.offset)).toEqual(Array.from({ length: 15 }, (_, i) => i));
+    expect(p.upstream + p.catchUp).toBe(reads);
+    expect(fast.got[0]).toHaveLength(15);
+    fast.stop();
+  });
+
   it("a shared read that never answers is given up after its wait plus stallMs; the next one serves", async () => {
     const p = new FakePartition();
-    const hub = new TailHub<Rec>({ upstreamWaitMs: 1000, stallMs: 500, maxBufferedBatches: 8, maxBufferedRecords: 100 });
+    const hub = new TailHub<Rec>({ upstreamWaitMs: 1000, stallMs: 500, maxBufferedBatches: 8, maxBufferedRecords: 100, maxRecordsPerAnswer: 100 });
     p.hang = true;
     const c = collect([hub.subscribe("t/0", 0, p.fetch), hub.subscribe("t/0", 0, p.fetch)]);
     await settle();
