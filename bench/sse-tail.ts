@@ -1,7 +1,8 @@
 /**
  * The live-tail fan-out workload (issue 18; `npm run bench -- --only sse` runs it alone):
  * N concurrent SSE tailers (`GET …/records?live=sse`) on one partition while an open-loop
- * producer writes a fixed rate of records, run with 1 tailer and with N (default 1,000).
+ * producer writes a fixed rate of records, run with 1 tailer and with N (default 1,000) at the
+ * rate (default 1,000 records/s), then N at a tenth of it (below what 2 cores can carry).
  *
  * - The producer: request i due at `start + i / rate` (absolute schedule), acks=1, its records'
  *   key is `i`; this process keeps i → send time (`performance.now()`), so no clocks are compared
@@ -19,7 +20,7 @@
  *
  * The tailers run in this one Node process: at N = 1,000 it parses N × rate events a second,
  * so the load generator competes with workerd for the same cores (reported beside the figures).
- * Node 24 type stripping: erasable TypeScript only.
+ * BENCH_SSE_TAILERS=n overrides N. Node 24 type stripping: erasable TypeScript only.
  */
 import type { FlarelogClient } from "../src/client/flarelog-client.ts";
 import { Prng, table } from "./harness.ts";
@@ -56,6 +57,10 @@ export interface SseTailRun {
   /** Records the partition leader served (flarelog_records_out_total of the topic) per record produced. */
   leader_records_read_per_record: number;
   leader_records_read: number;
+  /** Leader read calls for the tails: connections' first reads, shared long polls, catch-up reads. */
+  leader_reads: { first: number; shared: number; catch_up: number };
+  /** Produce requests sent more than 5 ms after their due time (the load generator fell behind). */
+  producer_late_sends: number;
 }
 
 export interface SseTailResult {
@@ -96,6 +101,7 @@ interface Shared {
   measuredFrom: number;
   hist: Histogram;
   failure: Error | null;
+  late: number;
 }
 
 /** One tailer: reads, checks order, reconnects at each lifetime end until `until()` is true. */
@@ -177,13 +183,21 @@ class Tailer {
   }
 }
 
-async function recordsOut(http: Http, topic: string): Promise<number> {
+/** The topic's leader reads so far: records served, and live-tail reads by kind (/metrics). */
+async function leaderReads(http: Http, topic: string): Promise<{ records: number; first: number; shared: number; catch_up: number }> {
   const r = await call(http, "GET", "/metrics");
   expectStatus("metrics", r, 200);
-  let n = 0;
-  for (const line of r.text.split("\n"))
-    if (line.startsWith("flarelog_records_out_total{") && line.includes(`topic="${topic}"`)) n += Number(line.slice(line.lastIndexOf(" ") + 1));
-  return n;
+  const out = { records: 0, first: 0, shared: 0, catch_up: 0 };
+  for (const line of r.text.split("\n")) {
+    if (!line.includes(`topic="${topic}"`)) continue;
+    const v = Number(line.slice(line.lastIndexOf(" ") + 1));
+    if (line.startsWith("flarelog_records_out_total{")) out.records += v;
+    else if (line.startsWith("flarelog_live_tail_reads_total{")) {
+      const kind = /kind="(\w+)"/.exec(line)?.[1] as "first" | "shared" | "catch_up" | undefined;
+      if (kind) out[kind] += v;
+    }
+  }
+  return out;
 }
 
 /** The open-loop producer: request i due at start + i / rate; resolves after the last answer. */
@@ -196,6 +210,7 @@ async function produce(s: Shared, cfg: SseTailConfig, requests: number, prng: Pr
     const due = start + (i * 1000) / cfg.sseRequestsPerSecond;
     const wait = due - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    else if (wait < -5) s.late++;
     const text = body(i);
     s.sendTimes[i] = performance.now();
     inFlight.push(call(s.http, "POST", `/v1/topics/${s.topic}/partitions/0/records?acks=1`, text).then((r) => expectStatus("produce", r, 200)));
@@ -208,11 +223,11 @@ async function oneRun(http: Http, client: FlarelogClient, cfg: SseTailConfig, ta
   const topic = `bench-sse-${tailers}-${Date.now()}`;
   await createTopic(client, topic);
   const prng = new Prng(18_000 + tailers);
-  const s: Shared = { http, topic, sendTimes: [], measuredFrom: Number.POSITIVE_INFINITY, hist: new Histogram(), failure: null };
+  const s: Shared = { http, topic, sendTimes: [], measuredFrom: Number.POSITIVE_INFINITY, hist: new Histogram(), failure: null, late: 0 };
   let stop = false;
   const tails = Array.from({ length: tailers }, () => new Tailer(s, prng.int(cfg.sseLifetimeMs / 2, cfg.sseLifetimeMs), () => stop));
   const running = tails.map((t) => t.run().catch((e: unknown) => void (s.failure ??= e instanceof Error ? e : new Error(String(e)))));
-  const out0 = await recordsOut(http, topic);
+  const out0 = await leaderReads(http, topic);
   const cpu0 = workerd === null ? null : processCpuSeconds(workerd);
   const self0 = process.cpuUsage();
   const t0 = performance.now();
@@ -230,7 +245,8 @@ async function oneRun(http: Http, client: FlarelogClient, cfg: SseTailConfig, ta
   if (s.failure) throw s.failure;
   const behind = tails.filter((t) => t.next !== records);
   if (behind.length > 0) throw new Error(`${behind.length} tailers did not see all ${records} records (e.g. at ${behind[0]!.next})`);
-  const read = (await recordsOut(http, topic)) - out0;
+  const out1 = await leaderReads(http, topic);
+  const read = out1.records - out0.records;
   const workerdCpu = cpu0 === null || cpu1 === null ? null : cpu1 - cpu0;
   const run: SseTailRun = {
     tailers,
@@ -246,6 +262,8 @@ async function oneRun(http: Http, client: FlarelogClient, cfg: SseTailConfig, ta
     load_generator_cpu_s: round((self.user + self.system) / 1e6),
     leader_records_read_per_record: round(read / records),
     leader_records_read: read,
+    leader_reads: { first: out1.first - out0.first, shared: out1.shared - out0.shared, catch_up: out1.catch_up - out0.catch_up },
+    producer_late_sends: s.late,
   };
   log(`bench: sse ${tailers} tailers: ${run.events} events, p99 ${run.latency.p99_ms} ms, workerd ${run.workerd_cpu_us_per_record} µs/record, leader read ${read} for ${records}`);
   return run;
@@ -253,23 +271,28 @@ async function oneRun(http: Http, client: FlarelogClient, cfg: SseTailConfig, ta
 
 export async function sseTailScenario(http: Http, client: FlarelogClient, cfg: SseTailConfig, workerd: number | null, log: (m: string) => void): Promise<SseTailResult> {
   const runs: SseTailRun[] = [];
-  for (const n of [1, cfg.sseTailers]) runs.push(await oneRun(http, client, cfg, n, workerd, log));
+  const tailers = Number(process.env.BENCH_SSE_TAILERS ?? cfg.sseTailers);
+  for (const n of [1, tailers]) runs.push(await oneRun(http, client, cfg, n, workerd, log));
+  // The same tailers at a tenth of the rate: below what this machine's cores can carry.
+  const slow = { ...cfg, sseRequestsPerSecond: cfg.sseRequestsPerSecond / 10 };
+  runs.push(await oneRun(http, client, slow, tailers, workerd, log));
   return { value_bytes: VALUE_BYTES, records_per_request: cfg.sseRecordsPerRequest, runs };
 }
 
 export function sseTailTable(x: SseTailResult): string[] {
-  const r0 = x.runs[0];
-  if (!r0) return [];
+  if (x.runs.length === 0) return [];
   return [
-    `Live tail over SSE: open-loop producer at ${r0.target_records_per_s} records/s (${x.records_per_request} × ${x.value_bytes} B a request, acks=1, RF 1), 1 partition, N tailers`,
+    `Live tail over SSE: open-loop producer (${x.records_per_request} × ${x.value_bytes} B a request, acks=1, RF 1), 1 partition, N tailers`,
     table(
-      ["tailers", "records", "rec/s", "events", "reconnects", "p50 ms", "p99 ms", "p99.9 ms", "max ms", "workerd µs/rec", "workerd cpu s", "loadgen cpu s", "leader reads/rec"],
+      ["tailers", "target rec/s", "records", "rec/s", "late", "events", "reconnects", "p50 ms", "p99 ms", "p99.9 ms", "max ms", "workerd µs/rec", "workerd s", "loadgen s", "leader rec/rec", "shared", "catch-up", "first"],
       x.runs.map((r) => [
-        r.tailers, r.records, r.records_per_s, r.events, r.reconnects, r.latency.p50_ms, r.latency.p99_ms, r.latency.p99_9_ms, r.latency.max_ms,
+        r.tailers, r.target_records_per_s, r.records, r.records_per_s, r.producer_late_sends, r.events, r.reconnects, r.latency.p50_ms, r.latency.p99_ms, r.latency.p99_9_ms, r.latency.max_ms,
         r.workerd_cpu_us_per_record ?? "n/a", r.workerd_cpu_s ?? "n/a", r.load_generator_cpu_s, r.leader_records_read_per_record,
+        r.leader_reads.shared, r.leader_reads.catch_up, r.leader_reads.first,
       ]),
     ),
-    "latency: record sent → its event parsed by a tailer (every tailer, every record after the warm-up); leader reads/rec: records the leader served per record produced",
+    "latency: record sent → its event parsed by a tailer (every tailer, every record after the warm-up); late: produce requests sent > 5 ms after their due time; " +
+      "leader rec/rec: records the leader served per record produced; shared / catch-up / first: leader read calls for the tails (one shared long poll serves every tailer)",
     "",
   ];
 }

@@ -15,13 +15,15 @@
  *
  * I/O: the hub never does I/O itself. The read is the function of the subscriber that starts
  * it (`TailFetch`), so it runs in that subscriber's request (Workers' I/O objects belong to one
- * request); others only await a promise. A read that does not answer within its wait plus
+ * request); others wait on a promise made in their own request, which the read's settling
+ * resolves (a closed subscriber resolves its own first, so no request that has ended is
+ * resolved from another; workerd warns about those). A read that does not answer within its wait plus
  * `stallMs` is given up and the next subscriber starts another, so a cancelled request cannot
  * stall the rest. Pure: no `cloudflare:*`, timers through `setTimeout` (fake timers in tests).
  * Callers: src/services/tail.ts (the service every door's live tail uses). Single-threaded
  * isolate: no locks; state changes only between awaits.
  */
-import type { Result } from "../protocol/errors.ts";
+import { kafkaError, type Result } from "../protocol/errors.ts";
 
 /** One read of a partition: records at or after the asked offset, below `nextOffset`. */
 export interface TailRead<R extends { offset: number }> {
@@ -64,7 +66,7 @@ interface Tail<R extends { offset: number }> {
   position: number;
   buffer: Batch<R>[];
   bufferedRecords: number;
-  inflight: Promise<Result<TailRead<R>>> | null;
+  inflight: SharedRead | null;
   subscribers: number;
 }
 
@@ -77,7 +79,12 @@ export interface TailHubStats {
   stalls: number;
 }
 
-const STALLED = Symbol("stalled");
+/** A shared read in flight: the waiters to resolve when it settles (or stalls). */
+interface SharedRead {
+  waiters: Set<(r: Result<void>) => void>;
+}
+
+const OK: Result<void> = { ok: true, value: undefined };
 
 export class TailHub<R extends { offset: number }> {
   readonly #tails = new Map<string, Tail<R>>();
@@ -105,42 +112,45 @@ export class TailHub<R extends { offset: number }> {
     if (--tail.subscribers === 0 && this.#tails.get(tail.key) === tail) this.#tails.delete(tail.key);
   }
 
-  /** @internal The shared read from the tail's position (started with `fetch` if none is in flight). */
-  async awaitShared(tail: Tail<R>, fetch: TailFetch<R>): Promise<Result<void>> {
-    const p = tail.inflight ?? this.#startShared(tail, fetch);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const stall = new Promise<typeof STALLED>((resolve) => {
-      timer = setTimeout(() => resolve(STALLED), this.options.upstreamWaitMs + this.options.stallMs);
-    });
-    try {
-      const r = await Promise.race([p, stall]);
-      if (r === STALLED) {
+  /**
+   * @internal Waits for the shared read from the tail's position, starting it with `fetch` if
+   * none is in flight. The promise is made in the waiter's own request and resolved by whoever
+   * settles the read; `cancel` (set for the waiter's close) resolves it from its own request.
+   */
+  awaitShared(tail: Tail<R>, fetch: TailFetch<R>, onCancel: (cancel: (() => void) | null) => void): Promise<Result<void>> {
+    const shared = tail.inflight ?? this.#startShared(tail, fetch);
+    return new Promise((resolve) => {
+      const done = (r: Result<void>) => {
+        clearTimeout(timer);
+        shared.waiters.delete(done);
+        onCancel(null);
+        resolve(r);
+      };
+      const timer = setTimeout(() => {
         this.stats.stalls++;
-        if (tail.inflight === p) tail.inflight = null;
-        return { ok: true, value: undefined };
-      }
-      return r.ok ? { ok: true, value: undefined } : r;
-    } finally {
-      clearTimeout(timer);
-    }
+        if (tail.inflight === shared) tail.inflight = null;
+        done(OK);
+      }, this.options.upstreamWaitMs + this.options.stallMs);
+      shared.waiters.add(done);
+      onCancel(() => done(OK));
+    });
   }
 
-  #startShared(tail: Tail<R>, fetch: TailFetch<R>): Promise<Result<TailRead<R>>> {
+  #startShared(tail: Tail<R>, fetch: TailFetch<R>): SharedRead {
+    const shared: SharedRead = { waiters: new Set() };
     const from = tail.position;
     this.stats.upstreamFetches++;
-    const p: Promise<Result<TailRead<R>>> = fetch(from, this.options.upstreamWaitMs).then(
-      (r) => {
-        if (tail.inflight === p) tail.inflight = null;
-        if (r.ok && from === tail.position && r.value.nextOffset > from) this.#append(tail, { from, read: r.value });
-        return r;
-      },
-      (e: unknown) => {
-        if (tail.inflight === p) tail.inflight = null;
-        throw e;
-      },
+    tail.inflight = shared;
+    const settle = (r: Result<TailRead<R>>) => {
+      if (tail.inflight === shared) tail.inflight = null;
+      if (r.ok && from === tail.position && r.value.nextOffset > from) this.#append(tail, { from, read: r.value });
+      const answer: Result<void> = r.ok ? OK : r;
+      for (const w of [...shared.waiters]) w(answer);
+    };
+    fetch(from, this.options.upstreamWaitMs).then(settle, (e: unknown) =>
+      settle({ ok: false, err: kafkaError("UNKNOWN_SERVER_ERROR", `live tail read failed: ${String(e)}`) }),
     );
-    tail.inflight = p;
-    return p;
+    return shared;
   }
 
   #append(tail: Tail<R>, batch: Batch<R>): void {
@@ -201,6 +211,11 @@ function merged<R extends { offset: number }>(buffer: readonly Batch<R>[], i: nu
 /** One tailer's view: `next()` answers its next records in order. */
 export class TailSubscription<R extends { offset: number }> {
   #closed = false;
+  /** Resolves this subscriber's wait for a shared read (set while it waits). */
+  #cancelWait: (() => void) | null = null;
+  readonly #setCancel = (cancel: (() => void) | null) => {
+    this.#cancelWait = cancel;
+  };
 
   constructor(
     private readonly hub: TailHub<R>,
@@ -225,11 +240,11 @@ export class TailSubscription<R extends { offset: number }> {
         read = from(r.value, this.position);
         // A read that cannot move on (the log changed under the tail): wait for the shared one.
         if (read.nextOffset <= this.position && read.records.length === 0) {
-          const w = await this.hub.awaitShared(t, this.fetch);
+          const w = await this.hub.awaitShared(t, this.fetch, this.#setCancel);
           if (!w.ok) return w;
         }
       } else {
-        const r = await this.hub.awaitShared(t, this.fetch);
+        const r = await this.hub.awaitShared(t, this.fetch, this.#setCancel);
         if (!r.ok) return r;
         continue;
       }
@@ -244,6 +259,7 @@ export class TailSubscription<R extends { offset: number }> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#cancelWait?.();
     this.hub.release(this.tail);
   }
 }

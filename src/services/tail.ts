@@ -16,6 +16,7 @@ import type { FetchResult, LogRecord, Offset } from "../protocol/types.ts";
 import { Cluster } from "./cluster.ts";
 import type { ServiceContext } from "./context.ts";
 import { decodeFetched, fetchBatches, fetchFromLeader } from "./fetch.ts";
+import { countTailRead } from "./metrics.ts";
 import { TailHub, type TailFetch, type TailSubscription } from "./tail-hub.ts";
 
 /** The isolate's hub: every live tail of this isolate shares it. */
@@ -44,9 +45,11 @@ export async function openTail(ctx: ServiceContext, input: TailInput): Promise<R
   // buffer usually holds it already (a reconnecting tailer then costs the leader one record).
   const r = await fetchBatches(ctx, { topic, partition, offset: input.offset, maxRecords: 1, maxBytes, waitMs: 0 });
   if (!r.ok) return r;
+  countTailRead(ctx.tenant, topic, partition, "first");
   const first = decodeFetched(r.value);
   const cluster = Cluster.of(ctx);
   const fetch: TailFetch<LogRecord> = (offset, waitMs) => {
+    countTailRead(ctx.tenant, topic, partition, waitMs > 0 ? "shared" : "catch_up");
     const read = fetchFromLeader(cluster, topic, partition, { offset, maxRecords, maxBytes, waitMs })
       .then((f): Result<FetchResult> => (f.ok ? ok(decodeFetched(f.value)) : f));
     ctx.waitUntil(read);
