@@ -15,9 +15,8 @@
  *
  * I/O: the hub never does I/O itself. The read is the function of the subscriber that starts
  * it (`TailFetch`), so it runs in that subscriber's request (Workers' I/O objects belong to one
- * request); others wait on a promise made in their own request, which the read's settling
- * resolves (a closed subscriber resolves its own first, so no request that has ended is
- * resolved from another; workerd warns about those). A read that does not answer within its wait plus
+ * request); others only await its promise (never a resolve function called across requests:
+ * workerd refuses that). A read that does not answer within its wait plus
  * `stallMs` is given up and the next subscriber starts another, so a cancelled request cannot
  * stall the rest. Pure: no `cloudflare:*`, timers through `setTimeout` (fake timers in tests).
  * Callers: src/services/tail.ts (the service every door's live tail uses). Single-threaded
@@ -66,7 +65,8 @@ interface Tail<R extends { offset: number }> {
   position: number;
   buffer: Batch<R>[];
   bufferedRecords: number;
-  inflight: SharedRead | null;
+  /** The shared read in flight: settles after it updated the buffer. */
+  inflight: Promise<Result<void>> | null;
   subscribers: number;
 }
 
@@ -79,10 +79,7 @@ export interface TailHubStats {
   stalls: number;
 }
 
-/** A shared read in flight: the waiters to resolve when it settles (or stalls). */
-interface SharedRead {
-  waiters: Set<(r: Result<void>) => void>;
-}
+const STALLED = Symbol("stalled");
 
 const OK: Result<void> = { ok: true, value: undefined };
 
@@ -114,42 +111,38 @@ export class TailHub<R extends { offset: number }> {
 
   /**
    * @internal Waits for the shared read from the tail's position, starting it with `fetch` if
-   * none is in flight. The promise is made in the waiter's own request and resolved by whoever
-   * settles the read; `cancel` (set for the waiter's close) resolves it from its own request.
+   * none is in flight. Waiters only await the read's promise (workerd delivers a promise settled
+   * in another request into the waiter's own); nothing here resolves a promise made elsewhere.
    */
-  awaitShared(tail: Tail<R>, fetch: TailFetch<R>, onCancel: (cancel: (() => void) | null) => void): Promise<Result<void>> {
+  async awaitShared(tail: Tail<R>, fetch: TailFetch<R>): Promise<Result<void>> {
     const shared = tail.inflight ?? this.#startShared(tail, fetch);
-    return new Promise((resolve) => {
-      const done = (r: Result<void>) => {
-        clearTimeout(timer);
-        shared.waiters.delete(done);
-        onCancel(null);
-        resolve(r);
-      };
-      const timer = setTimeout(() => {
-        this.stats.stalls++;
-        if (tail.inflight === shared) tail.inflight = null;
-        done(OK);
-      }, this.options.upstreamWaitMs + this.options.stallMs);
-      shared.waiters.add(done);
-      onCancel(() => done(OK));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stall = new Promise<typeof STALLED>((resolve) => {
+      timer = setTimeout(() => resolve(STALLED), this.options.upstreamWaitMs + this.options.stallMs);
     });
+    try {
+      const r = await Promise.race([shared, stall]);
+      if (r !== STALLED) return r;
+      this.stats.stalls++;
+      if (tail.inflight === shared) tail.inflight = null;
+      return OK;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
-  #startShared(tail: Tail<R>, fetch: TailFetch<R>): SharedRead {
-    const shared: SharedRead = { waiters: new Set() };
+  #startShared(tail: Tail<R>, fetch: TailFetch<R>): Promise<Result<void>> {
     const from = tail.position;
     this.stats.upstreamFetches++;
-    tail.inflight = shared;
-    const settle = (r: Result<TailRead<R>>) => {
+    const settle = (r: Result<TailRead<R>>): Result<void> => {
       if (tail.inflight === shared) tail.inflight = null;
       if (r.ok && from === tail.position && r.value.nextOffset > from) this.#append(tail, { from, read: r.value });
-      const answer: Result<void> = r.ok ? OK : r;
-      for (const w of [...shared.waiters]) w(answer);
+      return r.ok ? OK : r;
     };
-    fetch(from, this.options.upstreamWaitMs).then(settle, (e: unknown) =>
+    const shared: Promise<Result<void>> = fetch(from, this.options.upstreamWaitMs).then(settle, (e: unknown) =>
       settle({ ok: false, err: kafkaError("UNKNOWN_SERVER_ERROR", `live tail read failed: ${String(e)}`) }),
     );
+    tail.inflight = shared;
     return shared;
   }
 
@@ -211,11 +204,6 @@ function merged<R extends { offset: number }>(buffer: readonly Batch<R>[], i: nu
 /** One tailer's view: `next()` answers its next records in order. */
 export class TailSubscription<R extends { offset: number }> {
   #closed = false;
-  /** Resolves this subscriber's wait for a shared read (set while it waits). */
-  #cancelWait: (() => void) | null = null;
-  readonly #setCancel = (cancel: (() => void) | null) => {
-    this.#cancelWait = cancel;
-  };
 
   constructor(
     private readonly hub: TailHub<R>,
@@ -240,11 +228,11 @@ export class TailSubscription<R extends { offset: number }> {
         read = from(r.value, this.position);
         // A read that cannot move on (the log changed under the tail): wait for the shared one.
         if (read.nextOffset <= this.position && read.records.length === 0) {
-          const w = await this.hub.awaitShared(t, this.fetch, this.#setCancel);
+          const w = await this.hub.awaitShared(t, this.fetch);
           if (!w.ok) return w;
         }
       } else {
-        const r = await this.hub.awaitShared(t, this.fetch, this.#setCancel);
+        const r = await this.hub.awaitShared(t, this.fetch);
         if (!r.ok) return r;
         continue;
       }
@@ -259,7 +247,6 @@ export class TailSubscription<R extends { offset: number }> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#cancelWait?.();
     this.hub.release(this.tail);
   }
 }
