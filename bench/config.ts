@@ -162,5 +162,5 @@ export const QUICK: Config = {
   sseTailers: 100,
   sseDurationMs: 4_000,
   sseWarmupMs: 500,
-  sseLifetimeMs: 3_000,
+  sseLifetimeMs: 4_000,
 };

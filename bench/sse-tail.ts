@@ -108,6 +108,9 @@ interface Shared {
 class Tailer {
   next = 0;
   events = 0;
+  /** Resolves when the first connection answered (the producer starts after every tailer's). */
+  readonly connected: Promise<void>;
+  #onConnected: () => void = () => {};
   reconnects = 0;
   #lastId: number | null = null;
   readonly s: Shared;
@@ -118,6 +121,7 @@ class Tailer {
     this.s = s;
     this.liveMs = liveMs;
     this.stopped = stopped;
+    this.connected = new Promise((resolve) => (this.#onConnected = resolve));
   }
 
   async run(): Promise<void> {
@@ -134,6 +138,7 @@ class Tailer {
     const path = `/v1/topics/${this.s.topic}/partitions/0/records?live=sse&offset=0&live_ms=${this.liveMs}`;
     const res = await fetch(this.s.http.base + path, { headers });
     if (res.status !== 200) throw new Error(`tail: HTTP ${res.status} ${await res.text()}`);
+    this.#onConnected();
     const reader = res.body!.getReader();
     const decoder = new TextDecoder();
     let buf = "";
@@ -227,6 +232,8 @@ async function oneRun(http: Http, client: FlarelogClient, cfg: SseTailConfig, ta
   let stop = false;
   const tails = Array.from({ length: tailers }, () => new Tailer(s, prng.int(cfg.sseLifetimeMs / 2, cfg.sseLifetimeMs), () => stop));
   const running = tails.map((t) => t.run().catch((e: unknown) => void (s.failure ??= e instanceof Error ? e : new Error(String(e)))));
+  await Promise.race([Promise.all(tails.map((t) => t.connected)), Promise.all(running)]);
+  if (s.failure) throw s.failure;
   const out0 = await leaderReads(http, topic);
   const cpu0 = workerd === null ? null : processCpuSeconds(workerd);
   const self0 = process.cpuUsage();

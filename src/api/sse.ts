@@ -103,6 +103,7 @@ export async function liveTail(c: Context<AppEnv>, req: LiveTailRequest): Promis
     lifetimeMs,
     heartbeatMs: config.sseHeartbeatMs,
     quota: fetchQuota(c),
+    keepAlive: (work) => c.executionCtx.waitUntil(work),
   });
   return new Response(stream, {
     headers: { "content-type": `${SSE_CONTENT_TYPE}; charset=utf-8`, "cache-control": "no-cache", "x-accel-buffering": "no" },
@@ -118,6 +119,12 @@ export interface EventStreamSource {
   heartbeatMs: number;
   /** Charges sent bytes; answers how long to wait first when over the quota. */
   quota: (bytes: number) => number;
+  /**
+   * Keeps the request alive until `work` settles (`ctx.waitUntil`): a tail that ends while it
+   * waits for a shared read lets that wait finish in a live request (workerd warns, and drops
+   * the continuation, when a promise settles for a request that has ended).
+   */
+  keepAlive: (work: Promise<unknown>) => void;
 }
 
 const sleep = (ms: number) => new Promise<"timer">((resolve) => setTimeout(() => resolve("timer"), Math.max(0, ms)));
@@ -142,9 +149,13 @@ export function eventStream(src: EventStreamSource): ReadableStream<Uint8Array> 
   let first: TailRead<LogRecord> | null = src.first.records.length > 0 ? src.first : null;
   let lastSent = Date.now();
   let done = false;
-  const end = (controller: ReadableStreamDefaultController<Uint8Array>, text: string) => {
+  const close = () => {
     done = true;
     src.close();
+    if (pending) src.keepAlive(pending);
+  };
+  const end = (controller: ReadableStreamDefaultController<Uint8Array>, text: string) => {
+    close();
     controller.enqueue(UTF8.encode(text));
     controller.close();
   };
@@ -181,8 +192,7 @@ export function eventStream(src: EventStreamSource): ReadableStream<Uint8Array> 
       return send(controller, r.value);
     },
     cancel() {
-      done = true;
-      src.close();
+      close();
     },
   });
 }
