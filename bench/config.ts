@@ -107,12 +107,12 @@ export const DEFAULT: Config = {
   e2eDrainCapMs: 10_000,
   e2eReplicated: true,
   sseTailers: 1000,
-  sseDurationMs: 20_000,
+  sseDurationMs: 10_000,
   sseWarmupMs: 2_000,
   sseRequestsPerSecond: 100,
   sseRecordsPerRequest: 10,
   sseLifetimeMs: 16_000,
-  sseDrainCapMs: 30_000,
+  sseDrainCapMs: 120_000,
 };
 
 
