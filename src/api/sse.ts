@@ -51,6 +51,23 @@ function recordEvent(rec: LogRecord, encoding: BytesEncoding): string {
   return text;
 }
 
+/** The event bytes of each read the hub hands to every tailer as the same object: encoded once. */
+const encoded: Record<BytesEncoding, WeakMap<TailRead<LogRecord>, Uint8Array>> = { utf8: new WeakMap(), base64: new WeakMap() };
+
+/**
+ * A read's events as bytes. A tailer that keeps up gets the hub's own read object, shared with
+ * every other tailer, so its bytes are encoded once and the same (never written to) array is
+ * enqueued on every stream; a read cut or merged for one tailer is encoded for it.
+ */
+function readEvents(read: TailRead<LogRecord>, encoding: BytesEncoding): Uint8Array {
+  let bytes = encoded[encoding].get(read);
+  if (bytes === undefined) {
+    bytes = UTF8.encode(read.records.map((r) => recordEvent(r, encoding)).join(""));
+    encoded[encoding].set(read, bytes);
+  }
+  return bytes;
+}
+
 function controlEvent(nextOffset: number, highWatermark: number, reason: "lifetime" | "error", err?: KafkaError): string {
   const id = nextOffset > 0 ? `id: ${nextOffset - 1}\n` : "";
   const data = { next_offset: nextOffset, high_watermark: highWatermark, reason, ...(err ? errorBody(err) : {}) };
@@ -160,7 +177,7 @@ export function eventStream(src: EventStreamSource): ReadableStream<Uint8Array> 
     controller.close();
   };
   const send = async (controller: ReadableStreamDefaultController<Uint8Array>, read: TailRead<LogRecord>) => {
-    const bytes = UTF8.encode(read.records.map((r) => recordEvent(r, src.encoding)).join(""));
+    const bytes = readEvents(read, src.encoding);
     const wait = src.quota(bytes.byteLength);
     if (wait > 0) await sleep(Math.min(wait, deadline - Date.now()));
     controller.enqueue(bytes);
