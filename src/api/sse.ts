@@ -38,21 +38,27 @@ import { recordsJson } from "./render.ts";
 
 export const SSE_CONTENT_TYPE = "text/event-stream";
 const UTF8 = new TextEncoder();
+const HEARTBEAT = UTF8.encode(": heartbeat\n\n");
+type Encodings<K extends WeakKey, V> = Record<BytesEncoding, WeakMap<K, V>>;
 
 /** Each record's event text, per encoding: rendered once, shared by every tailer of the isolate. */
-const rendered: Record<BytesEncoding, WeakMap<LogRecord, string>> = { utf8: new WeakMap(), base64: new WeakMap() };
+const rendered: Encodings<LogRecord, string> = { utf8: new WeakMap(), base64: new WeakMap() };
 
 function recordEvent(rec: LogRecord, encoding: BytesEncoding): string {
   let text = rendered[encoding].get(rec);
   if (text === undefined) {
-    text = `id: ${rec.offset}\nevent: record\ndata: ${JSON.stringify(recordsJson([rec], encoding)[0])}\n\n`;
+    const data = JSON.stringify(recordsJson([rec], encoding)[0]);
+    text = `id: ${rec.offset}\nevent: record\ndata: ${data}\n\n`;
     rendered[encoding].set(rec, text);
   }
   return text;
 }
 
 /** The event bytes of each read the hub hands to every tailer as the same object: encoded once. */
-const encoded: Record<BytesEncoding, WeakMap<TailRead<LogRecord>, Uint8Array>> = { utf8: new WeakMap(), base64: new WeakMap() };
+const encoded: Encodings<TailRead<LogRecord>, Uint8Array> = {
+  utf8: new WeakMap(),
+  base64: new WeakMap(),
+};
 
 /**
  * A read's events as bytes. A tailer that keeps up gets the hub's own read object, shared with
@@ -68,17 +74,22 @@ function readEvents(read: TailRead<LogRecord>, encoding: BytesEncoding): Uint8Ar
   return bytes;
 }
 
-function controlEvent(nextOffset: number, highWatermark: number, reason: "lifetime" | "error", err?: KafkaError): string {
-  const id = nextOffset > 0 ? `id: ${nextOffset - 1}\n` : "";
-  const data = { next_offset: nextOffset, high_watermark: highWatermark, reason, ...(err ? errorBody(err) : {}) };
-  return `${id}event: control\ndata: ${JSON.stringify(data)}\n\n`;
+type EndReason = "lifetime" | "error";
+
+function controlEvent(next: number, hw: number, reason: EndReason, err?: KafkaError) {
+  const id = next > 0 ? `id: ${next - 1}\n` : "";
+  const data = { next_offset: next, high_watermark: hw, reason, ...(err && errorBody(err)) };
+  return UTF8.encode(`${id}event: control\ndata: ${JSON.stringify(data)}\n\n`);
 }
 
 /** Where the tail starts: after `Last-Event-ID` when sent, else the `offset` parameter. */
-export function tailStart(offsetParam: string | undefined, lastEventId: string | undefined): number | "earliest" | "latest" {
+export function tailStart(
+  offsetParam: string | undefined,
+  lastEventId: string | undefined,
+): number | "earliest" | "latest" {
   if (lastEventId === undefined) return unwrap(parseOffsetParam(offsetParam ?? "earliest"));
-  const last = unwrap(parseIntParam(lastEventId.trim(), { name: "Last-Event-ID", min: 0, max: Number.MAX_SAFE_INTEGER - 1 }));
-  return last + 1;
+  const spec = { name: "Last-Event-ID", min: 0, max: Number.MAX_SAFE_INTEGER - 1 };
+  return unwrap(parseIntParam(lastEventId.trim(), spec)) + 1;
 }
 
 /** Over the caller's fetch byte quota: the time until it may send again (0 when within it). */
@@ -103,16 +114,25 @@ export interface LiveTailRequest {
   maxBytes: number;
 }
 
+const SSE_HEADERS = {
+  "content-type": `${SSE_CONTENT_TYPE}; charset=utf-8`,
+  "cache-control": "no-cache",
+  "x-accel-buffering": "no",
+};
+
 /** The live tail's answer: the error answer before any stream, else the event stream. */
 export async function liveTail(c: Context<AppEnv>, req: LiveTailRequest): Promise<Response> {
   const config = brokerConfig(c.env);
   const max = config.sseMaxLifetimeMs;
-  const lifetimeMs = unwrap(parseIntParam(c.req.query("live_ms"), { name: "live_ms", min: 1, max, default: max }));
-  if (c.req.query("wait_ms") !== undefined) raise("INVALID_REQUEST", "wait_ms does not apply to live=sse (it streams)");
+  const liveMs = { name: "live_ms", min: 1, max, default: max };
+  const lifetimeMs = unwrap(parseIntParam(c.req.query("live_ms"), liveMs));
+  if (c.req.query("wait_ms") !== undefined)
+    raise("INVALID_REQUEST", "wait_ms does not apply to live=sse (it streams)");
   const offset = tailStart(c.req.query("offset"), c.req.header("last-event-id"));
   const { topic, partition, maxRecords, maxBytes } = req;
-  const tail = unwrap(await openTail(serviceContext(c), { topic, partition, offset, maxRecords, maxBytes }));
-  const stream = eventStream({
+  const input = { topic, partition, offset, maxRecords, maxBytes };
+  const tail = unwrap(await openTail(serviceContext(c), input));
+  const stream = new TailStream({
     first: tail.first,
     next: () => tail.subscription.next(),
     close: () => tail.subscription.close(),
@@ -122,9 +142,7 @@ export async function liveTail(c: Context<AppEnv>, req: LiveTailRequest): Promis
     quota: fetchQuota(c),
     keepAlive: (work) => c.executionCtx.waitUntil(work),
   });
-  return new Response(stream, {
-    headers: { "content-type": `${SSE_CONTENT_TYPE}; charset=utf-8`, "cache-control": "no-cache", "x-accel-buffering": "no" },
-  });
+  return new Response(stream.readable, { headers: SSE_HEADERS });
 }
 
 export interface EventStreamSource {
@@ -144,12 +162,12 @@ export interface EventStreamSource {
   keepAlive: (work: Promise<unknown>) => void;
 }
 
-const sleep = (ms: number) => new Promise<"timer">((resolve) => setTimeout(() => resolve("timer"), Math.max(0, ms)));
-
 /** `p`, or "timer" when `ms` pass first; the timer is cleared either way. */
 async function within<T>(p: Promise<T>, ms: number): Promise<T | "timer"> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const t = new Promise<"timer">((resolve) => (timer = setTimeout(() => resolve("timer"), Math.max(0, ms))));
+  const t = new Promise<"timer">((resolve) => {
+    timer = setTimeout(() => resolve("timer"), Math.max(0, ms));
+  });
   try {
     return await Promise.race([p, t]);
   } finally {
@@ -157,59 +175,78 @@ async function within<T>(p: Promise<T>, ms: number): Promise<T | "timer"> {
   }
 }
 
-/** The SSE byte stream of a tail: records, heartbeats, and the control event that ends it. */
-export function eventStream(src: EventStreamSource): ReadableStream<Uint8Array> {
-  const deadline = Date.now() + src.lifetimeMs;
-  let nextOffset = src.first.nextOffset;
-  let highWatermark = src.first.highWatermark;
-  let pending: ReturnType<EventStreamSource["next"]> | null = null;
-  let first: TailRead<LogRecord> | null = src.first.records.length > 0 ? src.first : null;
-  let lastSent = Date.now();
-  let done = false;
-  const close = () => {
-    done = true;
-    src.close();
-    if (pending) src.keepAlive(pending);
-  };
-  const end = (controller: ReadableStreamDefaultController<Uint8Array>, text: string) => {
-    close();
-    controller.enqueue(UTF8.encode(text));
+type Controller = ReadableStreamDefaultController<Uint8Array>;
+
+/**
+ * The SSE byte stream of one tail: records, heartbeats, and the control event that ends it.
+ * Pull-driven: each `pull` enqueues one chunk (a read's events, a heartbeat or the end).
+ */
+class TailStream {
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly #src: EventStreamSource;
+  readonly #deadline: number;
+  #nextOffset: number;
+  #highWatermark: number;
+  #pending: Promise<Result<TailRead<LogRecord>>> | null = null;
+  #first: TailRead<LogRecord> | null;
+  #lastSent = Date.now();
+  #done = false;
+
+  constructor(src: EventStreamSource) {
+    this.#src = src;
+    this.#deadline = Date.now() + src.lifetimeMs;
+    this.#nextOffset = src.first.nextOffset;
+    this.#highWatermark = src.first.highWatermark;
+    this.#first = src.first.records.length > 0 ? src.first : null;
+    this.readable = new ReadableStream<Uint8Array>({
+      pull: (controller) => this.#pull(controller),
+      cancel: () => this.#close(),
+    });
+  }
+
+  #close(): void {
+    this.#done = true;
+    this.#src.close();
+    if (this.#pending) this.#src.keepAlive(this.#pending);
+  }
+
+  #end(controller: Controller, reason: EndReason, err?: KafkaError): void {
+    this.#close();
+    controller.enqueue(controlEvent(this.#nextOffset, this.#highWatermark, reason, err));
     controller.close();
-  };
-  const send = async (controller: ReadableStreamDefaultController<Uint8Array>, read: TailRead<LogRecord>) => {
-    const bytes = readEvents(read, src.encoding);
-    const wait = src.quota(bytes.byteLength);
-    if (wait > 0) await sleep(Math.min(wait, deadline - Date.now()));
+  }
+
+  async #send(controller: Controller, read: TailRead<LogRecord>): Promise<void> {
+    const bytes = readEvents(read, this.#src.encoding);
+    const wait = this.#src.quota(bytes.byteLength);
+    const never = new Promise<never>(() => {});
+    if (wait > 0) await within(never, Math.min(wait, this.#deadline - Date.now()));
     controller.enqueue(bytes);
-    nextOffset = read.nextOffset;
-    highWatermark = Math.max(highWatermark, read.highWatermark);
-    lastSent = Date.now();
-  };
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (done) return;
-      if (first) {
-        const read = first;
-        first = null;
-        return send(controller, read);
-      }
-      const now = Date.now();
-      if (now >= deadline) return end(controller, controlEvent(nextOffset, highWatermark, "lifetime"));
-      pending ??= src.next().catch((e: unknown): Result<TailRead<LogRecord>> => ({ ok: false, err: toKafkaError(e) }));
-      const r = await within(pending, Math.min(deadline, lastSent + src.heartbeatMs) - now);
-      if (done) return;
-      if (r === "timer") {
-        if (Date.now() >= deadline) return end(controller, controlEvent(nextOffset, highWatermark, "lifetime"));
-        controller.enqueue(UTF8.encode(": heartbeat\n\n"));
-        lastSent = Date.now();
-        return;
-      }
-      pending = null;
-      if (!r.ok) return end(controller, controlEvent(nextOffset, highWatermark, "error", r.err));
-      return send(controller, r.value);
-    },
-    cancel() {
-      close();
-    },
-  });
+    this.#nextOffset = read.nextOffset;
+    this.#highWatermark = Math.max(this.#highWatermark, read.highWatermark);
+    this.#lastSent = Date.now();
+  }
+
+  async #pull(controller: Controller): Promise<void> {
+    if (this.#done) return;
+    const first = this.#first;
+    this.#first = null;
+    if (first) return this.#send(controller, first);
+    const now = Date.now();
+    if (now >= this.#deadline) return this.#end(controller, "lifetime");
+    const failed = (e: unknown) => ({ ok: false, err: toKafkaError(e) }) as const;
+    this.#pending ??= this.#src.next().catch(failed);
+    const heartbeatAt = Math.min(this.#deadline, this.#lastSent + this.#src.heartbeatMs);
+    const r = await within(this.#pending, heartbeatAt - now);
+    if (this.#done) return;
+    if (r === "timer") {
+      if (Date.now() >= this.#deadline) return this.#end(controller, "lifetime");
+      controller.enqueue(HEARTBEAT);
+      this.#lastSent = Date.now();
+      return;
+    }
+    this.#pending = null;
+    if (!r.ok) return this.#end(controller, "error", r.err);
+    return this.#send(controller, r.value);
+  }
 }

@@ -33,7 +33,10 @@ export interface TailRead<R extends { offset: number }> {
 }
 
 /** A read from `offset`, long-polling up to `waitMs` for a record. */
-export type TailFetch<R extends { offset: number }> = (offset: number, waitMs: number) => Promise<Result<TailRead<R>>>;
+export type TailFetch<R extends { offset: number }> = (
+  offset: number,
+  waitMs: number,
+) => Promise<Result<TailRead<R>>>;
 
 export interface TailHubOptions {
   /** The shared read's long poll. */
@@ -85,7 +88,12 @@ const OK: Result<void> = { ok: true, value: undefined };
 
 export class TailHub<R extends { offset: number }> {
   readonly #tails = new Map<string, Tail<R>>();
-  readonly stats: TailHubStats = { upstreamFetches: 0, catchUpFetches: 0, deliveries: 0, stalls: 0 };
+  readonly stats: TailHubStats = {
+    upstreamFetches: 0,
+    catchUpFetches: 0,
+    deliveries: 0,
+    stalls: 0,
+  };
 
   constructor(readonly options: TailHubOptions = DEFAULT_TAIL_HUB_OPTIONS) {}
 
@@ -106,7 +114,8 @@ export class TailHub<R extends { offset: number }> {
   }
 
   /** @internal */ release(tail: Tail<R>): void {
-    if (--tail.subscribers === 0 && this.#tails.get(tail.key) === tail) this.#tails.delete(tail.key);
+    tail.subscribers--;
+    if (tail.subscribers === 0 && this.#tails.get(tail.key) === tail) this.#tails.delete(tail.key);
   }
 
   /**
@@ -118,7 +127,8 @@ export class TailHub<R extends { offset: number }> {
     const shared = tail.inflight ?? this.#startShared(tail, fetch);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const stall = new Promise<typeof STALLED>((resolve) => {
-      timer = setTimeout(() => resolve(STALLED), this.options.upstreamWaitMs + this.options.stallMs);
+      const ms = this.options.upstreamWaitMs + this.options.stallMs;
+      timer = setTimeout(() => resolve(STALLED), ms);
     });
     try {
       const r = await Promise.race([shared, stall]);
@@ -136,12 +146,16 @@ export class TailHub<R extends { offset: number }> {
     this.stats.upstreamFetches++;
     const settle = (r: Result<TailRead<R>>): Result<void> => {
       if (tail.inflight === shared) tail.inflight = null;
-      if (r.ok && from === tail.position && r.value.nextOffset > from) this.#append(tail, { from, read: r.value });
+      if (r.ok && from === tail.position && r.value.nextOffset > from)
+        this.#append(tail, { from, read: r.value });
       return r.ok ? OK : r;
     };
-    const shared: Promise<Result<void>> = fetch(from, this.options.upstreamWaitMs).then(settle, (e: unknown) =>
-      settle({ ok: false, err: kafkaError("UNKNOWN_SERVER_ERROR", `live tail read failed: ${String(e)}`) }),
-    );
+    const failed = (e: unknown) => {
+      const err = kafkaError("UNKNOWN_SERVER_ERROR", `live tail read failed: ${String(e)}`);
+      return settle({ ok: false, err });
+    };
+    const read = fetch(from, this.options.upstreamWaitMs);
+    const shared: Promise<Result<void>> = read.then(settle, failed);
     tail.inflight = shared;
     return shared;
   }
@@ -151,7 +165,10 @@ export class TailHub<R extends { offset: number }> {
     tail.bufferedRecords += batch.read.records.length;
     tail.position = batch.read.nextOffset;
     const o = this.options;
-    while (tail.buffer.length > o.maxBufferedBatches || (tail.buffer.length > 1 && tail.bufferedRecords > o.maxBufferedRecords))
+    const over = () =>
+      tail.buffer.length > o.maxBufferedBatches ||
+      (tail.buffer.length > 1 && tail.bufferedRecords > o.maxBufferedRecords);
+    while (over())
       tail.bufferedRecords -= tail.buffer.shift()!.read.records.length;
   }
 }
@@ -170,8 +187,11 @@ function from<R extends { offset: number }>(read: TailRead<R>, position: number)
   return { ...read, records: rs.slice(lo) };
 }
 
-/** The index of the buffered batch holding `position` ([from, nextOffset)), or -1 (binary search). */
-function bufferedAt<R extends { offset: number }>(buffer: readonly Batch<R>[], position: number): number {
+/** The index of the buffered batch holding `position` ([from, nextOffset)), or -1. */
+function bufferedAt<R extends { offset: number }>(
+  buffer: readonly Batch<R>[],
+  position: number,
+): number {
   let lo = 0;
   let hi = buffer.length - 1;
   while (lo <= hi) {
@@ -189,7 +209,11 @@ function bufferedAt<R extends { offset: number }>(buffer: readonly Batch<R>[], p
  * subscriber that fell behind takes what it missed at once (fewer, larger writes). A single
  * batch is answered as the same object, so its records' renderings can be shared.
  */
-function merged<R extends { offset: number }>(buffer: readonly Batch<R>[], i: number, max: number): TailRead<R> {
+function merged<R extends { offset: number }>(
+  buffer: readonly Batch<R>[],
+  i: number,
+  max: number,
+): TailRead<R> {
   const first = buffer[i]!.read;
   if (i === buffer.length - 1 || first.records.length >= max) return first;
   const records = [...first.records];
@@ -198,7 +222,8 @@ function merged<R extends { offset: number }>(buffer: readonly Batch<R>[], i: nu
     last = buffer[j]!.read;
     records.push(...last.records);
   }
-  return { records, nextOffset: last.nextOffset, highWatermark: last.highWatermark, logStartOffset: last.logStartOffset };
+  const { nextOffset, highWatermark, logStartOffset } = last;
+  return { records, nextOffset, highWatermark, logStartOffset };
 }
 
 /** One tailer's view: `next()` answers its next records in order. */
@@ -213,14 +238,19 @@ export class TailSubscription<R extends { offset: number }> {
     private readonly fetch: TailFetch<R>,
   ) {}
 
-  /** The next non-empty records from `position` on, or the read's error; resolves only with records. */
+  /** The next non-empty records from `position` on (none once closed), or the read's error. */
   async next(): Promise<Result<TailRead<R>>> {
     for (;;) {
-      if (this.#closed) return { ok: true, value: { records: [], nextOffset: this.position, highWatermark: this.position, logStartOffset: 0 } };
+      if (this.#closed) {
+        const p = this.position;
+        const none = { records: [], nextOffset: p, highWatermark: p, logStartOffset: 0 };
+        return { ok: true, value: none };
+      }
       const t = this.tail;
       const hit = bufferedAt(t.buffer, this.position);
       let read: TailRead<R> | null = null;
-      if (hit >= 0) read = from(merged(t.buffer, hit, this.hub.options.maxRecordsPerAnswer), this.position);
+      const max = this.hub.options.maxRecordsPerAnswer;
+      if (hit >= 0) read = from(merged(t.buffer, hit, max), this.position);
       else if (this.position < t.position) {
         this.hub.stats.catchUpFetches++;
         const r = await this.fetch(this.position, 0);

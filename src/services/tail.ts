@@ -1,9 +1,9 @@
 /**
  * Live tails of a partition (issue 18), shared by every door that streams (the native API's
  * `live=sse`): the caller's first read is an ordinary fetch of one record (its ACL check, its
- * offset-range check, `earliest`/`latest` resolved), so every refusal is known before a stream starts; after
- * it the caller joins the isolate's tail hub (src/services/tail-hub.ts), where one long-poll
- * read of the leader serves every tailer of the partition at once.
+ * offset-range check, `earliest`/`latest` resolved), so every refusal is known before a stream
+ * starts; after it the caller joins the isolate's tail hub (src/services/tail-hub.ts), where
+ * one long-poll read of the leader serves every tailer of the partition at once.
  *
  * The shared reads are made with the rights of the subscriber that starts them, inside its own
  * request (`ctx.waitUntil` keeps a read alive if that request ends first); they skip the ACL
@@ -38,19 +38,21 @@ export interface OpenedTail {
   subscription: TailSubscription<LogRecord>;
 }
 
-/** Opens a live tail: the first read as a fetch (refusals as errors), then the hub's subscription. */
+/** Opens a live tail: the first read as a fetch (refusals as errors), then a hub subscription. */
 export async function openTail(ctx: ServiceContext, input: TailInput): Promise<Result<OpenedTail>> {
   const { topic, partition, maxRecords, maxBytes } = input;
   // One record is enough to check the caller and the offset: the rest comes from the hub, whose
   // buffer usually holds it already (a reconnecting tailer then costs the leader one record).
-  const r = await fetchBatches(ctx, { topic, partition, offset: input.offset, maxRecords: 1, maxBytes, waitMs: 0 });
+  const firstRead = { topic, partition, offset: input.offset, maxRecords: 1, maxBytes, waitMs: 0 };
+  const r = await fetchBatches(ctx, firstRead);
   if (!r.ok) return r;
   countTailRead(ctx.tenant, topic, partition, "first");
   const first = decodeFetched(r.value);
   const cluster = Cluster.of(ctx);
   const fetch: TailFetch<LogRecord> = (offset, waitMs) => {
     countTailRead(ctx.tenant, topic, partition, waitMs > 0 ? "shared" : "catch_up");
-    const read = fetchFromLeader(cluster, topic, partition, { offset, maxRecords, maxBytes, waitMs })
+    const req = { offset, maxRecords, maxBytes, waitMs };
+    const read = fetchFromLeader(cluster, topic, partition, req)
       .then((f): Result<FetchResult> => (f.ok ? ok(decodeFetched(f.value)) : f));
     ctx.waitUntil(read);
     return read;
