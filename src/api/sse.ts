@@ -63,7 +63,8 @@ const encoded: Encodings<TailRead<LogRecord>, Uint8Array> = {
 /**
  * A read's events as bytes. A tailer that keeps up gets the hub's own read object, shared with
  * every other tailer, so its bytes are encoded once and the same (never written to) array is
- * enqueued on every stream; a read cut or merged for one tailer is encoded for it.
+ * enqueued on every stream (a merged read goes out as its parts); a read cut for one tailer
+ * is encoded for it.
  */
 function readEvents(read: TailRead<LogRecord>, encoding: BytesEncoding): Uint8Array {
   let bytes = encoded[encoding].get(read);
@@ -217,11 +218,12 @@ class TailStream {
   }
 
   async #send(controller: Controller, read: TailRead<LogRecord>): Promise<void> {
-    const bytes = readEvents(read, this.#src.encoding);
-    const wait = this.#src.quota(bytes.byteLength);
+    // Merged reads go out part by part: each part's bytes are shared with every other tailer.
+    const chunks = (read.parts ?? [read]).map((part) => readEvents(part, this.#src.encoding));
+    const wait = this.#src.quota(chunks.reduce((n, b) => n + b.byteLength, 0));
     const never = new Promise<never>(() => {});
     if (wait > 0) await within(never, Math.min(wait, this.#deadline - Date.now()));
-    controller.enqueue(bytes);
+    for (const bytes of chunks) controller.enqueue(bytes);
     this.#nextOffset = read.nextOffset;
     this.#highWatermark = Math.max(this.#highWatermark, read.highWatermark);
     this.#lastSent = Date.now();

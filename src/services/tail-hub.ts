@@ -30,6 +30,8 @@ export interface TailRead<R extends { offset: number }> {
   nextOffset: number;
   highWatermark: number;
   logStartOffset: number;
+  /** When buffered reads were merged: those reads, in order (their records are `records`). */
+  parts?: readonly TailRead<R>[];
 }
 
 /** A read from `offset`, long-polling up to `waitMs` for a record. */
@@ -205,25 +207,28 @@ function bufferedAt<R extends { offset: number }>(
 }
 
 /**
- * Batch `i` and the buffered batches after it as one read, up to about `max` records: a
- * subscriber that fell behind takes what it missed at once (fewer, larger writes). A single
- * batch is answered as the same object, so its records' renderings can be shared.
+ * Batch `i` from `position` on and the buffered batches after it as one read, up to about `max`
+ * records: a subscriber that fell behind takes what it missed at once (fewer, larger writes).
+ * Its `parts` are the buffer's own read objects (the first one cut when `position` is inside
+ * it), shared by every subscriber, so a door can render each once. A single whole batch is
+ * answered as the buffer's object itself.
  */
 function merged<R extends { offset: number }>(
   buffer: readonly Batch<R>[],
   i: number,
+  position: number,
   max: number,
 ): TailRead<R> {
-  const first = buffer[i]!.read;
+  const first = from(buffer[i]!.read, position);
   if (i === buffer.length - 1 || first.records.length >= max) return first;
+  const parts = [first];
   const records = [...first.records];
-  let last = first;
   for (let j = i + 1; j < buffer.length && records.length < max; j++) {
-    last = buffer[j]!.read;
-    records.push(...last.records);
+    parts.push(buffer[j]!.read);
+    records.push(...buffer[j]!.read.records);
   }
-  const { nextOffset, highWatermark, logStartOffset } = last;
-  return { records, nextOffset, highWatermark, logStartOffset };
+  const { nextOffset, highWatermark, logStartOffset } = parts.at(-1)!;
+  return { records, nextOffset, highWatermark, logStartOffset, parts };
 }
 
 /** One tailer's view: `next()` answers its next records in order. */
@@ -250,7 +255,7 @@ export class TailSubscription<R extends { offset: number }> {
       const hit = bufferedAt(t.buffer, this.position);
       let read: TailRead<R> | null = null;
       const max = this.hub.options.maxRecordsPerAnswer;
-      if (hit >= 0) read = from(merged(t.buffer, hit, max), this.position);
+      if (hit >= 0) read = merged(t.buffer, hit, this.position, max);
       else if (this.position < t.position) {
         this.hub.stats.catchUpFetches++;
         const r = await this.fetch(this.position, 0);

@@ -166,6 +166,8 @@ describe("tail hub (issue 18)", () => {
     const reads = p.upstream + p.catchUp;
     const r = await slow.next();
     expect(r.ok && r.value.records.map((x) => x.offset)).toEqual(Array.from({ length: 15 }, (_, i) => i));
+    // Its parts are the five reads every subscriber got, so a door can render each once.
+    expect(r.ok && r.value.parts?.map((part) => part.records.length)).toEqual([3, 3, 3, 3, 3]);
     expect(p.upstream + p.catchUp).toBe(reads);
     expect(fast.got[0]).toHaveLength(15);
     fast.stop();
