@@ -220,9 +220,18 @@ class TailStream {
   async #send(controller: Controller, read: TailRead<LogRecord>): Promise<void> {
     // Merged reads go out part by part: each part's bytes are shared with every other tailer.
     const chunks = (read.parts ?? [read]).map((part) => readEvents(part, this.#src.encoding));
-    const wait = this.#src.quota(chunks.reduce((n, b) => n + b.byteLength, 0));
-    const never = new Promise<never>(() => {});
-    if (wait > 0) await within(never, Math.min(wait, this.#deadline - Date.now()));
+    const size = chunks.reduce((n, b) => n + b.byteLength, 0);
+    // Over the fetch quota: wait as told, then ask again; the lifetime's end ends the wait too,
+    // and the stream then ends before these records (the control event resumes at them).
+    for (let wait = this.#src.quota(size); wait > 0; wait = this.#src.quota(size)) {
+      if (Date.now() + wait >= this.#deadline) {
+        await within(new Promise<never>(() => {}), this.#deadline - Date.now());
+        if (!this.#done) this.#end(controller, "lifetime");
+        return;
+      }
+      await within(new Promise<never>(() => {}), wait);
+      if (this.#done) return;
+    }
     for (const bytes of chunks) controller.enqueue(bytes);
     this.#nextOffset = read.nextOffset;
     this.#highWatermark = Math.max(this.#highWatermark, read.highWatermark);

@@ -5,7 +5,7 @@
  * shape; a tail resumed with Last-Event-ID (or from the control event's id) continues with no gap
  * and no repeat; an idle tail sends heartbeat comments; the lifetime ends the stream with a
  * control event naming next_offset; every refusal is the contract's error body before any
- * stream; concurrent tailers of one partition share the hub's reads, and one closing early
+ * stream; sent bytes count against the key's fetch_bytes_per_s quota; concurrent tailers of one partition share the hub's reads, and one closing early
  * leaves the others served.
  */
 import { env, exports } from "cloudflare:workers";
@@ -127,6 +127,26 @@ describe("live tail over SSE (issue 18)", () => {
     const badId = await get(path, { ...auth, "last-event-id": "x" });
     expect(badId.status).toBe(400);
     expect(await badId.json()).toMatchObject({ error_code: 42 });
+  });
+
+  it("a tail is held to the key's fetch_bytes_per_s quota: each read waits for the bucket, and the end resumes at the first unsent record", async () => {
+    const topic = await topicWith(20, "sse-quota");
+    const body = { name: "slow-reader", tenant: "default", role: "admin", prefix: "", quotas: { fetch_bytes_per_s: 200 } };
+    const key = await client.request<{ key: string }>("POST", "/v1/keys", { body });
+    if (!key.ok) throw new Error(JSON.stringify(key.error));
+    const headers = { authorization: `Bearer ${key.body.key}` };
+    // max_records=1: every read is one record (~110 bytes of event), so the quota binds per read.
+    const path = `/v1/topics/${topic}/partitions/0/records?live=sse&offset=0&max_records=1&live_ms=1500`;
+    const { events, ended } = await readEvents(await get(path, headers));
+    expect(ended).toBe(true);
+    const n = records(events).length;
+    // At 200 bytes/s (one second of burst) 1.5 s carries a few records, not 20 (the root's tail takes all).
+    expect(n).toBeGreaterThan(0);
+    expect(n).toBeLessThan(12);
+    expect(offsetsOf(events)).toEqual(Array.from({ length: n }, (_, i) => i));
+    expect(JSON.parse(events.at(-1)!.data)).toMatchObject({ next_offset: n, reason: "lifetime" });
+    const root = await readEvents(await get(path));
+    expect(records(root.events).length).toBe(20);
   });
 
   it("concurrent tailers share the partition's reads, and one leaving early leaves the others served", async () => {
