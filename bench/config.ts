@@ -7,6 +7,7 @@
 import type { BulkConfig } from "./bulk.ts";
 import type { CompactionConfig } from "./compaction.ts";
 import type { E2eConfig } from "./e2e.ts";
+import type { SseTailConfig } from "./sse-tail.ts";
 import type { FloorConfig } from "./floor.ts";
 import type { GroupsConfig } from "./groups.ts";
 import type { MatrixConfig } from "./matrix.ts";
@@ -46,6 +47,7 @@ export interface Config
     MemoryConfig,
     E2eConfig,
     ProfileConfig,
+    SseTailConfig,
     CompactionConfig {
   mode: "default" | "quick";
 }
@@ -111,6 +113,13 @@ export const DEFAULT: Config = {
   compactionProduceRequests: 2000,
   compactionRounds: 2,
   compactionCapMs: 60_000,
+  sseTailers: 1000,
+  sseDurationMs: 10_000,
+  sseWarmupMs: 2_000,
+  sseRequestsPerSecond: 100,
+  sseRecordsPerRequest: 10,
+  sseLifetimeMs: 16_000,
+  sseDrainCapMs: 120_000,
 };
 
 
@@ -161,4 +170,8 @@ export const QUICK: Config = {
   compactionProduceRequests: 100,
   compactionRounds: 1,
   compactionCapMs: 20_000,
+  sseTailers: 100,
+  sseDurationMs: 4_000,
+  sseWarmupMs: 500,
+  sseLifetimeMs: 4_000,
 };

@@ -27,6 +27,7 @@ import type { MemoryResult, MemoryWindow } from "./memory.ts";
 import type { ProfileResult } from "./profile.ts";
 import type { ReplicationResult } from "./replication.ts";
 import type { RpcResult } from "./rpc.ts";
+import type { SseTailResult } from "./sse-tail.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -40,6 +41,7 @@ export type Block =
   | "matrix"
   | "memory"
   | "e2e"
+  | "sse_tail"
   | "profile"
   | "bulk"
   | "dialects"
@@ -67,6 +69,8 @@ export interface Results {
   bulk?: BulkResult;
   dialects?: DialectsResult;
   e2e?: E2eResult;
+  /** Live tails over SSE: 1 vs N tailers of one partition (bench/sse-tail.ts). */
+  sse_tail?: SseTailResult;
   /** Auth cost per produce and the noisy neighbour (bench/tenancy.ts). */
   tenancy?: TenancyResult;
   rpc?: RpcResult;

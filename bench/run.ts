@@ -39,6 +39,9 @@
  *             (BENCH_TIERED_MB) are written, catch-up through R2 vs local, random remote reads (bench/tiered.ts)
  *   e2e       end-to-end latency: an open-loop producer at 1,000 records/s and one long-polling consumer,
  *             send → receive per record, RF 1 acks=1 and RF 3 acks=all (bench/e2e.ts)
+ *   sse       live tails over SSE: 1 vs 1,000 tailers of one partition at 1,000 records/s, every
+ *             tailer checked to see every record in order, send → event p99, workerd CPU per record
+ *             and leader reads per record (bench/sse-tail.ts; `--only sse` runs it alone)
  * Every scenario block also reports workerd's RSS at its start, its peak (sampled every 50 ms, and
  * the kernel's VmHWM) and its growth: one workerd process hosts the Worker and every Durable
  * Object, so that is their sum, not one DO's memory.
@@ -77,6 +80,7 @@ import { childWorkerdPids, processCpuSeconds } from "./proc.ts";
 import { profileScenario } from "./profile.ts";
 import { replicationScenario } from "./replication.ts";
 import { rpcScenario } from "./rpc.ts";
+import { sseTailScenario } from "./sse-tail.ts";
 import { writeReport } from "./report.ts";
 import { headlines, writeResults, type Block, type Results } from "./results.ts";
 import { printTables } from "./tables.ts";
@@ -85,7 +89,7 @@ import { tieredScenario } from "./tiered.ts";
 
 /** The scenarios `--only` knows, in the order the usage line names them. */
 const SCENARIOS = ["baseline", "produce", "fetch", "index", "replication", "idempotence", "groups", "floor"].concat(
-  ["matrix", "memory", "e2e", "profile", "bulk", "tenancy", "rpc", "dialects", "compaction", "tiered"],
+  ["matrix", "memory", "e2e", "sse", "profile", "bulk", "tenancy", "rpc", "dialects", "compaction", "tiered"],
 );
 
 interface Args {
@@ -267,6 +271,10 @@ async function runBlocks(
   if (runs("memory"))
     results.memory_scenario = await measured("memory", "memory", () => memoryScenario(http, client, cfg, workerd, log));
   if (runs("e2e")) results.e2e = await measured("e2e", "end-to-end latency", () => e2eScenario(http, client, cfg, log));
+  if (runs("sse"))
+    results.sse_tail = await measured("sse_tail", `live tails over SSE: 1 vs ${cfg.sseTailers} tailers`, () =>
+      sseTailScenario(http, client, cfg, workerd, log),
+    );
   if (runs("profile") && s.inspectorPort !== undefined) {
     const workerdCpuMs = () => (workerd === null ? null : (processCpuSeconds(workerd) ?? Number.NaN) * 1000);
     const server = { inspectorPort: s.inspectorPort, bundle: s.cluster.bundle, workerdCpuMs };

@@ -17,6 +17,7 @@ import type { MatrixResult } from "./matrix.ts";
 import type { MemoryResult } from "./memory.ts";
 import { profileTables } from "./profile.ts";
 import type { Block, Results } from "./results.ts";
+import { sseTailTable } from "./sse-tail.ts";
 import { groupsTables, replicationTables } from "./tables-cluster.ts";
 
 /** Each scenario's section, in the order they print: its key in the results → its lines. */
@@ -35,6 +36,7 @@ const SECTIONS: { [K in keyof Results]?: (x: NonNullable<Results[K]>) => string[
   profile: profileTables,
   bulk: bulkTables,
   e2e: e2eTable,
+  sse_tail: sseTailTable,
 };
 
 export function printTables(results: Results): void {

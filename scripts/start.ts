@@ -14,7 +14,8 @@
  *   FLARELOG_WRANGLER_CONFIG  another wrangler config (default ./wrangler.toml); the chaos run's
  *                        chaos/wrangler.toml bundles its fault-injecting entry instead
  *   TOPICS, REPLICA_LAG_TIME_MAX_MS, PRODUCER_ID_EXPIRATION_MS, TRANSACTIONAL_ID_EXPIRATION_MS,
- *   GROUP_MIN_SESSION_TIMEOUT_MS, REPLICA_LOCATION_HINTS, LOG_LEVEL, REPLICA_PUSH_DELAY_MS (chaos builds only)
+ *   GROUP_MIN_SESSION_TIMEOUT_MS, REPLICA_LOCATION_HINTS, LOG_LEVEL, REPLICA_PUSH_DELAY_MS (chaos builds only),
+ *   SSE_MAX_LIFETIME_MS, SSE_HEARTBEAT_MS
  *                        the broker's vars (src/config/broker-config.ts), over .dev.vars; a bad
  *                        value stops the start with the var's name
  *

@@ -51,6 +51,10 @@ export interface BrokerConfig {
    * not set it take this value (Kafka's remote.log.storage.system.enable plus a default).
    */
   readonly remoteStorageEnable: boolean;
+  /** A live tail's (`live=sse`) longest and default connection lifetime; it then ends with a resume point. */
+  readonly sseMaxLifetimeMs: number;
+  /** A live tail sends a comment line when it has sent nothing for this long. */
+  readonly sseHeartbeatMs: number;
 }
 
 /** The quotas a tenant has (Kafka's client quotas, KIP-13/KIP-124, plus counts and storage). */
@@ -112,6 +116,10 @@ const BROKER_VARS: { readonly [F in keyof BrokerConfig]: VarSpec<BrokerConfig[F]
   replicaPushDelayMs: { name: "REPLICA_PUSH_DELAY_MS", default: "0", parse: durationMs(0, 10_000) },
   // Kafka's remote.storage.enable as a broker-wide default for topics that do not set it.
   remoteStorageEnable: { name: "REMOTE_STORAGE_ENABLE", default: "false", parse: booleanVar },
+  // No Kafka name: how long a `live=sse` connection lasts at most (also its default).
+  sseMaxLifetimeMs: { name: "SSE_MAX_LIFETIME_MS", default: "60000", parse: durationMs(1, 3_600_000) },
+  // No Kafka name: the idle time after which a `live=sse` connection sends a heartbeat comment.
+  sseHeartbeatMs: { name: "SSE_HEARTBEAT_MS", default: "15000", parse: durationMs(1, 600_000) },
 };
 
 /** The names of every var the broker reads. */

@@ -162,7 +162,7 @@ export const producePartitionRoute = createRoute({
 
 export const fetchRoute = createRoute({
   method: "get", path: "/v1/topics/{topic}/partitions/{partition}/records", operationId: "fetch", tags: ["fetch"],
-  summary: "Fetch records below the high watermark (long poll with wait_ms)",
+  summary: "Fetch records below the high watermark (long poll with wait_ms; live tail over SSE with live=sse)",
   security: bearer,
   request: {
     params: partition,
@@ -170,12 +170,20 @@ export const fetchRoute = createRoute({
       offset: z.string().optional().openapi({ description: "An offset, earliest (default) or latest" }),
       max_records: int("Default 500"), max_bytes: int("Default 1048576"), wait_ms: int("Long poll, default 0"),
       encoding: z.enum(["utf8", "base64"]).optional(),
+      live: z.enum(["sse"]).optional().openapi({
+        description: "sse: a live tail, records as Server-Sent Events as they pass the high watermark (docs/api.md, Live tail); resume with Last-Event-ID; wait_ms does not apply",
+      }),
+      live_ms: int("With live=sse: the connection's lifetime, at most and by default SSE_MAX_LIFETIME_MS (60000); it ends with a control event naming next_offset"),
     }),
   },
   responses: {
     200: {
-      description: `Records; with \`Accept: ${RECORD_BATCH_CONTENT_TYPE}\` binary frames (baseOffset, length, batch) and the offsets in flarelog-* headers`,
-      content: { "application/json": { schema: FetchResponseSchema }, [RECORD_BATCH_CONTENT_TYPE]: { schema: binary("Frames") } },
+      description: `Records; with \`Accept: ${RECORD_BATCH_CONTENT_TYPE}\` binary frames (baseOffset, length, batch) and the offsets in flarelog-* headers; with live=sse an event stream (record events with id = offset, heartbeat comments, a last control event)`,
+      content: {
+        "application/json": { schema: FetchResponseSchema },
+        [RECORD_BATCH_CONTENT_TYPE]: { schema: binary("Frames") },
+        "text/event-stream": { schema: z.string().openapi({ description: "Server-Sent Events (live=sse)" }) },
+      },
     },
     416: error("Offset out of range (1)"), ...unknown, ...unavailable, ...common,
   },

@@ -38,6 +38,7 @@ const isolate = {
   produceOutcomes: new CounterFamily("flarelog_produce_total", "Partition appends by acks and outcome (ok or the Kafka error name)"),
   throttleMs: new CounterFamily("flarelog_throttle_time_ms_total", "Throttle time (ms) answered with 429 by quota (requests, produce_bytes, fetch_bytes)"),
   throttled: new CounterFamily("flarelog_throttled_requests_total", "Requests answered 429 by a rate quota, by quota"),
+  tailReads: new CounterFamily("flarelog_live_tail_reads_total", "Leader reads made for live tails (live=sse), by partition and kind: first (a connection's check), shared (one long poll for every tailer), catch_up (a tailer behind the shared buffer)"),
 };
 
 export interface RequestSample {
@@ -90,6 +91,11 @@ export function countFetched(tenant: string, topic: string, partition: number, r
   const where = () => ({ tenant, topic, partition: p });
   isolate.recordsOut.incKeyed(key, where, records);
   isolate.recordBytesOut.incKeyed(key, where, bytes);
+}
+
+/** The live-tail service's hook: one leader read made for live tails (src/services/tail.ts). */
+export function countTailRead(tenant: string, topic: string, partition: number, kind: "first" | "shared" | "catch_up"): void {
+  isolate.tailReads.inc({ tenant, topic, partition: String(partition), kind });
 }
 
 /**

@@ -55,6 +55,8 @@ describe("defaults", () => {
       logLevel: "warn",
       replicaPushDelayMs: 0,
       remoteStorageEnable: false,
+      sseMaxLifetimeMs: 60_000,
+      sseHeartbeatMs: 15_000,
     });
   });
 
@@ -72,6 +74,8 @@ describe("defaults", () => {
       LOG_LEVEL: "debug",
       REPLICA_PUSH_DELAY_MS: "5",
       REMOTE_STORAGE_ENABLE: "true",
+      SSE_MAX_LIFETIME_MS: "6",
+      SSE_HEARTBEAT_MS: "7",
     };
     const defaults = parsed({});
     const set = parsed(all);

@@ -1,6 +1,6 @@
 /**
- * Issue 13: the docs describe what exists. A feature that is planned but not built (the native
- * API's SSE tail: 18; the Kafka protocol: 19) may be named only
+ * Issue 13: the docs describe what exists. A feature that is planned but not built (the Kafka
+ * protocol: 19) may be named only
  * in a paragraph that says it is planned and names its issue. Code blocks with a language
  * (examples: `console.log` is not the console) are
  * skipped; a plain fenced block (a diagram) is one paragraph.
@@ -15,8 +15,6 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 /** What is not built, by the words that name it. */
 const PLANNED: [string, RegExp][] = [
   ["scopes", /\bscopes?\b/i],
-  // Durable Streams (issue 18) is built (docs/durable-streams.md); the native API's SSE tail is not.
-  ["the native API's SSE tail", /\bnative\b[^\n]*\bSSE\b|\bSSE\b[^\n]*\bnative\b/i],
   ["the Kafka protocol", /\bKafka (wire )?protocol\b/i],
 ];
 

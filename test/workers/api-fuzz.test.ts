@@ -40,6 +40,7 @@ type Json = { [k: string]: unknown };
 /** Field names whose valid values must stay small (waits, sizes), whatever the schema allows. */
 const BOUNDED: Record<string, fc.Arbitrary<unknown>> = {
   wait_ms: fc.integer({ min: 0, max: 200 }),
+  live_ms: fc.integer({ min: 0, max: 200 }),
   timeout_ms: fc.integer({ min: 0, max: 500 }),
   partitions: fc.integer({ min: 1, max: 3 }),
   replication_factor: fc.integer({ min: 1, max: 3 }),
@@ -181,6 +182,11 @@ async function answer(route: ContractRoute, f: Fuzzed): Promise<{ status: number
   });
   try {
     const res = await Promise.race([exports.default.fetch(toRequest(route, f)), hang]);
+    // A live tail (live=sse) streams for its lifetime: its status and headers are the answer.
+    if ((res.headers.get("content-type") ?? "").startsWith("text/event-stream")) {
+      await res.body?.cancel();
+      return { status: res.status, text: "" };
+    }
     return { status: res.status, text: await res.text() };
   } finally {
     clearTimeout(timer);

@@ -64,6 +64,8 @@ const CASES: Case[] = [
   c("producePartition", "no such partition", 404, (f) => req("POST", `/v1/topics/${f.topic}/partitions/9/records`, { records: [{ value: "v" }] })),
   c("fetch", "fetched", 200, (f) => req("GET", `/v1/topics/${f.topic}/partitions/0/records?offset=0`)),
   c("fetch", "out of range", 416, (f) => req("GET", `/v1/topics/${f.topic}/partitions/0/records?offset=999`)),
+  c("fetch", "live tail (SSE)", 200, (f) => req("GET", `/v1/topics/${f.topic}/partitions/0/records?live=sse&offset=0&live_ms=50`)),
+  c("fetch", "live tail, bad live", 400, (f) => req("GET", `/v1/topics/${f.topic}/partitions/0/records?live=websocket`)),
   c("listOffsets", "latest", 200, (f) => req("GET", `/v1/topics/${f.topic}/partitions/0/offsets?timestamp=latest`)),
   c("listOffsets", "bad timestamp", 400, (f) => req("GET", `/v1/topics/${f.topic}/partitions/0/offsets?timestamp=yesterday`)),
   c("initProducerId", "initialised", 200, () => req("POST", "/v1/producers", {})),
@@ -179,7 +181,10 @@ describe("the HTTP contract", () => {
       const documented = responseSchema(k.route, res.status);
       expect(documented, `${what}: status ${res.status} is not documented`).toBeDefined();
       if (res.status === 204) continue;
-      const textType = ["text/plain", "text/html"].find((t) => documented!.content?.[t] !== undefined);
+      // A text type the route documents: the answer's own, or the only kind the route has.
+      const ct = res.headers.get("content-type") ?? "";
+      const onlyText = documented!.content?.["application/json"] === undefined;
+      const textType = ["text/plain", "text/html", "text/event-stream"].find((t) => documented!.content?.[t] !== undefined && (onlyText || ct.startsWith(t)));
       const text = textType === undefined ? undefined : documented!.content?.[textType]?.schema;
       const schema = text ?? documented!.content?.["application/json"]?.schema;
       expect(schema, `${what}: no JSON schema for ${res.status}`).toBeDefined();

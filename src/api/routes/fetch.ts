@@ -3,7 +3,8 @@
  *
  * The leader answers with stored batches cut to the records read; this door turns them into the
  * contract's JSON, or, when the request accepts `application/vnd.flarelog.record-batch`,
- * forwards them as binary frames untouched.
+ * forwards them as binary frames untouched. With `live=sse` the answer is a live tail instead
+ * (src/api/sse.ts): the records as Server-Sent Events as they pass the high watermark.
  */
 import type { Hono } from "hono";
 import { encodeFrames } from "../../codec/record-batch.ts";
@@ -12,11 +13,12 @@ import type { OffsetSpec } from "../../protocol/types.ts";
 import { FETCH_HEADERS, RECORD_BATCH_CONTENT_TYPE } from "../../protocol/wire.ts";
 import { decodeFetched, describeProducers, fetchBatches, listOffsets } from "../../services/fetch.ts";
 import type { AppEnv } from "../env.ts";
-import { jsonResponse, unwrap } from "../errors.ts";
+import { jsonResponse, raise, unwrap } from "../errors.ts";
 import { mount, serviceContext as svc, topicOf } from "../mount.ts";
 import { parseEncodingParam, parseIntParam, parseOffsetParam, parsePartitionParam } from "../params.ts";
 import { readBounds } from "../query.ts";
 import { recordsJson } from "../render.ts";
+import { liveTail } from "../sse.ts";
 
 const acceptsBatches = (accept: string | undefined) =>
   (accept ?? "").split(",").some((t) => t.split(";")[0]!.trim().toLowerCase() === RECORD_BATCH_CONTENT_TYPE);
@@ -31,9 +33,15 @@ export function fetchRoutes(app: Hono<AppEnv>): void {
     const q = (k: string) => c.req.query(k);
     const topic = topicOf(c);
     const partition = unwrap(parsePartitionParam(c.req.param("partition")));
-    const offset = unwrap(parseOffsetParam(q("offset") ?? "earliest"));
+    const live = q("live");
+    if (live === undefined && q("live_ms") !== undefined) raise("INVALID_REQUEST", "live_ms applies only with live=sse");
+    const offset = live === undefined ? unwrap(parseOffsetParam(q("offset") ?? "earliest")) : null;
     const bounds = readBounds(q);
     const encoding = unwrap(parseEncodingParam(q("encoding")));
+    if (offset === null) {
+      if (live !== "sse") raise("INVALID_REQUEST", `live must be sse, got ${JSON.stringify(live)}`);
+      return liveTail(c, { topic, partition, encoding, maxRecords: bounds.maxRecords, maxBytes: bounds.maxBytes });
+    }
     const r = unwrap(await fetchBatches(svc(c), { topic, partition, offset, ...bounds }));
     if (acceptsBatches(c.req.header("accept")))
       return new Response(encodeFrames(r.batches), {
