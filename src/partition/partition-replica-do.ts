@@ -62,7 +62,7 @@ export class PartitionReplicaDO extends DurableObject<Env> {
   }
 
   private open(): void {
-    const sql = new DoSqlPort(this.ctx.storage);
+    const sql = new DoSqlPort(this.ctx.storage, "partition_replica");
     applyMigrations(sql, PARTITION_REPLICA_MIGRATIONS);
     const clock = this.replicaClock();
     this.replica = new PartitionReplica(sql, clock, {
