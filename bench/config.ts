@@ -5,6 +5,7 @@
  * Node 24 type stripping: erasable TypeScript only.
  */
 import type { BulkConfig } from "./bulk.ts";
+import type { CostConfig } from "./cost.ts";
 import type { E2eConfig } from "./e2e.ts";
 import type { FloorConfig } from "./floor.ts";
 import type { GroupsConfig } from "./groups.ts";
@@ -38,6 +39,7 @@ export interface CoreConfig {
 export interface Config
   extends CoreConfig,
     BulkConfig,
+    CostConfig,
     FloorConfig,
     ReplicationConfig,
     GroupsConfig,
@@ -104,6 +106,9 @@ export const DEFAULT: Config = {
   e2eWaitMs: 5_000,
   e2eDrainCapMs: 10_000,
   e2eReplicated: true,
+  costRecords: 20_000,
+  costSingleRecords: 2_000,
+  costConcurrencyRequests: 256,
 };
 
 
@@ -150,4 +155,7 @@ export const QUICK: Config = {
   bulkRounds: 2,
   bulkCapMs: 10_000,
   e2eDurationMs: 4_000,
+  costRecords: 2_000,
+  costSingleRecords: 200,
+  costConcurrencyRequests: 64,
 };

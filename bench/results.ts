@@ -9,6 +9,7 @@ import { mkdir, rename, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BulkResult } from "./bulk.ts";
+import type { CostResult } from "./cost.ts";
 import type { Config } from "./config.ts";
 import type { DialectsResult } from "./dialects.ts";
 import type { BaselineResult, FetchScenarioResult, ProduceResult } from "./core.ts";
@@ -40,7 +41,8 @@ export type Block =
   | "e2e"
   | "profile"
   | "bulk"
-  | "dialects";
+  | "dialects"
+  | "cost";
 
 export interface Results {
   schema: 1;
@@ -67,6 +69,8 @@ export interface Results {
   /** Auth cost per produce and the noisy neighbour (bench/tenancy.ts). */
   tenancy?: TenancyResult;
   rpc?: RpcResult;
+  /** Billed platform units and $ per workload (bench/cost.ts). */
+  cost?: CostResult;
   /** Per scenario block (fills and warm-ups included): wall time and CPU of each process. */
   cpu: Partial<Record<Block, CpuSplit>>;
   /** Per scenario block: workerd's RSS at the start, its peak and growth (the Worker and every DO together). */
@@ -163,6 +167,20 @@ function memoryScenarioSummary(x: MemoryResult) {
   };
 }
 
+/** The cost figures, flat rows (the report renders lists of flat objects as tables). */
+function costHeadlines(x: CostResult) {
+  return {
+    cost_units_per_m_records: x.rows.map((r) => ({
+      rf: r.rf, batch: r.batch, phase: r.phase, records: r.records,
+      worker_req: r.per_m.worker_requests, do_req: r.per_m.do_requests, rows_read: r.per_m.rows_read,
+      rows_written: r.per_m.rows_written, cpu_ms: r.per_m.cpu_ms, usd: r.usd_per_m, usd_duration: r.usd_duration_per_m,
+    })),
+    cost_usd: x.summary,
+    cost_group_commit: x.group_commit,
+    cost_prices_read: x.prices_read,
+  };
+}
+
 /** Every headline figure of the run, for the JSON line that ends stdout. */
 export function headlines(r: Results) {
   const x = r.fetch_vs_log_size;
@@ -190,5 +208,6 @@ export function headlines(r: Results) {
         }
       : {}),
     ...(r.memory_scenario ? { memory_scenario: memoryScenarioSummary(r.memory_scenario) } : {}),
+    ...(r.cost ? costHeadlines(r.cost) : {}),
   };
 }

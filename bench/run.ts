@@ -55,6 +55,7 @@ import { join } from "node:path";
 import { PROJECT_ROOT, startLocalCluster, type LocalCluster } from "../scripts/local-cluster.ts";
 import { FlarelogClient } from "../src/client/flarelog-client.ts";
 import { bulkScenario } from "./bulk.ts";
+import { costScenario } from "./cost.ts";
 import { DEFAULT, QUICK, type Config } from "./config.ts";
 import { baseline, fetchScenarios, globalWarmup, produceScenarios } from "./core.ts";
 import { dialectsScenario } from "./dialects.ts";
@@ -79,7 +80,7 @@ import { tenancyScenario } from "./tenancy.ts";
 
 /** The scenarios `--only` knows, in the order the usage line names them. */
 const SCENARIOS = ["baseline", "produce", "fetch", "index", "replication", "idempotence", "groups", "floor"].concat(
-  ["matrix", "memory", "e2e", "profile", "bulk", "tenancy", "rpc", "dialects"],
+  ["matrix", "memory", "e2e", "profile", "bulk", "tenancy", "rpc", "dialects", "cost", "peer"],
 );
 
 interface Args {
@@ -251,6 +252,7 @@ async function runBlocks(
     results.matrix = await measured("matrix", "produce matrix", () => matrixScenario(http, client, cfg, log));
   if (runs("memory"))
     results.memory_scenario = await measured("memory", "memory", () => memoryScenario(http, client, cfg, workerd, log));
+  if (runs("cost")) results.cost = await measured("cost", "cost: billed units per workload", () => costScenario(http, client, cfg, workerd));
   if (runs("e2e")) results.e2e = await measured("e2e", "end-to-end latency", () => e2eScenario(http, client, cfg, log));
   if (runs("profile") && s.inspectorPort !== undefined) {
     const workerdCpuMs = () => (workerd === null ? null : (processCpuSeconds(workerd) ?? Number.NaN) * 1000);

@@ -6,6 +6,7 @@
  * Node 24 type stripping: erasable TypeScript only.
  */
 import type { BulkResult } from "./bulk.ts";
+import { costTables } from "./cost.ts";
 import { e2eTable } from "./e2e.ts";
 import type { FloorRatio, FloorResult } from "./floor.ts";
 import { formatNumber, KAFKA_COLUMNS, kafkaCells, table } from "./harness.ts";
@@ -35,6 +36,7 @@ const SECTIONS: { [K in keyof Results]?: (x: NonNullable<Results[K]>) => string[
   profile: profileTables,
   bulk: bulkTables,
   e2e: e2eTable,
+  cost: costTables,
 };
 
 export function printTables(results: Results): void {

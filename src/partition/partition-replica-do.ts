@@ -29,6 +29,7 @@ import {
   type ReplicateResponse,
 } from "../protocol/types.ts";
 import { DoSqlPort } from "../storage/do-sql-port.ts";
+import { countAlarm } from "../storage/platform-units.ts";
 import { FetchWaiters } from "./fetch-waiters.ts";
 import { PARTITION_REPLICA_MIGRATIONS } from "./migrations.ts";
 import { PartitionReplica } from "./partition-replica.ts";
@@ -193,6 +194,7 @@ export class PartitionReplicaDO extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    countAlarm("partition_replica", "run");
     this.alarmAt = null;
     const retention = this.replica.enforceRetention();
     this.driver.kick();
@@ -203,6 +205,7 @@ export class PartitionReplicaDO extends DurableObject<Env> {
   private async scheduleAlarm(at: number | null): Promise<void> {
     if (at === null || (this.alarmAt !== null && this.alarmAt <= at)) return;
     this.alarmAt = at;
+    countAlarm("partition_replica", "set");
     await this.ctx.storage.setAlarm(at);
   }
 }

@@ -4,6 +4,7 @@
  * class called, and SQLite rows read and written by the class whose SQL ran (the DO SQL cursor's
  * own `rowsRead` / `rowsWritten`, the numbers Cloudflare bills). Rendered by `/metrics`
  * (src/services/metrics.ts) as `flarelog_do_requests_total` and `flarelog_sqlite_rows_*_total`;
+ * a `setAlarm` counts as one row written and an alarm run as one request, as the pricing page bills them;
  * `npm run bench` reads them around each cost workload (bench/cost.ts).
  *
  * Invariants: counters only rise; a call is counted when it is sent (a call that then throws
@@ -36,6 +37,12 @@ export function countRows(cls: DoClass, rowsRead: number, rowsWritten: number): 
   const u = of(cls);
   u.rowsRead += rowsRead;
   u.rowsWritten += rowsWritten;
+}
+
+/** A `setAlarm` (billed as one row written) or an alarm invocation (billed as one DO request). */
+export function countAlarm(cls: DoClass, what: "set" | "run"): void {
+  if (what === "set") of(cls).rowsWritten += 1;
+  else of(cls).requests += 1;
 }
 
 /** A snapshot of every class's counters, for the scrape. */
