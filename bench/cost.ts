@@ -36,6 +36,8 @@ interface Snapshot {
   replicaRequests: number;
   rowsRead: number;
   rowsWritten: number;
+  alarmsSet: number;
+  alarmRuns: number;
   storage: Map<string, number>;
 }
 
@@ -46,6 +48,9 @@ export interface Units {
   replica_do_requests: number;
   rows_read: number;
   rows_written: number;
+  /** Included in do_requests and rows_written (billed as a request and a row written each). */
+  alarm_runs: number;
+  alarms_set: number;
   cpu_ms: number | null;
   wall_s: number;
 }
@@ -71,6 +76,8 @@ async function scrape(http: Http): Promise<Snapshot> {
     replicaRequests: sumFamily(lines, "flarelog_do_requests_total", 'class="partition_replica"'),
     rowsRead: sumFamily(lines, "flarelog_sqlite_rows_read_total"),
     rowsWritten: sumFamily(lines, "flarelog_sqlite_rows_written_total"),
+    alarmsSet: sumFamily(lines, "flarelog_do_alarms_set_total"),
+    alarmRuns: sumFamily(lines, "flarelog_do_alarm_runs_total"),
     storage,
   };
 }
@@ -92,10 +99,12 @@ async function window(http: Http, workerd: number | null, work: () => Promise<vo
   const net = (k: keyof Omit<Snapshot, "storage">) => delta(s1, s2, k) - delta(s0, s1, k);
   const units: Units = {
     worker_requests: net("workerRequests"),
-    do_requests: net("doRequests"),
+    do_requests: net("doRequests") + net("alarmRuns"),
     replica_do_requests: net("replicaRequests"),
     rows_read: net("rowsRead"),
-    rows_written: net("rowsWritten"),
+    rows_written: net("rowsWritten") + net("alarmsSet"),
+    alarm_runs: net("alarmRuns"),
+    alarms_set: net("alarmsSet"),
     cpu_ms: cpu0 === null || cpu1 === null ? null : Math.round((cpu1 - cpu0) * 1000),
     wall_s: Number(wall.toFixed(2)),
   };
@@ -132,6 +141,8 @@ export interface GroupCommitRow {
   replica_do_requests_per_batch: number;
   rows_written_per_batch: number;
   rows_read_per_batch: number;
+  alarms_set_per_batch: number;
+  alarm_runs_per_batch: number;
 }
 
 export interface CostResult {
@@ -222,6 +233,8 @@ async function groupCommitProbe(http: Http, client: FlarelogClient, workerd: num
       replica_do_requests_per_batch: round(units.replica_do_requests / requests),
       rows_written_per_batch: round(units.rows_written / requests),
       rows_read_per_batch: round(units.rows_read / requests),
+      alarms_set_per_batch: round(units.alarms_set / requests),
+      alarm_runs_per_batch: round(units.alarm_runs / requests),
     });
   }
   return out;
@@ -252,9 +265,9 @@ export function costTables(x: CostResult): string[] {
     x.summary.map((s) => [s.rf, s.batch, s.stored_bytes_per_record, s.usd_per_m_produced_and_consumed, s.usd_per_gb_in_read_month]),
   );
   const gc = table(
-    ["RF", "producers", "batches", "DO req/batch", "replica DO req/batch", "rows written/batch", "rows read/batch"],
+    ["RF", "producers", "batches", "DO req/batch", "replica calls/batch", "rows written/batch", "rows read/batch", "alarms set/batch", "alarm runs/batch"],
     x.group_commit.map((g) => [g.rf, g.concurrency, g.produce_requests, g.do_requests_per_batch, g.replica_do_requests_per_batch,
-      g.rows_written_per_batch, g.rows_read_per_batch]),
+      g.rows_written_per_batch, g.rows_read_per_batch, g.alarms_set_per_batch, g.alarm_runs_per_batch]),
   );
   const peers = table(
     ["service", "$/M messages", "$/GB in+read+month", "note"],

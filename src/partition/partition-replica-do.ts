@@ -46,6 +46,9 @@ export class PartitionReplicaDO extends DurableObject<Env> {
   /** Woken whenever the HW rises or leadership changes. */
   private readonly waiters = new FetchWaiters();
   private alarmAt: number | null = null;
+  /** The in-memory timer of a short replication deadline (scheduleKick), and when it fires. */
+  private kickTimer: ReturnType<typeof setTimeout> | null = null;
+  private kickAt: number | null = null;
   /**
    * Outbound calls (pushes, AlterPartition). Built from the bindings; a wrapper may replace it,
    * e.g. a fault layer that drops or delays messages.
@@ -73,7 +76,7 @@ export class PartitionReplicaDO extends DurableObject<Env> {
     this.driver = new ReplicationDriver(this.replica, clock, {
       transport: () => this.currentTransport(),
       onProgress: () => this.waiters.wakeAll(),
-      scheduleAt: (at) => void this.scheduleAlarm(at),
+      scheduleAt: (at) => this.scheduleKick(at),
     });
   }
 
@@ -200,6 +203,25 @@ export class PartitionReplicaDO extends DurableObject<Env> {
     this.driver.kick();
     await this.scheduleAlarm(retention);
     if (this.replica.needsReplication()) await this.scheduleAlarm(Date.now() + CATCH_UP_CHECK_MS);
+  }
+
+  /**
+   * A replication deadline of the driver (a HW-only push that waited, a push retry, an ISR lag
+   * check). One under CATCH_UP_CHECK_MS runs on a timer in memory: a `setAlarm` is billed as a
+   * row written and its run as a request (issue 22), and the short deadline need not outlive the
+   * object — while a follower is behind, the catch-up alarm stays set as the durable backstop.
+   */
+  private scheduleKick(at: number): void {
+    const wait = at - Date.now();
+    if (wait >= CATCH_UP_CHECK_MS) return void this.scheduleAlarm(at);
+    if (this.kickAt !== null && this.kickAt <= at) return;
+    if (this.kickTimer !== null) clearTimeout(this.kickTimer);
+    this.kickAt = at;
+    this.kickTimer = setTimeout(() => {
+      this.kickTimer = null;
+      this.kickAt = null;
+      this.driver.kick();
+    }, Math.max(0, wait));
   }
 
   private async scheduleAlarm(at: number | null): Promise<void> {

@@ -139,6 +139,8 @@ function platformUnitLines(): string[] {
     ...family("flarelog_do_requests_total", "Durable Object requests sent (each RPC method call on a stub), by class called", (u) => u.requests),
     ...family("flarelog_sqlite_rows_read_total", "SQLite rows read (the SQL cursor's rowsRead), by Durable Object class", (u) => u.rowsRead),
     ...family("flarelog_sqlite_rows_written_total", "SQLite rows written (the SQL cursor's rowsWritten), by Durable Object class", (u) => u.rowsWritten),
+    ...family("flarelog_do_alarms_set_total", "setAlarm calls (each billed as one row written), by Durable Object class", (u) => u.alarmsSet),
+    ...family("flarelog_do_alarm_runs_total", "Alarm invocations (each billed as one request), by Durable Object class", (u) => u.alarmRuns),
   ];
 }
 

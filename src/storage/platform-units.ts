@@ -4,7 +4,8 @@
  * class called, and SQLite rows read and written by the class whose SQL ran (the DO SQL cursor's
  * own `rowsRead` / `rowsWritten`, the numbers Cloudflare bills). Rendered by `/metrics`
  * (src/services/metrics.ts) as `flarelog_do_requests_total` and `flarelog_sqlite_rows_*_total`;
- * a `setAlarm` counts as one row written and an alarm run as one request, as the pricing page bills them;
+ * `setAlarm` calls and alarm runs are counted apart (`flarelog_do_alarms_set_total`,
+ * `flarelog_do_alarm_runs_total`): the pricing page bills each as one row written and one request;
  * `npm run bench` reads them around each cost workload (bench/cost.ts).
  *
  * Invariants: counters only rise; a call is counted when it is sent (a call that then throws
@@ -22,13 +23,15 @@ interface Units {
   requests: number;
   rowsRead: number;
   rowsWritten: number;
+  alarmsSet: number;
+  alarmRuns: number;
 }
 
 const units = new Map<DoClass, Units>();
 
 function of(cls: DoClass): Units {
   let u = units.get(cls);
-  if (!u) units.set(cls, (u = { requests: 0, rowsRead: 0, rowsWritten: 0 }));
+  if (!u) units.set(cls, (u = { requests: 0, rowsRead: 0, rowsWritten: 0, alarmsSet: 0, alarmRuns: 0 }));
   return u;
 }
 
@@ -41,12 +44,12 @@ export function countRows(cls: DoClass, rowsRead: number, rowsWritten: number): 
 
 /** A `setAlarm` (billed as one row written) or an alarm invocation (billed as one DO request). */
 export function countAlarm(cls: DoClass, what: "set" | "run"): void {
-  if (what === "set") of(cls).rowsWritten += 1;
-  else of(cls).requests += 1;
+  if (what === "set") of(cls).alarmsSet += 1;
+  else of(cls).alarmRuns += 1;
 }
 
 /** A snapshot of every class's counters, for the scrape. */
-export function platformUnits(): { cls: DoClass; requests: number; rowsRead: number; rowsWritten: number }[] {
+export function platformUnits(): ({ cls: DoClass } & Units)[] {
   return [...units.entries()].map(([cls, u]) => ({ cls, ...u }));
 }
 
