@@ -6,6 +6,7 @@
  */
 import type { BulkConfig } from "./bulk.ts";
 import type { CostConfig } from "./cost.ts";
+import type { PeerConfig } from "./peer.ts";
 import type { E2eConfig } from "./e2e.ts";
 import type { FloorConfig } from "./floor.ts";
 import type { GroupsConfig } from "./groups.ts";
@@ -40,6 +41,7 @@ export interface Config
   extends CoreConfig,
     BulkConfig,
     CostConfig,
+    PeerConfig,
     FloorConfig,
     ReplicationConfig,
     GroupsConfig,
@@ -109,6 +111,9 @@ export const DEFAULT: Config = {
   costRecords: 20_000,
   costSingleRecords: 2_000,
   costConcurrencyRequests: 256,
+  peerCatchupRecords: 100_000,
+  peerProduceRequests: 1_000,
+  peerRounds: 4,
 };
 
 
@@ -158,4 +163,7 @@ export const QUICK: Config = {
   costRecords: 2_000,
   costSingleRecords: 200,
   costConcurrencyRequests: 64,
+  peerCatchupRecords: 10_000,
+  peerProduceRequests: 100,
+  peerRounds: 2,
 };

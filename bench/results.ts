@@ -10,6 +10,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BulkResult } from "./bulk.ts";
 import type { CostResult } from "./cost.ts";
+import type { PeerResult } from "./peer.ts";
 import type { Config } from "./config.ts";
 import type { DialectsResult } from "./dialects.ts";
 import type { BaselineResult, FetchScenarioResult, ProduceResult } from "./core.ts";
@@ -42,7 +43,8 @@ export type Block =
   | "profile"
   | "bulk"
   | "dialects"
-  | "cost";
+  | "cost"
+  | "peer";
 
 export interface Results {
   schema: 1;
@@ -71,6 +73,8 @@ export interface Results {
   rpc?: RpcResult;
   /** Billed platform units and $ per workload (bench/cost.ts). */
   cost?: CostResult;
+  /** Flarelog beside the Durable Streams reference server (bench/peer.ts). */
+  peer?: PeerResult;
   /** Per scenario block (fills and warm-ups included): wall time and CPU of each process. */
   cpu: Partial<Record<Block, CpuSplit>>;
   /** Per scenario block: workerd's RSS at the start, its peak and growth (the Worker and every DO together). */
@@ -209,5 +213,6 @@ export function headlines(r: Results) {
       : {}),
     ...(r.memory_scenario ? { memory_scenario: memoryScenarioSummary(r.memory_scenario) } : {}),
     ...(r.cost ? costHeadlines(r.cost) : {}),
+    ...(r.peer ? { peer: r.peer.rows, peer_server: r.peer.peer } : {}),
   };
 }

@@ -56,6 +56,7 @@ import { PROJECT_ROOT, startLocalCluster, type LocalCluster } from "../scripts/l
 import { FlarelogClient } from "../src/client/flarelog-client.ts";
 import { bulkScenario } from "./bulk.ts";
 import { costScenario } from "./cost.ts";
+import { peerScenario } from "./peer.ts";
 import { DEFAULT, QUICK, type Config } from "./config.ts";
 import { baseline, fetchScenarios, globalWarmup, produceScenarios } from "./core.ts";
 import { dialectsScenario } from "./dialects.ts";
@@ -252,6 +253,7 @@ async function runBlocks(
     results.matrix = await measured("matrix", "produce matrix", () => matrixScenario(http, client, cfg, log));
   if (runs("memory"))
     results.memory_scenario = await measured("memory", "memory", () => memoryScenario(http, client, cfg, workerd, log));
+  if (runs("peer")) results.peer = await measured("peer", "peer: the Durable Streams reference server", () => peerScenario(http, client, cfg, join(s.stateDir, "peer"), log));
   if (runs("cost")) results.cost = await measured("cost", "cost: billed units per workload", () => costScenario(http, client, cfg, workerd));
   if (runs("e2e")) results.e2e = await measured("e2e", "end-to-end latency", () => e2eScenario(http, client, cfg, log));
   if (runs("profile") && s.inspectorPort !== undefined) {

@@ -7,6 +7,7 @@
  */
 import type { BulkResult } from "./bulk.ts";
 import { costTables } from "./cost.ts";
+import { peerTables } from "./peer.ts";
 import { e2eTable } from "./e2e.ts";
 import type { FloorRatio, FloorResult } from "./floor.ts";
 import { formatNumber, KAFKA_COLUMNS, kafkaCells, table } from "./harness.ts";
@@ -37,6 +38,7 @@ const SECTIONS: { [K in keyof Results]?: (x: NonNullable<Results[K]>) => string[
   bulk: bulkTables,
   e2e: e2eTable,
   cost: costTables,
+  peer: peerTables,
 };
 
 export function printTables(results: Results): void {
