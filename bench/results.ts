@@ -214,5 +214,8 @@ export function headlines(r: Results) {
     ...(r.memory_scenario ? { memory_scenario: memoryScenarioSummary(r.memory_scenario) } : {}),
     ...(r.cost ? costHeadlines(r.cost) : {}),
     ...(r.peer ? { peer: r.peer.rows, peer_server: r.peer.peer } : {}),
+    ...(r.e2e?.platform_hop
+      ? { e2e_platform_hop: { p50_ms: r.e2e.platform_hop.p50_ms, p99_ms: r.e2e.platform_hop.p99_ms, rf3_e2e_p99_ratio: r.e2e.rf3_p99_ratio ?? null } }
+      : {}),
   };
 }

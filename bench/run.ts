@@ -255,7 +255,7 @@ async function runBlocks(
     results.memory_scenario = await measured("memory", "memory", () => memoryScenario(http, client, cfg, workerd, log));
   if (runs("peer")) results.peer = await measured("peer", "peer: the Durable Streams reference server", () => peerScenario(http, client, cfg, join(s.stateDir, "peer"), log));
   if (runs("cost")) results.cost = await measured("cost", "cost: billed units per workload", () => costScenario(http, client, cfg, workerd));
-  if (runs("e2e")) results.e2e = await measured("e2e", "end-to-end latency", () => e2eScenario(http, client, cfg, log));
+  if (runs("e2e")) results.e2e = await measured("e2e", "end-to-end latency", () => e2eScenario(http, client, cfg, log, join(s.stateDir, "hop")));
   if (runs("profile") && s.inspectorPort !== undefined) {
     const workerdCpuMs = () => (workerd === null ? null : (processCpuSeconds(workerd) ?? Number.NaN) * 1000);
     const server = { inspectorPort: s.inspectorPort, bundle: s.cluster.bundle, workerdCpuMs };
