@@ -36,34 +36,41 @@ export interface PeerPrice {
   source: string;
 }
 
-/** Prices of the alternatives, as found (null: not found in the stored pages; see note). */
+/** GiB of 100-byte values in a million messages (MSK and Confluent bill binary GB). */
+const GIB_PER_M_100B = 1e8 / 2 ** 30;
+
+/**
+ * Prices of the alternatives, as found; per-GB fees only (fixed hourly cluster and partition
+ * fees are in the notes). `usd_per_m_messages`: a million 100-byte messages written and read
+ * once. null: not found in the stored pages (see note).
+ */
 export const PEERS: PeerPrice[] = [
   {
     service: "Cloudflare Queues",
     usd_per_m_messages: 1.2,
-    usd_per_gb_in_read_month: null,
-    note: "$0.40 per million operations, an operation per 64 KB written, read or deleted; 3 per delivered message",
+    usd_per_gb_in_read_month: 12,
+    note: "$0.40 per million operations, one per 64 KB written, read or deleted: 3 per delivered message, so 100-byte messages are $12 per GB; retention at most 14 days, no storage fee",
     source: "https://developers.cloudflare.com/queues/pricing/",
   },
   {
     service: "Amazon MSK Serverless",
-    usd_per_m_messages: null,
-    usd_per_gb_in_read_month: null,
-    note: "billed per cluster-hour, partition-hour, GB in, GB out and GB-month; the unit prices were not in the stored pages",
-    source: "https://aws.amazon.com/msk/pricing/ (dimensions only, via a stored copy)",
+    usd_per_m_messages: Number(((0.1 + 0.05) * GIB_PER_M_100B).toFixed(4)),
+    usd_per_gb_in_read_month: 0.25,
+    note: "$0.10/GiB in, $0.05/GiB out, $0.10/GiB-month; plus $0.75 per cluster-hour (~$540 a month) and $0.0015 per partition-hour (secondary source, 2022: a copy of the AWS price table; the AWS page itself was not in the stored pages)",
+    source: "https://gist.github.com/EverettBerry/d24aa940ad43c313803248cea6366682 (of https://aws.amazon.com/msk/pricing/)",
   },
   {
-    service: "Confluent Cloud",
-    usd_per_m_messages: null,
-    usd_per_gb_in_read_month: null,
-    note: "billed per eCKU-hour, GB ingress, GB egress and GB-hour stored; the unit prices were not in the stored pages",
-    source: "https://docs.confluent.io/cloud/current/billing/billing-dimensions.html (dimensions only)",
+    service: "Confluent Cloud (Basic)",
+    usd_per_m_messages: Number(((0.05 + 0.05) * GIB_PER_M_100B).toFixed(4)),
+    usd_per_gb_in_read_month: 0.18,
+    note: "$0.05/GB in, $0.05/GB out, $0.08/GB-month (GB = GiB); first eCKU free, then $0.14 per eCKU-hour (secondary source: a transcription of confluent.io/pricing dated 2026-09-05)",
+    source: "https://raw.githubusercontent.com/api-evangelist/confluent-the-data-streaming-platform/refs/heads/main/plans/confluent-the-data-streaming-platform-plans-pricing.yml (of https://www.confluent.io/pricing/)",
   },
   {
     service: "WarpStream",
     usd_per_m_messages: null,
     usd_per_gb_in_read_month: null,
-    note: "billed per cluster-minute, uncompressed GiB written and GiB stored; the unit prices were not in the stored pages",
+    note: "billed per cluster-minute (tiers), uncompressed GiB written and GiB stored; the per-GiB prices were not in the stored pages",
     source: "https://docs.warpstream.com/warpstream/reference/billing (dimensions only)",
   },
   {
