@@ -34,7 +34,13 @@
  *   rpc       produce through the Workers RPC binding (env.FLARELOG.produce) beside HTTP through the
  *             binding and over 127.0.0.1, sent by a second Worker in its own cluster, with the ratio (bench/rpc.ts)
  *   e2e       end-to-end latency: an open-loop producer at 1,000 records/s and one long-polling consumer,
- *             send → receive per record, RF 1 acks=1 and RF 3 acks=all (bench/e2e.ts)
+ *             send → receive per record, RF 1 acks=1 and RF 3 acks=all (bench/e2e.ts); and the platform's own
+ *             Worker → DO → 2 DOs round trip beside it (bench/platform-hop.ts)
+ *   cost      the billed Cloudflare units (Worker and DO requests, SQLite rows, storage, CPU) per
+ *             million records at RF 1 and 3, batches of 1, 100, 1000, in $ at list prices, and a
+ *             group-commit probe with 1, 8, 64 producers (bench/cost.ts, bench/pricing.ts)
+ *   peer      the Durable Streams Node reference server beside Flarelog: produce and a 10^5-record
+ *             catch-up, JSON and binary (bench/peer.ts)
  * Every scenario block also reports workerd's RSS at its start, its peak (sampled every 50 ms, and
  * the kernel's VmHWM) and its growth: one workerd process hosts the Worker and every Durable
  * Object, so that is their sum, not one DO's memory.
