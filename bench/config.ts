@@ -6,6 +6,8 @@
  */
 import type { BulkConfig } from "./bulk.ts";
 import type { CompactionConfig } from "./compaction.ts";
+import type { CostConfig } from "./cost.ts";
+import type { PeerConfig } from "./peer.ts";
 import type { E2eConfig } from "./e2e.ts";
 import type { SseTailConfig } from "./sse-tail.ts";
 import type { FloorConfig } from "./floor.ts";
@@ -40,6 +42,8 @@ export interface CoreConfig {
 export interface Config
   extends CoreConfig,
     BulkConfig,
+    CostConfig,
+    PeerConfig,
     FloorConfig,
     ReplicationConfig,
     GroupsConfig,
@@ -120,6 +124,12 @@ export const DEFAULT: Config = {
   sseRecordsPerRequest: 10,
   sseLifetimeMs: 16_000,
   sseDrainCapMs: 120_000,
+  costRecords: 20_000,
+  costSingleRecords: 2_000,
+  costConcurrencyRequests: 256,
+  peerCatchupRecords: 100_000,
+  peerProduceRequests: 1_000,
+  peerRounds: 4,
 };
 
 
@@ -174,4 +184,10 @@ export const QUICK: Config = {
   sseDurationMs: 4_000,
   sseWarmupMs: 500,
   sseLifetimeMs: 4_000,
+  costRecords: 2_000,
+  costSingleRecords: 200,
+  costConcurrencyRequests: 64,
+  peerCatchupRecords: 10_000,
+  peerProduceRequests: 100,
+  peerRounds: 2,
 };

@@ -22,6 +22,7 @@
  */
 import type { FlarelogClient } from "../src/client/flarelog-client.ts";
 import { headline, KAFKA_COLUMNS, summarize, table, type Headline, type LatencySummary } from "./harness.ts";
+import { platformHop } from "./platform-hop.ts";
 import { call, createTopic, expectStatus, VALUE_BYTES, type Http } from "./http.ts";
 
 export interface E2eConfig {
@@ -85,6 +86,10 @@ export interface E2eRun {
 
 export interface E2eResult {
   runs: E2eRun[];
+  /** The platform's Worker → DO → DO round trip at the same rate (bench/platform-hop.ts), same run. */
+  platform_hop?: LatencySummary;
+  /** The RF 3 acks=all run's e2e p99 ÷ the platform hop's p99 (target ≤ 2). */
+  rf3_p99_ratio?: number;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
@@ -267,11 +272,23 @@ async function runOne(
   return run;
 }
 
-export async function e2eScenario(http: Http, client: FlarelogClient, cfg: E2eConfig, log: (line: string) => void): Promise<E2eResult> {
+/** `hopDir`: the state of the platform round trip's Miniflare instance (bench/platform-hop.ts). */
+export async function e2eScenario(
+  http: Http,
+  client: FlarelogClient,
+  cfg: E2eConfig,
+  log: (line: string) => void,
+  hopDir?: string,
+): Promise<E2eResult> {
   const configs = [{ rf: 1, acks: "1", minIsr: null }, ...(cfg.e2eReplicated ? [{ rf: 3, acks: "all", minIsr: 2 }] : [])];
   const runs: E2eRun[] = [];
   for (const c of configs) runs.push(await runOne(http, client, cfg, c, log));
-  return { runs };
+  if (hopDir === undefined) return { runs };
+  const hop = await platformHop(cfg, hopDir);
+  const rf3 = runs.find((r) => r.replication_factor === 3);
+  const ratio = rf3 ? r2(rf3.latency.p99_ms / hop.p99_ms) : undefined;
+  log(`  platform Worker → DO → 2 DOs round trip, one at a time: p50 ${hop.p50_ms} ms, p99 ${hop.p99_ms} ms; RF 3 e2e p99 ÷ it: ${ratio}`);
+  return { runs, platform_hop: hop, ...(ratio !== undefined ? { rf3_p99_ratio: ratio } : {}) };
 }
 
 export function e2eTable(x: E2eResult): string[] {
@@ -306,6 +323,12 @@ export function e2eTable(x: E2eResult): string[] {
     ),
     `latency columns: record sent → received by the consumer; late: a send started > ${r0.late_threshold_ms} ms after its due time; missing and duplicates: ` +
       x.runs.map((r) => `${r.missing}/${r.duplicates}`).join(", "),
+    ...(x.platform_hop
+      ? [
+          `platform Worker → DO → 2 DOs round trip (floor worker, same body, one at a time, same run): p50 ${x.platform_hop.p50_ms} ms, ` +
+            `p99 ${x.platform_hop.p99_ms} ms, p99.9 ${x.platform_hop.p99_9_ms} ms; RF 3 acks=all e2e p99 ÷ platform p99: ${x.rf3_p99_ratio ?? "-"}`,
+        ]
+      : []),
     "",
   ];
 }

@@ -11,6 +11,8 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BulkResult } from "./bulk.ts";
 import type { CompactionResult } from "./compaction.ts";
+import type { CostResult } from "./cost.ts";
+import type { PeerResult } from "./peer.ts";
 import type { Config } from "./config.ts";
 import type { DialectsResult } from "./dialects.ts";
 import type { BaselineResult, FetchScenarioResult, ProduceResult } from "./core.ts";
@@ -45,7 +47,9 @@ export type Block =
   | "profile"
   | "bulk"
   | "dialects"
-  | "compaction";
+  | "compaction"
+  | "cost"
+  | "peer";
 
 export interface Results {
   schema: 1;
@@ -78,6 +82,10 @@ export interface Results {
   compaction?: CompactionResult;
   /** Tiered storage on R2 (bench/tiered.ts). */
   tiered?: TieredResult;
+  /** Billed platform units and $ per workload (bench/cost.ts). */
+  cost?: CostResult;
+  /** Flarelog beside the Durable Streams reference server (bench/peer.ts). */
+  peer?: PeerResult;
   /** Per scenario block (fills and warm-ups included): wall time and CPU of each process. */
   cpu: Partial<Record<Block, CpuSplit>>;
   /** Per scenario block: workerd's RSS at the start, its peak and growth (the Worker and every DO together). */
@@ -174,6 +182,20 @@ function memoryScenarioSummary(x: MemoryResult) {
   };
 }
 
+/** The cost figures, flat rows (the report renders lists of flat objects as tables). */
+function costHeadlines(x: CostResult) {
+  return {
+    cost_units_per_m_records: x.rows.map((r) => ({
+      rf: r.rf, batch: r.batch, phase: r.phase, records: r.records,
+      worker_req: r.per_m.worker_requests, do_req: r.per_m.do_requests, rows_read: r.per_m.rows_read,
+      rows_written: r.per_m.rows_written, cpu_ms: r.per_m.cpu_ms, usd: r.usd_per_m, usd_duration: r.usd_duration_per_m,
+    })),
+    cost_usd: x.summary,
+    cost_group_commit: x.group_commit,
+    cost_prices_read: x.prices_read,
+  };
+}
+
 /** Every headline figure of the run, for the JSON line that ends stdout. */
 export function headlines(r: Results) {
   const x = r.fetch_vs_log_size;
@@ -209,6 +231,11 @@ export function headlines(r: Results) {
             produce_ratio_while_cleaning: r.compaction.ratio,
           },
         }
+      : {}),
+    ...(r.cost ? costHeadlines(r.cost) : {}),
+    ...(r.peer ? { peer: r.peer.rows, peer_server: r.peer.peer } : {}),
+    ...(r.e2e?.platform_hop
+      ? { e2e_platform_hop: { p50_ms: r.e2e.platform_hop.p50_ms, p99_ms: r.e2e.platform_hop.p99_ms, rf3_e2e_p99_ratio: r.e2e.rf3_p99_ratio ?? null } }
       : {}),
   };
 }

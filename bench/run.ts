@@ -38,10 +38,16 @@
  *   tiered    tiered storage on R2: the replica's SQLite under local.retention.bytes while 500 MB
  *             (BENCH_TIERED_MB) are written, catch-up through R2 vs local, random remote reads (bench/tiered.ts)
  *   e2e       end-to-end latency: an open-loop producer at 1,000 records/s and one long-polling consumer,
- *             send → receive per record, RF 1 acks=1 and RF 3 acks=all (bench/e2e.ts)
+ *             send → receive per record, RF 1 acks=1 and RF 3 acks=all (bench/e2e.ts); and the platform's own
+ *             Worker → DO → 2 DOs round trip beside it (bench/platform-hop.ts)
  *   sse       live tails over SSE: 1 vs 1,000 tailers of one partition at 1,000 records/s, every
  *             tailer checked to see every record in order, send → event p99, workerd CPU per record
  *             and leader reads per record (bench/sse-tail.ts; `--only sse` runs it alone)
+ *   cost      the billed Cloudflare units (Worker and DO requests, SQLite rows, storage, CPU) per
+ *             million records at RF 1 and 3, batches of 1, 100, 1000, in $ at list prices, and a
+ *             group-commit probe with 1, 8, 64 producers (bench/cost.ts, bench/pricing.ts)
+ *   peer      the Durable Streams Node reference server beside Flarelog: produce and a 10^5-record
+ *             catch-up, JSON and binary (bench/peer.ts)
  * Every scenario block also reports workerd's RSS at its start, its peak (sampled every 50 ms, and
  * the kernel's VmHWM) and its growth: one workerd process hosts the Worker and every Durable
  * Object, so that is their sum, not one DO's memory.
@@ -63,6 +69,8 @@ import { PROJECT_ROOT, startLocalCluster, type LocalCluster } from "../scripts/l
 import { FlarelogClient } from "../src/client/flarelog-client.ts";
 import { bulkScenario } from "./bulk.ts";
 import { compactionScenario } from "./compaction.ts";
+import { costScenario } from "./cost.ts";
+import { peerScenario } from "./peer.ts";
 import { DEFAULT, QUICK, type Config } from "./config.ts";
 import { baseline, fetchScenarios, globalWarmup, produceScenarios } from "./core.ts";
 import { dialectsScenario } from "./dialects.ts";
@@ -89,7 +97,7 @@ import { tieredScenario } from "./tiered.ts";
 
 /** The scenarios `--only` knows, in the order the usage line names them. */
 const SCENARIOS = ["baseline", "produce", "fetch", "index", "replication", "idempotence", "groups", "floor"].concat(
-  ["matrix", "memory", "e2e", "sse", "profile", "bulk", "tenancy", "rpc", "dialects", "compaction", "tiered"],
+  ["matrix", "memory", "e2e", "sse", "profile", "bulk", "tenancy", "rpc", "dialects", "compaction", "tiered", "cost", "peer"],
 );
 
 interface Args {
@@ -270,7 +278,9 @@ async function runBlocks(
     results.matrix = await measured("matrix", "produce matrix", () => matrixScenario(http, client, cfg, log));
   if (runs("memory"))
     results.memory_scenario = await measured("memory", "memory", () => memoryScenario(http, client, cfg, workerd, log));
-  if (runs("e2e")) results.e2e = await measured("e2e", "end-to-end latency", () => e2eScenario(http, client, cfg, log));
+  if (runs("peer")) results.peer = await measured("peer", "peer: the Durable Streams reference server", () => peerScenario(http, client, cfg, join(s.stateDir, "peer"), log));
+  if (runs("cost")) results.cost = await measured("cost", "cost: billed units per workload", () => costScenario(http, client, cfg, workerd));
+  if (runs("e2e")) results.e2e = await measured("e2e", "end-to-end latency", () => e2eScenario(http, client, cfg, log, join(s.stateDir, "hop")));
   if (runs("sse"))
     results.sse_tail = await measured("sse_tail", `live tails over SSE: 1 vs ${cfg.sseTailers} tailers`, () =>
       sseTailScenario(http, client, cfg, workerd, log),

@@ -6,6 +6,8 @@
  * Node 24 type stripping: erasable TypeScript only.
  */
 import type { BulkResult } from "./bulk.ts";
+import { costTables } from "./cost.ts";
+import { peerTables } from "./peer.ts";
 import { e2eTable } from "./e2e.ts";
 import type { FloorRatio, FloorResult } from "./floor.ts";
 import { formatNumber, KAFKA_COLUMNS, kafkaCells, table } from "./harness.ts";
@@ -37,6 +39,8 @@ const SECTIONS: { [K in keyof Results]?: (x: NonNullable<Results[K]>) => string[
   bulk: bulkTables,
   e2e: e2eTable,
   sse_tail: sseTailTable,
+  cost: costTables,
+  peer: peerTables,
 };
 
 export function printTables(results: Results): void {

@@ -8,6 +8,9 @@
  *                                 the DO named NAME; answers 200 `{"id":<rowid>}`
  *   GET  /read?p=NAME&from=N&max=M  rows with id >= N (at most M), their bytes concatenated;
  *                                 header `x-next` is the id after the last row returned
+ *   POST /hop?p=NAME              Worker → DO NAME (one row) → DOs NAME-f1 and NAME-f2 (one row
+ *                                 each, in parallel): the platform's own Worker → DO → DO round
+ *                                 trip, the shape of an RF 3 acks=all append (bench/platform-hop.ts)
  *
  * One DO per name, as Flarelog has one replica DO per partition. No auth, no validation, no
  * JSON parse: whatever Flarelog does beyond this is its own cost.
@@ -29,6 +32,13 @@ export class FloorDO extends DurableObject<FloorEnv> {
     return this.ctx.storage.sql.exec<{ id: number }>("INSERT INTO rows(body) VALUES (?) RETURNING id", body).one().id;
   }
 
+  /** One row here, then one row in each of two other objects (DO → DO RPC), awaited. */
+  async hop(body: ArrayBuffer, name: string): Promise<number> {
+    const id = this.write(body);
+    await Promise.all(["f1", "f2"].map((f) => this.env.FLOOR.getByName(`${name}-${f}`).write(body)));
+    return id;
+  }
+
   read(from: number, max: number): { bytes: Uint8Array; next: number } {
     const rows = this.ctx.storage.sql.exec<{ id: number; body: ArrayBuffer }>("SELECT id, body FROM rows WHERE id >= ? ORDER BY id LIMIT ?", from, max).toArray();
     const bytes = new Uint8Array(rows.reduce((n, r) => n + r.body.byteLength, 0));
@@ -47,6 +57,10 @@ export default {
     const stub = env.FLOOR.getByName(url.searchParams.get("p") ?? "0");
     if (request.method === "POST" && url.pathname === "/write") {
       const id = await stub.write(await request.arrayBuffer());
+      return Response.json({ id });
+    }
+    if (request.method === "POST" && url.pathname === "/hop") {
+      const id = await stub.hop(await request.arrayBuffer(), url.searchParams.get("p") ?? "0");
       return Response.json({ id });
     }
     if (request.method === "GET" && url.pathname === "/read") {

@@ -21,6 +21,7 @@ import {
   type TopicMetadata,
 } from "../protocol/types.ts";
 import { DoSqlPort } from "../storage/do-sql-port.ts";
+import { countedStub } from "../storage/platform-units.ts";
 import { classifyRuntimeError, withTimeout } from "../storage/runtime-errors.ts";
 import { replicaStub } from "../partition/replica-stub.ts";
 import { CLUSTER_COORDINATOR_MIGRATIONS } from "./migrations.ts";
@@ -50,7 +51,7 @@ export class ClusterCoordinatorDO extends DurableObject<Env> {
     super(ctx, env);
     // Throws on a bad var: the object refuses to start rather than run on a default.
     const config = brokerConfig(env);
-    const sql = new DoSqlPort(ctx.storage);
+    const sql = new DoSqlPort(ctx.storage, "cluster_coordinator");
     ctx.blockConcurrencyWhile(async () => applyMigrations(sql, CLUSTER_COORDINATOR_MIGRATIONS));
     // Named objects see their name (getByName) as ctx.id.name, also in alarms.
     this.tenant = tenantOfCoordinator(ctx.id.name ?? "");
@@ -178,7 +179,7 @@ export class ClusterCoordinatorDO extends DurableObject<Env> {
   }
 
   private replicaStub(topic: TopicMetadata, partition: number, replicaId: number) {
-    return replicaStub(this.env, topic.tenant, topic.topicId, partition, replicaId);
+    return countedStub("partition_replica", replicaStub(this.env, topic.tenant, topic.topicId, partition, replicaId));
   }
 
   /** The replicas among `ids` that answer a ping in time and are not offline. */
@@ -225,7 +226,7 @@ export class ClusterCoordinatorDO extends DurableObject<Env> {
               state,
               configs: topic.configs,
             };
-            const stub = replicaStub(this.env, topic.tenant, topic.topicId, p.partition, replicaId);
+            const stub = countedStub("partition_replica", replicaStub(this.env, topic.tenant, topic.topicId, p.partition, replicaId));
             try {
               return (await stub.becomeLeaderOrFollower(assignment)).ok;
             } catch (e) {
@@ -249,7 +250,7 @@ export class ClusterCoordinatorDO extends DurableObject<Env> {
     const dropped = await Promise.all(
       pending.map(async (name) => {
         try {
-          await this.env.PARTITION_REPLICA.getByName(name).deletePartition();
+          await countedStub("partition_replica", this.env.PARTITION_REPLICA.getByName(name)).deletePartition();
           this.store.replicaDeleted(name);
           return true;
         } catch (e) {

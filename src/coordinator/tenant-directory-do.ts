@@ -23,7 +23,7 @@ export class TenantDirectoryDO extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    const sql = new DoSqlPort(ctx.storage);
+    const sql = new DoSqlPort(ctx.storage, "tenant_directory");
     ctx.blockConcurrencyWhile(async () => {
       applyMigrations(sql, TENANT_DIRECTORY_MIGRATIONS);
       this.dir = new TenantDirectory(sql, systemClock);

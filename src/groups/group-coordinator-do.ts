@@ -13,6 +13,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { applyMigrations } from "../storage/migrations.ts";
 import { DoSqlPort } from "../storage/do-sql-port.ts";
+import { countedStub } from "../storage/platform-units.ts";
 import { classifyRuntimeError } from "../storage/runtime-errors.ts";
 import { brokerConfig, type BrokerConfig } from "../config/broker-config.ts";
 import { fail, ok, type Result } from "../protocol/errors.ts";
@@ -65,7 +66,7 @@ export class GroupCoordinatorDO extends DurableObject<Env> {
     super(ctx, env);
     // Throws on a bad var: the object refuses to start rather than run on a default.
     this.config = brokerConfig(env);
-    this.sql = new DoSqlPort(ctx.storage);
+    this.sql = new DoSqlPort(ctx.storage, "group_coordinator");
     const { tenant, group } = groupOfCoordinator(ctx.id.name ?? "");
     this.tenant = tenant;
     this.groupId = group;
@@ -113,7 +114,7 @@ export class GroupCoordinatorDO extends DurableObject<Env> {
   }
 
   private cluster() {
-    return this.env.CLUSTER_COORDINATOR.getByName(names.clusterCoordinator(this.tenant));
+    return countedStub("cluster_coordinator", this.env.CLUSTER_COORDINATOR.getByName(names.clusterCoordinator(this.tenant)));
   }
 
   /** The tenant's topics (name → partition count) into the group, if older than `maxAgeMs`. */

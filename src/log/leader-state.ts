@@ -255,6 +255,14 @@ export class LeaderState {
   }
 
   /** Min log end offset over the maximal ISR and the leader; an unknown member holds it at the HW. */
+  /** The lowest LEO of the ISR's members other than the leader (Infinity when it leads alone). */
+  othersEnd(log: PartitionLog): Offset {
+    let end = Infinity;
+    for (const id of this.maximalIsr())
+      if (id !== this.localReplicaId) end = Math.min(end, this.#followers.get(id)?.logEndOffset ?? log.highWatermark);
+    return end;
+  }
+
   highWatermarkCandidate(log: PartitionLog): Offset {
     let candidate = this.#see(log);
     for (const id of this.maximalIsr()) {

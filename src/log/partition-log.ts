@@ -210,8 +210,16 @@ export class PartitionLog {
    * rules first (producer-state.ts): a retried batch answers its original offsets and writes
    * nothing (`duplicate`), an out-of-order or fenced one is refused, and the batch must fit one
    * stored batch, as a Kafka producer batch fits max.message.bytes.
+   * `othersEnd`: the lowest LEO of the ISR's other members (Infinity when the leader is alone);
+   * the HW it allows with the new LEO is saved in the append's own commit (issue 22: one state
+   * row per append instead of a second commit for the HW).
    */
-  appendAsLeader(input: RecordInput[] | EncodedRecords, leaderEpoch: number, producer?: ProducerIdentity): Result<AppendInfo> {
+  appendAsLeader(
+    input: RecordInput[] | EncodedRecords,
+    leaderEpoch: number,
+    producer?: ProducerIdentity,
+    othersEnd?: Offset,
+  ): Result<AppendInfo> {
     const count = recordCountOf(input);
     if (count === 0) return fail("INVALID_REQUEST", "an append needs at least one record");
     const fenced = this.#fenced(leaderEpoch);
@@ -252,6 +260,8 @@ export class PartitionLog {
     this.#commit((next) => {
       writeBatches(this.#store, this.#config, next, rows, now);
       next.leaderEpoch = leaderEpoch;
+      if (othersEnd !== undefined)
+        next.highWatermark = nextHighWatermark(next.highWatermark, Math.min(othersEnd, next.logEndOffset), next.logEndOffset);
     });
     this.#addStoredBytes(rows.reduce((sum, r) => sum + r.records.length, 0));
     if (producer) this.#producers?.onAppend(rows[0]!, now);

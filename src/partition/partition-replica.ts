@@ -176,7 +176,11 @@ export class PartitionReplica {
     const minIsr = this.log.config.minInsyncReplicas;
     if (req.acks === -1 && this.isr.length < minIsr)
       return fail("NOT_ENOUGH_REPLICAS", `ISR has ${this.isr.length} member(s), min.insync.replicas is ${minIsr}`);
-    const appended = unlessStorageFull("append", () => this.log.appendAsLeader(req.records, this.log.leaderEpoch, req.producer));
+    // The HW the ISR allows rides in the append's commit (one state row, not two commits).
+    const othersEnd = this.leader?.othersEnd(this.log);
+    const appended = unlessStorageFull("append", () =>
+      this.log.appendAsLeader(req.records, this.log.leaderEpoch, req.producer, othersEnd),
+    );
     if (!appended.ok) return appended;
     this.maybeAdvanceHighWatermark();
     return ok({ ...appended.value, highWatermark: this.log.highWatermark });

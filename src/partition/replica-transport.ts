@@ -6,6 +6,7 @@
 import type { AlterPartitionRequest } from "../protocol/types.ts";
 import type { Result } from "../protocol/errors.ts";
 import { names } from "../protocol/names.ts";
+import { countedStub } from "../storage/platform-units.ts";
 import { replicaStub } from "./replica-stub.ts";
 import type { PartitionAssignment, PartitionState, ReplicateRequest, ReplicateResponse } from "../protocol/types.ts";
 
@@ -16,13 +17,14 @@ export interface ReplicaTransport {
   partitionState(): Promise<Result<PartitionState>>;
 }
 
+const coordinator = (env: Env, tenant: string) =>
+  countedStub("cluster_coordinator", env.CLUSTER_COORDINATOR.getByName(names.clusterCoordinator(tenant)));
+
 export function stubTransport(env: Env, a: Pick<PartitionAssignment, "tenant" | "topicId" | "partition">): ReplicaTransport {
   return {
     replicate: (followerId, req) =>
-      replicaStub(env, a.tenant, a.topicId, a.partition, followerId).replicate(req),
-    alterPartition: (req) =>
-      env.CLUSTER_COORDINATOR.getByName(names.clusterCoordinator(a.tenant)).alterPartition(a.topicId, a.partition, req),
-    partitionState: () =>
-      env.CLUSTER_COORDINATOR.getByName(names.clusterCoordinator(a.tenant)).partitionState(a.topicId, a.partition),
+      countedStub("partition_replica", replicaStub(env, a.tenant, a.topicId, a.partition, followerId)).replicate(req),
+    alterPartition: (req) => coordinator(env, a.tenant).alterPartition(a.topicId, a.partition, req),
+    partitionState: () => coordinator(env, a.tenant).partitionState(a.topicId, a.partition),
   };
 }

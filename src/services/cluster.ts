@@ -10,6 +10,7 @@ import { fail, type Result } from "../protocol/errors.ts";
 import { names } from "../protocol/names.ts";
 import { NO_LEADER, systemClock, type PartitionState, type TopicMetadata } from "../protocol/types.ts";
 import { replicaStub } from "../partition/replica-stub.ts";
+import { countedStub } from "../storage/platform-units.ts";
 import { classifyRuntimeError } from "../storage/runtime-errors.ts";
 import { asKafkaError } from "./result.ts";
 import type { ServiceContext } from "./context.ts";
@@ -45,15 +46,15 @@ export class Cluster {
   }
 
   coordinator() {
-    return this.env.CLUSTER_COORDINATOR.getByName(names.clusterCoordinator(this.tenant));
+    return countedStub("cluster_coordinator", this.env.CLUSTER_COORDINATOR.getByName(names.clusterCoordinator(this.tenant)));
   }
 
   group(groupId: string) {
-    return this.env.GROUP_COORDINATOR.getByName(names.groupCoordinator(this.tenant, groupId));
+    return countedStub("group_coordinator", this.env.GROUP_COORDINATOR.getByName(names.groupCoordinator(this.tenant, groupId)));
   }
 
   replica(meta: TopicMetadata, partition: number, replicaId: number) {
-    return replicaStub(this.env, this.tenant, meta.topicId, partition, replicaId);
+    return countedStub("partition_replica", replicaStub(this.env, this.tenant, meta.topicId, partition, replicaId));
   }
 
   leaderOf(meta: TopicMetadata, partition: number) {

@@ -14,6 +14,7 @@
  */
 import { TENANT_DIRECTORY_NAME, type KeyLookup } from "../coordinator/tenant-directory.ts";
 import { systemClock, type Clock } from "../protocol/types.ts";
+import { countedStub } from "../storage/platform-units.ts";
 import type { AclEntry } from "./acl.ts";
 
 export const KEY_CACHE_TTL_MS = 10_000;
@@ -101,5 +102,5 @@ export const keyCache = new KeyCache(systemClock);
 
 /** The deployment's one tenant directory. */
 export function directory(env: Env) {
-  return env.TENANT_DIRECTORY.getByName(TENANT_DIRECTORY_NAME);
+  return countedStub("tenant_directory", env.TENANT_DIRECTORY.getByName(TENANT_DIRECTORY_NAME));
 }

@@ -20,8 +20,9 @@ import type { Result } from "../protocol/errors.ts";
 import { NO_LEADER } from "../protocol/types.ts";
 import { Cluster, call } from "./cluster.ts";
 import type { ServiceContext } from "./context.ts";
-import { CounterFamily, gauge, HistogramFamily, keyOfValues, sample, type Labels } from "./metrics-registry.ts";
+import { CounterFamily, gauge, header, HistogramFamily, keyOfValues, sample, type Labels } from "./metrics-registry.ts";
 import { must, settle } from "./result.ts";
+import { platformUnits } from "../storage/platform-units.ts";
 import { listTopics, type TopicDescription } from "./topics.ts";
 
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -126,6 +127,7 @@ export function scrapeMetrics(ctx: ServiceContext, scope: ScrapeScope): Promise<
       ...Object.values(isolate).flatMap((f) => f.render(keep)),
       ...partitionLines(ctx.tenant, topics),
       ...groups,
+      ...(scope.allTenants ? platformUnitLines() : []),
       "# HELP flarelog_scrape_duration_seconds Time this scrape took to read the Durable Objects",
       "# TYPE flarelog_scrape_duration_seconds gauge",
       sample("flarelog_scrape_duration_seconds", { tenant: ctx.tenant }, (Date.now() - started) / 1000),
@@ -135,6 +137,27 @@ export function scrapeMetrics(ctx: ServiceContext, scope: ScrapeScope): Promise<
 }
 
 type Pairs = [Labels, number][];
+
+/**
+ * The platform's billed units this isolate counted (src/storage/platform-units.ts): DO requests
+ * by the class called, SQLite rows read and written by the class that ran the SQL. Not per
+ * tenant (a replica's rows belong to one tenant, a coordinator's scrape to another), so only the
+ * root's scrape shows them.
+ */
+function platformUnitLines(): string[] {
+  const units = platformUnits();
+  const family = (name: string, help: string, pick: (u: (typeof units)[number]) => number): string[] => {
+    const lines = units.map((u) => sample(name, { class: u.cls }, pick(u)));
+    return lines.length === 0 ? [] : [header(name, "counter", help), ...lines];
+  };
+  return [
+    ...family("flarelog_do_requests_total", "Durable Object requests sent (each RPC method call on a stub), by class called", (u) => u.requests),
+    ...family("flarelog_sqlite_rows_read_total", "SQLite rows read (the SQL cursor's rowsRead), by Durable Object class", (u) => u.rowsRead),
+    ...family("flarelog_sqlite_rows_written_total", "SQLite rows written (the SQL cursor's rowsWritten), by Durable Object class", (u) => u.rowsWritten),
+    ...family("flarelog_do_alarms_set_total", "setAlarm calls (each billed as one row written), by Durable Object class", (u) => u.alarmsSet),
+    ...family("flarelog_do_alarm_runs_total", "Alarm invocations (each billed as one request), by Durable Object class", (u) => u.alarmRuns),
+  ];
+}
 
 /** Per-partition gauges and the tenant's totals, from one description of every topic. */
 export function partitionLines(tenant: string, topics: readonly TopicDescription[]): string[] {

@@ -4,8 +4,11 @@
  * Why the conversions: the DO's `sql.exec` returns BLOBs as `ArrayBuffer` and takes
  * `ArrayBuffer` bindings, while the port speaks `Uint8Array`. Transactions use
  * `transactionSync` (SQL `BEGIN` is not allowed through `sql.exec` in a DO).
+ * Every statement's cursor reports the rows SQLite read and wrote (the units Cloudflare bills);
+ * they are added to the isolate's counters under the owning DO class (platform-units.ts).
  * Called by the partition replica DO and the workers tests; runs inside the DO, synchronously.
  */
+import { countRows, type DoClass } from "./platform-units.ts";
 import type { SqlPort, SqlRow, SqlValue } from "./sql-port.ts";
 
 type DoBinding = ArrayBuffer | string | number | null;
@@ -26,19 +29,26 @@ function fromRow(row: Record<string, SqlStorageValue>): SqlRow {
 
 export class DoSqlPort implements SqlPort {
   readonly #storage: DurableObjectStorage;
+  readonly #cls: DoClass;
 
-  constructor(storage: DurableObjectStorage) {
+  /** `cls`: the DO class whose rows these are, for the billed-unit counters. */
+  constructor(storage: DurableObjectStorage, cls: DoClass = "other") {
     this.#storage = storage;
+    this.#cls = cls;
   }
 
   exec<T extends object = SqlRow>(sql: string, ...params: SqlValue[]): T[] {
-    const rows = this.#storage.sql.exec(sql, ...params.map(toBinding)).toArray();
+    const cursor = this.#storage.sql.exec(sql, ...params.map(toBinding));
+    const rows = cursor.toArray();
+    countRows(this.#cls, cursor.rowsRead, cursor.rowsWritten);
     return rows.map((r) => fromRow(r) as T);
   }
 
   execScript(sql: string): void {
     // `sql.exec` runs every `;`-separated statement of a script; draining the cursor finishes it.
-    this.#storage.sql.exec(sql).toArray();
+    const cursor = this.#storage.sql.exec(sql);
+    cursor.toArray();
+    countRows(this.#cls, cursor.rowsRead, cursor.rowsWritten);
   }
 
   transaction<T>(fn: () => T): T {

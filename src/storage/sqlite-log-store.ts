@@ -9,6 +9,10 @@
  * retention deadline after every produce), are cached in memory and written through; a
  * transaction that throws (SQLite rolled it back) drops the caches, so they never hold what
  * did not commit. Callers get copies. This store is the tables' only writer.
+ * The active (highest) segment's stats grow with every append; they are derived data (the sum
+ * over its batches), so an append that only grows them writes no segment row (issue 22: one
+ * billed row fewer per append). Its row is written when another segment is put after it, and
+ * on load its stats are recomputed from its batches, so the stored row may lag, never the answer.
  * Used by the replica DO (over DoSqlPort) and Node tests (over NodeSqlitePort); synchronous.
  */
 import type { Offset, TimestampMs } from "../protocol/types.ts";
@@ -39,13 +43,36 @@ export class SqliteLogStore implements LogStore {
   readonly #sql: SqlPort;
   #segments: SegmentRow[] | null = null;
   #epochs: EpochEntry[] | null = null;
+  /** The cached active segment's stats are newer than its stored row. */
+  #activeUnsaved = false;
 
   constructor(sql: SqlPort) {
     this.#sql = sql;
   }
 
   #segmentRows(): SegmentRow[] {
-    return (this.#segments ??= this.#sql.exec<SegmentRow>(`SELECT ${SEGMENT_COLUMNS} FROM segments ORDER BY base_offset`));
+    if (this.#segments) return this.#segments;
+    const rows = this.#sql.exec<SegmentRow>(`SELECT ${SEGMENT_COLUMNS} FROM segments ORDER BY base_offset`);
+    const last = rows.at(-1);
+    // The stored row of the active segment may lag its batches (putSegment): recompute it.
+    if (last) rows[rows.length - 1] = { ...last, ...this.batchStats(last.baseOffset) };
+    this.#activeUnsaved = false;
+    return (this.#segments = rows);
+  }
+
+  #writeSegment(s: SegmentRow): void {
+    this.#sql.exec(
+      `INSERT INTO segments (base_offset, created_at, size_bytes, record_count, max_timestamp)
+       VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (base_offset) DO UPDATE SET created_at = excluded.created_at,
+         size_bytes = excluded.size_bytes, record_count = excluded.record_count,
+         max_timestamp = excluded.max_timestamp`,
+      s.baseOffset,
+      s.createdAt,
+      s.sizeBytes,
+      s.recordCount,
+      s.maxTimestamp,
+    );
   }
 
   transaction<T>(fn: () => T): T {
@@ -221,18 +248,17 @@ export class SqliteLogStore implements LogStore {
 
   putSegment(s: SegmentRow): void {
     const rows = this.#segmentRows();
-    this.#sql.exec(
-      `INSERT INTO segments (base_offset, created_at, size_bytes, record_count, max_timestamp)
-       VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (base_offset) DO UPDATE SET created_at = excluded.created_at,
-         size_bytes = excluded.size_bytes, record_count = excluded.record_count,
-         max_timestamp = excluded.max_timestamp`,
-      s.baseOffset,
-      s.createdAt,
-      s.sizeBytes,
-      s.recordCount,
-      s.maxTimestamp,
-    );
+    const last = rows.at(-1);
+    if (last && last.baseOffset === s.baseOffset && last.createdAt === s.createdAt) {
+      // Only the active segment's stats moved: derived data, recomputed on load; no row.
+      rows[rows.length - 1] = { ...s };
+      this.#activeUnsaved = true;
+      return;
+    }
+    // A segment put after the active one: the active one's row gets its final stats first.
+    if (last && this.#activeUnsaved && s.baseOffset > last.baseOffset) this.#writeSegment(last);
+    this.#writeSegment(s);
+    if (!last || s.baseOffset >= last.baseOffset) this.#activeUnsaved = false;
     // After the write: a statement that throws leaves the cache as it was.
     const at = rows.findIndex((r) => r.baseOffset >= s.baseOffset);
     if (at < 0) rows.push({ ...s });

@@ -53,4 +53,35 @@ describe("SqliteLogStore reads", () => {
       port.close();
     }
   });
+
+  it("an append that only grows the active segment writes no segment row; a reopened store has its stats from the batches, and a roll stores the old active segment's final stats", () => {
+    const port = new NodeSqlitePort();
+    try {
+      applyMigrations(port, partitionReplicaMigrations());
+      const segmentWrites: number[] = [];
+      const counting: SqlPort = {
+        exec: <T extends object>(sql: string, ...params: SqlValue[]) => {
+          if (/INSERT INTO segments/.test(sql)) segmentWrites.push(Number(params[0]));
+          return port.exec<T>(sql, ...params);
+        },
+        execScript: (sql) => port.execScript(sql),
+        transaction: (fn) => port.transaction(fn),
+      };
+      const store = new SqliteLogStore(counting);
+      const batch = (i: number, segment: number) => ({ baseOffset: 10 * i, lastOffset: 10 * i + 9, leaderEpoch: 0, producerId: -1, producerEpoch: -1, baseSequence: -1, maxTimestamp: 100 + i, recordCount: 10, sizeBytes: 5, segment, records: new Uint8Array(5) });
+      const seg = (baseOffset: number, n: number, first: number) => ({ baseOffset, createdAt: 7, sizeBytes: 5 * n, recordCount: 10 * n, maxTimestamp: 100 + first + n - 1 });
+      store.putSegment(seg(0, 0, 0));
+      for (let i = 0; i < 3; i++) {
+        store.appendBatch(batch(i, 0));
+        store.putSegment(seg(0, i + 1, 0));
+      }
+      expect(segmentWrites).toEqual([0]);
+      expect(new SqliteLogStore(port).segments()).toEqual([seg(0, 3, 0)]);
+      store.putSegment({ ...seg(30, 0, 3), maxTimestamp: -1 });
+      expect(segmentWrites).toEqual([0, 0, 30]);
+      expect(port.exec("SELECT size_bytes AS s, record_count AS n FROM segments WHERE base_offset = 0")).toEqual([{ s: 15, n: 30 }]);
+    } finally {
+      port.close();
+    }
+  });
 });

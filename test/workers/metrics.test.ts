@@ -66,6 +66,22 @@ describe("GET /metrics", () => {
     expect(value(after, `flarelog_partition_partition_epoch${p0}`)).toBeGreaterThan(value(before, `flarelog_partition_partition_epoch${p0}`)!);
   });
 
+  it("counts the billed platform units of a produce: DO requests by class rise, and an RF 3 append writes SQLite rows on the replicas", async () => {
+    const topic = uniqueTopic("metrics-units");
+    expect((await call("POST", "/v1/topics", { name: topic, partitions: 1, replication_factor: 3 })).status).toBe(201);
+    const replica = (t: string, family: string) => value(t, `${family}{class="partition_replica"}`) ?? 0;
+    const before = await scrape();
+    const records = Array.from({ length: 10 }, (_, i) => ({ value: `v${i}` }));
+    const produced = await call("POST", `/v1/topics/${topic}/partitions/0/records?acks=all`, { records });
+    expect(produced.status).toBe(200);
+    const after = await scrape();
+    // At least the produce call itself and two pushes to the followers reached replica objects.
+    expect(replica(after, "flarelog_do_requests_total") - replica(before, "flarelog_do_requests_total")).toBeGreaterThanOrEqual(3);
+    // The batch lands on three replicas: at least one row written on each.
+    expect(replica(after, "flarelog_sqlite_rows_written_total") - replica(before, "flarelog_sqlite_rows_written_total")).toBeGreaterThanOrEqual(3);
+    expect(value(after, `flarelog_sqlite_rows_read_total{class="cluster_coordinator"}`)).toBeGreaterThan(0);
+  });
+
   it("reports a group's lag per partition as high watermark minus committed offset", async () => {
     const topic = uniqueTopic("metrics-lag");
     const group = `g-${topic}`;
