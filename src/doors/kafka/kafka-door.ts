@@ -26,6 +26,8 @@ export function kafkaDoor(request: Request, env: Env, ctx: ExecutionContext): Re
   if (request.headers.get("upgrade")?.toLowerCase() !== "websocket")
     return new Response("the Kafka protocol is served over WebSocket: connect with Upgrade: websocket\n", { status: 426, headers: { upgrade: "websocket" } });
   const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
+  // Since compatibility date 2026-ish workerd delivers binary messages as Blob unless asked for ArrayBuffer.
+  (server as unknown as { binaryType: string }).binaryType = "arraybuffer";
   server.accept();
   serve(server, new Session(env, advertisedOf(new URL(request.url)), (work) => ctx.waitUntil(work)));
   return new Response(null, { status: 101, webSocket: client });
@@ -56,7 +58,8 @@ function serve(socket: WebSocket, session: Session): void {
   socket.addEventListener("message", (event) => {
     if (closed) return;
     if (typeof event.data === "string") return close(UNSUPPORTED_DATA, "the Kafka door takes binary messages only");
-    const failure = splitter.push(new Uint8Array(event.data as ArrayBuffer));
+    if (!(event.data instanceof ArrayBuffer)) return close(UNSUPPORTED_DATA, "binary messages must arrive as ArrayBuffer");
+    const failure = splitter.push(new Uint8Array(event.data));
     if (failure !== null) return close(PROTOCOL_ERROR, `frame of ${failure.sizeBytes} bytes is over ${failure.maxFrameBytes}`);
     for (let payload = splitter.pop(); payload !== null; payload = splitter.pop()) run(payload);
   });

@@ -1,0 +1,285 @@
+/**
+ * The Kafka wire protocol door (/kafka, src/doors/kafka) driven by the real, unmodified kafkajs
+ * 2.2.4 against the real server started as `npm start` starts it
+ * (test/support/server-process.ts). kafkajs reaches the Worker through the client package's
+ * `kafkaSocketFactory` (a WebSocket per broker connection); everything else is kafkajs's own:
+ * its admin, producer (acks, murmur2 partitioner, idempotence), consumer groups, SASL PLAIN.
+ *
+ * Waits are bounded by vi.waitFor; nothing sleeps.
+ */
+import { Kafka, logLevel, Partitioners, type Consumer, type EachMessagePayload, type IHeaders } from "kafkajs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { kafkaSocketFactory } from "../../src/client/kafka-socket-factory.ts";
+import { partitionForKey } from "../../src/protocol/partitioner.ts";
+import { startServer, stopServer, type Running } from "../support/server-process.ts";
+
+const ADMIN_TOKEN = "kafkajs-e2e-admin-token";
+let server: Running;
+let stateDir: string;
+const utf8 = new TextEncoder();
+
+async function native(method: string, path: string, body?: unknown, token = ADMIN_TOKEN): Promise<{ status: number; json: any }> {
+  const res = await fetch(server.url + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text === "" ? null : JSON.parse(text) };
+}
+
+async function createTopic(name: string, partitions: number): Promise<void> {
+  const r = await native("POST", "/v1/topics", { name, partitions, replication_factor: 1 });
+  expect(r.status, JSON.stringify(r.json)).toBe(201);
+}
+
+async function readHttp(topic: string, partition: number, offset = 0): Promise<any[]> {
+  const r = await native("GET", `/v1/topics/${topic}/partitions/${partition}/records?offset=${offset}&max_records=1000`);
+  expect(r.status, JSON.stringify(r.json)).toBe(200);
+  return r.json.records;
+}
+
+function kafka(opts: { username?: string; password?: string; clientId?: string } = {}): Kafka {
+  return new Kafka({
+    clientId: opts.clientId ?? "flarelog-e2e",
+    brokers: ["flarelog:9092"],
+    sasl: { mechanism: "plain", username: opts.username ?? "default", password: opts.password ?? ADMIN_TOKEN },
+    socketFactory: kafkaSocketFactory({ url: server.url }),
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 3, initialRetryTime: 50, maxRetryTime: 500 },
+  });
+}
+
+const consumerOpts = (groupId: string) => ({ groupId, sessionTimeout: 10_000, heartbeatInterval: 200, maxWaitTimeInMs: 200, retry: { retries: 3, initialRetryTime: 50 } });
+
+beforeAll(async () => {
+  stateDir = await mkdtemp(join(tmpdir(), "flarelog-kafkajs-"));
+  server = await startServer(stateDir, ADMIN_TOKEN);
+}, 60_000);
+
+afterAll(async () => {
+  if (server) await stopServer(server).catch(() => undefined);
+  await rm(stateDir, { recursive: true, force: true });
+});
+
+describe("kafkajs admin over the Kafka door", () => {
+  it("creates, lists, describes (metadata and configs) and deletes topics, each visible over HTTP", async () => {
+    const admin = kafka().admin();
+    await admin.connect();
+    try {
+      expect(await admin.createTopics({ topics: [{ topic: "adm-a", numPartitions: 3, configEntries: [{ name: "retention.ms", value: "3600000" }] }] })).toBe(true);
+      expect(await admin.createTopics({ topics: [{ topic: "adm-a", numPartitions: 3 }] })).toBe(false);
+      expect(await admin.listTopics()).toContain("adm-a");
+      const meta = await admin.fetchTopicMetadata({ topics: ["adm-a"] });
+      expect(meta.topics[0]!.partitions.map((p) => p.partitionId).sort()).toEqual([0, 1, 2]);
+      expect(meta.topics[0]!.partitions.every((p) => p.leader === 0)).toBe(true);
+      const http = await native("GET", "/v1/topics/adm-a");
+      expect(http.json.partitions).toHaveLength(3);
+      const configs = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: "adm-a" }] });
+      const entries = configs.resources[0]!.configEntries;
+      expect(entries.find((e) => e.configName === "retention.ms")?.configValue).toBe("3600000");
+      await admin.deleteTopics({ topics: ["adm-a"] });
+      expect(await admin.listTopics()).not.toContain("adm-a");
+      expect((await native("GET", "/v1/topics/adm-a")).status).toBe(404);
+    } finally {
+      await admin.disconnect();
+    }
+  }, 60_000);
+});
+
+describe("kafkajs producer over the Kafka door", () => {
+  it("writes with acks 0, 1 and -1, and each write is readable over HTTP", async () => {
+    await createTopic("prod-acks", 1);
+    const producer = kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    try {
+      for (const acks of [-1, 1, 0]) await producer.send({ topic: "prod-acks", acks, messages: [{ value: `acks=${acks}` }] });
+      await vi.waitFor(async () => expect((await readHttp("prod-acks", 0)).map((r) => r.value)).toEqual(["acks=-1", "acks=1", "acks=0"]), { timeout: 10_000, interval: 50 });
+    } finally {
+      await producer.disconnect();
+    }
+  }, 60_000);
+
+  it("puts each keyed message on the partition Flarelog's murmur2 picks (the HTTP API's partition for that key)", async () => {
+    await createTopic("prod-keys", 4);
+    const producer = kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    try {
+      const keys = Array.from({ length: 40 }, (_, i) => `key-${i}`);
+      const sent = await producer.send({ topic: "prod-keys", messages: keys.map((key) => ({ key, value: "v" })) });
+      const partitions = new Set(sent.map((s) => s.partition));
+      expect(partitions.size).toBeGreaterThan(1);
+      for (let p = 0; p < 4; p++) {
+        for (const r of await readHttp("prod-keys", p)) expect(partitionForKey(utf8.encode(r.key), 4)).toBe(p);
+      }
+      const total = (await Promise.all([0, 1, 2, 3].map((p) => readHttp("prod-keys", p)))).flat();
+      expect(total).toHaveLength(40);
+    } finally {
+      await producer.disconnect();
+    }
+  }, 60_000);
+
+  it("an idempotent producer writes each message once, with its producer id known to the leader", async () => {
+    await createTopic("prod-idem", 2);
+    const producer = kafka().producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    try {
+      for (let i = 0; i < 5; i++) await producer.send({ topic: "prod-idem", acks: -1, messages: [{ key: `k${i % 2}`, value: `m${i}` }] });
+      const all = (await Promise.all([0, 1].map((p) => readHttp("prod-idem", p)))).flat().map((r) => r.value).sort();
+      expect(all).toEqual(["m0", "m1", "m2", "m3", "m4"]);
+      const producers = await native("GET", "/v1/topics/prod-idem/partitions/0/producers");
+      if (producers.status === 200) expect(JSON.stringify(producers.json)).toMatch(/producer_id/);
+    } finally {
+      await producer.disconnect();
+    }
+  }, 60_000);
+});
+
+describe("records cross the doors intact", () => {
+  it("a record produced over HTTP is read by kafkajs with its key, headers and timestamp, and the reverse", async () => {
+    await createTopic("cross", 1);
+    const ts = 1_700_000_123_456;
+    const r = await native("POST", "/v1/topics/cross/records", { records: [{ key: "hk", value: "from-http", headers: { h1: "x" }, timestamp: ts, partition: 0 }] });
+    expect(r.status, JSON.stringify(r.json)).toBe(200);
+    const producer = kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    await producer.send({ topic: "cross", messages: [{ key: "kk", value: "from-kafka", headers: { h2: "y" }, timestamp: String(ts + 1), partition: 0 }] });
+    await producer.disconnect();
+
+    const consumer = kafka().consumer(consumerOpts("cross-g"));
+    const got: EachMessagePayload["message"][] = [];
+    await consumer.connect();
+    await consumer.subscribe({ topics: ["cross"], fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => void got.push(message) });
+    try {
+      await vi.waitFor(() => expect(got).toHaveLength(2), { timeout: 20_000, interval: 50 });
+      expect(got[0]!.key?.toString()).toBe("hk");
+      expect(got[0]!.value?.toString()).toBe("from-http");
+      expect(got[0]!.timestamp).toBe(String(ts));
+      expect((got[0]!.headers as IHeaders).h1?.toString()).toBe("x");
+      expect(got[0]!.offset).toBe("0");
+    } finally {
+      await consumer.disconnect();
+    }
+    const http = await readHttp("cross", 0, 1);
+    expect(http[0]).toMatchObject({ offset: 1, key: "kk", value: "from-kafka", headers: { h2: "y" }, timestamp: ts + 1 });
+  }, 60_000);
+});
+
+/** A consumer of `group` whose latest assignment (from its GROUP_JOIN events) is kept. */
+async function groupMember(group: string, topic: string, seen: Map<number, string>, name: string) {
+  const consumer = kafka({ clientId: name }).consumer(consumerOpts(group));
+  const state = { consumer, assignment: [] as number[], name };
+  consumer.on(consumer.events.GROUP_JOIN, (e) => {
+    state.assignment = [...((e.payload.memberAssignment as Record<string, number[]>)[topic] ?? [])].sort();
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await consumer.run({ eachMessage: async ({ partition, message }) => void seen.set(Number(message.offset) * 10 + partition, name) });
+  return state;
+}
+
+describe("kafkajs consumer groups mapped onto the server-side assignment", () => {
+  it("a group of 3 has each partition at exactly one member, and a member's leave moves its partition to another", async () => {
+    await createTopic("grp3", 3);
+    const seen = new Map<number, string>();
+    const members = [];
+    for (const name of ["c1", "c2", "c3"]) members.push(await groupMember("g3", "grp3", seen, name));
+    try {
+      await vi.waitFor(
+        () => {
+          const owned = members.flatMap((m) => m.assignment);
+          expect(members.every((m) => m.assignment.length === 1)).toBe(true);
+          expect(owned.sort()).toEqual([0, 1, 2]);
+        },
+        { timeout: 30_000, interval: 50 },
+      );
+      const server = await native("GET", "/v1/groups/g3");
+      expect(server.status).toBe(200);
+      const producer = kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
+      await producer.connect();
+      await producer.send({ topic: "grp3", messages: [0, 1, 2].map((partition) => ({ partition, value: `p${partition}` })) });
+      await producer.disconnect();
+      await vi.waitFor(() => expect(seen.size).toBe(3), { timeout: 20_000, interval: 50 });
+      for (const m of members) expect(seen.get(m.assignment[0]!)).toBe(m.name);
+
+      await members[2]!.consumer.disconnect();
+      await vi.waitFor(
+        () => {
+          const owned = members.slice(0, 2).flatMap((m) => m.assignment);
+          expect(owned.sort()).toEqual([0, 1, 2]);
+        },
+        { timeout: 30_000, interval: 50 },
+      );
+    } finally {
+      await Promise.all(members.slice(0, 2).map((m) => m.consumer.disconnect()));
+    }
+  }, 120_000);
+
+  it("committed offsets survive the consumer: a new consumer of the group resumes after them", async () => {
+    await createTopic("resume", 1);
+    const producer = kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    await producer.send({ topic: "resume", messages: ["a", "b", "c"].map((value) => ({ value })) });
+    const run = async (expected: number): Promise<string[]> => {
+      const got: string[] = [];
+      const consumer: Consumer = kafka().consumer(consumerOpts("resume-g"));
+      await consumer.connect();
+      await consumer.subscribe({ topics: ["resume"], fromBeginning: true });
+      await consumer.run({ autoCommitThreshold: 1, eachMessage: async ({ message }) => void got.push(message.value!.toString()) });
+      await vi.waitFor(() => expect(got.length).toBeGreaterThanOrEqual(expected), { timeout: 20_000, interval: 50 });
+      await consumer.disconnect();
+      return got;
+    };
+    expect(await run(3)).toEqual(["a", "b", "c"]);
+    const committed = await native("GET", "/v1/groups/resume-g/offsets");
+    expect(committed.json.offsets).toEqual([expect.objectContaining({ topic: "resume", partition: 0, offset: 3 })]);
+    await producer.send({ topic: "resume", messages: [{ value: "d" }] });
+    await producer.disconnect();
+    expect(await run(1)).toEqual(["d"]);
+  }, 90_000);
+
+  it("seek moves a consumer to the offset given", async () => {
+    await createTopic("seek", 1);
+    const producer = kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    await producer.send({ topic: "seek", messages: ["s0", "s1", "s2", "s3"].map((value) => ({ value })) });
+    await producer.disconnect();
+    const got: string[] = [];
+    const consumer = kafka().consumer(consumerOpts("seek-g"));
+    await consumer.connect();
+    await consumer.subscribe({ topics: ["seek"], fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => void got.push(message.value!.toString()) });
+    try {
+      await vi.waitFor(() => expect(got).toHaveLength(4), { timeout: 20_000, interval: 50 });
+      consumer.seek({ topic: "seek", partition: 0, offset: "2" });
+      await vi.waitFor(() => expect(got).toEqual(["s0", "s1", "s2", "s3", "s2", "s3"]), { timeout: 20_000, interval: 50 });
+    } finally {
+      await consumer.disconnect();
+    }
+  }, 60_000);
+});
+
+describe("authentication and authorization give kafkajs's own errors", () => {
+  it("a wrong API key fails SASL with KafkaJSSASLAuthenticationError", async () => {
+    const admin = kafka({ password: "not-a-key" }).admin();
+    await expect(admin.connect()).rejects.toMatchObject({ name: "KafkaJSSASLAuthenticationError" });
+  }, 30_000);
+
+  it("a key without rights on a topic gets TOPIC_AUTHORIZATION_FAILED and writes nothing", async () => {
+    await createTopic("secret", 1);
+    const key = await native("POST", "/v1/keys", { name: "limited", tenant: "default", role: "producer", prefix: "public." });
+    expect(key.status, JSON.stringify(key.json)).toBe(201);
+    const producer = kafka({ password: key.json.key }).producer({ createPartitioner: Partitioners.DefaultPartitioner, retry: { retries: 0 } });
+    await producer.connect();
+    try {
+      await expect(producer.send({ topic: "secret", messages: [{ value: "x" }] })).rejects.toMatchObject({ type: "TOPIC_AUTHORIZATION_FAILED" });
+    } finally {
+      await producer.disconnect();
+    }
+    expect(await readHttp("secret", 0)).toEqual([]);
+  }, 30_000);
+});
