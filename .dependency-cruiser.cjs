@@ -6,7 +6,9 @@
  *
  *   layer                              may import, besides its own folder
  *   src/protocol/                      nothing at all (no package, no runtime module)
- *   src/codec/                         src/protocol; no package or runtime module
+ *   src/codec/                         src/protocol; no package or runtime module, except
+ *                                      src/codec/kafka/compression.ts: node:zlib, snappyjs,
+ *                                      lz4js, fzstd (Kafka's record-batch compression)
  *   src/log/                           src/protocol, src/codec; no package or runtime module (so
  *                                      never cloudflare:*, hono or @hono/*)
  *   src/config/                        src/protocol
@@ -56,6 +58,9 @@ const HONO = ["(^|/)node_modules/(hono|@hono/[^/]+)/", "^(hono|@hono/[^/]+)(/|$)
 const DOORS_MAY_IMPORT = ["services", "contract", "codec", "config", "protocol"];
 const DO_FOLDERS = ["partition", "coordinator", "groups"];
 const SQL = { paths: ["^migrations/.+\\.sql$"], names: ["migrations/*.sql"] };
+/** The one module of src/codec/ that may import packages: Kafka's compression codecs (issue 19). */
+const KAFKA_COMPRESSION = "^src/codec/kafka/compression\\.ts$";
+const KAFKA_CODEC_PACKAGES = ["node:zlib", "zlib", "snappyjs", "lz4js", "fzstd"];
 
 const inSrc = (...folders) => `^src/(${folders.join("|")})/`;
 const srcList = (folders) => folders.map((f) => `src/${f}/`).join(", ");
@@ -88,7 +93,17 @@ module.exports = {
       to: { pathNot: inSrc("protocol") },
     },
     layer("codec", ["protocol"]),
-    noPackage("codec-no-package", ["codec"], "src/codec/ imports no package or runtime module"),
+    {
+      ...noPackage("codec-no-package", ["codec"], "src/codec/ imports no package or runtime module"),
+      from: { path: inSrc("codec"), pathNot: KAFKA_COMPRESSION },
+    },
+    {
+      name: "codec-kafka-compression",
+      severity: "error",
+      comment: `${KAFKA_COMPRESSION} may import only the codecs of Kafka's record batches: ${KAFKA_CODEC_PACKAGES.join(", ")}`,
+      from: { path: KAFKA_COMPRESSION },
+      to: { pathNot: [OURS, ...KAFKA_CODEC_PACKAGES.map((p) => `(^|/node_modules/)${p}(/|$)`)] },
+    },
     layer("log", ["protocol", "codec"]),
     noPackage(
       "log-no-package",

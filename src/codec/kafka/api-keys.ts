@@ -43,6 +43,10 @@ export const SUPPORTED_VERSIONS: Readonly<Record<number, VersionRange>> = {
   [ApiKey.Metadata]: { min: 0, max: 6 },
   [ApiKey.SaslHandshake]: { min: 0, max: 1 },
   [ApiKey.SaslAuthenticate]: { min: 0, max: 1 },
+  [ApiKey.Produce]: { min: 3, max: 7 },
+  [ApiKey.Fetch]: { min: 4, max: 11 },
+  [ApiKey.ListOffsets]: { min: 1, max: 3 },
+  [ApiKey.InitProducerId]: { min: 0, max: 1 },
 };
 
 /** Whether decodeRequest accepts `apiVersion` of `apiKey`. */

@@ -12,12 +12,30 @@
  */
 import { ApiKey, apiName, isSupported, SUPPORTED_VERSIONS } from "./api-keys.ts";
 import * as core from "./messages/core.ts";
+import * as data from "./messages/data.ts";
 import { KafkaReader, KafkaWireError, KafkaWriter } from "./wire.ts";
 
 export { ApiKey, apiName, isSupported, SUPPORTED_VERSIONS, type VersionRange } from "./api-keys.ts";
 export { DEFAULT_MAX_FRAME_BYTES, FrameSplitter, frameSizePrefixed, type FrameError } from "./frames.ts";
 export { KafkaReader, KafkaWireError, KafkaWriter, type WireFault } from "./wire.ts";
 export type * from "./messages/core.ts";
+export type * from "./messages/data.ts";
+export { crc32c, crc32cUpdate } from "./crc32c.ts";
+export {
+  CompressionCodec,
+  CompressionError,
+  decodeRecordBatches,
+  encodeRecordBatch,
+  KafkaBatchError,
+  TimestampType,
+  type DecodeBatchOptions,
+  type KafkaBatchFault,
+  type KafkaRecord,
+  type KafkaRecordBatch,
+  type KafkaRecordBatchInput,
+  type KafkaRecordHeader,
+  type KafkaRecordInput,
+} from "./record-batch.ts";
 
 export interface RequestHeader {
   apiKey: number;
@@ -32,6 +50,10 @@ export interface RequestBodies {
   [ApiKey.Metadata]: core.MetadataRequest;
   [ApiKey.SaslHandshake]: core.SaslHandshakeRequest;
   [ApiKey.SaslAuthenticate]: core.SaslAuthenticateRequest;
+  [ApiKey.Produce]: data.ProduceRequest;
+  [ApiKey.Fetch]: data.FetchRequest;
+  [ApiKey.ListOffsets]: data.ListOffsetsRequest;
+  [ApiKey.InitProducerId]: data.InitProducerIdRequest;
 }
 
 /** Response body type per API key. */
@@ -40,6 +62,10 @@ export interface ResponseBodies {
   [ApiKey.Metadata]: core.MetadataResponse;
   [ApiKey.SaslHandshake]: core.SaslHandshakeResponse;
   [ApiKey.SaslAuthenticate]: core.SaslAuthenticateResponse;
+  [ApiKey.Produce]: data.ProduceResponse;
+  [ApiKey.Fetch]: data.FetchResponse;
+  [ApiKey.ListOffsets]: data.ListOffsetsResponse;
+  [ApiKey.InitProducerId]: data.InitProducerIdResponse;
 }
 
 export type KnownApiKey = keyof RequestBodies & keyof ResponseBodies;
@@ -82,6 +108,13 @@ const CODECS: Codecs = {
   [ApiKey.SaslAuthenticate]: {
     decode: core.decodeSaslAuthenticateRequest,
     encode: core.encodeSaslAuthenticateResponse,
+  },
+  [ApiKey.Produce]: { decode: data.decodeProduceRequest, encode: data.encodeProduceResponse },
+  [ApiKey.Fetch]: { decode: data.decodeFetchRequest, encode: data.encodeFetchResponse },
+  [ApiKey.ListOffsets]: { decode: data.decodeListOffsetsRequest, encode: data.encodeListOffsetsResponse },
+  [ApiKey.InitProducerId]: {
+    decode: data.decodeInitProducerIdRequest,
+    encode: data.encodeInitProducerIdResponse,
   },
 };
 

@@ -157,6 +157,9 @@ export class KafkaWriter {
     this.buf = new Uint8Array(capacity);
     this.view = new DataView(this.buf.buffer);
   }
+  /** Reserves n bytes and answers where they start. It may replace this.buf and this.view,
+   *  so a caller calls it before reading either (`this.view.setX(this.room(n), v)` would write
+   *  into the old buffer). */
   private room(n: number): number {
     if (this.pos + n > this.buf.length) {
       const next = new Uint8Array(Math.max(this.buf.length * 2, this.pos + n));
@@ -169,30 +172,36 @@ export class KafkaWriter {
     return at;
   }
   int8(v: number): this {
-    this.view.setInt8(this.room(1), v);
+    const at = this.room(1);
+    this.view.setInt8(at, v);
     return this;
   }
   int16(v: number): this {
-    this.view.setInt16(this.room(2), v);
+    const at = this.room(2);
+    this.view.setInt16(at, v);
     return this;
   }
   int32(v: number): this {
-    this.view.setInt32(this.room(4), v);
+    const at = this.room(4);
+    this.view.setInt32(at, v);
     return this;
   }
   uint32(v: number): this {
-    this.view.setUint32(this.room(4), v);
+    const at = this.room(4);
+    this.view.setUint32(at, v);
     return this;
   }
   int64(v: number): this {
-    this.view.setBigInt64(this.room(8), BigInt(v));
+    const at = this.room(8);
+    this.view.setBigInt64(at, BigInt(v));
     return this;
   }
   boolean(v: boolean): this {
     return this.int8(v ? 1 : 0);
   }
   raw(b: Uint8Array): this {
-    this.buf.set(b, this.room(b.length));
+    const at = this.room(b.length); // before reading this.buf: room() may replace it
+    this.buf.set(b, at);
     return this;
   }
   nullableString(s: string | null): this {
@@ -219,12 +228,17 @@ export class KafkaWriter {
   array<T>(items: readonly T[], item: (w: KafkaWriter, v: T) => void): this {
     return this.nullableArray(items, item);
   }
+  /** One byte; room() runs before this.buf is read, since it may replace the buffer. */
+  private byte(b: number): void {
+    const at = this.room(1);
+    this.buf[at] = b;
+  }
   uvarint(v: number): this {
     while (v >= 0x80) {
-      this.buf[this.room(1)] = (v % 0x80) | 0x80;
+      this.byte((v % 0x80) | 0x80);
       v = Math.floor(v / 0x80);
     }
-    this.buf[this.room(1)] = v;
+    this.byte(v);
     return this;
   }
   varint(v: number): this {
@@ -235,10 +249,10 @@ export class KafkaWriter {
     u = (u << 1n) ^ (u >> 63n);
     u = BigInt.asUintN(64, u);
     while (u >= 0x80n) {
-      this.buf[this.room(1)] = Number(u & 0x7fn) | 0x80;
+      this.byte(Number(u & 0x7fn) | 0x80);
       u >>= 7n;
     }
-    this.buf[this.room(1)] = Number(u);
+    this.byte(Number(u));
     return this;
   }
   /** Writes an int32 placeholder and returns a function that fills it with bytes written since. */

@@ -1,0 +1,302 @@
+/**
+ * Kafka's RecordBatch v2 (magic 2): `decodeRecordBatches` reads the record set of a Produce
+ * request or a Fetch answer, `encodeRecordBatch` writes one batch.
+ *
+ * Layout: baseOffset:int64 batchLength:int32 partitionLeaderEpoch:int32 magic:int8(=2)
+ * crc:uint32 attributes:int16 lastOffsetDelta:int32 baseTimestamp:int64 maxTimestamp:int64
+ * producerId:int64 producerEpoch:int16 baseSequence:int32 recordCount:int32 records, where the
+ * CRC-32C covers attributes to the end and `records` is compressed as the attributes say.
+ * Record: length:varint attributes:int8 timestampDelta:varlong offsetDelta:varint key value
+ * headers, key and value as varint length (-1 null) + bytes, headers a varint count of
+ * (key as varint length + UTF-8, value as key).
+ *
+ * Invariants: a batch is returned only if its magic is 2, its CRC matches, its length covers
+ * exactly its records and its record count is what it holds; anything else throws
+ * `KafkaBatchError` (a `CorruptBatchError`, so the existing catch by class applies) with a
+ * `reason` the door maps to Kafka's code. Pure; called by the Kafka door and tests.
+ */
+import { CorruptBatchError } from "../record-batch.ts";
+import { compress, CompressionCodec, CompressionError, decompress, isKnownCodec } from "./compression.ts";
+import { crc32cUpdate } from "./crc32c.ts";
+import { KafkaReader, KafkaWireError, KafkaWriter } from "./wire.ts";
+
+export { CompressionCodec, CompressionError } from "./compression.ts";
+
+export type KafkaBatchFault =
+  | "truncated"
+  | "malformed"
+  | "unsupported_magic"
+  | "crc_mismatch"
+  | "unsupported_compression"
+  | "compression";
+
+/** A record set that is not valid RecordBatch v2; `reason` says why (never parse the text). */
+export class KafkaBatchError extends CorruptBatchError {
+  readonly reason: KafkaBatchFault;
+  constructor(reason: KafkaBatchFault, why: string) {
+    super(why);
+    this.reason = reason;
+  }
+}
+
+export interface KafkaRecordHeader {
+  key: string;
+  value: Uint8Array | null;
+}
+
+export interface KafkaRecord {
+  attributes: number;
+  timestampDelta: number;
+  offsetDelta: number;
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  headers: KafkaRecordHeader[];
+}
+
+export const TimestampType = { CreateTime: 0, LogAppendTime: 1 } as const;
+export type TimestampType = (typeof TimestampType)[keyof typeof TimestampType];
+
+export interface KafkaRecordBatch {
+  baseOffset: number;
+  partitionLeaderEpoch: number;
+  /** The attributes as sent; the fields below are read from it. */
+  attributes: number;
+  compression: CompressionCodec;
+  timestampType: TimestampType;
+  isTransactional: boolean;
+  isControl: boolean;
+  lastOffsetDelta: number;
+  baseTimestamp: number;
+  maxTimestamp: number;
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
+  records: KafkaRecord[];
+  /** Bytes of the whole batch on the wire (12-byte head + batchLength). */
+  sizeBytes: number;
+}
+
+export interface DecodeBatchOptions {
+  /** A fetch answer may end in a partial batch (cut at maxBytes): skip it instead of failing. */
+  allowPartialTail?: boolean;
+  /** Largest records section a compressed batch may inflate to (default 64 MiB). */
+  maxUncompressedBytes?: number;
+}
+
+const HEAD_BYTES = 12; // baseOffset + batchLength
+const MIN_BATCH_LENGTH = 49; // partitionLeaderEpoch .. recordCount
+const CRC_START = 21; // offset of attributes in the batch
+const DEFAULT_MAX_UNCOMPRESSED = 64 * 1024 * 1024;
+
+/** Reads every batch of a record set (Produce's `records`, Fetch's `records`). */
+export function decodeRecordBatches(bytes: Uint8Array, options: DecodeBatchOptions = {}): KafkaRecordBatch[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const batches: KafkaRecordBatch[] = [];
+  let at = 0;
+  while (at < bytes.length) {
+    const partial = (why: string): never => {
+      throw new KafkaBatchError("truncated", why);
+    };
+    if (at + HEAD_BYTES > bytes.length) {
+      if (options.allowPartialTail) break;
+      partial("batch header past the end");
+    }
+    const batchLength = view.getInt32(at + 8);
+    if (batchLength < MIN_BATCH_LENGTH) throw new KafkaBatchError("malformed", `batchLength ${batchLength}`);
+    if (at + HEAD_BYTES + batchLength > bytes.length) {
+      if (options.allowPartialTail) break;
+      partial(`batch of ${batchLength} bytes past the end`);
+    }
+    const one = bytes.subarray(at, at + HEAD_BYTES + batchLength);
+    batches.push(decodeOneBatch(one, options.maxUncompressedBytes ?? DEFAULT_MAX_UNCOMPRESSED));
+    at += one.length;
+  }
+  return batches;
+}
+
+function readHeaderFields(r: KafkaReader): Omit<KafkaRecordBatch, "records" | "sizeBytes"> {
+  const baseOffset = r.int64();
+  r.int32(); // batchLength, checked by the caller
+  const partitionLeaderEpoch = r.int32();
+  r.int8(); // magic
+  r.uint32(); // crc
+  const attributes = r.int16();
+  const codec = attributes & 0x07;
+  if (!isKnownCodec(codec)) throw new KafkaBatchError("unsupported_compression", `compression codec ${codec}`);
+  return {
+    baseOffset,
+    partitionLeaderEpoch,
+    attributes,
+    compression: codec as CompressionCodec,
+    timestampType: (attributes & 0x08) !== 0 ? TimestampType.LogAppendTime : TimestampType.CreateTime,
+    isTransactional: (attributes & 0x10) !== 0,
+    isControl: (attributes & 0x20) !== 0,
+    lastOffsetDelta: r.int32(),
+    baseTimestamp: r.int64(),
+    maxTimestamp: r.int64(),
+    producerId: r.int64(),
+    producerEpoch: r.int16(),
+    baseSequence: r.int32(),
+  };
+}
+
+function decodeOneBatch(one: Uint8Array, maxUncompressed: number): KafkaRecordBatch {
+  const view = new DataView(one.buffer, one.byteOffset, one.byteLength);
+  const magic = view.getInt8(16);
+  if (magic !== 2) throw new KafkaBatchError("unsupported_magic", `magic ${magic}; only RecordBatch v2 is read`);
+  const crc = view.getUint32(17);
+  const actual = crc32cUpdate(0, one.subarray(CRC_START));
+  if (crc !== actual) throw new KafkaBatchError("crc_mismatch", `crc ${crc} != computed ${actual}`);
+  try {
+    const r = new KafkaReader(one);
+    const head = readHeaderFields(r);
+    const count = r.int32();
+    if (count < 0) throw new KafkaBatchError("malformed", `record count ${count}`);
+    let section = one.subarray(r.pos);
+    if (head.compression !== CompressionCodec.None) {
+      section = decompress(head.compression, section, maxUncompressed);
+    }
+    const records = readRecords(section, count);
+    return { ...head, records, sizeBytes: one.length };
+  } catch (e) {
+    if (e instanceof KafkaWireError) throw new KafkaBatchError(e.reason, e.message);
+    if (e instanceof CompressionError) throw new KafkaBatchError("compression", e.message);
+    throw e;
+  }
+}
+
+function readRecords(section: Uint8Array, count: number): KafkaRecord[] {
+  const r = new KafkaReader(section);
+  // A record takes at least 7 bytes: a count beyond that is refused before allocating.
+  if (count > section.length) throw new KafkaBatchError("malformed", `${count} records in ${section.length} bytes`);
+  const records: KafkaRecord[] = [];
+  for (let i = 0; i < count; i++) {
+    const length = r.varint();
+    if (length < 0 || length > r.remaining()) throw new KafkaBatchError("malformed", `record length ${length}`);
+    const end = r.pos + length;
+    const record = readRecord(r);
+    if (r.pos !== end) throw new KafkaBatchError("malformed", `record ${i} is not ${length} bytes long`);
+    records.push(record);
+  }
+  if (r.remaining() !== 0) throw new KafkaBatchError("malformed", `${r.remaining()} bytes after ${count} records`);
+  return records;
+}
+
+function varBytes(r: KafkaReader): Uint8Array | null {
+  const n = r.varint();
+  if (n === -1) return null;
+  if (n < 0) throw new KafkaBatchError("malformed", `length ${n}`);
+  return r.raw(n);
+}
+
+const fromUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+function readRecord(r: KafkaReader): KafkaRecord {
+  const attributes = r.int8();
+  const timestampDelta = r.varlong();
+  const offsetDelta = r.varint();
+  const key = varBytes(r);
+  const value = varBytes(r);
+  const headerCount = r.varint();
+  if (headerCount < 0 || headerCount > r.remaining()) throw new KafkaBatchError("malformed", `header count ${headerCount}`);
+  const headers: KafkaRecordHeader[] = [];
+  for (let h = 0; h < headerCount; h++) {
+    const k = varBytes(r);
+    if (k === null) throw new KafkaBatchError("malformed", "null header key");
+    let keyText: string;
+    try {
+      keyText = fromUtf8.decode(k);
+    } catch {
+      throw new KafkaBatchError("malformed", "header key is not UTF-8");
+    }
+    headers.push({ key: keyText, value: varBytes(r) });
+  }
+  return { attributes, timestampDelta, offsetDelta, key, value, headers };
+}
+
+export interface KafkaRecordInput {
+  attributes?: number;
+  timestampDelta: number;
+  offsetDelta: number;
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  headers?: KafkaRecordHeader[];
+}
+
+export interface KafkaRecordBatchInput {
+  baseOffset: number;
+  /** -1 when unknown (a producer's batch); the leader's epoch in a Fetch answer. */
+  partitionLeaderEpoch?: number;
+  timestampType?: TimestampType;
+  isTransactional?: boolean;
+  isControl?: boolean;
+  baseTimestamp: number;
+  /** Default: the largest record timestamp (baseTimestamp + timestampDelta). */
+  maxTimestamp?: number;
+  /** Default: the largest offsetDelta (0 for an empty batch). */
+  lastOffsetDelta?: number;
+  producerId?: number;
+  producerEpoch?: number;
+  baseSequence?: number;
+  records: KafkaRecordInput[];
+}
+
+const utf8 = new TextEncoder();
+
+function writeVarBytes(w: KafkaWriter, b: Uint8Array | null): void {
+  if (b === null) w.varint(-1);
+  else w.varint(b.length).raw(b);
+}
+
+function writeRecord(w: KafkaWriter, rec: KafkaRecordInput): void {
+  const body = new KafkaWriter(64);
+  body.int8(rec.attributes ?? 0).varlong(rec.timestampDelta).varint(rec.offsetDelta);
+  writeVarBytes(body, rec.key);
+  writeVarBytes(body, rec.value);
+  const headers = rec.headers ?? [];
+  body.varint(headers.length);
+  for (const h of headers) {
+    writeVarBytes(body, utf8.encode(h.key));
+    writeVarBytes(body, h.value);
+  }
+  const bytes = body.finish();
+  w.varint(bytes.length).raw(bytes);
+}
+
+function attributesOf(b: KafkaRecordBatchInput, compression: number): number {
+  let a = compression & 0x07;
+  if (b.timestampType === TimestampType.LogAppendTime) a |= 0x08;
+  if (b.isTransactional) a |= 0x10;
+  if (b.isControl) a |= 0x20;
+  return a;
+}
+
+/** Encodes one RecordBatch v2, its records compressed with `compression` (default none). */
+export function encodeRecordBatch(
+  batch: KafkaRecordBatchInput,
+  compression: CompressionCodec = CompressionCodec.None,
+): Uint8Array {
+  const section = new KafkaWriter(256);
+  for (const rec of batch.records) writeRecord(section, rec);
+  const records = compress(compression, section.finish());
+  let lastDelta = 0;
+  let maxStamp = batch.records.length === 0 ? batch.baseTimestamp : -Infinity;
+  for (const r of batch.records) {
+    lastDelta = Math.max(lastDelta, r.offsetDelta);
+    maxStamp = Math.max(maxStamp, batch.baseTimestamp + r.timestampDelta);
+  }
+  const w = new KafkaWriter(HEAD_BYTES + MIN_BATCH_LENGTH + records.length);
+  w.int64(batch.baseOffset);
+  const fillLength = w.sizeSlot();
+  w.int32(batch.partitionLeaderEpoch ?? -1).int8(2);
+  const crcAt = w.pos;
+  w.uint32(0).int16(attributesOf(batch, compression));
+  w.int32(batch.lastOffsetDelta ?? lastDelta);
+  w.int64(batch.baseTimestamp);
+  w.int64(batch.maxTimestamp ?? maxStamp);
+  w.int64(batch.producerId ?? -1).int16(batch.producerEpoch ?? -1).int32(batch.baseSequence ?? -1);
+  w.int32(batch.records.length).raw(records);
+  fillLength();
+  w.setUint32At(crcAt, crc32cUpdate(0, w.bytesFrom(crcAt + 4)));
+  return w.finish();
+}
