@@ -10,8 +10,7 @@
  * (baseOffset + offsetDelta), so a Kafka consumer's position is Flarelog's offset.
  * Pure functions; called by produce.ts and fetch.ts.
  */
-import * as kafkaCodec from "../../codec/kafka/index.ts";
-const { decodeRecordBatches, encodeRecordBatch } = kafkaCodec as any; // TEMP until the codec exports them
+import { decodeRecordBatches, encodeRecordBatch } from "../../codec/kafka/index.ts";
 import { CorruptBatchError, decodeBatch } from "../../codec/record-batch.ts";
 import type { FetchedBatch, ProducerIdentity, RecordInput } from "../../protocol/types.ts";
 
