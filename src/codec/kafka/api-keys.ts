@@ -47,6 +47,13 @@ export const SUPPORTED_VERSIONS: Readonly<Record<number, VersionRange>> = {
   [ApiKey.Fetch]: { min: 4, max: 11 },
   [ApiKey.ListOffsets]: { min: 1, max: 3 },
   [ApiKey.InitProducerId]: { min: 0, max: 1 },
+  [ApiKey.FindCoordinator]: { min: 0, max: 2 },
+  [ApiKey.JoinGroup]: { min: 0, max: 5 },
+  [ApiKey.SyncGroup]: { min: 0, max: 3 },
+  [ApiKey.Heartbeat]: { min: 0, max: 3 },
+  [ApiKey.LeaveGroup]: { min: 0, max: 3 },
+  [ApiKey.OffsetCommit]: { min: 2, max: 5 },
+  [ApiKey.OffsetFetch]: { min: 1, max: 4 },
 };
 
 /** Whether decodeRequest accepts `apiVersion` of `apiKey`. */

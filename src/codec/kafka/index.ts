@@ -13,6 +13,7 @@
 import { ApiKey, apiName, isSupported, SUPPORTED_VERSIONS } from "./api-keys.ts";
 import * as core from "./messages/core.ts";
 import * as data from "./messages/data.ts";
+import * as groups from "./messages/groups.ts";
 import { KafkaReader, KafkaWireError, KafkaWriter } from "./wire.ts";
 
 export { ApiKey, apiName, isSupported, SUPPORTED_VERSIONS, type VersionRange } from "./api-keys.ts";
@@ -20,6 +21,7 @@ export { DEFAULT_MAX_FRAME_BYTES, FrameSplitter, frameSizePrefixed, type FrameEr
 export { KafkaReader, KafkaWireError, KafkaWriter, type WireFault } from "./wire.ts";
 export type * from "./messages/core.ts";
 export type * from "./messages/data.ts";
+export type * from "./messages/groups.ts";
 export { crc32c, crc32cUpdate } from "./crc32c.ts";
 export {
   CompressionCodec,
@@ -54,6 +56,13 @@ export interface RequestBodies {
   [ApiKey.Fetch]: data.FetchRequest;
   [ApiKey.ListOffsets]: data.ListOffsetsRequest;
   [ApiKey.InitProducerId]: data.InitProducerIdRequest;
+  [ApiKey.FindCoordinator]: groups.FindCoordinatorRequest;
+  [ApiKey.JoinGroup]: groups.JoinGroupRequest;
+  [ApiKey.SyncGroup]: groups.SyncGroupRequest;
+  [ApiKey.Heartbeat]: groups.HeartbeatRequest;
+  [ApiKey.LeaveGroup]: groups.LeaveGroupRequest;
+  [ApiKey.OffsetCommit]: groups.OffsetCommitRequest;
+  [ApiKey.OffsetFetch]: groups.OffsetFetchRequest;
 }
 
 /** Response body type per API key. */
@@ -66,6 +75,13 @@ export interface ResponseBodies {
   [ApiKey.Fetch]: data.FetchResponse;
   [ApiKey.ListOffsets]: data.ListOffsetsResponse;
   [ApiKey.InitProducerId]: data.InitProducerIdResponse;
+  [ApiKey.FindCoordinator]: groups.FindCoordinatorResponse;
+  [ApiKey.JoinGroup]: groups.JoinGroupResponse;
+  [ApiKey.SyncGroup]: groups.SyncGroupResponse;
+  [ApiKey.Heartbeat]: groups.HeartbeatResponse;
+  [ApiKey.LeaveGroup]: groups.LeaveGroupResponse;
+  [ApiKey.OffsetCommit]: groups.OffsetCommitResponse;
+  [ApiKey.OffsetFetch]: groups.OffsetFetchResponse;
 }
 
 export type KnownApiKey = keyof RequestBodies & keyof ResponseBodies;
@@ -116,6 +132,13 @@ const CODECS: Codecs = {
     decode: data.decodeInitProducerIdRequest,
     encode: data.encodeInitProducerIdResponse,
   },
+  [ApiKey.FindCoordinator]: { decode: groups.decodeFindCoordinatorRequest, encode: groups.encodeFindCoordinatorResponse },
+  [ApiKey.JoinGroup]: { decode: groups.decodeJoinGroupRequest, encode: groups.encodeJoinGroupResponse },
+  [ApiKey.SyncGroup]: { decode: groups.decodeSyncGroupRequest, encode: groups.encodeSyncGroupResponse },
+  [ApiKey.Heartbeat]: { decode: groups.decodeHeartbeatRequest, encode: groups.encodeHeartbeatResponse },
+  [ApiKey.LeaveGroup]: { decode: groups.decodeLeaveGroupRequest, encode: groups.encodeLeaveGroupResponse },
+  [ApiKey.OffsetCommit]: { decode: groups.decodeOffsetCommitRequest, encode: groups.encodeOffsetCommitResponse },
+  [ApiKey.OffsetFetch]: { decode: groups.decodeOffsetFetchRequest, encode: groups.encodeOffsetFetchResponse },
 };
 
 function isKnown(apiKey: number): apiKey is KnownApiKey {
