@@ -53,7 +53,7 @@ async function joinAndSettle(session: Session, body: JoinGroupBody, memberId: st
     topics,
     memberId,
     sessionTimeoutMs: body.sessionTimeoutMs,
-    rebalanceTimeoutMs: body.rebalanceTimeoutMs ?? null,
+    rebalanceTimeoutMs: body.rebalanceTimeoutMs !== undefined && body.rebalanceTimeoutMs > 0 ? body.rebalanceTimeoutMs : null,
     instanceId: body.groupInstanceId ?? null,
   });
   if (!join.ok) return join;
