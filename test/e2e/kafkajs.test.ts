@@ -227,6 +227,35 @@ describe("kafkajs consumer groups mapped onto the server-side assignment", () =>
     }
   }, 120_000);
 
+  it("a kafkajs consumer and a native HTTP member of one group never own the same partition", async () => {
+    await createTopic("mixed", 2);
+    const seen = new Map<number, string>();
+    const kafkaMember = await groupMember("mix", "mixed", seen, "kafkajs");
+    try {
+      await vi.waitFor(() => expect(kafkaMember.assignment).toEqual([0, 1]), { timeout: 20_000, interval: 50 });
+      const joined = await native("POST", "/v1/groups/mix/members", { topics: ["mixed"], session_timeout_ms: 30_000 });
+      expect(joined.status, JSON.stringify(joined.json)).toBe(200);
+      let nativeOwns: number[] = joined.json.assignment.flatMap((a: { partitions: number[] }) => a.partitions);
+      let epoch = joined.json.member_epoch;
+      // Each observation: what the native member holds is disjoint from what kafkajs was last given.
+      await vi.waitFor(
+        async () => {
+          const hb = await native("POST", `/v1/groups/mix/members/${joined.json.member_id}/heartbeat`, { member_epoch: epoch });
+          expect(hb.status, JSON.stringify(hb.json)).toBe(200);
+          epoch = hb.json.member_epoch;
+          nativeOwns = hb.json.assignment.flatMap((a: { partitions: number[] }) => a.partitions);
+          expect(nativeOwns.filter((p) => kafkaMember.assignment.includes(p))).toEqual([]);
+          expect(nativeOwns).toHaveLength(1);
+          expect(kafkaMember.assignment).toHaveLength(1);
+        },
+        { timeout: 30_000, interval: 100 },
+      );
+      expect([...nativeOwns, ...kafkaMember.assignment].sort()).toEqual([0, 1]);
+    } finally {
+      await kafkaMember.consumer.disconnect();
+    }
+  }, 90_000);
+
   it("committed offsets survive the consumer: a new consumer of the group resumes after them", async () => {
     await createTopic("resume", 1);
     const producer = kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
