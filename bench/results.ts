@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import type { BulkResult } from "./bulk.ts";
 import type { Config } from "./config.ts";
 import type { DialectsResult } from "./dialects.ts";
+import type { KafkaBenchResult } from "./kafka.ts";
 import type { BaselineResult, FetchScenarioResult, ProduceResult } from "./core.ts";
 import { e2eHeadlines, type E2eResult } from "./e2e.ts";
 import type { FloorResult } from "./floor.ts";
@@ -40,7 +41,8 @@ export type Block =
   | "e2e"
   | "profile"
   | "bulk"
-  | "dialects";
+  | "dialects"
+  | "kafka";
 
 export interface Results {
   schema: 1;
@@ -63,6 +65,8 @@ export interface Results {
   profile?: ProfileResult;
   bulk?: BulkResult;
   dialects?: DialectsResult;
+  /** The Kafka wire protocol (kafkajs) beside the binary HTTP path (bench/kafka.ts). */
+  kafka?: KafkaBenchResult;
   e2e?: E2eResult;
   /** Auth cost per produce and the noisy neighbour (bench/tenancy.ts). */
   tenancy?: TenancyResult;
@@ -117,6 +121,7 @@ function workloadHeadlines(r: Results): Headline[] {
   for (const x of r.idempotence?.rows ?? [])
     w.push(headline(`idempotence ${x.idempotent ? "idempotent" : "plain"} acks=${x.acks} conc=${x.concurrency}`, x));
   for (const d of r.dialects?.rows ?? []) w.push(headline(`dialect ${d.door} ${d.workload} 100x100B acks=all RF1 1p`, d));
+  for (const k of r.kafka?.rows ?? []) w.push(headline(`kafka ${k.door} ${k.workload} ${k.batch}x100B acks=1 RF1 1p`, k));
   for (const b of r.bulk?.rows ?? []) {
     const shape = `${b.records_per_request}x${b.value_bytes}B acks=${b.acks} RF${b.replication_factor}`;
     w.push(headline(`bulk ${b.format} ${shape} 1p`, b));
