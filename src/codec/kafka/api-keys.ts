@@ -54,6 +54,9 @@ export const SUPPORTED_VERSIONS: Readonly<Record<number, VersionRange>> = {
   [ApiKey.LeaveGroup]: { min: 0, max: 3 },
   [ApiKey.OffsetCommit]: { min: 2, max: 5 },
   [ApiKey.OffsetFetch]: { min: 1, max: 4 },
+  [ApiKey.CreateTopics]: { min: 0, max: 3 },
+  [ApiKey.DeleteTopics]: { min: 0, max: 1 },
+  [ApiKey.DescribeConfigs]: { min: 0, max: 2 },
 };
 
 /** Whether decodeRequest accepts `apiVersion` of `apiKey`. */

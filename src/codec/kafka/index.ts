@@ -14,6 +14,7 @@ import { ApiKey, apiName, isSupported, SUPPORTED_VERSIONS } from "./api-keys.ts"
 import * as core from "./messages/core.ts";
 import * as data from "./messages/data.ts";
 import * as groups from "./messages/groups.ts";
+import * as admin from "./messages/admin.ts";
 import { KafkaReader, KafkaWireError, KafkaWriter } from "./wire.ts";
 
 export { ApiKey, apiName, isSupported, SUPPORTED_VERSIONS, type VersionRange } from "./api-keys.ts";
@@ -22,6 +23,8 @@ export { KafkaReader, KafkaWireError, KafkaWriter, type WireFault } from "./wire
 export type * from "./messages/core.ts";
 export type * from "./messages/data.ts";
 export type * from "./messages/groups.ts";
+export type * from "./messages/admin.ts";
+export { DEFAULT_CONFIG_SOURCE } from "./messages/admin.ts";
 export { crc32c, crc32cUpdate } from "./crc32c.ts";
 export {
   CompressionCodec,
@@ -63,6 +66,9 @@ export interface RequestBodies {
   [ApiKey.LeaveGroup]: groups.LeaveGroupRequest;
   [ApiKey.OffsetCommit]: groups.OffsetCommitRequest;
   [ApiKey.OffsetFetch]: groups.OffsetFetchRequest;
+  [ApiKey.CreateTopics]: admin.CreateTopicsRequest;
+  [ApiKey.DeleteTopics]: admin.DeleteTopicsRequest;
+  [ApiKey.DescribeConfigs]: admin.DescribeConfigsRequest;
 }
 
 /** Response body type per API key. */
@@ -82,6 +88,9 @@ export interface ResponseBodies {
   [ApiKey.LeaveGroup]: groups.LeaveGroupResponse;
   [ApiKey.OffsetCommit]: groups.OffsetCommitResponse;
   [ApiKey.OffsetFetch]: groups.OffsetFetchResponse;
+  [ApiKey.CreateTopics]: admin.CreateTopicsResponse;
+  [ApiKey.DeleteTopics]: admin.DeleteTopicsResponse;
+  [ApiKey.DescribeConfigs]: admin.DescribeConfigsResponse;
 }
 
 export type KnownApiKey = keyof RequestBodies & keyof ResponseBodies;
@@ -139,6 +148,9 @@ const CODECS: Codecs = {
   [ApiKey.LeaveGroup]: { decode: groups.decodeLeaveGroupRequest, encode: groups.encodeLeaveGroupResponse },
   [ApiKey.OffsetCommit]: { decode: groups.decodeOffsetCommitRequest, encode: groups.encodeOffsetCommitResponse },
   [ApiKey.OffsetFetch]: { decode: groups.decodeOffsetFetchRequest, encode: groups.encodeOffsetFetchResponse },
+  [ApiKey.CreateTopics]: { decode: admin.decodeCreateTopicsRequest, encode: admin.encodeCreateTopicsResponse },
+  [ApiKey.DeleteTopics]: { decode: admin.decodeDeleteTopicsRequest, encode: admin.encodeDeleteTopicsResponse },
+  [ApiKey.DescribeConfigs]: { decode: admin.decodeDescribeConfigsRequest, encode: admin.encodeDescribeConfigsResponse },
 };
 
 function isKnown(apiKey: number): apiKey is KnownApiKey {
