@@ -12,6 +12,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { encodeRecordBatch } from "../../src/codec/kafka/index.ts";
 import { KafkaWriter } from "../../src/codec/kafka/wire.ts";
 import { startServer, stopServer, type Running } from "../support/server-process.ts";
 
@@ -144,6 +145,21 @@ describe("bad frames close the connection, answer nothing and write nothing", ()
     expect(r.closeCode).toBe(1002);
     expect(await topicRecords("victim")).toEqual([]);
     await stillServing();
+  }, 30_000);
+
+  it("a Produce whose record batch fails its CRC is answered CORRUPT_MESSAGE (2) and writes nothing", async () => {
+    const value = new TextEncoder().encode("never");
+    const batch = encodeRecordBatch({ baseOffset: 0, baseTimestamp: Date.now(), records: [{ timestampDelta: 0, offsetDelta: 0, key: null, value }] });
+    batch[batch.length - 1]! ^= 0xff; // inside the CRC-32C's range
+    const produce = request(0, 3, 3, (w) => {
+      w.nullableString(null).int16(-1).int32(5_000);
+      w.int32(1).string("victim").int32(1).int32(0).nullableBytes(batch);
+    });
+    const r = await exchange([handshake(), authenticate(), produce], { answers: 3 });
+    expect(r.answers.map(correlationOf)).toEqual([1, 2, 3]);
+    // correlation id, 1 topic, "victim", 1 partition, index 0, then the error code
+    expect(new DataView(r.answers[2]!.buffer, r.answers[2]!.byteOffset).getInt16(4 + 4 + 4 + 2 + 6 + 4 + 4)).toBe(2);
+    expect(await topicRecords("victim")).toEqual([]);
   }, 30_000);
 
   it("a text message closes with 1003", async () => {

@@ -7,12 +7,12 @@
  *
  * Waits are bounded by vi.waitFor; nothing sleeps.
  */
-import { Kafka, logLevel, Partitioners, type Consumer, type EachMessagePayload, type IHeaders } from "kafkajs";
+import { CompressionTypes, Kafka, logLevel, Partitioners, type Consumer, type EachMessagePayload, type IHeaders, type ISocketFactory } from "kafkajs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { kafkaSocketFactory } from "../../src/client/kafka-socket-factory.ts";
+import { kafkaSocketFactory, type KafkaWebSocket } from "../../src/client/kafka-socket-factory.ts";
 import { partitionForKey } from "../../src/protocol/partitioner.ts";
 import { startServer, stopServer, type Running } from "../support/server-process.ts";
 
@@ -42,15 +42,72 @@ async function readHttp(topic: string, partition: number, offset = 0): Promise<a
   return r.json.records;
 }
 
-function kafka(opts: { username?: string; password?: string; clientId?: string } = {}): Kafka {
+function kafka(opts: { username?: string; password?: string; clientId?: string; socketFactory?: ISocketFactory } = {}): Kafka {
   return new Kafka({
     clientId: opts.clientId ?? "flarelog-e2e",
     brokers: ["flarelog:9092"],
     sasl: { mechanism: "plain", username: opts.username ?? "default", password: opts.password ?? ADMIN_TOKEN },
-    socketFactory: kafkaSocketFactory({ url: server.url }),
+    socketFactory: opts.socketFactory ?? (kafkaSocketFactory({ url: server.url }) as unknown as ISocketFactory),
     logLevel: logLevel.NOTHING,
     retry: { retries: 3, initialRetryTime: 50, maxRetryTime: 500 },
   });
+}
+
+/**
+ * The client package's factory, with one fault: the answer to the next `lose` Produce requests
+ * is dropped and the connection closed instead (the server did the work; the client never hears).
+ */
+function losingFactory(url: string, fault: { lose: number; dropped: number }): ISocketFactory {
+  const inner = kafkaSocketFactory({ url });
+  return ((args: Parameters<typeof inner>[0]) => {
+    const socket = inner(args) as unknown as KafkaWebSocket;
+    let dropped: number | null = null;
+    const write = socket.write.bind(socket);
+    socket.write = (data: Uint8Array | string, encoding?: string) => {
+      const b = data as Uint8Array;
+      const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+      if (fault.lose > 0 && b.length >= 12 && view.getInt16(4) === 0) {
+        fault.lose--;
+        dropped = view.getInt32(8);
+      }
+      return write(data, encoding);
+    };
+    const on = socket.on.bind(socket);
+    socket.on = (event: string, fn: (...args: unknown[]) => void) => {
+      if (event !== "data") return on(event, fn);
+      return on("data", (chunk: unknown) => {
+        const c = chunk as Uint8Array;
+        if (dropped !== null && c.length >= 8 && new DataView(c.buffer, c.byteOffset).getInt32(4) === dropped) {
+          dropped = null;
+          fault.dropped++;
+          socket.destroy();
+          return;
+        }
+        fn(chunk);
+      });
+    };
+    return socket;
+  }) as unknown as ISocketFactory;
+}
+
+/** The client package's factory until `crash()`: then every socket is closed and none opens again. */
+function crashableFactory(url: string): { factory: ISocketFactory; crash: () => void } {
+  const sockets: KafkaWebSocket[] = [];
+  let crashed = false;
+  const live = kafkaSocketFactory({ url });
+  const dead = kafkaSocketFactory({ url: "http://127.0.0.1:9" });
+  const factory = ((args: Parameters<typeof live>[0]) => {
+    const socket = (crashed ? dead : live)(args) as unknown as KafkaWebSocket;
+    sockets.push(socket);
+    return socket;
+  }) as unknown as ISocketFactory;
+  return {
+    factory,
+    crash: () => {
+      crashed = true;
+      for (const s of sockets) s.destroy();
+    },
+  };
 }
 
 const consumerOpts = (groupId: string) => ({ groupId, sessionTimeout: 10_000, heartbeatInterval: 200, maxWaitTimeInMs: 200, retry: { retries: 3, initialRetryTime: 50 } });
@@ -142,6 +199,60 @@ describe("kafkajs producer over the Kafka door", () => {
       expect(entries.reduce((n, e) => n + e.last_sequence + 1, 0)).toBe(5);
     } finally {
       await producer.disconnect();
+    }
+  }, 60_000);
+});
+
+describe("kafkajs producer faults and formats", () => {
+  it("an idempotent batch whose answer is lost is re-sent on a new connection and written once", async () => {
+    await createTopic("prod-lost", 1);
+    const fault = { lose: 1, dropped: 0 };
+    const producer = kafka({ socketFactory: losingFactory(server.url, fault) }).producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { retries: 5, initialRetryTime: 50 },
+    });
+    await producer.connect();
+    try {
+      await producer.send({ topic: "prod-lost", acks: -1, messages: [{ value: "once" }] });
+      await producer.send({ topic: "prod-lost", acks: -1, messages: [{ value: "twice" }] });
+    } finally {
+      await producer.disconnect();
+    }
+    expect(fault).toEqual({ lose: 0, dropped: 1 });
+    expect((await readHttp("prod-lost", 0)).map((r) => [r.offset, r.value])).toEqual([
+      [0, "once"],
+      [1, "twice"],
+    ]);
+  }, 60_000);
+
+  it("gzip-compressed batches are decoded: every record lands with its key and value", async () => {
+    await createTopic("prod-gzip", 1);
+    const producer = kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    try {
+      const messages = Array.from({ length: 50 }, (_, i) => ({ key: `g${i}`, value: `gzip value ${i}`.repeat(5) }));
+      await producer.send({ topic: "prod-gzip", compression: CompressionTypes.GZIP, messages });
+      const read = await readHttp("prod-gzip", 0);
+      expect(read.map((r) => [r.key, r.value])).toEqual(messages.map((m) => [m.key, m.value]));
+    } finally {
+      await producer.disconnect();
+    }
+  }, 60_000);
+
+  it("offsets by timestamp: the first offset whose timestamp is at or after the one asked", async () => {
+    await createTopic("by-time", 1);
+    const t = 1_700_000_000_000;
+    const records = [0, 10, 20].map((d, i) => ({ value: `t${i}`, timestamp: t + d, partition: 0 }));
+    expect((await native("POST", "/v1/topics/by-time/records", { records })).status).toBe(200);
+    const admin = kafka().admin();
+    await admin.connect();
+    try {
+      expect(await admin.fetchTopicOffsetsByTimestamp("by-time", t + 5)).toEqual([{ partition: 0, offset: "1" }]);
+      expect(await admin.fetchTopicOffsets("by-time")).toEqual([expect.objectContaining({ partition: 0, offset: "3", low: "0", high: "3" })]);
+    } finally {
+      await admin.disconnect();
     }
   }, 60_000);
 });
@@ -253,6 +364,37 @@ describe("kafkajs consumer groups mapped onto the server-side assignment", () =>
       expect([...nativeOwns, ...kafkaMember.assignment].sort()).toEqual([0, 1]);
     } finally {
       await kafkaMember.consumer.disconnect();
+    }
+  }, 90_000);
+
+  it("a crashed member (no heartbeat, no leave) loses its partition after its session timeout", async () => {
+    await createTopic("crash", 2);
+    const seen = new Map<number, string>();
+    const survivor = await groupMember("crash-g", "crash", seen, "survivor");
+    const { factory, crash } = crashableFactory(server.url);
+    const victim = kafka({ clientId: "victim", socketFactory: factory }).consumer({
+      ...consumerOpts("crash-g"),
+      sessionTimeout: 6_000,
+      retry: { retries: 0 },
+    });
+    let victimAssignment: number[] = [];
+    victim.on(victim.events.GROUP_JOIN, (e) => (victimAssignment = [...((e.payload.memberAssignment as Record<string, number[]>).crash ?? [])]));
+    await victim.connect();
+    await victim.subscribe({ topics: ["crash"], fromBeginning: true });
+    await victim.run({ eachMessage: async () => {} });
+    try {
+      await vi.waitFor(
+        () => {
+          expect(survivor.assignment).toHaveLength(1);
+          expect([...survivor.assignment, ...victimAssignment].sort()).toEqual([0, 1]);
+        },
+        { timeout: 30_000, interval: 50 },
+      );
+      crash();
+      await vi.waitFor(() => expect(survivor.assignment).toEqual([0, 1]), { timeout: 30_000, interval: 100 });
+    } finally {
+      await survivor.consumer.disconnect();
+      await victim.disconnect().catch(() => undefined);
     }
   }, 90_000);
 
