@@ -10,9 +10,10 @@
  * (baseOffset + offsetDelta), so a Kafka consumer's position is Flarelog's offset.
  * Pure functions; called by produce.ts and fetch.ts.
  */
-import { decodeRecordBatches, encodeRecordBatch } from "../../codec/kafka/index.ts";
+import { decodeRecordBatches } from "../../codec/kafka/index.ts";
 import { CorruptBatchError, decodeBatch } from "../../codec/record-batch.ts";
 import type { FetchedBatch, ProducerIdentity, RecordInput } from "../../protocol/types.ts";
+import { writeKafkaBatch } from "./batch-writer.ts";
 
 /** One Kafka batch of a produce, as the produce service takes it. */
 export interface IncomingBatch {
@@ -47,22 +48,10 @@ export function kafkaBatchesOf(bytes: Uint8Array): Incoming {
 
 /** Stored batches read by a fetch, as a Kafka record set: one batch each, uncompressed. */
 export function kafkaBytesOf(batches: readonly FetchedBatch[]): Uint8Array {
-  const parts = batches.map((b) => {
+  const parts = batches.flatMap((b) => {
     const records = decodeBatch(b.records, b.baseOffset);
     // A read may start inside a stored batch: the Kafka batch starts at its first record.
-    const baseOffset = records[0]?.offset ?? b.baseOffset;
-    const baseTimestamp = records[0]?.timestamp ?? 0;
-    return encodeRecordBatch({
-      baseOffset,
-      baseTimestamp,
-      records: records.map((r) => ({
-        timestampDelta: r.timestamp - baseTimestamp,
-        offsetDelta: r.offset - baseOffset,
-        key: r.key,
-        value: r.value,
-        headers: r.headers,
-      })),
-    });
+    return records.length === 0 ? [] : [writeKafkaBatch(records)];
   });
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;

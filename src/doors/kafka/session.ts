@@ -33,11 +33,14 @@ export class Session {
   /** The SASL mechanism agreed by SaslHandshake (PLAIN), null before. */
   mechanism: string | null = null;
   readonly members = new Map<string, JoinedMember>();
-  constructor(
-    readonly env: Env,
-    readonly advertised: Advertised,
-    readonly waitUntil: (work: Promise<unknown>) => void,
-  ) {}
+  readonly env: Env;
+  readonly advertised: Advertised;
+  readonly waitUntil: (work: Promise<unknown>) => void;
+  constructor(env: Env, advertised: Advertised, waitUntil: (work: Promise<unknown>) => void) {
+    this.env = env;
+    this.advertised = advertised;
+    this.waitUntil = waitUntil;
+  }
 
   /** The authenticated caller's context (the state machine admits no other request before SASL). */
   get ctx(): ServiceContext {
