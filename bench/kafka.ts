@@ -9,7 +9,9 @@
  *             consumer in a new group (join, sync, offset fetch included in the time; each
  *             `eachBatch` one op), and the binary HTTP sequential pass (5,000 records a fetch,
  *             bench/reads.ts). Rounds alternate the order.
- * The ratio kafkajs ÷ binary records/s is the issue's target (≥ 0.8×). Node 24 type stripping:
+ * The ratio kafkajs ÷ binary records/s is the issue's target (≥ 0.8×). Produce rows also carry
+ * the CPU per 1,000 records of workerd (the server) and of this process (the client: kafkajs's
+ * own encoding, or building the HTTP request), since both share the machine's cores. Node 24 type stripping:
  * erasable TypeScript only.
  */
 import { Kafka, logLevel, Partitioners } from "kafkajs";
@@ -19,6 +21,7 @@ import { binaryBodies, binaryProduceOp } from "./bulk.ts";
 import type { CoreConfig } from "./config.ts";
 import { mergeLoads, Prng, runInterleaved, runLoad, throughput, type LoadResult, type OpOutcome, type Throughput } from "./harness.ts";
 import { call, createTopic, expectStatus, produceBodies, value, VALUE_BYTES, type Http } from "./http.ts";
+import { processCpuSeconds } from "./proc.ts";
 import { sequentialPass } from "./reads.ts";
 
 export type KafkaBenchConfig = Pick<CoreConfig, "produceRequests" | "produceWarmup" | "produceRounds" | "produceCapMs" | "fetchLogRecords" | "fetchCapMs">;
@@ -29,6 +32,9 @@ export interface KafkaRow extends Throughput {
   door: KafkaDoor;
   workload: "produce" | "catch-up";
   batch: number;
+  /** CPU seconds per 1,000 records of workerd (the server) and of this process (the client), over the measured runs; produce only. */
+  server_cpu_ms_per_1k: number | null;
+  client_cpu_ms_per_1k: number | null;
 }
 
 export interface KafkaBenchResult {
@@ -49,7 +55,24 @@ function kafkaOf(http: Http): Kafka {
   });
 }
 
-async function produceRows(http: Http, kafka: Kafka, client: FlarelogClient, cfg: KafkaBenchConfig, batch: number): Promise<KafkaRow[]> {
+/** CPU of workerd and of this process spent in each configuration's measured runs. */
+function cpuMeter(workerd: number | null) {
+  const spent = [0, 1].map(() => ({ server: 0, client: 0 }));
+  const around = async (i: number, run: () => Promise<LoadResult>): Promise<LoadResult> => {
+    const s0 = workerd === null ? null : processCpuSeconds(workerd);
+    const c0 = process.cpuUsage();
+    const r = await run();
+    const c = process.cpuUsage(c0);
+    const s1 = workerd === null ? null : processCpuSeconds(workerd);
+    spent[i]!.server += s0 === null || s1 === null ? Number.NaN : (s1 - s0) * 1000;
+    spent[i]!.client += (c.user + c.system) / 1000;
+    return r;
+  };
+  const perK = (ms: number, records: number) => (Number.isFinite(ms) && records > 0 ? Number(((ms / records) * 1000).toFixed(2)) : null);
+  return { around, spent, perK };
+}
+
+async function produceRows(http: Http, kafka: Kafka, client: FlarelogClient, cfg: KafkaBenchConfig, batch: number, workerd: number | null): Promise<KafkaRow[]> {
   const topics = { kafkajs: `bench-kafka-kjs-${batch}`, binary: `bench-kafka-bin-${batch}` };
   for (const t of Object.values(topics)) await createTopic(client, t);
   const prng = new Prng(19);
@@ -64,17 +87,23 @@ async function produceRows(http: Http, kafka: Kafka, client: FlarelogClient, cfg
     };
     const binaryOp = binaryProduceOp(http, topics.binary, "1", binaryBodies(produceBodies(batch, 19, 4)), batch);
     const requests = batch >= 1000 ? Math.max(20, Math.floor(cfg.produceRequests / 4)) : cfg.produceRequests;
+    const cpu = cpuMeter(workerd);
     const loads = await runInterleaved(
       [
         { op: kafkajsOp, concurrency: 1 },
         { op: binaryOp, concurrency: 1 },
       ],
-      { warmup: cfg.produceWarmup, requests, rounds: cfg.produceRounds, capMs: cfg.produceCapMs },
+      { warmup: cfg.produceWarmup, requests, rounds: cfg.produceRounds, capMs: cfg.produceCapMs, around: cpu.around },
     );
-    return [
-      { door: "kafkajs", workload: "produce", batch, ...throughput(loads[0]!) },
-      { door: "binary-http", workload: "produce", batch, ...throughput(loads[1]!) },
-    ];
+    const row = (door: KafkaDoor, i: number): KafkaRow => ({
+      door,
+      workload: "produce",
+      batch,
+      ...throughput(loads[i]!),
+      server_cpu_ms_per_1k: cpu.perK(cpu.spent[i]!.server, loads[i]!.records),
+      client_cpu_ms_per_1k: cpu.perK(cpu.spent[i]!.client, loads[i]!.records),
+    });
+    return [row("kafkajs", 0), row("binary-http", 1)];
   } finally {
     await producer.disconnect();
   }
@@ -129,17 +158,19 @@ async function catchUpRows(http: Http, kafka: Kafka, client: FlarelogClient, cfg
   }
   const best = bin.reduce((a, b) => (a.records_per_s >= b.records_per_s ? a : b));
   const median = [...bin].sort((a, b) => a.records_per_s - b.records_per_s)[Math.floor(bin.length / 2)] ?? best;
+  const none = { server_cpu_ms_per_1k: null, client_cpu_ms_per_1k: null };
   return [
-    { door: "kafkajs", workload: "catch-up", batch: records, ...throughput(mergeLoads(kjs)) },
-    { door: "binary-http", workload: "catch-up", batch: records, ...median },
+    { door: "kafkajs", workload: "catch-up", batch: records, ...throughput(mergeLoads(kjs)), ...none },
+    { door: "binary-http", workload: "catch-up", batch: records, ...median, ...none },
   ];
 }
 
-export async function kafkaScenario(http: Http, client: FlarelogClient, cfg: KafkaBenchConfig, log: (line: string) => void): Promise<KafkaBenchResult> {
+/** `workerd`: the Flarelog workerd process (for server CPU per record), null when unknown. */
+export async function kafkaScenario(http: Http, client: FlarelogClient, cfg: KafkaBenchConfig, log: (line: string) => void, workerd: number | null): Promise<KafkaBenchResult> {
   const kafka = kafkaOf(http);
   const rows = [
-    ...(await produceRows(http, kafka, client, cfg, 100)),
-    ...(await produceRows(http, kafka, client, cfg, 1000)),
+    ...(await produceRows(http, kafka, client, cfg, 100, workerd)),
+    ...(await produceRows(http, kafka, client, cfg, 1000, workerd)),
     ...(await catchUpRows(http, kafka, client, cfg)),
   ];
   for (const r of rows) log(`  ${r.workload} ${r.batch} ${r.door}: ${r.records_per_s} records/s, p50 ${r.latency.p50_ms} ms, p99 ${r.latency.p99_ms} ms`);

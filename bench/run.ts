@@ -250,7 +250,7 @@ async function runBlocks(
     );
   if (runs("kafka"))
     results.kafka = await measured("kafka", "Kafka protocol (kafkajs) beside the binary HTTP path", () =>
-      kafkaScenario(http, client, cfg, log),
+      kafkaScenario(http, client, cfg, log, workerd),
     );
   if (runs("groups"))
     results.groups = await measured("groups", "consumer groups", () => groupsScenario(http, client, cfg, sampler, log));

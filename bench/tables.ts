@@ -156,8 +156,8 @@ function kafkaTable(x: KafkaBenchResult): string[] {
     "Kafka protocol (kafkajs 2.2.4 over the /kafka WebSocket) beside the binary HTTP path: produce 100 B records " +
       "(conc 1, acks=1) and a consumer's catch-up from offset 0, RF 1, same run, interleaved rounds",
     table(
-      ["workload", "batch", "door", "requests", "records/s", "p50 ms", "p99 ms"],
-      x.rows.map((r) => [r.workload, r.batch, r.door, r.requests, r.records_per_s, r.latency.p50_ms, r.latency.p99_ms]),
+      ["workload", "batch", "door", "requests", "records/s", "p50 ms", "p99 ms", "server CPU ms/1k", "client CPU ms/1k"],
+      x.rows.map((r) => [r.workload, r.batch, r.door, r.requests, r.records_per_s, r.latency.p50_ms, r.latency.p99_ms, r.server_cpu_ms_per_1k ?? "–", r.client_cpu_ms_per_1k ?? "–"]),
     ),
     `kafkajs ÷ binary HTTP records/s: ${ratios.join(", ")}`,
     "",

@@ -448,6 +448,26 @@ describe("authentication and authorization give kafkajs's own errors", () => {
     await expect(admin.connect()).rejects.toMatchObject({ name: "KafkaJSSASLAuthenticationError" });
   }, 30_000);
 
+  it("a key over its request-rate quota is answered with throttle time, counted in /metrics, and still served", async () => {
+    await createTopic("quota-t", 1);
+    const key = await native("POST", "/v1/keys", { name: "slow", tenant: "default", role: "admin", quotas: { requests_per_s: 2 } });
+    expect(key.status, JSON.stringify(key.json)).toBe(201);
+    const throttledMs = async () => {
+      const res = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      const line = (await res.text()).split("\n").find((l) => l.startsWith("flarelog_throttle_time_ms_total{") && l.includes('quota="requests"') && l.includes('tenant="default"'));
+      return line === undefined ? 0 : Number(line.split(" ").at(-1));
+    };
+    const before = await throttledMs();
+    const admin = kafka({ password: key.json.key }).admin();
+    await admin.connect();
+    try {
+      for (let i = 0; i < 6; i++) expect(await admin.listTopics()).toContain("quota-t");
+    } finally {
+      await admin.disconnect();
+    }
+    expect(await throttledMs()).toBeGreaterThan(before);
+  }, 60_000);
+
   it("a key without rights on a topic gets TOPIC_AUTHORIZATION_FAILED and writes nothing", async () => {
     await createTopic("secret", 1);
     const key = await native("POST", "/v1/keys", { name: "limited", tenant: "default", role: "producer", prefix: "public." });

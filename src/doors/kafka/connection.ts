@@ -29,13 +29,18 @@ import * as fetch from "./fetch.ts";
 import * as groups from "./groups.ts";
 import { apiVersionsBody, findCoordinator, metadata } from "./metadata.ts";
 import { produce } from "./produce.ts";
+import { chargeFetched, chargeRequest, muteMsOf } from "./quotas.ts";
 import { saslAuthenticate, saslHandshake } from "./sasl.ts";
 import type { Session } from "./session.ts";
 
-/** What the connection does after a request: write the answer (none for acks=0), then close if `close` says why. */
+/**
+ * What the connection does after a request: write the answer (none for acks=0), then close if
+ * `close` says why, else read nothing more for `muteMs` (a throttled request, quotas.ts).
+ */
 export interface Step {
   answer: Uint8Array | null;
   close?: string;
+  muteMs?: number;
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- bodies are typed per API by the codec; the table below is its dispatch */
@@ -81,12 +86,15 @@ export async function handleFrame(session: Session, payload: Uint8Array): Promis
     if (handler === undefined) return { answer: null, close: `${apiName(header.apiKey)} has no handler` };
     if (session.context === null && !PRE_AUTH.has(header.apiKey))
       return { answer: null, close: `${apiName(header.apiKey)} before SASL authentication (SaslHandshake PLAIN + SaslAuthenticate first)` };
+    const throttle = chargeRequest(session, header.apiKey, payload.length);
     const answer = await handler(session, body);
-    if (answer === null) return { answer: null };
+    if (answer === null) return { answer: null, muteMs: muteMsOf(throttle) };
+    if (throttle !== null) (answer as { throttleTimeMs?: number }).throttleTimeMs = throttle.throttleTimeMs;
     const bytes = encodeResponse(header as never, answer as never);
+    chargeFetched(session, header.apiKey, bytes.length);
     // Kafka closes the connection after a failed authentication, once the answer is sent.
     if (header.apiKey === ApiKey.SaslAuthenticate && session.context === null) return { answer: bytes, close: "SASL authentication failed" };
-    return { answer: bytes };
+    return { answer: bytes, muteMs: muteMsOf(throttle) };
   } catch (e) {
     console.error("kafka door: request failed", e);
     return { answer: null, close: "internal error" };

@@ -7,7 +7,8 @@
  *
  * Invariants: a frame over the size limit, a text message, or a frame the state machine
  * refuses closes the socket (1002, protocol error) and nothing after it is handled; a closed
- * socket handles nothing more. Requests reach the services only through connection.ts.
+ * socket handles nothing more; after a throttled answer (quotas.ts) nothing is read for its
+ * throttle time, as Kafka mutes the channel. Requests reach the services only through connection.ts.
  * Called by workers/broker.ts for the path `/kafka`; one instance of this closure per socket,
  * its frames handled one at a time.
  */
@@ -53,6 +54,7 @@ function serve(socket: WebSocket, session: Session): void {
       if (closed) return;
       if (step.answer !== null) socket.send(frameSizePrefixed(step.answer));
       if (step.close !== undefined) close(PROTOCOL_ERROR, step.close);
+      else if (step.muteMs) await new Promise((resolve) => setTimeout(resolve, step.muteMs));
     });
   };
   socket.addEventListener("message", (event) => {

@@ -57,5 +57,6 @@ export async function saslAuthenticate(session: Session, body: { authBytes: Uint
   const principal = await authenticateCredentials(session.env, brokerConfig(session.env).adminToken, creds);
   if (!principal.ok) return answer(principal.err.errorCode, `Authentication failed: ${principal.err.message}`);
   session.context = contextOf(session.env, principal.value, session.waitUntil);
+  session.principal = principal.value;
   return answer(0, null);
 }

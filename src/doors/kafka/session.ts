@@ -9,6 +9,7 @@
  * One task at a time: requests of a connection are handled one after another, in order.
  */
 import type { TopicPartitions } from "../../protocol/topic-partitions.ts";
+import type { Principal } from "../../services/auth.ts";
 import type { ServiceContext } from "../../services/context.ts";
 
 /** The one broker every Metadata answer names (node 0, leader of every partition). */
@@ -30,6 +31,8 @@ export const CLUSTER_ID = "flarelog";
 
 export class Session {
   context: ServiceContext | null = null;
+  /** Who authenticated (set with `context`): its rate quotas are charged per request (quotas.ts). */
+  principal: Principal | null = null;
   /** The SASL mechanism agreed by SaslHandshake (PLAIN), null before. */
   mechanism: string | null = null;
   readonly members = new Map<string, JoinedMember>();
