@@ -260,4 +260,19 @@ describe("corrupt batches are typed KafkaBatchErrors (also CorruptBatchError)", 
     expect(decodeRecordBatches(bomb)[0]!.records[0]!.value!.length).toBe(100_000);
     expect(gzipSync(new Uint8Array(1)).length).toBeGreaterThan(0);
   });
+  it("lz4 and zstd frames claiming more than the limit are refused before inflating", () => {
+    const big = new Uint8Array(200_000);
+    const lz4Batch = encodeRecordBatch({ baseOffset: 0, baseTimestamp: 1, records: [{ timestampDelta: 0, offsetDelta: 0, key: null, value: big }] }, CompressionCodec.Lz4);
+    expect(fault(lz4Batch, { maxUncompressedBytes: 100_000 }).reason).toBe("compression");
+    expect(decodeRecordBatches(lz4Batch)[0]!.records[0]!.value!.length).toBe(200_000);
+    const plain = encodeRecordBatch({ baseOffset: 0, baseTimestamp: 1, records: [{ timestampDelta: 0, offsetDelta: 0, key: null, value: big }] });
+    const packed = new Uint8Array(zstdCompressSync(plain.subarray(61)));
+    const zstdBatch = new Uint8Array([...plain.subarray(0, 61), ...packed]);
+    const view = new DataView(zstdBatch.buffer);
+    view.setInt32(8, zstdBatch.length - 12);
+    view.setInt16(21, CompressionCodec.Zstd);
+    view.setUint32(17, crc32c(zstdBatch.subarray(21)));
+    expect(fault(zstdBatch, { maxUncompressedBytes: 100_000 }).reason).toBe("compression");
+    expect(decodeRecordBatches(zstdBatch)[0]!.records[0]!.value!.length).toBe(200_000);
+  });
 });

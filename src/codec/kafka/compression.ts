@@ -5,7 +5,9 @@
  * (fzstd, decode only). This module is the one place of src/codec/ allowed packages
  * (.dependency-cruiser.cjs, `codec-kafka-compression`).
  *
- * Invariants: decompression never yields more than `maxBytes` (a bomb is refused, not inflated);
+ * Invariants: decompression never yields more than `maxBytes` (a bomb is refused, not inflated;
+ * for lz4 and zstd the frame's own size claims are checked before the library allocates, and
+ * for zstd only the first frame's claim is, a known limit of fzstd's one-shot API);
  * a library's throw on bad input becomes `CompressionError`, caught by class.
  * Pure functions; called by record-batch.ts.
  */
@@ -50,7 +52,9 @@ function unxerial(b: Uint8Array, maxBytes: number): Uint8Array {
   for (let at = 16; at < b.length; ) {
     if (at + 4 > b.length) throw new CompressionError("snappy: truncated xerial block size");
     const size = view.getInt32(at);
-    if (size < 0 || at + 4 + size > b.length) throw new CompressionError("snappy: bad xerial block");
+    if (size < 0 || at + 4 + size > b.length) {
+      throw new CompressionError("snappy: bad xerial block");
+    }
     const part = snappyUncompress(b.subarray(at + 4, at + 4 + size), maxBytes - total);
     total += part.length;
     parts.push(part);
@@ -66,17 +70,74 @@ function inflate(codec: number, b: Uint8Array, maxBytes: number): Uint8Array {
     case CompressionCodec.Snappy:
       return isXerial(b) ? unxerial(b, maxBytes) : snappyUncompress(b, maxBytes);
     case CompressionCodec.Lz4: {
-      // lz4js sizes its output from the frame's own claims: refuse a claim past the limit.
-      const bound = decompressBound(b);
-      if (!(bound <= maxBytes)) throw new CompressionError(`lz4 frame claims ${bound} bytes`, true);
-      return lz4Decompress(b, bound);
+      // lz4js trusts the frame: a block past the end makes it read out of bounds for minutes.
+      // Walk the frame first; then its output is bounded by the blocks it holds.
+      const bound = lz4FrameBound(b);
+      if (bound > maxBytes) throw new CompressionError(`lz4 frame claims ${bound} bytes`, true);
+      return lz4Decompress(b, Math.min(decompressBound(b), bound));
     }
-    default:
+    default: {
+      // fzstd allocates what a frame header claims (content size, else window size).
+      const claim = zstdFrameClaim(b);
+      if (claim > maxBytes) throw new CompressionError(`zstd frame claims ${claim} bytes`, true);
       return zstdDecompress(b);
+    }
   }
 }
 
-export const isKnownCodec = (codec: number): boolean => codec >= 0 && codec <= CompressionCodec.Zstd;
+const LZ4_MAGIC = 0x184d2204;
+const LZ4_BLOCK_MAX = [0, 0, 0, 0, 65536, 262144, 1048576, 4194304];
+
+/**
+ * Checks an LZ4 frame's structure (magic, version, every block inside the bytes, the end mark)
+ * and answers the most its blocks can decompress to; throws CompressionError otherwise.
+ */
+function lz4FrameBound(b: Uint8Array): number {
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const bad = (why: string): never => {
+    throw new CompressionError(`lz4: ${why}`);
+  };
+  if (b.length < 7 || view.getUint32(0, true) !== LZ4_MAGIC) bad("not an LZ4 frame");
+  const flags = b[4]!;
+  if (flags >> 6 !== 1) bad("frame version");
+  const blockMax = LZ4_BLOCK_MAX[(b[5]! >> 4) & 7]!;
+  if (blockMax === 0) bad("block size");
+  const blockChecksum = (flags & 0x10) !== 0;
+  let at = 7 + ((flags & 0x08) !== 0 ? 8 : 0) + ((flags & 0x01) !== 0 ? 4 : 0);
+  let bound = 0;
+  for (;;) {
+    if (at + 4 > b.length) bad("frame ends before its end mark");
+    const word = view.getUint32(at, true);
+    at += 4;
+    if (word === 0) return bound;
+    const size = word & 0x7fffffff;
+    const stored = word >= 0x80000000;
+    if (size > blockMax) bad("block larger than the frame's block size");
+    at += size + (blockChecksum ? 4 : 0);
+    if (at > b.length) bad("block past the end");
+    bound += stored ? size : blockMax;
+  }
+}
+
+/** Bytes fzstd would allocate for the first zstd frame of `b` (0 when it is not one). */
+function zstdFrameClaim(b: Uint8Array): number {
+  if (b.length < 6 || b[0] !== 0x28 || b[1] !== 0xb5 || b[2] !== 0x2f || b[3] !== 0xfd) return 0;
+  const flags = b[4]!;
+  const singleSegment = (flags >> 5) & 1;
+  const dictFlag = flags & 3;
+  const sizeFlag = flags >> 6;
+  const at = 6 - singleSegment + (dictFlag === 3 ? 4 : dictFlag);
+  const sizeBytes = sizeFlag ? 1 << sizeFlag : singleSegment;
+  let contentSize = 0;
+  for (let i = sizeBytes - 1; i >= 0; i--) contentSize = contentSize * 256 + (b[at + i] ?? 0);
+  if (sizeFlag === 1) contentSize += 256;
+  if (contentSize > 0 || singleSegment) return contentSize;
+  const windowBase = 2 ** (10 + (b[5]! >> 3));
+  return windowBase + (windowBase / 8) * (b[5]! & 7);
+}
+
+export const isKnownCodec = (codec: number): boolean =>
+  codec >= 0 && codec <= CompressionCodec.Zstd;
 
 /** Decompresses a batch's records section; throws CompressionError on bad bytes or a bomb. */
 export function decompress(codec: number, bytes: Uint8Array, maxBytes: number): Uint8Array {
@@ -89,7 +150,8 @@ export function decompress(codec: number, bytes: Uint8Array, maxBytes: number): 
     if (e instanceof CompressionError) throw e;
     // The libraries throw plain Errors (zlib a RangeError past maxOutputLength): whatever they
     // throw, the cause is the bytes, so it is classified here by where it came from.
-    throw new CompressionError(`codec ${codec} could not decompress the records within ${maxBytes} bytes`);
+    const why = `codec ${codec} could not decompress the records within ${maxBytes} bytes`;
+    throw new CompressionError(why);
   }
   if (out.length > maxBytes) {
     throw new CompressionError(`records inflate past ${maxBytes} bytes`, true);

@@ -67,7 +67,8 @@ export class FrameSplitter {
     if (this.buffered < 4) return null;
     const size = this.peekSize();
     if (size < 0 || size > this.maxFrameBytes) {
-      this.failure = { kind: "frame_too_large", sizeBytes: size, maxFrameBytes: this.maxFrameBytes };
+      const maxFrameBytes = this.maxFrameBytes;
+      this.failure = { kind: "frame_too_large", sizeBytes: size, maxFrameBytes };
       this.chunks = [];
       this.buffered = 0;
     }

@@ -18,7 +18,12 @@ import * as admin from "./messages/admin.ts";
 import { KafkaReader, KafkaWireError, KafkaWriter } from "./wire.ts";
 
 export { ApiKey, apiName, isSupported, SUPPORTED_VERSIONS, type VersionRange } from "./api-keys.ts";
-export { DEFAULT_MAX_FRAME_BYTES, FrameSplitter, frameSizePrefixed, type FrameError } from "./frames.ts";
+export {
+  DEFAULT_MAX_FRAME_BYTES,
+  FrameSplitter,
+  frameSizePrefixed,
+  type FrameError,
+} from "./frames.ts";
 export { KafkaReader, KafkaWireError, KafkaWriter, type WireFault } from "./wire.ts";
 export type * from "./messages/core.ts";
 export type * from "./messages/data.ts";
@@ -26,6 +31,16 @@ export type * from "./messages/groups.ts";
 export type * from "./messages/admin.ts";
 export { DEFAULT_CONFIG_SOURCE } from "./messages/admin.ts";
 export { crc32c, crc32cUpdate } from "./crc32c.ts";
+export { parseSaslPlain, type SaslPlainCredentials } from "./sasl-plain.ts";
+export {
+  decodeConsumerAssignment,
+  decodeConsumerSubscription,
+  encodeConsumerAssignment,
+  encodeConsumerSubscription,
+  type ConsumerProtocolAssignment,
+  type ConsumerProtocolSubscription,
+  type TopicPartitions,
+} from "./consumer-protocol.ts";
 export {
   CompressionCodec,
   CompressionError,
@@ -136,21 +151,54 @@ const CODECS: Codecs = {
   },
   [ApiKey.Produce]: { decode: data.decodeProduceRequest, encode: data.encodeProduceResponse },
   [ApiKey.Fetch]: { decode: data.decodeFetchRequest, encode: data.encodeFetchResponse },
-  [ApiKey.ListOffsets]: { decode: data.decodeListOffsetsRequest, encode: data.encodeListOffsetsResponse },
+  [ApiKey.ListOffsets]: {
+    decode: data.decodeListOffsetsRequest,
+    encode: data.encodeListOffsetsResponse,
+  },
   [ApiKey.InitProducerId]: {
     decode: data.decodeInitProducerIdRequest,
     encode: data.encodeInitProducerIdResponse,
   },
-  [ApiKey.FindCoordinator]: { decode: groups.decodeFindCoordinatorRequest, encode: groups.encodeFindCoordinatorResponse },
-  [ApiKey.JoinGroup]: { decode: groups.decodeJoinGroupRequest, encode: groups.encodeJoinGroupResponse },
-  [ApiKey.SyncGroup]: { decode: groups.decodeSyncGroupRequest, encode: groups.encodeSyncGroupResponse },
-  [ApiKey.Heartbeat]: { decode: groups.decodeHeartbeatRequest, encode: groups.encodeHeartbeatResponse },
-  [ApiKey.LeaveGroup]: { decode: groups.decodeLeaveGroupRequest, encode: groups.encodeLeaveGroupResponse },
-  [ApiKey.OffsetCommit]: { decode: groups.decodeOffsetCommitRequest, encode: groups.encodeOffsetCommitResponse },
-  [ApiKey.OffsetFetch]: { decode: groups.decodeOffsetFetchRequest, encode: groups.encodeOffsetFetchResponse },
-  [ApiKey.CreateTopics]: { decode: admin.decodeCreateTopicsRequest, encode: admin.encodeCreateTopicsResponse },
-  [ApiKey.DeleteTopics]: { decode: admin.decodeDeleteTopicsRequest, encode: admin.encodeDeleteTopicsResponse },
-  [ApiKey.DescribeConfigs]: { decode: admin.decodeDescribeConfigsRequest, encode: admin.encodeDescribeConfigsResponse },
+  [ApiKey.FindCoordinator]: {
+    decode: groups.decodeFindCoordinatorRequest,
+    encode: groups.encodeFindCoordinatorResponse,
+  },
+  [ApiKey.JoinGroup]: {
+    decode: groups.decodeJoinGroupRequest,
+    encode: groups.encodeJoinGroupResponse,
+  },
+  [ApiKey.SyncGroup]: {
+    decode: groups.decodeSyncGroupRequest,
+    encode: groups.encodeSyncGroupResponse,
+  },
+  [ApiKey.Heartbeat]: {
+    decode: groups.decodeHeartbeatRequest,
+    encode: groups.encodeHeartbeatResponse,
+  },
+  [ApiKey.LeaveGroup]: {
+    decode: groups.decodeLeaveGroupRequest,
+    encode: groups.encodeLeaveGroupResponse,
+  },
+  [ApiKey.OffsetCommit]: {
+    decode: groups.decodeOffsetCommitRequest,
+    encode: groups.encodeOffsetCommitResponse,
+  },
+  [ApiKey.OffsetFetch]: {
+    decode: groups.decodeOffsetFetchRequest,
+    encode: groups.encodeOffsetFetchResponse,
+  },
+  [ApiKey.CreateTopics]: {
+    decode: admin.decodeCreateTopicsRequest,
+    encode: admin.encodeCreateTopicsResponse,
+  },
+  [ApiKey.DeleteTopics]: {
+    decode: admin.decodeDeleteTopicsRequest,
+    encode: admin.encodeDeleteTopicsResponse,
+  },
+  [ApiKey.DescribeConfigs]: {
+    decode: admin.decodeDescribeConfigsRequest,
+    encode: admin.encodeDescribeConfigsResponse,
+  },
 };
 
 function isKnown(apiKey: number): apiKey is KnownApiKey {
@@ -170,10 +218,15 @@ function readHeader(r: KafkaReader): RequestHeader {
 function readHeaderPrefix(payload: Uint8Array): RequestHeader | null {
   if (payload.length < 8) return null;
   const view = new DataView(payload.buffer, payload.byteOffset, 8);
-  return { apiKey: view.getInt16(0), apiVersion: view.getInt16(2), correlationId: view.getInt32(4), clientId: null };
+  const apiKey = view.getInt16(0);
+  return { apiKey, apiVersion: view.getInt16(2), correlationId: view.getInt32(4), clientId: null };
 }
 
-function fault(header: RequestHeader | null, reason: DecodeFault, message: string): DecodedRequestError {
+function fault(
+  header: RequestHeader | null,
+  reason: DecodeFault,
+  message: string,
+): DecodedRequestError {
   return { ok: false, header, reason, message };
 }
 
@@ -191,7 +244,8 @@ export function decodeRequest(payload: Uint8Array): DecodedRequest {
   if (!isKnown(apiKey)) return fault(header, "unknown_api", `unknown API key ${apiKey}`);
   if (!isSupported(apiKey, apiVersion)) {
     const range = SUPPORTED_VERSIONS[apiKey]!;
-    const message = `${apiName(apiKey)} v${apiVersion} is not supported (v${range.min}–v${range.max})`;
+    const supported = `v${range.min}–v${range.max}`;
+    const message = `${apiName(apiKey)} v${apiVersion} is not supported (${supported})`;
     return fault(header, "unsupported_version", message);
   }
   try {
@@ -212,7 +266,10 @@ export function decodeRequest(payload: Uint8Array): DecodedRequest {
  * `header.apiVersion`), without the size prefix. An ApiVersions request of a version outside
  * the table is answered at v0, as Kafka does (see `apiVersionsUnsupportedResponse`).
  */
-export function encodeResponse<K extends KnownApiKey>(header: HeaderOf<K>, body: ResponseBodies[K]): Uint8Array {
+export function encodeResponse<K extends KnownApiKey>(
+  header: HeaderOf<K>,
+  body: ResponseBodies[K],
+): Uint8Array {
   const w = new KafkaWriter();
   w.int32(header.correlationId);
   let version = header.apiVersion;

@@ -16,7 +16,13 @@
  * `reason` the door maps to Kafka's code. Pure; called by the Kafka door and tests.
  */
 import { CorruptBatchError } from "../record-batch.ts";
-import { compress, CompressionCodec, CompressionError, decompress, isKnownCodec } from "./compression.ts";
+import {
+  compress,
+  CompressionCodec,
+  CompressionError,
+  decompress,
+  isKnownCodec,
+} from "./compression.ts";
 import { crc32cUpdate } from "./crc32c.ts";
 import { KafkaReader, KafkaWireError, KafkaWriter } from "./wire.ts";
 
@@ -38,6 +44,8 @@ export class KafkaBatchError extends CorruptBatchError {
     this.reason = reason;
   }
 }
+
+const malformed = (why: string): KafkaBatchError => new KafkaBatchError("malformed", why);
 
 export interface KafkaRecordHeader {
   key: string;
@@ -89,7 +97,10 @@ const CRC_START = 21; // offset of attributes in the batch
 const DEFAULT_MAX_UNCOMPRESSED = 64 * 1024 * 1024;
 
 /** Reads every batch of a record set (Produce's `records`, Fetch's `records`). */
-export function decodeRecordBatches(bytes: Uint8Array, options: DecodeBatchOptions = {}): KafkaRecordBatch[] {
+export function decodeRecordBatches(
+  bytes: Uint8Array,
+  options: DecodeBatchOptions = {},
+): KafkaRecordBatch[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const batches: KafkaRecordBatch[] = [];
   let at = 0;
@@ -102,7 +113,7 @@ export function decodeRecordBatches(bytes: Uint8Array, options: DecodeBatchOptio
       partial("batch header past the end");
     }
     const batchLength = view.getInt32(at + 8);
-    if (batchLength < MIN_BATCH_LENGTH) throw new KafkaBatchError("malformed", `batchLength ${batchLength}`);
+    if (batchLength < MIN_BATCH_LENGTH) throw malformed(`batchLength ${batchLength}`);
     if (at + HEAD_BYTES + batchLength > bytes.length) {
       if (options.allowPartialTail) break;
       partial(`batch of ${batchLength} bytes past the end`);
@@ -122,13 +133,16 @@ function readHeaderFields(r: KafkaReader): Omit<KafkaRecordBatch, "records" | "s
   r.uint32(); // crc
   const attributes = r.int16();
   const codec = attributes & 0x07;
-  if (!isKnownCodec(codec)) throw new KafkaBatchError("unsupported_compression", `compression codec ${codec}`);
+  if (!isKnownCodec(codec)) {
+    throw new KafkaBatchError("unsupported_compression", `compression codec ${codec}`);
+  }
   return {
     baseOffset,
     partitionLeaderEpoch,
     attributes,
     compression: codec as CompressionCodec,
-    timestampType: (attributes & 0x08) !== 0 ? TimestampType.LogAppendTime : TimestampType.CreateTime,
+    timestampType:
+      (attributes & 0x08) !== 0 ? TimestampType.LogAppendTime : TimestampType.CreateTime,
     isTransactional: (attributes & 0x10) !== 0,
     isControl: (attributes & 0x20) !== 0,
     lastOffsetDelta: r.int32(),
@@ -143,7 +157,9 @@ function readHeaderFields(r: KafkaReader): Omit<KafkaRecordBatch, "records" | "s
 function decodeOneBatch(one: Uint8Array, maxUncompressed: number): KafkaRecordBatch {
   const view = new DataView(one.buffer, one.byteOffset, one.byteLength);
   const magic = view.getInt8(16);
-  if (magic !== 2) throw new KafkaBatchError("unsupported_magic", `magic ${magic}; only RecordBatch v2 is read`);
+  if (magic !== 2) {
+    throw new KafkaBatchError("unsupported_magic", `magic ${magic}; only RecordBatch v2 is read`);
+  }
   const crc = view.getUint32(17);
   const actual = crc32cUpdate(0, one.subarray(CRC_START));
   if (crc !== actual) throw new KafkaBatchError("crc_mismatch", `crc ${crc} != computed ${actual}`);
@@ -151,7 +167,7 @@ function decodeOneBatch(one: Uint8Array, maxUncompressed: number): KafkaRecordBa
     const r = new KafkaReader(one);
     const head = readHeaderFields(r);
     const count = r.int32();
-    if (count < 0) throw new KafkaBatchError("malformed", `record count ${count}`);
+    if (count < 0) throw malformed(`record count ${count}`);
     let section = one.subarray(r.pos);
     if (head.compression !== CompressionCodec.None) {
       section = decompress(head.compression, section, maxUncompressed);
@@ -168,24 +184,24 @@ function decodeOneBatch(one: Uint8Array, maxUncompressed: number): KafkaRecordBa
 function readRecords(section: Uint8Array, count: number): KafkaRecord[] {
   const r = new KafkaReader(section);
   // A record takes at least 7 bytes: a count beyond that is refused before allocating.
-  if (count > section.length) throw new KafkaBatchError("malformed", `${count} records in ${section.length} bytes`);
+  if (count > section.length) throw malformed(`${count} records in ${section.length} bytes`);
   const records: KafkaRecord[] = [];
   for (let i = 0; i < count; i++) {
     const length = r.varint();
-    if (length < 0 || length > r.remaining()) throw new KafkaBatchError("malformed", `record length ${length}`);
+    if (length < 0 || length > r.remaining()) throw malformed(`record length ${length}`);
     const end = r.pos + length;
     const record = readRecord(r);
-    if (r.pos !== end) throw new KafkaBatchError("malformed", `record ${i} is not ${length} bytes long`);
+    if (r.pos !== end) throw malformed(`record ${i} is not ${length} bytes long`);
     records.push(record);
   }
-  if (r.remaining() !== 0) throw new KafkaBatchError("malformed", `${r.remaining()} bytes after ${count} records`);
+  if (r.remaining() !== 0) throw malformed(`${r.remaining()} bytes after ${count} records`);
   return records;
 }
 
 function varBytes(r: KafkaReader): Uint8Array | null {
   const n = r.varint();
   if (n === -1) return null;
-  if (n < 0) throw new KafkaBatchError("malformed", `length ${n}`);
+  if (n < 0) throw malformed(`length ${n}`);
   return r.raw(n);
 }
 
@@ -198,16 +214,18 @@ function readRecord(r: KafkaReader): KafkaRecord {
   const key = varBytes(r);
   const value = varBytes(r);
   const headerCount = r.varint();
-  if (headerCount < 0 || headerCount > r.remaining()) throw new KafkaBatchError("malformed", `header count ${headerCount}`);
+  if (headerCount < 0 || headerCount > r.remaining()) {
+    throw malformed(`header count ${headerCount}`);
+  }
   const headers: KafkaRecordHeader[] = [];
   for (let h = 0; h < headerCount; h++) {
     const k = varBytes(r);
-    if (k === null) throw new KafkaBatchError("malformed", "null header key");
+    if (k === null) throw malformed("null header key");
     let keyText: string;
     try {
       keyText = fromUtf8.decode(k);
     } catch {
-      throw new KafkaBatchError("malformed", "header key is not UTF-8");
+      throw malformed("header key is not UTF-8");
     }
     headers.push({ key: keyText, value: varBytes(r) });
   }

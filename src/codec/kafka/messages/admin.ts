@@ -35,7 +35,10 @@ function decodeCreatableTopic(r: KafkaReader): CreatableTopic {
   const name = r.string();
   const numPartitions = r.int32();
   const replicationFactor = r.int16();
-  const assignments = r.array((r) => ({ partitionIndex: r.int32(), brokerIds: r.array((r) => r.int32()) }));
+  const assignments = r.array((r) => ({
+    partitionIndex: r.int32(),
+    brokerIds: r.array((r) => r.int32()),
+  }));
   const configs = r.array((r) => ({ name: r.string(), value: r.nullableString() }));
   return { name, numPartitions, replicationFactor, assignments, configs };
 }
@@ -58,7 +61,11 @@ export interface CreateTopicsResponse {
   topics: CreatableTopicResult[];
 }
 
-export function encodeCreateTopicsResponse(w: KafkaWriter, v: number, b: CreateTopicsResponse): void {
+export function encodeCreateTopicsResponse(
+  w: KafkaWriter,
+  v: number,
+  b: CreateTopicsResponse,
+): void {
   if (v >= 2) w.int32(b.throttleTimeMs ?? 0);
   w.array(b.topics, (w, t) => {
     w.string(t.name).int16(t.errorCode);
@@ -86,7 +93,11 @@ export interface DeleteTopicsResponse {
   responses: DeletableTopicResult[];
 }
 
-export function encodeDeleteTopicsResponse(w: KafkaWriter, v: number, b: DeleteTopicsResponse): void {
+export function encodeDeleteTopicsResponse(
+  w: KafkaWriter,
+  v: number,
+  b: DeleteTopicsResponse,
+): void {
   if (v >= 1) w.int32(b.throttleTimeMs ?? 0);
   w.array(b.responses, (w, t) => w.string(t.name).int16(t.errorCode));
 }
@@ -153,7 +164,11 @@ function encodeConfig(w: KafkaWriter, v: number, c: DescribeConfigsResourceResul
   }
 }
 
-export function encodeDescribeConfigsResponse(w: KafkaWriter, v: number, b: DescribeConfigsResponse): void {
+export function encodeDescribeConfigsResponse(
+  w: KafkaWriter,
+  v: number,
+  b: DescribeConfigsResponse,
+): void {
   w.int32(b.throttleTimeMs ?? 0);
   w.array(b.results, (w, r) => {
     w.int16(r.errorCode).nullableString(r.errorMessage).int8(r.resourceType).string(r.resourceName);

@@ -1,6 +1,6 @@
 /**
- * ApiVersions (0–2), Metadata (0–6), SaslHandshake (0–1) and SaslAuthenticate (0–1): request
- * decoders and response encoders. Field names are those of Kafka's message schemas
+ * ApiVersions (0–2), Metadata (0–6), SaslHandshake (0–1) and SaslAuthenticate (0–1):
+ * request decoders and response encoders. Field names are those of Kafka's message schemas
  * (clients/src/main/resources/common/message/*.json) in camelCase.
  *
  * Invariant: a decoder reads exactly the fields its version has and gives Kafka's default to
@@ -85,7 +85,8 @@ export interface MetadataResponse {
   topics: MetadataResponseTopic[];
 }
 
-const int32s = (w: KafkaWriter, xs: readonly number[]): void => void w.array(xs, (w, x) => w.int32(x));
+const int32s = (w: KafkaWriter, xs: readonly number[]): void =>
+  void w.array(xs, (w, x) => w.int32(x));
 
 export function encodeMetadataResponse(w: KafkaWriter, v: number, b: MetadataResponse): void {
   if (v >= 3) w.int32(b.throttleTimeMs ?? 0);
@@ -119,7 +120,11 @@ export const decodeSaslHandshakeRequest = (r: KafkaReader): SaslHandshakeRequest
   mechanism: r.string(),
 });
 
-export function encodeSaslHandshakeResponse(w: KafkaWriter, _v: number, b: SaslHandshakeResponse): void {
+export function encodeSaslHandshakeResponse(
+  w: KafkaWriter,
+  _v: number,
+  b: SaslHandshakeResponse,
+): void {
   w.int16(b.errorCode).array(b.mechanisms, (w, m) => w.string(m));
 }
 

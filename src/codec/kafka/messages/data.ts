@@ -1,8 +1,8 @@
 /**
- * Produce (3–7), Fetch (4–11), ListOffsets (1–3) and InitProducerId (0–1): request decoders and
- * response encoders, field names from Kafka's message schemas in camelCase. Record sets travel
- * as the bytes of their RecordBatch v2 batches (`records`), read and written by
- * record-batch.ts, so a fetch can ship stored batches as they are.
+ * Produce (3–7), Fetch (4–11), ListOffsets (1–3) and InitProducerId (0–1): request
+ * decoders and response encoders, field names from Kafka's message schemas in camelCase.
+ * Record sets travel as the bytes of their RecordBatch v2 batches (`records`), read and
+ * written by record-batch.ts, so a fetch can ship stored batches as they are.
  *
  * Invariant: as messages/core.ts (exact fields per version, Kafka's defaults otherwise).
  * Pure; called through src/codec/kafka/index.ts.
@@ -105,7 +105,8 @@ function decodeFetchPartition(r: KafkaReader, v: number): FetchPartition {
   const currentLeaderEpoch = v >= 9 ? r.int32() : -1;
   const fetchOffset = r.int64();
   const logStartOffset = v >= 5 ? r.int64() : -1;
-  return { partition, currentLeaderEpoch, fetchOffset, logStartOffset, partitionMaxBytes: r.int32() };
+  const partitionMaxBytes = r.int32();
+  return { partition, currentLeaderEpoch, fetchOffset, logStartOffset, partitionMaxBytes };
 }
 
 export function decodeFetchRequest(r: KafkaReader, v: number): FetchRequest {
@@ -116,7 +117,10 @@ export function decodeFetchRequest(r: KafkaReader, v: number): FetchRequest {
   const isolationLevel = v >= 4 ? r.int8() : 0;
   const sessionId = v >= 7 ? r.int32() : 0;
   const sessionEpoch = v >= 7 ? r.int32() : -1;
-  const topics = r.array((r) => ({ topic: r.string(), partitions: r.array((r) => decodeFetchPartition(r, v)) }));
+  const topics = r.array((r) => ({
+    topic: r.string(),
+    partitions: r.array((r) => decodeFetchPartition(r, v)),
+  }));
   const forgottenTopicsData =
     v >= 7 ? r.array((r) => ({ topic: r.string(), partitions: r.array((r) => r.int32()) })) : [];
   const rackId = v >= 11 ? r.string() : "";
@@ -162,7 +166,8 @@ function encodeFetchPartition(w: KafkaWriter, v: number, p: FetchResponsePartiti
   w.int32(p.partitionIndex).int16(p.errorCode).int64(p.highWatermark);
   w.int64(p.lastStableOffset ?? p.highWatermark);
   if (v >= 5) w.int64(p.logStartOffset ?? -1);
-  w.nullableArray(p.abortedTransactions ?? null, (w, a) => w.int64(a.producerId).int64(a.firstOffset));
+  const aborted = p.abortedTransactions ?? null;
+  w.nullableArray(aborted, (w, a) => w.int64(a.producerId).int64(a.firstOffset));
   if (v >= 11) w.int32(p.preferredReadReplica ?? -1);
   w.nullableBytes(p.records);
 }
@@ -222,7 +227,9 @@ export function encodeListOffsetsResponse(w: KafkaWriter, v: number, b: ListOffs
   if (v >= 2) w.int32(b.throttleTimeMs ?? 0);
   w.array(b.topics, (w, t) => {
     w.string(t.name);
-    w.array(t.partitions, (w, p) => w.int32(p.partitionIndex).int16(p.errorCode).int64(p.timestamp).int64(p.offset));
+    w.array(t.partitions, (w, p) => {
+      w.int32(p.partitionIndex).int16(p.errorCode).int64(p.timestamp).int64(p.offset);
+    });
   });
 }
 
@@ -243,6 +250,10 @@ export interface InitProducerIdResponse {
   producerEpoch: number;
 }
 
-export function encodeInitProducerIdResponse(w: KafkaWriter, _v: number, b: InitProducerIdResponse): void {
+export function encodeInitProducerIdResponse(
+  w: KafkaWriter,
+  _v: number,
+  b: InitProducerIdResponse,
+): void {
   w.int32(b.throttleTimeMs ?? 0).int16(b.errorCode).int64(b.producerId).int16(b.producerEpoch);
 }

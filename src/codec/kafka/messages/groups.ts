@@ -1,8 +1,9 @@
 /**
- * The classic consumer-group protocol: FindCoordinator (0–2), JoinGroup (0–5), SyncGroup (0–3),
- * Heartbeat (0–3), LeaveGroup (0–3), OffsetCommit (2–5) and OffsetFetch (1–4): request decoders
- * and response encoders, field names from Kafka's message schemas in camelCase. Member metadata
- * and assignments stay opaque bytes here (the consumer protocol's own encoding is the door's).
+ * The classic consumer-group protocol: FindCoordinator (0–2), JoinGroup (0–5),
+ * SyncGroup (0–3), Heartbeat (0–3), LeaveGroup (0–3), OffsetCommit (2–5) and OffsetFetch
+ * (1–4): request decoders and response encoders, field names from Kafka's message schemas in
+ * camelCase. Member metadata and assignments stay opaque bytes here (the consumer protocol's
+ * own encoding is the door's).
  *
  * Invariant: as messages/core.ts (exact fields per version, Kafka's defaults otherwise).
  * Pure; called through src/codec/kafka/index.ts.
@@ -30,7 +31,11 @@ export interface FindCoordinatorResponse {
   port: number;
 }
 
-export function encodeFindCoordinatorResponse(w: KafkaWriter, v: number, b: FindCoordinatorResponse): void {
+export function encodeFindCoordinatorResponse(
+  w: KafkaWriter,
+  v: number,
+  b: FindCoordinatorResponse,
+): void {
   if (v >= 1) w.int32(b.throttleTimeMs ?? 0);
   w.int16(b.errorCode);
   if (v >= 1) w.nullableString(b.errorMessage ?? null);
@@ -61,7 +66,10 @@ export function decodeJoinGroupRequest(r: KafkaReader, v: number): JoinGroupRequ
   const groupInstanceId = v >= 5 ? r.nullableString() : null;
   const protocolType = r.string();
   const protocols = r.array((r) => ({ name: r.string(), metadata: r.bytes() }));
-  return { groupId, sessionTimeoutMs, rebalanceTimeoutMs, memberId, groupInstanceId, protocolType, protocols };
+  return {
+    groupId, sessionTimeoutMs, rebalanceTimeoutMs, memberId, groupInstanceId, protocolType,
+    protocols,
+  };
 }
 
 export interface JoinGroupResponseMember {
@@ -83,7 +91,8 @@ export interface JoinGroupResponse {
 
 export function encodeJoinGroupResponse(w: KafkaWriter, v: number, b: JoinGroupResponse): void {
   if (v >= 2) w.int32(b.throttleTimeMs ?? 0);
-  w.int16(b.errorCode).int32(b.generationId).string(b.protocolName).string(b.leader).string(b.memberId);
+  w.int16(b.errorCode).int32(b.generationId).string(b.protocolName);
+  w.string(b.leader).string(b.memberId);
   w.array(b.members, (w, m) => {
     w.string(m.memberId);
     if (v >= 5) w.nullableString(m.groupInstanceId ?? null);
@@ -188,7 +197,9 @@ export function encodeLeaveGroupResponse(w: KafkaWriter, v: number, b: LeaveGrou
   if (v >= 1) w.int32(b.throttleTimeMs ?? 0);
   w.int16(b.errorCode);
   if (v >= 3) {
-    w.array(b.members ?? [], (w, m) => w.string(m.memberId).nullableString(m.groupInstanceId).int16(m.errorCode));
+    w.array(b.members ?? [], (w, m) => {
+      w.string(m.memberId).nullableString(m.groupInstanceId).int16(m.errorCode);
+    });
   }
 }
 
@@ -240,7 +251,11 @@ export interface OffsetCommitResponse {
   topics: OffsetCommitResponseTopic[];
 }
 
-export function encodeOffsetCommitResponse(w: KafkaWriter, v: number, b: OffsetCommitResponse): void {
+export function encodeOffsetCommitResponse(
+  w: KafkaWriter,
+  v: number,
+  b: OffsetCommitResponse,
+): void {
   if (v >= 3) w.int32(b.throttleTimeMs ?? 0);
   w.array(b.topics, (w, t) => {
     w.string(t.name).array(t.partitions, (w, p) => w.int32(p.partitionIndex).int16(p.errorCode));
@@ -259,7 +274,10 @@ export interface OffsetFetchRequest {
 
 export function decodeOffsetFetchRequest(r: KafkaReader): OffsetFetchRequest {
   const groupId = r.string();
-  const topics = r.nullableArray((r) => ({ name: r.string(), partitionIndexes: r.array((r) => r.int32()) }));
+  const topics = r.nullableArray((r) => ({
+    name: r.string(),
+    partitionIndexes: r.array((r) => r.int32()),
+  }));
   return { groupId, topics };
 }
 
@@ -286,7 +304,8 @@ export function encodeOffsetFetchResponse(w: KafkaWriter, v: number, b: OffsetFe
   if (v >= 3) w.int32(b.throttleTimeMs ?? 0);
   w.array(b.topics, (w, t) => {
     w.string(t.name).array(t.partitions, (w, p) => {
-      w.int32(p.partitionIndex).int64(p.committedOffset).nullableString(p.metadata).int16(p.errorCode);
+      w.int32(p.partitionIndex).int64(p.committedOffset);
+      w.nullableString(p.metadata).int16(p.errorCode);
     });
   });
   if (v >= 2) w.int16(b.errorCode ?? 0);
