@@ -9,6 +9,7 @@
  * machine then closes the connection, as Kafka does. Called by connection.ts, one request at a
  * time per connection.
  */
+import { parseSaslPlain } from "../../codec/kafka/index.ts";
 import { brokerConfig } from "../../config/broker-config.ts";
 import { ERRORS } from "../../protocol/errors.ts";
 import { contextOf } from "../../services/context.ts";
@@ -26,19 +27,10 @@ export function saslHandshake(session: Session, body: { mechanism: string }) {
   return { errorCode: 0, mechanisms: [PLAIN] };
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
-
-/** PLAIN's token (RFC 4616): authzid NUL authcid NUL passwd; null when it is not one. */
+/** PLAIN's token (RFC 4616) as the credentials service takes them; null when it is not one. */
 export function plainCredentials(token: Uint8Array): Credentials | null {
-  let text: string;
-  try {
-    text = utf8.decode(token);
-  } catch {
-    return null;
-  }
-  const parts = text.split("\u0000");
-  if (parts.length !== 3 || parts[1] === "" || parts[2] === "") return null;
-  return { username: parts[1]!, secret: parts[2]! };
+  const plain = parseSaslPlain(token);
+  return plain === null ? null : { username: plain.username, secret: plain.password };
 }
 
 export interface SaslAuthenticateAnswer {
