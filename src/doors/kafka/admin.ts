@@ -33,7 +33,10 @@ async function createOne(session: Session, t: CreatableTopic, validateOnly: bool
   const partitions = t.numPartitions === -1 ? DEFAULT_PARTITIONS : t.numPartitions;
   const replicationFactor = t.replicationFactor === -1 ? DEFAULT_REPLICATION_FACTOR : t.replicationFactor;
   const configs = Object.fromEntries(t.configs.filter((c) => c.value !== null).map((c) => [c.name, c.value!]));
-  const answer = (errorCode: number, errorMessage: string | null) => ({ name: t.name, errorCode, errorMessage, numPartitions: partitions, replicationFactor, configs: [] });
+  const answer = (errorCode: number, errorMessage: string | null) => {
+    const shape = { numPartitions: partitions, replicationFactor, configs: [] };
+    return { name: t.name, errorCode, errorMessage, ...shape };
+  };
   if (validateOnly) {
     const name = validateTopicName(t.name);
     const valid = name.ok ? validateTopicConfigs(configs) : name;
@@ -70,7 +73,10 @@ interface ConfigResource {
 async function describeResource(session: Session, res: ConfigResource) {
   const base = { resourceType: res.resourceType, resourceName: res.resourceName };
   if (res.resourceType === BROKER) return { ...base, errorCode: 0, errorMessage: null, configs: [] };
-  if (res.resourceType !== TOPIC) return { ...base, errorCode: ERRORS.INVALID_REQUEST.code, errorMessage: `resource type ${res.resourceType} is not served`, configs: [] };
+  if (res.resourceType !== TOPIC) {
+    const errorMessage = `resource type ${res.resourceType} is not served`;
+    return { ...base, errorCode: ERRORS.INVALID_REQUEST.code, errorMessage, configs: [] };
+  }
   const r = await topicMetadata(session.ctx, res.resourceName);
   if (!r.ok) return { ...base, errorCode: r.err.errorCode, errorMessage: r.err.message, configs: [] };
   const own = r.value.configs;
@@ -93,11 +99,18 @@ export async function describeConfigs(session: Session, body: { resources: Confi
   return { throttleTimeMs: 0, results: await Promise.all(body.resources.map((res) => describeResource(session, res))) };
 }
 
-export async function initProducerId(session: Session, body: { transactionalId: string | null; producerId?: number; producerEpoch?: number }) {
+interface InitProducerIdBody {
+  transactionalId: string | null;
+  producerId?: number;
+  producerEpoch?: number;
+}
+
+export async function initProducerId(session: Session, body: InitProducerIdBody) {
   if (body.transactionalId !== null)
     return { throttleTimeMs: 0, errorCode: ERRORS.INVALID_REQUEST.code, producerId: -1, producerEpoch: -1 };
   const again = body.producerId !== undefined && body.producerId >= 0;
-  const r = await initProducer(session.ctx, again ? { producerId: body.producerId!, producerEpoch: body.producerEpoch ?? 0 } : {});
+  const same = { producerId: body.producerId!, producerEpoch: body.producerEpoch ?? 0 };
+  const r = await initProducer(session.ctx, again ? same : {});
   if (!r.ok) return { throttleTimeMs: 0, errorCode: r.err.errorCode, producerId: -1, producerEpoch: -1 };
   return { throttleTimeMs: 0, errorCode: 0, producerId: r.value.producerId, producerEpoch: r.value.producerEpoch };
 }

@@ -85,7 +85,7 @@ export async function handleFrame(session: Session, payload: Uint8Array): Promis
     const handler = HANDLERS[header.apiKey];
     if (handler === undefined) return { answer: null, close: `${apiName(header.apiKey)} has no handler` };
     if (session.context === null && !PRE_AUTH.has(header.apiKey))
-      return { answer: null, close: `${apiName(header.apiKey)} before SASL authentication (SaslHandshake PLAIN + SaslAuthenticate first)` };
+      return { answer: null, close: `${apiName(header.apiKey)} before SASL (SaslHandshake PLAIN + SaslAuthenticate first)` };
     const throttle = chargeRequest(session, header.apiKey, payload.length);
     const answer = await handler(session, body);
     if (answer === null) return { answer: null, muteMs: muteMsOf(throttle) };
@@ -93,7 +93,8 @@ export async function handleFrame(session: Session, payload: Uint8Array): Promis
     const bytes = encodeResponse(header as never, answer as never);
     chargeFetched(session, header.apiKey, bytes.length);
     // Kafka closes the connection after a failed authentication, once the answer is sent.
-    if (header.apiKey === ApiKey.SaslAuthenticate && session.context === null) return { answer: bytes, close: "SASL authentication failed" };
+    if (header.apiKey === ApiKey.SaslAuthenticate && session.context === null)
+      return { answer: bytes, close: "SASL authentication failed" };
     return { answer: bytes, muteMs: muteMsOf(throttle) };
   } catch (e) {
     console.error("kafka door: request failed", e);

@@ -49,7 +49,8 @@ function readOne(session: Session, body: FetchBody, waitMs: number) {
   const maxBytes = Math.min(body.maxBytes ?? LIMITS.maxFetchBytes, LIMITS.maxFetchBytes);
   return async ({ topic, p }: Target): Promise<Read> => {
     const bytes = Math.max(1, Math.min(p.partitionMaxBytes, maxBytes));
-    const input = { topic, partition: p.partition, offset: p.fetchOffset, maxRecords: LIMITS.maxFetchRecords, maxBytes: bytes, waitMs };
+    const maxRecords = LIMITS.maxFetchRecords;
+    const input = { topic, partition: p.partition, offset: p.fetchOffset, maxRecords, maxBytes: bytes, waitMs };
     return { topic, p, result: await fetchBatches(session.ctx, input) };
   };
 }
@@ -69,9 +70,13 @@ async function waitForAny(session: Session, body: FetchBody, waitMs: number): Pr
 
 function partitionAnswer(r: Read) {
   const base = { partitionIndex: r.p.partition, abortedTransactions: [], preferredReadReplica: -1 };
-  if (!r.result.ok) return { ...base, errorCode: r.result.err.errorCode, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: new Uint8Array(0) };
-  const f = r.result.value;
-  return { ...base, errorCode: 0, highWatermark: f.highWatermark, lastStableOffset: f.highWatermark, logStartOffset: f.logStartOffset, records: kafkaBytesOf(f.batches) };
+  if (!r.result.ok) {
+    const unknown = { highWatermark: -1, lastStableOffset: -1, logStartOffset: -1 };
+    return { ...base, ...unknown, errorCode: r.result.err.errorCode, records: new Uint8Array(0) };
+  }
+  const { highWatermark, logStartOffset, batches } = r.result.value;
+  const offsets = { highWatermark, lastStableOffset: highWatermark, logStartOffset };
+  return { ...base, ...offsets, errorCode: 0, records: kafkaBytesOf(batches) };
 }
 
 export async function fetch(session: Session, body: FetchBody) {
@@ -95,7 +100,8 @@ interface ListOffsetsBody {
 const LATEST = -1;
 const EARLIEST = -2;
 
-const specOf = (timestamp: number): OffsetSpec => (timestamp === LATEST ? "latest" : timestamp === EARLIEST ? "earliest" : { timestamp });
+const specOf = (timestamp: number): OffsetSpec =>
+  timestamp === LATEST ? "latest" : timestamp === EARLIEST ? "earliest" : { timestamp };
 
 export async function listOffsets(session: Session, body: ListOffsetsBody) {
   const topics = await Promise.all(
@@ -104,9 +110,10 @@ export async function listOffsets(session: Session, body: ListOffsetsBody) {
       partitions: await Promise.all(
         t.partitions.map(async (p) => {
           const r = await listOffsetsAt(session.ctx, t.name, p.partitionIndex, specOf(p.timestamp));
-          if (!r.ok) return { partitionIndex: p.partitionIndex, errorCode: r.err.errorCode, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 };
+          const base = { partitionIndex: p.partitionIndex, leaderEpoch: -1 };
+          if (!r.ok) return { ...base, errorCode: r.err.errorCode, oldStyleOffsets: [], timestamp: -1, offset: -1 };
           const { offset, timestamp } = r.value;
-          return { partitionIndex: p.partitionIndex, errorCode: 0, oldStyleOffsets: [offset], timestamp: timestamp ?? -1, offset, leaderEpoch: -1 };
+          return { ...base, errorCode: 0, oldStyleOffsets: [offset], timestamp: timestamp ?? -1, offset };
         }),
       ),
     })),

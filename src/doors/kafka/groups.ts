@@ -44,27 +44,37 @@ interface JoinGroupBody {
 }
 
 function joinAnswer(errorCode: number, memberId: string, extra: Partial<Record<string, unknown>> = {}) {
-  return { throttleTimeMs: 0, errorCode, generationId: -1, protocolType: "consumer", protocolName: null, leader: "", skipAssignment: false, memberId, members: [], ...extra };
+  const none = { generationId: -1, protocolName: null, leader: "", skipAssignment: false, members: [] };
+  return { throttleTimeMs: 0, errorCode, protocolType: "consumer", memberId, ...none, ...extra };
 }
 
 /** The member joins (or rejoins) and reports what it will own, so everything else is released. */
-async function joinAndSettle(session: Session, body: JoinGroupBody, memberId: string, topics: string[]): Promise<Result<groups.MemberAssignmentResponse>> {
+async function joinAndSettle(
+  session: Session,
+  body: JoinGroupBody,
+  memberId: string,
+  topics: string[],
+): Promise<Result<groups.MemberAssignmentResponse>> {
+  const rebalance = body.rebalanceTimeoutMs;
   const join = await groups.joinGroup(session.ctx, body.groupId, {
     topics,
     memberId,
     sessionTimeoutMs: body.sessionTimeoutMs,
-    rebalanceTimeoutMs: body.rebalanceTimeoutMs !== undefined && body.rebalanceTimeoutMs > 0 ? body.rebalanceTimeoutMs : null,
+    rebalanceTimeoutMs: rebalance !== undefined && rebalance > 0 ? rebalance : null,
     instanceId: body.groupInstanceId ?? null,
   });
   if (!join.ok) return join;
-  return groups.heartbeat(session.ctx, body.groupId, { memberId, memberEpoch: join.value.memberEpoch, ownedPartitions: join.value.assignment });
+  const { memberEpoch, assignment } = join.value;
+  return groups.heartbeat(session.ctx, body.groupId, { memberId, memberEpoch, ownedPartitions: assignment });
 }
 
 export async function joinGroup(session: Session, body: JoinGroupBody) {
   const protocol = body.protocols[0];
   const topics = protocol === undefined ? null : decodeSubscription(protocol.metadata);
-  if (body.protocolType !== "consumer" || topics === null) return joinAnswer(INCONSISTENT_GROUP_PROTOCOL, body.memberId);
-  if (body.memberId !== "" && !MEMBER_ID.test(body.memberId)) return joinAnswer(ERRORS.UNKNOWN_MEMBER_ID.code, body.memberId);
+  if (body.protocolType !== "consumer" || topics === null)
+    return joinAnswer(INCONSISTENT_GROUP_PROTOCOL, body.memberId);
+  if (body.memberId !== "" && !MEMBER_ID.test(body.memberId))
+    return joinAnswer(ERRORS.UNKNOWN_MEMBER_ID.code, body.memberId);
   const memberId = body.memberId !== "" ? body.memberId : `kafka-${crypto.randomUUID()}`;
   const r = await joinAndSettle(session, body, memberId, topics);
   const key = Session.memberKey(body.groupId, memberId);
@@ -72,7 +82,8 @@ export async function joinGroup(session: Session, body: JoinGroupBody) {
     session.members.delete(key);
     return joinAnswer(classicCode(r.err), body.memberId);
   }
-  session.members.set(key, { memberEpoch: r.value.memberEpoch, assignment: r.value.assignment, protocolName: protocol!.name });
+  const { memberEpoch, assignment } = r.value;
+  session.members.set(key, { memberEpoch, assignment, protocolName: protocol!.name });
   return joinAnswer(0, memberId, {
     generationId: r.value.memberEpoch,
     protocolName: protocol!.name,
@@ -92,21 +103,28 @@ export function syncGroup(session: Session, body: MemberBody) {
   const key = Session.memberKey(body.groupId, body.memberId);
   const member = session.members.get(key);
   const protocolName = body.protocolName ?? member?.protocolName ?? null;
-  if (member === undefined) return { throttleTimeMs: 0, errorCode: REBALANCE_IN_PROGRESS, protocolType: "consumer", protocolName, assignment: new Uint8Array(0) };
-  return { throttleTimeMs: 0, errorCode: 0, protocolType: "consumer", protocolName, assignment: encodeAssignment(member.assignment) };
+  const answer = { throttleTimeMs: 0, protocolType: "consumer", protocolName };
+  if (member === undefined) return { ...answer, errorCode: REBALANCE_IN_PROGRESS, assignment: new Uint8Array(0) };
+  return { ...answer, errorCode: 0, assignment: encodeAssignment(member.assignment) };
 }
 
 export async function heartbeat(session: Session, body: MemberBody) {
   const key = Session.memberKey(body.groupId, body.memberId);
   const member = session.members.get(key);
   if (member === undefined) return { throttleTimeMs: 0, errorCode: REBALANCE_IN_PROGRESS };
-  const r = await groups.heartbeat(session.ctx, body.groupId, { memberId: body.memberId, memberEpoch: member.memberEpoch, ownedPartitions: member.assignment });
+  const { memberEpoch, assignment } = member;
+  const r = await groups.heartbeat(session.ctx, body.groupId, {
+    memberId: body.memberId,
+    memberEpoch,
+    ownedPartitions: assignment,
+  });
   if (!r.ok) {
     session.members.delete(key);
     return { throttleTimeMs: 0, errorCode: classicCode(r.err) };
   }
   member.memberEpoch = r.value.memberEpoch;
-  return { throttleTimeMs: 0, errorCode: sameAssignment(r.value.assignment, member.assignment) ? 0 : REBALANCE_IN_PROGRESS };
+  const changed = !sameAssignment(r.value.assignment, member.assignment);
+  return { throttleTimeMs: 0, errorCode: changed ? REBALANCE_IN_PROGRESS : 0 };
 }
 
 interface LeaveGroupBody {
@@ -116,12 +134,14 @@ interface LeaveGroupBody {
 }
 
 export async function leaveGroup(session: Session, body: LeaveGroupBody) {
-  const leaving = body.members ?? (body.memberId === undefined ? [] : [{ memberId: body.memberId, groupInstanceId: null }]);
+  const one = body.memberId === undefined ? [] : [{ memberId: body.memberId, groupInstanceId: null }];
+  const leaving = body.members ?? one;
   const members = await Promise.all(
     leaving.map(async (m) => {
       session.members.delete(Session.memberKey(body.groupId, m.memberId));
       const r = await groups.leaveGroup(session.ctx, body.groupId, m.memberId);
-      return { memberId: m.memberId, groupInstanceId: m.groupInstanceId ?? null, errorCode: r.ok ? 0 : r.err.errorCode };
+      const errorCode = r.ok ? 0 : r.err.errorCode;
+      return { memberId: m.memberId, groupInstanceId: m.groupInstanceId ?? null, errorCode };
     }),
   );
   const errorCode = members.find((m) => m.errorCode !== 0)?.errorCode ?? 0;
@@ -133,21 +153,34 @@ interface OffsetCommitBody {
   generationId?: number;
   generationIdOrMemberEpoch?: number;
   memberId: string;
-  topics: { name: string; partitions: { partitionIndex: number; committedOffset: number; committedMetadata?: string | null }[] }[];
+  topics: { name: string; partitions: CommitPartition[] }[];
+}
+
+interface CommitPartition {
+  partitionIndex: number;
+  committedOffset: number;
+  committedMetadata?: string | null;
 }
 
 export async function offsetCommit(session: Session, body: OffsetCommitBody) {
   const member = session.members.get(Session.memberKey(body.groupId, body.memberId));
   const memberEpoch = member?.memberEpoch ?? body.generationIdOrMemberEpoch ?? body.generationId ?? -1;
   const offsets = body.topics.flatMap((t) =>
-    t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, metadata: p.committedMetadata ?? null })),
+    t.partitions.map((p) => ({
+      topic: t.name,
+      partition: p.partitionIndex,
+      offset: p.committedOffset,
+      metadata: p.committedMetadata ?? null,
+    })),
   );
-  const r = await groups.commitOffsets(session.ctx, body.groupId, { memberId: body.memberId, memberEpoch, offsets });
+  const commit = { memberId: body.memberId, memberEpoch, offsets };
+  const r = await groups.commitOffsets(session.ctx, body.groupId, commit);
   const errorCode = r.ok ? 0 : classicCode(r.err);
-  return {
-    throttleTimeMs: 0,
-    topics: body.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })) })),
-  };
+  const topics = body.topics.map((t) => ({
+    name: t.name,
+    partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })),
+  }));
+  return { throttleTimeMs: 0, topics };
 }
 
 interface OffsetFetchBody {
@@ -157,9 +190,19 @@ interface OffsetFetchBody {
 
 type Committed = { topic: string; partition: number; offset: number }[];
 
+interface FetchedOffset {
+  partitionIndex: number;
+  committedOffset: number;
+  committedLeaderEpoch: number;
+  metadata: string;
+  errorCode: number;
+}
+
 async function committedOf(session: Session, body: OffsetFetchBody): Promise<Result<Committed>> {
   if (body.topics !== null) {
-    const partitions = body.topics.flatMap((t) => t.partitionIndexes.map((partition) => ({ topic: t.name, partition })));
+    const partitions = body.topics.flatMap((t) =>
+      t.partitionIndexes.map((partition) => ({ topic: t.name, partition })),
+    );
     return committedOffsets(session.ctx, body.groupId, partitions);
   }
   const d = await groups.describeGroup(session.ctx, body.groupId);
@@ -170,16 +213,24 @@ async function committedOf(session: Session, body: OffsetFetchBody): Promise<Res
 export async function offsetFetch(session: Session, body: OffsetFetchBody) {
   const r = await committedOf(session, body);
   if (!r.ok) {
+    const { errorCode } = r.err;
     const topics = (body.topics ?? []).map((t) => ({
       name: t.name,
-      partitions: t.partitionIndexes.map((partitionIndex) => ({ partitionIndex, committedOffset: -1, committedLeaderEpoch: -1, metadata: null, errorCode: r.err.errorCode })),
+      partitions: t.partitionIndexes.map((partitionIndex) => ({
+        partitionIndex,
+        committedOffset: -1,
+        committedLeaderEpoch: -1,
+        metadata: null,
+        errorCode,
+      })),
     }));
-    return { throttleTimeMs: 0, topics, errorCode: r.err.errorCode };
+    return { throttleTimeMs: 0, topics, errorCode };
   }
-  const byTopic = new Map<string, { partitionIndex: number; committedOffset: number; committedLeaderEpoch: number; metadata: string; errorCode: number }[]>();
+  const byTopic = new Map<string, FetchedOffset[]>();
   for (const o of r.value) {
     const list = byTopic.get(o.topic) ?? [];
-    list.push({ partitionIndex: o.partition, committedOffset: o.offset, committedLeaderEpoch: -1, metadata: "", errorCode: 0 });
+    const entry = { partitionIndex: o.partition, committedOffset: o.offset, committedLeaderEpoch: -1 };
+    list.push({ ...entry, metadata: "", errorCode: 0 });
     byTopic.set(o.topic, list);
   }
   return { throttleTimeMs: 0, topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })), errorCode: 0 };

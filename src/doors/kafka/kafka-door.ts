@@ -25,7 +25,10 @@ const UNSUPPORTED_DATA = 1003;
 
 export function kafkaDoor(request: Request, env: Env, ctx: ExecutionContext): Response {
   if (request.headers.get("upgrade")?.toLowerCase() !== "websocket")
-    return new Response("the Kafka protocol is served over WebSocket: connect with Upgrade: websocket\n", { status: 426, headers: { upgrade: "websocket" } });
+    return new Response("the Kafka protocol is served over WebSocket: connect with Upgrade: websocket\n", {
+      status: 426,
+      headers: { upgrade: "websocket" },
+    });
   const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
   // Since compatibility date 2026-ish workerd delivers binary messages as Blob unless asked for ArrayBuffer.
   (server as unknown as { binaryType: string }).binaryType = "arraybuffer";

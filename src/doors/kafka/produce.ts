@@ -43,7 +43,12 @@ const failed = (index: number, errorCode: number, errorMessage: string): Partiti
   errorMessage,
 });
 
-async function produceBatch(session: Session, topic: string, index: number, batch: IncomingBatch, body: { acks: Acks; timeoutMs: number }) {
+interface ProduceOptions {
+  acks: Acks;
+  timeoutMs: number;
+}
+
+async function produceBatch(session: Session, topic: string, index: number, batch: IncomingBatch, body: ProduceOptions) {
   const r = await produceRecords(
     session.ctx,
     { topic, partition: index, records: batch.records, acks: body.acks, timeoutMs: body.timeoutMs, producer: batch.producer },
@@ -56,7 +61,7 @@ async function produceBatch(session: Session, topic: string, index: number, batc
   return { index, errorCode: 0, baseOffset: first.offset, logAppendTimeMs: -1, logStartOffset: -1 };
 }
 
-async function producePartition(session: Session, topic: string, p: { index: number; records: Uint8Array | null }, opts: { acks: Acks; timeoutMs: number }) {
+async function producePartition(session: Session, topic: string, p: ProduceBody["topicData"][number]["partitionData"][number], opts: ProduceOptions) {
   const decoded = kafkaBatchesOf(p.records ?? new Uint8Array(0));
   if (!decoded.ok) return failed(p.index, ERRORS.CORRUPT_MESSAGE.code, decoded.message);
   if (decoded.batches.some((b) => b.transactional))
@@ -80,7 +85,8 @@ export async function produce(session: Session, body: ProduceBody) {
       partitionResponses: await Promise.all(
         t.partitionData.map((p) => {
           if (invalidAcks) return failed(p.index, ERRORS.INVALID_REQUIRED_ACKS.code, `acks must be 0, 1 or -1, got ${body.acks}`);
-          if (body.transactionalId !== null) return failed(p.index, ERRORS.INVALID_REQUEST.code, "transactional produce is not supported");
+          if (body.transactionalId !== null)
+            return failed(p.index, ERRORS.INVALID_REQUEST.code, "transactional produce is not supported");
           return producePartition(session, t.name, p, opts);
         }),
       ),

@@ -21,7 +21,8 @@ const FETCH = 1;
 export function chargeRequest(session: Session, apiKey: number, payloadBytes: number): QuotaThrottle | null {
   const p = session.principal;
   if (p === null) return null;
-  const t = takeRates(p, brokerConfig(session.env).quotaDefaults, { produceBytes: apiKey === PRODUCE ? payloadBytes : null, fetch: apiKey === FETCH });
+  const request = { produceBytes: apiKey === PRODUCE ? payloadBytes : null, fetch: apiKey === FETCH };
+  const t = takeRates(p, brokerConfig(session.env).quotaDefaults, request);
   if (t !== null) countThrottled(p.tenant, t.quota, t.throttleTimeMs);
   return t;
 }

@@ -40,7 +40,7 @@ export function kafkaBatchesOf(bytes: Uint8Array): Incoming {
       headers: r.headers.map((h) => ({ key: h.key, value: h.value })),
       timestamp: b.baseTimestamp + r.timestampDelta,
     })),
-    producer: b.producerId >= 0 ? { producerId: b.producerId, producerEpoch: b.producerEpoch, baseSequence: b.baseSequence } : undefined,
+    producer: b.producerId < 0 ? undefined : { producerId: b.producerId, producerEpoch: b.producerEpoch, baseSequence: b.baseSequence },
     transactional: b.isTransactional || b.isControl,
   }));
   return { ok: true, batches: batches.filter((b) => b.records.length > 0) };

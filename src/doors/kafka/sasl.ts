@@ -41,11 +41,14 @@ export interface SaslAuthenticateAnswer {
 }
 
 export async function saslAuthenticate(session: Session, body: { authBytes: Uint8Array }): Promise<SaslAuthenticateAnswer> {
-  const answer = (errorCode: number, errorMessage: string | null) => ({ errorCode, errorMessage, authBytes: new Uint8Array(0), sessionLifetimeMs: 0 });
+  const answer = (errorCode: number, errorMessage: string | null) => {
+    return { errorCode, errorMessage, authBytes: new Uint8Array(0), sessionLifetimeMs: 0 };
+  };
   if (session.mechanism !== PLAIN) return answer(ILLEGAL_SASL_STATE, "SaslAuthenticate before a SaslHandshake for PLAIN");
   if (session.context !== null) return answer(ILLEGAL_SASL_STATE, "the connection is already authenticated");
   const creds = plainCredentials(body.authBytes);
-  if (creds === null) return answer(ERRORS.SASL_AUTHENTICATION_FAILED.code, "malformed PLAIN token (expected authzid NUL tenant NUL api-key)");
+  if (creds === null)
+    return answer(ERRORS.SASL_AUTHENTICATION_FAILED.code, "malformed PLAIN token (expected authzid NUL tenant NUL api-key)");
   const principal = await authenticateCredentials(session.env, brokerConfig(session.env).adminToken, creds);
   if (!principal.ok) return answer(principal.err.errorCode, `Authentication failed: ${principal.err.message}`);
   session.context = contextOf(session.env, principal.value, session.waitUntil);
