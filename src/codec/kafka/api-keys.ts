@@ -5,7 +5,9 @@
  * tagged fields) and is decoded and encoded by src/codec/kafka/messages/, tested against
  * kafkajs 2.2.4's own encoders and decoders. The ranges are those kafkajs 2.2.4 implements
  * (it negotiates the highest version both sides support), cut to those librdkafka 2.x also
- * accepts: librdkafka asks for min(its max, ours), so non-flexible maxima serve it too. The
+ * accepts: librdkafka asks for min(its max, ours), so non-flexible maxima serve it too, and
+ * it enables features (compression codecs among them) only where our ranges overlap its
+ * feature map's (src/rdkafka_feature.c), which sets some minima lower than we use. The
  * ApiVersions answer is built from this table, so what is advertised is what is decoded.
  * Pure constants; imported by the codec's index and by the Kafka door.
  */
@@ -43,8 +45,13 @@ export const SUPPORTED_VERSIONS: Readonly<Record<number, VersionRange>> = {
   [ApiKey.Metadata]: { min: 0, max: 6 },
   [ApiKey.SaslHandshake]: { min: 0, max: 1 },
   [ApiKey.SaslAuthenticate]: { min: 0, max: 1 },
-  [ApiKey.Produce]: { min: 3, max: 7 },
-  [ApiKey.Fetch]: { min: 4, max: 11 },
+  // The minima are what librdkafka 2.x looks for before it compresses: gzip, snappy and lz4
+  // need a Produce range overlapping v0 (rdkafka_msgset_writer.c), its MsgVer1 feature
+  // Produce and Fetch overlapping v2 (rdkafka_feature.c). Clients negotiate the maximum, so
+  // the low versions are only advertised and decoded; their old MessageSet records (magic
+  // 0/1) are refused by decodeRecordBatches as unsupported_magic.
+  [ApiKey.Produce]: { min: 0, max: 7 },
+  [ApiKey.Fetch]: { min: 2, max: 11 },
   [ApiKey.ListOffsets]: { min: 1, max: 3 },
   [ApiKey.InitProducerId]: { min: 0, max: 1 },
   [ApiKey.FindCoordinator]: { min: 0, max: 2 },

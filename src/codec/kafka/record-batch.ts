@@ -113,6 +113,11 @@ export function decodeRecordBatches(
       partial("batch header past the end");
     }
     const batchLength = view.getInt32(at + 8);
+    // The magic byte sits at the same place in the old MessageSet formats: name them first.
+    const magic = at + 17 <= bytes.length ? view.getInt8(at + 16) : 2;
+    if (magic !== 2) {
+      throw new KafkaBatchError("unsupported_magic", `magic ${magic}; only RecordBatch v2 is read`);
+    }
     if (batchLength < MIN_BATCH_LENGTH) throw malformed(`batchLength ${batchLength}`);
     if (at + HEAD_BYTES + batchLength > bytes.length) {
       if (options.allowPartialTail) break;

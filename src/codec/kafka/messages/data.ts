@@ -1,5 +1,5 @@
 /**
- * Produce (3–7), Fetch (4–11), ListOffsets (1–3) and InitProducerId (0–1): request
+ * Produce (0–7), Fetch (2–11), ListOffsets (1–3) and InitProducerId (0–1): request
  * decoders and response encoders, field names from Kafka's message schemas in camelCase.
  * Record sets travel as the bytes of their RecordBatch v2 batches (`records`), read and
  * written by record-batch.ts, so a fetch can ship stored batches as they are.
@@ -18,14 +18,15 @@ export interface ProduceRequestTopic {
   partitionData: ProduceRequestPartition[];
 }
 export interface ProduceRequest {
+  /** v3+; null before. */
   transactionalId: string | null;
   acks: number;
   timeoutMs: number;
   topicData: ProduceRequestTopic[];
 }
 
-export function decodeProduceRequest(r: KafkaReader): ProduceRequest {
-  const transactionalId = r.nullableString();
+export function decodeProduceRequest(r: KafkaReader, v: number): ProduceRequest {
+  const transactionalId = v >= 3 ? r.nullableString() : null;
   const acks = r.int16();
   const timeoutMs = r.int32();
   const topicData = r.array((r) => ({
@@ -57,11 +58,12 @@ export function encodeProduceResponse(w: KafkaWriter, v: number, b: ProduceRespo
   w.array(b.responses, (w, t) => {
     w.string(t.name);
     w.array(t.partitionResponses, (w, p) => {
-      w.int32(p.index).int16(p.errorCode).int64(p.baseOffset).int64(p.logAppendTimeMs ?? -1);
+      w.int32(p.index).int16(p.errorCode).int64(p.baseOffset);
+      if (v >= 2) w.int64(p.logAppendTimeMs ?? -1);
       if (v >= 5) w.int64(p.logStartOffset ?? -1);
     });
   });
-  w.int32(b.throttleTimeMs ?? 0);
+  if (v >= 1) w.int32(b.throttleTimeMs ?? 0);
 }
 
 export interface FetchPartition {
@@ -146,7 +148,10 @@ export interface FetchResponsePartition {
   abortedTransactions?: AbortedTransaction[] | null;
   /** v11+; default -1. */
   preferredReadReplica?: number;
-  /** RecordBatch v2 bytes as stored (may end in a partial batch, as Kafka allows). */
+  /**
+   * RecordBatch v2 bytes as stored (may end in a partial batch, as Kafka allows); null is
+   * written as an empty record set, as Kafka's broker does.
+   */
   records: Uint8Array | null;
 }
 export interface FetchResponseTopic {
@@ -164,13 +169,17 @@ export interface FetchResponse {
 
 function encodeFetchPartition(w: KafkaWriter, v: number, p: FetchResponsePartition): void {
   w.int32(p.partitionIndex).int16(p.errorCode).int64(p.highWatermark);
-  w.int64(p.lastStableOffset ?? p.highWatermark);
+  if (v >= 4) w.int64(p.lastStableOffset ?? p.highWatermark);
   if (v >= 5) w.int64(p.logStartOffset ?? -1);
   const aborted = p.abortedTransactions ?? null;
-  w.nullableArray(aborted, (w, a) => w.int64(a.producerId).int64(a.firstOffset));
+  if (v >= 4) w.nullableArray(aborted, (w, a) => w.int64(a.producerId).int64(a.firstOffset));
   if (v >= 11) w.int32(p.preferredReadReplica ?? -1);
-  w.nullableBytes(p.records);
+  // Kafka's broker never writes null records (librdkafka refuses "MessageSetSize -1"): an
+  // answer without records carries an empty record set.
+  w.bytes(p.records ?? EMPTY);
 }
+
+const EMPTY = new Uint8Array();
 
 export function encodeFetchResponse(w: KafkaWriter, v: number, b: FetchResponse): void {
   w.int32(b.throttleTimeMs ?? 0);
