@@ -31,6 +31,9 @@ interface SocketArgs {
 
 type Listener = (...args: unknown[]) => void;
 
+/** Largest WebSocket message sent (the door's own answers are cut the same way). */
+const MAX_MESSAGE_BYTES = 1024 * 1024;
+
 interface BufferLike {
   from(data: ArrayBuffer): Uint8Array;
 }
@@ -110,7 +113,10 @@ export class KafkaWebSocket {
 
   write(data: Uint8Array | string, _encoding?: string): boolean {
     if (this.ended || this.ws.readyState !== WebSocket.OPEN) return false;
-    this.ws.send(typeof data === "string" ? new TextEncoder().encode(data) : data);
+    const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+    // The door reads a byte stream: a large request goes as several messages, each within
+    // Cloudflare's WebSocket message limit.
+    for (let at = 0; at < bytes.length; at += MAX_MESSAGE_BYTES) this.ws.send(bytes.subarray(at, at + MAX_MESSAGE_BYTES));
     return true;
   }
 

@@ -227,6 +227,36 @@ describe("kafkajs producer faults and formats", () => {
     ]);
   }, 60_000);
 
+  it("a produce and a fetch of more than 1 MiB travel as messages of at most 1 MiB and arrive whole", async () => {
+    await createTopic("big", 1);
+    const chunks: number[] = [];
+    const inner = kafkaSocketFactory({ url: server.url });
+    const counting = ((args: Parameters<typeof inner>[0]) => {
+      const socket = inner(args) as unknown as KafkaWebSocket;
+      const on = socket.on.bind(socket);
+      socket.on = (event: string, fn: (...a: unknown[]) => void) =>
+        on(event, event === "data" ? (c: unknown) => (chunks.push((c as Uint8Array).length), fn(c)) : fn);
+      return socket;
+    }) as unknown as ISocketFactory;
+    const messages = Array.from({ length: 1_500 }, (_, i) => ({ value: `${i}:`.padEnd(1_000, "x") }));
+    const producer = kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    await producer.send({ topic: "big", messages });
+    await producer.disconnect();
+    const consumer = kafka({ socketFactory: counting }).consumer({ ...consumerOpts("big-g"), maxBytesPerPartition: 4 * 1024 * 1024 });
+    let read = 0;
+    await consumer.connect();
+    await consumer.subscribe({ topics: ["big"], fromBeginning: true });
+    await consumer.run({ eachBatch: async ({ batch }) => void (read += batch.messages.length) });
+    try {
+      await vi.waitFor(() => expect(read).toBe(1_500), { timeout: 30_000, interval: 50 });
+    } finally {
+      await consumer.disconnect();
+    }
+    expect(Math.max(...chunks)).toBeLessThanOrEqual(1024 * 1024);
+    expect(chunks.filter((n) => n === 1024 * 1024).length).toBeGreaterThan(0);
+  }, 60_000);
+
   it("gzip-compressed batches are decoded: every record lands with its key and value", async () => {
     await createTopic("prod-gzip", 1);
     const producer = kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });

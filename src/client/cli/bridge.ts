@@ -26,6 +26,13 @@ function listenAddress(raw: string | undefined): { host: string; port: number } 
   return { host: m[1] === "" ? "127.0.0.1" : m[1]!, port: Number(m[2]) };
 }
 
+/** Largest WebSocket message sent: a large TCP read goes as several (the door reads a stream). */
+const MAX_MESSAGE_BYTES = 1024 * 1024;
+
+function sendChunked(ws: WebSocket, bytes: Uint8Array): void {
+  for (let at = 0; at < bytes.length; at += MAX_MESSAGE_BYTES) ws.send(bytes.subarray(at, at + MAX_MESSAGE_BYTES));
+}
+
 /** Copies bytes between one TCP connection and one new WebSocket to `wsUrl`. */
 export function pipeConnection(tcp: Socket, wsUrl: string): void {
   const ws = new WebSocket(wsUrl);
@@ -37,7 +44,7 @@ export function pipeConnection(tcp: Socket, wsUrl: string): void {
     tcp.destroy();
   };
   tcp.on("data", (chunk: Buffer) => {
-    if (open) ws.send(chunk);
+    if (open) sendChunked(ws, chunk);
     else queued.push(chunk);
   });
   tcp.on("end", closeBoth);
@@ -45,7 +52,7 @@ export function pipeConnection(tcp: Socket, wsUrl: string): void {
   tcp.on("close", closeBoth);
   ws.addEventListener("open", () => {
     open = true;
-    for (const chunk of queued.splice(0)) ws.send(chunk);
+    for (const chunk of queued.splice(0)) sendChunked(ws, chunk);
   });
   ws.addEventListener("message", (e) => {
     if (e.data instanceof ArrayBuffer) tcp.write(new Uint8Array(e.data));

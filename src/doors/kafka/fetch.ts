@@ -46,7 +46,10 @@ function targetsOf(body: FetchBody): Target[] {
 }
 
 function readOne(session: Session, body: FetchBody, waitMs: number) {
-  const maxBytes = Math.min(body.maxBytes ?? LIMITS.maxFetchBytes, LIMITS.maxFetchBytes);
+  // The answer's bound (the request's max bytes, at most the fetch limit) shared by its partitions,
+  // read in parallel: each gets its own max bytes or its share, whichever is smaller.
+  const budget = Math.min(body.maxBytes ?? LIMITS.maxFetchBytes, LIMITS.maxFetchBytes);
+  const maxBytes = Math.floor(budget / Math.max(1, targetsOf(body).length));
   return async ({ topic, p }: Target): Promise<Read> => {
     const bytes = Math.max(1, Math.min(p.partitionMaxBytes, maxBytes));
     const maxRecords = LIMITS.maxFetchRecords;

@@ -19,6 +19,11 @@ import { advertisedOf, Session } from "./session.ts";
 export const KAFKA_PATH = "/kafka";
 /** Largest request frame (bytes): a produce of the HTTP API's largest body plus its framing. */
 export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
+/**
+ * Largest WebSocket message the door sends: an answer is cut into messages of at most this
+ * many bytes (the stream has no message boundaries), within Cloudflare's WebSocket message limit.
+ */
+export const MAX_MESSAGE_BYTES = 1024 * 1024;
 
 const PROTOCOL_ERROR = 1002;
 const UNSUPPORTED_DATA = 1003;
@@ -55,7 +60,7 @@ function serve(socket: WebSocket, session: Session): void {
       if (closed) return;
       const step = await handleFrame(session, payload);
       if (closed) return;
-      if (step.answer !== null) socket.send(frameSizePrefixed(step.answer));
+      if (step.answer !== null) sendChunked(socket, frameSizePrefixed(step.answer));
       if (step.close !== undefined) close(PROTOCOL_ERROR, step.close);
       else if (step.muteMs) await new Promise((resolve) => setTimeout(resolve, step.muteMs));
     });
@@ -73,4 +78,8 @@ function serve(socket: WebSocket, session: Session): void {
   socket.addEventListener("error", () => {
     closed = true;
   });
+}
+
+function sendChunked(socket: WebSocket, bytes: Uint8Array): void {
+  for (let at = 0; at < bytes.length; at += MAX_MESSAGE_BYTES) socket.send(bytes.subarray(at, at + MAX_MESSAGE_BYTES));
 }
