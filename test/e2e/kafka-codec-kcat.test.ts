@@ -34,7 +34,8 @@ afterEach(async () => {
   broker = null;
 });
 
-describe.skipIf(!hasKcat)("librdkafka (kcat) against the Kafka codec", () => {
+// A kcat run takes well under a second alone; the bound is for a loaded machine.
+describe.skipIf(!hasKcat)("librdkafka (kcat) against the Kafka codec", { timeout: 30_000 }, () => {
   it("negotiates: ApiVersions v3 refused with 35, retried lower, then Metadata lists the topic", async () => {
     broker = await startMiniBroker({ orders: 2 });
     const out = await kcat(["-L", "-b", `127.0.0.1:${broker.port}`, "-m", "10"]);
@@ -78,5 +79,5 @@ describe.skipIf(!hasKcat)("librdkafka (kcat) against the Kafka codec", () => {
     expect(broker.requests.filter((r) => r.startsWith("36 v"))).toEqual(["36 v0"]);
     // librdkafka logs the broker's message and gives up when its metadata wait (2 s) ends.
     await expect(kcat(sasl("wrong"))).rejects.toThrow(/Authentication failed: invalid credentials/);
-  }, 20_000);
+  });
 });

@@ -21,6 +21,7 @@ import {
   parseSaslPlain,
   frameSizePrefixed,
   supportedApiVersions,
+  type DecodedRequestOf,
   type DecodedRequestOk,
   type KafkaRecordBatch,
   type KafkaRecordInput,
@@ -220,7 +221,7 @@ function admin(b: State, topics: Record<string, number>, d: DecodedRequestOk): U
   }
 }
 
-function produce(b: State, d: Extract<DecodedRequestOk, { apiKey: 0 }>): Uint8Array | null {
+function produce(b: State, d: DecodedRequestOf<typeof ApiKey.Produce>): Uint8Array | null {
   const responses = d.body.topicData.map((t) => ({
     name: t.name,
     partitionResponses: t.partitionData.map((p) => {
@@ -236,7 +237,7 @@ function produce(b: State, d: Extract<DecodedRequestOk, { apiKey: 0 }>): Uint8Ar
   return d.body.acks === 0 ? null : encodeResponse(d.header, { responses });
 }
 
-function fetch(b: State, d: Extract<DecodedRequestOk, { apiKey: 1 }>): Uint8Array {
+function fetch(b: State, d: DecodedRequestOf<typeof ApiKey.Fetch>): Uint8Array {
   const responses = d.body.topics.map((t) => ({
     topic: t.topic,
     partitions: t.partitions.map((p) => {

@@ -4,6 +4,7 @@
  * reads (records as RecordBatch v2 bytes our batch decoder reads), and kafkajs's own response
  * decoders read what we encode (a Fetch's records decoded by kafkajs into its messages).
  */
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   ApiKey,
@@ -19,7 +20,7 @@ import {
   type KnownApiKey,
   type RequestBodies,
 } from "../../src/codec/kafka/index.ts";
-import { kafkajsDecodeResponse, kafkajsRequest, kafkajsResponse } from "../support/kafkajs-oracle.ts";
+import { kafkajsDecodeResponse, kafkajsModule, kafkajsRequest, kafkajsResponse } from "../support/kafkajs-oracle.ts";
 
 const header = <K extends KnownApiKey>(apiKey: K, apiVersion: number): HeaderOf<K> => ({ apiKey, apiVersion, correlationId: 9, clientId: "c" });
 const versions = (key: number): number[] => {
@@ -45,6 +46,32 @@ describe("KafkaWriter", () => {
       expect([r.varint(), r.varlong(), r.uvarint(), r.string(), text(r.nullableBytes()), r.nullableString()]).toEqual([-77, -(2 ** 45), 300, "héllo", "xyz", null]);
       expect(r.remaining()).toBe(0);
     }
+  });
+});
+
+describe("varints", () => {
+  type KafkajsEncoder = { writeVarInt(v: number): KafkajsEncoder; writeVarLong(v: unknown): KafkajsEncoder; buffer: Buffer };
+  const Encoder = kafkajsModule<new () => KafkajsEncoder>("encoder");
+  const Long = kafkajsModule<{ fromNumber(n: number): unknown }>("../utils/long");
+  it("varint and varlong bytes equal kafkajs's own, and read back (numbers, no BigInt)", () => {
+    const edges = [0, -1, 1, 63, -64, 64, 2 ** 31 - 1, -(2 ** 31), 2 ** 40, -(2 ** 45), 2 ** 52 - 1, -(2 ** 52 - 1)];
+    const prop = (v: number): void => {
+      const ours = new KafkaWriter(1).varlong(v).finish();
+      expect([...ours]).toEqual([...new Encoder().writeVarLong(Long.fromNumber(v)).buffer]);
+      expect(new KafkaReader(ours).varlong()).toBe(v);
+      if (Math.abs(v) < 2 ** 31) {
+        const int = new KafkaWriter(1).varint(v).finish();
+        expect([...int]).toEqual([...new Encoder().writeVarInt(v).buffer]);
+        expect(new KafkaReader(int).varint()).toBe(v);
+      }
+    };
+    edges.forEach(prop);
+    fc.assert(fc.property(fc.integer({ min: -(2 ** 52) + 1, max: 2 ** 52 - 1 }), prop), { seed: 19, numRuns: 1000 });
+  });
+  it("a varlong past the safe range or longer than 10 bytes is malformed", () => {
+    const big = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]);
+    expect(() => new KafkaReader(big).varlong()).toThrow(expect.objectContaining({ reason: "malformed" }));
+    expect(() => new KafkaReader(new Uint8Array(11).fill(0x80)).varlong()).toThrow(expect.objectContaining({ reason: "malformed" }));
   });
 });
 

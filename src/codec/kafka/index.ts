@@ -117,6 +117,9 @@ export type DecodedRequestOk = {
   [K in KnownApiKey]: { ok: true; apiKey: K; header: HeaderOf<K>; body: RequestBodies[K] };
 }[KnownApiKey];
 
+/** The decoded request of one API key, e.g. `DecodedRequestOf<typeof ApiKey.Produce>`. */
+export type DecodedRequestOf<K extends KnownApiKey> = Extract<DecodedRequestOk, { apiKey: K }>;
+
 export type DecodeFault = "truncated" | "unsupported_version" | "unknown_api" | "malformed";
 
 export interface DecodedRequestError {

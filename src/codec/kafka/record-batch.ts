@@ -271,8 +271,11 @@ function writeVarBytes(w: KafkaWriter, b: Uint8Array | null): void {
   else w.varint(b.length).raw(b);
 }
 
+/** One scratch writer for record bodies: the codec is synchronous, so no two calls overlap. */
+const scratch = new KafkaWriter(256);
+
 function writeRecord(w: KafkaWriter, rec: KafkaRecordInput): void {
-  const body = new KafkaWriter(64);
+  const body = scratch.reset();
   body.int8(rec.attributes ?? 0).varlong(rec.timestampDelta).varint(rec.offsetDelta);
   writeVarBytes(body, rec.key);
   writeVarBytes(body, rec.value);
@@ -282,7 +285,7 @@ function writeRecord(w: KafkaWriter, rec: KafkaRecordInput): void {
     writeVarBytes(body, utf8.encode(h.key));
     writeVarBytes(body, h.value);
   }
-  const bytes = body.finish();
+  const bytes = body.bytesFrom(0);
   w.varint(bytes.length).raw(bytes);
 }
 

@@ -131,18 +131,20 @@ export class KafkaReader {
     if (u > 0xffffffff) throw new KafkaWireError("malformed", "varint beyond 32 bits");
     return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
   }
-  /** Zig-zag varlong (Kafka's `varlong`); must stay within the safe integer range. */
+  /**
+   * Zig-zag varlong (Kafka's `varlong`); must stay within the safe integer range. Numbers, not
+   * BigInt, on the path every record takes: a zig-zag value below 2^53 is exact as a number.
+   */
   varlong(): number {
-    let v = 0n;
-    for (let shift = 0n; shift < 70n; shift += 7n) {
+    let u = 0;
+    for (let i = 0; i < 10; i++) {
       const b = this.buf[this.need(1, "varlong")]!;
-      v |= BigInt(b & 0x7f) << shift;
+      u += (b & 0x7f) * 2 ** (7 * i);
       if ((b & 0x80) === 0) {
-        const s = (v >> 1n) ^ -(v & 1n);
-        if (s > BigInt(Number.MAX_SAFE_INTEGER) || s < BigInt(Number.MIN_SAFE_INTEGER)) {
+        if (u > Number.MAX_SAFE_INTEGER) {
           throw new KafkaWireError("malformed", "varlong outside the safe integer range");
         }
-        return Number(s);
+        return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
       }
     }
     throw new KafkaWireError("malformed", "varlong longer than 10 bytes");
@@ -244,15 +246,16 @@ export class KafkaWriter {
   varint(v: number): this {
     return this.uvarint(v >= 0 ? v * 2 : -v * 2 - 1);
   }
+  /** Zig-zag varlong of a safe integer, in number arithmetic (exact below 2^52 in size). */
   varlong(v: number): this {
-    let u = BigInt(v);
-    u = (u << 1n) ^ (u >> 63n);
-    u = BigInt.asUintN(64, u);
-    while (u >= 0x80n) {
-      this.byte(Number(u & 0x7fn) | 0x80);
-      u >>= 7n;
+    if (!Number.isSafeInteger(v) || Math.abs(v) >= 2 ** 52) {
+      throw new RangeError(`varlong ${v} is outside what Flarelog writes`);
     }
-    this.byte(Number(u));
+    return this.uvarint(v >= 0 ? v * 2 : -v * 2 - 1);
+  }
+  /** Empties the writer, keeping its buffer (a scratch writer reused record after record). */
+  reset(): this {
+    this.pos = 0;
     return this;
   }
   /** Writes an int32 placeholder and returns a function that fills it with bytes written since. */
