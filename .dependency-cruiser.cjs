@@ -102,7 +102,7 @@ module.exports = {
       severity: "error",
       comment: `${KAFKA_COMPRESSION} may import only the codecs of Kafka's record batches: ${KAFKA_CODEC_PACKAGES.join(", ")}`,
       from: { path: KAFKA_COMPRESSION },
-      to: { pathNot: [OURS, ...KAFKA_CODEC_PACKAGES.map((p) => `(^|/node_modules/)${p}(/|$)`)] },
+      to: { pathNot: [OURS, ...KAFKA_CODEC_PACKAGES.map((p) => `(^|(^|/)node_modules/)${p}(/|$)`)] },
     },
     layer("log", ["protocol", "codec"]),
     noPackage(

@@ -18,6 +18,10 @@ interface BrokerEnvVars {
   FLARELOG_ANALYTICS?: AnalyticsEngineDataset;
   /** Chaos builds only (chaos/worker.ts): base jitter on replication pushes; inert in the production bundle. */
   REPLICA_PUSH_DELAY_MS?: string;
+  /** Default remote.storage.enable for topics that do not set it (tiered storage). */
+  REMOTE_STORAGE_ENABLE?: string;
+  /** R2 bucket of tiered storage (wrangler.toml [[r2_buckets]]); optional in the type so tests without it compile. */
+  TIERED_STORAGE?: R2Bucket;
 }
 declare namespace Cloudflare {
   interface Env extends BrokerEnvVars {}

@@ -6,7 +6,15 @@ export default defineConfig({
     projects: [
       {
         // Pure code (src/log, src/protocol) and process-level tests, in plain Node 24.
-        test: { name: "node", include: ["test/unit/**/*.test.ts", "test/e2e/**/*.test.ts", "test/sim/**/*.test.ts"], environment: "node" },
+        // The Durable Streams conformance package ships its own vitest (nested): it is inlined and
+        // `vitest` deduped so its tests register with this run (test/e2e/ds-conformance.test.ts).
+        resolve: { dedupe: ["vitest"] },
+        test: {
+          name: "node",
+          include: ["test/unit/**/*.test.ts", "test/e2e/**/*.test.ts", "test/sim/**/*.test.ts"],
+          environment: "node",
+          server: { deps: { inline: ["@durable-streams/server-conformance-tests"] } },
+        },
       },
       {
         plugins: [

@@ -5,6 +5,7 @@
  * Node 24 type stripping: erasable TypeScript only.
  */
 import type { BulkConfig } from "./bulk.ts";
+import type { CompactionConfig } from "./compaction.ts";
 import type { E2eConfig } from "./e2e.ts";
 import type { FloorConfig } from "./floor.ts";
 import type { GroupsConfig } from "./groups.ts";
@@ -44,7 +45,8 @@ export interface Config
     MatrixConfig,
     MemoryConfig,
     E2eConfig,
-    ProfileConfig {
+    ProfileConfig,
+    CompactionConfig {
   mode: "default" | "quick";
 }
 
@@ -104,6 +106,11 @@ export const DEFAULT: Config = {
   e2eWaitMs: 5_000,
   e2eDrainCapMs: 10_000,
   e2eReplicated: true,
+  compactionFillRecords: 300_000,
+  compactionKeys: 1000,
+  compactionProduceRequests: 2000,
+  compactionRounds: 2,
+  compactionCapMs: 60_000,
 };
 
 
@@ -150,4 +157,8 @@ export const QUICK: Config = {
   bulkRounds: 2,
   bulkCapMs: 10_000,
   e2eDurationMs: 4_000,
+  compactionFillRecords: 50_000,
+  compactionProduceRequests: 100,
+  compactionRounds: 1,
+  compactionCapMs: 20_000,
 };

@@ -4,11 +4,13 @@
  * that ends stdout (rendered into docs/benchmarks.md by bench/report.ts).
  * Node 24 type stripping: erasable TypeScript only.
  */
+import type { TieredResult } from "./tiered.ts";
 import type { TenancyResult } from "./tenancy.ts";
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BulkResult } from "./bulk.ts";
+import type { CompactionResult } from "./compaction.ts";
 import type { Config } from "./config.ts";
 import type { DialectsResult } from "./dialects.ts";
 import type { KafkaBenchResult } from "./kafka.ts";
@@ -42,7 +44,8 @@ export type Block =
   | "profile"
   | "bulk"
   | "dialects"
-  | "kafka";
+  | "kafka"
+  | "compaction";
 
 export interface Results {
   schema: 1;
@@ -71,6 +74,10 @@ export interface Results {
   /** Auth cost per produce and the noisy neighbour (bench/tenancy.ts). */
   tenancy?: TenancyResult;
   rpc?: RpcResult;
+  /** Log compaction: cleaner throughput and produce while it runs (bench/compaction.ts). */
+  compaction?: CompactionResult;
+  /** Tiered storage on R2 (bench/tiered.ts). */
+  tiered?: TieredResult;
   /** Per scenario block (fills and warm-ups included): wall time and CPU of each process. */
   cpu: Partial<Record<Block, CpuSplit>>;
   /** Per scenario block: workerd's RSS at the start, its peak and growth (the Worker and every DO together). */
@@ -195,5 +202,14 @@ export function headlines(r: Results) {
         }
       : {}),
     ...(r.memory_scenario ? { memory_scenario: memoryScenarioSummary(r.memory_scenario) } : {}),
+    ...(r.compaction
+      ? {
+          compaction: {
+            engine_records_per_s: r.compaction.engine.records_per_s,
+            server_cleaner_records_per_s: r.compaction.rounds.map((x) => x.cleaner_records_per_s),
+            produce_ratio_while_cleaning: r.compaction.ratio,
+          },
+        }
+      : {}),
   };
 }

@@ -35,6 +35,10 @@
  *             (bench/profile.ts)
  *   rpc       produce through the Workers RPC binding (env.FLARELOG.produce) beside HTTP through the
  *             binding and over 127.0.0.1, sent by a second Worker in its own cluster, with the ratio (bench/rpc.ts)
+ *   compaction  the log cleaner's records/s (alone over node:sqlite, and in the server) and produce
+ *             records/s while it runs ÷ without it (bench/compaction.ts; `--only compaction` alone)
+ *   tiered    tiered storage on R2: the replica's SQLite under local.retention.bytes while 500 MB
+ *             (BENCH_TIERED_MB) are written, catch-up through R2 vs local, random remote reads (bench/tiered.ts)
  *   e2e       end-to-end latency: an open-loop producer at 1,000 records/s and one long-polling consumer,
  *             send → receive per record, RF 1 acks=1 and RF 3 acks=all (bench/e2e.ts)
  * Every scenario block also reports workerd's RSS at its start, its peak (sampled every 50 ms, and
@@ -57,6 +61,7 @@ import { join } from "node:path";
 import { PROJECT_ROOT, startLocalCluster, type LocalCluster } from "../scripts/local-cluster.ts";
 import { FlarelogClient } from "../src/client/flarelog-client.ts";
 import { bulkScenario } from "./bulk.ts";
+import { compactionScenario } from "./compaction.ts";
 import { DEFAULT, QUICK, type Config } from "./config.ts";
 import { baseline, fetchScenarios, globalWarmup, produceScenarios } from "./core.ts";
 import { dialectsScenario } from "./dialects.ts";
@@ -79,10 +84,11 @@ import { writeReport } from "./report.ts";
 import { headlines, writeResults, type Block, type Results } from "./results.ts";
 import { printTables } from "./tables.ts";
 import { tenancyScenario } from "./tenancy.ts";
+import { tieredScenario } from "./tiered.ts";
 
 /** The scenarios `--only` knows, in the order the usage line names them. */
 const SCENARIOS = ["baseline", "produce", "fetch", "index", "replication", "idempotence", "groups", "floor"].concat(
-  ["matrix", "memory", "e2e", "profile", "bulk", "tenancy", "rpc", "dialects", "kafka"],
+  ["matrix", "memory", "e2e", "profile", "bulk", "tenancy", "rpc", "dialects", "kafka", "compaction", "tiered"],
 );
 
 interface Args {
@@ -197,6 +203,11 @@ async function runScenarios(s: Server, cfg: Config, runs: (s: string) => boolean
     log("bench: produce through the RPC binding vs HTTP (own cluster with a caller Worker)");
     results.rpc = await rpcScenario(cfg, join(s.stateDir, "rpc"), log);
   }
+  if (runs("tiered")) {
+    log("bench: tiered storage (local.retention.bytes 10 MB; BENCH_TIERED_MB, default 500)");
+    results.tiered = await tieredScenario(s.http, s.client, cfg.mode, s.stateDir, log);
+    log(`bench: tiered: ${JSON.stringify(results.tiered)}`);
+  }
   if (runs("floor")) {
     log("bench: platform floor");
     results.floor = await floorScenario(cfg, join(s.stateDir, "floor"), results, log);
@@ -251,6 +262,10 @@ async function runBlocks(
   if (runs("kafka"))
     results.kafka = await measured("kafka", "Kafka protocol (kafkajs) beside the binary HTTP path", () =>
       kafkaScenario(http, client, cfg, log, workerd),
+    );
+  if (runs("compaction"))
+    results.compaction = await measured("compaction", "log compaction: cleaner throughput, produce while it runs", () =>
+      compactionScenario(http, cfg, log),
     );
   if (runs("groups"))
     results.groups = await measured("groups", "consumer groups", () => groupsScenario(http, client, cfg, sampler, log));

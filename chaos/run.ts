@@ -11,7 +11,7 @@
  *
  *   npm run chaos -- [--seed N] [--duration S] [--faults offline,kill,proxy,respdrop,lag] [--acks all|1]
  *                    [--idempotent] [--retries|--no-retries] [--groups] [--quick] [--push-delay MS]
- *                    [--out DIR] [--keep-state] [--root CHECKOUT] [--tenants 1|2]
+ *                    [--out DIR] [--keep-state] [--root CHECKOUT] [--tenants 1|2] [--tiered]
  * (lag, --push-delay: issue 16; the server is the chaos build, chaos/wrangler.toml, whose pushes
  * wait 0..MS ms (default 20) and which the nemesis slows or pauses through /__chaos/push-faults.)
  * (--root: run the server of another checkout, e.g. a throwaway worktree with a broken src/.)
@@ -20,6 +20,9 @@
  * --groups (issue 6): 3 consumers in one consumer group over 4 partitions (chaos/group-consumer.ts),
  * a consumer-crash fault beside the server faults, and after the heal the group consumes until
  * its committed offsets reach every high watermark, before the drain.
+ * --tiered (issue 21): the topic has tiered storage on (remote.storage.enable, 1 KiB segments,
+ * local.retention.bytes 2 KiB), so consumers and the drain read most records back from R2; the
+ * chaos build's R2 adds latency and fails a seeded 5% of calls (chaos/worker.ts).
  * --tenants 2 (issue 14): a second tenant writes the same topic name at once with an API key;
  * each tenant's history is checked, and neither may read the other's values (chaos/tenants.ts).
  *
@@ -84,11 +87,16 @@ interface Options {
   tenants: number;
   /** REPLICA_PUSH_DELAY_MS for the chaos build: base jitter 0..N ms on every push (issue 16). */
   pushDelayMs: number;
+  /** Tiered storage on the topic, with small segments and aggressive local retention (issue 21). */
+  tiered: boolean;
 }
+
+/** --tiered: the topic's configs beside min.insync.replicas. */
+const TIERED_CONFIGS = { "remote.storage.enable": "true", "segment.bytes": "1024", "local.retention.bytes": "2048" };
 
 function usage(message: string): never {
   process.stderr.write(
-    `chaos: ${message}\nusage: npm run chaos -- [--seed N] [--duration S] [--faults ${FAULT_CLASSES.join(",")}] [--acks all|1] [--idempotent] [--retries|--no-retries] [--groups] [--quick] [--push-delay MS] [--out DIR] [--keep-state] [--root CHECKOUT] [--tenants 1|2]\n`,
+    `chaos: ${message}\nusage: npm run chaos -- [--seed N] [--duration S] [--faults ${FAULT_CLASSES.join(",")}] [--acks all|1] [--idempotent] [--retries|--no-retries] [--groups] [--quick] [--push-delay MS] [--out DIR] [--keep-state] [--root CHECKOUT] [--tenants 1|2] [--tiered]\n`,
   );
   process.exit(2);
 }
@@ -112,6 +120,7 @@ function parseOptions(argv: string[]): Options {
         root: { type: "string" },
         tenants: { type: "string" },
         "push-delay": { type: "string" },
+        tiered: { type: "boolean", default: false },
       },
       strict: true,
       allowPositionals: false,
@@ -145,7 +154,7 @@ function parseOptions(argv: string[]): Options {
   const tenants = int(values.tenants, "tenants", 1, 2) ?? 1;
   if (tenants === 2 && values.groups === true) usage("--tenants 2 runs without --groups");
   const pushDelayMs = int(values["push-delay"], "push-delay", 0, 10_000) ?? DEFAULT_PUSH_DELAY_MS;
-  return { seed, durationS, faults, acks, idempotent, retries, groups: values.groups === true, quick, out, keepState: values["keep-state"] === true, root, tenants, pushDelayMs };
+  return { seed, durationS, faults, acks, idempotent, retries, groups: values.groups === true, quick, out, keepState: values["keep-state"] === true, root, tenants, pushDelayMs, tiered: values.tiered === true };
 }
 
 /** A plain table: first column left-aligned, the rest right-aligned. */
@@ -209,7 +218,7 @@ async function main(): Promise<number> {
   const say = (line: string) => process.stdout.write(`${line}\n`);
   say(
     `chaos: seed ${opts.seed}, ${opts.durationS} s, faults ${opts.faults.join(",") || "none"}, acks ${opts.acks}, push delay 0-${opts.pushDelayMs} ms` +
-      `${opts.idempotent ? ", idempotent" : ""}${opts.retries ? ", retries" : ""}${opts.groups ? ", groups" : ""}${opts.quick ? ", quick" : ""}; run folder ${opts.out}`,
+      `${opts.idempotent ? ", idempotent" : ""}${opts.retries ? ", retries" : ""}${opts.groups ? ", groups" : ""}${opts.quick ? ", quick" : ""}${opts.tiered ? ", tiered" : ""}; run folder ${opts.out}`,
   );
   mkdirSync(opts.out, { recursive: true });
 
@@ -266,7 +275,7 @@ async function main(): Promise<number> {
       name: TOPIC,
       partitions: partitions,
       replication_factor: REPLICATION_FACTOR,
-      configs: { "min.insync.replicas": String(MIN_INSYNC) },
+      configs: { "min.insync.replicas": String(MIN_INSYNC), ...(opts.tiered ? TIERED_CONFIGS : {}) },
     };
     const created = await call(`${url}/v1/topics`, adminToken, "POST", 30_000, topicBody);
     if (created.status !== 201) throw new Error(`create topic: HTTP ${created.status} ${JSON.stringify(created.json)}`);

@@ -4,7 +4,8 @@
  * its transport wrapped by `faultyTransport` (base jitter REPLICA_PUSH_DELAY_MS on every push);
  * `POST /__chaos/push-faults` (bearer ADMIN_TOKEN, body a `PushFaultState` without the base)
  * replaces the isolate's fault table, which every replica of this workerd shares; its `skews`
- * shift the clocks of the replicas with that id (clock skew, issue 16). Every other
+ * shift the clocks of the replicas with that id (clock skew, issue 16). Its R2 (tiered storage)
+ * is wrapped by `faultyRemoteStore`: latency and a seeded 5% of failing calls. Every other
  * request goes to the production app unchanged.
  *
  * Invariants: nothing here is reachable from workers/broker.ts (the production entry); an empty
@@ -16,6 +17,8 @@ import { brokerConfig } from "../src/config/broker-config.ts";
 import { faultyTransport, parsePushFaultState, PushFaultTable } from "../src/partition/push-faults.ts";
 import { PartitionReplicaDO as ProductionPartitionReplicaDO } from "../src/partition/partition-replica-do.ts";
 import app from "../workers/broker.ts";
+import type { RemoteObjectStore } from "../src/storage/remote-object-store.ts";
+import { faultyRemoteStore, RemoteFaults } from "../src/storage/remote-faults.ts";
 
 export { ClusterCoordinatorDO } from "../src/coordinator/cluster-coordinator-do.ts";
 export { GroupCoordinatorDO } from "../src/groups/group-coordinator-do.ts";
@@ -23,6 +26,13 @@ export { TenantDirectoryDO } from "../src/coordinator/tenant-directory-do.ts";
 export { FlarelogRpc } from "../src/doors/rpc/flarelog-rpc.ts";
 
 const table = new PushFaultTable();
+/**
+ * Tiered storage's R2 in the chaos build (issue 21): every call waits 2 ms and a seeded 5% fail,
+ * so uploads, listings, deletions and remote reads meet errors under the nemesis' faults. Only
+ * topics with remote.storage.enable (`npm run chaos -- --tiered`) call R2 at all.
+ */
+const remoteFaults = new RemoteFaults(21);
+remoteFaults.state = { delayMs: 2, failing: [], tornPuts: 0, failRate: 0.05 };
 /** The names of the replicas whose clock this isolate built, and the skew each read last (GET shows them). */
 const clocks = new Map<string, number>();
 let baseSet = false;
@@ -46,6 +56,11 @@ export class PartitionReplicaDO extends ProductionPartitionReplicaDO {
         return Date.now() + skew;
       },
     };
+  }
+
+  protected override makeRemoteStore(): RemoteObjectStore | null {
+    const inner = super.makeRemoteStore();
+    return inner ? faultyRemoteStore(inner, remoteFaults) : null;
   }
 
   protected override makeTransport(a: PartitionAssignment): ReplicaTransport {

@@ -3,13 +3,15 @@
  * the bindings in wrangler.toml name.
  *
  * The native HTTP API (src/api/app.ts) answers every path but the other doors' own: the console
- * at /console, the HTTP dialects under `/upstash` and `/kafka-rest`, and the Kafka wire protocol
- * over WebSocket at `/kafka` (API.md "Other front doors"). A door is chosen by path before any Hono routing, so each door keeps its own routes,
+ * at /console, the HTTP dialects under `/upstash` and `/kafka-rest` (API.md "Other front
+ * doors"), Durable Streams under `/ds` (docs/durable-streams.md) and the Kafka wire protocol over
+ * WebSocket at `/kafka` (docs/kafka-protocol.md). A door is chosen by path before any Hono routing, so each door keeps its own routes,
  * errors and 404/405 handling, and the API's app is never changed after it is built.
  */
 import { app } from "../src/api/app.ts";
 import { CONSOLE_PATH, consoleResponse } from "../src/doors/console/console-door.ts";
 import { KAFKA_PATH, kafkaDoor } from "../src/doors/kafka/kafka-door.ts";
+import { durableStreams } from "../src/doors/durable-streams/app.ts";
 import { restProxy } from "../src/doors/rest-proxy/app.ts";
 import { upstash } from "../src/doors/upstash/app.ts";
 
@@ -24,6 +26,7 @@ export { FlarelogRpc } from "../src/doors/rpc/flarelog-rpc.ts";
 const DOORS = [
   { prefix: "/upstash", door: upstash },
   { prefix: "/kafka-rest", door: restProxy },
+  { prefix: "/ds", door: durableStreams },
 ] as const;
 
 function pathOf(url: string): string {

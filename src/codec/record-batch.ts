@@ -392,6 +392,34 @@ export function* recordSpans(blob: Uint8Array, baseOffset: Offset, fromOffset: O
   }
 }
 
+/** What the log cleaner needs of a record, without copying it (`key` is a view into the blob). */
+export interface RecordSummary extends RecordSpan {
+  timestamp: TimestampMs;
+  key: Uint8Array | null;
+  /** The value is null: a tombstone, in a compacted topic a delete of its key. */
+  tombstone: boolean;
+}
+
+/** Every record of a batch as a `RecordSummary`, in order: offsets, timestamps, keys, null values. */
+export function* recordSummaries(blob: Uint8Array, baseOffset: Offset): Generator<RecordSummary> {
+  const { baseTimestamp, recordCount, recordsStart } = readBatchHeader(blob);
+  const r = new Reader(blob, recordsStart);
+  for (let i = 0; i < recordCount; i++) {
+    const start = r.pos;
+    const end = r.uvarint() + r.pos;
+    if (end > blob.length) throw corrupt("record runs past the blob");
+    const offset = baseOffset + r.uvarint();
+    const timestamp = baseTimestamp + r.svarint();
+    const keyLength = r.uvarint();
+    if (r.pos + keyLength - 1 > end) throw corrupt("key runs past its record");
+    const key = keyLength === 0 ? null : blob.subarray(r.pos, r.pos + keyLength - 1);
+    if (keyLength > 0) r.pos += keyLength - 1;
+    const tombstone = r.uvarint() === 0;
+    r.pos = end;
+    yield { offset, start, end, timestamp, key, tombstone };
+  }
+}
+
 /**
  * The records in bytes [start, end) of `blob` (whole records from `recordSpans`) under a header
  * with the same base timestamp and `count`: a valid batch with the same base offset, whose
@@ -407,6 +435,29 @@ export function sliceBatch(blob: Uint8Array, start: number, end: number, count: 
   const out = new Uint8Array(header.buf.length + end - start);
   out.set(header.buf, 0);
   out.set(blob.subarray(start, end), header.buf.length);
+  return out;
+}
+
+/**
+ * The records at `spans` (whole records of `blob`, in order, from `recordSpans`) under a header
+ * with the same base timestamp and their count: what the log cleaner writes back. Each record
+ * keeps its bytes, so its offset delta (hence its offset) and timestamp; the batch may now have
+ * gaps between offsets, or no record at all (a header only). Every reader of this format
+ * (`recordSpans`, `readRecords`, the frames) takes offsets from the deltas, never from positions.
+ */
+export function keepSpans(blob: Uint8Array, spans: readonly { start: number; end: number }[]): Uint8Array {
+  const { baseTimestamp } = readBatchHeader(blob);
+  const header = new Writer(new Uint8Array(1 + uvarintSize(baseTimestamp) + uvarintSize(spans.length)));
+  header.u8(BATCH_FORMAT_VERSION);
+  header.uvarint(baseTimestamp);
+  header.uvarint(spans.length);
+  const out = new Uint8Array(header.buf.length + spans.reduce((n, s) => n + s.end - s.start, 0));
+  out.set(header.buf, 0);
+  let pos = header.buf.length;
+  for (const s of spans) {
+    out.set(blob.subarray(s.start, s.end), pos);
+    pos += s.end - s.start;
+  }
   return out;
 }
 
@@ -460,22 +511,25 @@ export interface TrimmedBatch {
 }
 
 /**
- * Keeps only the records below `endOffset` (at least one must remain): used when a truncation
- * point falls inside a batch. Kept records keep their bytes; only the header's count changes.
+ * Keeps only the records below `endOffset` (> `baseOffset`): used when a truncation point falls
+ * inside a batch. Kept records keep their bytes; only the header's count changes. The trimmed
+ * batch covers [baseOffset, endOffset): in a batch the log cleaner rewrote, fewer records (or
+ * none) may lie below the cut, and the batch still ends just before it, so batches keep tiling
+ * the offsets.
  */
 export function trimBatch(blob: Uint8Array, baseOffset: Offset, endOffset: Offset): TrimmedBatch {
+  if (endOffset <= baseOffset) throw new Error(`trimBatch: cut ${endOffset} is not past batch ${baseOffset}`);
   const { recordsStart } = readBatchHeader(blob);
   let cut = recordsStart;
   let kept = 0;
-  let lastOffset = baseOffset - 1;
   let maxTimestamp = -1;
   for (const { record, sizeBytes } of readRecords(blob, baseOffset)) {
     if (record.offset >= endOffset) break;
     kept++;
     cut += sizeBytes;
-    lastOffset = record.offset;
     maxTimestamp = Math.max(maxTimestamp, record.timestamp);
   }
-  if (kept === 0) throw new Error(`trimBatch: no record of batch ${baseOffset} is below ${endOffset}`);
+  // A dense batch's last kept record is endOffset − 1; a compacted one ends there all the same.
+  const lastOffset = endOffset - 1;
   return { blob: sliceBatch(blob, recordsStart, cut, kept), recordCount: kept, lastOffset, maxTimestamp };
 }

@@ -46,6 +46,11 @@ export interface BrokerConfig {
    * `chaos/worker.ts`: the production entry parses it (a typo is refused) and never acts on it.
    */
   readonly replicaPushDelayMs: number;
+  /**
+   * The operator's default for `remote.storage.enable` (tiered storage on R2): topics that do
+   * not set it take this value (Kafka's remote.log.storage.system.enable plus a default).
+   */
+  readonly remoteStorageEnable: boolean;
 }
 
 /** The quotas a tenant has (Kafka's client quotas, KIP-13/KIP-124, plus counts and storage). */
@@ -105,6 +110,8 @@ const BROKER_VARS: { readonly [F in keyof BrokerConfig]: VarSpec<BrokerConfig[F]
   logLevel: { name: "LOG_LEVEL", default: "warn", parse: logLevel },
   // No Kafka name; fault injection for chaos runs only (see the field's comment), inert elsewhere.
   replicaPushDelayMs: { name: "REPLICA_PUSH_DELAY_MS", default: "0", parse: durationMs(0, 10_000) },
+  // Kafka's remote.storage.enable as a broker-wide default for topics that do not set it.
+  remoteStorageEnable: { name: "REMOTE_STORAGE_ENABLE", default: "false", parse: booleanVar },
 };
 
 /** The names of every var the broker reads. */
@@ -162,6 +169,11 @@ function corsOrigins(raw: string): Parsed<string[]> {
   const bad = origins.find((o) => o !== "*" && !/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/i.test(o));
   if (bad === undefined) return { value: origins };
   return { problem: `has ${JSON.stringify(bad)}; origins are scheme://host[:port] (no path) or *` };
+}
+
+function booleanVar(raw: string): Parsed<boolean> {
+  if (raw === "true" || raw === "false") return { value: raw === "true" };
+  return { problem: `must be true or false, got ${JSON.stringify(raw)}` };
 }
 
 function logLevel(raw: string): Parsed<LogLevel> {

@@ -20,6 +20,7 @@ import {
   KeyListSchema,
   QuotasSchema,
   TenantCorsSchema,
+  StreamAccessSchema,
   TenantListSchema,
   TenantSchema,
   CreateTopicSchema,
@@ -354,6 +355,19 @@ export const setTenantCorsRoute = createRoute({
   responses: { 200: json(TenantCorsSchema, "Allowed origins"), ...noTenant, ...rootOnly, ...common },
 });
 
+export const getStreamAccessRoute = createRoute({
+  method: "get", path: "/v1/admin/tenants/{name}/durable-streams", operationId: "getStreamAccess", tags: ["tenants"],
+  summary: "The tenant's Durable Streams anonymous-access prefix (null = off)",
+  security: bearer, request: { params: tenant }, responses: { 200: json(StreamAccessSchema, "Anonymous access"), ...noTenant, ...rootOnly, ...common },
+});
+
+export const setStreamAccessRoute = createRoute({
+  method: "put", path: "/v1/admin/tenants/{name}/durable-streams", operationId: "setStreamAccess", tags: ["tenants"],
+  summary: "Set (or, with null, turn off) the stream-path prefix open to anonymous Durable Streams requests",
+  security: bearer, request: { params: tenant, ...body(StreamAccessSchema) },
+  responses: { 200: json(StreamAccessSchema, "Anonymous access"), ...noTenant, ...rootOnly, ...common },
+});
+
 const authz = { 403: error("Not authorized (29 topic, 30 group, 31 cluster)") };
 
 export const createKeyRoute = createRoute({
@@ -403,7 +417,7 @@ export const ROUTES = [
   resetOffsetsRoute, listGroupsRoute, describeGroupRoute, deleteGroupRoute,
   replicaOfflineRoute, replicaOnlineRoute, preferredLeaderRoute,
   createTenantRoute, listTenantsRoute, describeTenantRoute, deleteTenantRoute, getTenantQuotasRoute, setTenantQuotasRoute,
-  getTenantCorsRoute, setTenantCorsRoute,
+  getTenantCorsRoute, setTenantCorsRoute, getStreamAccessRoute, setStreamAccessRoute,
   createKeyRoute, listKeysRoute, revokeKeyRoute,
   metricsRoute, consoleRoute,
 ] as const;

@@ -364,6 +364,16 @@ export const TenantCorsSchema = z
   .strict()
   .openapi("TenantCors");
 
+export const StreamAccessSchema = z
+  .object({
+    anonymous_prefix: z.string().max(200).nullable().openapi({
+      example: "/public/",
+      description: "Durable Streams (/ds/<tenant>/<path>): the stream-path prefix requests without credentials may read and write; null = none (the default)",
+    }),
+  })
+  .strict()
+  .openapi("StreamAccess");
+
 export const AclSchema = z
   .object({
     resource_type: z.enum(["topic", "group", "cluster", "producer"]),

@@ -14,10 +14,12 @@ export const CLUSTER_COORDINATOR_MIGRATIONS: readonly Migration[] = [
 import t0001 from "../../migrations/tenant-directory/0001_init.sql";
 import t0002 from "../../migrations/tenant-directory/0002_key_quotas.sql";
 import t0003 from "../../migrations/tenant-directory/0003_tenant_cors.sql";
+import t0004 from "../../migrations/tenant-directory/0004_ds_anonymous.sql";
 
 /** The tenant directory's DDL (TenantDirectoryDO). */
 export const TENANT_DIRECTORY_MIGRATIONS: readonly Migration[] = [
   { name: "0001_init", sql: t0001 },
   { name: "0002_key_quotas", sql: t0002 },
   { name: "0003_tenant_cors", sql: t0003 },
+  { name: "0004_ds_anonymous", sql: t0004 },
 ];

@@ -62,6 +62,14 @@ export class TenantDirectoryDO extends DurableObject<Env> {
     return this.dir.setCorsOrigins(name, origins);
   }
 
+  dsAnonymousPrefix(name: string): Result<string | null> {
+    return this.dir.dsAnonymousPrefix(name);
+  }
+
+  setDsAnonymousPrefix(name: string, prefix: string | null): Result<string | null> {
+    return this.dir.setDsAnonymousPrefix(name, prefix);
+  }
+
   allCorsOrigins(): Record<string, string[]> {
     return this.dir.allCorsOrigins();
   }

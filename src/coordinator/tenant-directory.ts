@@ -122,6 +122,18 @@ export class TenantDirectory<Acl = unknown> {
     return ok(origins);
   }
 
+  /** The stream-path prefix open to anonymous Durable Streams requests; null = none (the default). */
+  dsAnonymousPrefix(name: string): Result<string | null> {
+    const row = this.sql.exec<{ ds_anonymous_prefix: string | null }>("SELECT ds_anonymous_prefix FROM tenants WHERE name = ?", name)[0];
+    return row ? ok(row.ds_anonymous_prefix) : fail("RESOURCE_NOT_FOUND", `no tenant "${name}"`);
+  }
+
+  setDsAnonymousPrefix(name: string, prefix: string | null): Result<string | null> {
+    if (!this.tenant(name)) return fail("RESOURCE_NOT_FOUND", `no tenant "${name}"`);
+    this.sql.exec("UPDATE tenants SET ds_anonymous_prefix = ? WHERE name = ?", prefix, name);
+    return ok(prefix);
+  }
+
   /** Every tenant that allows some origin, with its origins (what a CORS check needs, in one read). */
   allCorsOrigins(): Record<string, string[]> {
     const rows = this.sql.exec<{ name: string; cors_origins: string }>("SELECT name, cors_origins FROM tenants WHERE cors_origins != '[]'");

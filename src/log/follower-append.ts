@@ -49,7 +49,11 @@ export type FollowerAppendPlan =
 
 const isOffset = (n: number): boolean => Number.isSafeInteger(n) && n >= 0;
 
-/** Checks a push's shape: integers, batches contiguous from `prevOffset`, epochs ≤ the leader's. */
+/**
+ * Checks a push's shape: integers, batches contiguous from `prevOffset`, epochs ≤ the leader's.
+ * A batch may hold fewer records than its offset range (none at all): the cleaner removed some
+ * and kept the batch's base and last offsets (cleaner.ts), so batches still tile the offsets.
+ */
 export function validateReplicateRequest(req: ReplicateRequest): string | null {
   const { leaderEpoch, prevOffset, prevEpoch, highWatermark, logStartOffset, leaderEpochStartOffset, batches } = req;
   if (!Number.isSafeInteger(leaderEpoch) || leaderEpoch < 0) return `leader epoch must be a non-negative integer, got ${leaderEpoch}`;
@@ -60,7 +64,7 @@ export function validateReplicateRequest(req: ReplicateRequest): string | null {
   let expected = prevOffset;
   for (const b of batches) {
     if (b.baseOffset !== expected) return `batches must be contiguous from ${prevOffset}: expected base ${expected}, got ${b.baseOffset}`;
-    if (!isOffset(b.lastOffset) || b.lastOffset < b.baseOffset || b.recordCount !== b.lastOffset - b.baseOffset + 1)
+    if (!isOffset(b.lastOffset) || b.lastOffset < b.baseOffset || !Number.isSafeInteger(b.recordCount) || b.recordCount < 0 || b.recordCount > b.lastOffset - b.baseOffset + 1)
       return `batch ${b.baseOffset} has last offset ${b.lastOffset} and ${b.recordCount} records`;
     if (!Number.isSafeInteger(b.leaderEpoch) || b.leaderEpoch < 0 || b.leaderEpoch > leaderEpoch)
       return `batch ${b.baseOffset} has epoch ${b.leaderEpoch}, beyond the leader's ${leaderEpoch}`;

@@ -49,9 +49,10 @@ export function writeBatches(
     if (!last || last.epoch !== row.leaderEpoch || last.startOffset > row.baseOffset)
       epochs = assignEpoch(epochs, row.leaderEpoch, row.baseOffset);
     const size = row.records.length;
-    if (!active || (active.recordCount > 0 && shouldRoll(active, size, now, config))) active = emptySegment(row.baseOffset, now);
+    // Empty = no batch yet (size 0): a batch the cleaner emptied still counts (cleaner.ts).
+    if (!active || (active.sizeBytes > 0 && shouldRoll(active, size, now, config))) active = emptySegment(row.baseOffset, now);
     // A segment rolled while empty (by retention) starts its clock at its first batch.
-    else if (active.recordCount === 0) active = { ...active, createdAt: now };
+    else if (active.sizeBytes === 0) active = { ...active, createdAt: now };
     store.appendBatch({ ...row, sizeBytes: size, segment: active.baseOffset });
     active = {
       ...active,

@@ -53,6 +53,16 @@ export interface LogState {
   role: ReplicaRole;
 }
 
+/**
+ * The log cleaner's checkpoint (cleaner.ts, Kafka's cleaner-offset-checkpoint): the offset where
+ * the uncleaned ("dirty") part of the log begins, and when the earliest tombstone a pass kept
+ * expires (-1: none), so a log with nothing new still gets a pass to remove it.
+ */
+export interface CleanerCheckpoint {
+  firstDirtyOffset: Offset;
+  tombstoneDeadline: TimestampMs;
+}
+
 /** A leader-epoch cache entry: the first offset written in `epoch`. */
 export interface EpochEntry {
   epoch: number;
@@ -100,4 +110,8 @@ export interface LogStore {
   /** The leader-epoch cache, ascending by epoch (and by start offset). */
   epochs(): EpochEntry[];
   replaceEpochs(entries: readonly EpochEntry[]): void;
+
+  /** The cleaner's checkpoint; null before its first pass. */
+  loadCleanerCheckpoint(): CleanerCheckpoint | null;
+  saveCleanerCheckpoint(checkpoint: CleanerCheckpoint): void;
 }

@@ -11,6 +11,7 @@ import type { Offset, TimestampMs } from "../protocol/types.ts";
 import type {
   BatchRangeStats,
   BatchRow,
+  CleanerCheckpoint,
   EpochEntry,
   LogState,
   LogStore,
@@ -23,6 +24,7 @@ interface Tables {
   batches: BatchRow[];
   segments: SegmentRow[];
   epochs: EpochEntry[];
+  cleaner: CleanerCheckpoint | null;
 }
 
 const copyTables = (t: Tables): Tables => ({
@@ -30,10 +32,11 @@ const copyTables = (t: Tables): Tables => ({
   batches: [...t.batches],
   segments: [...t.segments],
   epochs: [...t.epochs],
+  cleaner: t.cleaner && { ...t.cleaner },
 });
 
 export class MemoryLogStore implements LogStore {
-  #t: Tables = { state: null, batches: [], segments: [], epochs: [] };
+  #t: Tables = { state: null, batches: [], segments: [], epochs: [], cleaner: null };
 
   transaction<T>(fn: () => T): T {
     const snapshot = copyTables(this.#t);
@@ -164,5 +167,13 @@ export class MemoryLogStore implements LogStore {
 
   replaceEpochs(entries: readonly EpochEntry[]): void {
     this.#t.epochs = entries.map((e) => ({ ...e })).sort((a, b) => a.epoch - b.epoch);
+  }
+
+  loadCleanerCheckpoint(): CleanerCheckpoint | null {
+    return this.#t.cleaner && { ...this.#t.cleaner };
+  }
+
+  saveCleanerCheckpoint(checkpoint: CleanerCheckpoint): void {
+    this.#t.cleaner = { ...checkpoint };
   }
 }

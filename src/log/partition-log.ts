@@ -5,7 +5,9 @@
  * follower-append.ts.
  *
  * Invariants:
- * - logStartOffset ≤ highWatermark ≤ logEndOffset; offsets are consecutive, with no gaps.
+ * - logStartOffset ≤ highWatermark ≤ logEndOffset. Batches tile the offsets; records are
+ *   consecutive except where the log cleaner (cleaner.ts, compacted topics) removed some: a
+ *   read then skips the gap, and its next offset passes it.
  * - The HW never decreases except by truncation below it, and never passes the LEO.
  * - Every change is one store transaction, and the cached state is replaced only after that
  *   transaction committed: a throw leaves both the store and this object as they were.
@@ -16,17 +18,15 @@
  * between a read and the write that depends on it; one caller at a time (the DO's input gate).
  * Time comes from the injected Clock only.
  */
-import { LIMITS, type LogConfig } from "../protocol/config.ts";
+import { compacts, deletes, LIMITS, type LogConfig } from "../protocol/config.ts";
 import { fail, ok, type Result } from "../protocol/errors.ts";
 import type {
   AppendInfo,
   Clock,
   EncodedRecords,
-  FetchedBatch,
   FetchedBatches,
   FetchRequest,
   FetchResult,
-  LogRecord,
   Offset,
   OffsetAndTimestamp,
   ProducerIdentity,
@@ -51,8 +51,10 @@ import {
   type EpochEndOffset,
 } from "./leader-epoch-cache.ts";
 import { emptySegment, truncateFrom, truncateFully, writeBatches } from "./local-log.ts";
-import type { EpochEntry, LogState, LogStore } from "./log-store.ts";
-import { decodeBatches, readRecords, recordSpans, sliceBatch } from "../codec/record-batch.ts";
+import type { BatchRow, EpochEntry, LogState, LogStore } from "./log-store.ts";
+import { BatchReader } from "./batch-read.ts";
+import type { LocalSegmentView } from "./remote-segments.ts";
+import { decodeBatches, readRecords } from "../codec/record-batch.ts";
 import {
   DEFAULT_PRODUCER_STATE_OPTIONS,
   PRODUCER_BATCHES_RETAINED,
@@ -62,12 +64,15 @@ import {
   type ProducerStateOptions,
 } from "./producer-state.ts";
 import { planRetention, retentionDeadline } from "./retention.ts";
+import { firstKeylessRecord, LogCleaner, type CleanerLimits, type CleanStep } from "./cleaner.ts";
 
 export interface PartitionLogOptions {
   /** Largest stored batch blob; appends are split below it. Tests lower it. */
   maxBatchBlobBytes?: number;
   /** Idempotent producer state: expiry and bound (producer-state.ts). */
   producerState?: ProducerStateOptions;
+  /** The log cleaner's step size and key bound (cleaner.ts). */
+  cleaner?: CleanerLimits;
 }
 
 export type ReadUpperBound = "highWatermark" | "logEndOffset";
@@ -93,6 +98,8 @@ export class PartitionLog {
    * and retention delete, so a describe never scans. Null: not known, sum on the next ask.
    */
   #storedBytes: number | null = null;
+  /** Compaction in bounded steps (cleaner.ts); its pass is abandoned when the log is truncated. */
+  readonly #cleaner: LogCleaner;
 
   private constructor(store: LogStore, clock: Clock, config: LogConfig, state: LogState, options: PartitionLogOptions) {
     this.#store = store;
@@ -101,6 +108,7 @@ export class PartitionLog {
     this.#state = state;
     this.#maxBlobBytes = options.maxBatchBlobBytes ?? LIMITS.maxBatchBlobBytes;
     this.#producerOptions = options.producerState ?? DEFAULT_PRODUCER_STATE_OPTIONS;
+    this.#cleaner = new LogCleaner(options.cleaner);
   }
 
   /** Recovers the log from its store; a store never written to is a log at 0/0/0, epoch 0. */
@@ -208,6 +216,9 @@ export class PartitionLog {
     if (count === 0) return fail("INVALID_REQUEST", "an append needs at least one record");
     const fenced = this.#fenced(leaderEpoch);
     if (fenced) return fenced;
+    const keyless = compacts(this.#config) ? firstKeylessRecord(input) : -1;
+    if (keyless >= 0)
+      return fail("INVALID_RECORD", `record ${keyless} has no key: a compacted topic (cleanup.policy=${this.#config.cleanupPolicy}) keeps records by key and needs one`);
     const now = this.#clock.now();
     if (producer) {
       const valid = validateProducerIdentity(producer);
@@ -286,6 +297,8 @@ export class PartitionLog {
     const timestamps = [...readRecords(row.records, row.baseOffset, batch.firstOffset)]
       .filter(({ record }) => record.offset <= batch.lastOffset)
       .map(({ record }) => record.timestamp);
+    // The cleaner may have removed records of the batch: their timestamps read as its max.
+    while (timestamps.length < batch.lastOffset - batch.firstOffset + 1) timestamps.push(row.maxTimestamp);
     return {
       baseOffset: batch.firstOffset,
       lastOffset: batch.lastOffset,
@@ -371,7 +384,10 @@ export class PartitionLog {
         writeBatches(this.#store, this.#config, next, plan.batches, now);
         next.highWatermark = nextHighWatermark(next.highWatermark, hwCandidate, next.logEndOffset);
       });
-    if (plan.truncateFullyAt !== null || plan.truncateTo !== null) this.#storedBytes = null;
+    if (plan.truncateFullyAt !== null || plan.truncateTo !== null) {
+      this.#storedBytes = null;
+      this.#cleaner.abort();
+    }
     else this.#addStoredBytes(plan.batches.reduce((sum, b) => sum + b.records.length, 0));
     return ok({ status: "ok", logEndOffset: plan.matchedEnd });
   }
@@ -405,35 +421,12 @@ export class PartitionLog {
     // and the LEO (e.g. a consumer at the old leader's HW right after a fail-over) reads nothing yet.
     if (offset < logStartOffset || offset > logEndOffset)
       return fail("OFFSET_OUT_OF_RANGE", `offset ${offset} is outside [${logStartOffset}, ${logEndOffset}]`);
-    const batches: FetchedBatch[] = [];
-    let records = 0;
-    let bytes = 0;
-    let nextOffset = offset;
-    let full = false;
-    for (const batch of offset < bound ? this.#store.batchesFrom(offset) : []) {
-      if (full || batch.baseOffset >= bound) break;
-      let start = -1;
-      let end = -1;
-      let count = 0;
-      for (const span of recordSpans(batch.records, batch.baseOffset, offset)) {
-        const size = span.end - span.start;
-        if (span.offset >= bound || (records > 0 && bytes + size > maxBytes)) {
-          full = true;
-          break;
-        }
-        if (start < 0) start = span.start;
-        end = span.end;
-        count++;
-        records++;
-        bytes += size;
-        nextOffset = span.offset + 1;
-        if (records >= maxRecords) {
-          full = true;
-          break;
-        }
-      }
-      if (count > 0) batches.push({ baseOffset: batch.baseOffset, recordCount: count, records: sliceBatch(batch.records, start, end, count) });
-    }
+    const reader = new BatchReader(offset, bound, maxRecords, maxBytes);
+    if (offset < bound) reader.feed(this.#store.batchesFrom(offset));
+    // A compacted log has gaps: with no limit hit, the read covered every offset up to the bound,
+    // so the next read starts there (in a dense log the last record read ends there anyway).
+    const nextOffset = !reader.limited && offset < bound ? bound : reader.nextOffset;
+    const batches = reader.batches;
     return ok({ batches, nextOffset, highWatermark, logStartOffset, logEndOffset });
   }
 
@@ -450,12 +443,14 @@ export class PartitionLog {
   /** The earliest offset below the HW whose timestamp is ≥ `timestamp`, or null. */
   offsetForTimestamp(timestamp: TimestampMs): OffsetAndTimestamp | null {
     const { logStartOffset, highWatermark } = this.#state;
-    const batch = this.#store.firstBatchWithMaxTimestampAtLeast(timestamp, logStartOffset);
-    if (!batch || batch.baseOffset >= highWatermark) return null;
-    for (const { record } of readRecords(batch.records, batch.baseOffset, logStartOffset)) {
-      if (record.offset >= highWatermark) return null;
-      if (record.timestamp >= timestamp) return { offset: record.offset, timestamp: record.timestamp };
-    }
+    const found = this.#store.firstBatchWithMaxTimestampAtLeast(timestamp, logStartOffset);
+    if (!found || found.baseOffset >= highWatermark) return null;
+    // Reads on past the found batch: the cleaner may have removed the record its max timestamp names.
+    for (const batch of this.#store.batchesFrom(found.baseOffset))
+      for (const { record } of readRecords(batch.records, batch.baseOffset, logStartOffset)) {
+        if (record.offset >= highWatermark) return null;
+        if (record.timestamp >= timestamp) return { offset: record.offset, timestamp: record.timestamp };
+      }
     return null;
   }
 
@@ -482,6 +477,7 @@ export class PartitionLog {
       return true;
     }
     this.#producers = null;
+    this.#cleaner.abort();
     this.#commit((next) => truncateFrom(this.#store, next, offset));
     this.#storedBytes = null;
     return true;
@@ -492,12 +488,14 @@ export class PartitionLog {
     if (!Number.isSafeInteger(offset) || offset < 0)
       throw new RangeError(`truncateFullyAndStartAt: bad offset ${offset}`);
     this.#producers = null;
+    this.#cleaner.abort();
     this.#commit((next) => truncateFully(this.#store, next, offset));
     this.#storedBytes = 0;
   }
 
   /** Applies retention.ms and retention.bytes (see retention.ts); moves the log start offset. */
   deleteRetainedSegments(): { deletedSegments: number; logStartOffset: Offset } {
+    if (!deletes(this.#config)) return { deletedSegments: 0, logStartOffset: this.#state.logStartOffset };
     const now = this.#clock.now();
     const segments = this.#store.segments();
     const { logEndOffset, highWatermark } = this.#state;
@@ -517,8 +515,79 @@ export class PartitionLog {
     return { deletedSegments: plan.deleteCount, logStartOffset: this.#state.logStartOffset };
   }
 
+  // ---- Tiered storage (src/partition/tiered-storage.ts): read-only views and one local cut. ----
+
+  /** The local segments, oldest first, with exclusive ends (the active one ends at the LEO). */
+  localSegments(): LocalSegmentView[] {
+    const segments = this.#store.segments();
+    return segments.map((s, i) => ({
+      baseOffset: s.baseOffset,
+      endOffset: segments[i + 1]?.baseOffset ?? this.#state.logEndOffset,
+      sizeBytes: s.sizeBytes,
+      recordCount: s.recordCount,
+      maxTimestamp: s.maxTimestamp,
+      active: i === segments.length - 1,
+    }));
+  }
+
+  /**
+   * The stored batches from the one holding `from` to the last with base offset < `to`, in order
+   * (part of a segment, for an upload), stopping once `maxBytes` of blobs are taken (at least one).
+   */
+  batchRowsIn(from: Offset, to: Offset, maxBytes = Number.POSITIVE_INFINITY): BatchRow[] {
+    const out: BatchRow[] = [];
+    let bytes = 0;
+    for (const b of this.#store.batchesFrom(from)) {
+      if (b.baseOffset >= to || (out.length > 0 && bytes >= maxBytes)) break;
+      if (b.lastOffset < from) continue;
+      out.push(b);
+      bytes += b.sizeBytes;
+    }
+    return out;
+  }
+
+  /**
+   * Deletes the closed local segments below `cutoff` (a segment base at or below the HW, never
+   * the active segment's) and moves the local log start there: the caller has checked that a
+   * remote copy holds them. False when `cutoff` is not such a base.
+   */
+  deleteLocalSegmentsBelow(cutoff: Offset): boolean {
+    const segments = this.#store.segments();
+    const at = segments.findIndex((s) => s.baseOffset === cutoff);
+    if (at <= 0 || cutoff > this.#state.highWatermark) return false;
+    const freed = segments.slice(0, at).reduce((sum, s) => sum + s.sizeBytes, 0);
+    this.#producers = null;
+    this.#commit((next) => {
+      this.#store.deleteBatchesBelow(cutoff);
+      this.#store.deleteSegmentsBelow(cutoff);
+      next.logStartOffset = Math.max(next.logStartOffset, cutoff);
+      this.#store.replaceEpochs(truncateFromStart(this.#store.epochs(), next.logStartOffset));
+    });
+    this.#addStoredBytes(-freed);
+    return true;
+  }
+
   /** When the replica's alarm should next run `deleteRetainedSegments` (null: not needed). */
   nextRetentionDeadline(): TimestampMs | null {
+    if (!deletes(this.#config)) return null;
     return retentionDeadline(this.#store.segments(), this.#clock.now(), this.#config);
+  }
+
+  /**
+   * One bounded step of log compaction (cleaner.ts; a no-op unless cleanup.policy compacts):
+   * never the active segment, never at or above the HW, offsets kept. The replica's alarm calls it.
+   */
+  compactStep(): CleanStep {
+    const step = this.#cleaner.step(this.#store, this.#state, this.#config, this.#clock.now());
+    if (step.recordsRemoved > 0) {
+      this.#producers = null;
+      this.#addStoredBytes(-step.bytesRemoved);
+    }
+    return step;
+  }
+
+  /** When the replica's alarm should next run `compactStep` (null: not needed now). */
+  nextCompactionDeadline(): TimestampMs | null {
+    return this.#cleaner.nextDeadline(this.#store, this.#state, this.#config, this.#clock.now());
   }
 }

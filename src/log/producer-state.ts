@@ -167,7 +167,9 @@ export class ProducerStateManager {
     const batches = old && old.producerEpoch === r.producerEpoch ? old.batches : [];
     const batch: ProducerBatchMetadata = {
       firstSeq: r.baseSequence,
-      lastSeq: incrementSequence(r.baseSequence, r.recordCount - 1),
+      // From the offsets, not the count: the cleaner may have removed records of the batch,
+      // and like Kafka's batch header it keeps the base and last offsets (cleaner.ts).
+      lastSeq: incrementSequence(r.baseSequence, r.lastOffset - r.baseOffset),
       firstOffset: r.baseOffset,
       lastOffset: r.lastOffset,
       maxTimestamp: r.maxTimestamp,

@@ -9,8 +9,10 @@
  * - Deletion is a prefix: it stops at the first segment a rule keeps.
  * - Never a segment with records at or after the HW (its end offset must be ≤ HW), so the log
  *   start offset never passes the HW. -1 disables a rule.
- * - cleanup.policy=compact is refused at create and alter until compaction exists (issue 21);
- *   a topic that holds it from before that refusal is cleaned by these rules like `delete`.
+ * - Only for cleanup.policy `delete` and `compact,delete`; PartitionLog skips these rules for
+ *   `compact` (the log cleaner, cleaner.ts, keeps the latest record per key instead).
+ * - An empty segment is one without batches (size 0); a segment whose batches the cleaner
+ *   emptied of records is not empty (it has their headers) and can expire.
  * Called by PartitionLog.deleteRetainedSegments / nextRetentionDeadline.
  */
 import type { LogConfig } from "../protocol/config.ts";
@@ -42,7 +44,7 @@ export function planRetention(
   if (config.retentionMs >= 0) {
     while (count < n) {
       const s = segments[count]!;
-      if (s.recordCount === 0 || endOf(count) > highWatermark) break;
+      if (s.sizeBytes === 0 || endOf(count) > highWatermark) break;
       if (!(s.maxTimestamp < now - config.retentionMs)) break;
       count++;
     }
@@ -72,7 +74,7 @@ export function retentionDeadline(
 ): TimestampMs | null {
   const candidates: TimestampMs[] = [];
   const oldest = segments[0];
-  if (config.retentionMs >= 0 && oldest && oldest.recordCount > 0)
+  if (config.retentionMs >= 0 && oldest && oldest.sizeBytes > 0)
     candidates.push(oldest.maxTimestamp + config.retentionMs + 1);
   if (config.retentionBytes >= 0 && segments.length > 1) {
     const total = segments.reduce((sum, s) => sum + s.sizeBytes, 0);

@@ -7,9 +7,11 @@ import type { Migration } from "../storage/migrations.ts";
 import m0001 from "../../migrations/partition-replica/0001_init.sql";
 import m0002 from "../../migrations/partition-replica/0002_assignment.sql";
 import m0003 from "../../migrations/partition-replica/0003_producer_index.sql";
+import m0004 from "../../migrations/partition-replica/0004_cleaner_checkpoint.sql";
 
 export const PARTITION_REPLICA_MIGRATIONS: readonly Migration[] = [
   { name: "0001_init", sql: m0001 },
   { name: "0002_assignment", sql: m0002 },
   { name: "0003_producer_index", sql: m0003 },
+  { name: "0004_cleaner_checkpoint", sql: m0004 },
 ];

@@ -34,6 +34,8 @@ import { PARTITION_REPLICA_MIGRATIONS } from "./migrations.ts";
 import { PartitionReplica } from "./partition-replica.ts";
 import { stubTransport, type ReplicaTransport } from "./replica-transport.ts";
 import { ReplicationDriver } from "./replication.ts";
+import { r2ObjectStore, type RemoteObjectStore } from "../storage/remote-object-store.ts";
+import { TieredStorage } from "./tiered-storage.ts";
 
 /** While a follower is behind, the alarm comes back this often to push again (a backstop: pushes normally chain). */
 const CATCH_UP_CHECK_MS = 1000;
@@ -50,6 +52,12 @@ export class PartitionReplicaDO extends DurableObject<Env> {
    * e.g. a fault layer that drops or delays messages.
    */
   transport: ReplicaTransport | null = null;
+  /**
+   * The remote tier (tiered storage): the R2 binding's adapter, built on first use; a wrapper
+   * may replace it, e.g. the fault layer of src/storage/remote-faults.ts.
+   */
+  remote: RemoteObjectStore | null = null;
+  private tier!: TieredStorage;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -74,6 +82,18 @@ export class PartitionReplicaDO extends DurableObject<Env> {
       onProgress: () => this.waiters.wakeAll(),
       scheduleAt: (at) => void this.scheduleAlarm(at),
     });
+    const remote = () => this.currentRemote();
+    this.tier = new TieredStorage(this.replica, remote, clock, this.config.remoteStorageEnable);
+  }
+
+  private currentRemote(): RemoteObjectStore | null {
+    this.remote ??= this.makeRemoteStore();
+    return this.remote;
+  }
+
+  /** The R2 bucket's adapter, or null when the Worker has no TIERED_STORAGE binding. */
+  protected makeRemoteStore(): RemoteObjectStore | null {
+    return this.env.TIERED_STORAGE ? r2ObjectStore(this.env.TIERED_STORAGE) : null;
   }
 
   /**
@@ -96,10 +116,14 @@ export class PartitionReplicaDO extends DurableObject<Env> {
     return stubTransport(this.env, a);
   }
 
-  becomeLeaderOrFollower(a: PartitionAssignment): Result<ReplicaOffsets> {
+  async becomeLeaderOrFollower(a: PartitionAssignment): Promise<Result<ReplicaOffsets>> {
     const r = this.replica.becomeLeaderOrFollower(a);
     this.waiters.wakeAll();
     this.driver.kick();
+    // The topic's configs come with the assignment: one switched to compact starts cleaning now.
+    if (r.ok) await this.scheduleAlarm(this.replica.log.nextCompactionDeadline());
+    // A new leader of a tiered topic lists the remote tier and resumes uploads from its alarm.
+    void this.scheduleAlarm(this.tier.nextDeadline());
     return r;
   }
 
@@ -129,6 +153,8 @@ export class PartitionReplicaDO extends DurableObject<Env> {
     this.waiters.wakeAll();
     this.driver.kick();
     await this.scheduleAlarm(this.replica.log.nextRetentionDeadline());
+    await this.scheduleAlarm(this.replica.log.nextCompactionDeadline());
+    await this.scheduleAlarm(this.tier.nextDeadline());
     // acks=1 answers now; if this object is evicted before the pushes land, the alarm resumes them.
     if (this.replica.needsReplication()) await this.scheduleAlarm(Date.now() + CATCH_UP_CHECK_MS);
     if (req.acks !== -1) return r;
@@ -149,9 +175,12 @@ export class PartitionReplicaDO extends DurableObject<Env> {
     }
   }
 
-  replicate(req: ReplicateRequest): Result<ReplicateResponse> {
+  async replicate(req: ReplicateRequest): Promise<Result<ReplicateResponse>> {
     const r = this.replica.replicate(req);
     this.waiters.wakeAll();
+    // A follower compacts its own committed records too (docs/architecture.md, "Log compaction").
+    await this.scheduleAlarm(this.replica.log.nextCompactionDeadline());
+    if (r.ok) void this.scheduleAlarm(this.tier.nextDeadline());
     return r;
   }
 
@@ -162,10 +191,20 @@ export class PartitionReplicaDO extends DurableObject<Env> {
    * append whose HW has not moved, at RF 3 `acks=all`) waits on for the rest of the time.
    */
   async fetchBatches(req: ReplicaFetchRequest): Promise<Result<FetchedBatches>> {
+    const remote = await this.remoteFetch(req);
+    if (remote) return remote;
+    const r = await this.localFetch(req);
+    // With a remote tier, the log start a consumer sees is the remote one.
+    if (!r.ok || !this.tier.enabled()) return r;
+    return { ok: true, value: { ...r.value, logStartOffset: this.tier.logStartOffset() } };
+  }
+
+  private async localFetch(req: ReplicaFetchRequest): Promise<Result<FetchedBatches>> {
     const deadline = Date.now() + req.waitMs;
     let r = this.replica.readBatches(req);
     for (;;) {
-      if (!r.ok || r.value.batches.length > 0) return r;
+      // A read that only passed a compacted gap has moved its next offset: that is an answer too.
+      if (!r.ok || r.value.batches.length > 0 || (typeof req.offset === "number" && r.value.nextOffset > req.offset)) return r;
       const remaining = deadline - Date.now();
       if (remaining <= 0) return r;
       await this.waiters.wait(remaining);
@@ -173,8 +212,33 @@ export class PartitionReplicaDO extends DurableObject<Env> {
     }
   }
 
-  listOffsets(req: { spec: OffsetSpec; leaderEpoch: number }): Result<OffsetAndTimestamp> {
-    return this.replica.listOffsets(req.spec, req.leaderEpoch);
+  /**
+   * Tiered storage's side of a fetch: an offset (or `earliest`) below the local log start that
+   * the remote chain holds is read from R2; null leaves the fetch to the local log.
+   */
+  private async remoteFetch(req: ReplicaFetchRequest): Promise<Result<FetchedBatches> | null> {
+    if (!this.tier.enabled()) return null;
+    if (req.offset === "earliest") await this.tier.learn().catch(() => undefined);
+    const offset = req.offset === "earliest" ? this.tier.logStartOffset() : req.offset;
+    if (offset === "latest" || !(await this.tier.covers(offset))) return null;
+    const leader = this.replica.leaderCheck(req.leaderEpoch);
+    if (!leader.ok) return leader;
+    return this.tier.read({ offset, maxRecords: req.maxRecords, maxBytes: req.maxBytes });
+  }
+
+  async listOffsets(req: {
+    spec: OffsetSpec;
+    leaderEpoch: number;
+  }): Promise<Result<OffsetAndTimestamp>> {
+    const local = this.replica.listOffsets(req.spec, req.leaderEpoch);
+    if (!local.ok || !this.tier.enabled() || req.spec === "latest") return local;
+    if (req.spec === "earliest") {
+      await this.tier.learn().catch(() => undefined);
+      return { ok: true, value: { offset: this.tier.logStartOffset(), timestamp: null } };
+    }
+    const remote = await this.tier.offsetForTimestamp(req.spec.timestamp);
+    if (!remote.ok || remote.value === null) return remote.ok ? local : remote;
+    return { ok: true, value: remote.value };
   }
 
   describeProducers(req: { leaderEpoch: number }): Result<ProducerStateDescription[]> {
@@ -183,6 +247,8 @@ export class PartitionReplicaDO extends DurableObject<Env> {
 
   /** Drops this replica's storage (its topic was deleted). */
   async deletePartition(): Promise<void> {
+    // Every replica deletes the partition's remote objects too (idempotent): none outlive it.
+    await this.tier.deleteAll().catch(() => undefined);
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.alarmAt = null;
@@ -194,9 +260,12 @@ export class PartitionReplicaDO extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     this.alarmAt = null;
-    const retention = this.replica.enforceRetention();
+    const retention = this.replica.enforceRetention(this.tier.enabled());
+    const compaction = this.replica.compactStep();
     this.driver.kick();
     await this.scheduleAlarm(retention);
+    await this.scheduleAlarm(compaction);
+    await this.scheduleAlarm(await this.tier.step());
     if (this.replica.needsReplication()) await this.scheduleAlarm(Date.now() + CATCH_UP_CHECK_MS);
   }
 

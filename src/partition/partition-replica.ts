@@ -51,6 +51,12 @@ export class PartitionReplica {
   private leader: LeaderState | null = null;
   private offlineFlag: boolean;
   readonly log: PartitionLog;
+  /**
+   * The leader's log start from its last accepted push (memory only): with tiered storage the
+   * leader deletes locally only what R2 holds, so a follower may delete up to it
+   * (tiered-storage.ts).
+   */
+  leaderLogStartOffset: number | null = null;
 
   constructor(
     sql: SqlPort,
@@ -192,7 +198,10 @@ export class PartitionReplica {
     // Full storage refuses the push: the leader retries it, and the follower leaves the ISR if it lasts.
     const r = unlessStorageFull("follower append", () => this.log.appendAsFollower(req));
     // An accepted push means another replica leads a newer epoch, whatever we last heard.
-    if (r.ok) this.leader = null;
+    if (r.ok) {
+      this.leader = null;
+      this.leaderLogStartOffset = req.logStartOffset;
+    }
     return r;
   }
 
@@ -293,9 +302,28 @@ export class PartitionReplica {
     return ok(this.log.describeProducers());
   }
 
-  /** Deletes segments past retention; returns when retention should next run (ms), or null. */
-  enforceRetention(): number | null {
+  /** The leader check of a read the remote tier serves (tiered-storage.ts). */
+  leaderCheck(leaderEpoch: number): Result<PartitionAssignment> {
+    return this.checkLeader(leaderEpoch);
+  }
+
+  /**
+   * Deletes segments past retention; returns when retention should next run (ms), or null.
+   * With tiered storage on, tiered-storage.ts deletes instead (never before a remote copy).
+   */
+  enforceRetention(tiered = false): number | null {
+    if (tiered) return null;
     this.log.deleteRetainedSegments();
     return this.log.nextRetentionDeadline();
+  }
+
+  /**
+   * One bounded step of log compaction (src/log/cleaner.ts) on this replica's own committed
+   * records, leader or follower alike; returns when the next step is due (ms), or null.
+   */
+  compactStep(): number | null {
+    if (this.offline) return null;
+    this.log.compactStep();
+    return this.log.nextCompactionDeadline();
   }
 }

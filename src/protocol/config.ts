@@ -8,12 +8,18 @@ import { fail, ok, type Result } from "./errors.ts";
 import type { TimestampType } from "./types.ts";
 
 /**
- * Only `delete` is accepted: compaction is planned (issue 21). A topic that asked for
- * `compact` would be cleaned by retention and lose the records it meant to keep, so
- * `validateTopicConfig` refuses it. "compact" stays in the type because a topic created
- * before that refusal may still hold it; its replicas delete by retention.
+ * Kafka's cleanup.policy: `delete` (retention deletes old segments), `compact` (the log cleaner,
+ * src/log/cleaner.ts, keeps the latest record per key; retention does not apply) or both
+ * (`compact,delete`, also accepted as `delete,compact`, stored as given, typed in this order).
  */
-export type CleanupPolicy = "delete" | "compact";
+export type CleanupPolicy = "delete" | "compact" | "compact,delete";
+
+/** True when the policy runs the log cleaner. */
+export const compacts = (c: Pick<LogConfig, "cleanupPolicy">): boolean =>
+  c.cleanupPolicy !== "delete";
+/** True when the policy deletes by retention.ms / retention.bytes. */
+export const deletes = (c: Pick<LogConfig, "cleanupPolicy">): boolean =>
+  c.cleanupPolicy !== "compact";
 
 /** Typed topic configuration used by the log engine and the replica. */
 export interface LogConfig {
@@ -26,6 +32,19 @@ export interface LogConfig {
   maxMessageBytes: number;
   uncleanLeaderElectionEnable: boolean;
   messageTimestampType: TimestampType;
+  /** Compaction (cleaner.ts): a record stays uncompacted at least this long (ms). */
+  minCompactionLagMs: number;
+  /** A dirty record waits at most this long for compaction, whatever the dirty ratio (ms). */
+  maxCompactionLagMs: number;
+  /** How long a tombstone (null value) stays readable before the cleaner removes it (ms). */
+  deleteRetentionMs: number;
+  /** The cleaner runs when dirty bytes / cleanable bytes reach this ratio. */
+  minCleanableDirtyRatio: number;
+  /** remote.storage.enable (tiered storage, KIP-405); null: unset, the broker's default decides. */
+  remoteStorageEnable: boolean | null;
+  /** local.retention.ms / .bytes: -2 = as retention.*, -1 = unlimited (only with tiering). */
+  localRetentionMs: number;
+  localRetentionBytes: number;
 }
 
 /** Kafka's defaults (segment.bytes is smaller: a DO's SQLite holds at most 10 GB). */
@@ -39,6 +58,15 @@ export const TOPIC_CONFIG_DEFAULTS: Readonly<Record<TopicConfigName, string>> = 
   "max.message.bytes": "1048588",
   "unclean.leader.election.enable": "false",
   "message.timestamp.type": "CreateTime",
+  "min.compaction.lag.ms": "0",
+  "max.compaction.lag.ms": "9223372036854775807",
+  "delete.retention.ms": "86400000",
+  "min.cleanable.dirty.ratio": "0.5",
+  // Tiered storage (KIP-405, docs/operations.md "Tiered storage"): "false" shown, but an unset
+  // topic takes the broker's REMOTE_STORAGE_ENABLE default.
+  "remote.storage.enable": "false",
+  "local.retention.ms": "-2",
+  "local.retention.bytes": "-2",
 };
 
 export type TopicConfigName =
@@ -50,7 +78,14 @@ export type TopicConfigName =
   | "min.insync.replicas"
   | "max.message.bytes"
   | "unclean.leader.election.enable"
-  | "message.timestamp.type";
+  | "message.timestamp.type"
+  | "min.compaction.lag.ms"
+  | "max.compaction.lag.ms"
+  | "delete.retention.ms"
+  | "min.cleanable.dirty.ratio"
+  | "remote.storage.enable"
+  | "local.retention.ms"
+  | "local.retention.bytes";
 
 export const TOPIC_CONFIG_NAMES = Object.keys(TOPIC_CONFIG_DEFAULTS) as TopicConfigName[];
 
@@ -94,20 +129,63 @@ function oneOf<T extends string>(key: string, raw: string, allowed: readonly T[]
     : fail("INVALID_CONFIG", `${key} must be one of ${allowed.join(", ")}, got "${raw}"`);
 }
 
-/** `delete` only; `compact`, alone or in a list (Kafka's `compact,delete`), is refused. */
+/** Kafka's list: `delete`, `compact`, or both (either order, each once). */
 function cleanupPolicy(raw: string): Result<CleanupPolicy> {
   const policies = raw.split(",").map((p) => p.trim());
-  if (policies.includes("compact"))
+  const known = policies.every((p) => p === "delete" || p === "compact");
+  if (!known || policies.length > 2 || new Set(policies).size !== policies.length)
     return fail(
       "INVALID_CONFIG",
-      `cleanup.policy "${raw}" is not supported: log compaction is planned (issue 21) and not ` +
-        `implemented, and retention would delete the records compaction should keep; use "delete"`,
+      `cleanup.policy must be delete, compact or compact,delete, got "${raw}"`,
     );
-  return oneOf("cleanup.policy", raw, ["delete"] as const);
+  return ok(policies.length === 2 ? "compact,delete" : (policies[0] as CleanupPolicy));
+}
+
+/**
+ * Kafka's long ms configs: an integer ≥ `min`; Long.MAX_VALUE (Kafka's "never") and anything
+ * above 2^53 − 1 read as "never" (Infinity) once typed.
+ */
+function longMs(key: string, raw: string, min: number): Result<number> {
+  if (!/^-?\d{1,19}$/.test(raw))
+    return fail("INVALID_CONFIG", `${key} must be an integer, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min) return fail("INVALID_CONFIG", `${key} must be at least ${min}, got ${raw}`);
+  if (n > 9223372036854775807)
+    return fail("INVALID_CONFIG", `${key} must be at most 9223372036854775807, got ${raw}`);
+  return ok(n);
+}
+
+/** A ratio in [0, 1] (Kafka's min.cleanable.dirty.ratio). */
+function ratio(key: string, raw: string): Result<number> {
+  const n = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
+  if (n >= 0 && n <= 1) return ok(n);
+  return fail("INVALID_CONFIG", `${key} must be a number between 0 and 1, got "${raw}"`);
+}
+
+const msValue = (raw: string): number => {
+  const n = Number(raw);
+  return n > Number.MAX_SAFE_INTEGER ? Infinity : n;
+};
+
+/**
+ * Configs a front door keeps with its topics (the Durable Streams door's stream metadata,
+ * src/doors/durable-streams/meta.ts): `ds.` keys with free string values, bounded in size, that
+ * the log never reads.
+ */
+export const DOOR_CONFIG_PREFIX = "ds.";
+const DOOR_CONFIG_MAX_KEY = 300;
+const DOOR_CONFIG_MAX_VALUE = 2048;
+
+function doorConfig(key: string, raw: unknown): Result<string> {
+  if (key.length > DOOR_CONFIG_MAX_KEY) return fail("INVALID_CONFIG", `config key "${key.slice(0, 40)}…" is over ${DOOR_CONFIG_MAX_KEY} characters`);
+  if (typeof raw !== "string" || raw.length > DOOR_CONFIG_MAX_VALUE)
+    return fail("INVALID_CONFIG", `${key} must be a string of at most ${DOOR_CONFIG_MAX_VALUE} characters`);
+  return ok(raw);
 }
 
 /** Checks one config value; the single source of each key's rule. */
 export function validateTopicConfig(key: string, raw: unknown): Result<string> {
+  if (key.startsWith(DOOR_CONFIG_PREFIX)) return doorConfig(key, raw);
   if (!(TOPIC_CONFIG_NAMES as string[]).includes(key))
     return fail("INVALID_CONFIG", `unknown config "${key}"; supported: ${TOPIC_CONFIG_NAMES.join(", ")}`);
   if (typeof raw !== "string") return fail("INVALID_CONFIG", `${key} must be a string value`);
@@ -138,6 +216,23 @@ export function validateTopicConfig(key: string, raw: unknown): Result<string> {
     case "message.timestamp.type":
       r = oneOf(key, raw, ["CreateTime", "LogAppendTime"] as const);
       break;
+    case "min.compaction.lag.ms":
+    case "delete.retention.ms":
+      r = longMs(key, raw, 0);
+      break;
+    case "max.compaction.lag.ms":
+      r = longMs(key, raw, 1);
+      break;
+    case "min.cleanable.dirty.ratio":
+      r = ratio(key, raw);
+      break;
+    case "remote.storage.enable":
+      r = oneOf(key, raw, ["true", "false"] as const);
+      break;
+    case "local.retention.ms":
+    case "local.retention.bytes":
+      r = intIn(key, raw, -2);
+      break;
   }
   return r.ok ? ok(raw) : r;
 }
@@ -153,7 +248,35 @@ export function validateTopicConfigs(configs: unknown): Result<Record<string, st
     if (!r.ok) return r;
     out[k] = r.value;
   }
-  return ok(out);
+  const local = checkLocalRetention(out);
+  return local.ok ? ok(out) : local;
+}
+
+/**
+ * Kafka's rules for tiered storage: local.retention.* (when ≥ 0) must not exceed retention.*
+ * (when ≥ 0) given in the same configs (-2 means "the same as retention.*"), and a compacted
+ * topic cannot enable remote storage.
+ */
+export function checkLocalRetention(configs: Record<string, string>): Result<null> {
+  // Kafka's rule too: a compacted topic cannot be tiered (remote segments are never cleaned).
+  const compacted = (configs["cleanup.policy"] ?? "").split(",").some((p) => p.trim() === "compact");
+  if (configs["remote.storage.enable"] === "true" && compacted)
+    return fail("INVALID_CONFIG", "remote.storage.enable=true is not supported with cleanup.policy compact");
+  for (const unit of ["ms", "bytes"] as const) {
+    const local = Number(configs[`local.retention.${unit}`] ?? "-2");
+    const total = Number(configs[`retention.${unit}`] ?? "-2");
+    if (local >= 0 && total >= 0 && local > total)
+      return fail(
+        "INVALID_CONFIG",
+        `local.retention.${unit} (${local}) must not exceed retention.${unit} (${total})`,
+      );
+    if (local === -1 && total >= 0)
+      return fail(
+        "INVALID_CONFIG",
+        `local.retention.${unit} -1 (unlimited) must not exceed retention.${unit} (${total})`,
+      );
+  }
+  return ok(null);
 }
 
 /** Full config map: defaults overlaid with the topic's own values. */
@@ -164,17 +287,31 @@ export function effectiveConfigs(own: Record<string, string>): Record<TopicConfi
 /** Typed view of a validated config map (missing keys take defaults). */
 export function toLogConfig(own: Record<string, string>): LogConfig {
   const c = effectiveConfigs(own);
+  const remote = own["remote.storage.enable"];
   return {
     retentionMs: Number(c["retention.ms"]),
     retentionBytes: Number(c["retention.bytes"]),
     segmentBytes: Number(c["segment.bytes"]),
     segmentMs: Number(c["segment.ms"]),
-    cleanupPolicy: c["cleanup.policy"] as CleanupPolicy,
+    cleanupPolicy: typedCleanupPolicy(c["cleanup.policy"]),
     minInsyncReplicas: Number(c["min.insync.replicas"]),
     maxMessageBytes: Number(c["max.message.bytes"]),
     uncleanLeaderElectionEnable: c["unclean.leader.election.enable"] === "true",
     messageTimestampType: c["message.timestamp.type"] as TimestampType,
+    minCompactionLagMs: msValue(c["min.compaction.lag.ms"]),
+    maxCompactionLagMs: msValue(c["max.compaction.lag.ms"]),
+    deleteRetentionMs: msValue(c["delete.retention.ms"]),
+    minCleanableDirtyRatio: Number(c["min.cleanable.dirty.ratio"]),
+    remoteStorageEnable: remote === undefined ? null : remote === "true",
+    localRetentionMs: Number(c["local.retention.ms"]),
+    localRetentionBytes: Number(c["local.retention.bytes"]),
   };
+}
+
+/** The typed policy of a stored value (validated when it was set; `delete,compact` included). */
+function typedCleanupPolicy(raw: string): CleanupPolicy {
+  const r = cleanupPolicy(raw);
+  return r.ok ? r.value : "delete";
 }
 
 export const DEFAULT_LOG_CONFIG: LogConfig = toLogConfig({});

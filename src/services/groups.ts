@@ -163,11 +163,14 @@ function takeRecords(fetched: readonly PartitionFetch[], maxRecords: number) {
   let budget = maxRecords;
   for (const f of fetched) {
     if (!f.result.ok) continue;
-    const records = f.result.value.records.slice(0, budget);
+    const all = f.result.value.records;
+    const records = all.slice(0, budget);
     budget -= records.length;
-    // An earliest/latest read pins the position where it resolved, even if nothing was taken.
-    const next = records.length > 0 ? records.at(-1)!.offset + 1 : (f.result.value.records[0]?.offset ?? f.result.value.nextOffset);
-    if (records.length === 0 && typeof f.read.from === "number") continue;
+    // Every record taken: the read's next offset, which passes a compacted gap after the last
+    // one (or where an earliest/latest read resolved); else just after the last one taken.
+    const next =
+      records.length === all.length ? f.result.value.nextOffset : records.length > 0 ? records.at(-1)!.offset + 1 : all[0]!.offset;
+    if (records.length === 0 && typeof f.read.from === "number" && next <= f.read.from) continue;
     advances.push({ ...f.read, next });
     taken.set(`${f.read.topic}\u0000${f.read.partition}`, records);
   }

@@ -32,6 +32,8 @@ export function header(name: string, type: "counter" | "gauge" | "histogram", he
  * escaped text, which is built only when rendering.
  */
 const keyOf = (labels: Labels) => Object.values(labels).join("\u0001");
+/** `keyOf` of labels whose values are `values`, in the family's label order. */
+export const keyOfValues = (...values: string[]) => values.join("\u0001");
 
 /** A counter family: a value per label set. */
 export class CounterFamily {
@@ -43,10 +45,18 @@ export class CounterFamily {
   ) {}
 
   inc(labels: Labels, by = 1): void {
-    const key = keyOf(labels);
+    this.incKeyed(keyOf(labels), () => labels, by);
+  }
+
+  /**
+   * The hot-path form: `key` is the label values joined as `keyOf` joins them, and `labels` is
+   * called only the first time a series is seen, so a request that bumps a known series
+   * allocates nothing.
+   */
+  incKeyed(key: string, labels: () => Labels, by = 1): void {
     const s = this.series.get(key);
     if (s) s.value += by;
-    else this.series.set(key, { labels, value: by });
+    else this.series.set(key, { labels: labels(), value: by });
   }
 
   render(keep: (labels: Labels) => boolean): string[] {
@@ -66,11 +76,16 @@ export class HistogramFamily {
   ) {}
 
   observe(labels: Labels, value: number): void {
-    const key = keyOf(labels);
+    this.observeKeyed(keyOf(labels), () => labels, value);
+  }
+
+  /** As `CounterFamily.incKeyed`: `labels` is called only for a new series. */
+  observeKeyed(key: string, labels: () => Labels, value: number): void {
     let s = this.series.get(key);
-    if (!s) this.series.set(key, (s = { labels, counts: this.bounds.map(() => 0), sum: 0, count: 0 }));
-    const i = this.bounds.findIndex((b) => value <= b);
-    if (i >= 0) s.counts[i]! += 1;
+    if (!s) this.series.set(key, (s = { labels: labels(), counts: this.bounds.map(() => 0), sum: 0, count: 0 }));
+    let i = 0;
+    while (i < this.bounds.length && value > this.bounds[i]!) i++;
+    if (i < this.bounds.length) s.counts[i]! += 1;
     s.sum += value;
     s.count += 1;
   }

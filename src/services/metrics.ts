@@ -20,7 +20,7 @@ import type { Result } from "../protocol/errors.ts";
 import { NO_LEADER } from "../protocol/types.ts";
 import { Cluster, call } from "./cluster.ts";
 import type { ServiceContext } from "./context.ts";
-import { CounterFamily, gauge, HistogramFamily, sample, type Labels } from "./metrics-registry.ts";
+import { CounterFamily, gauge, HistogramFamily, keyOfValues, sample, type Labels } from "./metrics-registry.ts";
 import { must, settle } from "./result.ts";
 import { listTopics, type TopicDescription } from "./topics.ts";
 
@@ -54,11 +54,15 @@ export interface RequestSample {
 
 /** The request middleware's hook: one answered request. */
 export function countRequest(r: RequestSample): void {
-  const route = { tenant: r.tenant, door: r.door, route: r.route };
-  isolate.requests.inc({ ...route, method: r.method, status: String(r.status) });
-  isolate.latency.observe(route, r.ms / 1000);
-  if (r.bytesIn > 0) isolate.bytesIn.inc(route, r.bytesIn);
-  if (r.bytesOut !== null && r.bytesOut > 0) isolate.bytesOut.inc(route, r.bytesOut);
+  // Keyed updates: a request of a known route allocates no label objects (the produce path
+  // runs this once per request; issue 20 holds it to ≥ 0.97× of produce without metrics).
+  const routeKey = keyOfValues(r.tenant, r.door, r.route);
+  const route = () => ({ tenant: r.tenant, door: r.door, route: r.route });
+  const status = String(r.status);
+  isolate.requests.incKeyed(keyOfValues(routeKey, r.method, status), () => ({ ...route(), method: r.method, status }));
+  isolate.latency.observeKeyed(routeKey, route, r.ms / 1000);
+  if (r.bytesIn > 0) isolate.bytesIn.incKeyed(routeKey, route, r.bytesIn);
+  if (r.bytesOut !== null && r.bytesOut > 0) isolate.bytesOut.incKeyed(routeKey, route, r.bytesOut);
 }
 
 /** The produce service's hook: one append at a partition's leader and its outcome. */
@@ -68,19 +72,24 @@ export function countProduced(
   partition: number,
   append: { records: number; bytes: number; acks: number; outcome: string },
 ): void {
-  isolate.produceOutcomes.inc({ tenant, topic, acks: String(append.acks), outcome: append.outcome });
+  const acks = String(append.acks);
+  isolate.produceOutcomes.incKeyed(keyOfValues(tenant, topic, acks, append.outcome), () => ({ tenant, topic, acks, outcome: append.outcome }));
   if (append.outcome !== "ok") return;
-  const where = { tenant, topic, partition: String(partition) };
-  isolate.recordsIn.inc(where, append.records);
-  isolate.recordBytesIn.inc(where, append.bytes);
+  const p = String(partition);
+  const key = keyOfValues(tenant, topic, p);
+  const where = () => ({ tenant, topic, partition: p });
+  isolate.recordsIn.incKeyed(key, where, append.records);
+  isolate.recordBytesIn.incKeyed(key, where, append.bytes);
 }
 
 /** The fetch service's hook: what one fetch handed to a client. */
 export function countFetched(tenant: string, topic: string, partition: number, records: number, bytes: number): void {
   if (records === 0) return;
-  const where = { tenant, topic, partition: String(partition) };
-  isolate.recordsOut.inc(where, records);
-  isolate.recordBytesOut.inc(where, bytes);
+  const p = String(partition);
+  const key = keyOfValues(tenant, topic, p);
+  const where = () => ({ tenant, topic, partition: p });
+  isolate.recordsOut.incKeyed(key, where, records);
+  isolate.recordBytesOut.incKeyed(key, where, bytes);
 }
 
 /**

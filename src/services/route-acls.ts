@@ -58,6 +58,8 @@ export const ROUTE_ACLS: Readonly<Record<string, RouteAcl>> = {
   setTenantQuotas: root,
   getTenantCors: root,
   setTenantCors: root,
+  getStreamAccess: root,
+  setStreamAccess: root,
   createKey: cluster("alter"),
   listKeys: cluster("describe"),
   revokeKey: cluster("alter"),

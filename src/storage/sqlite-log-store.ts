@@ -15,6 +15,7 @@ import type { Offset, TimestampMs } from "../protocol/types.ts";
 import type {
   BatchRangeStats,
   BatchRow,
+  CleanerCheckpoint,
   EpochEntry,
   LogState,
   LogStore,
@@ -262,5 +263,23 @@ export class SqliteLogStore implements LogStore {
     for (const e of entries)
       this.#sql.exec("INSERT INTO leader_epochs (epoch, start_offset) VALUES (?, ?)", e.epoch, e.startOffset);
     this.#epochs = entries.map((e) => ({ ...e }));
+  }
+
+  loadCleanerCheckpoint(): CleanerCheckpoint | null {
+    const [row] = this.#sql.exec<CleanerCheckpoint>(
+      `SELECT first_dirty_offset AS firstDirtyOffset, tombstone_deadline AS tombstoneDeadline
+       FROM cleaner_checkpoint WHERE id = 1`,
+    );
+    return row ?? null;
+  }
+
+  saveCleanerCheckpoint(c: CleanerCheckpoint): void {
+    this.#sql.exec(
+      `INSERT INTO cleaner_checkpoint (id, first_dirty_offset, tombstone_deadline) VALUES (1, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET first_dirty_offset = excluded.first_dirty_offset,
+         tombstone_deadline = excluded.tombstone_deadline`,
+      c.firstDirtyOffset,
+      c.tombstoneDeadline,
+    );
   }
 }

@@ -13,7 +13,7 @@ import { Kafka, UpstashError } from "@upstash/kafka";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { startServer, stopServer, type Running } from "../support/server-process.ts";
 
 const ADMIN_TOKEN = "upstash-e2e-admin-token";
@@ -240,5 +240,27 @@ describe("consumer groups through /upstash", () => {
       own = await owners();
     }
     expect(own.get("b")).toEqual([0, 1]);
+  });
+
+  it("a compacted topic (issue 21): fetch and consume read across the gaps the cleaner left, at the kept offsets", { timeout: 60_000 }, async () => {
+    const topic = "up-compacted";
+    const configs = { "cleanup.policy": "compact", "segment.bytes": "200", "min.cleanable.dirty.ratio": "0" };
+    expect((await native("POST", "/v1/topics", { name: topic, partitions: 1, replication_factor: 1, configs })).status).toBe(201);
+    const keys = [...Array(10).fill("a"), ...Array(10).fill("b"), ...Array(10).fill("a")];
+    for (const [i, key] of keys.entries()) await native("POST", `/v1/topics/${topic}/records`, { records: [{ key, value: `${key}${i}` }] });
+    await native("POST", `/v1/topics/${topic}/records`, { records: [{ key: "roll", value: "x".repeat(300) }] });
+    const kept = async () => ((await native("GET", `/v1/topics/${topic}/partitions/0/records?offset=0`)).json as { records: { offset: number }[] }).records;
+    await vi.waitUntil(async () => (await kept()).length === 3, { timeout: 30_000, interval: 50 });
+    const c = kafka().consumer();
+    const all = await c.fetch({ topic, partition: 0, offset: 0, timeout: 0 });
+    expect(all.map((m) => [m.offset, m.key, m.value])).toEqual([[19, "b", "b19"], [29, "a", "a29"], [30, "roll", "x".repeat(300)]]);
+    expect((await c.fetch({ topic, partition: 0, offset: 20, timeout: 0 })).map((m) => m.offset)).toEqual([29, 30]);
+    const base = { consumerGroupId: "up-compacted-g", instanceId: "i" };
+    const consumed: number[] = [];
+    for (let i = 0; i < 5 && consumed.length < 3; i++)
+      consumed.push(...(await c.consume({ ...base, topics: [topic], timeout: 0, autoOffsetReset: "earliest", autoCommit: false })).map((m) => m.offset));
+    expect(consumed).toEqual([19, 29, 30]);
+    await c.commit(base);
+    expect(await c.committed({ ...base, topicPartitions: [{ topic, partition: 0 }] })).toEqual([{ topic, partition: 0, offset: 31 }]);
   });
 });

@@ -5,7 +5,15 @@
  * survives a simulated crash (the store is the replica's durable disk).
  */
 import type { Offset, TimestampMs } from "../../src/protocol/types.ts";
-import type { BatchRangeStats, BatchRow, EpochEntry, LogState, LogStore, SegmentRow } from "../../src/log/log-store.ts";
+import type {
+  BatchRangeStats,
+  BatchRow,
+  CleanerCheckpoint,
+  EpochEntry,
+  LogState,
+  LogStore,
+  SegmentRow,
+} from "../../src/log/log-store.ts";
 import { MemoryLogStore } from "../../src/log/memory-log-store.ts";
 import type { ProducerBatchRow } from "../../src/log/producer-state.ts";
 
@@ -86,5 +94,11 @@ export class SpyStore implements LogStore {
   }
   replaceEpochs(entries: readonly EpochEntry[]): void {
     this.#inner.replaceEpochs(entries);
+  }
+  loadCleanerCheckpoint(): CleanerCheckpoint | null {
+    return this.#inner.loadCleanerCheckpoint();
+  }
+  saveCleanerCheckpoint(checkpoint: CleanerCheckpoint): void {
+    this.#inner.saveCleanerCheckpoint(checkpoint);
   }
 }

@@ -54,6 +54,7 @@ describe("defaults", () => {
       corsAllowedOrigins: [],
       logLevel: "warn",
       replicaPushDelayMs: 0,
+      remoteStorageEnable: false,
     });
   });
 
@@ -70,6 +71,7 @@ describe("defaults", () => {
       CORS_ALLOWED_ORIGINS: "https://console.example.com",
       LOG_LEVEL: "debug",
       REPLICA_PUSH_DELAY_MS: "5",
+      REMOTE_STORAGE_ENABLE: "true",
     };
     const defaults = parsed({});
     const set = parsed(all);

@@ -10,7 +10,7 @@ import { humanLogLine } from "../../scripts/access-log.ts";
 import { logs } from "../../src/config/log-level.ts";
 import { partitionChangeEvent } from "../../src/coordinator/partition-change-log.ts";
 import type { PartitionState } from "../../src/protocol/types.ts";
-import { CounterFamily, HistogramFamily, labelText } from "../../src/services/metrics-registry.ts";
+import { CounterFamily, HistogramFamily, keyOfValues, labelText } from "../../src/services/metrics-registry.ts";
 import { partitionLines } from "../../src/services/metrics.ts";
 import type { TopicDescription } from "../../src/services/topics.ts";
 
@@ -28,6 +28,21 @@ describe("Prometheus exposition", () => {
     c.inc({ a: "2" });
     expect(c.render(all)).toEqual(["# HELP x_total X\n# TYPE x_total counter", 'x_total{a="1"} 3', 'x_total{a="2"} 1']);
     expect(c.render((l) => l.a === "2")).toEqual(["# HELP x_total X\n# TYPE x_total counter", 'x_total{a="2"} 1']);
+  });
+
+  it("a keyed update lands on the same series as a labelled one and builds labels only for a new series", () => {
+    const c = new CounterFamily("k_total", "K");
+    let built = 0;
+    const labels = () => (built++, { tenant: "t", route: "/r" });
+    c.inc({ tenant: "t", route: "/r" });
+    c.incKeyed(keyOfValues("t", "/r"), labels, 2);
+    c.incKeyed(keyOfValues("t", "/s"), () => (built++, { tenant: "t", route: "/s" }));
+    expect(built).toBe(1);
+    expect(c.render(all).slice(1)).toEqual(['k_total{tenant="t",route="/r"} 3', 'k_total{tenant="t",route="/s"} 1']);
+    const h = new HistogramFamily("h_seconds", "H", [1]);
+    h.observe({ r: "x" }, 0.5);
+    h.observeKeyed(keyOfValues("x"), () => ({ r: "never" }), 2);
+    expect(h.render(all).slice(1)).toEqual(['h_seconds_bucket{r="x",le="1"} 1', 'h_seconds_bucket{r="x",le="+Inf"} 2', 'h_seconds_sum{r="x"} 2.5', 'h_seconds_count{r="x"} 2']);
   });
 
   it("histogram buckets are cumulative and +Inf equals the count, including values above every bound", () => {

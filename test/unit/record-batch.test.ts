@@ -13,6 +13,7 @@ import {
   encodeBatch,
   encodedRecordSize,
   encodeRecord,
+  keepSpans,
   readBatchHeader,
   readRecords,
   trimBatch,
@@ -91,6 +92,19 @@ describe("record-batch codec", () => {
     expect(t).toMatchObject({ recordCount: 2, lastOffset: 11, maxTimestamp: 3 });
     expect(decodeBatch(t.blob, 10)).toEqual(decodeBatch(blob, 10).slice(0, 2));
     expect(() => trimBatch(blob, 10, 10)).toThrow();
+  });
+
+  it("trimming a compacted batch (gaps, issue 21) keeps its records below the cut and still ends just before it, also with none left", () => {
+    const recs = [3, 1, 2, 5].map((t, i) => ({ body: body(`v${i}`), timestamp: t }));
+    const blob = batchOf(4, recs);
+    const spans = [...recordSpans(blob, 10)];
+    const compacted = keepSpans(blob, [spans[0]!, spans[3]!]); // offsets 10 and 13 kept
+    const t = trimBatch(compacted, 10, 13);
+    expect(t).toMatchObject({ recordCount: 1, lastOffset: 12, maxTimestamp: 3 });
+    expect(decodeBatch(t.blob, 10).map((r) => r.offset)).toEqual([10]);
+    const none = trimBatch(keepSpans(blob, [spans[3]!]), 10, 12);
+    expect(none).toMatchObject({ recordCount: 0, lastOffset: 11, maxTimestamp: -1 });
+    expect(decodeBatch(none.blob, 10)).toEqual([]);
   });
 
   it("a corrupt blob is reported, not misread", () => {

@@ -13,9 +13,12 @@ import {
   getTenantQuotasRoute,
   listTenantsRoute,
   setTenantCorsRoute,
+  getStreamAccessRoute,
+  setStreamAccessRoute,
   setTenantQuotasRoute,
 } from "../../contract/routes.ts";
-import { CreateTenantSchema, QuotasSchema, TenantCorsSchema } from "../../contract/schemas.ts";
+import { CreateTenantSchema, QuotasSchema, StreamAccessSchema, TenantCorsSchema } from "../../contract/schemas.ts";
+import { setStreamAccess, streamAccess } from "../../services/stream-access.ts";
 import { setTenantCors, tenantCors } from "../../services/tenant-cors.ts";
 import {
   createTenant,
@@ -54,5 +57,10 @@ export function tenantRoutes(app: Hono<AppEnv>): void {
   mount(app, setTenantCorsRoute, async (c) => {
     const body = validate(TenantCorsSchema, await readJson(c));
     return c.json(unwrap(await setTenantCors(c.env, c.req.param("name") ?? "", body.allowed_origins)));
+  });
+  mount(app, getStreamAccessRoute, async (c) => c.json(unwrap(await streamAccess(c.env, c.req.param("name") ?? ""))));
+  mount(app, setStreamAccessRoute, async (c) => {
+    const body = validate(StreamAccessSchema, await readJson(c));
+    return c.json(unwrap(await setStreamAccess(c.env, c.req.param("name") ?? "", body.anonymous_prefix)));
   });
 }

@@ -1,0 +1,73 @@
+/**
+ * The read loop of PartitionLog.readBatches (which feeds it the local log), fed in pieces (the remote tier hands it the batches
+ * of one ranged GET at a time, then the local log's): records from exactly `offset` on, below
+ * `bound`, up to `maxRecords` and `maxBytes`, at least one record when one is available, each
+ * batch cut to the records read. Same spans, same slicing and the same budget across pieces as
+ * the local read, so an answer from R2 carries the same bytes and offsets as one from SQLite.
+ * Called by src/partition/tiered-storage.ts. Pure and synchronous.
+ */
+import { recordSpans, sliceBatch } from "../codec/record-batch.ts";
+import type { FetchedBatch, Offset } from "../protocol/types.ts";
+
+export class BatchReader {
+  readonly batches: FetchedBatch[] = [];
+  records = 0;
+  bytes = 0;
+  nextOffset: Offset;
+  /** True once a limit or the bound stopped the read: feed no more. */
+  full = false;
+  /** True when `maxRecords` or `maxBytes` stopped the read (else every offset below the bound fed was seen). */
+  limited = false;
+
+  readonly #offset: Offset;
+  readonly #bound: Offset;
+  readonly #maxRecords: number;
+  readonly #maxBytes: number;
+
+  constructor(offset: Offset, bound: Offset, maxRecords: number, maxBytes: number) {
+    this.#offset = offset;
+    this.#bound = bound;
+    this.#maxRecords = maxRecords;
+    this.#maxBytes = maxBytes;
+    this.nextOffset = offset;
+  }
+
+  /** Bytes the read may still take (at least one record is always taken). */
+  get remainingBytes(): number {
+    return Math.max(0, this.#maxBytes - this.bytes);
+  }
+
+  feed(source: Iterable<{ baseOffset: Offset; records: Uint8Array }>): void {
+    for (const batch of source) {
+      if (this.full || batch.baseOffset >= this.#bound) {
+        this.full = true;
+        return;
+      }
+      let start = -1;
+      let end = -1;
+      let count = 0;
+      for (const span of recordSpans(batch.records, batch.baseOffset, this.#offset)) {
+        const size = span.end - span.start;
+        const over = this.records > 0 && this.bytes + size > this.#maxBytes;
+        if (span.offset >= this.#bound || over) {
+          this.full = true;
+          this.limited ||= over;
+          break;
+        }
+        if (start < 0) start = span.start;
+        end = span.end;
+        count++;
+        this.records++;
+        this.bytes += size;
+        this.nextOffset = span.offset + 1;
+        if (this.records >= this.#maxRecords) {
+          this.full = this.limited = true;
+          break;
+        }
+      }
+      if (count === 0) continue;
+      const records = sliceBatch(batch.records, start, end, count);
+      this.batches.push({ baseOffset: batch.baseOffset, recordCount: count, records });
+    }
+  }
+}
