@@ -15,6 +15,7 @@ import type { CostResult } from "./cost.ts";
 import type { PeerResult } from "./peer.ts";
 import type { Config } from "./config.ts";
 import type { DialectsResult } from "./dialects.ts";
+import type { KafkaBenchResult } from "./kafka.ts";
 import type { BaselineResult, FetchScenarioResult, ProduceResult } from "./core.ts";
 import { e2eHeadlines, type E2eResult } from "./e2e.ts";
 import type { FloorResult } from "./floor.ts";
@@ -47,6 +48,7 @@ export type Block =
   | "profile"
   | "bulk"
   | "dialects"
+  | "kafka"
   | "compaction"
   | "cost"
   | "peer";
@@ -72,6 +74,8 @@ export interface Results {
   profile?: ProfileResult;
   bulk?: BulkResult;
   dialects?: DialectsResult;
+  /** The Kafka wire protocol (kafkajs) beside the binary HTTP path (bench/kafka.ts). */
+  kafka?: KafkaBenchResult;
   e2e?: E2eResult;
   /** Live tails over SSE: 1 vs N tailers of one partition (bench/sse-tail.ts). */
   sse_tail?: SseTailResult;
@@ -136,6 +140,7 @@ function workloadHeadlines(r: Results): Headline[] {
   for (const x of r.idempotence?.rows ?? [])
     w.push(headline(`idempotence ${x.idempotent ? "idempotent" : "plain"} acks=${x.acks} conc=${x.concurrency}`, x));
   for (const d of r.dialects?.rows ?? []) w.push(headline(`dialect ${d.door} ${d.workload} 100x100B acks=all RF1 1p`, d));
+  for (const k of r.kafka?.rows ?? []) w.push(headline(`kafka ${k.door} ${k.workload} ${k.batch}x100B acks=1 RF1 1p`, k));
   for (const b of r.bulk?.rows ?? []) {
     const shape = `${b.records_per_request}x${b.value_bytes}B acks=${b.acks} RF${b.replication_factor}`;
     w.push(headline(`bulk ${b.format} ${shape} 1p`, b));

@@ -20,6 +20,8 @@
  *                times under a steady acks=all load (bench/replication.ts; its topics have RF 3)
  *   dialects  the Upstash and REST Proxy dialects beside the native JSON path: produce 100 × 100 B
  *             and consume catch-up through each door, and their ratios to native (bench/dialects.ts)
+ *   kafka     the Kafka wire protocol (kafkajs over the /kafka WebSocket) beside the binary HTTP path:
+ *             produce 100 B records in batches of 100 and 1,000, and a consumer's catch-up (bench/kafka.ts)
  *   groups    consumer-group rebalance after a leave and a crash, and a group of 3 against one
  *             plain consumer reading a 6-partition topic (bench/groups.ts)
  *   floor     the platform floor: a bare SQLite Durable Object written with the produce bodies and
@@ -80,6 +82,7 @@ import { groupsScenario } from "./groups.ts";
 import { log } from "./harness.ts";
 import type { Http } from "./http.ts";
 import { idempotenceScenario } from "./idempotence.ts";
+import { kafkaScenario } from "./kafka.ts";
 import { indexScenario } from "./log-size.ts";
 import { cpuTimes, cpuUse, machine, withCpuSplit } from "./machine.ts";
 import { matrixScenario } from "./matrix.ts";
@@ -97,7 +100,7 @@ import { tieredScenario } from "./tiered.ts";
 
 /** The scenarios `--only` knows, in the order the usage line names them. */
 const SCENARIOS = ["baseline", "produce", "fetch", "index", "replication", "idempotence", "groups", "floor"].concat(
-  ["matrix", "memory", "e2e", "sse", "profile", "bulk", "tenancy", "rpc", "dialects", "compaction", "tiered", "cost", "peer"],
+  ["matrix", "memory", "e2e", "sse", "profile", "bulk", "tenancy", "rpc", "dialects", "kafka", "compaction", "tiered", "cost", "peer"],
 );
 
 interface Args {
@@ -267,6 +270,10 @@ async function runBlocks(
   if (runs("dialects"))
     results.dialects = await measured("dialects", "HTTP dialects beside the native API", () =>
       dialectsScenario(http, client, cfg, log),
+    );
+  if (runs("kafka"))
+    results.kafka = await measured("kafka", "Kafka protocol (kafkajs) beside the binary HTTP path", () =>
+      kafkaScenario(http, client, cfg, log, workerd),
     );
   if (runs("compaction"))
     results.compaction = await measured("compaction", "log compaction: cleaner throughput, produce while it runs", () =>

@@ -13,6 +13,7 @@ import type { FloorRatio, FloorResult } from "./floor.ts";
 import { formatNumber, KAFKA_COLUMNS, kafkaCells, table } from "./harness.ts";
 import { PRODUCE_BATCH, VALUE_BYTES } from "./http.ts";
 import type { DialectsResult } from "./dialects.ts";
+import type { KafkaBenchResult } from "./kafka.ts";
 import type { IdempotenceResult } from "./idempotence.ts";
 import type { IndexResult } from "./log-size.ts";
 import type { MatrixResult } from "./matrix.ts";
@@ -31,6 +32,7 @@ const SECTIONS: { [K in keyof Results]?: (x: NonNullable<Results[K]>) => string[
   replication: replicationTables,
   idempotence: idempotenceTable,
   dialects: dialectsTable,
+  kafka: kafkaTable,
   groups: groupsTables,
   matrix: matrixTable,
   floor: floorTables,
@@ -150,6 +152,20 @@ function dialectsTable(x: DialectsResult): string[] {
       x.rows.map((r) => [r.workload, r.door, r.requests, r.records_per_s, r.requests_per_s, r.latency.p50_ms, r.latency.p99_ms]),
     ),
     `dialect ÷ native records/s: ${ratios.join(", ")}`,
+    "",
+  ];
+}
+
+function kafkaTable(x: KafkaBenchResult): string[] {
+  const ratios = Object.entries(x.ratio).map(([k, v]) => `${k} ${v}×`);
+  return [
+    "Kafka protocol (kafkajs 2.2.4 over the /kafka WebSocket) beside the binary HTTP path: produce 100 B records " +
+      "(conc 1, acks=1) and a consumer's catch-up from offset 0, RF 1, same run, interleaved rounds",
+    table(
+      ["workload", "batch", "door", "requests", "records/s", "p50 ms", "p99 ms", "server CPU ms/1k", "client CPU ms/1k"],
+      x.rows.map((r) => [r.workload, r.batch, r.door, r.requests, r.records_per_s, r.latency.p50_ms, r.latency.p99_ms, r.server_cpu_ms_per_1k ?? "–", r.client_cpu_ms_per_1k ?? "–"]),
+    ),
+    `kafkajs ÷ binary HTTP records/s: ${ratios.join(", ")}`,
     "",
   ];
 }

@@ -4,11 +4,13 @@
  *
  * The native HTTP API (src/api/app.ts) answers every path but the other doors' own: the console
  * at /console, the HTTP dialects under `/upstash` and `/kafka-rest` (API.md "Other front
- * doors") and Durable Streams under `/ds` (docs/durable-streams.md). A door is chosen by path before any Hono routing, so each door keeps its own routes,
+ * doors"), Durable Streams under `/ds` (docs/durable-streams.md) and the Kafka wire protocol over
+ * WebSocket at `/kafka` (docs/kafka-protocol.md). A door is chosen by path before any Hono routing, so each door keeps its own routes,
  * errors and 404/405 handling, and the API's app is never changed after it is built.
  */
 import { app } from "../src/api/app.ts";
 import { CONSOLE_PATH, consoleResponse } from "../src/doors/console/console-door.ts";
+import { KAFKA_PATH, kafkaDoor } from "../src/doors/kafka/kafka-door.ts";
 import { durableStreams } from "../src/doors/durable-streams/app.ts";
 import { restProxy } from "../src/doors/rest-proxy/app.ts";
 import { upstash } from "../src/doors/upstash/app.ts";
@@ -38,6 +40,7 @@ export default {
   fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response> {
     const path = pathOf(request.url);
     if (path === CONSOLE_PATH) return consoleResponse(request);
+    if (path === KAFKA_PATH) return kafkaDoor(request, env, ctx);
     const found = DOORS.find(({ prefix }) => path === prefix || path.startsWith(`${prefix}/`));
     return (found?.door ?? app).fetch(request, env, ctx);
   },

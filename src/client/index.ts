@@ -63,3 +63,4 @@ export {
   type PartitionsCallback,
   type TopicPartition,
 } from "./group-consumer.ts";
+export { kafkaSocketFactory, kafkaWebSocketUrl, KafkaWebSocket, type KafkaSocketFactoryOptions } from "./kafka-socket-factory.ts";

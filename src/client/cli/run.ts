@@ -8,6 +8,7 @@ import { FlarelogClient } from "../flarelog-client.ts";
 import { OPERATIONS, PATTERN_TYPES, PERMISSIONS, RESOURCE_TYPES, ROLES } from "../../protocol/acl.ts";
 import { QUOTAS } from "./access.ts";
 import { CliError, EXIT, has, parseArgs, usage, type FlagTable } from "./args.ts";
+import { bridgeCommand, BRIDGE_FLAGS } from "./bridge.ts";
 import { consumeCommand, CONSUME_FLAGS } from "./consume.ts";
 import type { CommandContext } from "./context.ts";
 import { groupsCommand, GROUPS_FLAGS } from "./groups.ts";
@@ -29,6 +30,7 @@ export const HELP = `flarelog: a command line for Flarelog (kcat and Kafka's con
   flarelog keys rotate <key_id> [--revoke-old]   (a new key like the old one; both stay valid until the old one is revoked)
   flarelog tenants list|create|describe|delete [name] [--force]      (root token)
   flarelog tenants quotas <name> [--set quota=value|default]...     (root token)
+  flarelog bridge --listen HOST:PORT      TCP for librdkafka/JVM Kafka clients, forwarded to the Kafka door (/kafka)
 
 Every command: --url URL, --token TOKEN, --profile NAME, --json, --help
 Env: FLARELOG_URL, FLARELOG_TOKEN, FLARELOG_PROFILE, FLARELOG_CONFIG (default ~/.config/flarelog/config.json)
@@ -69,6 +71,8 @@ function commandOf(argv: readonly string[]): { name: string; rest: readonly stri
       return sub(KEYS_FLAGS, keysCommand, "keys");
     case "tenants":
       return sub(TENANTS_FLAGS, tenantsCommand, "tenants");
+    case "bridge":
+      return { name: "bridge", rest: argv.slice(1), command: { flags: BRIDGE_FLAGS, run: bridgeCommand } };
     default:
       throw usage(first === undefined ? "no command given (flarelog --help lists them)" : `unknown command "${first}" (flarelog --help lists them)`);
   }
