@@ -1,5 +1,5 @@
 /**
- * `npm run bench:ab -- <git-ref> [--after <git-ref>] [--binary] [--quick]`: before/after of an optimisation,
+ * `npm run bench:ab -- <git-ref> [--after <git-ref>] [--binary] [--quick] [--rounds N] [--requests N]`: before/after of an optimisation,
  * measured in one run.
  *
  * Checks `<git-ref>` (and `--after`'s, else "after" is this working tree) out into temporary git
@@ -75,10 +75,18 @@ async function main(): Promise<void> {
   const afterAt = args.indexOf("--after");
   const afterRef = afterAt >= 0 ? args[afterAt + 1] : undefined;
   if (afterAt >= 0 && !afterRef) throw new Error("--after needs a git ref");
-  const ref = args.find((a, i) => !a.startsWith("--") && (afterAt < 0 || i !== afterAt + 1));
-  if (!ref) throw new Error("usage: npm run bench:ab -- <git-ref> [--after <git-ref>] [--binary] [--quick]");
-  const rounds = quick ? 2 : 6;
-  const perRound = quick ? 20 : 60;
+  const valueAt = new Set([afterAt, args.indexOf("--rounds"), args.indexOf("--requests")].filter((i) => i >= 0).map((i) => i + 1));
+  const ref = args.find((a, i) => !a.startsWith("--") && !valueAt.has(i));
+  if (!ref) throw new Error("usage: npm run bench:ab -- <git-ref> [--after <git-ref>] [--binary] [--quick] [--rounds N] [--requests N]");
+  // --rounds N / --requests N: a longer run when the figure is decided by rare slow requests.
+  const numberArg = (flag: string, fallback: number): number => {
+    const at = args.indexOf(flag);
+    const n = at >= 0 ? Number(args[at + 1]) : fallback;
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} needs a positive integer`);
+    return n;
+  };
+  const rounds = numberArg("--rounds", quick ? 2 : 6);
+  const perRound = numberArg("--requests", quick ? 20 : 60);
   const fetchLog = quick ? 50_000 : 200_000;
 
   const work = await mkdtemp(join(tmpdir(), "flarelog-ab-"));
