@@ -34,7 +34,8 @@ const XERIAL_MAGIC = [0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00];
 const isXerial = (b: Uint8Array): boolean =>
   b.length >= 16 && XERIAL_MAGIC.every((m, i) => b[i] === m);
 
-function concat(parts: Uint8Array[]): Uint8Array {
+/** The parts one after another in one array. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {
@@ -60,7 +61,7 @@ function unxerial(b: Uint8Array, maxBytes: number): Uint8Array {
     parts.push(part);
     at += 4 + size;
   }
-  return concat(parts);
+  return concatBytes(parts);
 }
 
 function inflate(codec: number, b: Uint8Array, maxBytes: number): Uint8Array {

@@ -31,6 +31,7 @@ export type * from "./messages/groups.ts";
 export type * from "./messages/admin.ts";
 export { DEFAULT_CONFIG_SOURCE } from "./messages/admin.ts";
 export { crc32c, crc32cUpdate } from "./crc32c.ts";
+export { concatBytes } from "./compression.ts";
 export { parseSaslPlain, type SaslPlainCredentials } from "./sasl-plain.ts";
 export {
   decodeConsumerAssignment,

@@ -10,7 +10,7 @@
  * (baseOffset + offsetDelta), so a Kafka consumer's position is Flarelog's offset.
  * Pure functions; called by produce.ts and fetch.ts.
  */
-import { decodeRecordBatches } from "../../codec/kafka/index.ts";
+import { concatBytes, decodeRecordBatches } from "../../codec/kafka/index.ts";
 import { CorruptBatchError, decodeBatch } from "../../codec/record-batch.ts";
 import type { FetchedBatch, ProducerIdentity, RecordInput } from "../../protocol/types.ts";
 import { writeKafkaBatch } from "./batch-writer.ts";
@@ -53,11 +53,5 @@ export function kafkaBytesOf(batches: readonly FetchedBatch[]): Uint8Array {
     // A read may start inside a stored batch: the Kafka batch starts at its first record.
     return records.length === 0 ? [] : [writeKafkaBatch(records)];
   });
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
