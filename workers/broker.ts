@@ -4,9 +4,10 @@
  *
  * The native HTTP API (src/api/app.ts) answers every path but the other doors' own: the console
  * at /console, the HTTP dialects under `/upstash` and `/kafka-rest` (API.md "Other front
- * doors"), Durable Streams under `/ds` (docs/durable-streams.md) and the Kafka wire protocol over
- * WebSocket at `/kafka` (docs/kafka-protocol.md). A door is chosen by path before any Hono routing, so each door keeps its own routes,
- * errors and 404/405 handling, and the API's app is never changed after it is built.
+ * doors"), Durable Streams under `/ds` (docs/durable-streams.md) and the Kafka wire protocol
+ * over WebSocket at `/kafka` (docs/kafka-protocol.md). A door is chosen by path before any Hono
+ * routing, so each door keeps its own routes, errors and 404/405 handling, and the API's app is
+ * never changed after it is built.
  */
 import { app } from "../src/api/app.ts";
 import { CONSOLE_PATH, consoleResponse } from "../src/doors/console/console-door.ts";
