@@ -12,7 +12,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encodeRecordBatch } from "../../src/codec/kafka/index.ts";
+import { encodeRecordBatch, frameSizePrefixed } from "../../src/codec/kafka/index.ts";
 import { KafkaWriter } from "../../src/codec/kafka/wire.ts";
 import { startServer, stopServer, type Running } from "../support/server-process.ts";
 
@@ -55,11 +55,7 @@ function request(apiKey: number, apiVersion: number, correlationId: number, body
   const w = new KafkaWriter();
   w.int16(apiKey).int16(apiVersion).int32(correlationId).nullableString("bad-frames");
   body(w);
-  const payload = w.finish();
-  const out = new Uint8Array(4 + payload.length);
-  new DataView(out.buffer).setInt32(0, payload.length);
-  out.set(payload, 4);
-  return out;
+  return frameSizePrefixed(w.finish());
 }
 
 const handshake = () => request(17, 1, 1, (w) => w.string("PLAIN"));

@@ -7,18 +7,14 @@
  */
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { KafkaReader, KafkaWriter } from "../../src/codec/kafka/index.ts";
+import { frameSizePrefixed, KafkaReader, KafkaWriter } from "../../src/codec/kafka/index.ts";
 import { ADMIN_TOKEN } from "../support/worker-client.ts";
 
 function frame(apiKey: number, apiVersion: number, correlationId: number, body: (w: KafkaWriter) => void): Uint8Array {
   const w = new KafkaWriter();
   w.int16(apiKey).int16(apiVersion).int32(correlationId).nullableString("workers-test");
   body(w);
-  const payload = w.finish();
-  const out = new Uint8Array(4 + payload.length);
-  new DataView(out.buffer).setInt32(0, payload.length);
-  out.set(payload, 4);
-  return out;
+  return frameSizePrefixed(w.finish());
 }
 
 /** Collects whole answer frames (size prefix removed) from the socket's byte stream. */
