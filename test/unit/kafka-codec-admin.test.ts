@@ -8,24 +8,13 @@ import {
   decodeRequest,
   DEFAULT_CONFIG_SOURCE,
   encodeResponse,
-  SUPPORTED_VERSIONS,
-  type DecodedRequest,
   type HeaderOf,
   type KnownApiKey,
-  type RequestBodies,
 } from "../../src/codec/kafka/index.ts";
 import { kafkajsDecodeResponse, kafkajsRequest, kafkajsResponse } from "../support/kafkajs-oracle.ts";
+import { versions, bodyOf } from "../support/kafka-codec.ts";
 
 const header = <K extends KnownApiKey>(apiKey: K, apiVersion: number): HeaderOf<K> => ({ apiKey, apiVersion, correlationId: 5, clientId: "admin" });
-const versions = (key: number): number[] => {
-  const r = SUPPORTED_VERSIONS[key]!;
-  return Array.from({ length: r.max - r.min + 1 }, (_, i) => r.min + i);
-};
-function bodyOf<K extends KnownApiKey>(key: K, d: DecodedRequest): RequestBodies[K] {
-  if (!d.ok) throw new Error(`decode failed: ${d.reason} ${d.message}`);
-  expect(d.apiKey).toBe(key);
-  return d.body as RequestBodies[K];
-}
 
 describe("CreateTopics", () => {
   it.each(versions(ApiKey.CreateTopics))("v%i: topics with configs and assignments decode; kafkajs reads results and errors", async (v) => {

@@ -14,24 +14,13 @@ import {
   encodeResponse,
   KafkaReader,
   KafkaWriter,
-  SUPPORTED_VERSIONS,
-  type DecodedRequest,
   type HeaderOf,
   type KnownApiKey,
-  type RequestBodies,
 } from "../../src/codec/kafka/index.ts";
 import { kafkajsDecodeResponse, kafkajsModule, kafkajsRequest, kafkajsResponse } from "../support/kafkajs-oracle.ts";
+import { versions, bodyOf } from "../support/kafka-codec.ts";
 
 const header = <K extends KnownApiKey>(apiKey: K, apiVersion: number): HeaderOf<K> => ({ apiKey, apiVersion, correlationId: 9, clientId: "c" });
-const versions = (key: number): number[] => {
-  const r = SUPPORTED_VERSIONS[key]!;
-  return Array.from({ length: r.max - r.min + 1 }, (_, i) => r.min + i);
-};
-function bodyOf<K extends KnownApiKey>(key: K, d: DecodedRequest): RequestBodies[K] {
-  if (!d.ok) throw new Error(`decode failed: ${d.reason} ${d.message}`);
-  expect(d.apiKey).toBe(key);
-  return d.body as RequestBodies[K];
-}
 const te = new TextEncoder();
 const text = (b: Uint8Array | null): string | null => (b === null ? null : new TextDecoder().decode(b));
 

@@ -19,6 +19,7 @@ import {
   type KnownApiKey,
 } from "../../src/codec/kafka/index.ts";
 import { kafkajsDecodeResponse, kafkajsRequest, kafkajsResponse } from "../support/kafkajs-oracle.ts";
+import { versions } from "../support/kafka-codec.ts";
 
 const header = <K extends KnownApiKey>(apiKey: K, apiVersion: number, correlationId = 42): HeaderOf<K> => ({
   apiKey,
@@ -32,10 +33,6 @@ function ok(d: DecodedRequest): Extract<DecodedRequest, { ok: true }> {
   return d;
 }
 
-const versions = (key: number): number[] => {
-  const r = SUPPORTED_VERSIONS[key]!;
-  return Array.from({ length: r.max - r.min + 1 }, (_, i) => r.min + i);
-};
 
 describe("request header", () => {
   it("reads kafkajs's header v1: api key, version, correlation id and client id", async () => {
