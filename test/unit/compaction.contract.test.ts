@@ -4,27 +4,13 @@
  */
 import { describe, expect, it } from "vitest";
 import { applyMigrations } from "../../src/storage/migrations.ts";
-import { MemoryLogStore } from "../../src/log/memory-log-store.ts";
 import { SqliteLogStore } from "../../src/storage/sqlite-log-store.ts";
 import { compactionContract } from "../contract/compaction.contract.ts";
-import type { StoreHarness } from "../contract/log-helpers.ts";
 import { partitionReplicaMigrations } from "../support/migrations.ts";
 import { NodeSqlitePort } from "../support/node-sqlite-port.ts";
+import { NODE_STORES } from "../support/node-stores.ts";
 
-compactionContract("memory", async (body: (h: StoreHarness) => void) => {
-  const store = new MemoryLogStore();
-  body({ store, reopen: () => store });
-});
-
-compactionContract("sqlite over node:sqlite", async (body: (h: StoreHarness) => void) => {
-  const port = new NodeSqlitePort();
-  try {
-    applyMigrations(port, partitionReplicaMigrations());
-    body({ store: new SqliteLogStore(port), reopen: () => new SqliteLogStore(port) });
-  } finally {
-    port.close();
-  }
-});
+for (const [name, withStore] of NODE_STORES) compactionContract(name, withStore);
 
 describe("SqliteLogStore cleaner checkpoint", () => {
   it("is null before the first pass and reads back what was saved after a reopen", () => {

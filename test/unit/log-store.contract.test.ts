@@ -4,27 +4,14 @@
  */
 import { describe, expect, it } from "vitest";
 import { applyMigrations } from "../../src/storage/migrations.ts";
-import { MemoryLogStore } from "../../src/log/memory-log-store.ts";
 import { SqliteLogStore } from "../../src/storage/sqlite-log-store.ts";
 import type { SqlPort, SqlValue } from "../../src/storage/sql-port.ts";
-import { logStoreContract, type StoreHarness } from "../contract/log-store.contract.ts";
+import { logStoreContract } from "../contract/log-store.contract.ts";
 import { partitionReplicaMigrations } from "../support/migrations.ts";
 import { NodeSqlitePort } from "../support/node-sqlite-port.ts";
+import { NODE_STORES } from "../support/node-stores.ts";
 
-logStoreContract("memory", async (body: (h: StoreHarness) => void) => {
-  const store = new MemoryLogStore();
-  body({ store, reopen: () => store });
-});
-
-logStoreContract("sqlite over node:sqlite", async (body: (h: StoreHarness) => void) => {
-  const port = new NodeSqlitePort();
-  try {
-    applyMigrations(port, partitionReplicaMigrations());
-    body({ store: new SqliteLogStore(port), reopen: () => new SqliteLogStore(port) });
-  } finally {
-    port.close();
-  }
-});
+for (const [name, withStore] of NODE_STORES) logStoreContract(name, withStore);
 
 describe("SqliteLogStore reads", () => {
   it("reading on past the holder asks SQLite for one batch, then two, then four: a read a few records past a batch loads one more", () => {
