@@ -15,6 +15,8 @@
  * the machine's cores. Node 24 type stripping:
  * erasable TypeScript only.
  */
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
 import { Kafka, logLevel, Partitioners } from "kafkajs";
 import type { FlarelogClient } from "../src/client/flarelog-client.ts";
 import { kafkaSocketFactory } from "../src/client/kafka-socket-factory.ts";
@@ -27,7 +29,8 @@ import { sequentialPass } from "./reads.ts";
 
 export type KafkaBenchConfig = Pick<CoreConfig, "produceRequests" | "produceWarmup" | "produceRounds" | "produceCapMs" | "fetchLogRecords" | "fetchCapMs">;
 
-export type KafkaDoor = "kafkajs" | "binary-http";
+/** `kafkajs-null-server`: kafkajs against bench/kafka-null-server.ts (answers from memory): kafkajs's own ceiling. */
+export type KafkaDoor = "kafkajs" | "binary-http" | "kafkajs-null-server";
 
 export interface KafkaRow extends Throughput {
   door: KafkaDoor;
@@ -44,6 +47,8 @@ export interface KafkaBenchResult {
   rows: KafkaRow[];
   /** kafkajs records/s ÷ binary HTTP records/s, per workload (and batch). */
   ratio: Record<string, number>;
+  /** kafkajs against the null server ÷ binary HTTP records/s: the most the target can reach with kafkajs on this machine. */
+  ceiling: Record<string, number>;
 }
 
 const CATCH_UP_FETCH_RECORDS = 5_000;
@@ -58,15 +63,41 @@ function kafkaOf(http: Http): Kafka {
   });
 }
 
-/** CPU of workerd and of this process spent in each configuration's measured runs. */
-function cpuMeter(workerd: number | null) {
-  const spent = [0, 1].map(() => ({ server: 0, client: 0 }));
+interface NullServer {
+  kafka: Kafka;
+  pid: number;
+  close(): void;
+}
+
+/** bench/kafka-null-server.ts in a child process (its own core, as workerd), serving a catch-up log of `records`. */
+async function startNullServer(records: number): Promise<NullServer> {
+  const child = spawn(process.execPath, [new URL("./kafka-null-server.ts", import.meta.url).pathname, String(records)], { stdio: ["pipe", "pipe", "inherit"] });
+  const line = await new Promise<string>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("exit", (code) => reject(new Error(`kafka null server exited with ${code}`)));
+    createInterface({ input: child.stdout! }).once("line", resolve);
+  });
+  const { port } = JSON.parse(line) as { port: number };
+  const kafka = new Kafka({
+    clientId: "flarelog-bench",
+    brokers: ["null:9092"],
+    sasl: { mechanism: "plain", username: "default", password: "null" },
+    socketFactory: kafkaSocketFactory({ url: `http://127.0.0.1:${port}` }),
+    logLevel: logLevel.NOTHING,
+  });
+  return { kafka, pid: child.pid!, close: () => child.stdin!.end() };
+}
+
+/** CPU of the server (workerd, or the null server) and of this process spent in each configuration's measured runs. */
+function cpuMeter(servers: (number | null)[]) {
+  const spent = servers.map(() => ({ server: 0, client: 0 }));
   const around = async (i: number, run: () => Promise<LoadResult>): Promise<LoadResult> => {
-    const s0 = workerd === null ? null : processCpuSeconds(workerd);
+    const pid = servers[i] ?? null;
+    const s0 = pid === null ? null : processCpuSeconds(pid);
     const c0 = process.cpuUsage();
     const r = await run();
     const c = process.cpuUsage(c0);
-    const s1 = workerd === null ? null : processCpuSeconds(workerd);
+    const s1 = pid === null ? null : processCpuSeconds(pid);
     spent[i]!.server += s0 === null || s1 === null ? Number.NaN : (s1 - s0) * 1000;
     spent[i]!.client += (c.user + c.system) / 1000;
     return r;
@@ -75,26 +106,29 @@ function cpuMeter(workerd: number | null) {
   return { around, spent, perK };
 }
 
-async function produceRows(http: Http, kafka: Kafka, client: FlarelogClient, cfg: KafkaBenchConfig, batch: number, workerd: number | null): Promise<KafkaRow[]> {
+async function produceRows(http: Http, kafka: Kafka, nul: NullServer, client: FlarelogClient, cfg: KafkaBenchConfig, batch: number, workerd: number | null): Promise<KafkaRow[]> {
   const topics = { kafkajs: `bench-kafka-kjs-${batch}`, binary: `bench-kafka-bin-${batch}` };
   for (const t of Object.values(topics)) await createTopic(client, t);
   const prng = new Prng(19);
   const messages = Array.from({ length: 4 }, () => Array.from({ length: batch }, () => ({ value: value(prng), partition: 0 })));
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  const nullProducer = nul.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
+  await nullProducer.connect();
   try {
-    const kafkajsOp = async (i: number): Promise<OpOutcome> => {
-      const sent = await producer.send({ topic: topics.kafkajs, acks: 1, messages: messages[i % messages.length]! });
+    const sendOp = (p: typeof producer, topic: string) => async (i: number): Promise<OpOutcome> => {
+      const sent = await p.send({ topic, acks: 1, messages: messages[i % messages.length]! });
       if (sent[0]?.errorCode !== 0) throw new Error(`kafkajs produce: ${JSON.stringify(sent)}`);
       return { records: batch, payloadBytes: batch * VALUE_BYTES, wireBytes: batch * VALUE_BYTES };
     };
     const binaryOp = binaryProduceOp(http, topics.binary, "1", binaryBodies(produceBodies(batch, 19, 4)), batch);
     const requests = batch >= 1000 ? Math.max(20, Math.floor(cfg.produceRequests / 4)) : cfg.produceRequests;
-    const cpu = cpuMeter(workerd);
+    const cpu = cpuMeter([workerd, workerd, nul.pid]);
     const loads = await runInterleaved(
       [
-        { op: kafkajsOp, concurrency: 1 },
+        { op: sendOp(producer, topics.kafkajs), concurrency: 1 },
         { op: binaryOp, concurrency: 1 },
+        { op: sendOp(nullProducer, topics.kafkajs), concurrency: 1 },
       ],
       { warmup: cfg.produceWarmup, requests, rounds: cfg.produceRounds, capMs: cfg.produceCapMs, around: cpu.around },
     );
@@ -106,9 +140,10 @@ async function produceRows(http: Http, kafka: Kafka, client: FlarelogClient, cfg
       server_cpu_ms_per_1k: cpu.perK(cpu.spent[i]!.server, loads[i]!.records),
       client_cpu_ms_per_1k: cpu.perK(cpu.spent[i]!.client, loads[i]!.records),
     });
-    return [row("kafkajs", 0), row("binary-http", 1)];
+    return [row("kafkajs", 0), row("binary-http", 1), row("kafkajs-null-server", 2)];
   } finally {
     await producer.disconnect();
+    await nullProducer.disconnect();
   }
 }
 
@@ -151,15 +186,16 @@ async function kafkajsCatchUp(kafka: Kafka, topic: string, group: string, record
   return { ...load, elapsedMs: end - t0, steadyRecordsPerS };
 }
 
-async function catchUpRows(http: Http, kafka: Kafka, client: FlarelogClient, cfg: KafkaBenchConfig, workerd: number | null): Promise<KafkaRow[]> {
+async function catchUpRows(http: Http, kafka: Kafka, nul: NullServer, client: FlarelogClient, cfg: KafkaBenchConfig, workerd: number | null): Promise<KafkaRow[]> {
   const topic = "bench-kafka-log";
-  const records = Math.min(cfg.fetchLogRecords, 20_000);
+  const records = catchUpRecords(cfg);
   await createTopic(client, topic);
   const bodies = produceBodies(1000, 1919, 2);
   for (let i = 0; i * 1000 < records; i++) expectStatus("fill", await call(http, "POST", `/v1/topics/${topic}/partitions/0/records?acks=1`, bodies[i % 2]), 200);
   const kjs: (LoadResult & { steadyRecordsPerS: number })[] = [];
+  const nulls: (LoadResult & { steadyRecordsPerS: number })[] = [];
   const bin: Throughput[] = [];
-  const cpu = cpuMeter(workerd);
+  const cpu = cpuMeter([workerd, workerd, nul.pid]);
   for (let round = 0; round < cfg.produceRounds; round++) {
     const runKafkajs = () => cpu.around(0, async () => {
       const r = await kafkajsCatchUp(kafka, topic, `bench-kafka-g${round}`, records, cfg.fetchCapMs);
@@ -170,45 +206,65 @@ async function catchUpRows(http: Http, kafka: Kafka, client: FlarelogClient, cfg
       bin.push(await sequentialPass(http, topic, records, CATCH_UP_FETCH_RECORDS, cfg.fetchCapMs, "binary"));
       return kjs[0]!;
     });
-    if (round % 2 === 0) await runKafkajs().then(runBinary);
-    else await runBinary().then(runKafkajs);
+    const runNull = () => cpu.around(2, async () => {
+      const r = await kafkajsCatchUp(nul.kafka, topic, `bench-kafka-null-g${round}`, records, cfg.fetchCapMs);
+      nulls.push(r);
+      return r;
+    });
+    // Each round a different order, so no configuration always runs first.
+    const order = [runKafkajs, runBinary, runNull];
+    for (let k = 0; k < order.length; k++) await order[(k + round) % order.length]!();
   }
   const best = bin.reduce((a, b) => (a.records_per_s >= b.records_per_s ? a : b));
   const median = [...bin].sort((a, b) => a.records_per_s - b.records_per_s)[Math.floor(bin.length / 2)] ?? best;
   // CPU over every round (the binary passes include their 10 warm-up reads each).
-  const kjsRecords = kjs.reduce((n, r) => n + r.records, 0);
-  const binRecords = bin.reduce((n, r) => n + r.records, 0);
+  const recordsOf = (runs: { records: number }[]) => runs.reduce((n, r) => n + r.records, 0);
+  const kafkajsRow = (door: KafkaDoor, i: number, runs: (LoadResult & { steadyRecordsPerS: number })[]): KafkaRow => ({
+    door, workload: "catch-up", batch: records, ...throughput(mergeLoads(runs)),
+    steady_records_per_s: Math.round(runs.reduce((n, r) => n + r.steadyRecordsPerS, 0) / Math.max(1, runs.length)),
+    server_cpu_ms_per_1k: cpu.perK(cpu.spent[i]!.server, recordsOf(runs)),
+    client_cpu_ms_per_1k: cpu.perK(cpu.spent[i]!.client, recordsOf(runs)),
+  });
   return [
-    {
-      door: "kafkajs", workload: "catch-up", batch: records, ...throughput(mergeLoads(kjs)),
-      steady_records_per_s: Math.round(kjs.reduce((n, r) => n + r.steadyRecordsPerS, 0) / Math.max(1, kjs.length)),
-      server_cpu_ms_per_1k: cpu.perK(cpu.spent[0]!.server, kjsRecords),
-      client_cpu_ms_per_1k: cpu.perK(cpu.spent[0]!.client, kjsRecords),
-    },
+    kafkajsRow("kafkajs", 0, kjs),
     {
       door: "binary-http", workload: "catch-up", batch: records, ...median,
-      server_cpu_ms_per_1k: cpu.perK(cpu.spent[1]!.server, binRecords),
-      client_cpu_ms_per_1k: cpu.perK(cpu.spent[1]!.client, binRecords),
+      server_cpu_ms_per_1k: cpu.perK(cpu.spent[1]!.server, recordsOf(bin)),
+      client_cpu_ms_per_1k: cpu.perK(cpu.spent[1]!.client, recordsOf(bin)),
     },
+    kafkajsRow("kafkajs-null-server", 2, nulls),
   ];
 }
+
+const catchUpRecords = (cfg: KafkaBenchConfig) => Math.min(cfg.fetchLogRecords, 20_000);
 
 /** `workerd`: the Flarelog workerd process (for server CPU per record), null when unknown. */
 export async function kafkaScenario(http: Http, client: FlarelogClient, cfg: KafkaBenchConfig, log: (line: string) => void, workerd: number | null): Promise<KafkaBenchResult> {
   const kafka = kafkaOf(http);
-  const rows = [
-    ...(await produceRows(http, kafka, client, cfg, 100, workerd)),
-    ...(await produceRows(http, kafka, client, cfg, 1000, workerd)),
-    ...(await catchUpRows(http, kafka, client, cfg, workerd)),
-  ];
+  const nul = await startNullServer(catchUpRecords(cfg));
+  let rows: KafkaRow[];
+  try {
+    rows = [
+      ...(await produceRows(http, kafka, nul, client, cfg, 100, workerd)),
+      ...(await produceRows(http, kafka, nul, client, cfg, 1000, workerd)),
+      ...(await catchUpRows(http, kafka, nul, client, cfg, workerd)),
+    ];
+  } finally {
+    nul.close();
+  }
   for (const r of rows) log(`  ${r.workload} ${r.batch} ${r.door}: ${r.records_per_s} records/s, p50 ${r.latency.p50_ms} ms, p99 ${r.latency.p99_ms} ms`);
   const of = (workload: KafkaRow["workload"], batch: number, door: KafkaDoor) =>
-    rows.find((r) => r.workload === workload && r.batch === batch && r.door === door)!.records_per_s;
+    rows.find((r) => r.workload === workload && r.batch === batch && r.door === door)!;
   const ratio: Record<string, number> = {};
-  for (const r of rows.filter((x) => x.door === "kafkajs"))
-    ratio[`${r.workload} ${r.batch}`] = Number((of(r.workload, r.batch, "kafkajs") / of(r.workload, r.batch, "binary-http")).toFixed(3));
-  const steady = rows.find((r) => r.workload === "catch-up" && r.door === "kafkajs")?.steady_records_per_s;
-  const binaryCatchUp = rows.find((r) => r.workload === "catch-up" && r.door === "binary-http")?.records_per_s;
-  if (steady !== undefined && binaryCatchUp) ratio["catch-up after the first batch"] = Number((steady / binaryCatchUp).toFixed(3));
-  return { rows, ratio };
+  const ceiling: Record<string, number> = {};
+  const x = (a: number, b: number) => Number((a / b).toFixed(3));
+  for (const r of rows.filter((x) => x.door === "binary-http")) {
+    ratio[`${r.workload} ${r.batch}`] = x(of(r.workload, r.batch, "kafkajs").records_per_s, r.records_per_s);
+    ceiling[`${r.workload} ${r.batch}`] = x(of(r.workload, r.batch, "kafkajs-null-server").records_per_s, r.records_per_s);
+  }
+  const binaryCatchUp = rows.find((r) => r.workload === "catch-up" && r.door === "binary-http")!;
+  const steady = (door: KafkaDoor) => of("catch-up", binaryCatchUp.batch, door).steady_records_per_s ?? 0;
+  ratio["catch-up after the first batch"] = x(steady("kafkajs"), binaryCatchUp.records_per_s);
+  ceiling["catch-up after the first batch"] = x(steady("kafkajs-null-server"), binaryCatchUp.records_per_s);
+  return { rows, ratio, ceiling };
 }
