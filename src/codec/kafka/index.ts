@@ -1,7 +1,7 @@
 /**
  * Kafka's wire protocol as pure functions: one request frame in (`decodeRequest`, the payload
  * without its size prefix), one response frame out (`encodeResponse`), plus framing
- * (frames.ts) and RecordBatch v2 (record-batch.ts).
+ * (frames.ts) and RecordBatch v2 (record-batch.ts, written with batch-writer.ts).
  *
  * Invariants: `decodeRequest` never throws; it answers a typed body only for an API key and
  * version of `SUPPORTED_VERSIONS`, and an error value with the header when the header parsed
@@ -31,6 +31,17 @@ export type * from "./messages/groups.ts";
 export type * from "./messages/admin.ts";
 export { DEFAULT_CONFIG_SOURCE } from "./messages/admin.ts";
 export { crc32c, crc32cUpdate } from "./crc32c.ts";
+export {
+  putRecordHead,
+  putVarBytes,
+  putVarint,
+  RECORD_BATCH_HEADER_BYTES,
+  recordBodySize,
+  sealRecordBatch,
+  varBytesSize,
+  varintSize,
+  type BatchHeaderFields,
+} from "./batch-writer.ts";
 export { concatBytes } from "./compression.ts";
 export { parseSaslPlain, type SaslPlainCredentials } from "./sasl-plain.ts";
 export {

@@ -23,8 +23,18 @@ import {
   decompress,
   isKnownCodec,
 } from "./compression.ts";
+import {
+  putRecordHead,
+  putVarBytes,
+  putVarint,
+  RECORD_BATCH_HEADER_BYTES,
+  recordBodySize,
+  sealRecordBatch,
+  varBytesSize,
+  varintSize,
+} from "./batch-writer.ts";
 import { crc32cUpdate } from "./crc32c.ts";
-import { KafkaReader, KafkaWireError, KafkaWriter } from "./wire.ts";
+import { KafkaReader, KafkaWireError } from "./wire.ts";
 
 export { CompressionCodec, CompressionError } from "./compression.ts";
 
@@ -266,27 +276,32 @@ export interface KafkaRecordBatchInput {
 
 const utf8 = new TextEncoder();
 
-function writeVarBytes(w: KafkaWriter, b: Uint8Array | null): void {
-  if (b === null) w.varint(-1);
-  else w.varint(b.length).raw(b);
+interface PlannedRecord {
+  rec: KafkaRecordInput;
+  headerKeys: Uint8Array[];
+  bodyBytes: number;
 }
 
-/** One scratch writer for record bodies: the codec is synchronous, so no two calls overlap. */
-const scratch = new KafkaWriter(256);
-
-function writeRecord(w: KafkaWriter, rec: KafkaRecordInput): void {
-  const body = scratch.reset();
-  body.int8(rec.attributes ?? 0).varlong(rec.timestampDelta).varint(rec.offsetDelta);
-  writeVarBytes(body, rec.key);
-  writeVarBytes(body, rec.value);
+function plan(rec: KafkaRecordInput): PlannedRecord {
   const headers = rec.headers ?? [];
-  body.varint(headers.length);
-  for (const h of headers) {
-    writeVarBytes(body, utf8.encode(h.key));
-    writeVarBytes(body, h.value);
+  const headerKeys = headers.map((h) => utf8.encode(h.key));
+  let headersBytes = varintSize(headers.length);
+  for (let i = 0; i < headers.length; i++) headersBytes += varBytesSize(headerKeys[i]!.length) + varBytesSize(headers[i]!.value?.length ?? -1);
+  const bodyBytes = recordBodySize(rec.timestampDelta, rec.offsetDelta, rec.key?.length ?? -1, rec.value?.length ?? -1, headersBytes);
+  return { rec, headerKeys, bodyBytes };
+}
+
+function putRecord(buf: Uint8Array, pos: number, { rec, headerKeys, bodyBytes }: PlannedRecord): number {
+  pos = putRecordHead(buf, pos, bodyBytes, rec.attributes ?? 0, rec.timestampDelta, rec.offsetDelta);
+  pos = putVarBytes(buf, pos, rec.key);
+  pos = putVarBytes(buf, pos, rec.value);
+  const headers = rec.headers ?? [];
+  pos = putVarint(buf, pos, headers.length);
+  for (let i = 0; i < headers.length; i++) {
+    pos = putVarBytes(buf, pos, headerKeys[i]!);
+    pos = putVarBytes(buf, pos, headers[i]!.value);
   }
-  const bytes = body.bytesFrom(0);
-  w.varint(bytes.length).raw(bytes);
+  return pos;
 }
 
 function attributesOf(b: KafkaRecordBatchInput, compression: number): number {
@@ -297,32 +312,49 @@ function attributesOf(b: KafkaRecordBatchInput, compression: number): number {
   return a;
 }
 
-/** Encodes one RecordBatch v2, its records compressed with `compression` (default none). */
+/**
+ * Encodes one RecordBatch v2, its records compressed with `compression` (default none): the
+ * records' sizes first, then one buffer of exactly the batch's size written once
+ * (batch-writer.ts); a compressed batch writes its records section, then compresses it.
+ */
 export function encodeRecordBatch(
   batch: KafkaRecordBatchInput,
   compression: CompressionCodec = CompressionCodec.None,
 ): Uint8Array {
-  const section = new KafkaWriter(256);
-  for (const rec of batch.records) writeRecord(section, rec);
-  const records = compress(compression, section.finish());
+  const planned = batch.records.map(plan);
+  const recordsBytes = planned.reduce((n, p) => n + varintSize(p.bodyBytes) + p.bodyBytes, 0);
   let lastDelta = 0;
   let maxStamp = batch.records.length === 0 ? batch.baseTimestamp : -Infinity;
   for (const r of batch.records) {
     lastDelta = Math.max(lastDelta, r.offsetDelta);
     maxStamp = Math.max(maxStamp, batch.baseTimestamp + r.timestampDelta);
   }
-  const w = new KafkaWriter(HEAD_BYTES + MIN_BATCH_LENGTH + records.length);
-  w.int64(batch.baseOffset);
-  const fillLength = w.sizeSlot();
-  w.int32(batch.partitionLeaderEpoch ?? -1).int8(2);
-  const crcAt = w.pos;
-  w.uint32(0).int16(attributesOf(batch, compression));
-  w.int32(batch.lastOffsetDelta ?? lastDelta);
-  w.int64(batch.baseTimestamp);
-  w.int64(batch.maxTimestamp ?? maxStamp);
-  w.int64(batch.producerId ?? -1).int16(batch.producerEpoch ?? -1).int32(batch.baseSequence ?? -1);
-  w.int32(batch.records.length).raw(records);
-  fillLength();
-  w.setUint32At(crcAt, crc32cUpdate(0, w.bytesFrom(crcAt + 4)));
-  return w.finish();
+  const fields = {
+    baseOffset: batch.baseOffset,
+    partitionLeaderEpoch: batch.partitionLeaderEpoch ?? -1,
+    attributes: attributesOf(batch, compression),
+    lastOffsetDelta: batch.lastOffsetDelta ?? lastDelta,
+    baseTimestamp: batch.baseTimestamp,
+    maxTimestamp: batch.maxTimestamp ?? maxStamp,
+    producerId: batch.producerId ?? -1,
+    producerEpoch: batch.producerEpoch ?? -1,
+    baseSequence: batch.baseSequence ?? -1,
+    recordCount: batch.records.length,
+  };
+  const H = RECORD_BATCH_HEADER_BYTES;
+  if (compression === CompressionCodec.None) {
+    const out = new Uint8Array(H + recordsBytes);
+    let pos = H;
+    for (const p of planned) pos = putRecord(out, pos, p);
+    sealRecordBatch(out, 0, out.length, fields);
+    return out;
+  }
+  const section = new Uint8Array(recordsBytes);
+  let pos = 0;
+  for (const p of planned) pos = putRecord(section, pos, p);
+  const records = compress(compression, section);
+  const out = new Uint8Array(H + records.length);
+  out.set(records, H);
+  sealRecordBatch(out, 0, out.length, fields);
+  return out;
 }

@@ -10,10 +10,10 @@
  * (baseOffset + offsetDelta), so a Kafka consumer's position is Flarelog's offset.
  * Pure functions; called by produce.ts and fetch.ts.
  */
-import { concatBytes, decodeRecordBatches } from "../../codec/kafka/index.ts";
-import { CorruptBatchError, decodeBatch } from "../../codec/record-batch.ts";
+import { decodeRecordBatches } from "../../codec/kafka/index.ts";
+import { CorruptBatchError } from "../../codec/record-batch.ts";
 import type { FetchedBatch, ProducerIdentity, RecordInput } from "../../protocol/types.ts";
-import { writeKafkaBatch } from "./batch-writer.ts";
+import { kafkaRecordSetOf } from "./batch-writer.ts";
 
 /** One Kafka batch of a produce, as the produce service takes it. */
 export interface IncomingBatch {
@@ -46,12 +46,11 @@ export function kafkaBatchesOf(bytes: Uint8Array): Incoming {
   return { ok: true, batches: batches.filter((b) => b.records.length > 0) };
 }
 
-/** Stored batches read by a fetch, as a Kafka record set: one batch each, uncompressed. */
+/**
+ * Stored batches read by a fetch, as a Kafka record set: one batch each, uncompressed, written
+ * straight from the stored bytes (batch-writer.ts). A read may start inside a stored batch: the
+ * Kafka batch starts at its first record.
+ */
 export function kafkaBytesOf(batches: readonly FetchedBatch[]): Uint8Array {
-  const parts = batches.flatMap((b) => {
-    const records = decodeBatch(b.records, b.baseOffset);
-    // A read may start inside a stored batch: the Kafka batch starts at its first record.
-    return records.length === 0 ? [] : [writeKafkaBatch(records)];
-  });
-  return concatBytes(parts);
+  return kafkaRecordSetOf(batches);
 }
