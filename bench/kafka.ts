@@ -21,6 +21,7 @@ import { Kafka, logLevel, Partitioners } from "kafkajs";
 import type { FlarelogClient } from "../src/client/flarelog-client.ts";
 import { kafkaSocketFactory } from "../src/client/kafka-socket-factory.ts";
 import { binaryBodies, binaryProduceOp } from "./bulk.ts";
+import { webSocketWithoutDeflate } from "./kafka-websocket.ts";
 import type { CoreConfig } from "./config.ts";
 import { mergeLoads, Prng, runInterleaved, runLoad, throughput, type LoadResult, type OpOutcome, type Throughput } from "./harness.ts";
 import { call, createTopic, expectStatus, produceBodies, value, VALUE_BYTES, type Http } from "./http.ts";
@@ -29,8 +30,14 @@ import { sequentialPass } from "./reads.ts";
 
 export type KafkaBenchConfig = Pick<CoreConfig, "produceRequests" | "produceWarmup" | "produceRounds" | "produceCapMs" | "fetchLogRecords" | "fetchCapMs">;
 
-/** `kafkajs-null-server`: kafkajs against bench/kafka-null-server.ts (answers from memory): kafkajs's own ceiling. */
-export type KafkaDoor = "kafkajs" | "binary-http" | "kafkajs-null-server";
+/**
+ * `kafkajs`: kafkajs through `kafkaSocketFactory` on Node's WebSocket, as a user connects by
+ * default (it offers permessage-deflate and workerd accepts: every answer deflated and inflated);
+ * `kafkajs-no-deflate`: the same without the offer (bench/kafka-websocket.ts), uncompressed as the
+ * binary HTTP path is; `kafkajs-null-server`: kafkajs (no deflate) against
+ * bench/kafka-null-server.ts, which answers from memory: kafkajs's own ceiling on this machine.
+ */
+export type KafkaDoor = "kafkajs" | "kafkajs-no-deflate" | "binary-http" | "kafkajs-null-server";
 
 export interface KafkaRow extends Throughput {
   door: KafkaDoor;
@@ -47,24 +54,33 @@ export interface KafkaBenchResult {
   rows: KafkaRow[];
   /** kafkajs records/s ÷ binary HTTP records/s, per workload (and batch). */
   ratio: Record<string, number>;
+  /** kafkajs without permessage-deflate ÷ binary HTTP records/s, per workload. */
+  ratio_no_deflate: Record<string, number>;
   /** kafkajs against the null server ÷ binary HTTP records/s: the most the target can reach with kafkajs on this machine. */
   ceiling: Record<string, number>;
 }
 
 const CATCH_UP_FETCH_RECORDS = 5_000;
 
-function kafkaOf(http: Http): Kafka {
+/** One kafkajs configuration: its door name, client, and the server process whose CPU it costs. */
+interface KafkajsTarget {
+  door: Exclude<KafkaDoor, "binary-http">;
+  kafka: Kafka;
+  server: number | null;
+}
+
+function kafkaOf(url: string, password: string, noDeflate: boolean): Kafka {
   return new Kafka({
     clientId: "flarelog-bench",
     brokers: ["flarelog:9092"],
-    sasl: { mechanism: "plain", username: "default", password: http.token },
-    socketFactory: kafkaSocketFactory({ url: http.base }),
+    sasl: { mechanism: "plain", username: "default", password },
+    socketFactory: kafkaSocketFactory({ url, ...(noDeflate ? { webSocket: webSocketWithoutDeflate() } : {}) }),
     logLevel: logLevel.NOTHING,
   });
 }
 
 interface NullServer {
-  kafka: Kafka;
+  url: string;
   pid: number;
   close(): void;
 }
@@ -78,14 +94,7 @@ async function startNullServer(records: number): Promise<NullServer> {
     createInterface({ input: child.stdout! }).once("line", resolve);
   });
   const { port } = JSON.parse(line) as { port: number };
-  const kafka = new Kafka({
-    clientId: "flarelog-bench",
-    brokers: ["null:9092"],
-    sasl: { mechanism: "plain", username: "default", password: "null" },
-    socketFactory: kafkaSocketFactory({ url: `http://127.0.0.1:${port}` }),
-    logLevel: logLevel.NOTHING,
-  });
-  return { kafka, pid: child.pid!, close: () => child.stdin!.end() };
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid!, close: () => child.stdin!.end() };
 }
 
 /** CPU of the server (workerd, or the null server) and of this process spent in each configuration's measured runs. */
@@ -106,30 +115,25 @@ function cpuMeter(servers: (number | null)[]) {
   return { around, spent, perK };
 }
 
-async function produceRows(http: Http, kafka: Kafka, nul: NullServer, client: FlarelogClient, cfg: KafkaBenchConfig, batch: number, workerd: number | null): Promise<KafkaRow[]> {
+/** The kafkajs configurations and the binary HTTP path, produce in interleaved rounds. */
+async function produceRows(http: Http, targets: KafkajsTarget[], client: FlarelogClient, cfg: KafkaBenchConfig, batch: number, workerd: number | null): Promise<KafkaRow[]> {
   const topics = { kafkajs: `bench-kafka-kjs-${batch}`, binary: `bench-kafka-bin-${batch}` };
   for (const t of Object.values(topics)) await createTopic(client, t);
   const prng = new Prng(19);
   const messages = Array.from({ length: 4 }, () => Array.from({ length: batch }, () => ({ value: value(prng), partition: 0 })));
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  const nullProducer = nul.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
-  await nullProducer.connect();
+  const producers = targets.map((t) => t.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner }));
+  for (const p of producers) await p.connect();
   try {
-    const sendOp = (p: typeof producer, topic: string) => async (i: number): Promise<OpOutcome> => {
-      const sent = await p.send({ topic, acks: 1, messages: messages[i % messages.length]! });
+    const sendOp = (p: (typeof producers)[number]) => async (i: number): Promise<OpOutcome> => {
+      const sent = await p.send({ topic: topics.kafkajs, acks: 1, messages: messages[i % messages.length]! });
       if (sent[0]?.errorCode !== 0) throw new Error(`kafkajs produce: ${JSON.stringify(sent)}`);
       return { records: batch, payloadBytes: batch * VALUE_BYTES, wireBytes: batch * VALUE_BYTES };
     };
     const binaryOp = binaryProduceOp(http, topics.binary, "1", binaryBodies(produceBodies(batch, 19, 4)), batch);
     const requests = batch >= 1000 ? Math.max(20, Math.floor(cfg.produceRequests / 4)) : cfg.produceRequests;
-    const cpu = cpuMeter([workerd, workerd, nul.pid]);
+    const cpu = cpuMeter([workerd, ...targets.map((t) => t.server)]);
     const loads = await runInterleaved(
-      [
-        { op: sendOp(producer, topics.kafkajs), concurrency: 1 },
-        { op: binaryOp, concurrency: 1 },
-        { op: sendOp(nullProducer, topics.kafkajs), concurrency: 1 },
-      ],
+      [{ op: binaryOp, concurrency: 1 }, ...producers.map((p) => ({ op: sendOp(p), concurrency: 1 }))],
       { warmup: cfg.produceWarmup, requests, rounds: cfg.produceRounds, capMs: cfg.produceCapMs, around: cpu.around },
     );
     const row = (door: KafkaDoor, i: number): KafkaRow => ({
@@ -140,16 +144,21 @@ async function produceRows(http: Http, kafka: Kafka, nul: NullServer, client: Fl
       server_cpu_ms_per_1k: cpu.perK(cpu.spent[i]!.server, loads[i]!.records),
       client_cpu_ms_per_1k: cpu.perK(cpu.spent[i]!.client, loads[i]!.records),
     });
-    return [row("kafkajs", 0), row("binary-http", 1), row("kafkajs-null-server", 2)];
+    return [row("binary-http", 0), ...targets.map((t, i) => row(t.door, i + 1))];
   } finally {
-    await producer.disconnect();
-    await nullProducer.disconnect();
+    for (const p of producers) await p.disconnect();
   }
 }
 
-/** A kafkajs consumer of a new group reads the whole log; each delivered batch is one op. */
-/** The run, and its records/s from the first batch's arrival on (the join and first fetch left out). */
-async function kafkajsCatchUp(kafka: Kafka, topic: string, group: string, records: number, capMs: number): Promise<LoadResult & { steadyRecordsPerS: number }> {
+type CatchUp = LoadResult & { steadyRecordsPerS: number };
+
+/**
+ * A kafkajs consumer of a new group reads the whole log; each delivered batch is one op. The
+ * time runs from before `connect()`: the group join, sync, offset fetch and ListOffsets are in
+ * it, as a consumer catching up pays them; `steadyRecordsPerS` leaves them out (from the first
+ * batch's arrival on, the first batch's records not counted).
+ */
+async function kafkajsCatchUp(kafka: Kafka, topic: string, group: string, records: number, capMs: number): Promise<CatchUp> {
   const consumer = kafka.consumer({ groupId: group, maxWaitTimeInMs: 100, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
   const queue: number[] = [];
   let wake: (() => void) | null = null;
@@ -186,53 +195,46 @@ async function kafkajsCatchUp(kafka: Kafka, topic: string, group: string, record
   return { ...load, elapsedMs: end - t0, steadyRecordsPerS };
 }
 
-async function catchUpRows(http: Http, kafka: Kafka, nul: NullServer, client: FlarelogClient, cfg: KafkaBenchConfig, workerd: number | null): Promise<KafkaRow[]> {
+async function catchUpRows(http: Http, targets: KafkajsTarget[], client: FlarelogClient, cfg: KafkaBenchConfig, workerd: number | null): Promise<KafkaRow[]> {
   const topic = "bench-kafka-log";
   const records = catchUpRecords(cfg);
   await createTopic(client, topic);
   const bodies = produceBodies(1000, 1919, 2);
   for (let i = 0; i * 1000 < records; i++) expectStatus("fill", await call(http, "POST", `/v1/topics/${topic}/partitions/0/records?acks=1`, bodies[i % 2]), 200);
-  const kjs: (LoadResult & { steadyRecordsPerS: number })[] = [];
-  const nulls: (LoadResult & { steadyRecordsPerS: number })[] = [];
+  const runs: CatchUp[][] = targets.map(() => []);
   const bin: Throughput[] = [];
-  const cpu = cpuMeter([workerd, workerd, nul.pid]);
+  const cpu = cpuMeter([workerd, ...targets.map((t) => t.server)]);
   for (let round = 0; round < cfg.produceRounds; round++) {
-    const runKafkajs = () => cpu.around(0, async () => {
-      const r = await kafkajsCatchUp(kafka, topic, `bench-kafka-g${round}`, records, cfg.fetchCapMs);
-      kjs.push(r);
-      return r;
+    const runBinary = () => cpu.around(0, async () => {
+      const r = await sequentialPass(http, topic, records, CATCH_UP_FETCH_RECORDS, cfg.fetchCapMs, "binary");
+      bin.push(r);
+      return { requests: r.requests, records: r.records, payloadBytes: 0, wireBytes: 0, elapsedMs: r.elapsed_s * 1000, cappedByTime: r.capped_by_time, latencies: [] };
     });
-    const runBinary = () => cpu.around(1, async () => {
-      bin.push(await sequentialPass(http, topic, records, CATCH_UP_FETCH_RECORDS, cfg.fetchCapMs, "binary"));
-      return kjs[0]!;
-    });
-    const runNull = () => cpu.around(2, async () => {
-      const r = await kafkajsCatchUp(nul.kafka, topic, `bench-kafka-null-g${round}`, records, cfg.fetchCapMs);
-      nulls.push(r);
+    const runKafkajs = (k: number) => () => cpu.around(k + 1, async () => {
+      const r = await kafkajsCatchUp(targets[k]!.kafka, topic, `bench-kafka-${targets[k]!.door}-g${round}`, records, cfg.fetchCapMs);
+      runs[k]!.push(r);
       return r;
     });
     // Each round a different order, so no configuration always runs first.
-    const order = [runKafkajs, runBinary, runNull];
-    for (let k = 0; k < order.length; k++) await order[(k + round) % order.length]!();
+    const order = [runBinary, ...targets.map((_, k) => runKafkajs(k))];
+    for (let j = 0; j < order.length; j++) await order[(j + round) % order.length]!();
   }
   const best = bin.reduce((a, b) => (a.records_per_s >= b.records_per_s ? a : b));
   const median = [...bin].sort((a, b) => a.records_per_s - b.records_per_s)[Math.floor(bin.length / 2)] ?? best;
   // CPU over every round (the binary passes include their 10 warm-up reads each).
-  const recordsOf = (runs: { records: number }[]) => runs.reduce((n, r) => n + r.records, 0);
-  const kafkajsRow = (door: KafkaDoor, i: number, runs: (LoadResult & { steadyRecordsPerS: number })[]): KafkaRow => ({
-    door, workload: "catch-up", batch: records, ...throughput(mergeLoads(runs)),
-    steady_records_per_s: Math.round(runs.reduce((n, r) => n + r.steadyRecordsPerS, 0) / Math.max(1, runs.length)),
-    server_cpu_ms_per_1k: cpu.perK(cpu.spent[i]!.server, recordsOf(runs)),
-    client_cpu_ms_per_1k: cpu.perK(cpu.spent[i]!.client, recordsOf(runs)),
-  });
+  const recordsOf = (rs: { records: number }[]) => rs.reduce((n, r) => n + r.records, 0);
   return [
-    kafkajsRow("kafkajs", 0, kjs),
     {
       door: "binary-http", workload: "catch-up", batch: records, ...median,
-      server_cpu_ms_per_1k: cpu.perK(cpu.spent[1]!.server, recordsOf(bin)),
-      client_cpu_ms_per_1k: cpu.perK(cpu.spent[1]!.client, recordsOf(bin)),
+      server_cpu_ms_per_1k: cpu.perK(cpu.spent[0]!.server, recordsOf(bin)),
+      client_cpu_ms_per_1k: cpu.perK(cpu.spent[0]!.client, recordsOf(bin)),
     },
-    kafkajsRow("kafkajs-null-server", 2, nulls),
+    ...targets.map((t, k): KafkaRow => ({
+      door: t.door, workload: "catch-up", batch: records, ...throughput(mergeLoads(runs[k]!)),
+      steady_records_per_s: Math.round(runs[k]!.reduce((n, r) => n + r.steadyRecordsPerS, 0) / Math.max(1, runs[k]!.length)),
+      server_cpu_ms_per_1k: cpu.perK(cpu.spent[k + 1]!.server, recordsOf(runs[k]!)),
+      client_cpu_ms_per_1k: cpu.perK(cpu.spent[k + 1]!.client, recordsOf(runs[k]!)),
+    })),
   ];
 }
 
@@ -240,14 +242,18 @@ const catchUpRecords = (cfg: KafkaBenchConfig) => Math.min(cfg.fetchLogRecords, 
 
 /** `workerd`: the Flarelog workerd process (for server CPU per record), null when unknown. */
 export async function kafkaScenario(http: Http, client: FlarelogClient, cfg: KafkaBenchConfig, log: (line: string) => void, workerd: number | null): Promise<KafkaBenchResult> {
-  const kafka = kafkaOf(http);
   const nul = await startNullServer(catchUpRecords(cfg));
+  const targets: KafkajsTarget[] = [
+    { door: "kafkajs", kafka: kafkaOf(http.base, http.token, false), server: workerd },
+    { door: "kafkajs-no-deflate", kafka: kafkaOf(http.base, http.token, true), server: workerd },
+    { door: "kafkajs-null-server", kafka: kafkaOf(nul.url, "null", true), server: nul.pid },
+  ];
   let rows: KafkaRow[];
   try {
     rows = [
-      ...(await produceRows(http, kafka, nul, client, cfg, 100, workerd)),
-      ...(await produceRows(http, kafka, nul, client, cfg, 1000, workerd)),
-      ...(await catchUpRows(http, kafka, nul, client, cfg, workerd)),
+      ...(await produceRows(http, targets, client, cfg, 100, workerd)),
+      ...(await produceRows(http, targets, client, cfg, 1000, workerd)),
+      ...(await catchUpRows(http, targets, client, cfg, workerd)),
     ];
   } finally {
     nul.close();
@@ -255,16 +261,13 @@ export async function kafkaScenario(http: Http, client: FlarelogClient, cfg: Kaf
   for (const r of rows) log(`  ${r.workload} ${r.batch} ${r.door}: ${r.records_per_s} records/s, p50 ${r.latency.p50_ms} ms, p99 ${r.latency.p99_ms} ms`);
   const of = (workload: KafkaRow["workload"], batch: number, door: KafkaDoor) =>
     rows.find((r) => r.workload === workload && r.batch === batch && r.door === door)!;
-  const ratio: Record<string, number> = {};
-  const ceiling: Record<string, number> = {};
   const x = (a: number, b: number) => Number((a / b).toFixed(3));
-  for (const r of rows.filter((x) => x.door === "binary-http")) {
-    ratio[`${r.workload} ${r.batch}`] = x(of(r.workload, r.batch, "kafkajs").records_per_s, r.records_per_s);
-    ceiling[`${r.workload} ${r.batch}`] = x(of(r.workload, r.batch, "kafkajs-null-server").records_per_s, r.records_per_s);
-  }
-  const binaryCatchUp = rows.find((r) => r.workload === "catch-up" && r.door === "binary-http")!;
-  const steady = (door: KafkaDoor) => of("catch-up", binaryCatchUp.batch, door).steady_records_per_s ?? 0;
-  ratio["catch-up after the first batch"] = x(steady("kafkajs"), binaryCatchUp.records_per_s);
-  ceiling["catch-up after the first batch"] = x(steady("kafkajs-null-server"), binaryCatchUp.records_per_s);
-  return { rows, ratio, ceiling };
+  const ratioOf = (door: KafkaDoor): Record<string, number> => {
+    const out: Record<string, number> = {};
+    for (const r of rows.filter((y) => y.door === "binary-http")) out[`${r.workload} ${r.batch}`] = x(of(r.workload, r.batch, door).records_per_s, r.records_per_s);
+    const binaryCatchUp = rows.find((r) => r.workload === "catch-up" && r.door === "binary-http")!;
+    out["catch-up after the first batch"] = x(of("catch-up", binaryCatchUp.batch, door).steady_records_per_s ?? 0, binaryCatchUp.records_per_s);
+    return out;
+  };
+  return { rows, ratio: ratioOf("kafkajs"), ratio_no_deflate: ratioOf("kafkajs-no-deflate"), ceiling: ratioOf("kafkajs-null-server") };
 }

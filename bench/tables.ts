@@ -166,6 +166,7 @@ function kafkaTable(x: KafkaBenchResult): string[] {
       x.rows.map((r) => [r.workload, r.batch, r.door, r.requests, r.records_per_s, r.latency.p50_ms, r.latency.p99_ms, r.server_cpu_ms_per_1k ?? "–", r.client_cpu_ms_per_1k ?? "–"]),
     ),
     `kafkajs ÷ binary HTTP records/s: ${ratios.join(", ")}`,
+    `kafkajs without permessage-deflate ÷ binary HTTP records/s: ${Object.entries(x.ratio_no_deflate ?? {}).map(([k, v]) => `${k} ${v}×`).join(", ")}`,
     `kafkajs against a null server ÷ binary HTTP records/s (kafkajs's own ceiling): ${Object.entries(x.ceiling ?? {}).map(([k, v]) => `${k} ${v}×`).join(", ")}`,
     "",
   ];

@@ -21,7 +21,17 @@ export interface KafkaSocketFactoryOptions {
   url: string;
   /** Extra headers for the WebSocket handshake (Node's WebSocket accepts them; browsers ignore them). */
   headers?: Record<string, string>;
+  /**
+   * The WebSocket class to connect with (default: the global one). Node's WebSocket offers
+   * permessage-deflate, which the server may accept: every answer is then deflated by the
+   * server and inflated here. A class that does not offer it (bench/kafka.ts builds one on an
+   * undici dispatcher) leaves compression to Kafka's own batch compression.
+   */
+  webSocket?: WebSocketClass;
 }
+
+/** A WebSocket constructor: the global one, or one with the same shape. */
+export type WebSocketClass = new (url: string, init?: string[]) => WebSocket;
 
 interface SocketArgs {
   host: string;
@@ -54,12 +64,12 @@ export class KafkaWebSocket {
   private ended = false;
   private readonly toBuffer: (data: ArrayBuffer) => Uint8Array;
 
-  constructor(url: string, headers: Record<string, string> | undefined, onConnect: () => void) {
+  constructor(url: string, headers: Record<string, string> | undefined, onConnect: () => void, WS: WebSocketClass = WebSocket) {
     const B = (globalThis as { Buffer?: BufferLike }).Buffer;
     this.toBuffer = B ? (d) => B.from(d) : (d) => new Uint8Array(d);
     // Node's (undici's) WebSocket takes `{ headers }` as its second argument; browsers take protocols only.
     const init = headers === undefined ? undefined : ({ headers } as unknown as string[]);
-    this.ws = new WebSocket(url, init);
+    this.ws = new WS(url, init);
     this.ws.binaryType = "arraybuffer";
     this.ws.addEventListener("open", () => {
       onConnect();
@@ -159,5 +169,5 @@ export class KafkaWebSocket {
 export function kafkaSocketFactory(options: KafkaSocketFactoryOptions) {
   const url = kafkaWebSocketUrl(options.url);
   // Typed loosely on purpose: kafkajs's ISocketFactory names net.Socket, a Node type this module does not import.
-  return ({ onConnect }: SocketArgs): never => new KafkaWebSocket(url, options.headers, onConnect) as never;
+  return ({ onConnect }: SocketArgs): never => new KafkaWebSocket(url, options.headers, onConnect, options.webSocket) as never;
 }
