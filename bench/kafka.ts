@@ -1,19 +1,32 @@
 /**
  * Issue 19's figures: the Kafka wire protocol (kafkajs 2.2.4 through `kafkaSocketFactory`, one
  * WebSocket to /kafka) beside the binary HTTP path (`application/vnd.flarelog.record-batch`),
- * in one run, one partition, RF 1, acks=1:
- *   produce   100 B records in batches of 100 and of 1,000 per request, concurrency 1, the two
- *             doors in interleaved rounds (`runInterleaved`); a kafkajs `send` of N messages is
- *             one Produce request, a binary POST one batch.
+ * in one run, one partition, RF 1, acks=1, every configuration in the same interleaved rounds:
+ *   binary-http          the binary HTTP path (produce POSTs, the bench/reads.ts sequential pass)
+ *   kafkajs              kafkajs on Node's WebSocket as a user connects by default: it offers
+ *                        permessage-deflate and workerd accepts, so every answer is deflated by
+ *                        workerd and inflated by the client
+ *   kafkajs-no-deflate   the same without the offer (bench/kafka-websocket.ts): uncompressed, as
+ *                        the binary HTTP path is
+ *   kafkajs-null-server  kafkajs (no deflate) against bench/kafka-null-server.ts, a child process
+ *                        answering from memory (Produce: success; Fetch: pre-encoded batches of
+ *                        the same records): kafkajs's own ceiling on this machine
+ * Workloads:
+ *   produce   100 B records in batches of 100 and of 1,000 per request, concurrency 1
+ *             (`runInterleaved`); a kafkajs `send` of N messages is one Produce request, a
+ *             binary POST one batch.
  *   catch-up  a log of `min(fetchLogRecords, 20000)` records read from offset 0: a kafkajs
- *             consumer in a new group (join, sync, offset fetch included in the time; each
- *             `eachBatch` one op), and the binary HTTP sequential pass (5,000 records a fetch,
- *             bench/reads.ts). Rounds alternate the order.
- * The ratio kafkajs ÷ binary records/s is the issue's target (≥ 0.8×). Every row also carries
- * the CPU per 1,000 records of workerd (the server) and of this process (the client: kafkajs's
- * own encoding and decoding, or the HTTP request and the frames' decoding), since both share
- * the machine's cores. Node 24 type stripping:
- * erasable TypeScript only.
+ *             consumer in a new group with kafkajs's defaults (maxBytesPerPartition 1 MiB, about
+ *             9,800 records a fetch here; the server caps a fetch at 10,000), each `eachBatch`
+ *             one op, timed from before `connect()` (SASL, join, sync, offset fetch and
+ *             ListOffsets included; the "after the first batch" ratio leaves them and the first
+ *             fetch out); the binary HTTP sequential pass, 5,000 records a fetch, median of its
+ *             rounds. Rounds rotate the order.
+ * The ratio kafkajs ÷ binary records/s is the issue's target (≥ 0.8×), printed per kafkajs
+ * configuration. Every row also carries the CPU per 1,000 records of the server (workerd, or the
+ * null server) and of this process (the client: kafkajs's own encoding and decoding, or the HTTP
+ * request and the frames' decoding), since both share the machine's cores. Node 24 type
+ * stripping: erasable TypeScript only.
  */
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";

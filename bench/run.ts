@@ -21,7 +21,8 @@
  *   dialects  the Upstash and REST Proxy dialects beside the native JSON path: produce 100 × 100 B
  *             and consume catch-up through each door, and their ratios to native (bench/dialects.ts)
  *   kafka     the Kafka wire protocol (kafkajs over the /kafka WebSocket) beside the binary HTTP path:
- *             produce 100 B records in batches of 100 and 1,000, and a consumer's catch-up (bench/kafka.ts)
+ *             produce 100 B records in batches of 100 and 1,000, and a consumer's catch-up; kafkajs with
+ *             and without WebSocket deflate, and against a null server as its ceiling (bench/kafka.ts)
  *   groups    consumer-group rebalance after a leave and a crash, and a group of 3 against one
  *             plain consumer reading a 6-partition topic (bench/groups.ts)
  *   floor     the platform floor: a bare SQLite Durable Object written with the produce bodies and
