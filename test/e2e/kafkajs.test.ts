@@ -257,6 +257,25 @@ describe("kafkajs producer faults and formats", () => {
     expect(chunks.filter((n) => n === 1024 * 1024).length).toBeGreaterThan(0);
   }, 60_000);
 
+  it("the factory connects with the WebSocket class it is given, and records travel through it", async () => {
+    await createTopic("ws-class", 1);
+    const urls: string[] = [];
+    class Recording extends WebSocket {
+      constructor(url: string, init?: string[]) {
+        super(url, init);
+        urls.push(url);
+      }
+    }
+    const socketFactory = kafkaSocketFactory({ url: server.url, webSocket: Recording }) as unknown as ISocketFactory;
+    const producer = kafka({ socketFactory }).producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    await producer.send({ topic: "ws-class", messages: [{ value: "through the class" }] });
+    await producer.disconnect();
+    expect(urls.length).toBeGreaterThan(0);
+    expect(urls.every((u) => u.endsWith("/kafka"))).toBe(true);
+    expect((await readHttp("ws-class", 0)).map((r) => r.value)).toEqual(["through the class"]);
+  }, 30_000);
+
   it("gzip-compressed batches are decoded: every record lands with its key and value", async () => {
     await createTopic("prod-gzip", 1);
     const producer = kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
