@@ -11,7 +11,8 @@
  *   - topic-level produce (`POST /v1/topics/{t}/records`) of 100 keyed records × 100 B to a topic
  *     of 8 partitions (murmur2 spreads the keys) and the same bodies to a topic of 1 partition.
  * Ratios: each partition-endpoint row ÷ the floor with the same body; the 8-partition row ÷ the
- * 1-partition row; issue 22's five target ratios in `targets` (the closing JSON line's
+ * 1-partition row, and beside it the floor's own fan-out of the same bodies (8 rows of 8 objects
+ * in parallel ÷ 1 row of 1: what the platform itself pays for 8 objects per request); issue 22's five target ratios in `targets` (the closing JSON line's
  * `bulk_targets`). The same values in both formats (the JSON bodies' values, re-encoded).
  * Node 24 type stripping: erasable TypeScript only.
  */
@@ -46,6 +47,8 @@ export interface BulkRow extends Throughput {
 export interface BulkFloorRow extends Throughput {
   format: "json" | "binary";
   records_per_request: number;
+  /** The fan-out rows only: each body cut into this many rows of as many objects, written in parallel. */
+  objects?: number;
   body_bytes: number;
   /** CPU of the floor's workerd process per request; null off Linux. */
   workerd_cpu_ms_per_request: number | null;
@@ -81,6 +84,8 @@ export interface BulkResult {
   ratios: BulkRatio[];
   /** The 8-partition topic-level row ÷ the 1-partition one, same bodies, same rounds. */
   partition_ratio: BulkRatio | null;
+  /** The ablation beside it: the floor's 8-object fan-out of the same bodies ÷ its 1-object write (the platform's own 8 ÷ 1). */
+  floor_fanout_ratio: BulkRatio | null;
   targets: BulkTargets;
 }
 
@@ -201,14 +206,20 @@ async function measure(
           : binaryProduceOp(http, topic, c.acks, b!.binary, c.records);
     ops.push({ op, concurrency: 1 });
   }
-  const floors = [BULK_BATCH, SINGLE].flatMap((n) => {
+  const floors: { format: "json" | "binary"; records: number; bodies: (string | Uint8Array)[]; objects?: number }[] = [BULK_BATCH, SINGLE].flatMap((n) => {
     const b = bodies.get(n)!;
     return [
-      { format: "json" as const, records: n, bodies: b.json as (string | Uint8Array)[] },
-      { format: "binary" as const, records: n, bodies: b.binary as (string | Uint8Array)[] },
+      { format: "json" as const, records: n, bodies: b.json },
+      { format: "binary" as const, records: n, bodies: b.binary },
     ];
   });
-  for (const f of floors) ops.push({ op: writeOp(servers.url, `bulk-${f.format}-b${f.records}`, f.bodies, f.records), concurrency: 1 });
+  // The platform's own fan-out (the ablation for the 8-partition target): the keyed bodies as one
+  // row of one object, and cut into 8 rows of 8 objects written in parallel, per request.
+  floors.push({ format: "json", records: SPREAD_BATCH, bodies: keyed, objects: 1 }, { format: "json", records: SPREAD_BATCH, bodies: keyed, objects: SPREAD_PARTITIONS });
+  for (const f of floors) {
+    const name = `bulk-${f.format}-b${f.records}${f.objects ? `-fan${f.objects}` : ""}`;
+    ops.push({ op: writeOp(servers.url, name, f.bodies, f.records, f.objects), concurrency: 1 });
+  }
   // Each measured run's CPU goes to the process that served it: Flarelog's workerd or the floor's.
   const pidOf = (i: number) => (i < specs.length ? servers.flarelogPid : servers.pid);
   const cpuSeconds = ops.map((): number | null => 0);
@@ -234,8 +245,9 @@ async function measure(
   const floor = floors.map((f, i): BulkFloorRow => {
     const t = throughput(loads[specs.length + i]!);
     const cpu = cpuPerRequest(specs.length + i, t);
-    log(`  floor, ${f.format} bodies of ${f.records}: ${formatNumber(t.records_per_s)} records/s, p50 ${t.latency.p50_ms} ms, workerd CPU ${cpu ?? "?"} ms/request`);
-    return { format: f.format, records_per_request: f.records, body_bytes: f.bodies[0]!.length, ...t, workerd_cpu_ms_per_request: cpu };
+    const fan = f.objects === undefined ? "" : ` to ${f.objects} object(s)`;
+    log(`  floor, ${f.format} bodies of ${f.records}${fan}: ${formatNumber(t.records_per_s)} records/s, p50 ${t.latency.p50_ms} ms, workerd CPU ${cpu ?? "?"} ms/request`);
+    return { format: f.format, records_per_request: f.records, body_bytes: f.bodies[0]!.length, ...(f.objects === undefined ? {} : { objects: f.objects }), ...t, workerd_cpu_ms_per_request: cpu };
   });
   const rows = specs.map((c, i): BulkRow => {
     const t = throughput(loads[i]!);
@@ -268,7 +280,7 @@ async function measure(
     cpu_per_request_ratio: r.workerd_cpu_ms_per_request === null || !f.workerd_cpu_ms_per_request ? null : ratio(r.workerd_cpu_ms_per_request, f.workerd_cpu_ms_per_request),
   });
   const ratios = rows.flatMap((r) => {
-    const f = floor.find((x) => x.format === r.format && x.records_per_request === r.records_per_request);
+    const f = floor.find((x) => x.format === r.format && x.records_per_request === r.records_per_request && x.objects === undefined);
     if (r.endpoint !== "partition" || !f) return [];
     return [compare(`produce ${r.records_per_request}x${r.value_bytes}B acks=${r.acks} RF${r.replication_factor} 1p, ${r.format} body`, r, f)];
   });
@@ -277,6 +289,20 @@ async function measure(
   const eight = spread(SPREAD_PARTITIONS);
   // Here "floor" is the same bodies' topic-level produce to a 1-partition topic.
   const partitionRatio = one && eight ? compare(`topic-level produce ${SPREAD_BATCH}x${VALUE_BYTES}B keyed acks=1 RF1, ${SPREAD_PARTITIONS}p ÷ 1p`, eight, one) : null;
+  const fan = (n: number) => floor.find((x) => x.objects === n);
+  const fan1 = fan(1);
+  const fan8 = fan(SPREAD_PARTITIONS);
+  const floorFanout: BulkRatio | null =
+    fan1 && fan8
+      ? {
+          workload: `floor fan-out: the same bodies as ${SPREAD_PARTITIONS} rows of ${SPREAD_PARTITIONS} objects ÷ 1 row of 1`,
+          flarelog_records_per_s: fan8.records_per_s,
+          floor_records_per_s: fan1.records_per_s,
+          throughput_ratio: ratio(fan8.records_per_s, fan1.records_per_s),
+          p50_ratio: ratio(fan8.latency.p50_ms, fan1.latency.p50_ms),
+          cpu_per_request_ratio: !fan8.workerd_cpu_ms_per_request || !fan1.workerd_cpu_ms_per_request ? null : ratio(fan8.workerd_cpu_ms_per_request, fan1.workerd_cpu_ms_per_request),
+        }
+      : null;
   const target = (format: string, records: number, rf: number) =>
     ratios.find((x) => x.workload === `produce ${records}x${VALUE_BYTES}B acks=${rf === 1 ? "1" : "all"} RF${rf} 1p, ${format} body`)?.throughput_ratio ?? null;
   const targets: BulkTargets = {
@@ -286,5 +312,5 @@ async function measure(
     single_record_binary: target("binary", SINGLE, 1),
     partitions_8_vs_1: partitionRatio?.throughput_ratio ?? null,
   };
-  return { rows, floor, ratios, partition_ratio: partitionRatio, targets };
+  return { rows, floor, ratios, partition_ratio: partitionRatio, floor_fanout_ratio: floorFanout, targets };
 }

@@ -195,7 +195,7 @@ function bulkTables(x: BulkResult): string[] {
   });
   const floor = x.floor.map((f) => {
     const cpu = f.workerd_cpu_ms_per_request ?? "?";
-    return [`floor (${f.format} body)`, "-", "-", "-", f.records_per_request, f.body_bytes, f.requests, ...kafkaCells(f), f.requests_per_s, cpu];
+    return [`floor (${f.format} body)`, f.objects === undefined ? "-" : `${f.objects} object(s)`, "-", "-", f.records_per_request, f.body_bytes, f.requests, ...kafkaCells(f), f.requests_per_s, cpu];
   });
   const t = x.targets;
   const show = (v: number | null, min: number) => (v === null ? "not measured" : `${times(v)} (target ≥ ${min}×${v >= min ? ", met" : ", not met"})`);
@@ -205,8 +205,8 @@ function bulkTables(x: BulkResult): string[] {
       ["format", "endpoint", "RF", "acks", "records/req", "body B", "requests", ...KAFKA_COLUMNS, "req/s", "workerd CPU ms/req"],
       [...rows, ...floor],
     ),
-    ratioTable(x.partition_ratio ? [...x.ratios, x.partition_ratio] : x.ratios, true),
-    "(the last row's reference is the same bodies' topic-level produce to 1 partition, not the floor)",
+    ratioTable([...x.ratios, ...(x.partition_ratio ? [x.partition_ratio] : []), ...(x.floor_fanout_ratio ? [x.floor_fanout_ratio] : [])], true),
+    "(the 8p ÷ 1p row's reference is the same bodies' topic-level produce to 1 partition; the fan-out row is the floor against itself)",
     `Issue 22 targets: binary RF 1 ${show(t.binary_rf1, 0.9)}, JSON RF 1 ${show(t.json_rf1, 0.8)}, ` +
       `single record JSON ${show(t.single_record_json, 0.9)}, binary ${show(t.single_record_binary, 0.9)}, 8 partitions ÷ 1 ${show(t.partitions_8_vs_1, 0.8)}`,
     "",
