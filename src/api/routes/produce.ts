@@ -14,6 +14,7 @@ import type { Acks, ProducerIdentity, RecordHeader } from "../../protocol/types.
 import { RECORD_BATCH_CONTENT_TYPE } from "../../protocol/wire.ts";
 import { produce, produceBatch, type ProduceRecord, type RecordOutcome } from "../../services/produce.ts";
 import { readBodyLimited } from "../body.ts";
+import { Utf8Arena } from "../utf8-arena.ts";
 import type { AppEnv } from "../env.ts";
 import { errorResponse, jsonResponse, jsonTextResponse, raise, unwrap } from "../errors.ts";
 import { mount, serviceContext as svc, topicOf } from "../mount.ts";
@@ -23,35 +24,6 @@ import { readProduceBody, validate } from "../request.ts";
 /** The headers of a record that has none: one frozen empty list, not one per record. */
 const NO_HEADERS = Object.freeze([]) as unknown as RecordHeader[];
 
-/** Chunks that a request's UTF-8 keys and values are encoded into (new ones as needed). */
-const ARENA_CHUNK = 64 * 1024;
-
-/**
- * A request's UTF-8 byte fields, each encoded straight into a shared chunk (`encodeInto`) and
- * handed out as a view of it: one runtime call per field and no buffer of its own, where
- * `TextEncoder.encode` allocates one per field (the largest per-record cost of a JSON produce in
- * the profile). The views live as long as the request's records; the batch encoder copies them.
- */
-class Utf8Arena {
-  #chunk = new Uint8Array(0);
-  #at = 0;
-
-  /** `value`'s UTF-8 bytes; the caller checked it is well formed (no lone surrogate). */
-  encode(value: string): Uint8Array {
-    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
-    const most = value.length * 3;
-    if (this.#chunk.length - this.#at < most) {
-      this.#chunk = new Uint8Array(Math.max(ARENA_CHUNK, most));
-      this.#at = 0;
-    }
-    const start = this.#at;
-    this.#at += UTF8.encodeInto(value, this.#chunk.subarray(start)).written;
-    return this.#chunk.subarray(start, this.#at);
-  }
-}
-
-const UTF8 = new TextEncoder();
-
 /** One byte field: a utf8 string through the arena; anything else (base64, null, a bad value) as `decodeBytes` answers. */
 function decodeField(value: unknown, encoding: BytesEncoding, arena: Utf8Arena, field: () => string): Uint8Array | null {
   if (encoding === "utf8" && typeof value === "string" && value.isWellFormed()) return arena.encode(value);
@@ -59,8 +31,8 @@ function decodeField(value: unknown, encoding: BytesEncoding, arena: Utf8Arena, 
 }
 
 /** The JSON records as the service takes them: byte fields decoded per `encoding`. */
-function decodeRecords(body: ProduceBody, encoding: BytesEncoding): ProduceRecord[] {
-  const arena = new Utf8Arena();
+function decodeRecords(body: ProduceBody, encoding: BytesEncoding, sizeHint: number): ProduceRecord[] {
+  const arena = new Utf8Arena(sizeHint);
   return body.records.map((r, i) => {
     const record: ProduceRecord = {
       key: decodeField(r.key, encoding, arena, () => `records[${i}].key`),
@@ -139,7 +111,7 @@ async function produceRequest(c: Context<AppEnv>, partitionLevel: boolean): Prom
   const raw = await readProduceBody(c);
   const body = fastProduceBody(raw) ?? validate(ProduceSchema, raw);
   const producer = producerOf(body, partitionLevel);
-  const records = decodeRecords(body, body.encoding);
+  const records = decodeRecords(body, body.encoding, Number(c.req.header("content-length")) || 0);
   const r = await produce(svc(c), { topic, partition, records, acks, timeoutMs, producer }, Date.now());
   if (!r.ok) return errorResponse(c, r.err);
   if (r.value.accepted) return c.json({}, 202);
