@@ -1,5 +1,5 @@
 /**
- * `npm run bench:ab -- <git-ref> [--after <git-ref>] [--binary] [--edge] [--quick] [--rounds N] [--requests N]`: before/after of an optimisation,
+ * `npm run bench:ab -- <git-ref> [--after <git-ref>] [--binary] [--edge] [--only a,b] [--quick] [--rounds N] [--requests N]`: before/after of an optimisation,
  * measured in one run.
  *
  * Checks `<git-ref>` (and `--after`'s, else "after" is this working tree) out into temporary git
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
   const afterAt = args.indexOf("--after");
   const afterRef = afterAt >= 0 ? args[afterAt + 1] : undefined;
   if (afterAt >= 0 && !afterRef) throw new Error("--after needs a git ref");
-  const valueAt = new Set([afterAt, args.indexOf("--rounds"), args.indexOf("--requests")].filter((i) => i >= 0).map((i) => i + 1));
+  const valueAt = new Set([afterAt, args.indexOf("--rounds"), args.indexOf("--requests"), args.indexOf("--only")].filter((i) => i >= 0).map((i) => i + 1));
   const ref = args.find((a, i) => !a.startsWith("--") && !valueAt.has(i));
   if (!ref) throw new Error("usage: npm run bench:ab -- <git-ref> [--after <git-ref>] [--binary] [--edge] [--quick] [--rounds N] [--requests N]");
   // --rounds N / --requests N: a longer run when the figure is decided by rare slow requests.
@@ -171,6 +171,12 @@ async function main(): Promise<void> {
           },
         },
       );
+    }
+    // --only a,b: the workloads whose names contain one of these (e.g. `--only 1x100B`).
+    const onlyAt = args.indexOf("--only");
+    if (onlyAt >= 0) {
+      const wanted = (args[onlyAt + 1] ?? "").split(",");
+      workloads.splice(0, workloads.length, ...workloads.filter((w) => wanted.some((x) => w.name.includes(x))));
     }
     const ops = new Map<string, (i: number) => Promise<OpOutcome>>();
     for (const w of workloads)
