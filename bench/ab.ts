@@ -1,5 +1,5 @@
 /**
- * `npm run bench:ab -- <git-ref> [--after <git-ref>] [--binary] [--quick] [--rounds N] [--requests N]`: before/after of an optimisation,
+ * `npm run bench:ab -- <git-ref> [--after <git-ref>] [--binary] [--edge] [--only a,b] [--quick] [--rounds N] [--requests N]`: before/after of an optimisation,
  * measured in one run.
  *
  * Checks `<git-ref>` (and `--after`'s, else "after" is this working tree) out into temporary git
@@ -13,7 +13,9 @@
  * Workloads (one partition each, 100 B values): produce 1000 and 100 records per request RF 1
  * acks=1, produce 1000 per request RF 3 acks=all, and a consumer catch-up reading a filled log
  * with max_records=1000; with `--binary` (both sides must speak it, from e8c0964 on) also the
- * binary record-batch produce, RF 1 acks=1 and RF 3 acks=all. Prints a table and one JSON line (stdout's last). Node 24 type
+ * binary record-batch produce, RF 1 acks=1 and RF 3 acks=all; with `--edge` (both sides must have
+ * topic-level keyed produce) one record per request RF 1 acks=1 and topic-level produce of 100
+ * keyed records to 8 partitions. Prints a table and one JSON line (stdout's last). Node 24 type
  * stripping: erasable TypeScript only.
  */
 import { execFileSync } from "node:child_process";
@@ -25,7 +27,7 @@ import { join } from "node:path";
 import { PROJECT_ROOT, startLocalCluster, type LocalCluster } from "../scripts/local-cluster.ts";
 import { FlarelogClient } from "../src/client/flarelog-client.ts";
 import { formatNumber, mergeLoads, runLoad, table, throughput, type LoadResult, type OpOutcome } from "./harness.ts";
-import { binaryBodies, binaryProduceOp } from "./bulk.ts";
+import { binaryBodies, binaryProduceOp, keyedBodies, topicProduceOp } from "./bulk.ts";
 import { processCpuSeconds, startedWorkerd } from "./proc.ts";
 import { call, createTopic, expectStatus, produceBodies, produceOp, VALUE_BYTES, type Http } from "./http.ts";
 
@@ -72,12 +74,13 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const quick = args.includes("--quick");
   const binary = args.includes("--binary");
+  const edge = args.includes("--edge");
   const afterAt = args.indexOf("--after");
   const afterRef = afterAt >= 0 ? args[afterAt + 1] : undefined;
   if (afterAt >= 0 && !afterRef) throw new Error("--after needs a git ref");
-  const valueAt = new Set([afterAt, args.indexOf("--rounds"), args.indexOf("--requests")].filter((i) => i >= 0).map((i) => i + 1));
+  const valueAt = new Set([afterAt, args.indexOf("--rounds"), args.indexOf("--requests"), args.indexOf("--only")].filter((i) => i >= 0).map((i) => i + 1));
   const ref = args.find((a, i) => !a.startsWith("--") && !valueAt.has(i));
-  if (!ref) throw new Error("usage: npm run bench:ab -- <git-ref> [--after <git-ref>] [--binary] [--quick] [--rounds N] [--requests N]");
+  if (!ref) throw new Error("usage: npm run bench:ab -- <git-ref> [--after <git-ref>] [--binary] [--edge] [--quick] [--rounds N] [--requests N]");
   // --rounds N / --requests N: a longer run when the figure is decided by rare slow requests.
   const numberArg = (flag: string, fallback: number): number => {
     const at = args.indexOf(flag);
@@ -150,6 +153,30 @@ async function main(): Promise<void> {
           },
         },
       );
+    }
+    if (edge) {
+      const single = produceBodies(1, 23, 8);
+      const keyed = keyedBodies(100, 24, 8);
+      workloads.push(
+        {
+          name: "produce 1x100B acks=1 RF1",
+          setup: async (s) => (await createTopic(s.client, "ab-single"), produceOp(s.http, "ab-single", "1", single, 1)),
+        },
+        {
+          name: "produce topic-level 100x100B keyed acks=1 RF1 8p",
+          setup: async (s) => {
+            const r = await s.client.createTopic("ab-keyed-8p", { partitions: 8, replication_factor: 1 });
+            if (!r.ok) throw new Error(`create ab-keyed-8p: HTTP ${r.status}`);
+            return topicProduceOp(s.http, "ab-keyed-8p", "1", keyed, 100);
+          },
+        },
+      );
+    }
+    // --only a,b: the workloads whose names contain one of these (e.g. `--only 1x100B`).
+    const onlyAt = args.indexOf("--only");
+    if (onlyAt >= 0) {
+      const wanted = (args[onlyAt + 1] ?? "").split(",");
+      workloads.splice(0, workloads.length, ...workloads.filter((w) => wanted.some((x) => w.name.includes(x))));
     }
     const ops = new Map<string, (i: number) => Promise<OpOutcome>>();
     for (const w of workloads)

@@ -146,8 +146,9 @@ async function readPass(base: string, partition: string, rows: number, perRow: n
   return r;
 }
 
-export function writeOp(base: string, partition: string, bodies: (string | Uint8Array)[], records = PRODUCE_BATCH): (i: number) => Promise<OpOutcome> {
-  const url = `${base}/write?p=${partition}`;
+/** Floor writes of `bodies` to the object `partition`; with `fanout`, each body cut into that many rows of as many objects (`/fanout`). */
+export function writeOp(base: string, partition: string, bodies: (string | Uint8Array)[], records = PRODUCE_BATCH, fanout?: number): (i: number) => Promise<OpOutcome> {
+  const url = fanout === undefined ? `${base}/write?p=${partition}` : `${base}/fanout?p=${partition}&n=${fanout}`;
   return async (i) => {
     const body = bodies[i % bodies.length]!;
     const r = await floorCall(url, { method: "POST", headers: { "content-type": "application/json" }, body });

@@ -12,8 +12,9 @@
  * `(program)` or under the native call that entered it (e.g. `Response`); samples are wall
  * time on the isolate's thread, so the process CPU from /proc is reported beside them, and
  * before/after claims come from `npm run bench:ab`, not from these shares.
- * Workloads, 1000 × 100 B per request, one in flight: JSON produce RF 1 acks=1, binary produce
- * RF 1 acks=1, JSON produce RF 3 acks=all, JSON fetch. The raw profiles go to
+ * Workloads, one in flight: 1000 × 100 B per request JSON produce RF 1 acks=1, binary produce
+ * RF 1 acks=1, JSON produce RF 3 acks=all; single-record JSON produce RF 1 acks=1; topic-level
+ * produce of 100 keyed records to 8 partitions; a JSON fetch of 1000 records. The raw profiles go to
  * bench/results/profile-<workload>.cpuprofile (open them in Chrome DevTools); git ignores them.
  * Node 24 type stripping: erasable TypeScript only.
  */
@@ -23,7 +24,7 @@ import { join, relative } from "node:path";
 import { PROJECT_ROOT } from "../scripts/local-cluster.ts";
 import type { FlarelogClient } from "../src/client/flarelog-client.ts";
 import { formatNumber, runLoad, table, throughput, type OpOutcome, type Throughput } from "./harness.ts";
-import { binaryBodies, binaryProduceOp } from "./bulk.ts";
+import { binaryBodies, binaryProduceOp, keyedBodies, topicProduceOp } from "./bulk.ts";
 import { call, createTopic, expectStatus, produceBodies, produceOp, type Http } from "./http.ts";
 
 export interface ProfileConfig {
@@ -246,6 +247,8 @@ export function attribute(profile: CpuProfile, mapper: Mapper, records: number, 
 interface Workload {
   name: string;
   recordsPerRequest: number;
+  /** Requests per profiled run, × `profileRequests` (more for the small requests, so they get as many samples). */
+  requestsFactor?: number;
   setup: () => Promise<(i: number) => Promise<OpOutcome>>;
 }
 
@@ -286,6 +289,25 @@ export async function profileScenario(
       },
     },
     {
+      name: "produce 1x100B acks=1 RF1",
+      recordsPerRequest: 1,
+      requestsFactor: 4,
+      setup: async () => {
+        await createTopic(client, "bench-profile-single");
+        return produceOp(http, "bench-profile-single", "1", produceBodies(1, 13, 8), 1);
+      },
+    },
+    {
+      name: "produce topic-level 100x100B keyed acks=1 RF1 8p",
+      recordsPerRequest: 100,
+      requestsFactor: 2,
+      setup: async () => {
+        const created = await client.createTopic("bench-profile-8p", { partitions: 8, replication_factor: 1 });
+        if (!created.ok) throw new Error(`create topic bench-profile-8p: HTTP ${created.status}`);
+        return topicProduceOp(http, "bench-profile-8p", "1", keyedBodies(100, 14, 8), 100);
+      },
+    },
+    {
       name: `fetch max_records=${batch}`,
       recordsPerRequest: batch,
       setup: async () => {
@@ -308,10 +330,11 @@ export async function profileScenario(
     await inspector.send("Profiler.setSamplingInterval", { interval: cfg.profileSamplingUs });
     for (const w of workloads) {
       const op = await w.setup();
-      await runLoad({ requests: Math.max(5, Math.round(cfg.profileRequests / 10)), concurrency: 1, timeCapMs: cfg.profileCapMs, op });
+      const requests = cfg.profileRequests * (w.requestsFactor ?? 1);
+      await runLoad({ requests: Math.max(5, Math.round(requests / 10)), concurrency: 1, timeCapMs: cfg.profileCapMs, op });
       await inspector.send("Profiler.start");
       const cpu0 = server.workerdCpuMs();
-      const load = throughput(await runLoad({ requests: cfg.profileRequests, concurrency: 1, timeCapMs: cfg.profileCapMs, op }));
+      const load = throughput(await runLoad({ requests, concurrency: 1, timeCapMs: cfg.profileCapMs, op }));
       const cpu1 = server.workerdCpuMs();
       const { profile } = await inspector.send<{ profile: CpuProfile }>("Profiler.stop");
       const file = join(PROJECT_ROOT, "bench", "results", `profile-${w.name.replace(/[^a-zA-Z0-9=]+/g, "-")}.cpuprofile`);

@@ -143,9 +143,10 @@ function workloadHeadlines(r: Results): Headline[] {
   for (const k of r.kafka?.rows ?? []) w.push(headline(`kafka ${k.door} ${k.workload} ${k.batch}x100B acks=1 RF1 1p`, k));
   for (const b of r.bulk?.rows ?? []) {
     const shape = `${b.records_per_request}x${b.value_bytes}B acks=${b.acks} RF${b.replication_factor}`;
-    w.push(headline(`bulk ${b.format} ${shape} 1p`, b));
+    w.push(headline(`bulk ${b.format} ${shape}${b.endpoint === "topic" ? " topic-level keyed" : ""} ${b.partitions}p`, b));
   }
-  for (const f of r.bulk?.floor ?? []) w.push(headline(`floor write ${f.format} body 1000x100B (bulk rounds)`, f));
+  for (const f of r.bulk?.floor ?? [])
+    w.push(headline(`floor write ${f.format} body ${f.records_per_request}x100B${f.objects === undefined ? "" : ` to ${f.objects} object(s)`} (bulk rounds)`, f));
   for (const c of r.matrix?.cells ?? []) {
     const shape = `${c.value_bytes}B batch=${c.records_per_request} acks=${c.acks} RF${c.replication_factor}`;
     w.push(headline(`matrix ${shape} ${c.partitions}p`, c));
@@ -215,6 +216,7 @@ export function headlines(r: Results) {
     workloads: workloadHeadlines(r),
     ...(x ? { fetch_vs_log_size: { ratio_p50: x.ratio_p50, ratio_p99: x.ratio_p99, ratio_mean: x.ratio_mean } } : {}),
     ...(r.floor || r.bulk ? { floor_ratios: [...(r.bulk?.ratios ?? []), ...(r.floor?.ratios ?? [])] } : {}),
+    ...(r.bulk ? { bulk_targets: r.bulk.targets, bulk_partition_ratio: r.bulk.partition_ratio, bulk_floor_fanout_ratio: r.bulk.floor_fanout_ratio } : {}),
     memory_mib: memoryByBlock(r),
     ...(r.rpc ? { rpc_ratio: r.rpc.ratio } : {}),
     ...(r.tenancy

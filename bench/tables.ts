@@ -192,20 +192,25 @@ function ratioTable(ratios: (FloorRatio & { cpu_per_request_ratio?: number | nul
 function bulkTables(x: BulkResult): string[] {
   const rows = x.rows.map((r) => {
     const cpu = r.workerd_cpu_ms_per_request ?? "?";
-    return [r.format, r.replication_factor, r.acks, r.body_bytes, r.requests, ...kafkaCells(r), r.requests_per_s, cpu];
+    const endpoint = r.endpoint === "topic" ? `topic ${r.partitions}p` : "partition";
+    return [r.format, endpoint, r.replication_factor, r.acks, r.records_per_request, r.body_bytes, r.requests, ...kafkaCells(r), r.requests_per_s, cpu];
   });
   const floor = x.floor.map((f) => {
     const cpu = f.workerd_cpu_ms_per_request ?? "?";
-    return [`floor (${f.format} body)`, "-", "-", f.body_bytes, f.requests, ...kafkaCells(f), f.requests_per_s, cpu];
+    return [`floor (${f.format} body)`, f.objects === undefined ? "-" : `${f.objects} object(s)`, "-", "-", f.records_per_request, f.body_bytes, f.requests, ...kafkaCells(f), f.requests_per_s, cpu];
   });
+  const t = x.targets;
+  const show = (v: number | null, min: number) => (v === null ? "not measured" : `${times(v)} (target ≥ ${min}×${v >= min ? ", met" : ", not met"})`);
   return [
-    `Bulk produce: ${x.rows[0]?.records_per_request ?? 0} records × ${VALUE_BYTES} B per request, ` +
-      "partition endpoint, 1 partition, one request in flight, interleaved rounds",
+    `Bulk produce: ${VALUE_BYTES} B values, 1 partition unless named, one request in flight, interleaved rounds`,
     table(
-      ["format", "RF", "acks", "body B", "requests", ...KAFKA_COLUMNS, "req/s", "workerd CPU ms/req"],
+      ["format", "endpoint", "RF", "acks", "records/req", "body B", "requests", ...KAFKA_COLUMNS, "req/s", "workerd CPU ms/req"],
       [...rows, ...floor],
     ),
-    ratioTable(x.ratios, true),
+    ratioTable([...x.ratios, ...(x.partition_ratio ? [x.partition_ratio] : []), ...(x.floor_fanout_ratio ? [x.floor_fanout_ratio] : [])], true),
+    "(the 8p ÷ 1p row's reference is the same bodies' topic-level produce to 1 partition; the fan-out row is the floor against itself)",
+    `Issue 22 targets: binary RF 1 ${show(t.binary_rf1, 0.9)}, JSON RF 1 ${show(t.json_rf1, 0.8)}, ` +
+      `single record JSON ${show(t.single_record_json, 0.9)}, binary ${show(t.single_record_binary, 0.9)}, 8 partitions ÷ 1 ${show(t.partitions_8_vs_1, 0.8)}`,
     "",
   ];
 }

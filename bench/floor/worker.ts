@@ -8,6 +8,10 @@
  *                                 the DO named NAME; answers 200 `{"id":<rowid>}`
  *   GET  /read?p=NAME&from=N&max=M  rows with id >= N (at most M), their bytes concatenated;
  *                                 header `x-next` is the id after the last row returned
+ *   POST /fanout?p=NAME&n=N       the body's bytes cut into N equal slices, each one row of DO
+ *                                 NAME-i, written in parallel: the platform's own cost of one
+ *                                 request's fan-out to N objects (a topic-level produce to N
+ *                                 partitions; bench/bulk.ts); answers 200 `{"id":<first rowid>}`
  *   POST /hop?p=NAME              Worker → DO NAME (one row) → DOs NAME-f1 and NAME-f2 (one row
  *                                 each, in parallel): the platform's own Worker → DO → DO round
  *                                 trip, the shape of an RF 3 acks=all append (bench/platform-hop.ts)
@@ -58,6 +62,14 @@ export default {
     if (request.method === "POST" && url.pathname === "/write") {
       const id = await stub.write(await request.arrayBuffer());
       return Response.json({ id });
+    }
+    if (request.method === "POST" && url.pathname === "/fanout") {
+      const body = await request.arrayBuffer();
+      const n = Math.max(1, Number(url.searchParams.get("n") ?? "1"));
+      const name = url.searchParams.get("p") ?? "0";
+      const step = Math.ceil(body.byteLength / n);
+      const ids = await Promise.all(Array.from({ length: n }, (_, i) => env.FLOOR.getByName(`${name}-${i}`).write(body.slice(i * step, Math.min(body.byteLength, (i + 1) * step)))));
+      return Response.json({ id: ids[0] });
     }
     if (request.method === "POST" && url.pathname === "/hop") {
       const id = await stub.hop(await request.arrayBuffer(), url.searchParams.get("p") ?? "0");

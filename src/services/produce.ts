@@ -73,6 +73,7 @@ interface PlannedRecord {
 function plan(meta: TopicMetadata, records: readonly ProduceRecord[], fixed: number | undefined, now: number): PlannedRecord[] {
   const count = meta.partitions.length;
   const maxMessageBytes = toLogConfig(meta.configs).maxMessageBytes;
+  let fixedExists = false;
   return records.map((record, i) => {
     const partition = record.partition;
     if (fixed !== undefined && partition !== undefined && partition !== fixed)
@@ -81,7 +82,9 @@ function plan(meta: TopicMetadata, records: readonly ProduceRecord[], fixed: num
       fixed ??
       partition ??
       (record.key !== null ? partitionForKey(record.key, count) : roundRobin.next(`${meta.tenant}/${meta.name}`, count));
-    must(Cluster.partition(meta, p));
+    // The path's partition is looked up once (at the first record, so errors come in the same order).
+    if (p !== fixed || !fixedExists) must(Cluster.partition(meta, p));
+    if (p === fixed) fixedExists = true;
     const size = encodedRecordSize(record);
     if (size > maxMessageBytes)
       stop("MESSAGE_TOO_LARGE", `records[${i}] is ${size} bytes, over max.message.bytes (${maxMessageBytes}); nothing was written`);

@@ -126,6 +126,39 @@ describe("produce and fetch", () => {
     expect(f.ok && f.body.records.map((r) => [r.key, r.value, r.headers])).toEqual([["a", "1", {}], [null, "2", { h: "x" }]]);
   });
 
+  it("utf8 keys, values and headers are stored as their exact UTF-8 bytes, also past one 64 KiB encoding chunk", async () => {
+    const name = uniqueTopic();
+    await created(name);
+    const big = "ü€😀".repeat(9000); // 81,000 UTF-8 bytes from 27,000 UTF-16 code units: more than one chunk
+    const records = [
+      { key: "k-ü", value: "a€b😀c", headers: { "h-ü": "v😀", e: "" } },
+      { key: null, value: "" },
+      { value: big },
+      { key: "x".repeat(70_000), value: null },
+      { value: "after" },
+    ];
+    const p = await client.produce(name, records);
+    expect(p.ok && p.body.offsets.map((o) => o.offset)).toEqual([0, 1, 2, 3, 4]);
+    const f = await client.fetchRecords(name, 0, { offset: 0, encoding: "base64" });
+    const utf8 = (s: string | null) => (s === null ? null : Buffer.from(s, "utf8").toString("base64"));
+    expect(f.ok && f.body.records.map((r) => [r.key, r.value, r.headers])).toEqual([
+      [utf8("k-ü"), utf8("a€b😀c"), { "h-ü": utf8("v😀"), e: "" }],
+      [null, "", {}],
+      [null, utf8(big), {}],
+      [utf8("x".repeat(70_000)), null, {}],
+      [null, utf8("after"), {}],
+    ]);
+  }, 20_000);
+
+  it("a utf8 value with a lone surrogate is INVALID_REQUEST naming the field, and nothing of the request is written", async () => {
+    const name = uniqueTopic();
+    await created(name);
+    const r = await client.produce(name, [{ value: "fine" }, { key: "k", value: "bad\ud800" }]);
+    expect(r).toMatchObject({ ok: false, status: 400, error: { error: "INVALID_REQUEST", message: "records[1].value contains a lone UTF-16 surrogate" } });
+    const d = await client.describeTopic(name);
+    expect(d.ok && d.body.partitions[0]!.log_end_offset).toBe(0);
+  });
+
   it("base64 encoding round-trips arbitrary bytes", async () => {
     const name = uniqueTopic();
     await created(name);

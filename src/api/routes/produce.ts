@@ -10,26 +10,37 @@ import { producePartitionRoute, produceRoute } from "../../contract/routes.ts";
 import { fastProduceBody, ProduceSchema, type ProduceBody } from "../../contract/schemas.ts";
 import type { BatchProduceResponse } from "../../contract/types.ts";
 import { LIMITS } from "../../protocol/config.ts";
-import type { Acks, ProducerIdentity } from "../../protocol/types.ts";
+import type { Acks, ProducerIdentity, RecordHeader } from "../../protocol/types.ts";
 import { RECORD_BATCH_CONTENT_TYPE } from "../../protocol/wire.ts";
-import { produce, produceBatch, type ProduceRecord } from "../../services/produce.ts";
+import { produce, produceBatch, type ProduceRecord, type RecordOutcome } from "../../services/produce.ts";
 import { readBodyLimited } from "../body.ts";
+import { Utf8Arena } from "../utf8-arena.ts";
 import type { AppEnv } from "../env.ts";
-import { errorResponse, jsonResponse, raise, unwrap } from "../errors.ts";
+import { errorResponse, jsonResponse, jsonTextResponse, raise, unwrap } from "../errors.ts";
 import { mount, serviceContext as svc, topicOf } from "../mount.ts";
 import { decodeBytes, parseAcks, parseIntParam, parsePartitionParam, type BytesEncoding } from "../params.ts";
 import { readProduceBody, validate } from "../request.ts";
 
+/** The headers of a record that has none: one frozen empty list, not one per record. */
+const NO_HEADERS = Object.freeze([]) as unknown as RecordHeader[];
+
+/** One byte field: a utf8 string through the arena; anything else (base64, null, a bad value) as `decodeBytes` answers. */
+function decodeField(value: unknown, encoding: BytesEncoding, arena: Utf8Arena, field: () => string): Uint8Array | null {
+  if (encoding === "utf8" && typeof value === "string" && value.isWellFormed()) return arena.encode(value);
+  return unwrap(decodeBytes(value, encoding, field()));
+}
+
 /** The JSON records as the service takes them: byte fields decoded per `encoding`. */
-function decodeRecords(body: ProduceBody, encoding: BytesEncoding): ProduceRecord[] {
+function decodeRecords(body: ProduceBody, encoding: BytesEncoding, sizeHint: number): ProduceRecord[] {
+  const arena = new Utf8Arena(sizeHint);
   return body.records.map((r, i) => {
     const record: ProduceRecord = {
-      key: unwrap(decodeBytes(r.key, encoding, `records[${i}].key`)),
-      value: unwrap(decodeBytes(r.value, encoding, `records[${i}].value`)),
-      headers: Object.entries(r.headers ?? {}).map(([key, v]) => ({
-        key,
-        value: unwrap(decodeBytes(v, encoding, `records[${i}].headers.${key}`)),
-      })),
+      key: decodeField(r.key, encoding, arena, () => `records[${i}].key`),
+      value: decodeField(r.value, encoding, arena, () => `records[${i}].value`),
+      headers:
+        r.headers === undefined
+          ? NO_HEADERS
+          : Object.entries(r.headers).map(([key, v]) => ({ key, value: decodeField(v, encoding, arena, () => `records[${i}].headers.${key}`) })),
     };
     if (r.timestamp !== undefined) record.timestamp = r.timestamp;
     if (r.partition !== undefined) record.partition = r.partition;
@@ -100,14 +111,31 @@ async function produceRequest(c: Context<AppEnv>, partitionLevel: boolean): Prom
   const raw = await readProduceBody(c);
   const body = fastProduceBody(raw) ?? validate(ProduceSchema, raw);
   const producer = producerOf(body, partitionLevel);
-  const records = decodeRecords(body, body.encoding);
+  const records = decodeRecords(body, body.encoding, Number(c.req.header("content-length")) || 0);
   const r = await produce(svc(c), { topic, partition, records, acks, timeoutMs, producer }, Date.now());
   if (!r.ok) return errorResponse(c, r.err);
   if (r.value.accepted) return c.json({}, 202);
-  const offsets = r.value.records.map((o) =>
-    "error" in o ? { partition: o.partition, error_code: o.error.errorCode, error: o.error.error } : o,
-  );
-  return jsonResponse({ offsets });
+  return jsonTextResponse(offsetsJson(r.value.records));
+}
+
+const isInt = (n: number) => Number.isSafeInteger(n);
+
+/**
+ * `JSON.stringify({ offsets })` of the per-record outcomes, the same text, written without an
+ * object per record (half the time of building and stringifying 1000 of them): an appended
+ * record is `{"partition":p,"offset":o,"timestamp":t}`, a failed one
+ * `{"partition":p,"error_code":c,"error":"NAME"}`.
+ */
+export function offsetsJson(records: readonly RecordOutcome[]): string {
+  let out = '{"offsets":[';
+  for (let i = 0; i < records.length; i++) {
+    const o = records[i]!;
+    if (i > 0) out += ",";
+    if ("error" in o) out += JSON.stringify({ partition: o.partition, error_code: o.error.errorCode, error: o.error.error });
+    else if (isInt(o.partition) && isInt(o.offset) && isInt(o.timestamp)) out += `{"partition":${o.partition},"offset":${o.offset},"timestamp":${o.timestamp}}`;
+    else out += JSON.stringify({ partition: o.partition, offset: o.offset, timestamp: o.timestamp });
+  }
+  return `${out}]}`;
 }
 
 export function produceRoutes(app: Hono<AppEnv>): void {
