@@ -76,7 +76,10 @@ class RunQueueSampler {
   readonly samples: Map<number, [number, number]>[] = [];
   readonly mine: number[] = [];
   #timer: ReturnType<typeof setInterval> | null = null;
-  constructor(private readonly pid: number) {}
+  readonly pid: number;
+  constructor(pid: number) {
+    this.pid = pid;
+  }
   start(): void {
     const tick = () => {
       this.at.push(performance.now());

@@ -5,8 +5,9 @@
  * Invariants:
  * - One ordered stream per follower, pipelined: up to `maxPushesInFlight` pushes are in flight
  *   to a follower at once, each starting where the one before it ends (Raft's pipelined
- *   AppendEntries), so an append that lands while a push is out leaves at once instead of
- *   waiting a round trip. Only an answer to a push still in flight moves the stream; a failed
+ *   AppendEntries). A second push follows only once the oldest in flight has been out
+ *   `pipelineAfterMs`: a prompt follower gets every append made meanwhile in its next push
+ *   (one push for many), a slow one no longer holds them all behind a whole round trip. Only an answer to a push still in flight moves the stream; a failed
  *   or mismatched answer drops the pushes sent after it (their answers are ignored), and once
  *   none is in flight the stream restarts from what the follower proved; pipelining starts only
  *   after a first `ok`, and pauses from a failure until every push in flight has settled. A data push that
@@ -51,6 +52,15 @@ export const DEFAULT_HIGH_WATERMARK_PUSH_DELAY_MS = 20;
 /** Pushes in flight to one follower when the caller names no limit (see the class comment). */
 export const DEFAULT_MAX_PUSHES_IN_FLIGHT = 2;
 
+/**
+ * How long the oldest push in flight must be out before a second one follows it. Below it,
+ * appends wait for the answer and go together in the next push (one push for many appends, as
+ * before pipelining); a follower slower than this (a stalled or distant object) no longer
+ * holds every append queued behind a whole round trip. Above a local DO → DO round trip's p99
+ * (docs/benchmarks.md), so on one machine pipelining only starts on a stall.
+ */
+export const DEFAULT_PIPELINE_AFTER_MS = 5;
+
 export interface LeaderStateOptions {
   localReplicaId: number;
   state: PartitionState;
@@ -63,6 +73,8 @@ export interface LeaderStateOptions {
   pendingAlterPartition?: AlterPartitionRequest | null;
   /** Pushes in flight per follower, at least 1; default DEFAULT_MAX_PUSHES_IN_FLIGHT. */
   maxPushesInFlight?: number;
+  /** See DEFAULT_PIPELINE_AFTER_MS (0: pipeline at once). */
+  pipelineAfterMs?: number;
 }
 
 interface InFlightPush {
@@ -100,6 +112,7 @@ export class LeaderState {
   readonly #replicaLagTimeMaxMs: number;
   readonly #maxPushBytes: number;
   readonly #maxPushesInFlight: number;
+  readonly #pipelineAfterMs: number;
   #state: PartitionState;
   #pending: PendingIsrChange | null = null;
   /** Where this leader epoch begins in the log (fixed for the epoch); read on first need. */
@@ -121,6 +134,7 @@ export class LeaderState {
     this.#highWatermarkPushDelayMs = opts.highWatermarkPushDelayMs ?? DEFAULT_HIGH_WATERMARK_PUSH_DELAY_MS;
     this.#maxPushBytes = opts.maxPushBytes ?? DEFAULT_MAX_PUSH_BYTES;
     this.#maxPushesInFlight = Math.max(1, Math.floor(opts.maxPushesInFlight ?? DEFAULT_MAX_PUSHES_IN_FLIGHT));
+    this.#pipelineAfterMs = opts.pipelineAfterMs ?? DEFAULT_PIPELINE_AFTER_MS;
     this.#state = opts.state;
     const p = opts.pendingAlterPartition;
     // Still pending only if it was made against this very state; a newer state settled it.
@@ -210,6 +224,19 @@ export class LeaderState {
     return leo;
   }
 
+  /** A pipelined push may follow those in flight (once the oldest has been out pipelineAfterMs). */
+  #pipelineOpen(f: FollowerStream, leo: Offset, logStartOffset: Offset): boolean {
+    const last = f.inFlight.at(-1);
+    return (
+      last !== undefined &&
+      f.inFlight.length < this.#maxPushesInFlight &&
+      !f.settling &&
+      f.logEndOffset !== null &&
+      last.end < leo &&
+      last.end >= logStartOffset
+    );
+  }
+
   /** A push that would carry only a new HW and is not due yet (see the class comment). */
   #highWatermarkPushWaits(f: FollowerStream, leo: Offset): boolean {
     return f.logEndOffset === leo && this.#clock.now() < this.#highWatermarkRaisedAt + this.#highWatermarkPushDelayMs;
@@ -231,7 +258,8 @@ export class LeaderState {
     if (last) {
       // Pipelined: only new batches, from where the last push in flight ends, and only on a
       // stream that has matched and is not recovering from a failed or mismatched push.
-      if (f.settling || f.logEndOffset === null || last.end >= leo || last.end < logStartOffset) return null;
+      if (!this.#pipelineOpen(f, leo, logStartOffset)) return null;
+      if (this.#clock.now() < f.inFlight[0]!.sentAtMs + this.#pipelineAfterMs) return null;
       next = last.end;
     } else {
       if (f.logEndOffset === leo && f.highWatermark >= highWatermark) return null;
@@ -374,15 +402,18 @@ export class LeaderState {
    * When a lagging ISR follower would pass replicaLagTimeMaxMs (for the DO's alarm), or null.
    * Null too while an ISR change is pending: recompute after updateState.
    */
-  /** When a waiting HW-only push falls due (null: none waits). */
+  /** When a waiting HW-only push or pipelined push falls due (null: none waits). */
   nextPushDeadline(log: PartitionLog): TimestampMs | null {
     const leo = this.#see(log);
+    let due = Infinity;
     for (const id of this.followerIds()) {
       const f = this.#follower(id);
-      if (f.inFlight.length === 0 && !this.#state.offlineReplicas.includes(id) && f.highWatermark < log.highWatermark && this.#highWatermarkPushWaits(f, leo))
-        return this.#highWatermarkRaisedAt + this.#highWatermarkPushDelayMs;
+      if (this.#state.offlineReplicas.includes(id)) continue;
+      if (this.#pipelineOpen(f, leo, log.logStartOffset)) due = Math.min(due, f.inFlight[0]!.sentAtMs + this.#pipelineAfterMs);
+      if (f.inFlight.length === 0 && f.highWatermark < log.highWatermark && this.#highWatermarkPushWaits(f, leo))
+        due = Math.min(due, this.#highWatermarkRaisedAt + this.#highWatermarkPushDelayMs);
     }
-    return null;
+    return due === Infinity ? null : due;
   }
 
   nextLagDeadline(log?: PartitionLog): TimestampMs | null {

@@ -28,11 +28,12 @@ const stateOf = (over: Partial<PartitionState> = {}): PartitionState => ({
 interface ClusterOptions {
   maxPushBytes?: number;
   maxPushesInFlight?: number;
+  pipelineAfterMs?: number;
   /** Writes the leader's log from earlier epochs before it becomes leader. */
   history?: (leader: PartitionLog, followers: Map<number, PartitionLog>) => void;
 }
 
-function cluster(over: Partial<PartitionState> = {}, { maxPushBytes, maxPushesInFlight, history }: ClusterOptions = {}) {
+function cluster(over: Partial<PartitionState> = {}, { maxPushBytes, maxPushesInFlight, pipelineAfterMs, history }: ClusterOptions = {}) {
   const clock = new FakeClock();
   const open = () => PartitionLog.open(new MemoryLogStore(), clock, cfg());
   const leader = open();
@@ -40,7 +41,7 @@ function cluster(over: Partial<PartitionState> = {}, { maxPushBytes, maxPushesIn
   history?.(leader, followers);
   const state = stateOf(over);
   expect(leader.becomeLeader(state.leaderEpoch).ok).toBe(true);
-  const ls = new LeaderState({ localReplicaId: 0, state, clock, replicaLagTimeMaxMs: LAG_MS, maxPushBytes, maxPushesInFlight });
+  const ls = new LeaderState({ localReplicaId: 0, state, clock, replicaLagTimeMaxMs: LAG_MS, maxPushBytes, maxPushesInFlight, pipelineAfterMs });
   /** Sends follower `id` its next push and feeds back its answer; null if there was none. */
   const deliver = (id: number): ReplicateRequest | null => {
     const req = ls.nextPush(id, leader);
@@ -102,7 +103,7 @@ describe("LeaderState push streams", () => {
   });
 
   it("pipelined: an append during a push leaves at once from where that push ends, up to maxPushesInFlight", () => {
-    const c = cluster({}, { maxPushesInFlight: 2 });
+    const c = cluster({}, { maxPushesInFlight: 2, pipelineAfterMs: 0 });
     append(c.leader, recs("a"), 5);
     c.drain(1);
     append(c.leader, recs("b"), 5);
@@ -126,7 +127,7 @@ describe("LeaderState push streams", () => {
   });
 
   it("pipelined: a failed push drops the pushes sent after it; an earlier one's answer still counts; the stream resends", () => {
-    const c = cluster({}, { maxPushesInFlight: 3 });
+    const c = cluster({}, { maxPushesInFlight: 3, pipelineAfterMs: 0 });
     append(c.leader, recs("a"), 5);
     c.drain(1);
     append(c.leader, recs("b"), 5);
@@ -148,6 +149,26 @@ describe("LeaderState push streams", () => {
     c.ls.onPushResult(1, again, c.f(1).appendAsFollower(again), c.leader);
     expect(c.ls.followerLogEndOffset(1)).toBe(4);
     expect(valuesOf(readAll(c.f(1)))).toEqual(["a", "b", "c", "d"]);
+  });
+
+  it("a second push follows only once the oldest in flight has been out pipelineAfterMs; nextPushDeadline says when", () => {
+    const c = cluster({}, { maxPushesInFlight: 2, pipelineAfterMs: 5 });
+    append(c.leader, recs("a"), 5);
+    c.drain(1);
+    c.drain(2);
+    append(c.leader, recs("b"), 5);
+    const t0 = c.clock.now();
+    const first = c.ls.nextPush(1, c.leader)!;
+    append(c.leader, recs("c"), 5);
+    expect(c.ls.nextPush(1, c.leader)).toBeNull(); // a prompt answer will carry "c" with the next push
+    c.drain(2);
+    expect(c.ls.nextPushDeadline(c.leader)).toBe(t0 + 5);
+    c.clock.advance(5);
+    const second = c.ls.nextPush(1, c.leader)!;
+    expect(second.prevOffset).toBe(2);
+    c.ls.onPushResult(1, first, c.f(1).appendAsFollower(first), c.leader);
+    c.ls.onPushResult(1, second, c.f(1).appendAsFollower(second), c.leader);
+    expect(c.ls.followerLogEndOffset(1)).toBe(3);
   });
 
   it("a failed push only clears the in-flight mark; FENCED_LEADER_EPOCH reports the leader fenced", () => {
