@@ -272,6 +272,8 @@ interface RunOut {
   workerd_runqueue_ms_per_s: number | null;
   loadgen_runqueue_ms_per_s: number;
   gc?: Pauses;
+  /** workerd isolate's V8 heap (Runtime.getHeapUsage) before and after the run, MiB. */
+  heap_used_mib: [number, number] | null;
   attribution: Attribution[];
 }
 
@@ -318,10 +320,17 @@ async function main(): Promise<void> {
       rq.start();
       const cpu0 = pid === null ? null : processCpuSeconds(pid);
       const me0 = process.cpuUsage();
+      const heap = () =>
+        inspector
+          .send<{ usedSize: number }>("Runtime.getHeapUsage")
+          .then((h) => r2(h.usedSize / 2 ** 20))
+          .catch(() => null);
+      const heap0 = await heap();
       if (v.profiled) await inspector.send("Profiler.start");
       const run = await e2eRun(http, client, cfg, { ...v, topic: `tail-${n++}-rf${v.rf}` }, log, trace);
       const prof = v.profiled ? (await inspector.send<{ profile: CpuProfile }>("Profiler.stop")).profile : null;
       const me1 = process.cpuUsage(me0);
+      const heap1 = await heap();
       const cpu1 = pid === null ? null : processCpuSeconds(pid);
       loop.disable();
       obs.disconnect();
@@ -342,6 +351,7 @@ async function main(): Promise<void> {
         loadgen_gc_max_ms: r2(Math.max(0, ...gcs)),
         workerd_runqueue_ms_per_s: tid === null ? null : r2((rq.waitMs(tid, rq.at[0]!, rq.at.at(-1)!) * 1000) / wall),
         loadgen_runqueue_ms_per_s: r2((rq.waitMs(null, rq.at[0]!, rq.at.at(-1)!) * 1000) / wall),
+        heap_used_mib: heap0 === null || heap1 === null ? null : [heap0, heap1],
         attribution: [],
       };
       let profiled: { tl: ReturnType<typeof timeline>; spans: [number, number][] } | null = null;
@@ -383,7 +393,8 @@ async function main(): Promise<void> {
     const g = r.gc;
     console.log(
       `\n${r.name}${r.profiled ? " (profiled)" : ""}` +
-        (g ? `: workerd isolate GC pauses ${g.count} (total ${g.total_ms} ms), p50 ${g.p50_ms} p99 ${g.p99_ms} max ${g.max_ms} ms, > 5 ms: ${g.over_5ms}, > 10 ms: ${g.over_10ms}` : ""),
+        (g ? `: workerd isolate GC pauses ${g.count} (total ${g.total_ms} ms), p50 ${g.p50_ms} p99 ${g.p99_ms} max ${g.max_ms} ms, > 5 ms: ${g.over_5ms}, > 10 ms: ${g.over_10ms}` : "") +
+        (r.heap_used_mib ? `; isolate heap used ${r.heap_used_mib[0]} → ${r.heap_used_mib[1]} MiB` : ""),
     );
     console.log(
       table(
