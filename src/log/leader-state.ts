@@ -56,8 +56,9 @@ export const DEFAULT_MAX_PUSHES_IN_FLIGHT = 2;
  * How long the oldest push in flight must be out before a second one follows it. Below it,
  * appends wait for the answer and go together in the next push (one push for many appends, as
  * before pipelining); a follower slower than this (a stalled or distant object) no longer
- * holds every append queued behind a whole round trip. Above a local DO → DO round trip's p99
- * (docs/benchmarks.md), so on one machine pipelining only starts on a stall.
+ * holds every append queued behind a whole round trip. About the p99 of a whole local
+ * Worker → DO → 2 DOs hop on a quiet machine (docs/benchmarks.md), so on one machine
+ * pipelining mostly starts on a stall.
  */
 export const DEFAULT_PIPELINE_AFTER_MS = 5;
 
