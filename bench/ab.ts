@@ -1,5 +1,5 @@
 /**
- * `npm run bench:ab -- <git-ref> [--after <git-ref>] [--binary] [--edge] [--only a,b] [--quick] [--rounds N] [--requests N]`: before/after of an optimisation,
+ * `npm run bench:ab -- <git-ref> [--after <git-ref>] [--binary] [--edge] [--only a,b] [--quick] [--rounds N] [--requests N] [--concurrency N]`: before/after of an optimisation,
  * measured in one run.
  *
  * Checks `<git-ref>` (and `--after`'s, else "after" is this working tree) out into temporary git
@@ -78,9 +78,9 @@ async function main(): Promise<void> {
   const afterAt = args.indexOf("--after");
   const afterRef = afterAt >= 0 ? args[afterAt + 1] : undefined;
   if (afterAt >= 0 && !afterRef) throw new Error("--after needs a git ref");
-  const valueAt = new Set([afterAt, args.indexOf("--rounds"), args.indexOf("--requests"), args.indexOf("--only")].filter((i) => i >= 0).map((i) => i + 1));
+  const valueAt = new Set([afterAt, args.indexOf("--rounds"), args.indexOf("--requests"), args.indexOf("--only"), args.indexOf("--concurrency")].filter((i) => i >= 0).map((i) => i + 1));
   const ref = args.find((a, i) => !a.startsWith("--") && !valueAt.has(i));
-  if (!ref) throw new Error("usage: npm run bench:ab -- <git-ref> [--after <git-ref>] [--binary] [--edge] [--quick] [--rounds N] [--requests N]");
+  if (!ref) throw new Error("usage: npm run bench:ab -- <git-ref> [--after <git-ref>] [--binary] [--edge] [--only a,b] [--quick] [--rounds N] [--requests N] [--concurrency N]");
   // --rounds N / --requests N: a longer run when the figure is decided by rare slow requests.
   const numberArg = (flag: string, fallback: number): number => {
     const at = args.indexOf(flag);
@@ -90,6 +90,8 @@ async function main(): Promise<void> {
   };
   const rounds = numberArg("--rounds", quick ? 2 : 6);
   const perRound = numberArg("--requests", quick ? 20 : 60);
+  // Requests in flight per workload (default 1); e.g. 8 to see a leader coalesce or pipeline concurrent appends.
+  const concurrency = numberArg("--concurrency", 1);
   const fetchLog = quick ? 50_000 : 200_000;
 
   const work = await mkdtemp(join(tmpdir(), "flarelog-ab-"));
@@ -192,7 +194,8 @@ async function main(): Promise<void> {
         for (const s of order) {
           const key = `${w.name}|${s.name}`;
           const c0 = cpuMs(s.pid);
-          const load = await runLoad({ requests: perRound, concurrency: 1, timeCapMs: 60_000, op: ops.get(key)! });
+          // The catch-up reads one offset after another: always one in flight.
+          const load = await runLoad({ requests: perRound, concurrency: w.name.startsWith("fetch") ? 1 : concurrency, timeCapMs: 60_000, op: ops.get(key)! });
           const entry = runs.get(key) ?? { loads: [], cpuMs: 0 };
           entry.loads.push(load);
           entry.cpuMs += cpuMs(s.pid) - c0;
@@ -217,7 +220,7 @@ async function main(): Promise<void> {
     });
     process.stdout.write(
       [
-        `A/B: before ${ref} (${commit.slice(0, 12)}) vs after ${afterRef ?? "this tree"} (${after.commit.slice(0, 12)}), ${rounds} interleaved rounds × ${perRound} requests per workload and side, one request in flight`,
+        `A/B: before ${ref} (${commit.slice(0, 12)}) vs after ${afterRef ?? "this tree"} (${after.commit.slice(0, 12)}), ${rounds} interleaved rounds × ${perRound} requests per workload and side, ${concurrency} request(s) in flight`,
         table(
           ["workload", "before rec/s", "after rec/s", "after ÷ before", "before p50", "after p50", "before CPU µs/rec", "after CPU µs/rec", "CPU after ÷ before"],
           rows.map((r) => [r.workload, r.before.records_per_s, r.after.records_per_s, `${r.throughput_ratio}×`, r.before.p50_ms, r.after.p50_ms, r.before.cpu_us_per_record, r.after.cpu_us_per_record, `${r.cpu_ratio}×`]),

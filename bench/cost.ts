@@ -14,7 +14,7 @@
  * Node 24 type stripping: erasable TypeScript only.
  */
 import type { FlarelogClient } from "../src/client/flarelog-client.ts";
-import { log, runLoad, table } from "./harness.ts";
+import { log, runLoad, table, throughput } from "./harness.ts";
 import { call, createTopic, expectStatus, produceBodies, produceOp, VALUE_BYTES, type Http } from "./http.ts";
 import { CLOUDFLARE, PEERS, PRICES_READ } from "./pricing.ts";
 import { processCpuSeconds } from "./proc.ts";
@@ -143,6 +143,10 @@ export interface GroupCommitRow {
   rows_read_per_batch: number;
   alarms_set_per_batch: number;
   alarm_runs_per_batch: number;
+  /** Throughput and per-request latency of the window (loaded machine: compare within one run). */
+  records_per_s: number;
+  p50_ms: number;
+  p99_ms: number;
 }
 
 export interface CostResult {
@@ -222,9 +226,11 @@ async function groupCommitProbe(http: Http, client: FlarelogClient, workerd: num
     const topic = `bench-cost-group-commit-c${concurrency}`;
     await createTopic(client, topic, { replication_factor: 3 });
     const op = produceOp(http, topic, "all", produceBodies(100, 23, 4), 100);
+    let load: ReturnType<typeof throughput> | null = null;
     const { units } = await window(http, workerd, async () => {
-      await runLoad({ requests, concurrency, timeCapMs: 600_000, op });
+      load = throughput(await runLoad({ requests, concurrency, timeCapMs: 600_000, op }));
     });
+    const t = load as ReturnType<typeof throughput> | null;
     out.push({
       rf: 3,
       concurrency,
@@ -235,6 +241,9 @@ async function groupCommitProbe(http: Http, client: FlarelogClient, workerd: num
       rows_read_per_batch: round(units.rows_read / requests),
       alarms_set_per_batch: round(units.alarms_set / requests),
       alarm_runs_per_batch: round(units.alarm_runs / requests),
+      records_per_s: t?.records_per_s ?? 0,
+      p50_ms: t?.latency.p50_ms ?? 0,
+      p99_ms: t?.latency.p99_ms ?? 0,
     });
   }
   return out;
@@ -265,9 +274,9 @@ export function costTables(x: CostResult): string[] {
     x.summary.map((s) => [s.rf, s.batch, s.stored_bytes_per_record, s.usd_per_m_produced_and_consumed, s.usd_per_gb_in_read_month]),
   );
   const gc = table(
-    ["RF", "producers", "batches", "DO req/batch", "replica calls/batch", "rows written/batch", "rows read/batch", "alarms set/batch", "alarm runs/batch"],
+    ["RF", "producers", "batches", "DO req/batch", "replica calls/batch", "rows written/batch", "rows read/batch", "alarms set/batch", "alarm runs/batch", "records/s", "p50 ms", "p99 ms"],
     x.group_commit.map((g) => [g.rf, g.concurrency, g.produce_requests, g.do_requests_per_batch, g.replica_do_requests_per_batch,
-      g.rows_written_per_batch, g.rows_read_per_batch, g.alarms_set_per_batch, g.alarm_runs_per_batch]),
+      g.rows_written_per_batch, g.rows_read_per_batch, g.alarms_set_per_batch, g.alarm_runs_per_batch, g.records_per_s, g.p50_ms, g.p99_ms]),
   );
   const peers = table(
     ["service", "$/M messages", "$/GB in+read+month", "note"],

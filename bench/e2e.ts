@@ -106,14 +106,24 @@ interface FetchAnswer {
   next_offset: number;
 }
 
-async function runOne(
+/** Per-request times (performance.now ms) of one run, for bench/e2e-tail.ts's timeline. */
+export interface E2eTrace {
+  /** Measured produce requests: sent, answered. */
+  produce: { t0: number; t1: number }[];
+  /** Consumer fetches that returned records: sent, answered, and the oldest record's send time. */
+  fetches: { t0: number; t1: number; oldestSend: number }[];
+}
+
+/** One configuration's run; `trace`, when given, receives every request's times. */
+export async function e2eRun(
   http: Http,
   client: FlarelogClient,
   cfg: E2eConfig,
-  opts: { rf: number; acks: string; minIsr: number | null },
+  opts: { rf: number; acks: string; minIsr: number | null; topic?: string },
   log: (line: string) => void,
+  trace?: E2eTrace,
 ): Promise<E2eRun> {
-  const topic = `bench-e2e-rf${opts.rf}-acks${opts.acks}`;
+  const topic = opts.topic ?? `bench-e2e-rf${opts.rf}-acks${opts.acks}`;
   await createTopic(client, topic, { replication_factor: opts.rf, ...(opts.minIsr === null ? {} : { configs: { "min.insync.replicas": String(opts.minIsr) } }) });
   const perRequest = cfg.e2eRecordsPerRequest;
   const intervalMs = 1000 / cfg.e2eRequestsPerSecond;
@@ -152,8 +162,10 @@ async function runOne(
         if (drainDeadline === Number.POSITIVE_INFINITY) drainDeadline = producerEnd + cfg.e2eDrainCapMs;
         if (performance.now() > drainDeadline) return;
       }
+      const asked = performance.now();
       const r = await call(http, "GET", `/v1/topics/${topic}/partitions/0/records?offset=${offset}&max_records=${MAX_RECORDS}&wait_ms=${cfg.e2eWaitMs}`);
       const now = performance.now();
+      let oldestSend = Number.POSITIVE_INFINITY;
       expectStatus(`fetch ${topic}@${offset}`, r, 200);
       const body = JSON.parse(r.text) as FetchAnswer;
       fetches++;
@@ -174,7 +186,9 @@ async function runOne(
         seen[key] = 1;
         received++;
         if (seq >= warmupRequests) e2e.push(now - sendTimes[seq]!);
+        oldestSend = Math.min(oldestSend, sendTimes[seq]!);
       }
+      if (trace && oldestSend !== Number.POSITIVE_INFINITY) trace.fetches.push({ t0: asked, t1: now, oldestSend });
       offset = body.next_offset;
     }
   })();
@@ -208,6 +222,7 @@ async function runOne(
         const { offsets } = JSON.parse(r.text) as { offsets: { offset?: number }[] };
         if (offsets.length !== perRequest || offsets.some((o) => o.offset === undefined)) throw new Error(`produce to ${topic}: ${r.text.slice(0, 300)}`);
         if (seq >= warmupRequests) produceLatencies.push(ms);
+        if (seq >= warmupRequests) trace?.produce.push({ t0, t1: t0 + ms });
         ackedRecords += perRequest;
       } catch (e) {
         producerError ??= e;
@@ -282,7 +297,7 @@ export async function e2eScenario(
 ): Promise<E2eResult> {
   const configs = [{ rf: 1, acks: "1", minIsr: null }, ...(cfg.e2eReplicated ? [{ rf: 3, acks: "all", minIsr: 2 }] : [])];
   const runs: E2eRun[] = [];
-  for (const c of configs) runs.push(await runOne(http, client, cfg, c, log));
+  for (const c of configs) runs.push(await e2eRun(http, client, cfg, c, log));
   if (hopDir === undefined) return { runs };
   const hop = await platformHop(cfg, hopDir);
   const rf3 = runs.find((r) => r.replication_factor === 3);

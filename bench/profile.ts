@@ -42,7 +42,7 @@ interface CallFrame {
   columnNumber: number;
 }
 
-interface CpuProfile {
+export interface CpuProfile {
   nodes: { id: number; callFrame: CallFrame; children?: number[] }[];
   startTime: number;
   endTime: number;
@@ -85,7 +85,7 @@ export interface ProfileResult {
 }
 
 /** A minimal Chrome DevTools protocol client over Node's global WebSocket. */
-class Inspector {
+export class Inspector {
   readonly #ws: WebSocket;
   #next = 1;
   readonly #pending = new Map<number, { done: (v: unknown) => void; failed: (e: Error) => void }>();

@@ -3,11 +3,20 @@
  * Partition leader side plus its per-follower replica state), and the per-follower push stream.
  *
  * Invariants:
- * - One ordered stream per follower: a push is handed out only when none is in flight to that
- *   follower, and only the answer to the in-flight push moves the stream.
+ * - One ordered stream per follower, pipelined: up to `maxPushesInFlight` pushes are in flight
+ *   to a follower at once, each starting where the one before it ends (Raft's pipelined
+ *   AppendEntries). A second push follows only once the oldest in flight has been out
+ *   `pipelineAfterMs`: a prompt follower gets every append made meanwhile in its next push
+ *   (one push for many), a slow one no longer holds them all behind a whole round trip. Only an answer to a push still in flight moves the stream; a failed
+ *   or mismatched answer drops the pushes sent after it (their answers are ignored), and once
+ *   none is in flight the stream restarts from what the follower proved; pipelining starts only
+ *   after a first `ok`, and pauses from a failure until every push in flight has settled. A data push that
+ *   follows another carries only new batches; a HW-only push leaves only when none is in flight.
  * - A follower's known log end offset is what an `ok` answer proved it shares with this
  *   leader (the follower answers its matched end, see follower-append.ts), so it never counts a
- *   tail from an older epoch. After `diverging` the next push starts strictly lower (never below
+ *   tail from an older epoch, nor a push still in flight; answers may arrive in any order, and
+ *   the known end only rises (within one leader epoch a follower never drops a record it
+ *   matched: the leader's batches at an offset never change). After `diverging` the next push starts strictly lower (never below
  *   the log start), so the search for where the logs part ends.
  * - HW candidate = min log end offset over the maximal ISR (the coordinator's ISR plus a
  *   proposed but unconfirmed member, Kafka's KIP-497 rule) and the leader itself; a member whose
@@ -40,6 +49,19 @@ export const DEFAULT_MAX_PUSH_BYTES = 4 * 1024 * 1024;
 /** How long a HW-only push waits for the HW to stop rising (a data push carries the HW sooner). */
 export const DEFAULT_HIGH_WATERMARK_PUSH_DELAY_MS = 20;
 
+/** Pushes in flight to one follower when the caller names no limit (see the class comment). */
+export const DEFAULT_MAX_PUSHES_IN_FLIGHT = 2;
+
+/**
+ * How long the oldest push in flight must be out before a second one follows it. Below it,
+ * appends wait for the answer and go together in the next push (one push for many appends, as
+ * before pipelining); a follower slower than this (a stalled or distant object) no longer
+ * holds every append queued behind a whole round trip. About the p99 of a whole local
+ * Worker → DO → 2 DOs hop on a quiet machine (docs/benchmarks.md), so on one machine
+ * pipelining mostly starts on a stall.
+ */
+export const DEFAULT_PIPELINE_AFTER_MS = 5;
+
 export interface LeaderStateOptions {
   localReplicaId: number;
   state: PartitionState;
@@ -50,24 +72,33 @@ export interface LeaderStateOptions {
   highWatermarkPushDelayMs?: number;
   /** The ISR change this leader had proposed before a restart (persisted by the caller). */
   pendingAlterPartition?: AlterPartitionRequest | null;
+  /** Pushes in flight per follower, at least 1; default DEFAULT_MAX_PUSHES_IN_FLIGHT. */
+  maxPushesInFlight?: number;
+  /** See DEFAULT_PIPELINE_AFTER_MS (0: pipeline at once). */
+  pipelineAfterMs?: number;
 }
 
 interface InFlightPush {
   req: ReplicateRequest;
   sentAtMs: TimestampMs;
   leaderLogEndOffset: Offset;
+  /** Where the push's batches end (its prevOffset when it has none): where a pipelined next one starts. */
+  end: Offset;
 }
 
 /** Kafka's Replica (the remote follower's state as the leader sees it) plus its stream. */
 interface FollowerStream {
   /** The end of the leader's log the follower is known to hold; null until its first `ok`. */
   logEndOffset: Offset | null;
-  /** Where the next push starts; null: at the leader's LEO (an optimistic first guess, as Raft). */
+  /** Where the next push starts when none is in flight; null: at the leader's LEO (an optimistic first guess, as Raft). */
   nextOffset: Offset | null;
   /** The HW the follower has acknowledged (−1: none yet in this epoch). */
   highWatermark: Offset;
   lastCaughtUpTimeMs: TimestampMs;
-  inFlight: InFlightPush | null;
+  /** In send order; each starts where the one before it ends. */
+  inFlight: InFlightPush[];
+  /** A push failed or mismatched: no pipelining until every push in flight has settled. */
+  settling: boolean;
 }
 
 interface PendingIsrChange {
@@ -81,6 +112,8 @@ export class LeaderState {
   readonly #clock: Clock;
   readonly #replicaLagTimeMaxMs: number;
   readonly #maxPushBytes: number;
+  readonly #maxPushesInFlight: number;
+  readonly #pipelineAfterMs: number;
   #state: PartitionState;
   #pending: PendingIsrChange | null = null;
   /** Where this leader epoch begins in the log (fixed for the epoch); read on first need. */
@@ -101,6 +134,8 @@ export class LeaderState {
     this.#replicaLagTimeMaxMs = opts.replicaLagTimeMaxMs;
     this.#highWatermarkPushDelayMs = opts.highWatermarkPushDelayMs ?? DEFAULT_HIGH_WATERMARK_PUSH_DELAY_MS;
     this.#maxPushBytes = opts.maxPushBytes ?? DEFAULT_MAX_PUSH_BYTES;
+    this.#maxPushesInFlight = Math.max(1, Math.floor(opts.maxPushesInFlight ?? DEFAULT_MAX_PUSHES_IN_FLIGHT));
+    this.#pipelineAfterMs = opts.pipelineAfterMs ?? DEFAULT_PIPELINE_AFTER_MS;
     this.#state = opts.state;
     const p = opts.pendingAlterPartition;
     // Still pending only if it was made against this very state; a newer state settled it.
@@ -128,7 +163,8 @@ export class LeaderState {
           nextOffset: null,
           highWatermark: -1,
           lastCaughtUpTimeMs: this.#state.isr.includes(id) ? now : 0,
-          inFlight: null,
+          inFlight: [],
+          settling: false,
         });
   }
 
@@ -189,23 +225,48 @@ export class LeaderState {
     return leo;
   }
 
+  /** A pipelined push may follow those in flight (once the oldest has been out pipelineAfterMs). */
+  #pipelineOpen(f: FollowerStream, leo: Offset, logStartOffset: Offset): boolean {
+    const last = f.inFlight.at(-1);
+    return (
+      last !== undefined &&
+      f.inFlight.length < this.#maxPushesInFlight &&
+      !f.settling &&
+      f.logEndOffset !== null &&
+      last.end < leo &&
+      last.end >= logStartOffset
+    );
+  }
+
   /** A push that would carry only a new HW and is not due yet (see the class comment). */
   #highWatermarkPushWaits(f: FollowerStream, leo: Offset): boolean {
     return f.logEndOffset === leo && this.#clock.now() < this.#highWatermarkRaisedAt + this.#highWatermarkPushDelayMs;
   }
 
   /**
-   * The follower's next push, marked in flight; null while one is in flight, while the follower
-   * is offline, or when it holds the leader's whole log and its current HW.
+   * The follower's next push, marked in flight; null while the follower is offline, when
+   * `maxPushesInFlight` are out, when those in flight already carry the leader's whole log, or
+   * when none is and it holds the whole log and the current HW.
    */
   nextPush(followerId: number, log: PartitionLog): ReplicateRequest | null {
     const f = this.#follower(followerId);
     const leo = this.#see(log);
-    if (f.inFlight || this.#state.offlineReplicas.includes(followerId)) return null;
+    if (f.inFlight.length >= this.#maxPushesInFlight || this.#state.offlineReplicas.includes(followerId)) return null;
     const { logStartOffset, highWatermark } = log;
-    if (f.logEndOffset === leo && f.highWatermark >= highWatermark) return null;
-    if (this.#highWatermarkPushWaits(f, leo)) return null;
-    const next = Math.min(Math.max(f.nextOffset ?? leo, logStartOffset), leo);
+    const last = f.inFlight.at(-1);
+    if (!last) f.settling = false;
+    let next: Offset;
+    if (last) {
+      // Pipelined: only new batches, from where the last push in flight ends, and only on a
+      // stream that has matched and is not recovering from a failed or mismatched push.
+      if (!this.#pipelineOpen(f, leo, logStartOffset)) return null;
+      if (this.#clock.now() < f.inFlight[0]!.sentAtMs + this.#pipelineAfterMs) return null;
+      next = last.end;
+    } else {
+      if (f.logEndOffset === leo && f.highWatermark >= highWatermark) return null;
+      if (this.#highWatermarkPushWaits(f, leo)) return null;
+      next = Math.min(Math.max(f.nextOffset ?? leo, logStartOffset), leo);
+    }
     const batches = log.batchesForReplication(next, this.#maxPushBytes);
     const prevOffset = batches[0]?.baseOffset ?? next;
     const req: ReplicateRequest = {
@@ -219,26 +280,34 @@ export class LeaderState {
       // Unknown only if the log never became leader of this epoch: then no tail is truncated.
       leaderEpochStartOffset: this.#epochStart(log) ?? Number.MAX_SAFE_INTEGER,
     };
-    f.inFlight = { req, sentAtMs: this.#clock.now(), leaderLogEndOffset: leo };
+    f.inFlight.push({ req, sentAtMs: this.#clock.now(), leaderLogEndOffset: leo, end: batches.at(-1)?.lastOffset !== undefined ? batches.at(-1)!.lastOffset + 1 : prevOffset });
     return req;
   }
 
   /**
-   * Feeds back the answer to a push (an error result for a failed call). Only the in-flight
-   * push's answer moves the stream; `fenced` says a follower knows a newer leader epoch, so
-   * this leader must stop.
+   * Feeds back the answer to a push (an error result for a failed call). Only the answer to a
+   * push still in flight moves the stream; anything but `ok` also ends the pipeline behind it.
+   * `fenced` says a follower knows a newer leader epoch, so this leader must stop.
    */
   onPushResult(followerId: number, req: ReplicateRequest, res: Result<ReplicateResponse>, log: PartitionLog): { fenced: boolean } {
     const f = this.#follower(followerId);
     const leo = this.#see(log);
-    const sent = f.inFlight?.req === req ? f.inFlight : null;
-    if (sent) f.inFlight = null;
+    const at = f.inFlight.findIndex((p) => p.req === req);
+    const sent = at >= 0 ? f.inFlight[at]! : null;
+    if (sent) f.inFlight.splice(at, 1);
+    // The pushes sent after a failed one start where it would have ended: their answers no
+    // longer count. Earlier ones still may (answers can overtake each other); once none is
+    // left, the stream restarts from what the follower proved (or the search below).
+    if (sent && !(res.ok && res.value.status === "ok")) {
+      f.inFlight.length = at;
+      f.settling = true;
+    }
     if (!res.ok) return { fenced: res.err.error === "FENCED_LEADER_EPOCH" };
     if (!sent) return { fenced: false };
     const answer = res.value;
     const { logStartOffset } = log;
     if (answer.status === "ok") {
-      const end = Math.min(answer.logEndOffset, leo);
+      const end = Math.max(Math.min(answer.logEndOffset, leo), f.logEndOffset ?? -1);
       f.logEndOffset = end;
       f.nextOffset = end;
       f.highWatermark = Math.max(f.highWatermark, Math.min(req.highWatermark, end));
@@ -334,15 +403,18 @@ export class LeaderState {
    * When a lagging ISR follower would pass replicaLagTimeMaxMs (for the DO's alarm), or null.
    * Null too while an ISR change is pending: recompute after updateState.
    */
-  /** When a waiting HW-only push falls due (null: none waits). */
+  /** When a waiting HW-only push or pipelined push falls due (null: none waits). */
   nextPushDeadline(log: PartitionLog): TimestampMs | null {
     const leo = this.#see(log);
+    let due = Infinity;
     for (const id of this.followerIds()) {
       const f = this.#follower(id);
-      if (!f.inFlight && !this.#state.offlineReplicas.includes(id) && f.highWatermark < log.highWatermark && this.#highWatermarkPushWaits(f, leo))
-        return this.#highWatermarkRaisedAt + this.#highWatermarkPushDelayMs;
+      if (this.#state.offlineReplicas.includes(id)) continue;
+      if (this.#pipelineOpen(f, leo, log.logStartOffset)) due = Math.min(due, f.inFlight[0]!.sentAtMs + this.#pipelineAfterMs);
+      if (f.inFlight.length === 0 && f.highWatermark < log.highWatermark && this.#highWatermarkPushWaits(f, leo))
+        due = Math.min(due, this.#highWatermarkRaisedAt + this.#highWatermarkPushDelayMs);
     }
-    return null;
+    return due === Infinity ? null : due;
   }
 
   nextLagDeadline(log?: PartitionLog): TimestampMs | null {

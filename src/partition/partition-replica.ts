@@ -209,7 +209,7 @@ export class PartitionReplica {
     return r;
   }
 
-  /** The next push per follower that has something to receive (one in flight per follower). */
+  /** The next push per follower that has something to receive (up to LeaderState's pipeline depth in flight). */
   pushesToSend(): [number, ReplicateRequest][] {
     const leader = this.leader;
     if (!leader) return [];

@@ -6,8 +6,8 @@
  * shares one OS clock), which the chaos entry applies to the replicas' clocks.
  *
  * Invariants: with an empty table and a base of 0 the wrapper adds no delay and changes nothing
- * (calls and results pass through unchanged, in order per follower: the driver keeps one push in
- * flight per follower); a paused push is sent once its replica is released, never dropped;
+ * (calls and results pass through unchanged; with jitter, pipelined pushes to one follower may
+ * overtake each other, which LeaderState and the follower's rules absorb); a paused push is sent once its replica is released, never dropped;
  * AlterPartition and partition-state calls are never delayed (the nemesis targets replication).
  * Who calls: only `chaos/worker.ts` (the chaos bundle's entry) — the production entry
  * (`workers/broker.ts`) never imports this module, which `test/unit/push-faults.test.ts` proves on

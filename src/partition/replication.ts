@@ -1,12 +1,12 @@
 /**
  * The leader's replication driver: the async side of PartitionReplica. It sends each
- * follower's next push (one in flight per follower, so every stream stays ordered), feeds the
- * answers back, raises the HW, asks the coordinator for ISR changes (AlterPartition) and wakes
+ * follower's next pushes (a short pipeline per follower, each push starting where the one
+ * before it ends: LeaderState keeps every stream ordered), feeds the answers back, raises the HW, asks the coordinator for ISR changes (AlterPartition) and wakes
  * whoever waits on the HW (acks=all produces, long-polling fetches).
  *
  * Invariants: a failed push is retried by the DO's alarm (never in a tight loop); at most one
  * AlterPartition is in flight; running `kick` twice (an alarm firing twice) sends nothing twice,
- * because LeaderState hands out a follower's push only when none is in flight. A call that
+ * because LeaderState hands out a push only for records no push in flight carries. A call that
  * throws becomes a Kafka error value classified by the runtime's `.retryable`/`.overloaded`
  * flags (never by message); one without those flags (a bug on the other side, or an unknown
  * failure) is also logged, since the driver itself only retries it.

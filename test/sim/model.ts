@@ -27,6 +27,8 @@ export interface SimConfig {
   /** The coordinator re-sends its state to every replica this often (messages can be lost). */
   stateRebroadcastMs: number;
   maxPushBytes: number;
+  /** LeaderState's pipelineAfterMs: 0 pipelines every push at once, the most reordering the push streams can see. */
+  pipelineAfterMs: number;
   segmentBytes: number;
 }
 
@@ -41,6 +43,7 @@ export const DEFAULT_SIM_CONFIG: SimConfig = {
   failureDetectionMs: 300,
   stateRebroadcastMs: 500,
   maxPushBytes: 600,
+  pipelineAfterMs: 0,
   segmentBytes: 1500,
 };
 

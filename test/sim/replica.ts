@@ -63,9 +63,9 @@ export class SimReplica {
 
   #newLeaderState(state: PartitionState): LeaderState {
     const { clock } = this.#ctx.sched;
-    const { replicaLagTimeMaxMs, maxPushBytes } = this.#ctx.config;
+    const { replicaLagTimeMaxMs, maxPushBytes, pipelineAfterMs } = this.#ctx.config;
     const pendingAlterPartition = this.#ctx.mutant === "leader-forgets-isr-proposal" ? null : this.pendingAlter;
-    return new LeaderState({ localReplicaId: this.id, state, clock, replicaLagTimeMaxMs, maxPushBytes, pendingAlterPartition });
+    return new LeaderState({ localReplicaId: this.id, state, clock, replicaLagTimeMaxMs, maxPushBytes, pipelineAfterMs, pendingAlterPartition });
   }
 
   crash(): void {

@@ -27,11 +27,13 @@ const stateOf = (over: Partial<PartitionState> = {}): PartitionState => ({
 
 interface ClusterOptions {
   maxPushBytes?: number;
+  maxPushesInFlight?: number;
+  pipelineAfterMs?: number;
   /** Writes the leader's log from earlier epochs before it becomes leader. */
   history?: (leader: PartitionLog, followers: Map<number, PartitionLog>) => void;
 }
 
-function cluster(over: Partial<PartitionState> = {}, { maxPushBytes, history }: ClusterOptions = {}) {
+function cluster(over: Partial<PartitionState> = {}, { maxPushBytes, maxPushesInFlight, pipelineAfterMs, history }: ClusterOptions = {}) {
   const clock = new FakeClock();
   const open = () => PartitionLog.open(new MemoryLogStore(), clock, cfg());
   const leader = open();
@@ -39,7 +41,7 @@ function cluster(over: Partial<PartitionState> = {}, { maxPushBytes, history }: 
   history?.(leader, followers);
   const state = stateOf(over);
   expect(leader.becomeLeader(state.leaderEpoch).ok).toBe(true);
-  const ls = new LeaderState({ localReplicaId: 0, state, clock, replicaLagTimeMaxMs: LAG_MS, maxPushBytes });
+  const ls = new LeaderState({ localReplicaId: 0, state, clock, replicaLagTimeMaxMs: LAG_MS, maxPushBytes, maxPushesInFlight, pipelineAfterMs });
   /** Sends follower `id` its next push and feeds back its answer; null if there was none. */
   const deliver = (id: number): ReplicateRequest | null => {
     const req = ls.nextPush(id, leader);
@@ -72,8 +74,8 @@ describe("LeaderState push streams", () => {
     expect(next.batches.map((b) => [b.baseOffset, b.lastOffset])).toEqual([[2, 2]]);
   });
 
-  it("one push in flight per follower: nextPush is null until its answer, and only that answer moves the stream", () => {
-    const c = cluster();
+  it("with maxPushesInFlight 1, nextPush is null until the push's answer, and only that answer moves the stream", () => {
+    const c = cluster({}, { maxPushesInFlight: 1 });
     append(c.leader, recs("a"), 5);
     const first = c.ls.nextPush(1, c.leader)!;
     expect(c.ls.nextPush(1, c.leader)).toBeNull();
@@ -84,6 +86,89 @@ describe("LeaderState push streams", () => {
     expect(c.ls.nextPush(1, c.leader)).toBeNull();
     c.ls.onPushResult(1, first, c.f(1).appendAsFollower(first), c.leader);
     expect(c.ls.nextPush(1, c.leader)).not.toBeNull();
+  });
+
+  it("with maxPushesInFlight 1 an append during a push waits for its answer, then one push carries it", () => {
+    const c = cluster({}, { maxPushesInFlight: 1 });
+    append(c.leader, recs("a"), 5);
+    c.drain(1);
+    append(c.leader, recs("b"), 5);
+    const first = c.ls.nextPush(1, c.leader)!;
+    append(c.leader, recs("c"), 5);
+    append(c.leader, recs("d"), 5);
+    expect(c.ls.nextPush(1, c.leader)).toBeNull();
+    c.ls.onPushResult(1, first, c.f(1).appendAsFollower(first), c.leader);
+    const next = c.ls.nextPush(1, c.leader)!;
+    expect(next.batches.map((b) => b.baseOffset)).toEqual([2, 3]);
+  });
+
+  it("pipelined: an append during a push leaves at once from where that push ends, up to maxPushesInFlight", () => {
+    const c = cluster({}, { maxPushesInFlight: 2, pipelineAfterMs: 0 });
+    append(c.leader, recs("a"), 5);
+    c.drain(1);
+    append(c.leader, recs("b"), 5);
+    const first = c.ls.nextPush(1, c.leader)!;
+    expect(c.ls.nextPush(1, c.leader)).toBeNull(); // nothing new beyond the push in flight
+    append(c.leader, recs("c"), 5);
+    const second = c.ls.nextPush(1, c.leader)!;
+    expect(second).toMatchObject({ prevOffset: 2, prevEpoch: 5 });
+    expect(second.batches.map((b) => b.baseOffset)).toEqual([2]);
+    append(c.leader, recs("d"), 5);
+    expect(c.ls.nextPush(1, c.leader)).toBeNull(); // two in flight
+    // Answers in order: each moves the known end to what it proved, never to what is only in flight.
+    c.ls.onPushResult(1, first, c.f(1).appendAsFollower(first), c.leader);
+    expect(c.ls.followerLogEndOffset(1)).toBe(2);
+    const third = c.ls.nextPush(1, c.leader)!;
+    expect(third.prevOffset).toBe(3);
+    c.ls.onPushResult(1, second, c.f(1).appendAsFollower(second), c.leader);
+    c.ls.onPushResult(1, third, c.f(1).appendAsFollower(third), c.leader);
+    expect(c.ls.followerLogEndOffset(1)).toBe(4);
+    expect(valuesOf(readAll(c.f(1)))).toEqual(["a", "b", "c", "d"]);
+  });
+
+  it("pipelined: a failed push drops the pushes sent after it; an earlier one's answer still counts; the stream resends", () => {
+    const c = cluster({}, { maxPushesInFlight: 3, pipelineAfterMs: 0 });
+    append(c.leader, recs("a"), 5);
+    c.drain(1);
+    append(c.leader, recs("b"), 5);
+    const p1 = c.ls.nextPush(1, c.leader)!;
+    append(c.leader, recs("c"), 5);
+    const p2 = c.ls.nextPush(1, c.leader)!;
+    append(c.leader, recs("d"), 5);
+    const p3 = c.ls.nextPush(1, c.leader)!;
+    // p2 is lost; p3 overtakes it and finds a gap; p1 answers last.
+    c.ls.onPushResult(1, p2, fail("NETWORK_EXCEPTION", "lost"), c.leader);
+    const r1 = c.f(1).appendAsFollower(p1);
+    c.ls.onPushResult(1, p3, c.f(1).appendAsFollower(p3), c.leader);
+    expect(c.ls.followerLogEndOffset(1)).toBe(1);
+    c.ls.onPushResult(1, p1, r1, c.leader);
+    expect(c.ls.followerLogEndOffset(1)).toBe(2);
+    const again = c.ls.nextPush(1, c.leader)!;
+    expect(again.prevOffset).toBe(2);
+    expect(again.batches.map((b) => b.baseOffset)).toEqual([2, 3]);
+    c.ls.onPushResult(1, again, c.f(1).appendAsFollower(again), c.leader);
+    expect(c.ls.followerLogEndOffset(1)).toBe(4);
+    expect(valuesOf(readAll(c.f(1)))).toEqual(["a", "b", "c", "d"]);
+  });
+
+  it("a second push follows only once the oldest in flight has been out pipelineAfterMs; nextPushDeadline says when", () => {
+    const c = cluster({}, { maxPushesInFlight: 2, pipelineAfterMs: 5 });
+    append(c.leader, recs("a"), 5);
+    c.drain(1);
+    c.drain(2);
+    append(c.leader, recs("b"), 5);
+    const t0 = c.clock.now();
+    const first = c.ls.nextPush(1, c.leader)!;
+    append(c.leader, recs("c"), 5);
+    expect(c.ls.nextPush(1, c.leader)).toBeNull(); // a prompt answer will carry "c" with the next push
+    c.drain(2);
+    expect(c.ls.nextPushDeadline(c.leader)).toBe(t0 + 5);
+    c.clock.advance(5);
+    const second = c.ls.nextPush(1, c.leader)!;
+    expect(second.prevOffset).toBe(2);
+    c.ls.onPushResult(1, first, c.f(1).appendAsFollower(first), c.leader);
+    c.ls.onPushResult(1, second, c.f(1).appendAsFollower(second), c.leader);
+    expect(c.ls.followerLogEndOffset(1)).toBe(3);
   });
 
   it("a failed push only clears the in-flight mark; FENCED_LEADER_EPOCH reports the leader fenced", () => {
