@@ -242,7 +242,15 @@ export function headlines(r: Results) {
     ...(r.cost ? costHeadlines(r.cost) : {}),
     ...(r.peer ? { peer: r.peer.rows, peer_server: r.peer.peer } : {}),
     ...(r.e2e?.platform_hop
-      ? { e2e_platform_hop: { p50_ms: r.e2e.platform_hop.p50_ms, p99_ms: r.e2e.platform_hop.p99_ms, rf3_e2e_p99_ratio: r.e2e.rf3_p99_ratio ?? null } }
+      ? {
+          e2e_platform_hop: {
+            p50_ms: r.e2e.platform_hop.p50_ms,
+            p99_ms: r.e2e.platform_hop.p99_ms,
+            rf3_e2e_p99_ratio: r.e2e.rf3_p99_ratio ?? null,
+            open_loop_p99_ms: r.e2e.platform_hop_open?.p99_ms ?? null,
+            rf3_e2e_p99_ratio_open_loop: r.e2e.rf3_p99_ratio_open ?? null,
+          },
+        }
       : {}),
   };
 }
