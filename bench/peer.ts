@@ -3,8 +3,12 @@
  * Durable Streams (bench/peer-server.ts, started from its npm package in a child process) in the
  * same run: produce (100 records × 100 B per request, JSON and binary, interleaved rounds,
  * Flarelog RF 1 acks=1) and a consumer's catch-up of `peerCatchupRecords` records from the start
- * (Flarelog: sequential fetches of its largest max_records; the peer: its protocol's one read of
- * everything after an offset), JSON and binary, with the ratio Flarelog ÷ peer per workload.
+ * (Flarelog: sequential fetches as large as the API allows, max_records = LIMITS.maxFetchRecords
+ * and max_bytes = LIMITS.maxFetchBytes, as a Kafka consumer sets fetch.max.bytes for a catch-up;
+ * the peer: its protocol's one read of everything after an offset), JSON and binary, with the
+ * ratio Flarelog ÷ peer per workload. Both consumers decode what they read: JSON.parse of the
+ * body; Flarelog's binary frames into records (keys and values as views, as the client's
+ * `fetchBatch`).
  * A Durable Streams binary stream has no record framing: its "records" are 100-byte appends
  * concatenated, so its binary read hands back bytes, not records (it does less work than a
  * consumer of record batches). Node 24 type stripping: erasable TypeScript only.
@@ -14,6 +18,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { PROJECT_ROOT } from "../scripts/local-cluster.ts";
 import type { FlarelogClient } from "../src/client/flarelog-client.ts";
+import { LIMITS } from "../src/protocol/config.ts";
 import { binaryBodies, binaryProduceOp } from "./bulk.ts";
 import { formatNumber, runInterleaved, runLoad, table, throughput, type OpOutcome, type Throughput } from "./harness.ts";
 import { createTopic, produceBodies, produceOp, REQUEST_TIMEOUT_MS, VALUE_BYTES, type Http } from "./http.ts";
@@ -41,7 +46,8 @@ export interface PeerResult {
 }
 
 const BATCH = 100;
-const FLARELOG_MAX_RECORDS = 10_000;
+/** Flarelog's largest fetch (bench/reads.ts sets max_bytes to LIMITS.maxFetchBytes). */
+const FLARELOG_MAX_RECORDS = LIMITS.maxFetchRecords;
 
 async function startPeer(dataDir: string): Promise<{ url: string; child: ChildProcess }> {
   const node = join(PROJECT_ROOT, "node_modules", ".bin", "node");
