@@ -17,6 +17,8 @@ const UTF8 = new TextEncoder();
 const B64 = Uint8Array.from("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", (c) => c.charCodeAt(0));
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
+/** 1 for a byte JSON writes as itself in a string: printable ASCII but `"` and `\`. */
+const PLAIN = Uint8Array.from({ length: 256 }, (_, b) => (b >= 0x20 && b < 0x80 && b !== QUOTE && b !== BACKSLASH ? 1 : 0));
 /** Per record beyond its bytes: `{"offset":…,"timestamp":…,"key":…,"value":…,"headers":{}},`. */
 const RECORD_OVERHEAD = 96;
 
@@ -58,6 +60,30 @@ class JsonBytes {
     this.pos = p;
   }
 
+  #lastTimestamp = -1;
+  #lastTimestampAt = 0;
+  #lastTimestampDigits = 0;
+
+  /** A timestamp: most records of a batch share their neighbour's, whose digits are copied. */
+  timestamp(t: number): void {
+    if (t === this.#lastTimestamp) {
+      const n = this.#lastTimestampDigits;
+      this.ensure(n);
+      const out = this.buf;
+      const from = this.#lastTimestampAt;
+      const p = this.pos;
+      for (let i = 0; i < n; i++) out[p + i] = out[from + i]!;
+      this.#lastTimestampAt = p;
+      this.pos = p + n;
+      return;
+    }
+    const at = this.pos;
+    this.int(t);
+    this.#lastTimestamp = t;
+    this.#lastTimestampAt = at;
+    this.#lastTimestampDigits = this.pos - at;
+  }
+
   /** A non-negative safe integer, as `String(n)` writes it (in two int32 halves: no float division per digit). */
   int(n: number): void {
     this.ensure(16);
@@ -88,20 +114,16 @@ class JsonBytes {
   bytes(src: Uint8Array, start: number, end: number, encoding: BytesEncoding): void {
     if (start < 0) return this.lit(NULL);
     if (encoding === "base64") return this.base64(src, start, end);
-    for (let i = start; i < end; i++) {
-      const b = src[i]!;
-      // Anything JSON escapes or that is not ASCII: the general path.
-      if (b - 0x20 >= 0x60 || b < 0x20 || b === QUOTE || b === BACKSLASH)
-        return this.text(JSON.stringify(encodeBytes(src.subarray(start, end), encoding)));
-    }
     this.ensure(end - start + 2);
     const out = this.buf;
     let p = this.pos;
     out[p++] = QUOTE;
-    if (end - start > 32) {
-      out.set(src.subarray(start, end), p);
-      p += end - start;
-    } else for (let i = start; i < end; i++) out[p++] = src[i]!;
+    for (let i = start; i < end; i++) {
+      const b = src[i]!;
+      // Anything JSON escapes or that is not ASCII: the general path (over what was copied).
+      if (PLAIN[b] === 0) return this.text(JSON.stringify(encodeBytes(src.subarray(start, end), encoding)));
+      out[p++] = b;
+    }
     out[p++] = QUOTE;
     this.pos = p;
   }
@@ -155,7 +177,7 @@ export function fetchJson(f: FetchedBatches, encoding: BytesEncoding): Uint8Arra
       first = false;
       w.int(v.offset);
       w.lit(TIMESTAMP);
-      w.int(v.timestamp);
+      w.timestamp(v.timestamp);
       w.lit(KEY);
       w.bytes(blob, v.keyStart, v.keyEnd, encoding);
       w.lit(VALUE);

@@ -51,7 +51,8 @@ function randomBatch(prng: Prng, records: number): Uint8Array {
     const headers: RecordBody["headers"] = prng.chance(0.3)
       ? Array.from({ length: prng.int(1, 3) }, () => ({ key: prng.pick(["h", "1", "__proto__", "é\"", "h"]), value: bytesOf(prng) }))
       : [];
-    b.add({ key: bytesOf(prng), value: bytesOf(prng), headers }, 1_700_000_000_000 + prng.int(0, 5000));
+    // Repeated timestamps (the renderer copies a repeated one) and new ones.
+    b.add({ key: bytesOf(prng), value: bytesOf(prng), headers }, 1_700_000_000_000 + prng.pick([0, 0, 7, prng.int(0, 5000)]));
   }
   return b.finish().blob;
 }
