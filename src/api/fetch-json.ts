@@ -47,7 +47,9 @@ class JsonBytes {
 
   ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    const grown = new Uint8Array(Math.max(this.pos + n, this.buf.length * 2));
+    // By half again, not double: past an estimate that was short (escapes, U+FFFD), a 16 MiB
+    // fetch's answer grows in steps that overshoot by at most half.
+    const grown = new Uint8Array(Math.max(this.pos + n, Math.ceil(this.buf.length * 1.5)));
     grown.set(this.buf.subarray(0, this.pos));
     this.buf = grown;
   }
@@ -191,5 +193,6 @@ export function fetchJson(f: FetchedBatches, encoding: BytesEncoding): Uint8Arra
     });
   }
   w.text(`],"next_offset":${f.nextOffset},"high_watermark":${f.highWatermark},"log_start_offset":${f.logStartOffset}}`);
-  return w.buf.slice(0, w.pos);
+  // A view, not a copy: the answer's peak memory is one buffer (the Response reads just the view).
+  return w.buf.subarray(0, w.pos);
 }

@@ -43,15 +43,19 @@ export function fetchRoutes(app: Hono<AppEnv>): void {
       return liveTail(c, { topic, partition, encoding, maxRecords: bounds.maxRecords, maxBytes: bounds.maxBytes });
     }
     const r = unwrap(await fetchBatches(svc(c), { topic, partition, offset, ...bounds }));
-    if (acceptsBatches(c.req.header("accept")))
-      return new Response(encodeFrames(r.batches), {
+    if (acceptsBatches(c.req.header("accept"))) {
+      const frames = encodeFrames(r.batches);
+      return new Response(frames, {
         headers: {
           "content-type": RECORD_BATCH_CONTENT_TYPE,
+          // Set here, not left to the runtime: the fetch-byte quota and the request log read it.
+          "content-length": String(frames.byteLength),
           [FETCH_HEADERS.nextOffset]: String(r.nextOffset),
           [FETCH_HEADERS.highWatermark]: String(r.highWatermark),
           [FETCH_HEADERS.logStartOffset]: String(r.logStartOffset),
         },
       });
+    }
     const body = fetchJson(r, encoding);
     return new Response(body, { headers: { "content-type": "application/json", "content-length": String(body.byteLength) } });
   });
