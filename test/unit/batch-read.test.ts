@@ -82,6 +82,21 @@ describe("BatchReader", () => {
     }
   });
 
+  it("readBatches answers its batches as views of one buffer (one ArrayBuffer over RPC), bytes unchanged", () => {
+    const rng = new Prng(33);
+    for (let run = 0; run < 20; run++) {
+      const log = randomLog(rng);
+      const r = log.readBatches({ offset: 0, maxRecords: 1000, maxBytes: 1 << 20 });
+      if (!r.ok) throw new Error(r.err.message);
+      const rows = log.batchRowsIn(0, log.logEndOffset).filter((b) => b.baseOffset < log.highWatermark);
+      const reader = new BatchReader(0, log.highWatermark, 1000, 1 << 20);
+      reader.feed(rows.map(({ baseOffset, records }) => ({ baseOffset, records })));
+      expect(r.value.batches).toEqual(reader.batches);
+      expect(new Set(r.value.batches.map((b) => b.records.buffer)).size).toBe(Math.min(1, r.value.batches.length));
+      expect(r.value.batches.map((b) => b.records.byteLength).reduce((a, b) => a + b, 0)).toBe(r.value.batches[0]?.records.buffer.byteLength ?? 0);
+    }
+  });
+
   it("batchRowsIn starts at the batch holding `from` and stops once maxBytes are taken (at least one)", () => {
     const log = randomLog(new Prng(7));
     const all = log.batchRowsIn(0, log.logEndOffset);
