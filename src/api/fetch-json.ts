@@ -14,12 +14,15 @@ import type { FetchedBatches } from "../protocol/types.ts";
 import { encodeBytes, type BytesEncoding } from "./params.ts";
 
 const UTF8 = new TextEncoder();
-const B64 = Uint8Array.from("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", (c) => c.charCodeAt(0));
+const B64_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const B64 = Uint8Array.from(B64_ALPHABET, (c) => c.charCodeAt(0));
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 /** 1 for a byte JSON writes as itself in a string: printable ASCII but `"` and `\`. */
-const PLAIN = Uint8Array.from({ length: 256 }, (_, b) => (b >= 0x20 && b < 0x80 && b !== QUOTE && b !== BACKSLASH ? 1 : 0));
-/** Per record beyond its bytes: `{"offset":…,"timestamp":…,"key":…,"value":…,"headers":{}},`. */
+const PLAIN = Uint8Array.from({ length: 256 }, (_, b) =>
+  b >= 0x20 && b < 0x80 && b !== QUOTE && b !== BACKSLASH ? 1 : 0,
+);
+/** Per record beyond its bytes: `{"offset":…,"timestamp":…,"key":…,"value":…,"headers":{}}`. */
 const RECORD_OVERHEAD = 96;
 
 const lit = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
@@ -86,7 +89,10 @@ class JsonBytes {
     this.#lastTimestampDigits = this.pos - at;
   }
 
-  /** A non-negative safe integer, as `String(n)` writes it (in two int32 halves: no float division per digit). */
+  /**
+   * A non-negative safe integer, as `String(n)` writes it (in two int32 halves: no float
+   * division per digit).
+   */
   int(n: number): void {
     this.ensure(16);
     if (n < 100_000_000) return this.#int32(n, 0);
@@ -123,11 +129,15 @@ class JsonBytes {
     for (let i = start; i < end; i++) {
       const b = src[i]!;
       // Anything JSON escapes or that is not ASCII: the general path (over what was copied).
-      if (PLAIN[b] === 0) return this.text(JSON.stringify(encodeBytes(src.subarray(start, end), encoding)));
+      if (PLAIN[b] === 0) return this.#escaped(src.subarray(start, end), encoding);
       out[p++] = b;
     }
     out[p++] = QUOTE;
     this.pos = p;
+  }
+
+  #escaped(bytes: Uint8Array, encoding: BytesEncoding): void {
+    this.text(JSON.stringify(encodeBytes(bytes, encoding)));
   }
 
   /** RFC 4648 base64 with padding, as `btoa` writes it. */
@@ -158,7 +168,8 @@ class JsonBytes {
 }
 
 function headersJson(blob: Uint8Array, v: RecordView, encoding: BytesEncoding): string {
-  return JSON.stringify(Object.fromEntries(readHeaders(blob, v).map((h) => [h.key, encodeBytes(h.value, encoding)])));
+  const entries = readHeaders(blob, v).map((h) => [h.key, encodeBytes(h.value, encoding)]);
+  return JSON.stringify(Object.fromEntries(entries));
 }
 
 /** The JSON fetch's body, as UTF-8 bytes (a view of exactly the body). */
@@ -169,7 +180,8 @@ export function fetchJson(f: FetchedBatches, encoding: BytesEncoding): Uint8Arra
     stored += b.records.byteLength;
     count += b.recordCount;
   }
-  const w = new JsonBytes(Math.ceil(stored * (encoding === "base64" ? 1.4 : 1.05)) + count * RECORD_OVERHEAD + 128);
+  const perByte = encoding === "base64" ? 1.4 : 1.05;
+  const w = new JsonBytes(Math.ceil(stored * perByte) + count * RECORD_OVERHEAD + 128);
   w.lit(RECORDS_OPEN);
   let first = true;
   for (const b of f.batches) {
@@ -192,7 +204,8 @@ export function fetchJson(f: FetchedBatches, encoding: BytesEncoding): Uint8Arra
       }
     });
   }
-  w.text(`],"next_offset":${f.nextOffset},"high_watermark":${f.highWatermark},"log_start_offset":${f.logStartOffset}}`);
+  w.text(`],"next_offset":${f.nextOffset},"high_watermark":${f.highWatermark}`);
+  w.text(`,"log_start_offset":${f.logStartOffset}}`);
   // A view, not a copy: the answer's peak memory is one buffer (the Response reads just the view).
   return w.buf.subarray(0, w.pos);
 }

@@ -514,10 +514,23 @@ export interface RecordView {
  * (nothing copied, nothing allocated per record): the loop under `decodeBatch` and the JSON
  * fetch's renderer. Checks the same structure as `readRecords` and throws the same errors.
  */
-export function visitRecords(blob: Uint8Array, baseOffset: Offset, visit: (r: RecordView) => void): void {
+export function visitRecords(
+  blob: Uint8Array,
+  baseOffset: Offset,
+  visit: (r: RecordView) => void,
+): void {
   const { baseTimestamp, recordCount, recordsStart } = readBatchHeader(blob);
   const r = new Reader(blob, recordsStart);
-  const v: RecordView = { offset: 0, timestamp: 0, keyStart: -1, keyEnd: -1, valueStart: -1, valueEnd: -1, headerCount: 0, headersStart: 0 };
+  const v: RecordView = {
+    offset: 0,
+    timestamp: 0,
+    keyStart: -1,
+    keyEnd: -1,
+    valueStart: -1,
+    valueEnd: -1,
+    headerCount: 0,
+    headersStart: 0,
+  };
   for (let i = 0; i < recordCount; i++) {
     const length = r.uvarint();
     const end = r.pos + length;
@@ -562,7 +575,9 @@ export function decodeBatch(blob: Uint8Array, baseOffset: Offset): LogRecord[] {
 }
 
 function decodeInto(out: LogRecord[], blob: Uint8Array, baseOffset: Offset, views = false): void {
-  const bytes = views ? (s: number, e: number) => blob.subarray(s, e) : (s: number, e: number) => blob.slice(s, e);
+  const bytes = views
+    ? (s: number, e: number) => blob.subarray(s, e)
+    : (s: number, e: number) => blob.slice(s, e);
   visitRecords(blob, baseOffset, (v) => {
     out.push({
       offset: v.offset,
@@ -580,7 +595,10 @@ function decodeInto(out: LogRecord[], blob: Uint8Array, baseOffset: Offset, view
  * small records: a consumer that owns the fetched body, as the client's `fetchBatch`; never a
  * server that hands records on over RPC, which would carry each whole buffer).
  */
-export function decodeBatches(batches: readonly FramedBatch[], opts: { views?: boolean } = {}): LogRecord[] {
+export function decodeBatches(
+  batches: readonly FramedBatch[],
+  opts: { views?: boolean } = {},
+): LogRecord[] {
   const out: LogRecord[] = [];
   for (const b of batches) decodeInto(out, b.records, b.baseOffset, opts.views);
   return out;

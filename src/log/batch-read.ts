@@ -81,11 +81,13 @@ export class BatchReader {
   /** Takes `batch` whole when it needs no cut (see `feed`); false leaves it to the walk. */
   #takeWhole(batch: { baseOffset: Offset; records: Uint8Array; lastOffset?: Offset }): boolean {
     const { baseOffset, records, lastOffset } = batch;
-    if (lastOffset === undefined || baseOffset < this.#offset || lastOffset >= this.#bound) return false;
+    if (lastOffset === undefined || baseOffset < this.#offset || lastOffset >= this.#bound)
+      return false;
     const { recordCount, recordsStart } = readBatchHeader(records);
     const bytes = records.length - recordsStart;
     const dense = recordCount > 0 && recordCount === lastOffset - baseOffset + 1;
-    if (!dense || this.records + recordCount > this.#maxRecords || this.bytes + bytes > this.#maxBytes) return false;
+    const fits = this.records + recordCount <= this.#maxRecords && this.bytes + bytes <= this.#maxBytes;
+    if (!dense || !fits) return false;
     this.batches.push({ baseOffset, recordCount, records });
     this.records += recordCount;
     this.bytes += bytes;

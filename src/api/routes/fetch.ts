@@ -3,8 +3,9 @@
  *
  * The leader answers with stored batches cut to the records read; this door writes the contract's
  * JSON straight from them (src/api/fetch-json.ts), or, when the request accepts
- * `application/vnd.flarelog.record-batch`, forwards them as binary frames untouched. With `live=sse` the answer is a live tail instead
- * (src/api/sse.ts): the records as Server-Sent Events as they pass the high watermark.
+ * `application/vnd.flarelog.record-batch`, forwards them as binary frames untouched. With
+ * `live=sse` the answer is a live tail instead (src/api/sse.ts): the records as Server-Sent
+ * Events as they pass the high watermark.
  */
 import type { Hono } from "hono";
 import { encodeFrames } from "../../codec/record-batch.ts";
@@ -57,7 +58,8 @@ export function fetchRoutes(app: Hono<AppEnv>): void {
       });
     }
     const body = fetchJson(r, encoding);
-    return new Response(body, { headers: { "content-type": "application/json", "content-length": String(body.byteLength) } });
+    const headers = { "content-type": "application/json", "content-length": String(body.byteLength) };
+    return new Response(body, { headers });
   });
 
   mount(app, listOffsetsRoute, async (c) => {
