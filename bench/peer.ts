@@ -41,7 +41,7 @@ export interface PeerRow {
   /** Produce: p50 ms per request; catch-up: ms per pass (the median pass). */
   flarelog_ms: number;
   peer_ms: number;
-  /** Catch-up rows: the bare floor worker's one read of the peer's bytes (records/s and ms per pass). */
+  /** Catch-up rows: the floor worker's one read of the peer's bytes (records/s, ms per pass). */
   floor_records_per_s?: number;
   floor_ms?: number;
 }
@@ -140,17 +140,31 @@ async function dsCatchup(url: string, records: number, format: "json" | "binary"
   return records / ((performance.now() - t0) / 1000);
 }
 
-/** The floor worker's one read of rows 1..`rows` (not parsed; the byte count is checked); answers records/s. */
-async function floorCatchup(base: string, name: string, rows: number, records: number, bytes: number): Promise<number> {
+/** The floor worker's one read of rows 1..`rows` (unparsed, its size checked); answers records/s. */
+async function floorCatchup(
+  base: string,
+  name: string,
+  rows: number,
+  records: number,
+  bytes: number,
+): Promise<number> {
   const t0 = performance.now();
-  const res = await fetch(`${base}/read?p=${name}&from=1&max=${rows}`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  const signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+  const res = await fetch(`${base}/read?p=${name}&from=1&max=${rows}`, { signal });
   const got = (await res.arrayBuffer()).byteLength;
-  if (res.status !== 200 || got !== bytes) throw new Error(`floor catch-up ${name}: HTTP ${res.status}, ${got} of ${bytes} bytes`);
+  if (res.status !== 200 || got !== bytes)
+    throw new Error(`floor catch-up ${name}: HTTP ${res.status}, ${got} of ${bytes} bytes`);
   return records / ((performance.now() - t0) / 1000);
 }
 
 /** Fills both logs with `records`, then catch-up passes in interleaved rounds; the median pass of each. */
-async function catchupPairs(http: Http, client: FlarelogClient, url: string, floorUrl: string, cfg: PeerConfig): Promise<PeerRow[]> {
+async function catchupPairs(
+  http: Http,
+  client: FlarelogClient,
+  url: string,
+  floorUrl: string,
+  cfg: PeerConfig,
+): Promise<PeerRow[]> {
   const records = cfg.peerCatchupRecords;
   const topic = "bench-peer-catchup";
   await createTopic(client, topic);
@@ -163,10 +177,12 @@ async function catchupPairs(http: Http, client: FlarelogClient, url: string, flo
     ["catchup-binary", "application/octet-stream", dsBinaryBodies(json)],
   ] as const) {
     await ds(`${url}/bench/${path}`, "PUT", undefined, type);
-    await runLoad({ requests: rows, concurrency: 8, timeCapMs: 300_000, op: dsAppendOp(`${url}/bench/${path}`, bodies, type) });
+    const load = { requests: rows, concurrency: 8, timeCapMs: 300_000 };
+    await runLoad({ ...load, op: dsAppendOp(`${url}/bench/${path}`, bodies, type) });
     // The floor's rows: the same appends, round-robin as runLoad sends them.
-    await runLoad({ requests: rows, concurrency: 8, timeCapMs: 300_000, op: writeOp(floorUrl, path, [...bodies], BATCH) });
-    floorBytes[path] = Array.from({ length: rows }, (_, i) => bodies[i % bodies.length]!.length).reduce((a, b) => a + b, 0);
+    await runLoad({ ...load, op: writeOp(floorUrl, path, [...bodies], BATCH) });
+    floorBytes[path] = Array.from({ length: rows }, (_, i) => bodies[i % bodies.length]!.length)
+      .reduce((a, b) => a + b, 0);
   }
   const runs: Record<string, number[]> = { fj: [], pj: [], nj: [], fb: [], pb: [], nb: [] };
   for (let round = 0; round < cfg.peerRounds; round++) {
@@ -207,10 +223,15 @@ export async function peerScenario(
   const floor = await startFloor(join(dataDir, "floor"));
   try {
     log(`  peer: the Durable Streams reference server at ${url}; floor worker at ${floor.url}`);
-    const rows = [...(await producePairs(http, client, url, cfg)), ...(await catchupPairs(http, client, url, floor.url, cfg))];
+    const rows = [
+      ...(await producePairs(http, client, url, cfg)),
+      ...(await catchupPairs(http, client, url, floor.url, cfg)),
+    ];
     for (const r of rows) {
-      const atFloor = r.floor_records_per_s === undefined ? "" : `; floor ${formatNumber(r.floor_records_per_s)}`;
-      log(`  ${r.workload}: Flarelog ${formatNumber(r.flarelog_records_per_s)} vs ${formatNumber(r.peer_records_per_s)} records/s (${r.ratio}×)${atFloor}`);
+      const n = formatNumber;
+      const atFloor = r.floor_records_per_s === undefined ? "" : `; floor ${n(r.floor_records_per_s)}`;
+      const vs = `Flarelog ${n(r.flarelog_records_per_s)} vs ${n(r.peer_records_per_s)} records/s`;
+      log(`  ${r.workload}: ${vs} (${r.ratio}×)${atFloor}`);
     }
     return { peer: "@durable-streams/server 0.3.7 (Node reference server, file-backed, compression off)", rows };
   } finally {
@@ -220,10 +241,19 @@ export async function peerScenario(
 }
 
 export function peerTables(x: PeerResult): string[] {
-  const rows = x.rows.map((r) => [r.workload, r.flarelog_records_per_s, r.peer_records_per_s, r.ratio, r.flarelog_ms, r.peer_ms, r.floor_ms ?? ""]);
+  const rows = x.rows.map((r) => [
+    r.workload,
+    r.flarelog_records_per_s,
+    r.peer_records_per_s,
+    r.ratio,
+    r.flarelog_ms,
+    r.peer_ms,
+    r.floor_ms ?? "",
+  ]);
+  const head = ["workload", "Flarelog rec/s", "peer rec/s", "ratio", "Flarelog ms", "peer ms", "floor ms"];
   return [
-    `Flarelog beside ${x.peer}, same run (floor ms: the bare floor worker's one read of the peer's bytes)`,
-    table(["workload", "Flarelog rec/s", "peer rec/s", "ratio", "Flarelog ms", "peer ms", "floor ms"], rows),
+    `Flarelog beside ${x.peer}, same run (floor ms: the floor worker's one read of the peer's bytes)`,
+    table(head, rows),
     "",
   ];
 }
