@@ -17,10 +17,16 @@ export interface Http {
   token: string;
 }
 
-export async function call(http: Http, method: string, path: string, body?: string): Promise<{ status: number; text: string }> {
+export async function call(
+  http: Http,
+  method: string,
+  path: string,
+  body?: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; text: string }> {
   const res = await fetch(http.base + path, {
     method,
-    headers: { authorization: `Bearer ${http.token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+    headers: { authorization: `Bearer ${http.token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}), ...headers },
     ...(body !== undefined ? { body } : {}),
     signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
   });

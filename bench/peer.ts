@@ -3,8 +3,14 @@
  * Durable Streams (bench/peer-server.ts, started from its npm package in a child process) in the
  * same run: produce (100 records × 100 B per request, JSON and binary, interleaved rounds,
  * Flarelog RF 1 acks=1) and a consumer's catch-up of `peerCatchupRecords` records from the start
- * (Flarelog: sequential fetches of its largest max_records; the peer: its protocol's one read of
- * everything after an offset), JSON and binary, with the ratio Flarelog ÷ peer per workload.
+ * (Flarelog: sequential fetches as large as the API allows, max_records = LIMITS.maxFetchRecords
+ * and max_bytes = LIMITS.maxFetchBytes, as a Kafka consumer sets fetch.max.bytes for a catch-up;
+ * the peer: its protocol's one read of everything after an offset), JSON and binary, with the
+ * ratio Flarelog ÷ peer per workload. Both consumers decode what they read: JSON.parse of the
+ * body; Flarelog's binary frames into records (keys and values as views, as the client's
+ * `fetchBatch`). Beside them the platform's floor for the catch-up (bench/floor/worker.ts in its
+ * own workerd): the peer's very bytes (its 1,000 appends as 1,000 SQLite rows) read back in one
+ * request through Worker → DO RPC → HTTP, not parsed: what this runtime costs to move them.
  * A Durable Streams binary stream has no record framing: its "records" are 100-byte appends
  * concatenated, so its binary read hands back bytes, not records (it does less work than a
  * consumer of record batches). Node 24 type stripping: erasable TypeScript only.
@@ -14,7 +20,9 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { PROJECT_ROOT } from "../scripts/local-cluster.ts";
 import type { FlarelogClient } from "../src/client/flarelog-client.ts";
+import { LIMITS } from "../src/protocol/config.ts";
 import { binaryBodies, binaryProduceOp } from "./bulk.ts";
+import { startFloor, writeOp } from "./floor.ts";
 import { formatNumber, runInterleaved, runLoad, table, throughput, type OpOutcome, type Throughput } from "./harness.ts";
 import { createTopic, produceBodies, produceOp, REQUEST_TIMEOUT_MS, VALUE_BYTES, type Http } from "./http.ts";
 import { fill, sequentialPass } from "./reads.ts";
@@ -33,6 +41,9 @@ export interface PeerRow {
   /** Produce: p50 ms per request; catch-up: ms per pass (the median pass). */
   flarelog_ms: number;
   peer_ms: number;
+  /** Catch-up rows: the floor worker's one read of the peer's bytes (records/s, ms per pass). */
+  floor_records_per_s?: number;
+  floor_ms?: number;
 }
 
 export interface PeerResult {
@@ -41,7 +52,8 @@ export interface PeerResult {
 }
 
 const BATCH = 100;
-const FLARELOG_MAX_RECORDS = 10_000;
+/** Flarelog's largest fetch (bench/reads.ts sets max_bytes to LIMITS.maxFetchBytes). */
+const FLARELOG_MAX_RECORDS = LIMITS.maxFetchRecords;
 
 async function startPeer(dataDir: string): Promise<{ url: string; child: ChildProcess }> {
   const node = join(PROJECT_ROOT, "node_modules", ".bin", "node");
@@ -128,35 +140,75 @@ async function dsCatchup(url: string, records: number, format: "json" | "binary"
   return records / ((performance.now() - t0) / 1000);
 }
 
+/** The floor worker's one read of rows 1..`rows` (unparsed, its size checked); answers records/s. */
+async function floorCatchup(
+  base: string,
+  name: string,
+  rows: number,
+  records: number,
+  bytes: number,
+): Promise<number> {
+  const t0 = performance.now();
+  const signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+  const res = await fetch(`${base}/read?p=${name}&from=1&max=${rows}`, { signal });
+  const got = (await res.arrayBuffer()).byteLength;
+  if (res.status !== 200 || got !== bytes)
+    throw new Error(`floor catch-up ${name}: HTTP ${res.status}, ${got} of ${bytes} bytes`);
+  return records / ((performance.now() - t0) / 1000);
+}
+
 /** Fills both logs with `records`, then catch-up passes in interleaved rounds; the median pass of each. */
-async function catchupPairs(http: Http, client: FlarelogClient, url: string, cfg: PeerConfig): Promise<PeerRow[]> {
+async function catchupPairs(
+  http: Http,
+  client: FlarelogClient,
+  url: string,
+  floorUrl: string,
+  cfg: PeerConfig,
+): Promise<PeerRow[]> {
   const records = cfg.peerCatchupRecords;
   const topic = "bench-peer-catchup";
   await createTopic(client, topic);
   await fill(http, topic, records, BATCH, 8, 300_000, 32);
   const json = produceBodies(BATCH, 32, 4);
+  const rows = records / BATCH;
+  const floorBytes: Record<string, number> = {};
   for (const [path, type, bodies] of [
     ["catchup-json", "application/json", dsJsonBodies(json)],
     ["catchup-binary", "application/octet-stream", dsBinaryBodies(json)],
   ] as const) {
     await ds(`${url}/bench/${path}`, "PUT", undefined, type);
-    await runLoad({ requests: records / BATCH, concurrency: 8, timeCapMs: 300_000, op: dsAppendOp(`${url}/bench/${path}`, bodies, type) });
+    const load = { requests: rows, concurrency: 8, timeCapMs: 300_000 };
+    await runLoad({ ...load, op: dsAppendOp(`${url}/bench/${path}`, bodies, type) });
+    // The floor's rows: the same appends, round-robin as runLoad sends them.
+    await runLoad({ ...load, op: writeOp(floorUrl, path, [...bodies], BATCH) });
+    floorBytes[path] = Array.from({ length: rows }, (_, i) => bodies[i % bodies.length]!.length)
+      .reduce((a, b) => a + b, 0);
   }
-  const runs: Record<string, number[]> = { fj: [], pj: [], fb: [], pb: [] };
+  const runs: Record<string, number[]> = { fj: [], pj: [], nj: [], fb: [], pb: [], nb: [] };
   for (let round = 0; round < cfg.peerRounds; round++) {
     runs.fj!.push((await sequentialPass(http, topic, records, FLARELOG_MAX_RECORDS, 120_000, "json")).records_per_s);
     runs.pj!.push(await dsCatchup(`${url}/bench/catchup-json`, records, "json"));
+    runs.nj!.push(await floorCatchup(floorUrl, "catchup-json", rows, records, floorBytes["catchup-json"]!));
     runs.fb!.push((await sequentialPass(http, topic, records, FLARELOG_MAX_RECORDS, 120_000, "binary")).records_per_s);
     runs.pb!.push(await dsCatchup(`${url}/bench/catchup-binary`, records, "binary"));
+    runs.nb!.push(await floorCatchup(floorUrl, "catchup-binary", rows, records, floorBytes["catchup-binary"]!));
   }
-  const row = (format: string, f: number[], p: number[]): PeerRow => {
-    const fr = Math.round(median(f));
-    const pr = Math.round(median(p));
+  const row = (format: string, f: number[], p: number[], n: number[]): PeerRow => {
+    const [fr, pr, nr] = [f, p, n].map((xs) => Math.round(median(xs))) as [number, number, number];
     const what = `consumer catch-up ${format} of ${records} records (ms per pass)`;
     const msOf = (perS: number) => Math.round((records / perS) * 1000);
-    return { workload: what, flarelog_records_per_s: fr, peer_records_per_s: pr, ratio: ratioOf(fr, pr), flarelog_ms: msOf(fr), peer_ms: msOf(pr) };
+    return {
+      workload: what,
+      flarelog_records_per_s: fr,
+      peer_records_per_s: pr,
+      ratio: ratioOf(fr, pr),
+      flarelog_ms: msOf(fr),
+      peer_ms: msOf(pr),
+      floor_records_per_s: nr,
+      floor_ms: msOf(nr),
+    };
   };
-  return [row("JSON", runs.fj!, runs.pj!), row("binary", runs.fb!, runs.pb!)];
+  return [row("JSON", runs.fj!, runs.pj!, runs.nj!), row("binary", runs.fb!, runs.pb!, runs.nb!)];
 }
 
 /** `dataDir`: the peer's file-backed store (durable, as Flarelog's SQLite is). */
@@ -168,18 +220,40 @@ export async function peerScenario(
   log: (l: string) => void,
 ): Promise<PeerResult> {
   const { url, child } = await startPeer(dataDir);
+  const floor = await startFloor(join(dataDir, "floor"));
   try {
-    log(`  peer: the Durable Streams reference server at ${url}`);
-    const rows = [...(await producePairs(http, client, url, cfg)), ...(await catchupPairs(http, client, url, cfg))];
-    for (const r of rows)
-      log(`  ${r.workload}: Flarelog ${formatNumber(r.flarelog_records_per_s)} vs ${formatNumber(r.peer_records_per_s)} records/s (${r.ratio}×)`);
+    log(`  peer: the Durable Streams reference server at ${url}; floor worker at ${floor.url}`);
+    const rows = [
+      ...(await producePairs(http, client, url, cfg)),
+      ...(await catchupPairs(http, client, url, floor.url, cfg)),
+    ];
+    for (const r of rows) {
+      const n = formatNumber;
+      const atFloor = r.floor_records_per_s === undefined ? "" : `; floor ${n(r.floor_records_per_s)}`;
+      const vs = `Flarelog ${n(r.flarelog_records_per_s)} vs ${n(r.peer_records_per_s)} records/s`;
+      log(`  ${r.workload}: ${vs} (${r.ratio}×)${atFloor}`);
+    }
     return { peer: "@durable-streams/server 0.3.7 (Node reference server, file-backed, compression off)", rows };
   } finally {
     child.kill("SIGTERM");
+    await floor.stop();
   }
 }
 
 export function peerTables(x: PeerResult): string[] {
-  const rows = x.rows.map((r) => [r.workload, r.flarelog_records_per_s, r.peer_records_per_s, r.ratio, r.flarelog_ms, r.peer_ms]);
-  return [`Flarelog beside ${x.peer}, same run`, table(["workload", "Flarelog rec/s", "peer rec/s", "ratio", "Flarelog ms", "peer ms"], rows), ""];
+  const rows = x.rows.map((r) => [
+    r.workload,
+    r.flarelog_records_per_s,
+    r.peer_records_per_s,
+    r.ratio,
+    r.flarelog_ms,
+    r.peer_ms,
+    r.floor_ms ?? "",
+  ]);
+  const head = ["workload", "Flarelog rec/s", "peer rec/s", "ratio", "Flarelog ms", "peer ms", "floor ms"];
+  return [
+    `Flarelog beside ${x.peer}, same run (floor ms: the floor worker's one read of the peer's bytes)`,
+    table(head, rows),
+    "",
+  ];
 }

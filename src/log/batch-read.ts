@@ -6,7 +6,7 @@
  * the local read, so an answer from R2 carries the same bytes and offsets as one from SQLite.
  * Called by src/partition/tiered-storage.ts. Pure and synchronous.
  */
-import { recordSpans, sliceBatch } from "../codec/record-batch.ts";
+import { readBatchHeader, recordSpans, sliceBatch } from "../codec/record-batch.ts";
 import type { FetchedBatch, Offset } from "../protocol/types.ts";
 
 export class BatchReader {
@@ -37,12 +37,19 @@ export class BatchReader {
     return Math.max(0, this.#maxBytes - this.bytes);
   }
 
-  feed(source: Iterable<{ baseOffset: Offset; records: Uint8Array }>): void {
+  /**
+   * `lastOffset` (a stored row's) lets a batch that the read takes whole skip the walk over its
+   * records: one that starts at or after the read's offset, ends below the bound, has no
+   * compacted gap (its count covers its offsets) and fits both limits. Batches without it (the
+   * remote tier's) are walked record by record.
+   */
+  feed(source: Iterable<{ baseOffset: Offset; records: Uint8Array; lastOffset?: Offset }>): void {
     for (const batch of source) {
       if (this.full || batch.baseOffset >= this.#bound) {
         this.full = true;
         return;
       }
+      if (this.#takeWhole(batch)) continue;
       let start = -1;
       let end = -1;
       let count = 0;
@@ -70,4 +77,41 @@ export class BatchReader {
       this.batches.push({ baseOffset: batch.baseOffset, recordCount: count, records });
     }
   }
+
+  /** Takes `batch` whole when it needs no cut (see `feed`); false leaves it to the walk. */
+  #takeWhole(batch: { baseOffset: Offset; records: Uint8Array; lastOffset?: Offset }): boolean {
+    const { baseOffset, records, lastOffset } = batch;
+    if (lastOffset === undefined || baseOffset < this.#offset || lastOffset >= this.#bound)
+      return false;
+    const { recordCount, recordsStart } = readBatchHeader(records);
+    const bytes = records.length - recordsStart;
+    const dense = recordCount > 0 && recordCount === lastOffset - baseOffset + 1;
+    const fits = this.records + recordCount <= this.#maxRecords && this.bytes + bytes <= this.#maxBytes;
+    if (!dense || !fits) return false;
+    this.batches.push({ baseOffset, recordCount, records });
+    this.records += recordCount;
+    this.bytes += bytes;
+    this.nextOffset = lastOffset + 1;
+    if (this.records >= this.#maxRecords) this.full = this.limited = true;
+    return true;
+  }
+}
+
+/**
+ * The batches with their records copied into one buffer, each batch's `records` a view of its
+ * part: the fetch RPC then carries one ArrayBuffer (the structured clone writes a buffer once,
+ * however many views share it) instead of one per batch. Measured (docs/benchmarks.md, issue
+ * 22; before/after clusters side by side, interleaved): a 10^5-record binary catch-up of 1,000
+ * batches 133 → 105 and 142 → 108 ms per pass, workerd CPU unchanged. Zero or one batch is
+ * returned as it is.
+ */
+export function inOneBuffer(batches: FetchedBatch[]): FetchedBatch[] {
+  if (batches.length < 2) return batches;
+  const all = new Uint8Array(batches.reduce((n, b) => n + b.records.length, 0));
+  let at = 0;
+  return batches.map(({ baseOffset, recordCount, records }) => {
+    all.set(records, at);
+    const view = all.subarray(at, (at += records.length));
+    return { baseOffset, recordCount, records: view };
+  });
 }

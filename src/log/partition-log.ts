@@ -52,7 +52,7 @@ import {
 } from "./leader-epoch-cache.ts";
 import { emptySegment, truncateFrom, truncateFully, writeBatches } from "./local-log.ts";
 import type { BatchRow, EpochEntry, LogState, LogStore } from "./log-store.ts";
-import { BatchReader } from "./batch-read.ts";
+import { BatchReader, inOneBuffer } from "./batch-read.ts";
 import type { LocalSegmentView } from "./remote-segments.ts";
 import { decodeBatches, readRecords } from "../codec/record-batch.ts";
 import {
@@ -417,8 +417,9 @@ export class PartitionLog {
 
   /**
    * What `read` returns, as stored batches cut to exactly the records read: the records' bytes
-   * as stored (first and last batch sliced when the read starts or stops inside them), so a
-   * caller that forwards them (the fetch RPC) copies one array per batch, not an object per record.
+   * as stored (first and last batch sliced when the read starts or stops inside them), all in
+   * one buffer (`inOneBuffer`), so a caller that forwards them (the fetch RPC) carries one
+   * array, not an object per record nor an array per batch.
    */
   readBatches(request: FetchRequest, upperBound: ReadUpperBound = "highWatermark"): Result<FetchedBatches> {
     const { offset, maxRecords, maxBytes } = request;
@@ -436,7 +437,7 @@ export class PartitionLog {
     // A compacted log has gaps: with no limit hit, the read covered every offset up to the bound,
     // so the next read starts there (in a dense log the last record read ends there anyway).
     const nextOffset = !reader.limited && offset < bound ? bound : reader.nextOffset;
-    const batches = reader.batches;
+    const batches = inOneBuffer(reader.batches);
     return ok({ batches, nextOffset, highWatermark, logStartOffset, logEndOffset });
   }
 

@@ -99,10 +99,15 @@ export const LIMITS = {
   maxJsonDepth: 32,
   /** A stored batch blob stays below this; larger appends are split (SQLite row ≤ 2 MB). */
   maxBatchBlobBytes: 1024 * 1024,
-  /** Fetch bounds. */
-  maxFetchRecords: 10_000,
+  /**
+   * Fetch bounds. As Kafka's `fetch.max.bytes`, bytes bound a catch-up read: the largest fetch
+   * carries 16 MiB of stored records (half the Workers RPC limit of 32 MiB, so the leader's
+   * answer always fits one RPC) and at most 100,000 records (which bounds the JSON answer of
+   * tiny records: ~80 bytes of JSON per record beyond its bytes).
+   */
+  maxFetchRecords: 100_000,
   defaultFetchRecords: 500,
-  maxFetchBytes: 8 * 1024 * 1024,
+  maxFetchBytes: 16 * 1024 * 1024,
   defaultFetchBytes: 1024 * 1024,
   /** Longest long-poll a fetch may ask for. */
   maxWaitMs: 30_000,

@@ -35,8 +35,16 @@ const BATCH_COLUMNS = `base_offset AS baseOffset, last_offset AS lastOffset, lea
 const SEGMENT_COLUMNS = `base_offset AS baseOffset, created_at AS createdAt, size_bytes AS sizeBytes,
   record_count AS recordCount, max_timestamp AS maxTimestamp`;
 
-/** Most batches fetched per query while reading on (blobs are ≤ 1 MiB each). */
-const SCAN_CHUNK = 4;
+/**
+ * Batches fetched per query while reading on: as many as fit SCAN_BYTES at the largest blob seen
+ * so far in the scan, between 4 (blobs are ≤ 1 MiB each) and 64. A catch-up over 10 KB batches
+ * makes 64-row queries, not 4-row ones: a 10^5-record read of 1,000 batches took 250 queries
+ * and about 40 ms in the replica DO, 16 ms with 64-row queries (docs/benchmarks.md, issue 22).
+ * A run of large blobs after small ones may still bring up to 64 blobs into one query.
+ */
+const SCAN_CHUNK_MIN = 4;
+const SCAN_CHUNK_MAX = 64;
+const SCAN_BYTES = 4 * 1024 * 1024;
 const NO_UPPER_BOUND = Number.MAX_SAFE_INTEGER;
 
 export class SqliteLogStore implements LogStore {
@@ -152,18 +160,24 @@ export class SqliteLogStore implements LogStore {
       yield holder;
       from = holder.lastOffset + 1;
     }
-    // One batch first, then 2, then SCAN_CHUNK at a time: a read that needs a few records past
-    // the holder reads one more batch, not SCAN_CHUNK.
-    for (let chunk = 1; ; chunk = Math.min(2 * chunk, SCAN_CHUNK)) {
+    // One batch first, then twice as many each query: a read that needs a few records past the
+    // holder reads one more batch, not a whole chunk.
+    let largest = holder?.sizeBytes ?? 0;
+    for (let chunk = 1; ; ) {
       const rows = this.#sql.exec<BatchRow>(
         `SELECT ${BATCH_COLUMNS} FROM batches WHERE base_offset >= ? ORDER BY base_offset LIMIT ?`,
         from,
         chunk,
       );
-      yield* rows;
+      for (const row of rows) {
+        if (row.sizeBytes > largest) largest = row.sizeBytes;
+        yield row;
+      }
       const last = rows.at(-1);
       if (rows.length < chunk || !last) return;
       from = last.lastOffset + 1;
+      const fit = Math.floor(SCAN_BYTES / Math.max(1, largest));
+      chunk = Math.min(2 * chunk, Math.max(SCAN_CHUNK_MIN, Math.min(SCAN_CHUNK_MAX, fit)));
     }
   }
 

@@ -6,6 +6,7 @@
  * `batchRowsIn` starts at the batch holding `from` and stops after `maxBytes`.
  */
 import { describe, expect, it } from "vitest";
+import { BatchBuilder, keepSpans, recordSpans } from "../../src/codec/record-batch.ts";
 import { BatchReader } from "../../src/log/batch-read.ts";
 import { MemoryLogStore } from "../../src/log/memory-log-store.ts";
 import { PartitionLog } from "../../src/log/partition-log.ts";
@@ -49,6 +50,50 @@ describe("BatchReader", () => {
         expect(reader.batches).toEqual(local.value.batches);
         expect(reader.nextOffset).toBe(local.value.nextOffset);
       }
+    }
+  });
+
+  it("a batch taken whole by its row's lastOffset reads as the record-by-record walk (dense, compacted, empty; every limit)", () => {
+    const rng = new Prng(2222);
+    for (let run = 0; run < 300; run++) {
+      const rows: { baseOffset: number; records: Uint8Array; lastOffset: number }[] = [];
+      let base = rng.int(0, 50);
+      for (let b = rng.int(1, 12); b > 0; b--) {
+        const n = rng.int(1, 6);
+        const builder = new BatchBuilder();
+        for (let i = 0; i < n; i++) builder.add({ key: null, value: rng.bytes(rng.int(0, 40)), headers: [] }, 1000 + i);
+        let blob = builder.finish().blob;
+        // The cleaner's rewrite: some records gone (gaps), maybe all (a header only).
+        if (rng.chance(0.3)) blob = keepSpans(blob, [...recordSpans(blob, base)].filter(() => rng.chance(0.5)));
+        rows.push({ baseOffset: base, records: blob, lastOffset: base + n - 1 });
+        base += n;
+      }
+      const offset = rng.int(rows[0]!.baseOffset, base);
+      const bound = rng.int(offset, base);
+      const maxRecords = rng.int(1, 40);
+      const maxBytes = rng.int(0, 600);
+      const whole = new BatchReader(offset, bound, maxRecords, maxBytes);
+      const walked = new BatchReader(offset, bound, maxRecords, maxBytes);
+      const from = rows.findIndex((r) => r.lastOffset >= offset);
+      whole.feed(rows.slice(from));
+      walked.feed(rows.slice(from).map(({ baseOffset, records }) => ({ baseOffset, records })));
+      const seen = (r: BatchReader) => ({ batches: r.batches, nextOffset: r.nextOffset, records: r.records, bytes: r.bytes, full: r.full, limited: r.limited });
+      expect(seen(whole)).toEqual(seen(walked));
+    }
+  });
+
+  it("readBatches answers its batches as views of one buffer (one ArrayBuffer over RPC), bytes unchanged", () => {
+    const rng = new Prng(33);
+    for (let run = 0; run < 20; run++) {
+      const log = randomLog(rng);
+      const r = log.readBatches({ offset: 0, maxRecords: 1000, maxBytes: 1 << 20 });
+      if (!r.ok) throw new Error(r.err.message);
+      const rows = log.batchRowsIn(0, log.logEndOffset).filter((b) => b.baseOffset < log.highWatermark);
+      const reader = new BatchReader(0, log.highWatermark, 1000, 1 << 20);
+      reader.feed(rows.map(({ baseOffset, records }) => ({ baseOffset, records })));
+      expect(r.value.batches).toEqual(reader.batches);
+      expect(new Set(r.value.batches.map((b) => b.records.buffer)).size).toBe(Math.min(1, r.value.batches.length));
+      expect(r.value.batches.map((b) => b.records.byteLength).reduce((a, b) => a + b, 0)).toBe(r.value.batches[0]?.records.buffer.byteLength ?? 0);
     }
   });
 

@@ -14,7 +14,8 @@ import { NODE_STORES } from "../support/node-stores.ts";
 for (const [name, withStore] of NODE_STORES) logStoreContract(name, withStore);
 
 describe("SqliteLogStore reads", () => {
-  it("reading on past the holder asks SQLite for one batch, then two, then four: a read a few records past a batch loads one more", () => {
+  /** Appends `count` batches of 10 offsets declaring `sizeBytes` each; answers the LIMIT query's row counts while reading from offset 5. */
+  function scanChunks(count: number, sizeBytes: number, check: (it: Generator<{ baseOffset: number }>, loaded: number[]) => void): number[] {
     const port = new NodeSqlitePort();
     try {
       applyMigrations(port, partitionReplicaMigrations());
@@ -29,16 +30,28 @@ describe("SqliteLogStore reads", () => {
         transaction: (fn) => port.transaction(fn),
       };
       const store = new SqliteLogStore(counting);
-      for (let i = 0; i < 12; i++)
-        store.appendBatch({ baseOffset: 10 * i, lastOffset: 10 * i + 9, leaderEpoch: 0, producerId: -1, producerEpoch: -1, baseSequence: -1, maxTimestamp: i, recordCount: 10, sizeBytes: 1, segment: 0, records: new Uint8Array([i]) });
-      const it = store.batchesFrom(5);
-      expect([it.next().value?.baseOffset, it.next().value?.baseOffset]).toEqual([0, 10]);
-      expect(loaded).toEqual([1]);
-      expect([...it].map((b) => b.baseOffset)).toEqual([20, 30, 40, 50, 60, 70, 80, 90, 100, 110]);
-      expect(loaded).toEqual([1, 2, 4, 4, 0]);
+      for (let i = 0; i < count; i++)
+        store.appendBatch({ baseOffset: 10 * i, lastOffset: 10 * i + 9, leaderEpoch: 0, producerId: -1, producerEpoch: -1, baseSequence: -1, maxTimestamp: i, recordCount: 10, sizeBytes, segment: 0, records: new Uint8Array([i]) });
+      check(store.batchesFrom(5), loaded);
+      return loaded;
     } finally {
       port.close();
     }
+  }
+
+  it("reading on past the holder asks SQLite for one batch, then two, then four: a read a few records past a batch loads one more", () => {
+    const loaded = scanChunks(12, 1, (it, loaded) => {
+      expect([it.next().value?.baseOffset, it.next().value?.baseOffset]).toEqual([0, 10]);
+      expect(loaded).toEqual([1]);
+      expect([...it].map((b) => b.baseOffset)).toEqual([20, 30, 40, 50, 60, 70, 80, 90, 100, 110]);
+    });
+    expect(loaded).toEqual([1, 2, 4, 4]);
+  });
+
+  it("a long scan of small batches doubles its query up to 64 rows; of 1 MiB batches it stays at 4 (4 MiB a query)", () => {
+    const drain = (it: Generator<{ baseOffset: number }>) => void [...it];
+    expect(scanChunks(300, 10_000, drain)).toEqual([1, 2, 4, 8, 16, 32, 64, 64, 64, 44]);
+    expect(scanChunks(20, 1024 * 1024, drain)).toEqual([1, 2, 4, 4, 4, 4, 0]);
   });
 
   it("an append that only grows the active segment writes no segment row; a reopened store has its stats from the batches, and a roll stores the old active segment's final stats", () => {

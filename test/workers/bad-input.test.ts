@@ -200,7 +200,14 @@ describe("fetch offsets", () => {
     expect([r.status, r]).toMatchObject([416, errorBody(1, "OFFSET_OUT_OF_RANGE")]);
   });
 
-  it.each([["max_records", "0"], ["max_records", "1.5"], ["max_bytes", "-1"], ["wait_ms", "999999"]])(
+  it.each([
+    ["max_records", "0"],
+    ["max_records", "1.5"],
+    ["max_records", String(LIMITS.maxFetchRecords + 1)],
+    ["max_bytes", "-1"],
+    ["max_bytes", String(LIMITS.maxFetchBytes + 1)],
+    ["wait_ms", "999999"],
+  ])(
     "%s=%s is INVALID_REQUEST (42)",
     async (k, v) => {
       const r = await client.request("GET", `/v1/topics/${topic}/partitions/0/records`, { query: { [k]: v } });

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { BatchBuilder, encodeBatch, encodeRecord } from "../../src/codec/record-batch.ts";
+import { LIMITS } from "../../src/protocol/config.ts";
 import { RECORD_BATCH_CONTENT_TYPE } from "../../src/protocol/wire.ts";
 import { uniqueTopic, workerClient } from "../support/worker-client.ts";
 
@@ -88,6 +89,25 @@ describe("binary record batches", () => {
     const end = await client.fetchBatch(name, 0, { offset: 10 });
     expect(end.ok && [end.body.records.length, end.body.next_offset, end.body.high_watermark]).toEqual([0, 10, 10]);
   });
+
+  it("the largest fetch (LIMITS.maxFetchRecords, LIMITS.maxFetchBytes) reads past 10,000 records in one answer, JSON and binary alike; bytes bind below it", async () => {
+    const name = await topic();
+    for (let b = 0; b < 12; b++)
+      expect((await client.produceBatch(name, 0, Array.from({ length: 1000 }, (_, i) => ({ key: `k${i}`, value: `v-${b}-${i}`, timestamp: T0 + b })))).ok).toBe(true);
+    const most = { offset: 500, max_records: LIMITS.maxFetchRecords, max_bytes: LIMITS.maxFetchBytes };
+    const [json, bin] = await Promise.all([client.fetchRecords(name, 0, most), client.fetchBatch(name, 0, most)]);
+    if (!json.ok || !bin.ok) throw new Error("fetch failed");
+    expect([json.body.records.length, json.body.next_offset, bin.body.records.length, bin.body.next_offset]).toEqual([11_500, 12_000, 11_500, 12_000]);
+    const dec = new TextDecoder();
+    expect(bin.body.records.map((r) => [r.offset, r.timestamp, dec.decode(r.key!), dec.decode(r.value!)])).toEqual(
+      json.body.records.map((r) => [r.offset, r.timestamp, r.key, r.value]),
+    );
+    expect(json.body.records.at(-1)).toMatchObject({ offset: 11_999, key: "k999", value: "v-11-999", timestamp: T0 + 11 });
+    // Under the record limit the bytes bind: ~13 stored bytes a record, so 100,000 bytes stop well before the end.
+    const byBytes = await client.fetchBatch(name, 0, { offset: 0, max_records: LIMITS.maxFetchRecords, max_bytes: 100_000 });
+    expect(byBytes.ok && byBytes.body.records.length).toBeGreaterThan(5_000);
+    expect(byBytes.ok && byBytes.body.records.length).toBeLessThan(10_000);
+  }, 20_000);
 
   it("bad batches are CORRUPT_MESSAGE (2) or INVALID_REQUEST (42) and nothing is written", async () => {
     const name = await topic();

@@ -9,6 +9,7 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { app } from "../../src/api/app.ts";
 import { ADMIN_TOKEN, uniqueTopic } from "../support/worker-client.ts";
+import { RECORD_BATCH_CONTENT_TYPE } from "../../src/protocol/wire.ts";
 
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
@@ -203,5 +204,23 @@ describe("GET /metrics: storage and throttling", () => {
     expect(second.status).toBe(429);
     const wait = ((await second.json()) as { throttle_time_ms: number }).throttle_time_ms;
     expect(value(await scrape(), `flarelog_throttle_time_ms_total{tenant="${tenant}",quota="fetch_bytes"}`)).toBe(wait);
+  });
+
+  it("a binary fetch's frames are charged to the fetch-byte quota as a JSON answer is: the next fetch gets 429", async () => {
+    const tenant = `t-${crypto.randomUUID().slice(0, 12)}`;
+    expect((await call("POST", "/v1/admin/tenants", { name: tenant })).status).toBe(201);
+    expect((await call("PUT", `/v1/admin/tenants/${tenant}/quotas`, { fetch_bytes_per_s: 100 })).status).toBe(200);
+    const key = ((await (await call("POST", "/v1/keys", { name: "k", tenant, role: "admin" })).json()) as { key: string }).key;
+    const asKey = (method: string, path: string, body?: unknown, accept = "application/json") =>
+      exports.default.fetch(new Request(`http://flarelog.test${path}`, {
+        method,
+        headers: { authorization: `Bearer ${key}`, accept, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      }));
+    expect((await asKey("POST", "/v1/topics", { name: "big", partitions: 1, replication_factor: 1 })).status).toBe(201);
+    expect((await asKey("POST", "/v1/topics/big/records", { records: [{ value: "y".repeat(2000) }] })).status).toBe(200);
+    const first = await asKey("GET", "/v1/topics/big/partitions/0/records?offset=0", undefined, RECORD_BATCH_CONTENT_TYPE);
+    expect([first.status, first.headers.get("content-type"), (await first.arrayBuffer()).byteLength > 2000]).toEqual([200, RECORD_BATCH_CONTENT_TYPE, true]);
+    expect((await asKey("GET", "/v1/topics/big/partitions/0/records?offset=0", undefined, RECORD_BATCH_CONTENT_TYPE)).status).toBe(429);
   });
 });

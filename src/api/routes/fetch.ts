@@ -1,23 +1,24 @@
 /**
  * Fetch, list-offsets and describe-producers routes for one partition (src/services/fetch.ts).
  *
- * The leader answers with stored batches cut to the records read; this door turns them into the
- * contract's JSON, or, when the request accepts `application/vnd.flarelog.record-batch`,
- * forwards them as binary frames untouched. With `live=sse` the answer is a live tail instead
- * (src/api/sse.ts): the records as Server-Sent Events as they pass the high watermark.
+ * The leader answers with stored batches cut to the records read; this door writes the contract's
+ * JSON straight from them (src/api/fetch-json.ts), or, when the request accepts
+ * `application/vnd.flarelog.record-batch`, forwards them as binary frames untouched. With
+ * `live=sse` the answer is a live tail instead (src/api/sse.ts): the records as Server-Sent
+ * Events as they pass the high watermark.
  */
 import type { Hono } from "hono";
 import { encodeFrames } from "../../codec/record-batch.ts";
 import { describeProducersRoute, fetchRoute, listOffsetsRoute } from "../../contract/routes.ts";
 import type { OffsetSpec } from "../../protocol/types.ts";
 import { FETCH_HEADERS, RECORD_BATCH_CONTENT_TYPE } from "../../protocol/wire.ts";
-import { decodeFetched, describeProducers, fetchBatches, listOffsets } from "../../services/fetch.ts";
+import { describeProducers, fetchBatches, listOffsets } from "../../services/fetch.ts";
 import type { AppEnv } from "../env.ts";
-import { jsonResponse, raise, unwrap } from "../errors.ts";
+import { raise, unwrap } from "../errors.ts";
+import { fetchJson } from "../fetch-json.ts";
 import { mount, serviceContext as svc, topicOf } from "../mount.ts";
 import { parseEncodingParam, parseIntParam, parseOffsetParam, parsePartitionParam } from "../params.ts";
 import { readBounds } from "../query.ts";
-import { recordsJson } from "../render.ts";
 import { liveTail } from "../sse.ts";
 
 const acceptsBatches = (accept: string | undefined) =>
@@ -43,22 +44,22 @@ export function fetchRoutes(app: Hono<AppEnv>): void {
       return liveTail(c, { topic, partition, encoding, maxRecords: bounds.maxRecords, maxBytes: bounds.maxBytes });
     }
     const r = unwrap(await fetchBatches(svc(c), { topic, partition, offset, ...bounds }));
-    if (acceptsBatches(c.req.header("accept")))
-      return new Response(encodeFrames(r.batches), {
+    if (acceptsBatches(c.req.header("accept"))) {
+      const frames = encodeFrames(r.batches);
+      return new Response(frames, {
         headers: {
           "content-type": RECORD_BATCH_CONTENT_TYPE,
+          // Set here, not left to the runtime: the fetch-byte quota and the request log read it.
+          "content-length": String(frames.byteLength),
           [FETCH_HEADERS.nextOffset]: String(r.nextOffset),
           [FETCH_HEADERS.highWatermark]: String(r.highWatermark),
           [FETCH_HEADERS.logStartOffset]: String(r.logStartOffset),
         },
       });
-    const f = decodeFetched(r);
-    return jsonResponse({
-      records: recordsJson(f.records, encoding),
-      next_offset: f.nextOffset,
-      high_watermark: f.highWatermark,
-      log_start_offset: f.logStartOffset,
-    });
+    }
+    const body = fetchJson(r, encoding);
+    const headers = { "content-type": "application/json", "content-length": String(body.byteLength) };
+    return new Response(body, { headers });
   });
 
   mount(app, listOffsetsRoute, async (c) => {
