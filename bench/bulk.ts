@@ -86,7 +86,8 @@ export interface BulkResult {
   partition_ratio: BulkRatio | null;
   /** The ablation beside it: the floor's 8-object fan-out of the same bodies ÷ its 1-object write (the platform's own 8 ÷ 1). */
   floor_fanout_ratio: BulkRatio | null;
-  targets: BulkTargets;
+  /** Absent in runs before issue 22 (the committed fixtures). */
+  targets?: BulkTargets;
 }
 
 export const BULK_BATCH = 1000;

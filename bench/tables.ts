@@ -209,8 +209,14 @@ function bulkTables(x: BulkResult): string[] {
     ),
     ratioTable([...x.ratios, ...(x.partition_ratio ? [x.partition_ratio] : []), ...(x.floor_fanout_ratio ? [x.floor_fanout_ratio] : [])], true),
     "(the 8p ÷ 1p row's reference is the same bodies' topic-level produce to 1 partition; the fan-out row is the floor against itself)",
-    `Issue 22 targets: binary RF 1 ${show(t.binary_rf1, 0.9)}, JSON RF 1 ${show(t.json_rf1, 0.8)}, ` +
-      `single record JSON ${show(t.single_record_json, 0.9)}, binary ${show(t.single_record_binary, 0.9)}, 8 partitions ÷ 1 ${show(t.partitions_8_vs_1, 0.8)}`,
+    // A run before issue 22 (the committed fixtures) has no targets.
+    ...(t
+      ? [
+          `Issue 22 targets: binary RF 1 ${show(t.binary_rf1, 0.9)}, JSON RF 1 ${show(t.json_rf1, 0.8)}, ` +
+            `single record JSON ${show(t.single_record_json, 0.9)}, binary ${show(t.single_record_binary, 0.9)}, ` +
+            `8 partitions ÷ 1 ${show(t.partitions_8_vs_1, 0.8)}`,
+        ]
+      : []),
     "",
   ];
 }
