@@ -7,17 +7,19 @@
  *   to a follower at once, each starting where the one before it ends (Raft's pipelined
  *   AppendEntries). A second push follows only once the oldest in flight has been out
  *   `pipelineAfterMs`: a prompt follower gets every append made meanwhile in its next push
- *   (one push for many), a slow one no longer holds them all behind a whole round trip. Only an answer to a push still in flight moves the stream; a failed
- *   or mismatched answer drops the pushes sent after it (their answers are ignored), and once
- *   none is in flight the stream restarts from what the follower proved; pipelining starts only
- *   after a first `ok`, and pauses from a failure until every push in flight has settled. A data push that
- *   follows another carries only new batches; a HW-only push leaves only when none is in flight.
+ *   (one push for many), a slow one no longer holds them all behind a whole round trip. Only
+ *   an answer to a push still in flight moves the stream; a failed or mismatched answer drops
+ *   the pushes sent after it (their answers are ignored), and once none is in flight the
+ *   stream restarts from what the follower proved; pipelining starts only after a first `ok`,
+ *   and pauses from a failure until every push in flight has settled. A data push that follows
+ *   another carries only new batches; a HW-only push leaves only when none is in flight.
  * - A follower's known log end offset is what an `ok` answer proved it shares with this
  *   leader (the follower answers its matched end, see follower-append.ts), so it never counts a
  *   tail from an older epoch, nor a push still in flight; answers may arrive in any order, and
  *   the known end only rises (within one leader epoch a follower never drops a record it
- *   matched: the leader's batches at an offset never change). After `diverging` the next push starts strictly lower (never below
- *   the log start), so the search for where the logs part ends.
+ *   matched: the leader's batches at an offset never change). After `diverging` the next push
+ *   starts strictly lower (never below the log start), so the search for where the logs part
+ *   ends.
  * - HW candidate = min log end offset over the maximal ISR (the coordinator's ISR plus a
  *   proposed but unconfirmed member, Kafka's KIP-497 rule) and the leader itself; a member whose
  *   offset is unknown holds it at the current HW. The log never lets the HW fall.
