@@ -556,14 +556,35 @@ export function visitRecords(
   }
 }
 
+/**
+ * Calls `visit` for each header of a record from `visitRecords` with where its key and value
+ * sit in `blob` (a null value has valueStart = valueEnd = -1); nothing copied. `visitRecords`
+ * has checked the headers' structure.
+ */
+export function visitHeaders(
+  blob: Uint8Array,
+  v: RecordView,
+  visit: (keyStart: number, keyEnd: number, valueStart: number, valueEnd: number) => void,
+): void {
+  const r = new Reader(blob, v.headersStart);
+  for (let h = 0; h < v.headerCount; h++) {
+    const keyLength = r.uvarint();
+    const keyStart = r.pos;
+    r.pos += keyLength;
+    const value = r.uvarint();
+    const valueStart = value === 0 ? -1 : r.pos;
+    if (value > 0) r.pos += value - 1;
+    visit(keyStart, keyStart + keyLength, valueStart, value === 0 ? -1 : r.pos);
+  }
+}
+
 /** The headers of a record from `visitRecords` (keys decoded, values copied). */
 export function readHeaders(blob: Uint8Array, v: RecordView): RecordHeader[] {
-  const r = new Reader(blob, v.headersStart);
   const headers: RecordHeader[] = [];
-  for (let h = 0; h < v.headerCount; h++) {
-    const k = fromUtf8.decode(r.bytes(r.uvarint()));
-    headers.push({ key: k, value: r.nbytes() });
-  }
+  visitHeaders(blob, v, (keyStart, keyEnd, valueStart, valueEnd) => {
+    const key = fromUtf8.decode(blob.subarray(keyStart, keyEnd));
+    headers.push({ key, value: valueStart < 0 ? null : blob.slice(valueStart, valueEnd) });
+  });
   return headers;
 }
 

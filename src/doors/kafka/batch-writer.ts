@@ -11,50 +11,14 @@
  * lastOffsetDelta the last record's. A stored batch without records writes nothing. A unit test
  * holds the bytes equal to the codec's `encodeRecordBatch` of the decoded records.
  *
- * Two passes over the stored bytes: the sizes, then the writes. Stored bytes that do not parse
- * throw the codec's CorruptBatchError (the leader wrote them: a bug or a damaged row).
+ * Two passes over the stored bytes with the codec's record walker (`visitRecords`, which the
+ * JSON fetch uses too): the sizes, then the writes. Stored bytes that do not parse throw the
+ * codec's CorruptBatchError (the leader wrote them: a bug or a damaged row).
  * Pure; called by records.ts. Offsets and timestamps are safe integers (below 2^53).
  */
 import { putRecordHead, putVarint, RECORD_BATCH_HEADER_BYTES, recordBodySize, sealRecordBatch, varBytesSize, varintSize } from "../../codec/kafka/index.ts";
-import { CorruptBatchError, readBatchHeader } from "../../codec/record-batch.ts";
+import { readBatchHeader, visitHeaders, visitRecords, type RecordView } from "../../codec/record-batch.ts";
 import type { FetchedBatch } from "../../protocol/types.ts";
-
-/** A cursor over one stored blob: its varints (little-endian base-128, sign-magnitude svarint). */
-class Stored {
-  pos = 0;
-  readonly buf: Uint8Array;
-  constructor(buf: Uint8Array) {
-    this.buf = buf;
-  }
-  uvarint(): number {
-    const first = this.buf[this.pos];
-    if (first !== undefined && first < 0x80) {
-      this.pos++;
-      return first;
-    }
-    let result = 0;
-    let mult = 1;
-    for (let i = 0; i < 8; i++) {
-      const b = this.buf[this.pos++];
-      if (b === undefined) throw new CorruptBatchError("truncated blob");
-      result += (b & 0x7f) * mult;
-      if ((b & 0x80) === 0) return result;
-      mult *= 128;
-    }
-    throw new CorruptBatchError("varint longer than 8 bytes");
-  }
-  svarint(): number {
-    const first = this.buf[this.pos++];
-    if (first === undefined) throw new CorruptBatchError("truncated blob");
-    let mag = (first >> 1) & 0x3f;
-    if (first & 0x80) mag += this.uvarint() * 64;
-    return first & 1 ? -mag : mag;
-  }
-  /** A stored nbytes' length (-1: null), the cursor left on its bytes. */
-  nbytesLength(): number {
-    return this.uvarint() - 1;
-  }
-}
 
 /** What pass one learns of a stored batch with records. */
 interface Sized {
@@ -69,87 +33,75 @@ interface Sized {
   bytes: number;
 }
 
-/** Reads one stored record's key, value and headers from `s` (on its key); answers the Kafka bytes of its headers. */
-function skipFields(s: Stored): { keyLength: number; valueLength: number; headersBytes: number } {
-  const keyLength = s.nbytesLength();
-  if (keyLength > 0) s.pos += keyLength;
-  const valueLength = s.nbytesLength();
-  if (valueLength > 0) s.pos += valueLength;
-  const headerCount = s.uvarint();
-  let headersBytes = varintSize(headerCount);
-  for (let h = 0; h < headerCount; h++) {
-    const k = s.uvarint();
-    s.pos += k;
-    const v = s.nbytesLength();
-    if (v > 0) s.pos += v;
-    headersBytes += varBytesSize(k) + varBytesSize(v);
-  }
-  return { keyLength, valueLength, headersBytes };
+/** A field's length as Kafka writes it (-1: null), from `visitRecords`' start and end. */
+const lengthOf = (start: number, end: number) => (start < 0 ? -1 : end - start);
+
+/** The Kafka bytes of a record's headers: their count, then each key and value with its length. */
+function headersSize(blob: Uint8Array, v: RecordView): number {
+  let bytes = varintSize(v.headerCount);
+  if (v.headerCount > 0)
+    visitHeaders(blob, v, (ks, ke, vs, ve) => (bytes += varBytesSize(ke - ks) + varBytesSize(lengthOf(vs, ve))));
+  return bytes;
+}
+
+/** A record's Kafka body size, its deltas taken from the Kafka batch's base. */
+function bodySize(blob: Uint8Array, v: RecordView, kafkaBase: number, kafkaBaseTimestamp: number): number {
+  const key = lengthOf(v.keyStart, v.keyEnd);
+  const value = lengthOf(v.valueStart, v.valueEnd);
+  return recordBodySize(v.timestamp - kafkaBaseTimestamp, v.offset - kafkaBase, key, value, headersSize(blob, v));
 }
 
 function size(b: FetchedBatch): Sized | null {
-  const { baseTimestamp, recordCount, recordsStart } = readBatchHeader(b.records);
+  const { recordCount } = readBatchHeader(b.records);
   if (recordCount === 0) return null;
-  const s = new Stored(b.records);
-  s.pos = recordsStart;
-  let bytes = RECORD_BATCH_HEADER_BYTES;
-  let kafkaBase = 0;
-  let kafkaBaseTimestamp = 0;
-  let maxTimestamp = -Infinity;
-  let lastOffset = 0;
-  for (let i = 0; i < recordCount; i++) {
-    const length = s.uvarint();
-    const end = s.pos + length;
-    const offset = b.baseOffset + s.uvarint();
-    const timestamp = baseTimestamp + s.svarint();
-    if (i === 0) {
-      kafkaBase = offset;
-      kafkaBaseTimestamp = timestamp;
+  const z: Sized = {
+    blob: b.records,
+    baseOffset: b.baseOffset,
+    count: recordCount,
+    kafkaBase: 0,
+    kafkaBaseTimestamp: 0,
+    maxTimestamp: -Infinity,
+    lastOffset: 0,
+    bytes: RECORD_BATCH_HEADER_BYTES,
+  };
+  let first = true;
+  visitRecords(b.records, b.baseOffset, (v) => {
+    if (first) {
+      z.kafkaBase = v.offset;
+      z.kafkaBaseTimestamp = v.timestamp;
+      first = false;
     }
-    const f = skipFields(s);
-    if (s.pos !== end || end > b.records.length) throw new CorruptBatchError("record length does not match its body");
-    const body = recordBodySize(timestamp - kafkaBaseTimestamp, offset - kafkaBase, f.keyLength, f.valueLength, f.headersBytes);
-    bytes += varintSize(body) + body;
-    if (timestamp > maxTimestamp) maxTimestamp = timestamp;
-    lastOffset = offset;
-  }
-  return { blob: b.records, baseOffset: b.baseOffset, count: recordCount, kafkaBase, kafkaBaseTimestamp, maxTimestamp, lastOffset, bytes };
+    const body = bodySize(b.records, v, z.kafkaBase, z.kafkaBaseTimestamp);
+    z.bytes += varintSize(body) + body;
+    if (v.timestamp > z.maxTimestamp) z.maxTimestamp = v.timestamp;
+    z.lastOffset = v.offset;
+  });
+  return z;
 }
 
-/** Copies `n` stored bytes (-1: null) at the cursor as Kafka's varint length and bytes. */
-function copyVarBytes(out: Uint8Array, pos: number, s: Stored, n: number): number {
-  pos = putVarint(out, pos, n);
-  if (n > 0) {
-    out.set(s.buf.subarray(s.pos, s.pos + n), pos);
-    s.pos += n;
-    pos += n;
-  }
-  return pos;
+/** Copies `blob[start, end)` (start < 0: null) as Kafka's varint length and bytes. */
+function copyVarBytes(out: Uint8Array, pos: number, blob: Uint8Array, start: number, end: number): number {
+  pos = putVarint(out, pos, lengthOf(start, end));
+  if (start < 0) return pos;
+  out.set(blob.subarray(start, end), pos);
+  return pos + end - start;
 }
 
 function write(out: Uint8Array, at: number, z: Sized): number {
-  const { baseTimestamp, recordsStart } = readBatchHeader(z.blob);
-  const s = new Stored(z.blob);
-  s.pos = recordsStart;
+  const blob = z.blob;
   let pos = at + RECORD_BATCH_HEADER_BYTES;
-  for (let i = 0; i < z.count; i++) {
-    s.uvarint(); // stored length
-    const offsetDelta = z.baseOffset + s.uvarint() - z.kafkaBase;
-    const timestampDelta = baseTimestamp + s.svarint() - z.kafkaBaseTimestamp;
-    const fieldsAt = s.pos;
-    const f = skipFields(s);
-    s.pos = fieldsAt;
-    const body = recordBodySize(timestampDelta, offsetDelta, f.keyLength, f.valueLength, f.headersBytes);
-    pos = putRecordHead(out, pos, body, 0, timestampDelta, offsetDelta);
-    pos = copyVarBytes(out, pos, s, s.nbytesLength());
-    pos = copyVarBytes(out, pos, s, s.nbytesLength());
-    const headerCount = s.uvarint();
-    pos = putVarint(out, pos, headerCount);
-    for (let h = 0; h < headerCount; h++) {
-      pos = copyVarBytes(out, pos, s, s.uvarint());
-      pos = copyVarBytes(out, pos, s, s.nbytesLength());
-    }
-  }
+  visitRecords(blob, z.baseOffset, (v) => {
+    const body = bodySize(blob, v, z.kafkaBase, z.kafkaBaseTimestamp);
+    pos = putRecordHead(out, pos, body, 0, v.timestamp - z.kafkaBaseTimestamp, v.offset - z.kafkaBase);
+    pos = copyVarBytes(out, pos, blob, v.keyStart, v.keyEnd);
+    pos = copyVarBytes(out, pos, blob, v.valueStart, v.valueEnd);
+    pos = putVarint(out, pos, v.headerCount);
+    if (v.headerCount > 0)
+      visitHeaders(blob, v, (ks, ke, vs, ve) => {
+        pos = copyVarBytes(out, pos, blob, ks, ke);
+        pos = copyVarBytes(out, pos, blob, vs, ve);
+      });
+  });
   sealRecordBatch(out, at, pos, {
     baseOffset: z.kafkaBase,
     partitionLeaderEpoch: -1,
