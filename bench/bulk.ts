@@ -140,16 +140,7 @@ export function keyedBodies(n: number, seed: number, variants: number): string[]
 
 /** Topic-level produce (`POST /v1/topics/{t}/records`): the server partitions by key (murmur2). */
 export function topicProduceOp(http: Http, topic: string, acks: string, bodies: string[], n: number): (i: number) => Promise<OpOutcome> {
-  const path = `/v1/topics/${topic}/records?acks=${acks}`;
-  return async (i) => {
-    const body = bodies[i % bodies.length]!;
-    const r = await call(http, "POST", path, body);
-    expectStatus(`produce to ${topic}`, r, 200);
-    const { offsets } = JSON.parse(r.text) as { offsets: { offset?: number }[] };
-    if (offsets.length !== n || offsets.some((o) => o.offset === undefined))
-      throw new Error(`produce to ${topic}: expected ${n} offsets, got ${r.text.slice(0, 300)}`);
-    return { records: n, payloadBytes: n * VALUE_BYTES, wireBytes: body.length };
-  };
+  return produceOp(http, topic, acks, bodies, n, `/v1/topics/${topic}/records?acks=${acks}`);
 }
 
 /** Records per request of the single-record rows and of the topic-level (1 against 8 partitions) rows. */

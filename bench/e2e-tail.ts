@@ -18,7 +18,6 @@
  */
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readdirSync, readFileSync } from "node:fs";
@@ -29,7 +28,7 @@ import { DEFAULT, QUICK } from "./config.ts";
 import { e2eRun, type E2eConfig, type E2eTrace } from "./e2e.ts";
 import { percentile, summarize, table, type LatencySummary } from "./harness.ts";
 import { platformHop } from "./platform-hop.ts";
-import { processCpuSeconds, startedWorkerd } from "./proc.ts";
+import { freePort, processCpuSeconds, startedWorkerd } from "./proc.ts";
 import { Inspector, type CpuProfile } from "./profile.ts";
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -39,14 +38,6 @@ const SAMPLING_US = 200;
 /** performance.now() ms → CLOCK_MONOTONIC µs (V8's profile clock). */
 const monoOffsetUs = Number(process.hrtime.bigint() / 1000n) - performance.now() * 1000;
 const toMono = (ms: number) => ms * 1000 + monoOffsetUs;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
-}
 
 /** Per thread of `pid`: [cpu ns, runqueue wait ns] from /proc/<pid>/task/<tid>/schedstat. */
 function schedstat(pid: number): Map<number, [number, number]> {

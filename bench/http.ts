@@ -51,8 +51,15 @@ export function produceBodies(n: number, seed: number, variants = 8, valueBytes 
   return Array.from({ length: variants }, () => JSON.stringify({ records: Array.from({ length: n }, () => ({ value: value(prng, valueBytes) })) }));
 }
 
-export function produceOp(http: Http, topic: string, acks: string, bodies: string[], n: number): (i: number) => Promise<OpOutcome> {
-  const path = `/v1/topics/${topic}/partitions/0/records?acks=${acks}`;
+/** JSON produce of `n` records per body to partition 0, or to `path` (topic-level: the server partitions). */
+export function produceOp(
+  http: Http,
+  topic: string,
+  acks: string,
+  bodies: string[],
+  n: number,
+  path = `/v1/topics/${topic}/partitions/0/records?acks=${acks}`,
+): (i: number) => Promise<OpOutcome> {
   return async (i) => {
     const body = bodies[i % bodies.length]!;
     const r = await call(http, "POST", path, body);

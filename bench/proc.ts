@@ -1,10 +1,11 @@
 /**
  * Process figures from Linux's /proc for the benchmarks: which workerd processes this Node
- * process started, and how much CPU a process has used. Every function answers null (or an empty
+ * process started, and how much CPU a process has used (and a free port for workerd's inspector). Every function answers null (or an empty
  * set) off Linux or when the process went away, so a benchmark still runs without them.
  * Node 24 type stripping: erasable TypeScript only.
  */
 import { readdirSync, readFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 
 /** The workerd processes that are children of this process (each Miniflare instance starts one). */
 export function childWorkerdPids(): Set<number> {
@@ -44,4 +45,13 @@ export function processCpuSeconds(pid: number): number | null {
   } catch {
     return null;
   }
+}
+
+/** A TCP port free on 127.0.0.1 right now (for workerd's inspector). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((done) => server.close(() => done()));
+  return port;
 }

@@ -65,7 +65,6 @@
  */
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PROJECT_ROOT, startLocalCluster, type LocalCluster } from "../scripts/local-cluster.ts";
@@ -88,7 +87,7 @@ import { indexScenario } from "./log-size.ts";
 import { cpuTimes, cpuUse, machine, withCpuSplit } from "./machine.ts";
 import { matrixScenario } from "./matrix.ts";
 import { memoryScenario } from "./memory.ts";
-import { childWorkerdPids, processCpuSeconds } from "./proc.ts";
+import { childWorkerdPids, freePort, processCpuSeconds } from "./proc.ts";
 import { profileScenario } from "./profile.ts";
 import { replicationScenario } from "./replication.ts";
 import { rpcScenario } from "./rpc.ts";
@@ -132,15 +131,6 @@ function parseArgs(argv: string[]): Args {
     if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s} (known: ${SCENARIOS.join(", ")})`);
   // A whole default run rewrites the generated section of docs/benchmarks.md and the chart; others only when asked.
   return { quick, only, report: report ?? (only === null && !quick) };
-}
-
-/** A TCP port free on 127.0.0.1 right now (for workerd's inspector). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
 }
 
 /** Stops the server and removes its state directory, once, at the end or on a signal (Ctrl-C). */
