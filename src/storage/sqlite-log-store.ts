@@ -13,6 +13,10 @@
  * over its batches), so an append that only grows them writes no segment row (issue 22: one
  * billed row fewer per append). Its row is written when another segment is put after it, and
  * on load its stats are recomputed from its batches, so the stored row may lag, never the answer.
+ * The newest batches are kept too (batch-tail.ts, bounded in bytes): a push of what was just
+ * appended and a fetch at the log's end read them from memory, not from SQLite (issue 22: a
+ * push read 2 rows per follower). The state row, once known to exist with the same role, is
+ * saved by an UPDATE of its four offsets (1 row read; the upsert read 3).
  * Used by the replica DO (over DoSqlPort) and Node tests (over NodeSqlitePort); synchronous.
  */
 import type { Offset, TimestampMs } from "../protocol/types.ts";
@@ -27,6 +31,12 @@ import type {
 } from "../log/log-store.ts";
 import type { ProducerBatchRow } from "../log/producer-state.ts";
 import type { SqlPort } from "./sql-port.ts";
+import { BatchTail, DEFAULT_TAIL_BYTES } from "./batch-tail.ts";
+
+export interface SqliteLogStoreOptions {
+  /** Bytes of the newest batches kept in memory (batch-tail.ts); 0 keeps only the newest batch. */
+  tailBytes?: number;
+}
 
 const BATCH_COLUMNS = `base_offset AS baseOffset, last_offset AS lastOffset, leader_epoch AS leaderEpoch,
   producer_id AS producerId, producer_epoch AS producerEpoch, base_sequence AS baseSequence,
@@ -53,9 +63,14 @@ export class SqliteLogStore implements LogStore {
   #epochs: EpochEntry[] | null = null;
   /** The cached active segment's stats are newer than its stored row. */
   #activeUnsaved = false;
+  /** The newest stored batches (batch-tail.ts). */
+  readonly #tail: BatchTail;
+  /** The state row as stored (null: not known to exist). */
+  #state: LogState | null = null;
 
-  constructor(sql: SqlPort) {
+  constructor(sql: SqlPort, options: SqliteLogStoreOptions = {}) {
     this.#sql = sql;
+    this.#tail = new BatchTail(options.tailBytes ?? DEFAULT_TAIL_BYTES);
   }
 
   #segmentRows(): SegmentRow[] {
@@ -89,6 +104,8 @@ export class SqliteLogStore implements LogStore {
     } catch (e) {
       this.#segments = null;
       this.#epochs = null;
+      this.#tail.forget();
+      this.#state = null;
       throw e;
     }
   }
@@ -99,10 +116,32 @@ export class SqliteLogStore implements LogStore {
         high_watermark AS highWatermark, leader_epoch AS leaderEpoch, role
        FROM replica_state WHERE id = 1`,
     );
+    this.#state = row ? { ...row } : null;
     return row ?? null;
   }
 
   saveState(s: LogState): void {
+    if (this.#state?.role === s.role) this.#updateState(s);
+    else this.#upsertState(s);
+    this.#state = { ...s };
+  }
+
+  /**
+   * The row exists and keeps its role: an UPDATE by key reads 1 row where the upsert reads 3
+   * (and setting `role`, with its CHECK, reads 2), measured on the DO's cursor counters.
+   */
+  #updateState(s: LogState): void {
+    this.#sql.exec(
+      `UPDATE replica_state SET log_start_offset = ?, log_end_offset = ?, high_watermark = ?, leader_epoch = ?
+       WHERE id = 1`,
+      s.logStartOffset,
+      s.logEndOffset,
+      s.highWatermark,
+      s.leaderEpoch,
+    );
+  }
+
+  #upsertState(s: LogState): void {
     this.#sql.exec(
       `INSERT INTO replica_state (id, log_start_offset, log_end_offset, high_watermark, leader_epoch, role)
        VALUES (1, ?, ?, ?, ?, ?)
@@ -119,11 +158,13 @@ export class SqliteLogStore implements LogStore {
 
   appendBatch(b: BatchRow): void {
     this.#writeBatch("INSERT", b);
+    this.#tail.appended(b);
   }
 
-  /** Same base offset, new content (a batch trimmed by truncation). */
+  /** Same base offset, new content (a batch trimmed by truncation or by the cleaner). */
   replaceBatch(b: BatchRow): void {
     this.#writeBatch("INSERT OR REPLACE", b);
+    this.#tail.replaced(b);
   }
 
   #writeBatch(verb: "INSERT" | "INSERT OR REPLACE", b: BatchRow): void {
@@ -146,6 +187,8 @@ export class SqliteLogStore implements LogStore {
   }
 
   batchAtOrBefore(offset: Offset): BatchRow | null {
+    const held = this.#tail.atOrBefore(offset);
+    if (held) return held;
     const [row] = this.#sql.exec<BatchRow>(
       `SELECT ${BATCH_COLUMNS} FROM batches WHERE base_offset <= ? ORDER BY base_offset DESC LIMIT 1`,
       offset,
@@ -154,19 +197,26 @@ export class SqliteLogStore implements LogStore {
   }
 
   *batchesFrom(offset: Offset): Generator<BatchRow> {
+    const held = this.#tail.from(offset);
+    if (held) return yield* held;
     let from = offset;
     const holder = this.batchAtOrBefore(offset);
     if (holder && holder.lastOffset >= offset) {
       yield holder;
       from = holder.lastOffset + 1;
     }
+    // The scan stops below the tail's first batch and reads the rest from the tail.
+    const tailFrom = this.#tail.firstBaseOffset();
+    const upTo = tailFrom ?? NO_UPPER_BOUND;
     // One batch first, then twice as many each query: a read that needs a few records past the
     // holder reads one more batch, not a whole chunk.
     let largest = holder?.sizeBytes ?? 0;
     for (let chunk = 1; ; ) {
       const rows = this.#sql.exec<BatchRow>(
-        `SELECT ${BATCH_COLUMNS} FROM batches WHERE base_offset >= ? ORDER BY base_offset LIMIT ?`,
+        `SELECT ${BATCH_COLUMNS} FROM batches WHERE base_offset >= ? AND base_offset < ?
+         ORDER BY base_offset LIMIT ?`,
         from,
+        upTo,
         chunk,
       );
       for (const row of rows) {
@@ -174,7 +224,10 @@ export class SqliteLogStore implements LogStore {
         yield row;
       }
       const last = rows.at(-1);
-      if (rows.length < chunk || !last) return;
+      if (rows.length < chunk || !last) {
+        if (tailFrom !== null) yield* this.#tail.rowsFrom(from);
+        return;
+      }
       from = last.lastOffset + 1;
       const fit = Math.floor(SCAN_BYTES / Math.max(1, largest));
       chunk = Math.min(2 * chunk, Math.max(SCAN_CHUNK_MIN, Math.min(SCAN_CHUNK_MAX, fit)));
@@ -219,10 +272,12 @@ export class SqliteLogStore implements LogStore {
 
   deleteBatchesFrom(offset: Offset): void {
     this.#sql.exec("DELETE FROM batches WHERE base_offset >= ?", offset);
+    this.#tail.deletedFrom(offset);
   }
 
   deleteBatchesBelow(offset: Offset): void {
     this.#sql.exec("DELETE FROM batches WHERE base_offset < ?", offset);
+    this.#tail.deletedBelow(offset);
   }
 
   lastBatchesPerProducer(perProducer: number): ProducerBatchRow[] {

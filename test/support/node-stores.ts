@@ -30,4 +30,19 @@ export const NODE_STORES: readonly [name: string, withStore: WithStore][] = [
       }
     },
   ],
+  [
+    // A tail of 256 bytes holds a batch or two: reads cross from SQLite into it, and every
+    // append trims it (batch-tail.ts).
+    "sqlite over node:sqlite, small tail",
+    async (body) => {
+      const port = new NodeSqlitePort();
+      try {
+        applyMigrations(port, partitionReplicaMigrations());
+        const open = () => new SqliteLogStore(port, { tailBytes: 256 });
+        body({ store: open(), reopen: open });
+      } finally {
+        port.close();
+      }
+    },
+  ],
 ];

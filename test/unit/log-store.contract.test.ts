@@ -14,7 +14,10 @@ import { NODE_STORES } from "../support/node-stores.ts";
 for (const [name, withStore] of NODE_STORES) logStoreContract(name, withStore);
 
 describe("SqliteLogStore reads", () => {
-  /** Appends `count` batches of 10 offsets declaring `sizeBytes` each; answers the LIMIT query's row counts while reading from offset 5. */
+  /**
+   * Appends `count` batches of 10 offsets declaring `sizeBytes` each; answers the LIMIT query's
+   * row counts while a reopened store reads from offset 5.
+   */
   function scanChunks(count: number, sizeBytes: number, check: (it: Generator<{ baseOffset: number }>, loaded: number[]) => void): number[] {
     const port = new NodeSqlitePort();
     try {
@@ -23,16 +26,17 @@ describe("SqliteLogStore reads", () => {
       const counting: SqlPort = {
         exec: <T extends object>(sql: string, ...params: SqlValue[]) => {
           const rows = port.exec<T>(sql, ...params);
-          if (/FROM batches WHERE base_offset >= \? ORDER BY base_offset LIMIT/.test(sql)) loaded.push(rows.length);
+          if (/FROM batches WHERE base_offset >= \? AND base_offset < \?\s+ORDER BY base_offset LIMIT/.test(sql)) loaded.push(rows.length);
           return rows;
         },
         execScript: (sql) => port.execScript(sql),
         transaction: (fn) => port.transaction(fn),
       };
-      const store = new SqliteLogStore(counting);
+      const writer = new SqliteLogStore(counting);
       for (let i = 0; i < count; i++)
-        store.appendBatch({ baseOffset: 10 * i, lastOffset: 10 * i + 9, leaderEpoch: 0, producerId: -1, producerEpoch: -1, baseSequence: -1, maxTimestamp: i, recordCount: 10, sizeBytes, segment: 0, records: new Uint8Array([i]) });
-      check(store.batchesFrom(5), loaded);
+        writer.appendBatch({ baseOffset: 10 * i, lastOffset: 10 * i + 9, leaderEpoch: 0, producerId: -1, producerEpoch: -1, baseSequence: -1, maxTimestamp: i, recordCount: 10, sizeBytes, segment: 0, records: new Uint8Array([i]) });
+      // A reopened store: its tail of newest batches (batch-tail.ts) is empty, so it scans SQLite.
+      check(new SqliteLogStore(counting).batchesFrom(5), loaded);
       return loaded;
     } finally {
       port.close();
