@@ -1,0 +1,92 @@
+/**
+ * SQLite rows read per produced batch, counted by the DO SQL cursor's own `rowsRead` (what
+ * Cloudflare bills) through DoSqlPort's counters (platform-units.ts), on a real Durable Object's
+ * storage: a push of what the leader just appended and a fetch at the log's end read no rows
+ * (the store's tail of newest batches, src/storage/batch-tail.ts); an append, on the leader or
+ * on a follower, reads one row for the batch's key and one for the state row.
+ */
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { expect, it } from "vitest";
+import { PartitionLog } from "../../src/log/partition-log.ts";
+import type { ReplicateRequest } from "../../src/protocol/types.ts";
+import { DoSqlPort } from "../../src/storage/do-sql-port.ts";
+import { platformUnits } from "../../src/storage/platform-units.ts";
+import { SqliteLogStore } from "../../src/storage/sqlite-log-store.ts";
+import { cfg, recs } from "../contract/log-helpers.ts";
+import { FakeClock } from "../support/fake-clock.ts";
+
+const EPOCH = 3;
+
+/** Rows read by `fn`'s SQL on DoSqlPorts labelled "other" (nothing else runs meanwhile: `fn` is synchronous). */
+function rowsReadBy(fn: () => void): number {
+  const read = () => platformUnits().find((u) => u.cls === "other")?.rowsRead ?? 0;
+  const before = read();
+  fn();
+  return read() - before;
+}
+
+/** A PartitionLog over a fresh replica object's SQLite (the DO ran its migrations). */
+const inFreshLog = <T>(fn: (log: PartitionLog) => T): Promise<T> =>
+  runInDurableObject(env.PARTITION_REPLICA.getByName(crypto.randomUUID()), (_instance, state) =>
+    fn(PartitionLog.open(new SqliteLogStore(new DoSqlPort(state.storage, "other")), new FakeClock(), cfg())),
+  );
+
+function push(log: PartitionLog, from: number): ReplicateRequest {
+  const batches = log.batchesForReplication(from, 1 << 20);
+  const prevOffset = batches[0]!.baseOffset;
+  return {
+    leaderId: 1,
+    leaderEpoch: EPOCH,
+    prevOffset,
+    prevEpoch: prevOffset === 0 ? -1 : log.epochAt(prevOffset - 1),
+    batches,
+    highWatermark: log.highWatermark,
+    logStartOffset: log.logStartOffset,
+    leaderEpochStartOffset: 0,
+  };
+}
+
+it("a push of the batches the leader just appended, and a fetch of them, read 0 SQLite rows; the append reads 2", async () => {
+  const pushes = await inFreshLog((log) => {
+    expect(log.becomeLeader(EPOCH).ok).toBe(true);
+    const out: ReplicateRequest[] = [];
+    for (let i = 0; i < 5; i++) {
+      const from = log.logEndOffset;
+      const appendRows = rowsReadBy(() => expect(log.appendAsLeader(recs(`a${i}`, `b${i}`), EPOCH, undefined, Infinity).ok).toBe(true));
+      // The first append also loads the segment table once (the store caches it).
+      if (i > 0) expect(appendRows).toBe(2);
+      expect(rowsReadBy(() => out.push(push(log, from)))).toBe(0);
+      const fetched = rowsReadBy(() => {
+        const r = log.readBatches({ offset: from, maxRecords: 10, maxBytes: 1 << 20 });
+        expect(r.ok && r.value.nextOffset).toBe(from + 2);
+      });
+      expect(fetched).toBe(0);
+    }
+    // Every push together, as a follower that fell behind is sent them: still from memory.
+    expect(rowsReadBy(() => expect(log.batchesForReplication(0, 1 << 20)).toHaveLength(5))).toBe(0);
+    return out;
+  });
+  await inFreshLog((follower) => {
+    expect(follower.becomeFollower(EPOCH).ok).toBe(true);
+    for (const [i, p] of pushes.entries()) {
+      const read = rowsReadBy(() => expect(follower.appendAsFollower(p)).toMatchObject({ ok: true, value: { status: "ok" } }));
+      // The first push also loads the epoch and segment tables once.
+      if (i > 0) expect(read).toBe(2);
+    }
+    expect(follower.logEndOffset).toBe(10);
+  });
+});
+
+it("a reopened store (no tail yet) reads a push from SQLite, and the batches it appends next from memory", async () => {
+  await runInDurableObject(env.PARTITION_REPLICA.getByName(crypto.randomUUID()), (_instance, state) => {
+    const open = () => PartitionLog.open(new SqliteLogStore(new DoSqlPort(state.storage, "other")), new FakeClock(), cfg());
+    const first = open();
+    expect(first.becomeLeader(EPOCH).ok).toBe(true);
+    for (let i = 0; i < 3; i++) first.appendAsLeader(recs(`x${i}`), EPOCH, undefined, Infinity);
+    const log = open();
+    expect(rowsReadBy(() => log.batchesForReplication(0, 1 << 20))).toBeGreaterThan(0);
+    log.appendAsLeader(recs("y"), EPOCH, undefined, Infinity);
+    expect(rowsReadBy(() => expect(log.batchesForReplication(3, 1 << 20)).toHaveLength(1))).toBe(0);
+  });
+});
