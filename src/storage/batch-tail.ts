@@ -12,7 +12,9 @@
  * this already took in, so it restarts empty and fills again from the next append.
  * Bounded: whole batches are dropped from the front while the rows exceed `maxBytes` (the
  * newest batch always stays, so the bound is exceeded by at most one blob, ≤ 1 MiB).
- * Rows handed out are fresh objects over shared blobs; no caller writes into a blob (log-store.ts).
+ * Reads are lazy (a push or fetch that stops after one batch copies one row object); rows handed
+ * out are fresh objects over shared blobs, and no caller writes into a blob (log-store.ts).
+ * Batches dropped from the front are still in SQLite, so the tail may always hold less.
  * Synchronous; one caller at a time (the replica DO).
  */
 import type { Offset } from "../protocol/types.ts";
@@ -30,12 +32,20 @@ const own = (b: BatchRow): BatchRow =>
     ? { ...b }
     : { ...b, records: b.records.slice() };
 
-const copies = (rows: readonly BatchRow[]): BatchRow[] => rows.map((r) => ({ ...r }));
+/** Copies of `rows[from…]`, one at a time: a read that stops early copies only what it took. */
+function* copiesFrom(rows: readonly BatchRow[], from: number): Generator<BatchRow> {
+  for (let i = from; i < rows.length; i++) yield { ...rows[i]! };
+}
 
 export class BatchTail {
   readonly #maxBytes: number;
-  /** Exactly the stored batches with base offset ≥ the first one's, in order (or none). */
+  /**
+   * `#rows[#head…]` are exactly the stored batches with base offset ≥ the first one's, in order
+   * (or none). Dropping from the front moves `#head`; the array is cut when half of it is dead,
+   * so a drop is O(1) amortized and a read walking the array never sees its indices shift.
+   */
   #rows: BatchRow[] = [];
+  #head = 0;
   #bytes = 0;
 
   constructor(maxBytes: number = DEFAULT_TAIL_BYTES) {
@@ -43,28 +53,35 @@ export class BatchTail {
     this.#maxBytes = maxBytes;
   }
 
-  /** Index of the row with the highest base offset ≤ `offset`; -1 when the tail cannot say. */
-  #holderIndex(offset: Offset): number {
-    const rows = this.#rows;
-    if (rows.length === 0 || offset < rows[0]!.baseOffset) return -1;
-    let lo = 0;
-    let hi = rows.length - 1;
+  /** Index of the first held row with base offset ≥ `offset` (`#rows.length` if none). */
+  #firstAtOrAfter(offset: Offset): number {
+    let lo = this.#head;
+    let hi = this.#rows.length;
     while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if (rows[mid]!.baseOffset <= offset) lo = mid;
-      else hi = mid - 1;
+      const mid = (lo + hi) >>> 1;
+      if (this.#rows[mid]!.baseOffset < offset) lo = mid + 1;
+      else hi = mid;
     }
     return lo;
+  }
+
+  /** Index of the held row with the highest base offset ≤ `offset`; -1 when the tail cannot say. */
+  #holderIndex(offset: Offset): number {
+    const first = this.#rows[this.#head];
+    if (!first || offset < first.baseOffset) return -1;
+    const after = this.#firstAtOrAfter(offset);
+    return this.#rows[after]?.baseOffset === offset ? after : after - 1;
   }
 
   /**
    * `batchesFrom(offset)` of the store (the holder of `offset` if it reaches it, then every
    * later batch), or null when the tail does not hold the batch at or before `offset`.
+   * The rows are read as the tail is when the caller takes them: no write may come in between.
    */
-  from(offset: Offset): BatchRow[] | null {
+  from(offset: Offset): Iterable<BatchRow> | null {
     const i = this.#holderIndex(offset);
     if (i < 0) return null;
-    return copies(this.#rows.slice(this.#rows[i]!.lastOffset >= offset ? i : i + 1));
+    return copiesFrom(this.#rows, this.#rows[i]!.lastOffset >= offset ? i : i + 1);
   }
 
   /**
@@ -72,12 +89,12 @@ export class BatchTail {
    * at or after it is in the tail (`rowsFrom`), so a scan reading on from below can stop there.
    */
   firstBaseOffset(): Offset | null {
-    return this.#rows[0]?.baseOffset ?? null;
+    return this.#rows[this.#head]?.baseOffset ?? null;
   }
 
   /** The held batches with base offset ≥ `baseOffset` (all stored ones when ≥ firstBaseOffset). */
-  rowsFrom(baseOffset: Offset): BatchRow[] {
-    return copies(this.#rows.filter((r) => r.baseOffset >= baseOffset));
+  rowsFrom(baseOffset: Offset): Iterable<BatchRow> {
+    return copiesFrom(this.#rows, this.#firstAtOrAfter(baseOffset));
   }
 
   /** `batchAtOrBefore(offset)` of the store, or undefined when the tail cannot say. */
@@ -90,14 +107,18 @@ export class BatchTail {
   appended(b: BatchRow): void {
     this.#rows.push(own(b));
     this.#bytes += b.sizeBytes;
-    while (this.#bytes > this.#maxBytes && this.#rows.length > 1) this.#bytes -= this.#rows.shift()!.sizeBytes;
+    while (this.#bytes > this.#maxBytes && this.#rows.length - this.#head > 1) {
+      this.#bytes -= this.#rows[this.#head]!.sizeBytes;
+      this.#head++;
+    }
+    if (this.#head >= 16 && this.#head * 2 > this.#rows.length) this.#keep(this.#rows.slice(this.#head));
   }
 
   /** The stored batch with `b`'s base offset was rewritten as `b` (or `b` was stored anew). */
   replaced(b: BatchRow): void {
-    // Below the first held batch: outside what the tail answers for.
-    if (this.#rows.length === 0 || b.baseOffset < this.#rows[0]!.baseOffset) return;
     const i = this.#holderIndex(b.baseOffset);
+    // Below the first held batch: outside what the tail answers for.
+    if (i < 0) return;
     const old = this.#rows[i]!;
     // A new row among the held ones: the tail no longer holds every stored batch, so start over.
     if (old.baseOffset !== b.baseOffset) return this.forget();
@@ -107,16 +128,18 @@ export class BatchTail {
 
   /** Stored batches with base offset ≥ `offset` were deleted. */
   deletedFrom(offset: Offset): void {
-    this.#keep(this.#rows.filter((r) => r.baseOffset < offset));
+    this.#keep(this.#rows.slice(this.#head, this.#firstAtOrAfter(offset)));
   }
 
   /** Stored batches with base offset < `offset` were deleted. */
   deletedBelow(offset: Offset): void {
-    this.#keep(this.#rows.filter((r) => r.baseOffset >= offset));
+    this.#keep(this.#rows.slice(this.#firstAtOrAfter(offset)));
   }
 
+  /** A new array (a read walking the old one keeps it), holding `rows` and nothing dead. */
   #keep(rows: BatchRow[]): void {
     this.#rows = rows;
+    this.#head = 0;
     this.#bytes = rows.reduce((n, r) => n + r.sizeBytes, 0);
   }
 

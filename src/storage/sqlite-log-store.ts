@@ -198,7 +198,7 @@ export class SqliteLogStore implements LogStore {
 
   *batchesFrom(offset: Offset): Generator<BatchRow> {
     const held = this.#tail.from(offset);
-    if (held) return yield* held;
+    if (held) return void (yield* held);
     let from = offset;
     const holder = this.batchAtOrBefore(offset);
     if (holder && holder.lastOffset >= offset) {

@@ -170,7 +170,7 @@ function checkReads(cached: SqliteLogStore, port: NodeSqlitePort, ref: LogStore,
 describe("the SQLite store's tail of newest batches", () => {
   it("answers every batchesFrom and batchAtOrBefore as SQLite and the memory store do, through appends, truncations, deletions of the start, rewrites, state saves and rollbacks", () => {
     fc.assert(
-      fc.property(fc.array(op, { minLength: 1, maxLength: 60 }), fc.constantFrom(0, 100, 400, 1 << 20), (ops, tailBytes) => {
+      fc.property(fc.array(op, { minLength: 1, maxLength: 160 }), fc.constantFrom(0, 100, 400, 1 << 20), (ops, tailBytes) => {
         const port = new NodeSqlitePort();
         ports.push(port);
         applyMigrations(port, partitionReplicaMigrations());
@@ -183,7 +183,7 @@ describe("the SQLite store's tail of newest batches", () => {
           for (const at of [start, Math.max(start, end - 1), end]) checkReads(cached, port, ref, at, Number.MAX_SAFE_INTEGER);
         }
       }),
-      { seed: 22, numRuns: 300 },
+      { seed: 22, numRuns: 200 },
     );
   });
 });
