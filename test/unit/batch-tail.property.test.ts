@@ -1,15 +1,16 @@
 /**
  * The SQLite store's tail of newest batches (src/storage/batch-tail.ts) as a property: whatever
  * sequence of appends, truncations (with the straddling batch trimmed, as local-log.ts does),
- * deletions of the log start (retention, DeleteRecords, tiered offload), cleaner rewrites and
- * rolled-back transactions runs, every `batchesFrom` (read partly or to the end) and
- * `batchAtOrBefore` of the store with its tail answers exactly what SQLite holds (the same store
- * reopened, which has no tail) and what the memory store answers; and the state row, saved by
- * an UPDATE once the store knows it exists (also after a rolled-back save), is what was saved. Tails from 0 bytes (only the
- * newest batch) to more than the whole log; seeded fast-check runs over node:sqlite.
+ * deletions of the log start (retention, DeleteRecords, tiered offload), cleaner rewrites,
+ * state saves and rolled-back transactions runs, every `batchesFrom` (read partly or to the
+ * end) and `batchAtOrBefore` of the store with its tail answers exactly what SQLite holds (the
+ * same store reopened, which has no tail) and what the memory store answers; and the state row,
+ * saved by an UPDATE once the store knows it exists (also after a rolled-back save), is the one
+ * saved. Tails from 0 bytes (only the newest batch) to more than the whole log; seeded
+ * fast-check runs over node:sqlite.
  */
 import fc from "fast-check";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { BatchRow, LogStore } from "../../src/log/log-store.ts";
 import type { ReplicaRole } from "../../src/protocol/types.ts";
 import { MemoryLogStore } from "../../src/log/memory-log-store.ts";
@@ -29,17 +30,18 @@ type Op =
 
 /** `at` fields are fractions of the log's offset range, so they land inside it. */
 const frac = fc.double({ min: 0, max: 1.1, noNaN: true });
+const arm = <T>(weight: number, arbitrary: fc.Arbitrary<T>) => ({ weight, arbitrary });
 const writeOp: fc.Arbitrary<Op> = fc.oneof(
-  { arbitrary: fc.record({ kind: fc.constant("append" as const), span: fc.integer({ min: 1, max: 5 }), size: fc.integer({ min: 1, max: 120 }) }), weight: 6 },
-  { arbitrary: fc.record({ kind: fc.constant("truncate" as const), at: frac, trim: fc.boolean() }), weight: 1 },
-  { arbitrary: fc.record({ kind: fc.constant("deleteStart" as const), at: frac }), weight: 1 },
-  { arbitrary: fc.record({ kind: fc.constant("rewrite" as const), at: frac, keep: fc.integer({ min: 0, max: 60 }) }), weight: 2 },
-  { arbitrary: fc.record({ kind: fc.constant("state" as const), hw: fc.nat(1000), role: fc.constantFrom<ReplicaRole>("leader", "follower", "none") }), weight: 2 },
+  arm(6, fc.record({ kind: fc.constant("append"), span: fc.integer({ min: 1, max: 5 }), size: fc.integer({ min: 1, max: 120 }) })),
+  arm(1, fc.record({ kind: fc.constant("truncate"), at: frac, trim: fc.boolean() })),
+  arm(1, fc.record({ kind: fc.constant("deleteStart"), at: frac })),
+  arm(2, fc.record({ kind: fc.constant("rewrite"), at: frac, keep: fc.integer({ min: 0, max: 60 }) })),
+  arm(2, fc.record({ kind: fc.constant("state"), hw: fc.nat(1000), role: fc.constantFrom<ReplicaRole>("leader", "follower", "none") })),
 );
 const op: fc.Arbitrary<Op> = fc.oneof(
-  { arbitrary: writeOp, weight: 5 },
-  { arbitrary: fc.record({ kind: fc.constant("rollback" as const), ops: fc.array(writeOp, { minLength: 1, maxLength: 3 }) }), weight: 1 },
-  { arbitrary: fc.record({ kind: fc.constant("read" as const), at: frac, take: fc.integer({ min: 1, max: 40 }) }), weight: 4 },
+  arm(5, writeOp),
+  arm(1, fc.record({ kind: fc.constant("rollback"), ops: fc.array(writeOp, { minLength: 1, maxLength: 3 }) })),
+  arm(4, fc.record({ kind: fc.constant("read"), at: frac, take: fc.integer({ min: 1, max: 40 }) })),
 );
 
 let nextByte = 0;
@@ -86,7 +88,8 @@ function planWrite(ref: LogStore, o: Op): Write {
         s.deleteBatchesFrom(at);
         if (o.trim && holder && holder.baseOffset < at && holder.lastOffset >= at) {
           const records = holder.records.slice(0, Math.max(1, holder.records.length >> 1));
-          s.replaceBatch({ ...holder, lastOffset: at - 1, recordCount: at - holder.baseOffset, sizeBytes: records.length, records });
+          const trimmed = { lastOffset: at - 1, recordCount: at - holder.baseOffset, sizeBytes: records.length, records };
+          s.replaceBatch({ ...holder, ...trimmed });
         }
       };
     }
@@ -153,11 +156,6 @@ const plain = (rows: Iterable<BatchRow>, take: number) => {
   return out;
 };
 
-const ports: NodeSqlitePort[] = [];
-afterEach(() => {
-  for (const p of ports.splice(0)) p.close();
-});
-
 function checkReads(cached: SqliteLogStore, port: NodeSqlitePort, ref: LogStore, at: number, take: number): void {
   const truth = new SqliteLogStore(port); // reopened: no tail, every answer from SQLite
   const want = plain(ref.batchesFrom(at), take);
@@ -172,15 +170,18 @@ describe("the SQLite store's tail of newest batches", () => {
     fc.assert(
       fc.property(fc.array(op, { minLength: 1, maxLength: 160 }), fc.constantFrom(0, 100, 400, 1 << 20), (ops, tailBytes) => {
         const port = new NodeSqlitePort();
-        ports.push(port);
-        applyMigrations(port, partitionReplicaMigrations());
-        const cached = new SqliteLogStore(port, { tailBytes });
-        const ref = new MemoryLogStore();
-        for (const o of ops) {
-          apply(cached, ref, o);
-          if (o.kind === "read") checkReads(cached, port, ref, offsetAt(ref, o.at), o.take);
-          const { start, end } = range(ref);
-          for (const at of [start, Math.max(start, end - 1), end]) checkReads(cached, port, ref, at, Number.MAX_SAFE_INTEGER);
+        try {
+          applyMigrations(port, partitionReplicaMigrations());
+          const cached = new SqliteLogStore(port, { tailBytes });
+          const ref = new MemoryLogStore();
+          for (const o of ops) {
+            apply(cached, ref, o);
+            if (o.kind === "read") checkReads(cached, port, ref, offsetAt(ref, o.at), o.take);
+            const { start, end } = range(ref);
+            for (const at of [start, Math.max(start, end - 1), end]) checkReads(cached, port, ref, at, Infinity);
+          }
+        } finally {
+          port.close();
         }
       }),
       { seed: 22, numRuns: 200 },
