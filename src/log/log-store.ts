@@ -8,7 +8,8 @@
  *
  * The store keeps no rules of its own: PartitionLog decides offsets, rolls and what to delete,
  * and wraps every multi-step change in `transaction`. Rows are plain data; the store never
- * mutates a row object it was given or returned.
+ * mutates a row object it was given or returned, and no caller writes into a row's `records`
+ * blob (a store may keep it: SqliteLogStore holds the newest batches in memory, issue 22).
  * Concurrency: synchronous; one caller (the replica DO) at a time.
  */
 import type { Offset, ReplicaRole, ReplicatedBatch, TimestampMs } from "../protocol/types.ts";
@@ -82,7 +83,10 @@ export interface LogStore {
   replaceBatch(batch: BatchRow): void;
   /** The batch with the highest base offset ≤ `offset`, if any (it may end before `offset`). */
   batchAtOrBefore(offset: Offset): BatchRow | null;
-  /** The batch holding `offset` (or the first one after it), then every later batch, in order. */
+  /**
+   * The batch holding `offset` (or the first one after it), then every later batch, in order.
+   * Lazy: the caller takes what it needs, with no write to the store while it iterates.
+   */
   batchesFrom(offset: Offset): Iterable<BatchRow>;
   firstBatch(): BatchRow | null;
   /** The first batch at or after `fromOffset`, by offset, whose max timestamp is ≥ `timestamp`. */
