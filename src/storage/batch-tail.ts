@@ -20,7 +20,7 @@
 import type { Offset } from "../protocol/types.ts";
 import type { BatchRow } from "../log/log-store.ts";
 
-/** What a tail keeps: 4 MiB of blobs, a few pushes' worth at 64 concurrent producers. */
+/** What a tail keeps: 4 MiB of blobs, one push of the largest size (leader-state.ts). */
 export const DEFAULT_TAIL_BYTES = 4 * 1024 * 1024;
 
 /**

@@ -3,10 +3,11 @@
  * Cloudflare bills) through DoSqlPort's counters (platform-units.ts), on a real Durable Object's
  * storage: a push of what the leader just appended and a fetch at the log's end read no rows
  * (the store's tail of newest batches, src/storage/batch-tail.ts); an append, on the leader or
- * on a follower, reads one row for the batch's key and one for the state row.
+ * on a follower, reads one row for the batch's key and one for the state row; so through the
+ * whole cluster an RF 3 produce reads as many rows on its replicas as it writes (`/metrics`).
  */
 import { runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { expect, it } from "vitest";
 import { PartitionLog } from "../../src/log/partition-log.ts";
 import type { ReplicateRequest } from "../../src/protocol/types.ts";
@@ -15,6 +16,7 @@ import { platformUnits } from "../../src/storage/platform-units.ts";
 import { SqliteLogStore } from "../../src/storage/sqlite-log-store.ts";
 import { cfg, recs } from "../contract/log-helpers.ts";
 import { FakeClock } from "../support/fake-clock.ts";
+import { ADMIN_TOKEN, uniqueTopic } from "../support/worker-client.ts";
 
 const EPOCH = 3;
 
@@ -89,4 +91,30 @@ it("a reopened store (no tail yet) reads a push from SQLite, and the batches it 
     log.appendAsLeader(recs("y"), EPOCH, undefined, Infinity);
     expect(rowsReadBy(() => expect(log.batchesForReplication(3, 1 << 20)).toHaveLength(1))).toBe(0);
   });
+});
+
+async function call(method: string, path: string, body?: unknown): Promise<Response> {
+  const headers: Record<string, string> = { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" };
+  return exports.default.fetch(new Request(`http://flarelog.test${path}`, { method, headers, body: body === undefined ? null : JSON.stringify(body) }));
+}
+
+/** The partition replicas' rows read and written so far, from the `/metrics` scrape. */
+async function replicaRows(): Promise<{ read: number; written: number }> {
+  const text = await (await call("GET", "/metrics")).text();
+  const sample = (family: string) => Number(text.match(new RegExp(`^${family}\\{class="partition_replica"\\} (\\d+)$`, "m"))?.[1] ?? 0);
+  return { read: sample("flarelog_sqlite_rows_read_total"), written: sample("flarelog_sqlite_rows_written_total") };
+}
+
+it("RF 3 acks=all produces read no row back: the replicas read as many SQLite rows as they write", async () => {
+  const topic = uniqueTopic("rows-read");
+  expect((await call("POST", "/v1/topics", { name: topic, partitions: 1, replication_factor: 3 })).status).toBe(201);
+  const produce = (i: number) => call("POST", `/v1/topics/${topic}/partitions/0/records?acks=all`, { records: [{ value: `v${i}` }, { value: `w${i}` }] });
+  // The first produce also loads each replica's segment and epoch tables once.
+  expect((await produce(0)).status).toBe(200);
+  const before = await replicaRows();
+  for (let i = 1; i <= 5; i++) expect((await produce(i)).status).toBe(200);
+  const after = await replicaRows();
+  // Each batch: 2 rows on the leader, 2 per follower push, 1 for the HW the followers' answers raise.
+  expect(after.written - before.written).toBeGreaterThanOrEqual(5 * 7);
+  expect(after.read - before.read).toBe(after.written - before.written);
 });
