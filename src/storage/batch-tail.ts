@@ -20,8 +20,12 @@
 import type { Offset } from "../protocol/types.ts";
 import type { BatchRow } from "../log/log-store.ts";
 
-/** What a tail keeps: 4 MiB of blobs, one push of the largest size (leader-state.ts). */
-export const DEFAULT_TAIL_BYTES = 4 * 1024 * 1024;
+/**
+ * What a tail keeps: 1 MiB of blobs. A push in steady state carries what was appended since the
+ * last one (a few batches), so 1 MiB covers it; a follower further behind reads SQLite as
+ * before. Kept small because replica objects of one class may share an isolate's 128 MB.
+ */
+export const DEFAULT_TAIL_BYTES = 1024 * 1024;
 
 /**
  * A row to keep: a blob that is a view into a larger buffer (a slice of a request body) is
