@@ -33,6 +33,8 @@ const shouldRoll = (active: SegmentRow, incomingBytes: number, now: TimestampMs,
 /**
  * Appends `rows` (contiguous from the LEO) and records each batch's epoch in the cache where it
  * starts a newer range (Kafka assigns per batch, so a follower's cache matches its leader's).
+ * `highWatermark` is the HW the commit ends with: given with the last row, so a store may keep
+ * it there instead of rewriting its state row (LogStore.saveState).
  */
 export function writeBatches(
   store: LogStore,
@@ -40,6 +42,7 @@ export function writeBatches(
   next: LogState,
   rows: readonly BatchToWrite[],
   now: TimestampMs,
+  highWatermark: Offset,
 ): void {
   let active = store.activeSegment();
   const before = store.epochs();
@@ -53,7 +56,7 @@ export function writeBatches(
     if (!active || (active.sizeBytes > 0 && shouldRoll(active, size, now, config))) active = emptySegment(row.baseOffset, now);
     // A segment rolled while empty (by retention) starts its clock at its first batch.
     else if (active.sizeBytes === 0) active = { ...active, createdAt: now };
-    store.appendBatch({ ...row, sizeBytes: size, segment: active.baseOffset });
+    store.appendBatch({ ...row, sizeBytes: size, segment: active.baseOffset }, row === rows.at(-1) ? highWatermark : undefined);
     active = {
       ...active,
       sizeBytes: active.sizeBytes + size,

@@ -75,10 +75,18 @@ export interface LogStore {
   transaction<T>(fn: () => T): T;
 
   loadState(): LogState | null;
+  /**
+   * The state as of this transaction's end. A commit that only appended batches and moved the
+   * LEO to the last one's end and the HW to the `highWatermark` given with it (appendBatch) may
+   * leave the state row as it is: loadState derives both from the last batch.
+   */
   saveState(state: LogState): void;
 
-  /** Adds a batch after every stored batch. */
-  appendBatch(batch: BatchRow): void;
+  /**
+   * Adds a batch after every stored batch; `highWatermark` is the HW the transaction commits
+   * with, given with the transaction's last batch (a store may keep it with the batch row).
+   */
+  appendBatch(batch: BatchRow, highWatermark?: Offset): void;
   /** Rewrites the batch with the same base offset (a batch trimmed by truncation). */
   replaceBatch(batch: BatchRow): void;
   /** The batch with the highest base offset ≤ `offset`, if any (it may end before `offset`). */

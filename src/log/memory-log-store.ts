@@ -73,7 +73,7 @@ export class MemoryLogStore implements LogStore {
     return found;
   }
 
-  appendBatch(batch: BatchRow): void {
+  appendBatch(batch: BatchRow, _highWatermark?: Offset): void {
     const last = this.#t.batches.at(-1);
     if (last && batch.baseOffset <= last.lastOffset)
       throw new Error(`appendBatch: base offset ${batch.baseOffset} is not after ${last.lastOffset}`);

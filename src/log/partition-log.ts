@@ -258,10 +258,11 @@ export class PartitionLog {
       records: b.blob,
     }));
     this.#commit((next) => {
-      writeBatches(this.#store, this.#config, next, rows, now);
+      // The HW this commit ends with, known before the write (the rows end at the new LEO).
+      const leo = rows.at(-1)!.lastOffset + 1;
+      if (othersEnd !== undefined) next.highWatermark = nextHighWatermark(next.highWatermark, Math.min(othersEnd, leo), leo);
+      writeBatches(this.#store, this.#config, next, rows, now, next.highWatermark);
       next.leaderEpoch = leaderEpoch;
-      if (othersEnd !== undefined)
-        next.highWatermark = nextHighWatermark(next.highWatermark, Math.min(othersEnd, next.logEndOffset), next.logEndOffset);
     });
     this.#addStoredBytes(rows.reduce((sum, r) => sum + r.records.length, 0));
     if (producer) this.#producers?.onAppend(rows[0]!, now);
@@ -391,8 +392,10 @@ export class PartitionLog {
           if (plan.truncateTo < next.logStartOffset) truncateFully(this.#store, next, plan.truncateTo);
           else truncateFrom(this.#store, next, plan.truncateTo);
         }
-        writeBatches(this.#store, this.#config, next, plan.batches, now);
-        next.highWatermark = nextHighWatermark(next.highWatermark, hwCandidate, next.logEndOffset);
+        // The HW this commit ends with, known before the write (the batches end at the new LEO).
+        const leo = plan.batches.length > 0 ? plan.batches.at(-1)!.lastOffset + 1 : next.logEndOffset;
+        next.highWatermark = nextHighWatermark(next.highWatermark, hwCandidate, leo);
+        writeBatches(this.#store, this.#config, next, plan.batches, now, next.highWatermark);
       });
     if (plan.truncateFullyAt !== null || plan.truncateTo !== null) {
       this.#storedBytes = null;

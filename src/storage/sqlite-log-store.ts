@@ -17,6 +17,15 @@
  * appended and a fetch at the log's end read them from memory, not from SQLite (issue 22: a
  * push read 2 rows per follower). The state row, once known to exist with the same role, is
  * saved by an UPDATE of its four offsets (1 row read; the upsert read 3).
+ * A commit that only appends (every produce on the leader, every push on a follower) writes its
+ * batch rows and nothing else: the last batch row carries the HW the commit ends with
+ * (`high_watermark`, 0005), and the state row is not rewritten when only its LEO and HW moved,
+ * to the last batch's end and that HW (issue 22: the follower's work per batch one insert of the
+ * bytes it received; 1 billed row written per append, not 2). On load the LEO is the larger of
+ * the state row's and the last batch's end, the HW the larger of the state row's and the last
+ * batch's, at most the LEO. Why that is exact: a skipped save only ever raised both; any commit
+ * that deletes or rewrites a batch, or changes anything else, writes the state row in full; the
+ * cleaner never rewrites the active segment, so never the last batch.
  * Used by the replica DO (over DoSqlPort) and Node tests (over NodeSqlitePort); synchronous.
  */
 import type { Offset, TimestampMs } from "../protocol/types.ts";
@@ -67,6 +76,12 @@ export class SqliteLogStore implements LogStore {
   readonly #tail: BatchTail;
   /** The state row as stored (null: not known to exist). */
   #state: LogState | null = null;
+  /**
+   * This transaction's appends, when it has made no other batch write: where the last one ends
+   * and the HW given with it (null: no append yet, or a batch was deleted or rewritten).
+   */
+  #appendsOnly: { logEndOffset: Offset; highWatermark: Offset | null } | null = null;
+  #otherBatchWrite = false;
 
   constructor(sql: SqlPort, options: SqliteLogStoreOptions = {}) {
     this.#sql = sql;
@@ -99,6 +114,8 @@ export class SqliteLogStore implements LogStore {
   }
 
   transaction<T>(fn: () => T): T {
+    this.#appendsOnly = null;
+    this.#otherBatchWrite = false;
     try {
       return this.#sql.transaction(fn);
     } catch (e) {
@@ -117,11 +134,36 @@ export class SqliteLogStore implements LogStore {
        FROM replica_state WHERE id = 1`,
     );
     this.#state = row ? { ...row } : null;
-    return row ?? null;
+    if (!row) return null;
+    // Appends after the row's last save moved only the LEO and the HW, kept with the last batch.
+    const [last] = this.#sql.exec<{ end: Offset; highWatermark: Offset | null }>(
+      "SELECT last_offset + 1 AS end, high_watermark AS highWatermark FROM batches ORDER BY base_offset DESC LIMIT 1",
+    );
+    const logEndOffset = Math.max(row.logEndOffset, last?.end ?? row.logEndOffset);
+    const highWatermark = Math.min(Math.max(row.highWatermark, last?.highWatermark ?? row.highWatermark), logEndOffset);
+    return { ...row, logEndOffset, highWatermark };
   }
 
   saveState(s: LogState): void {
-    if (this.#state?.role === s.role) this.#updateState(s);
+    const stored = this.#state;
+    const appended = this.#otherBatchWrite ? null : this.#appendsOnly;
+    // Derivable on load from the batch this transaction appended last (see the header).
+    if (
+      stored !== null &&
+      appended !== null &&
+      appended.logEndOffset === s.logEndOffset &&
+      appended.highWatermark === s.highWatermark &&
+      stored.logStartOffset === s.logStartOffset &&
+      stored.leaderEpoch === s.leaderEpoch &&
+      stored.role === s.role &&
+      stored.logEndOffset <= s.logEndOffset &&
+      stored.highWatermark <= s.highWatermark
+    ) {
+      this.#appendsOnly = null;
+      return;
+    }
+    this.#appendsOnly = null;
+    if (stored?.role === s.role) this.#updateState(s);
     else this.#upsertState(s);
     this.#state = { ...s };
   }
@@ -156,22 +198,24 @@ export class SqliteLogStore implements LogStore {
     );
   }
 
-  appendBatch(b: BatchRow): void {
-    this.#writeBatch("INSERT", b);
+  appendBatch(b: BatchRow, highWatermark?: Offset): void {
+    this.#writeBatch("INSERT", b, highWatermark ?? null);
     this.#tail.appended(b);
+    this.#appendsOnly = { logEndOffset: b.lastOffset + 1, highWatermark: highWatermark ?? null };
   }
 
   /** Same base offset, new content (a batch trimmed by truncation or by the cleaner). */
   replaceBatch(b: BatchRow): void {
-    this.#writeBatch("INSERT OR REPLACE", b);
+    this.#writeBatch("INSERT OR REPLACE", b, null);
     this.#tail.replaced(b);
+    this.#otherBatchWrite = true;
   }
 
-  #writeBatch(verb: "INSERT" | "INSERT OR REPLACE", b: BatchRow): void {
+  #writeBatch(verb: "INSERT" | "INSERT OR REPLACE", b: BatchRow, highWatermark: Offset | null): void {
     this.#sql.exec(
       `${verb} INTO batches (base_offset, last_offset, leader_epoch, producer_id, producer_epoch,
-        base_sequence, max_timestamp, record_count, size_bytes, segment, records)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        base_sequence, max_timestamp, record_count, size_bytes, segment, records, high_watermark)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       b.baseOffset,
       b.lastOffset,
       b.leaderEpoch,
@@ -183,6 +227,7 @@ export class SqliteLogStore implements LogStore {
       b.sizeBytes,
       b.segment,
       b.records,
+      highWatermark,
     );
   }
 
@@ -273,11 +318,13 @@ export class SqliteLogStore implements LogStore {
   deleteBatchesFrom(offset: Offset): void {
     this.#sql.exec("DELETE FROM batches WHERE base_offset >= ?", offset);
     this.#tail.deletedFrom(offset);
+    this.#otherBatchWrite = true;
   }
 
   deleteBatchesBelow(offset: Offset): void {
     this.#sql.exec("DELETE FROM batches WHERE base_offset < ?", offset);
     this.#tail.deletedBelow(offset);
+    this.#otherBatchWrite = true;
   }
 
   lastBatchesPerProducer(perProducer: number): ProducerBatchRow[] {

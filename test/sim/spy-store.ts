@@ -41,8 +41,8 @@ export class SpyStore implements LogStore {
   saveState(state: LogState): void {
     this.#inner.saveState(state);
   }
-  appendBatch(batch: BatchRow): void {
-    this.#inner.appendBatch(batch);
+  appendBatch(batch: BatchRow, highWatermark?: Offset): void {
+    this.#inner.appendBatch(batch, highWatermark);
   }
   replaceBatch(batch: BatchRow): void {
     this.#changed(batch.lastOffset + 1);

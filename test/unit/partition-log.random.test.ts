@@ -102,7 +102,10 @@ function run(seed: number, store: LogStore, reopen: () => LogStore): Coverage {
       const records = Array.from({ length: rng.int(1, 12) }, () => randomRecord(rng, clock.now()));
       const oversize = rng.chance(0.02);
       if (oversize) records.splice(rng.int(0, records.length), 0, { key: null, value: new Uint8Array(1600), headers: [] });
-      const r = log.appendAsLeader(records, epoch);
+      // Half the appends carry what the rest of the ISR holds (as the leader's are): the HW
+      // moves in the append's own commit, kept with the batch rather than the state row.
+      const othersEnd = rng.chance(0.5) ? rng.int(m.hw - 2, leoOf(m) + records.length + 3) : undefined;
+      const r = log.appendAsLeader(records, epoch, undefined, othersEnd);
       if (oversize) {
         expect(r).toMatchObject({ ok: false, err: { error: "MESSAGE_TOO_LARGE" } });
         seen.rejected++;
@@ -122,6 +125,7 @@ function run(seed: number, store: LogStore, reopen: () => LogStore): Coverage {
         const record = { offset, timestamp, key: input.key, value: input.value, headers: input.headers };
         m.records.push({ record, size: sizes.get(offset)! });
       });
+      if (othersEnd !== undefined) m.hw = Math.max(m.hw, Math.min(othersEnd, leoOf(m)));
     } else if (op < 0.7) {
       const candidate = rng.int(m.hw - 2, leoOf(m) + 3);
       const moved = log.maybeIncrementHighWatermark(candidate);
