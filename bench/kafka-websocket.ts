@@ -1,9 +1,9 @@
 /**
  * A WebSocket class for `kafkaSocketFactory({ webSocket })` that does not offer
- * permessage-deflate: Node's WebSocket (undici) always offers it, and workerd accepts, so every
- * Kafka answer is deflated in workerd and inflated in the client. bench/kafka.ts measures kafkajs
- * both ways ("kafkajs" as Node connects by default, "kafkajs-no-deflate" with this class), since
- * the binary HTTP path it is compared with is not compressed either. The class is Node's own
+ * permessage-deflate: Node's WebSocket (undici) always offers it. The Kafka door refuses the
+ * offer (src/doors/kafka/kafka-door.ts; before it did, workerd accepted and deflated every
+ * answer), so bench/kafka.ts's two rows, "kafkajs" as Node connects by default and
+ * "kafkajs-no-deflate" with this class, should now measure the same. The class is Node's own
  * WebSocket with an undici dispatcher that drops the `Sec-WebSocket-Extensions` offer from the
  * upgrade request; nothing else changes. Node 24 type stripping: erasable TypeScript only.
  */

@@ -22,10 +22,11 @@ export interface KafkaSocketFactoryOptions {
   /** Extra headers for the WebSocket handshake (Node's WebSocket accepts them; browsers ignore them). */
   headers?: Record<string, string>;
   /**
-   * The WebSocket class to connect with (default: the global one). Node's WebSocket offers
-   * permessage-deflate, which the server may accept: every answer is then deflated by the
-   * server and inflated here. A class that does not offer it (bench/kafka.ts builds one on an
-   * undici dispatcher) leaves compression to Kafka's own batch compression.
+   * The WebSocket class to connect with (default: the global one). Node's WebSocket and
+   * browsers offer permessage-deflate; Flarelog's door refuses it (Kafka batches carry their
+   * own compression), so the default costs nothing. A class that does not offer it
+   * (bench/kafka-websocket.ts builds one on an undici dispatcher) matters only for a server
+   * that would accept.
    */
   webSocket?: WebSocketClass;
 }

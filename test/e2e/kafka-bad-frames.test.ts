@@ -6,9 +6,13 @@
  * the server serving the next connection. ApiVersions of a newer version is the one bad
  * request answered (v0, UNSUPPORTED_VERSION, so clients retry lower), as Kafka does.
  *
+ * The handshake agrees on no WebSocket extension, whatever the client offers: Kafka batches
+ * carry their own compression, and permessage-deflate would deflate every answer in workerd.
+ *
  * Waits are bounded (each connection's close within a timeout); nothing sleeps.
  */
 import { mkdtemp, rm } from "node:fs/promises";
+import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -167,5 +171,51 @@ describe("bad frames close the connection, answer nothing and write nothing", ()
     const both = new Uint8Array([...request(18, 0, 21), ...request(18, 1, 22)]);
     const r = await exchange([both.slice(0, 7), both.slice(7, 30), both.slice(30)], { answers: 2 });
     expect(r.answers.map(correlationOf)).toEqual([21, 22]);
+  }, 30_000);
+});
+
+/** The headers of the server's 101 to an upgrade of /kafka that offers `extensions`. */
+function upgradeHeaders(extensions: string): Promise<IncomingHttpHeaders> {
+  const headers = {
+    connection: "Upgrade",
+    upgrade: "websocket",
+    "sec-websocket-version": "13",
+    "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+    "sec-websocket-extensions": extensions,
+  };
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${server.url}/kafka`, { headers, timeout: 10_000 });
+    req.on("upgrade", (res, socket) => {
+      socket.destroy();
+      resolve(res.headers);
+    });
+    req.on("response", (res) => reject(new Error(`no upgrade: HTTP ${res.statusCode}`)));
+    req.on("timeout", () => req.destroy(new Error("no answer to the upgrade")));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+describe("the handshake agrees on no WebSocket extension (Kafka batches carry their own compression)", () => {
+  it("an upgrade offering permessage-deflate is answered 101 without Sec-WebSocket-Extensions", async () => {
+    for (const offer of ["permessage-deflate; client_max_window_bits", "permessage-deflate"]) {
+      const headers = await upgradeHeaders(offer);
+      expect(headers["sec-websocket-accept"]).toBe("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+      expect(headers["sec-websocket-extensions"]).toBeUndefined();
+    }
+  }, 30_000);
+
+  it("Node's WebSocket (which offers permessage-deflate) connects with no extension and is served", async () => {
+    const ws = new WebSocket(server.url.replace(/^http/, "ws") + "/kafka");
+    ws.binaryType = "arraybuffer";
+    const answer = new Promise<Uint8Array>((resolve) => ws.addEventListener("message", (e) => resolve(new Uint8Array(e.data as ArrayBuffer))));
+    await new Promise<void>((resolve, reject) => {
+      ws.addEventListener("open", () => resolve());
+      ws.addEventListener("error", () => reject(new Error("websocket error")));
+    });
+    expect(ws.extensions).toBe("");
+    ws.send(request(18, 0, 31));
+    expect(correlationOf(await answer)).toBe(31);
+    ws.close();
   }, 30_000);
 });

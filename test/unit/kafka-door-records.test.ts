@@ -5,7 +5,8 @@
  *   record on), byte for byte what the codec's `encodeRecordBatch` writes for the same records
  *   (fast-check, seed 19), and the codec decodes it back to them;
  * - a stored batch read from inside (a fetch starting mid-batch) becomes a Kafka batch based at
- *   its first record, and a Kafka batch of a produce becomes the records and producer fields;
+ *   its first record, and a Kafka batch of a produce becomes one stored batch of its records
+ *   (offset deltas 0..n-1, a missing timestamp at the arrival time) and its producer fields;
  * - a bit flipped in a produce's batch is refused as a whole (nothing taken);
  * - ConsumerProtocol: subscriptions of every version give their topics, garbage gives null; an
  *   assignment is what kafkajs's own decoder reads;
@@ -15,7 +16,7 @@ import fc from "fast-check";
 import { AssignerProtocol } from "kafkajs";
 import { describe, expect, it } from "vitest";
 import { decodeRecordBatches, encodeRecordBatch } from "../../src/codec/kafka/index.ts";
-import { BatchBuilder, keepSpans, recordSpans } from "../../src/codec/record-batch.ts";
+import { BatchBuilder, decodeBatch, keepSpans, recordSpans, scanEncodedRecords } from "../../src/codec/record-batch.ts";
 import { decodeSubscription, encodeAssignment, sameAssignment } from "../../src/doors/kafka/consumer-protocol.ts";
 import { kafkaBatchesOf, kafkaBytesOf } from "../../src/doors/kafka/records.ts";
 import { advertisedOf } from "../../src/doors/kafka/session.ts";
@@ -107,21 +108,37 @@ describe("a produce's Kafka batch at the edge", () => {
       ],
     });
 
-  it("becomes records with CreateTime = base + delta and the batch's producer id, epoch and sequence", () => {
-    const r = kafkaBatchesOf(batch());
-    expect(r).toEqual({
-      ok: true,
-      batches: [
-        {
-          records: [
-            { key: utf8.encode("a"), value: utf8.encode("1"), headers: [{ key: "h", value: utf8.encode("x") }], timestamp: 5_000 },
-            { key: null, value: null, headers: [], timestamp: 5_009 },
-          ],
-          producer: { producerId: 42, producerEpoch: 3, baseSequence: 7 },
-          transactional: false,
-        },
+  it("becomes one stored batch of its records (CreateTime = base + delta) and the batch's producer id, epoch and sequence", () => {
+    const r = kafkaBatchesOf(batch(), 1);
+    if (!r.ok) throw new Error(r.message);
+    expect(r.batches).toHaveLength(1);
+    const [b] = r.batches;
+    expect({ producer: b!.producer, transactional: b!.transactional }).toEqual({ producer: { producerId: 42, producerEpoch: 3, baseSequence: 7 }, transactional: false });
+    expect(b!.records.recordCount).toBe(2);
+    expect(b!.records.maxTimestamp).toBe(5_009);
+    expect(decodeBatch(b!.records.blob, 70)).toEqual([
+      { offset: 70, key: utf8.encode("a"), value: utf8.encode("1"), headers: [{ key: "h", value: utf8.encode("x") }], timestamp: 5_000 },
+      { offset: 71, key: null, value: null, headers: [], timestamp: 5_009 },
+    ]);
+    // What the produce service checks a binary produce's batch with finds the same.
+    expect(scanEncodedRecords(b!.records.blob, 2)).toEqual(b!.records);
+  });
+
+  it("stores the records at offset deltas 0..n-1 whatever the producer's deltas, and a record without a timestamp (-1) at now", () => {
+    const odd = encodeRecordBatch({
+      baseOffset: 0,
+      baseTimestamp: -1,
+      records: [
+        { timestampDelta: 0, offsetDelta: 5, key: null, value: utf8.encode("x") },
+        { timestampDelta: 0, offsetDelta: 5, key: null, value: utf8.encode("y") },
       ],
     });
+    const r = kafkaBatchesOf(odd, 7_777);
+    if (!r.ok) throw new Error(r.message);
+    expect(decodeBatch(r.batches[0]!.records.blob, 0).map((x) => [x.offset, x.timestamp])).toEqual([
+      [0, 7_777],
+      [1, 7_777],
+    ]);
   });
 
   it("a flipped bit anywhere after the magic refuses the whole record set", () => {
@@ -129,7 +146,7 @@ describe("a produce's Kafka batch at the edge", () => {
     for (let i = 17; i < good.length; i++) {
       const bad = good.slice();
       bad[i]! ^= 0x10;
-      expect(kafkaBatchesOf(bad).ok).toBe(false);
+      expect(kafkaBatchesOf(bad, 1).ok).toBe(false);
     }
   });
 });

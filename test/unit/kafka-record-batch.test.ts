@@ -64,6 +64,14 @@ describe("CRC-32C", () => {
       { seed: 19, numRuns: 300 },
     );
   });
+  it("is the same over a view at any alignment of its buffer as over a copy (it reads 32-bit words)", () => {
+    const buf = Uint8Array.from({ length: 203 }, (_, i) => (i * 151 + 7) & 0xff);
+    for (let off = 0; off < 8; off++)
+      for (const len of [0, 1, 7, 8, 9, 17, 64, 195 - off]) {
+        const view = buf.subarray(off, off + len);
+        expect(crc32c(view)).toBe(kafkajsCrc32C(Buffer.from(view.slice())) >>> 0);
+      }
+  });
 });
 
 const GZIP = 1;

@@ -59,14 +59,18 @@ export {
   decodeRecordBatches,
   encodeRecordBatch,
   KafkaBatchError,
+  readRecordBatchSections,
   TimestampType,
+  visitKafkaRecords,
   type DecodeBatchOptions,
+  type KafkaBatchSection,
   type KafkaBatchFault,
   type KafkaRecord,
   type KafkaRecordBatch,
   type KafkaRecordBatchInput,
   type KafkaRecordHeader,
   type KafkaRecordInput,
+  type KafkaRecordView,
 } from "./record-batch.ts";
 
 export interface RequestHeader {

@@ -111,8 +111,30 @@ export function decodeRecordBatches(
   bytes: Uint8Array,
   options: DecodeBatchOptions = {},
 ): KafkaRecordBatch[] {
+  return readRecordBatchSections(bytes, options).map((b) => {
+    const { recordCount, section, ...head } = b;
+    return { ...head, records: readRecords(section, recordCount) };
+  });
+}
+
+/**
+ * A batch checked (magic, CRC-32C, length, compression) and its records section uncompressed,
+ * the records not read yet: `visitKafkaRecords` walks them with the same checks
+ * `decodeRecordBatches` makes.
+ */
+export interface KafkaBatchSection extends Omit<KafkaRecordBatch, "records"> {
+  recordCount: number;
+  /** The records, uncompressed: `recordCount` of them, nothing after. */
+  section: Uint8Array;
+}
+
+/** Every batch of a record set, each checked and uncompressed, its records left unread. */
+export function readRecordBatchSections(
+  bytes: Uint8Array,
+  options: DecodeBatchOptions = {},
+): KafkaBatchSection[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const batches: KafkaRecordBatch[] = [];
+  const batches: KafkaBatchSection[] = [];
   let at = 0;
   while (at < bytes.length) {
     const partial = (why: string): never => {
@@ -134,7 +156,7 @@ export function decodeRecordBatches(
       partial(`batch of ${batchLength} bytes past the end`);
     }
     const one = bytes.subarray(at, at + HEAD_BYTES + batchLength);
-    batches.push(decodeOneBatch(one, options.maxUncompressedBytes ?? DEFAULT_MAX_UNCOMPRESSED));
+    batches.push(readOneSection(one, options.maxUncompressedBytes ?? DEFAULT_MAX_UNCOMPRESSED));
     at += one.length;
   }
   return batches;
@@ -169,7 +191,7 @@ function readHeaderFields(r: KafkaReader): Omit<KafkaRecordBatch, "records" | "s
   };
 }
 
-function decodeOneBatch(one: Uint8Array, maxUncompressed: number): KafkaRecordBatch {
+function readOneSection(one: Uint8Array, maxUncompressed: number): KafkaBatchSection {
   const view = new DataView(one.buffer, one.byteOffset, one.byteLength);
   const magic = view.getInt8(16);
   if (magic !== 2) {
@@ -181,14 +203,15 @@ function decodeOneBatch(one: Uint8Array, maxUncompressed: number): KafkaRecordBa
   try {
     const r = new KafkaReader(one);
     const head = readHeaderFields(r);
-    const count = r.int32();
-    if (count < 0) throw malformed(`record count ${count}`);
+    const recordCount = r.int32();
+    if (recordCount < 0) throw malformed(`record count ${recordCount}`);
     let section = one.subarray(r.pos);
     if (head.compression !== CompressionCodec.None) {
       section = decompress(head.compression, section, maxUncompressed);
     }
-    const records = readRecords(section, count);
-    return { ...head, records, sizeBytes: one.length };
+    // A record takes at least 7 bytes: a count beyond that is refused before allocating.
+    if (recordCount > section.length) throw malformed(`${recordCount} records in ${section.length} bytes`);
+    return { ...head, recordCount, section, sizeBytes: one.length };
   } catch (e) {
     if (e instanceof KafkaWireError) throw new KafkaBatchError(e.reason, e.message);
     if (e instanceof CompressionError) throw new KafkaBatchError("compression", e.message);
@@ -196,21 +219,71 @@ function decodeOneBatch(one: Uint8Array, maxUncompressed: number): KafkaRecordBa
   }
 }
 
-function readRecords(section: Uint8Array, count: number): KafkaRecord[] {
-  const r = new KafkaReader(section);
-  // A record takes at least 7 bytes: a count beyond that is refused before allocating.
-  if (count > section.length) throw malformed(`${count} records in ${section.length} bytes`);
-  const records: KafkaRecord[] = [];
-  for (let i = 0; i < count; i++) {
-    const length = r.varint();
-    if (length < 0 || length > r.remaining()) throw malformed(`record length ${length}`);
-    const end = r.pos + length;
-    const record = readRecord(r);
-    if (r.pos !== end) throw malformed(`record ${i} is not ${length} bytes long`);
-    records.push(record);
+/**
+ * Where one record's fields sit in its section, as `visitKafkaRecords` hands them out (one
+ * object reused for every record: copy what you keep). A null key or value has start = end = -1.
+ */
+export interface KafkaRecordView {
+  /** The record's position in its batch (0, 1, ...). */
+  index: number;
+  attributes: number;
+  timestampDelta: number;
+  offsetDelta: number;
+  keyStart: number;
+  keyEnd: number;
+  valueStart: number;
+  valueEnd: number;
+  /** The headers, keys decoded (checked UTF-8); the same empty array for every record without. */
+  headers: KafkaRecordHeader[];
+}
+
+const NO_HEADERS: KafkaRecordHeader[] = [];
+
+/**
+ * Calls `visit` for every record of a batch's section, in order, with where its fields sit
+ * (keys and values not copied): under `decodeRecordBatches` and the Kafka door's produce edge.
+ * Throws `KafkaBatchError` for a record whose length, header count or header key is bad, or
+ * bytes after the last record.
+ */
+export function visitKafkaRecords(section: Uint8Array, count: number, visit: (v: KafkaRecordView) => void): void {
+  try {
+    const r = new KafkaReader(section);
+    const v: KafkaRecordView = { index: 0, attributes: 0, timestampDelta: 0, offsetDelta: 0, keyStart: -1, keyEnd: -1, valueStart: -1, valueEnd: -1, headers: NO_HEADERS };
+    for (let i = 0; i < count; i++) {
+      const length = r.varint();
+      if (length < 0 || length > r.remaining()) throw malformed(`record length ${length}`);
+      const end = r.pos + length;
+      v.index = i;
+      readRecordInto(r, v);
+      if (r.pos !== end) throw malformed(`record ${i} is not ${length} bytes long`);
+      visit(v);
+    }
+    if (r.remaining() !== 0) throw malformed(`${r.remaining()} bytes after ${count} records`);
+  } catch (e) {
+    if (e instanceof KafkaWireError) throw new KafkaBatchError(e.reason, e.message);
+    throw e;
   }
-  if (r.remaining() !== 0) throw malformed(`${r.remaining()} bytes after ${count} records`);
+}
+
+function readRecords(section: Uint8Array, count: number): KafkaRecord[] {
+  const records: KafkaRecord[] = [];
+  const bytes = (start: number, end: number) => (start < 0 ? null : section.subarray(start, end));
+  visitKafkaRecords(section, count, (v) => {
+    const { attributes, timestampDelta, offsetDelta } = v;
+    const headers = v.headers === NO_HEADERS ? [] : v.headers;
+    records.push({ attributes, timestampDelta, offsetDelta, key: bytes(v.keyStart, v.keyEnd), value: bytes(v.valueStart, v.valueEnd), headers });
+  });
   return records;
+}
+
+/** Reads a varint length and skips its bytes; returns their start (-1: null). */
+function skipVarBytes(r: KafkaReader): number {
+  const n = r.varint();
+  if (n === -1) return -1;
+  if (n < 0) throw malformed(`length ${n}`);
+  const start = r.pos;
+  r.skip(n);
+  return start;
 }
 
 function varBytes(r: KafkaReader): Uint8Array | null {
@@ -222,18 +295,24 @@ function varBytes(r: KafkaReader): Uint8Array | null {
 
 const fromUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
-function readRecord(r: KafkaReader): KafkaRecord {
-  const attributes = r.int8();
-  const timestampDelta = r.varlong();
-  const offsetDelta = r.varint();
-  const key = varBytes(r);
-  const value = varBytes(r);
+function readRecordInto(r: KafkaReader, v: KafkaRecordView): void {
+  v.attributes = r.int8();
+  v.timestampDelta = r.varlong();
+  v.offsetDelta = r.varint();
+  v.keyStart = skipVarBytes(r);
+  v.keyEnd = v.keyStart < 0 ? -1 : r.pos;
+  v.valueStart = skipVarBytes(r);
+  v.valueEnd = v.valueStart < 0 ? -1 : r.pos;
   const headerCount = r.varint();
   if (headerCount < 0 || headerCount > r.remaining()) {
     throw malformed(`header count ${headerCount}`);
   }
+  v.headers = headerCount === 0 ? NO_HEADERS : readHeaders(r, headerCount);
+}
+
+function readHeaders(r: KafkaReader, count: number): KafkaRecordHeader[] {
   const headers: KafkaRecordHeader[] = [];
-  for (let h = 0; h < headerCount; h++) {
+  for (let h = 0; h < count; h++) {
     const k = varBytes(r);
     if (k === null) throw malformed("null header key");
     let keyText: string;
@@ -244,7 +323,7 @@ function readRecord(r: KafkaReader): KafkaRecord {
     }
     headers.push({ key: keyText, value: varBytes(r) });
   }
-  return { attributes, timestampDelta, offsetDelta, key, value, headers };
+  return headers;
 }
 
 export interface KafkaRecordInput {

@@ -65,6 +65,10 @@ export class KafkaReader {
   boolean(): boolean {
     return this.int8() !== 0;
   }
+  /** Moves past `n` bytes (as `raw` without the view). */
+  skip(n: number, what = "bytes"): void {
+    this.need(n, what);
+  }
   raw(n: number, what = "bytes"): Uint8Array {
     const at = this.need(n, what);
     return this.buf.subarray(at, at + n);
@@ -117,11 +121,20 @@ export class KafkaReader {
   }
   /** Unsigned base-128 varint of at most 5 bytes (32 bits). */
   uvarint(): number {
+    // The path every record's fields take: no call per byte, no power per byte.
+    const buf = this.buf;
+    let pos = this.pos;
     let v = 0;
-    for (let shift = 0; shift < 35; shift += 7) {
-      const b = this.buf[this.need(1, "varint")]!;
-      v += (b & 0x7f) * 2 ** shift;
-      if ((b & 0x80) === 0) return v;
+    let scale = 1;
+    for (let i = 0; i < 5; i++) {
+      if (pos >= buf.length) throw new KafkaWireError("truncated", "truncated varint");
+      const b = buf[pos++]!;
+      v += (b & 0x7f) * scale;
+      if (b < 0x80) {
+        this.pos = pos;
+        return v;
+      }
+      scale *= 128;
     }
     throw new KafkaWireError("malformed", "varint longer than 5 bytes");
   }
@@ -136,6 +149,11 @@ export class KafkaReader {
    * BigInt, on the path every record takes: a zig-zag value below 2^53 is exact as a number.
    */
   varlong(): number {
+    const first = this.pos < this.buf.length ? this.buf[this.pos]! : 0x80;
+    if (first < 0x80) {
+      this.pos++;
+      return first % 2 === 0 ? first / 2 : -(first + 1) / 2;
+    }
     let u = 0;
     for (let i = 0; i < 10; i++) {
       const b = this.buf[this.need(1, "varlong")]!;

@@ -25,6 +25,18 @@ export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
  */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
 
+/**
+ * The 101's extensions: none. Kafka batches carry their own compression (compression.type), so
+ * permessage-deflate would deflate every answer twice over in workerd (76% of its busy time in a
+ * kafkajs catch-up). workerd negotiates WebSocket compression in KJ's MANUAL_COMPRESSION mode:
+ * a Worker's 101 that names `Sec-WebSocket-Extensions` is taken as the extensions the server
+ * supports, and KJ agrees only on a permessage-deflate offer it finds there; a value without one
+ * agrees on nothing, and the header on the wire is KJ's own (absent). Without the header workerd
+ * accepts the client's offer. An empty value is dropped on the way (Miniflare's entry worker
+ * then accepts the offer), hence a token. docs/kafka-protocol.md "WebSocket compression".
+ */
+const NO_WEBSOCKET_COMPRESSION = { "sec-websocket-extensions": "none" };
+
 const PROTOCOL_ERROR = 1002;
 const UNSUPPORTED_DATA = 1003;
 
@@ -39,7 +51,7 @@ export function kafkaDoor(request: Request, env: Env, ctx: ExecutionContext): Re
   (server as unknown as { binaryType: string }).binaryType = "arraybuffer";
   server.accept();
   serve(server, new Session(env, advertisedOf(new URL(request.url)), (work) => ctx.waitUntil(work)));
-  return new Response(null, { status: 101, webSocket: client });
+  return new Response(null, { status: 101, webSocket: client, headers: NO_WEBSOCKET_COMPRESSION });
 }
 
 function serve(socket: WebSocket, session: Session): void {

@@ -1,9 +1,10 @@
 /**
- * Kafka's Produce for the door: each partition's RecordBatch v2 bytes are translated at the
- * edge (records.ts) into Flarelog records, keys, headers and CreateTime timestamps intact, and
- * produced to that partition through the produce service; an idempotent batch (producer id ≥ 0)
- * carries its producer id, epoch and base sequence, so the leader answers a retried batch with
- * its original offsets and fences a stale epoch or a gap in sequences.
+ * Kafka's Produce for the door: each Kafka batch of a partition is translated at the edge
+ * (records.ts) into one stored batch, keys, headers and CreateTime timestamps intact, and
+ * produced to that partition through the produce service's batch produce (the binary HTTP
+ * path's: no record objects in between); an idempotent batch (producer id ≥ 0) carries its
+ * producer id, epoch and base sequence, so the leader answers a retried batch with its
+ * original offsets and fences a stale epoch or a gap in sequences.
  *
  * Invariants: a partition whose bytes do not decode (bad CRC, bad framing, unknown
  * compression) is answered CORRUPT_MESSAGE and nothing of it is written; a transactional batch
@@ -14,7 +15,7 @@
 import { ERRORS } from "../../protocol/errors.ts";
 import { LIMITS } from "../../protocol/config.ts";
 import type { Acks } from "../../protocol/types.ts";
-import { produce as produceRecords } from "../../services/produce.ts";
+import { produceBatch as produceStored } from "../../services/produce.ts";
 import { kafkaBatchesOf, type IncomingBatch } from "./records.ts";
 import type { Session } from "./session.ts";
 
@@ -49,20 +50,18 @@ interface ProduceOptions {
 }
 
 async function produceBatch(session: Session, topic: string, index: number, batch: IncomingBatch, body: ProduceOptions) {
-  const r = await produceRecords(
-    session.ctx,
-    { topic, partition: index, records: batch.records, acks: body.acks, timeoutMs: body.timeoutMs, producer: batch.producer },
-    Date.now(),
-  );
+  const count = batch.records.recordCount;
+  if (count > LIMITS.maxRecordsPerRequest)
+    return failed(index, ERRORS.INVALID_REQUEST.code, `a batch holds at most ${LIMITS.maxRecordsPerRequest} records, this one ${count}`);
+  const input = { topic, partition: index, records: batch.records, acks: body.acks, timeoutMs: body.timeoutMs, producer: batch.producer };
+  const r = await produceStored(session.ctx, input);
   if (!r.ok) return failed(index, r.err.errorCode, r.err.message);
-  if (r.value.accepted) return { index, errorCode: 0, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
-  const first = r.value.records[0]!;
-  if ("error" in first) return failed(index, first.error.errorCode, first.error.message);
-  return { index, errorCode: 0, baseOffset: first.offset, logAppendTimeMs: -1, logStartOffset: -1 };
+  if ("accepted" in r.value) return { index, errorCode: 0, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
+  return { index, errorCode: 0, baseOffset: r.value.baseOffset, logAppendTimeMs: r.value.logAppendTime ?? -1, logStartOffset: -1 };
 }
 
 async function producePartition(session: Session, topic: string, p: ProduceBody["topicData"][number]["partitionData"][number], opts: ProduceOptions) {
-  const decoded = kafkaBatchesOf(p.records ?? new Uint8Array(0));
+  const decoded = kafkaBatchesOf(p.records ?? new Uint8Array(0), Date.now());
   if (!decoded.ok) return failed(p.index, ERRORS.CORRUPT_MESSAGE.code, decoded.message);
   if (decoded.batches.some((b) => b.transactional))
     return failed(p.index, ERRORS.INVALID_REQUEST.code, "transactional batches are not supported (Flarelog has no transactions)");
