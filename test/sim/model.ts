@@ -30,6 +30,12 @@ export interface SimConfig {
   /** LeaderState's pipelineAfterMs: 0 pipelines every push at once, the most reordering the push streams can see. */
   pipelineAfterMs: number;
   segmentBytes: number;
+  /**
+   * The replicas' durable store: the memory store, or SQLite over node:sqlite (the replica DO's
+   * store and migrations), reopened as a new store object on recovery so nothing but what SQLite
+   * holds survives a crash.
+   */
+  storage: "memory" | "sqlite";
 }
 
 export const DEFAULT_SIM_CONFIG: SimConfig = {
@@ -45,6 +51,7 @@ export const DEFAULT_SIM_CONFIG: SimConfig = {
   maxPushBytes: 600,
   pipelineAfterMs: 0,
   segmentBytes: 1500,
+  storage: "memory",
 };
 
 /** A rule broken on purpose, to show the checker catches it. */

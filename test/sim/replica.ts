@@ -29,7 +29,7 @@ const describeState = (s: PartitionState): string =>
 
 export class SimReplica {
   readonly node: string;
-  readonly store = new SpyStore();
+  readonly store: SpyStore;
   log: PartitionLog;
   leader: LeaderState | null = null;
   /** The last coordinator state applied (persisted, like the DO's assignment row). */
@@ -49,6 +49,7 @@ export class SimReplica {
     this.#ctx = ctx;
     this.id = id;
     this.node = replicaNode(id);
+    this.store = new SpyStore(ctx.config.storage);
     this.log = this.#open();
   }
 
@@ -78,6 +79,7 @@ export class SimReplica {
 
   recover(): void {
     this.up = true;
+    this.store.reopen();
     this.log = this.#open();
     const k = this.known;
     if (k && k.leader === this.id && this.log.role === "leader" && this.log.leaderEpoch === k.leaderEpoch)

@@ -1,8 +1,10 @@
 /**
  * A LogStore that records the lowest offset whose record a write removed or changed, so the
  * simulation's checker can prove that no record below a HW (or in the committed prefix of an
- * ISR member) ever changes. Appends at the end are not changes. Delegates to MemoryLogStore;
- * survives a simulated crash (the store is the replica's durable disk).
+ * ISR member) ever changes. Appends at the end are not changes. Delegates to MemoryLogStore,
+ * or to SqliteLogStore over node:sqlite; survives a simulated crash (the store is the
+ * replica's durable disk), and `reopen` gives the SQLite store a new store object over the same
+ * database, as a restarted replica DO has (nothing of the old one's caches).
  */
 import type { Offset, TimestampMs } from "../../src/protocol/types.ts";
 import type {
@@ -16,10 +18,31 @@ import type {
 } from "../../src/log/log-store.ts";
 import { MemoryLogStore } from "../../src/log/memory-log-store.ts";
 import type { ProducerBatchRow } from "../../src/log/producer-state.ts";
+import { applyMigrations } from "../../src/storage/migrations.ts";
+import { SqliteLogStore } from "../../src/storage/sqlite-log-store.ts";
+import { partitionReplicaMigrations } from "../support/migrations.ts";
+import { NodeSqlitePort } from "../support/node-sqlite-port.ts";
 
 export class SpyStore implements LogStore {
-  readonly #inner = new MemoryLogStore();
+  readonly #port: NodeSqlitePort | null;
+  #inner: LogStore;
   #lowestChange = Number.POSITIVE_INFINITY;
+
+  constructor(storage: "memory" | "sqlite" = "memory") {
+    if (storage === "memory") {
+      this.#port = null;
+      this.#inner = new MemoryLogStore();
+    } else {
+      this.#port = new NodeSqlitePort();
+      applyMigrations(this.#port, partitionReplicaMigrations());
+      this.#inner = new SqliteLogStore(this.#port);
+    }
+  }
+
+  /** After a crash: a new SQLite store object over the same database (the memory store is kept). */
+  reopen(): void {
+    if (this.#port) this.#inner = new SqliteLogStore(this.#port);
+  }
 
   /** The lowest offset changed since the last call (Infinity: none), and resets it. */
   takeLowestChange(): number {
