@@ -125,6 +125,19 @@ export function memoryPass(urls: readonly string[], format: Format, records: num
 }
 
 /**
+ * The consumer's decode alone: `answers` (one Flarelog pass's bytes, kept) decoded in turn with no
+ * request at all; its `parse_ms` is the decode's cost free of any transfer.
+ */
+export function decodePass(answers: readonly Uint8Array[], format: Format, records: number): PassSplit {
+  const start = performance.now();
+  let got = 0;
+  for (const bytes of answers) got += decoderOf(format)(bytes).records;
+  const ms = performance.now() - start;
+  const wire = answers.reduce((n, b) => n + b.byteLength, 0);
+  return expectRecords(`decode of ${format} answers`, { ms, bytes_ms: 0, parse_ms: ms, requests: 0, records: got, wire_bytes: wire }, records);
+}
+
+/**
  * The Durable Streams peer's one read of everything (`offset=-1`): JSON parsed (an array of
  * messages); binary is bytes with no record framing, so nothing to decode (its size checked).
  */

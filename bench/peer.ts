@@ -29,8 +29,8 @@ import type { FlarelogClient } from "../src/client/flarelog-client.ts";
 import { LIMITS } from "../src/protocol/config.ts";
 import { binaryBodies, binaryProduceOp } from "./bulk.ts";
 import { startFloor, writeOp } from "./floor.ts";
-import { flarelogPass, floorPass, memoryPass, peerPass, type Format, type PassSplit } from "./catchup-split.ts";
-import { formatNumber, runInterleaved, runLoad, table, throughput, type OpOutcome, type Throughput } from "./harness.ts";
+import { decodePass, flarelogPass, floorPass, memoryPass, peerPass, type Format, type PassSplit } from "./catchup-split.ts";
+import { formatNumber, Prng, runInterleaved, runLoad, table, throughput, type OpOutcome, type Throughput } from "./harness.ts";
 import { createTopic, produceBodies, produceOp, REQUEST_TIMEOUT_MS, VALUE_BYTES, type Http } from "./http.ts";
 import { fill } from "./reads.ts";
 
@@ -73,6 +73,8 @@ export interface PeerRow {
   memory_worker_ms?: number;
   memory_worker_bytes_ms?: number;
   memory_worker_parse_ms?: number;
+  /** The consumer's decode of Flarelog's answers alone (kept bytes, no request). */
+  decode_ms?: number;
   memory_do_ms?: number;
   memory_do_bytes_ms?: number;
   memory_do_parse_ms?: number;
@@ -164,8 +166,8 @@ async function producePairs(http: Http, client: FlarelogClient, url: string, cfg
   return [row("produce JSON 100x100B (p50 ms per request)", t[0]!, t[1]!), row("produce binary 100x100B (p50 ms per request)", t[2]!, t[3]!)];
 }
 
-/** The sources of a catch-up pass, in the order of the first round (later rounds rotate). */
-const SOURCES = ["flarelog", "peer", "memory_worker", "memory_do", "memory_node", "floor"] as const;
+/** The sources of a catch-up pass (`decode`: the consumer's decode of Flarelog's kept answers, no request). */
+const SOURCES = ["flarelog", "peer", "memory_worker", "memory_do", "memory_node", "floor", "decode"] as const;
 type Source = (typeof SOURCES)[number];
 
 interface Servers {
@@ -197,7 +199,7 @@ async function fillAll(http: Http, client: FlarelogClient, s: Servers, topic: st
 }
 
 /** Keeps the answers of one Flarelog pass in the three from-memory servers; answers their URLs per server. */
-async function holdAnswers(http: Http, s: Servers, topic: string, records: number, format: Format): Promise<Record<"worker" | "do" | "node", string[]>> {
+async function holdAnswers(http: Http, s: Servers, topic: string, records: number, format: Format): Promise<{ kept: Uint8Array[]; urls: Record<"worker" | "do" | "node", string[]> }> {
   const kept: Uint8Array[] = [];
   await flarelogPass(http, topic, records, format, FETCH_LIMITS, kept);
   const urls = { worker: [] as string[], do: [] as string[], node: [] as string[] };
@@ -212,15 +214,16 @@ async function holdAnswers(http: Http, s: Servers, topic: string, records: numbe
       await res.arrayBuffer();
     }
   }
-  return urls;
+  return { kept, urls };
 }
 
 const FETCH_LIMITS = { maxRecords: LIMITS.maxFetchRecords, maxBytes: LIMITS.maxFetchBytes };
 
 /**
  * Fills every store with the same records, keeps Flarelog's answers in memory, then catch-up
- * passes of every source in interleaved rounds (after one warm-up pass each); the median of each
- * figure over the rounds.
+ * passes of every source in interleaved rounds (after one warm-up pass each, each round starting
+ * one source later); the median of each figure over the rounds, each on its own (so a row's
+ * bytes and decode medians need not add up to its pass median).
  */
 async function catchupPairs(http: Http, client: FlarelogClient, s: Servers, cfg: PeerConfig): Promise<PeerRow[]> {
   const records = cfg.peerCatchupRecords;
@@ -229,8 +232,9 @@ async function catchupPairs(http: Http, client: FlarelogClient, s: Servers, cfg:
   const out: PeerRow[] = [];
   const passes = {} as Record<Format, Record<Source, () => Promise<PassSplit>>>;
   for (const format of ["json", "binary"] as const) {
-    const mem = await holdAnswers(http, s, topic, records, format);
+    const { kept, urls: mem } = await holdAnswers(http, s, topic, records, format);
     passes[format] = {
+      decode: async () => decodePass(kept, format, records),
       flarelog: () => flarelogPass(http, topic, records, format, FETCH_LIMITS),
       peer: () => peerPass(`${s.url}/bench/catchup-${format}`, format, records),
       memory_worker: () => memoryPass(mem.worker, format, records),
@@ -240,10 +244,14 @@ async function catchupPairs(http: Http, client: FlarelogClient, s: Servers, cfg:
     };
   }
   const runs = { json: new Map<Source, PassSplit[]>(), binary: new Map<Source, PassSplit[]>() };
-  for (let round = -1; round < cfg.peerRounds; round++)
+  // Twice the produce rounds: a pass is one request, and the split's medians need more of them on
+  // a shared machine. Each round in its own seeded order: a source that always followed the same
+  // one (a rotation) would always pay the same garbage left by it (the JSON passes allocate
+  // 10^5 objects each).
+  const order = new Prng(22);
+  for (let round = -1; round < 2 * cfg.peerRounds; round++)
     for (const format of ["json", "binary"] as const)
-      for (let k = 0; k < SOURCES.length; k++) {
-        const source = SOURCES[(k + Math.max(0, round)) % SOURCES.length]!;
+      for (const source of order.shuffle(SOURCES)) {
         const pass = await passes[format][source]();
         // Round -1 is the warm-up.
         if (round >= 0) runs[format].set(source, [...(runs[format].get(source) ?? []), pass]);
@@ -277,6 +285,7 @@ function catchupRow(format: Format, records: number, runs: Map<Source, PassSplit
     memory_worker_ms: ms("memory_worker"),
     memory_worker_bytes_ms: ms("memory_worker", "bytes_ms"),
     memory_worker_parse_ms: ms("memory_worker", "parse_ms"),
+    decode_ms: ms("decode"),
     memory_do_ms: ms("memory_do"),
     memory_do_bytes_ms: ms("memory_do", "bytes_ms"),
     memory_do_parse_ms: ms("memory_do", "parse_ms"),
@@ -334,6 +343,7 @@ function catchupSplitTable(rows: readonly PeerRow[]): string[] {
       [what, "… from a DO's memory (Worker → RPC)", r.memory_do_ms ?? "", r.memory_do_bytes_ms ?? "", r.memory_do_parse_ms ?? "", r.flarelog_wire_bytes ?? "", r.flarelog_requests ?? ""],
       [what, "… from node:http memory", r.memory_node_ms ?? "", r.memory_node_bytes_ms ?? "", r.memory_node_parse_ms ?? "", r.flarelog_wire_bytes ?? "", r.flarelog_requests ?? ""],
       [what, "floor: the peer's bytes, SQLite → DO → HTTP", r.floor_ms ?? "", r.floor_ms ?? "", "-", "", 1],
+      [what, "decode of Flarelog's answers alone (no request)", r.decode_ms ?? "", 0, r.decode_ms ?? "", r.flarelog_wire_bytes ?? "", 0],
     ];
   });
   return [
