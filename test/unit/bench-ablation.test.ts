@@ -12,6 +12,7 @@ import { unstable_readConfig } from "wrangler";
 import { decompose, type BulkAblationRow } from "../../bench/bulk-ablation.ts";
 import { decodeFlarelogBinary, decodeFlarelogJson } from "../../bench/catchup-split.ts";
 import type { Throughput } from "../../bench/harness.ts";
+import { renderMarkdown } from "../../bench/report.ts";
 import { headlines, type Results } from "../../bench/results.ts";
 import { BatchBuilder, encodeFrames } from "../../src/codec/record-batch.ts";
 
@@ -71,6 +72,19 @@ describe("the closing JSON line", () => {
     expect(headlines({ ...base, bulk })).not.toHaveProperty("bulk_decomposition");
     const d = decompose("json_rf1", 0.8, measured(125), measured(250), []);
     expect(headlines({ ...base, bulk: { ...bulk, decomposition: [d] } })).toHaveProperty("bulk_decomposition", [d]);
+  });
+});
+
+describe("the generated section (bench/report.ts)", () => {
+  const summary = { date: "2026-12-05", mode: "default", commit: null, dirty: false, duration_s: 1, workloads: [] };
+
+  it("shows bulk_decomposition as its own table, one row per target with ms and CPU, not under Other figures", () => {
+    const d = decompose("json_rf1", 0.8, measured(125, 1000, 3), measured(250, 1000, 1.5), [ablation("edge", 400)]);
+    const md = renderMarkdown({ ...summary, bulk_decomposition: [d] });
+    const row = md.split("\n").find((l) => l.startsWith("| json_rf1 ≥ 0.8×"));
+    expect(row?.split(" | ").slice(1, 9)).toEqual(["4 (1.5)", "5", "8 (3)", "0.50×", "–", "–", "2.5 (0.5)", "0.50×"]);
+    expect(md).not.toContain("Other figures");
+    expect(renderMarkdown(summary)).not.toContain("layer by layer");
   });
 });
 
