@@ -34,6 +34,8 @@ import { floorPostOp, startFloor, writeOp } from "./floor.ts";
 import { call, expectStatus, produceBodies, produceOp, REQUEST_TIMEOUT_MS, VALUE_BYTES, type Http } from "./http.ts";
 
 export interface BulkConfig {
+  /** `quick` leaves out the ablation's controls (the gzip rows, the real leader in the edge workerd): the quick run's time budget. */
+  mode?: "default" | "quick";
   bulkRequests: number;
   bulkRounds: number;
   bulkCapMs: number;
@@ -251,9 +253,9 @@ interface Servers {
 
 const specTopic = (c: RowSpec) => `bench-bulk-${c.format}-rf${c.rf}-b${c.records}-${c.endpoint}-p${c.partitions}${c.identity ? "-identity" : ""}`;
 
-async function flarelogOps(http: Http, client: FlarelogClient, bodies: Map<number, { json: string[]; binary: Uint8Array[] }>, keyed: string[]) {
+async function flarelogOps(http: Http, client: FlarelogClient, specs: RowSpec[], bodies: Map<number, { json: string[]; binary: Uint8Array[] }>, keyed: string[]) {
   const ops = [];
-  for (const c of SPECS) {
+  for (const c of specs) {
     const topic = specTopic(c);
     const r = await client.createTopic(topic, {
       partitions: c.partitions,
@@ -284,7 +286,7 @@ interface FloorSpec {
   identity?: true;
 }
 
-function floorSpecs(bodies: Map<number, { json: string[]; binary: Uint8Array[] }>, keyed: string[]): FloorSpec[] {
+function floorSpecs(bodies: Map<number, { json: string[]; binary: Uint8Array[] }>, keyed: string[], controls: boolean): FloorSpec[] {
   const floors: FloorSpec[] = [BULK_BATCH, SINGLE].flatMap((n) => {
     const b = bodies.get(n)!;
     return [
@@ -296,7 +298,7 @@ function floorSpecs(bodies: Map<number, { json: string[]; binary: Uint8Array[] }
   // row of one object, and cut into 8 rows of 8 objects written in parallel, per request.
   floors.push({ format: "json", records: SPREAD_BATCH, bodies: keyed, objects: 1 }, { format: "json", records: SPREAD_BATCH, bodies: keyed, objects: SPREAD_PARTITIONS });
   // The gzip ablation: the target bodies again, answer uncompressed.
-  return [...floors, ...floors.slice(0, 4).map((f): FloorSpec => ({ ...f, identity: true }))];
+  return controls ? [...floors, ...floors.slice(0, 4).map((f): FloorSpec => ({ ...f, identity: true }))] : floors;
 }
 
 /** Runs `ops` in interleaved rounds, summing each run's CPU of the process that served it. */
@@ -332,11 +334,14 @@ async function measure(http: Http, client: FlarelogClient, cfg: BulkConfig, serv
     bodies.set(n, { json, binary: binaryBodies(json) });
   }
   const keyed = keyedBodies(SPREAD_BATCH, 33, 8);
-  const floors = floorSpecs(bodies, keyed);
+  const controls = cfg.mode !== "quick";
+  const specs = controls ? SPECS : SPECS.filter((c) => !c.identity);
+  const floors = floorSpecs(bodies, keyed, controls);
   const targetBodies: TargetBody[] = [BULK_BATCH, SINGLE].flatMap((n) => (["json", "binary"] as const).map((format) => ({ format, records: n, ...bodies.get(n)! })));
-  const ablations = targetBodies.flatMap((body) => ABLATIONS.map((variant) => ({ variant, body })));
+  const variants = controls ? ABLATIONS : ABLATIONS.filter((v) => v !== "whole");
+  const ablations = targetBodies.flatMap((body) => variants.map((variant) => ({ variant, body })));
   const ops: Measured[] = [
-    ...(await flarelogOps(http, client, bodies, keyed)).map((op) => ({ op, concurrency: 1, pid: servers.flarelogPid })),
+    ...(await flarelogOps(http, client, specs, bodies, keyed)).map((op) => ({ op, concurrency: 1, pid: servers.flarelogPid })),
     ...floors.map((f) => {
       const name = `bulk-${f.format}-b${f.records}${f.objects ? `-fan${f.objects}` : ""}${f.identity ? "-identity" : ""}`;
       const op = f.identity ? floorPostOp(`${servers.url}/write?p=${name}`, f.bodies, f.records, IDENTITY) : writeOp(servers.url, name, f.bodies, f.records, f.objects);
@@ -349,7 +354,7 @@ async function measure(http: Http, client: FlarelogClient, cfg: BulkConfig, serv
     })),
   ];
   const measured = await interleaved(ops, cfg);
-  const floorAt = SPECS.length;
+  const floorAt = specs.length;
   const ablationAt = floorAt + floors.length;
   const floor = floors.map((f, i): BulkFloorRow => {
     const { t, cpu } = measured[floorAt + i]!;
@@ -358,7 +363,7 @@ async function measure(http: Http, client: FlarelogClient, cfg: BulkConfig, serv
     const shape = { ...(f.objects === undefined ? {} : { objects: f.objects }), ...(f.identity ? { answer_uncompressed: true } : {}) };
     return { format: f.format, records_per_request: f.records, body_bytes: f.bodies[0]!.length, ...shape, ...t, workerd_cpu_ms_per_request: cpu };
   });
-  const rows = SPECS.map((c, i): BulkRow => {
+  const rows = specs.map((c, i): BulkRow => {
     const { t, cpu } = measured[i]!;
     const enc = c.identity ? ", answer uncompressed" : "";
     log(
