@@ -327,6 +327,41 @@ async function interleaved(ops: Measured[], cfg: BulkConfig): Promise<{ t: Throu
   });
 }
 
+function floorRow(f: FloorSpec, { t, cpu }: { t: Throughput; cpu: number | null }, log: (line: string) => void): BulkFloorRow {
+  const fan = `${f.objects === undefined ? "" : ` to ${f.objects} object(s)`}${f.identity ? ", answer uncompressed" : ""}`;
+  log(`  floor, ${f.format} bodies of ${f.records}${fan}: ${formatNumber(t.records_per_s)} records/s, p50 ${t.latency.p50_ms} ms, workerd CPU ${cpu ?? "?"} ms/request`);
+  const shape = { ...(f.objects === undefined ? {} : { objects: f.objects }), ...(f.identity ? { answer_uncompressed: true } : {}) };
+  return { format: f.format, records_per_request: f.records, body_bytes: f.bodies[0]!.length, ...shape, ...t, workerd_cpu_ms_per_request: cpu };
+}
+
+function flarelogRow(
+  c: RowSpec,
+  { t, cpu }: { t: Throughput; cpu: number | null },
+  bodies: Map<number, { json: string[]; binary: Uint8Array[] }>,
+  keyed: string[],
+  log: (line: string) => void,
+): BulkRow {
+  const enc = c.identity ? ", answer uncompressed" : "";
+  log(
+    `  bulk ${c.format} ${c.records} × ${VALUE_BYTES} B ${c.endpoint} ${c.partitions}p RF ${c.rf} acks=${c.acks}${enc}: ` +
+      `${formatNumber(t.records_per_s)} records/s, p50 ${t.latency.p50_ms} ms, workerd CPU ${cpu ?? "?"} ms/request`,
+  );
+  const b = bodies.get(c.records);
+  return {
+    workerd_cpu_ms_per_request: cpu,
+    format: c.format,
+    acks: c.acks,
+    replication_factor: c.rf,
+    records_per_request: c.records,
+    value_bytes: VALUE_BYTES,
+    body_bytes: c.endpoint === "topic" ? keyed[0]!.length : c.format === "json" ? b!.json[0]!.length : b!.binary[0]!.length,
+    endpoint: c.endpoint,
+    partitions: c.partitions,
+    ...(c.identity ? { answer_uncompressed: true } : {}),
+    ...t,
+  };
+}
+
 async function measure(http: Http, client: FlarelogClient, cfg: BulkConfig, servers: Servers, log: (line: string) => void): Promise<BulkResult> {
   const bodies = new Map<number, { json: string[]; binary: Uint8Array[] }>();
   for (const [n, seed, variants] of [[BULK_BATCH, 31, 4], [SINGLE, 32, 8]] as const) {
@@ -356,35 +391,8 @@ async function measure(http: Http, client: FlarelogClient, cfg: BulkConfig, serv
   const measured = await interleaved(ops, cfg);
   const floorAt = specs.length;
   const ablationAt = floorAt + floors.length;
-  const floor = floors.map((f, i): BulkFloorRow => {
-    const { t, cpu } = measured[floorAt + i]!;
-    const fan = `${f.objects === undefined ? "" : ` to ${f.objects} object(s)`}${f.identity ? ", answer uncompressed" : ""}`;
-    log(`  floor, ${f.format} bodies of ${f.records}${fan}: ${formatNumber(t.records_per_s)} records/s, p50 ${t.latency.p50_ms} ms, workerd CPU ${cpu ?? "?"} ms/request`);
-    const shape = { ...(f.objects === undefined ? {} : { objects: f.objects }), ...(f.identity ? { answer_uncompressed: true } : {}) };
-    return { format: f.format, records_per_request: f.records, body_bytes: f.bodies[0]!.length, ...shape, ...t, workerd_cpu_ms_per_request: cpu };
-  });
-  const rows = specs.map((c, i): BulkRow => {
-    const { t, cpu } = measured[i]!;
-    const enc = c.identity ? ", answer uncompressed" : "";
-    log(
-      `  bulk ${c.format} ${c.records} × ${VALUE_BYTES} B ${c.endpoint} ${c.partitions}p RF ${c.rf} acks=${c.acks}${enc}: ` +
-        `${formatNumber(t.records_per_s)} records/s, p50 ${t.latency.p50_ms} ms, workerd CPU ${cpu ?? "?"} ms/request`,
-    );
-    const b = bodies.get(c.records);
-    return {
-      workerd_cpu_ms_per_request: cpu,
-      format: c.format,
-      acks: c.acks,
-      replication_factor: c.rf,
-      records_per_request: c.records,
-      value_bytes: VALUE_BYTES,
-      body_bytes: c.endpoint === "topic" ? keyed[0]!.length : c.format === "json" ? b!.json[0]!.length : b!.binary[0]!.length,
-      endpoint: c.endpoint,
-      partitions: c.partitions,
-      ...(c.identity ? { answer_uncompressed: true } : {}),
-      ...t,
-    };
-  });
+  const rows = specs.map((c, i) => flarelogRow(c, measured[i]!, bodies, keyed, log));
+  const floor = floors.map((f, i) => floorRow(f, measured[floorAt + i]!, log));
   const ablation = ablations.map(({ variant, body }, i): BulkAblationRow => {
     const { t, cpu } = measured[ablationAt + i]!;
     log(`  ablation ${VARIANT_LABEL[variant]}, ${body.format} ${body.records}: ${formatNumber(t.records_per_s)} records/s, ${(1000 / t.requests_per_s).toFixed(2)} ms/request, workerd CPU ${cpu ?? "?"} ms/request`);
