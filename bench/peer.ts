@@ -35,6 +35,8 @@ import { createTopic, produceBodies, produceOp, REQUEST_TIMEOUT_MS, VALUE_BYTES,
 import { fill } from "./reads.ts";
 
 export interface PeerConfig {
+  /** `quick`: the catch-up passes run `peerRounds` rounds, not twice as many (the quick run's time). */
+  mode?: "default" | "quick";
   peerCatchupRecords: number;
   peerProduceRequests: number;
   peerRounds: number;
@@ -244,12 +246,13 @@ async function catchupPairs(http: Http, client: FlarelogClient, s: Servers, cfg:
     };
   }
   const runs = { json: new Map<Source, PassSplit[]>(), binary: new Map<Source, PassSplit[]>() };
-  // Twice the produce rounds: a pass is one request, and the split's medians need more of them on
-  // a shared machine. Each round in its own seeded order: a source that always followed the same
-  // one (a rotation) would always pay the same garbage left by it (the JSON passes allocate
-  // 10^5 objects each).
+  // Twice the produce rounds (default run): a pass is one request, and the split's medians need
+  // more of them on a shared machine. Each round in its own seeded order: a source that always
+  // followed the same one (a rotation) would always pay the same garbage left by it (the JSON
+  // passes allocate 10^5 objects each).
   const order = new Prng(22);
-  for (let round = -1; round < 2 * cfg.peerRounds; round++)
+  const rounds = cfg.mode === "quick" ? cfg.peerRounds : 2 * cfg.peerRounds;
+  for (let round = -1; round < rounds; round++)
     for (const format of ["json", "binary"] as const)
       for (const source of order.shuffle(SOURCES)) {
         const pass = await passes[format][source]();
