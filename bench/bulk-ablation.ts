@@ -9,7 +9,7 @@
  * records/s ratio is floor ms ÷ Flarelog ms). Node 24 type stripping: erasable TypeScript only.
  */
 import { table, type OpOutcome, type Throughput } from "./harness.ts";
-import { edgeProducePath, EDGE_TOPIC, type EdgeAblation, type EdgeCluster } from "./edge.ts";
+import { edgeProducePath, EDGE_TOPIC, type EdgeAblation } from "./edge.ts";
 import { floorPostOp } from "./floor.ts";
 import { produceOp, type Http } from "./http.ts";
 
