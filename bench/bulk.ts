@@ -12,19 +12,30 @@
  *     of 8 partitions (murmur2 spreads the keys) and the same bodies to a topic of 1 partition.
  * Ratios: each partition-endpoint row ÷ the floor with the same body; the 8-partition row ÷ the
  * 1-partition row, and beside it the floor's own fan-out of the same bodies (8 rows of 8 objects
- * in parallel ÷ 1 row of 1: what the platform itself pays for 8 objects per request); issue 22's five target ratios in `targets` (the closing JSON line's
- * `bulk_targets`). The same values in both formats (the JSON bodies' values, re-encoded).
+ * in parallel ÷ 1 row of 1: what the platform itself pays for 8 objects per request); issue 22's
+ * five target ratios in `targets` (the closing JSON line's `bulk_targets`). The same values in
+ * both formats (the JSON bodies' values, re-encoded).
+ * The ablation of the four single-partition RF 1 targets, in the same rounds: the JSON rows again
+ * asking for an uncompressed answer (gzip), and bench/bulk-ablation.ts's rows (Flarelog's Worker
+ * in its own workerd, bench/edge/worker.ts, with its partition leader swapped for one doing the
+ * floor's INSERT, one answering at once, or none; the floor's Worker with no DO), summed up per
+ * target in `decomposition` (the closing JSON line's `bulk_decomposition`).
  * Node 24 type stripping: erasable TypeScript only.
  */
+import { join } from "node:path";
 import type { FlarelogClient } from "../src/client/flarelog-client.ts";
 import { BatchBuilder } from "../src/codec/record-batch.ts";
 import { RECORD_BATCH_CONTENT_TYPE } from "../src/protocol/wire.ts";
 import { formatNumber, runInterleaved, throughput, type OpOutcome, type Throughput } from "./harness.ts";
 import { processCpuSeconds } from "./proc.ts";
-import { startFloor, writeOp } from "./floor.ts";
+import { ablationOp, ABLATIONS, decompose, VARIANT_LABEL, type BulkAblationRow, type BulkDecomposition } from "./bulk-ablation.ts";
+import { EDGE_TOPIC, startEdge, type EdgeCluster } from "./edge.ts";
+import { floorPostOp, startFloor, writeOp } from "./floor.ts";
 import { call, expectStatus, produceBodies, produceOp, REQUEST_TIMEOUT_MS, VALUE_BYTES, type Http } from "./http.ts";
 
 export interface BulkConfig {
+  /** `quick` leaves out the ablation's controls (the gzip rows, the real leader in the edge workerd): the quick run's time budget. */
+  mode?: "default" | "quick";
   bulkRequests: number;
   bulkRounds: number;
   bulkCapMs: number;
@@ -42,6 +53,8 @@ export interface BulkRow extends Throughput {
   partitions: number;
   /** CPU of the serving workerd process per request (Worker, DOs, SQLite), over the measured rounds; null off Linux. */
   workerd_cpu_ms_per_request: number | null;
+  /** The gzip ablation's rows: the request asked for the answer uncompressed (`accept-encoding: identity`). */
+  answer_uncompressed?: boolean;
 }
 
 export interface BulkFloorRow extends Throughput {
@@ -49,6 +62,8 @@ export interface BulkFloorRow extends Throughput {
   records_per_request: number;
   /** The fan-out rows only: each body cut into this many rows of as many objects, written in parallel. */
   objects?: number;
+  /** The gzip ablation's rows: the request asked for the answer uncompressed. */
+  answer_uncompressed?: boolean;
   body_bytes: number;
   /** CPU of the floor's workerd process per request; null off Linux. */
   workerd_cpu_ms_per_request: number | null;
@@ -88,6 +103,10 @@ export interface BulkResult {
   floor_fanout_ratio: BulkRatio | null;
   /** Absent in runs before issue 22 (the committed fixtures). */
   targets?: BulkTargets;
+  /** The produce edge ablation's rows (bench/bulk-ablation.ts); absent in runs before it. */
+  ablation?: BulkAblationRow[];
+  /** Each produce target's cost per request layer by layer, from the rows above; absent in runs before it. */
+  decomposition?: BulkDecomposition[];
 }
 
 export const BULK_BATCH = 1000;
@@ -103,13 +122,21 @@ export function binaryBodies(jsonBodies: string[]): Uint8Array[] {
   });
 }
 
-export function binaryProduceOp(http: Http, topic: string, acks: string, bodies: Uint8Array[], n: number): (i: number) => Promise<OpOutcome> {
-  const url = `${http.base}/v1/topics/${topic}/partitions/0/records?acks=${acks}`;
+export function binaryProduceOp(
+  http: Http,
+  topic: string,
+  acks: string,
+  bodies: Uint8Array[],
+  n: number,
+  path = `/v1/topics/${topic}/partitions/0/records?acks=${acks}`,
+  headers: Record<string, string> = {},
+): (i: number) => Promise<OpOutcome> {
+  const url = `${http.base}${path}`;
   return async (i) => {
     const body = bodies[i % bodies.length]!;
     const res = await fetch(url, {
       method: "POST",
-      headers: { authorization: `Bearer ${http.token}`, "content-type": RECORD_BATCH_CONTENT_TYPE },
+      headers: { authorization: `Bearer ${http.token}`, "content-type": RECORD_BATCH_CONTENT_TYPE, ...headers },
       body,
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
@@ -121,13 +148,41 @@ export function binaryProduceOp(http: Http, topic: string, acks: string, bodies:
   };
 }
 
-/** `workerd`: the Flarelog workerd process (for CPU per request), null when unknown. */
-export async function bulkScenario(http: Http, client: FlarelogClient, cfg: BulkConfig, floorDir: string, log: (line: string) => void, workerd: number | null): Promise<BulkResult> {
-  const floor = await startFloor(floorDir);
-  try {
-    return await measure(http, client, cfg, { url: floor.url, pid: floor.pid, flarelogPid: workerd }, log);
-  } finally {
+/**
+ * Asks for the answer uncompressed: node's fetch accepts gzip, and Miniflare then gzips every
+ * answer in workerd (Flarelog's JSON offsets answer is 57 KB for 1000 records; the floor's is 8
+ * bytes), as Cloudflare's edge would outside the Worker. The gzip ablation's rows send it.
+ */
+const IDENTITY = { "accept-encoding": "identity" };
+
+/** A JSON produce as bench/http.ts `produceOp` (same body, same answer check), answer uncompressed. */
+function identityProduceOp(http: Http, path: string, bodies: string[], n: number): (i: number) => Promise<OpOutcome> {
+  return async (i) => {
+    const body = bodies[i % bodies.length]!;
+    const r = await call(http, "POST", path, body, IDENTITY);
+    expectStatus(`produce ${path}`, r, 200);
+    const { offsets } = JSON.parse(r.text) as { offsets: { offset?: number }[] };
+    if (offsets.length !== n || offsets.some((o) => o.offset === undefined)) throw new Error(`produce ${path}: expected ${n} offsets, got ${r.text.slice(0, 300)}`);
+    return { records: n, payloadBytes: n * VALUE_BYTES, wireBytes: body.length };
+  };
+}
+
+/**
+ * `workerd`: the Flarelog workerd process (for CPU per request), null when unknown. `stateDir`:
+ * where the floor's and the edge ablation's state go (each its own workerd).
+ */
+export async function bulkScenario(http: Http, client: FlarelogClient, cfg: BulkConfig, stateDir: string, log: (line: string) => void, workerd: number | null): Promise<BulkResult> {
+  // One after the other: each finds its own workerd's pid as the one child process that is new.
+  const floor = await startFloor(join(stateDir, "floor"));
+  const edge = await startEdge(join(stateDir, "edge"), log).catch(async (e: unknown) => {
     await floor.stop();
+    throw e;
+  });
+  try {
+    log(`  floor worker at ${floor.url}; edge ablation (Flarelog's Worker, leader swapped) at ${edge.http.base}`);
+    return await measure(http, client, cfg, { url: floor.url, pid: floor.pid, flarelogPid: workerd, edge }, log);
+  } finally {
+    await Promise.all([floor.stop(), edge.stop()]);
   }
 }
 
@@ -155,34 +210,53 @@ interface RowSpec {
   records: number;
   endpoint: "partition" | "topic";
   partitions: number;
+  /** Asks for the answer uncompressed (the gzip ablation of the JSON rows). */
+  identity?: true;
 }
 
-async function measure(
-  http: Http,
-  client: FlarelogClient,
-  cfg: BulkConfig,
-  servers: { url: string; pid: number | null; flarelogPid: number | null },
-  log: (line: string) => void,
-): Promise<BulkResult> {
-  const bodies = new Map<number, { json: string[]; binary: Uint8Array[] }>();
-  for (const [n, seed, variants] of [[BULK_BATCH, 31, 4], [SINGLE, 32, 8]] as const) {
-    const json = produceBodies(n, seed, variants);
-    bodies.set(n, { json, binary: binaryBodies(json) });
-  }
-  const keyed = keyedBodies(SPREAD_BATCH, 33, 8);
-  const specs: RowSpec[] = [
-    { format: "json", acks: "1", rf: 1, records: BULK_BATCH, endpoint: "partition", partitions: 1 },
-    { format: "binary", acks: "1", rf: 1, records: BULK_BATCH, endpoint: "partition", partitions: 1 },
-    { format: "json", acks: "all", rf: 3, records: BULK_BATCH, endpoint: "partition", partitions: 1 },
-    { format: "binary", acks: "all", rf: 3, records: BULK_BATCH, endpoint: "partition", partitions: 1 },
-    { format: "json", acks: "1", rf: 1, records: SINGLE, endpoint: "partition", partitions: 1 },
-    { format: "binary", acks: "1", rf: 1, records: SINGLE, endpoint: "partition", partitions: 1 },
-    { format: "json", acks: "1", rf: 1, records: SPREAD_BATCH, endpoint: "topic", partitions: 1 },
-    { format: "json", acks: "1", rf: 1, records: SPREAD_BATCH, endpoint: "topic", partitions: SPREAD_PARTITIONS },
-  ];
+const SPECS: RowSpec[] = [
+  { format: "json", acks: "1", rf: 1, records: BULK_BATCH, endpoint: "partition", partitions: 1 },
+  { format: "binary", acks: "1", rf: 1, records: BULK_BATCH, endpoint: "partition", partitions: 1 },
+  { format: "json", acks: "all", rf: 3, records: BULK_BATCH, endpoint: "partition", partitions: 1 },
+  { format: "binary", acks: "all", rf: 3, records: BULK_BATCH, endpoint: "partition", partitions: 1 },
+  { format: "json", acks: "1", rf: 1, records: SINGLE, endpoint: "partition", partitions: 1 },
+  { format: "binary", acks: "1", rf: 1, records: SINGLE, endpoint: "partition", partitions: 1 },
+  { format: "json", acks: "1", rf: 1, records: SPREAD_BATCH, endpoint: "topic", partitions: 1 },
+  { format: "json", acks: "1", rf: 1, records: SPREAD_BATCH, endpoint: "topic", partitions: SPREAD_PARTITIONS },
+  // The gzip ablation: the rows of the targets, answer uncompressed (as the floor's rows of it).
+  ...[BULK_BATCH, SINGLE].flatMap((records) =>
+    (["json", "binary"] as const).map((format): RowSpec => ({ format, acks: "1", rf: 1, records, endpoint: "partition", partitions: 1, identity: true })),
+  ),
+];
+
+/** The bodies of the target rows (the edge ablation sends the same). */
+interface TargetBody {
+  format: "json" | "binary";
+  records: number;
+  json: string[];
+  binary: Uint8Array[];
+}
+
+/** One measured configuration: its request and the workerd process that serves it (CPU per request). */
+interface Measured {
+  op: (i: number) => Promise<OpOutcome>;
+  concurrency: number;
+  pid: number | null;
+}
+
+interface Servers {
+  url: string;
+  pid: number | null;
+  flarelogPid: number | null;
+  edge: EdgeCluster;
+}
+
+const specTopic = (c: RowSpec) => `bench-bulk-${c.format}-rf${c.rf}-b${c.records}-${c.endpoint}-p${c.partitions}${c.identity ? "-identity" : ""}`;
+
+async function flarelogOps(http: Http, client: FlarelogClient, specs: RowSpec[], bodies: Map<number, { json: string[]; binary: Uint8Array[] }>, keyed: string[]) {
   const ops = [];
   for (const c of specs) {
-    const topic = `bench-bulk-${c.format}-rf${c.rf}-b${c.records}-${c.endpoint}-p${c.partitions}`;
+    const topic = specTopic(c);
     const r = await client.createTopic(topic, {
       partitions: c.partitions,
       replication_factor: c.rf,
@@ -190,15 +264,30 @@ async function measure(
     });
     if (!r.ok) throw new Error(`create topic ${topic}: HTTP ${r.status} ${JSON.stringify(r.error)}`);
     const b = bodies.get(c.records);
+    const path = `/v1/topics/${topic}/partitions/0/records?acks=${c.acks}`;
     const op =
       c.endpoint === "topic"
         ? topicProduceOp(http, topic, c.acks, keyed, c.records)
         : c.format === "json"
-          ? produceOp(http, topic, c.acks, b!.json, c.records)
-          : binaryProduceOp(http, topic, c.acks, b!.binary, c.records);
-    ops.push({ op, concurrency: 1 });
+          ? c.identity
+            ? identityProduceOp(http, path, b!.json, c.records)
+            : produceOp(http, topic, c.acks, b!.json, c.records)
+          : binaryProduceOp(http, topic, c.acks, b!.binary, c.records, path, c.identity ? IDENTITY : {});
+    ops.push(op);
   }
-  const floors: { format: "json" | "binary"; records: number; bodies: (string | Uint8Array)[]; objects?: number }[] = [BULK_BATCH, SINGLE].flatMap((n) => {
+  return ops;
+}
+
+interface FloorSpec {
+  format: "json" | "binary";
+  records: number;
+  bodies: (string | Uint8Array)[];
+  objects?: number;
+  identity?: true;
+}
+
+function floorSpecs(bodies: Map<number, { json: string[]; binary: Uint8Array[] }>, keyed: string[], controls: boolean): FloorSpec[] {
+  const floors: FloorSpec[] = [BULK_BATCH, SINGLE].flatMap((n) => {
     const b = bodies.get(n)!;
     return [
       { format: "json" as const, records: n, bodies: b.json },
@@ -208,12 +297,12 @@ async function measure(
   // The platform's own fan-out (the ablation for the 8-partition target): the keyed bodies as one
   // row of one object, and cut into 8 rows of 8 objects written in parallel, per request.
   floors.push({ format: "json", records: SPREAD_BATCH, bodies: keyed, objects: 1 }, { format: "json", records: SPREAD_BATCH, bodies: keyed, objects: SPREAD_PARTITIONS });
-  for (const f of floors) {
-    const name = `bulk-${f.format}-b${f.records}${f.objects ? `-fan${f.objects}` : ""}`;
-    ops.push({ op: writeOp(servers.url, name, f.bodies, f.records, f.objects), concurrency: 1 });
-  }
-  // Each measured run's CPU goes to the process that served it: Flarelog's workerd or the floor's.
-  const pidOf = (i: number) => (i < specs.length ? servers.flarelogPid : servers.pid);
+  // The gzip ablation: the target bodies again, answer uncompressed.
+  return controls ? [...floors, ...floors.slice(0, 4).map((f): FloorSpec => ({ ...f, identity: true }))] : floors;
+}
+
+/** Runs `ops` in interleaved rounds, summing each run's CPU of the process that served it. */
+async function interleaved(ops: Measured[], cfg: BulkConfig): Promise<{ t: Throughput; cpu: number | null }[]> {
   const cpuSeconds = ops.map((): number | null => 0);
   const loads = await runInterleaved(ops, {
     warmup: Math.max(5, Math.round(cfg.bulkRequests / 10)),
@@ -221,7 +310,7 @@ async function measure(
     rounds: cfg.bulkRounds,
     capMs: cfg.bulkCapMs,
     around: async (i, run) => {
-      const pid = pidOf(i);
+      const pid = ops[i]!.pid;
       const a = pid === null ? null : processCpuSeconds(pid);
       const r = await run();
       const b = pid === null ? null : processCpuSeconds(pid);
@@ -230,51 +319,119 @@ async function measure(
       return r;
     },
   });
-  const cpuPerRequest = (i: number, t: Throughput) => {
+  return loads.map((load, i) => {
+    const t = throughput(load);
     const s = cpuSeconds[i];
-    return s === null || s === undefined || t.requests === 0 ? null : Number(((1000 * s) / t.requests).toFixed(2));
+    const cpu = s === null || s === undefined || t.requests === 0 ? null : Number(((1000 * s) / t.requests).toFixed(2));
+    return { t, cpu };
+  });
+}
+
+function floorRow(f: FloorSpec, { t, cpu }: { t: Throughput; cpu: number | null }, log: (line: string) => void): BulkFloorRow {
+  const fan = `${f.objects === undefined ? "" : ` to ${f.objects} object(s)`}${f.identity ? ", answer uncompressed" : ""}`;
+  log(`  floor, ${f.format} bodies of ${f.records}${fan}: ${formatNumber(t.records_per_s)} records/s, p50 ${t.latency.p50_ms} ms, workerd CPU ${cpu ?? "?"} ms/request`);
+  const shape = { ...(f.objects === undefined ? {} : { objects: f.objects }), ...(f.identity ? { answer_uncompressed: true } : {}) };
+  return { format: f.format, records_per_request: f.records, body_bytes: f.bodies[0]!.length, ...shape, ...t, workerd_cpu_ms_per_request: cpu };
+}
+
+function flarelogRow(
+  c: RowSpec,
+  { t, cpu }: { t: Throughput; cpu: number | null },
+  bodies: Map<number, { json: string[]; binary: Uint8Array[] }>,
+  keyed: string[],
+  log: (line: string) => void,
+): BulkRow {
+  const enc = c.identity ? ", answer uncompressed" : "";
+  log(
+    `  bulk ${c.format} ${c.records} × ${VALUE_BYTES} B ${c.endpoint} ${c.partitions}p RF ${c.rf} acks=${c.acks}${enc}: ` +
+      `${formatNumber(t.records_per_s)} records/s, p50 ${t.latency.p50_ms} ms, workerd CPU ${cpu ?? "?"} ms/request`,
+  );
+  const b = bodies.get(c.records);
+  return {
+    workerd_cpu_ms_per_request: cpu,
+    format: c.format,
+    acks: c.acks,
+    replication_factor: c.rf,
+    records_per_request: c.records,
+    value_bytes: VALUE_BYTES,
+    body_bytes: c.endpoint === "topic" ? keyed[0]!.length : c.format === "json" ? b!.json[0]!.length : b!.binary[0]!.length,
+    endpoint: c.endpoint,
+    partitions: c.partitions,
+    ...(c.identity ? { answer_uncompressed: true } : {}),
+    ...t,
   };
-  const floor = floors.map((f, i): BulkFloorRow => {
-    const t = throughput(loads[specs.length + i]!);
-    const cpu = cpuPerRequest(specs.length + i, t);
-    const fan = f.objects === undefined ? "" : ` to ${f.objects} object(s)`;
-    log(`  floor, ${f.format} bodies of ${f.records}${fan}: ${formatNumber(t.records_per_s)} records/s, p50 ${t.latency.p50_ms} ms, workerd CPU ${cpu ?? "?"} ms/request`);
-    return { format: f.format, records_per_request: f.records, body_bytes: f.bodies[0]!.length, ...(f.objects === undefined ? {} : { objects: f.objects }), ...t, workerd_cpu_ms_per_request: cpu };
+}
+
+async function measure(http: Http, client: FlarelogClient, cfg: BulkConfig, servers: Servers, log: (line: string) => void): Promise<BulkResult> {
+  const bodies = new Map<number, { json: string[]; binary: Uint8Array[] }>();
+  for (const [n, seed, variants] of [[BULK_BATCH, 31, 4], [SINGLE, 32, 8]] as const) {
+    const json = produceBodies(n, seed, variants);
+    bodies.set(n, { json, binary: binaryBodies(json) });
+  }
+  const keyed = keyedBodies(SPREAD_BATCH, 33, 8);
+  const controls = cfg.mode !== "quick";
+  const specs = controls ? SPECS : SPECS.filter((c) => !c.identity);
+  const floors = floorSpecs(bodies, keyed, controls);
+  const targetBodies: TargetBody[] = [BULK_BATCH, SINGLE].flatMap((n) => (["json", "binary"] as const).map((format) => ({ format, records: n, ...bodies.get(n)! })));
+  const variants = controls ? ABLATIONS : ABLATIONS.filter((v) => v !== "whole");
+  const ablations = targetBodies.flatMap((body) => variants.map((variant) => ({ variant, body })));
+  const ops: Measured[] = [
+    ...(await flarelogOps(http, client, specs, bodies, keyed)).map((op) => ({ op, concurrency: 1, pid: servers.flarelogPid })),
+    ...floors.map((f) => {
+      const name = `bulk-${f.format}-b${f.records}${f.objects ? `-fan${f.objects}` : ""}${f.identity ? "-identity" : ""}`;
+      const op = f.identity ? floorPostOp(`${servers.url}/write?p=${name}`, f.bodies, f.records, IDENTITY) : writeOp(servers.url, name, f.bodies, f.records, f.objects);
+      return { op, concurrency: 1, pid: servers.pid };
+    }),
+    ...ablations.map(({ variant, body }) => ({
+      op: ablationOp(variant, { edge: servers.edge.http, floorUrl: servers.url }, body, (h, path, b, n) => binaryProduceOp(h, EDGE_TOPIC, "1", b, n, path)),
+      concurrency: 1,
+      pid: variant === "floor_worker" ? servers.pid : servers.edge.pid,
+    })),
+  ];
+  const measured = await interleaved(ops, cfg);
+  const floorAt = specs.length;
+  const ablationAt = floorAt + floors.length;
+  const rows = specs.map((c, i) => flarelogRow(c, measured[i]!, bodies, keyed, log));
+  const floor = floors.map((f, i) => floorRow(f, measured[floorAt + i]!, log));
+  const ablation = ablations.map(({ variant, body }, i): BulkAblationRow => {
+    const { t, cpu } = measured[ablationAt + i]!;
+    log(`  ablation ${VARIANT_LABEL[variant]}, ${body.format} ${body.records}: ${formatNumber(t.records_per_s)} records/s, ${(1000 / t.requests_per_s).toFixed(2)} ms/request, workerd CPU ${cpu ?? "?"} ms/request`);
+    const sent = body.format === "json" ? body.json : body.binary;
+    return { variant, format: body.format, records_per_request: body.records, body_bytes: sent[0]!.length, ...t, workerd_cpu_ms_per_request: cpu };
   });
-  const rows = specs.map((c, i): BulkRow => {
-    const t = throughput(loads[i]!);
-    const cpu = cpuPerRequest(i, t);
-    log(
-      `  bulk ${c.format} ${c.records} × ${VALUE_BYTES} B ${c.endpoint} ${c.partitions}p RF ${c.rf} acks=${c.acks}: ` +
-        `${formatNumber(t.records_per_s)} records/s, p50 ${t.latency.p50_ms} ms, workerd CPU ${cpu ?? "?"} ms/request`,
-    );
-    const b = bodies.get(c.records);
-    return {
-      workerd_cpu_ms_per_request: cpu,
-      format: c.format,
-      acks: c.acks,
-      replication_factor: c.rf,
-      records_per_request: c.records,
-      value_bytes: VALUE_BYTES,
-      body_bytes: c.endpoint === "topic" ? keyed[0]!.length : c.format === "json" ? b!.json[0]!.length : b!.binary[0]!.length,
-      endpoint: c.endpoint,
-      partitions: c.partitions,
-      ...t,
-    };
-  });
-  const ratio = (a: number, b: number) => Number((a / b).toFixed(2));
-  const compare = (workload: string, r: BulkRow, f: Throughput & { workerd_cpu_ms_per_request: number | null }): BulkRatio => ({
+  return summarize(rows, floor, ablation);
+}
+
+const ratio = (a: number, b: number) => Number((a / b).toFixed(2));
+
+function compare(workload: string, r: Throughput & { workerd_cpu_ms_per_request: number | null }, f: Throughput & { workerd_cpu_ms_per_request: number | null }): BulkRatio {
+  return {
     workload,
     flarelog_records_per_s: r.records_per_s,
     floor_records_per_s: f.records_per_s,
     throughput_ratio: ratio(r.records_per_s, f.records_per_s),
     p50_ratio: ratio(r.latency.p50_ms, f.latency.p50_ms),
     cpu_per_request_ratio: r.workerd_cpu_ms_per_request === null || !f.workerd_cpu_ms_per_request ? null : ratio(r.workerd_cpu_ms_per_request, f.workerd_cpu_ms_per_request),
-  });
+  };
+}
+
+/** The target rows' names, their bodies and their target ratios (issue 22). */
+const TARGETS = [
+  { key: "binary_rf1", format: "binary", records: BULK_BATCH, min: 0.9 },
+  { key: "json_rf1", format: "json", records: BULK_BATCH, min: 0.8 },
+  { key: "single_record_json", format: "json", records: SINGLE, min: 0.9 },
+  { key: "single_record_binary", format: "binary", records: SINGLE, min: 0.9 },
+] as const;
+
+function summarize(rows: BulkRow[], floor: BulkFloorRow[], ablation: BulkAblationRow[]): BulkResult {
+  const floorOf = (format: string, records: number, uncompressed = false) =>
+    floor.find((x) => x.format === format && x.records_per_request === records && x.objects === undefined && !x.answer_uncompressed === !uncompressed);
+  // Each row against the floor with the same body and the same answer encoding.
   const ratios = rows.flatMap((r) => {
-    const f = floor.find((x) => x.format === r.format && x.records_per_request === r.records_per_request && x.objects === undefined);
+    const f = floorOf(r.format, r.records_per_request, r.answer_uncompressed);
     if (r.endpoint !== "partition" || !f) return [];
-    return [compare(`produce ${r.records_per_request}x${r.value_bytes}B acks=${r.acks} RF${r.replication_factor} 1p, ${r.format} body`, r, f)];
+    const enc = r.answer_uncompressed ? ", answer uncompressed" : "";
+    return [compare(`produce ${r.records_per_request}x${r.value_bytes}B acks=${r.acks} RF${r.replication_factor} 1p, ${r.format} body${enc}`, r, f)];
   });
   const spread = (p: number) => rows.find((r) => r.endpoint === "topic" && r.partitions === p);
   const one = spread(1);
@@ -284,17 +441,7 @@ async function measure(
   const fan = (n: number) => floor.find((x) => x.objects === n);
   const fan1 = fan(1);
   const fan8 = fan(SPREAD_PARTITIONS);
-  const floorFanout: BulkRatio | null =
-    fan1 && fan8
-      ? {
-          workload: `floor fan-out: the same bodies as ${SPREAD_PARTITIONS} rows of ${SPREAD_PARTITIONS} objects ÷ 1 row of 1`,
-          flarelog_records_per_s: fan8.records_per_s,
-          floor_records_per_s: fan1.records_per_s,
-          throughput_ratio: ratio(fan8.records_per_s, fan1.records_per_s),
-          p50_ratio: ratio(fan8.latency.p50_ms, fan1.latency.p50_ms),
-          cpu_per_request_ratio: !fan8.workerd_cpu_ms_per_request || !fan1.workerd_cpu_ms_per_request ? null : ratio(fan8.workerd_cpu_ms_per_request, fan1.workerd_cpu_ms_per_request),
-        }
-      : null;
+  const floorFanout = fan1 && fan8 ? compare(`floor fan-out: the same bodies as ${SPREAD_PARTITIONS} rows of ${SPREAD_PARTITIONS} objects ÷ 1 row of 1`, fan8, fan1) : null;
   const target = (format: string, records: number, rf: number) =>
     ratios.find((x) => x.workload === `produce ${records}x${VALUE_BYTES}B acks=${rf === 1 ? "1" : "all"} RF${rf} 1p, ${format} body`)?.throughput_ratio ?? null;
   const targets: BulkTargets = {
@@ -304,5 +451,15 @@ async function measure(
     single_record_binary: target("binary", SINGLE, 1),
     partitions_8_vs_1: partitionRatio?.throughput_ratio ?? null,
   };
-  return { rows, floor, ratios, partition_ratio: partitionRatio, floor_fanout_ratio: floorFanout, targets };
+  const decomposition = TARGETS.flatMap((x) => {
+    const r = rows.find((b) => b.endpoint === "partition" && b.replication_factor === 1 && !b.answer_uncompressed && b.format === x.format && b.records_per_request === x.records);
+    const f = floorOf(x.format, x.records);
+    if (!r || !f) return [];
+    const flarelogUncompressed = rows.find((b) => b.answer_uncompressed && b.format === x.format && b.records_per_request === x.records);
+    const floorUncompressed = floorOf(x.format, x.records, true);
+    const parts = ablation.filter((a) => a.format === x.format && a.records_per_request === x.records);
+    const uncompressed = flarelogUncompressed && floorUncompressed ? { flarelog: flarelogUncompressed, floor: floorUncompressed } : undefined;
+    return [decompose(x.key, x.min, r, f, parts, uncompressed)];
+  });
+  return { rows, floor, ratios, partition_ratio: partitionRatio, floor_fanout_ratio: floorFanout, targets, ablation, decomposition };
 }

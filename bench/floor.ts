@@ -112,9 +112,17 @@ export async function startFloor(persistDir: string): Promise<{ url: string; pid
   return { url: ready.origin, pid, stop: () => mf.dispose() };
 }
 
-/** The same client path as bench/http.ts `call`: global fetch, keep-alive, the same timeout. */
+/**
+ * The same client path as bench/http.ts `call`: global fetch, keep-alive, the same timeout. Reads
+ * (GET) ask for their answer uncompressed, as Flarelog's fetches do (bench/reads.ts): Miniflare gzips
+ * an answer for a client that accepts it, and node's fetch does by default, so a floor read
+ * without it paid a gzip that Flarelog's reads do not (the catch-up floor was slower than
+ * Flarelog in every run before this).
+ */
 async function floorCall(url: string, init: RequestInit = {}): Promise<{ bytes: Uint8Array; next: string | null }> {
-  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  const identity: Record<string, string> = init.method === undefined || init.method === "GET" ? { "accept-encoding": "identity" } : {};
+  const headers: Record<string, string> = { ...identity, ...(init.headers as Record<string, string> | undefined) };
+  const res = await fetch(url, { ...init, headers, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
   const bytes = new Uint8Array(await res.arrayBuffer());
   if (res.status !== 200) throw new Error(`floor ${init.method ?? "GET"} ${url}: HTTP ${res.status}: ${new TextDecoder().decode(bytes).slice(0, 300)}`);
   return { bytes, next: res.headers.get("x-next") };
@@ -149,9 +157,14 @@ async function readPass(base: string, partition: string, rows: number, perRow: n
 /** Floor writes of `bodies` to the object `partition`; with `fanout`, each body cut into that many rows of as many objects (`/fanout`). */
 export function writeOp(base: string, partition: string, bodies: (string | Uint8Array)[], records = PRODUCE_BATCH, fanout?: number): (i: number) => Promise<OpOutcome> {
   const url = fanout === undefined ? `${base}/write?p=${partition}` : `${base}/fanout?p=${partition}&n=${fanout}`;
+  return floorPostOp(url, bodies, records);
+}
+
+/** POSTs `bodies` round-robin to the floor worker's `url` (`/write`, `/fanout`, `/null`), checking its `{"id":n}` answer. */
+export function floorPostOp(url: string, bodies: (string | Uint8Array)[], records: number, headers: Record<string, string> = {}): (i: number) => Promise<OpOutcome> {
   return async (i) => {
     const body = bodies[i % bodies.length]!;
-    const r = await floorCall(url, { method: "POST", headers: { "content-type": "application/json" }, body });
+    const r = await floorCall(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
     const text = new TextDecoder().decode(r.bytes);
     if (typeof (JSON.parse(text) as { id?: unknown }).id !== "number") throw new Error(`floor write: ${text.slice(0, 200)}`);
     return { records, payloadBytes: records * VALUE_BYTES, wireBytes: body.length };

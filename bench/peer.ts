@@ -8,12 +8,18 @@
  * the peer: its protocol's one read of everything after an offset), JSON and binary, with the
  * ratio Flarelog ÷ peer per workload. Both consumers decode what they read: JSON.parse of the
  * body; Flarelog's binary frames into records (keys and values as views, as the client's
- * `fetchBatch`). Beside them the platform's floor for the catch-up (bench/floor/worker.ts in its
- * own workerd): the peer's very bytes (its 1,000 appends as 1,000 SQLite rows) read back in one
- * request through Worker → DO RPC → HTTP, not parsed: what this runtime costs to move them.
- * A Durable Streams binary stream has no record framing: its "records" are 100-byte appends
- * concatenated, so its binary read hands back bytes, not records (it does less work than a
- * consumer of record batches). Node 24 type stripping: erasable TypeScript only.
+ * `fetchBatch`). A Durable Streams binary stream has no record framing: its "records" are
+ * 100-byte appends concatenated, so its binary read hands back bytes, not records (it does less
+ * work than a consumer of record batches).
+ *
+ * The catch-up ablation, in the same interleaved rounds (bench/catchup-split.ts): every pass
+ * timed as bytes (until the answer is in Node) and decode; Flarelog's very answer bytes served
+ * again from memory through a Worker (the floor worker's isolate), a Worker → DO RPC (a DO's
+ * memory) and a plain node:http server (in the peer's process), decoded the same way: what this
+ * runtime and Node's fetch cost to move those bytes, with no storage and no Flarelog code; and the
+ * platform's floor (bench/floor/worker.ts in its own workerd): the peer's very bytes (its appends
+ * as SQLite rows) read back in one request through Worker → DO RPC → HTTP, not decoded.
+ * Node 24 type stripping: erasable TypeScript only.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
@@ -23,11 +29,14 @@ import type { FlarelogClient } from "../src/client/flarelog-client.ts";
 import { LIMITS } from "../src/protocol/config.ts";
 import { binaryBodies, binaryProduceOp } from "./bulk.ts";
 import { startFloor, writeOp } from "./floor.ts";
-import { formatNumber, runInterleaved, runLoad, table, throughput, type OpOutcome, type Throughput } from "./harness.ts";
+import { decodePass, flarelogPass, floorPass, memoryPass, peerPass, type Format, type PassSplit } from "./catchup-split.ts";
+import { formatNumber, Prng, runInterleaved, runLoad, table, throughput, type OpOutcome, type Throughput } from "./harness.ts";
 import { createTopic, produceBodies, produceOp, REQUEST_TIMEOUT_MS, VALUE_BYTES, type Http } from "./http.ts";
-import { fill, sequentialPass } from "./reads.ts";
+import { fill } from "./reads.ts";
 
 export interface PeerConfig {
+  /** `quick`: the catch-up passes run `peerRounds` rounds, not twice as many (the quick run's time). */
+  mode?: "default" | "quick";
   peerCatchupRecords: number;
   peerProduceRequests: number;
   peerRounds: number;
@@ -41,9 +50,40 @@ export interface PeerRow {
   /** Produce: p50 ms per request; catch-up: ms per pass (the median pass). */
   flarelog_ms: number;
   peer_ms: number;
-  /** Catch-up rows: the floor worker's one read of the peer's bytes (records/s, ms per pass). */
+  /**
+   * Catch-up rows: the floor worker's one read of the peer's bytes (records/s, ms per pass),
+   * SQLite rows → DO RPC → HTTP, not decoded; uncompressed since the catch-up ablation (before,
+   * Miniflare gzipped it and it was slower than Flarelog in every run).
+   */
   floor_records_per_s?: number;
   floor_ms?: number;
+  /**
+   * The catch-up ablation (bench/catchup-split.ts), medians over the rounds, ms per pass: the
+   * time until the answers' bytes are in Node and the time to decode them, for Flarelog and the
+   * peer; Flarelog's very answer bytes served again from memory (the floor worker's isolate, a
+   * DO's memory over RPC, a plain node:http server) and decoded the same way; and
+   * `ceiling_ratio` = peer ms ÷ the Worker-memory pass: the best ratio those bytes allow on this
+   * runtime with no server work at all. Absent in runs before it.
+   */
+  flarelog_bytes_ms?: number;
+  flarelog_parse_ms?: number;
+  flarelog_wire_bytes?: number;
+  flarelog_requests?: number;
+  peer_bytes_ms?: number;
+  peer_parse_ms?: number;
+  peer_wire_bytes?: number;
+  memory_worker_ms?: number;
+  memory_worker_bytes_ms?: number;
+  memory_worker_parse_ms?: number;
+  /** The consumer's decode of Flarelog's answers alone (kept bytes, no request). */
+  decode_ms?: number;
+  memory_do_ms?: number;
+  memory_do_bytes_ms?: number;
+  memory_do_parse_ms?: number;
+  memory_node_ms?: number;
+  memory_node_bytes_ms?: number;
+  memory_node_parse_ms?: number;
+  ceiling_ratio?: number;
 }
 
 export interface PeerResult {
@@ -52,20 +92,22 @@ export interface PeerResult {
 }
 
 const BATCH = 100;
-/** Flarelog's largest fetch (bench/reads.ts sets max_bytes to LIMITS.maxFetchBytes). */
-const FLARELOG_MAX_RECORDS = LIMITS.maxFetchRecords;
 
-async function startPeer(dataDir: string): Promise<{ url: string; child: ChildProcess }> {
+/** The peer's process: its URL, and its `node:http` from-memory server's (bench/peer-server.ts). */
+async function startPeer(dataDir: string): Promise<{ url: string; memUrl: string; child: ChildProcess }> {
   const node = join(PROJECT_ROOT, "node_modules", ".bin", "node");
   const child = spawn(node, [join(PROJECT_ROOT, "bench", "peer-server.ts"), dataDir], { stdio: ["ignore", "pipe", "inherit"] });
   const lines = createInterface({ input: child.stdout! });
-  const url = await new Promise<string>((done, fail) => {
+  const seen = new Map<string, string>();
+  await new Promise<void>((done, fail) => {
     child.once("exit", (code) => fail(new Error(`peer server exited with ${code}`)));
     lines.on("line", (l) => {
-      if (l.startsWith("PEER_URL ")) done(l.slice("PEER_URL ".length).trim());
+      const [name, value] = l.split(" ");
+      if (name && value) seen.set(name, value.trim());
+      if (seen.has("PEER_URL") && seen.has("MEM_URL")) done();
     });
   });
-  return { url, child };
+  return { url: seen.get("PEER_URL")!, memUrl: seen.get("MEM_URL")!, child };
 }
 
 async function ds(url: string, method: string, body?: string | Uint8Array, contentType?: string): Promise<Response> {
@@ -126,89 +168,135 @@ async function producePairs(http: Http, client: FlarelogClient, url: string, cfg
   return [row("produce JSON 100x100B (p50 ms per request)", t[0]!, t[1]!), row("produce binary 100x100B (p50 ms per request)", t[2]!, t[3]!)];
 }
 
-/** One read of everything in the peer's stream; answers records/s. */
-async function dsCatchup(url: string, records: number, format: "json" | "binary"): Promise<number> {
-  const t0 = performance.now();
-  const res = await ds(`${url}?offset=-1`, "GET");
-  if (format === "json") {
-    const got = (JSON.parse(await res.text()) as unknown[]).length;
-    if (got !== records) throw new Error(`peer JSON catch-up: ${got} of ${records} messages`);
-  } else {
-    const got = (await res.arrayBuffer()).byteLength;
-    if (got !== records * VALUE_BYTES) throw new Error(`peer binary catch-up: ${got} of ${records * VALUE_BYTES} bytes`);
-  }
-  return records / ((performance.now() - t0) / 1000);
+/** The sources of a catch-up pass (`decode`: the consumer's decode of Flarelog's kept answers, no request). */
+const SOURCES = ["flarelog", "peer", "memory_worker", "memory_do", "memory_node", "floor", "decode"] as const;
+type Source = (typeof SOURCES)[number];
+
+interface Servers {
+  url: string;
+  memUrl: string;
+  floorUrl: string;
 }
 
-/** The floor worker's one read of rows 1..`rows` (unparsed, its size checked); answers records/s. */
-async function floorCatchup(
-  base: string,
-  name: string,
-  rows: number,
-  records: number,
-  bytes: number,
-): Promise<number> {
-  const t0 = performance.now();
-  const signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
-  const res = await fetch(`${base}/read?p=${name}&from=1&max=${rows}`, { signal });
-  const got = (await res.arrayBuffer()).byteLength;
-  if (res.status !== 200 || got !== bytes)
-    throw new Error(`floor catch-up ${name}: HTTP ${res.status}, ${got} of ${bytes} bytes`);
-  return records / ((performance.now() - t0) / 1000);
-}
-
-/** Fills both logs with `records`, then catch-up passes in interleaved rounds; the median pass of each. */
-async function catchupPairs(
-  http: Http,
-  client: FlarelogClient,
-  url: string,
-  floorUrl: string,
-  cfg: PeerConfig,
-): Promise<PeerRow[]> {
-  const records = cfg.peerCatchupRecords;
-  const topic = "bench-peer-catchup";
+/** Fills Flarelog's log, the peer's streams and the floor's rows with the same `records` values (unmeasured). */
+async function fillAll(http: Http, client: FlarelogClient, s: Servers, topic: string, records: number): Promise<Record<Format, number>> {
   await createTopic(client, topic);
   await fill(http, topic, records, BATCH, 8, 300_000, 32);
   const json = produceBodies(BATCH, 32, 4);
   const rows = records / BATCH;
-  const floorBytes: Record<string, number> = {};
-  for (const [path, type, bodies] of [
-    ["catchup-json", "application/json", dsJsonBodies(json)],
-    ["catchup-binary", "application/octet-stream", dsBinaryBodies(json)],
+  const floorBytes = { json: 0, binary: 0 };
+  for (const [format, type, bodies] of [
+    ["json", "application/json", dsJsonBodies(json)],
+    ["binary", "application/octet-stream", dsBinaryBodies(json)],
   ] as const) {
-    await ds(`${url}/bench/${path}`, "PUT", undefined, type);
+    const path = `catchup-${format}`;
+    await ds(`${s.url}/bench/${path}`, "PUT", undefined, type);
     const load = { requests: rows, concurrency: 8, timeCapMs: 300_000 };
-    await runLoad({ ...load, op: dsAppendOp(`${url}/bench/${path}`, bodies, type) });
+    await runLoad({ ...load, op: dsAppendOp(`${s.url}/bench/${path}`, bodies, type) });
     // The floor's rows: the same appends, round-robin as runLoad sends them.
-    await runLoad({ ...load, op: writeOp(floorUrl, path, [...bodies], BATCH) });
-    floorBytes[path] = Array.from({ length: rows }, (_, i) => bodies[i % bodies.length]!.length)
-      .reduce((a, b) => a + b, 0);
+    await runLoad({ ...load, op: writeOp(s.floorUrl, path, [...bodies], BATCH) });
+    floorBytes[format] = Array.from({ length: rows }, (_, i) => bodies[i % bodies.length]!.length).reduce((a, b) => a + b, 0);
   }
-  const runs: Record<string, number[]> = { fj: [], pj: [], nj: [], fb: [], pb: [], nb: [] };
-  for (let round = 0; round < cfg.peerRounds; round++) {
-    runs.fj!.push((await sequentialPass(http, topic, records, FLARELOG_MAX_RECORDS, 120_000, "json")).records_per_s);
-    runs.pj!.push(await dsCatchup(`${url}/bench/catchup-json`, records, "json"));
-    runs.nj!.push(await floorCatchup(floorUrl, "catchup-json", rows, records, floorBytes["catchup-json"]!));
-    runs.fb!.push((await sequentialPass(http, topic, records, FLARELOG_MAX_RECORDS, 120_000, "binary")).records_per_s);
-    runs.pb!.push(await dsCatchup(`${url}/bench/catchup-binary`, records, "binary"));
-    runs.nb!.push(await floorCatchup(floorUrl, "catchup-binary", rows, records, floorBytes["catchup-binary"]!));
+  return floorBytes;
+}
+
+/** Keeps the answers of one Flarelog pass in the three from-memory servers; answers their URLs per server. */
+async function holdAnswers(http: Http, s: Servers, topic: string, records: number, format: Format): Promise<{ kept: Uint8Array[]; urls: Record<"worker" | "do" | "node", string[]> }> {
+  const kept: Uint8Array[] = [];
+  await flarelogPass(http, topic, records, format, FETCH_LIMITS, kept);
+  const urls = { worker: [] as string[], do: [] as string[], node: [] as string[] };
+  for (const [i, bytes] of kept.entries()) {
+    const key = `${format}-${i}`;
+    urls.worker.push(`${s.floorUrl}/mem?k=${key}`);
+    urls.do.push(`${s.floorUrl}/mem?k=${key}&via=do&p=mem`);
+    urls.node.push(`${s.memUrl}/${key}`);
+    for (const url of [urls.worker[i]!, urls.do[i]!, urls.node[i]!]) {
+      const res = await fetch(url, { method: "PUT", body: bytes, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+      if (res.status !== 200) throw new Error(`PUT ${url}: HTTP ${res.status}`);
+      await res.arrayBuffer();
+    }
   }
-  const row = (format: string, f: number[], p: number[], n: number[]): PeerRow => {
-    const [fr, pr, nr] = [f, p, n].map((xs) => Math.round(median(xs))) as [number, number, number];
-    const what = `consumer catch-up ${format} of ${records} records (ms per pass)`;
-    const msOf = (perS: number) => Math.round((records / perS) * 1000);
-    return {
-      workload: what,
-      flarelog_records_per_s: fr,
-      peer_records_per_s: pr,
-      ratio: ratioOf(fr, pr),
-      flarelog_ms: msOf(fr),
-      peer_ms: msOf(pr),
-      floor_records_per_s: nr,
-      floor_ms: msOf(nr),
+  return { kept, urls };
+}
+
+const FETCH_LIMITS = { maxRecords: LIMITS.maxFetchRecords, maxBytes: LIMITS.maxFetchBytes };
+
+/**
+ * Fills every store with the same records, keeps Flarelog's answers in memory, then catch-up
+ * passes of every source in interleaved rounds (after one warm-up pass each, each round starting
+ * one source later); the median of each figure over the rounds, each on its own (so a row's
+ * bytes and decode medians need not add up to its pass median).
+ */
+async function catchupPairs(http: Http, client: FlarelogClient, s: Servers, cfg: PeerConfig): Promise<PeerRow[]> {
+  const records = cfg.peerCatchupRecords;
+  const topic = "bench-peer-catchup";
+  const floorBytes = await fillAll(http, client, s, topic, records);
+  const out: PeerRow[] = [];
+  const passes = {} as Record<Format, Record<Source, () => Promise<PassSplit>>>;
+  for (const format of ["json", "binary"] as const) {
+    const { kept, urls: mem } = await holdAnswers(http, s, topic, records, format);
+    passes[format] = {
+      decode: async () => decodePass(kept, format, records),
+      flarelog: () => flarelogPass(http, topic, records, format, FETCH_LIMITS),
+      peer: () => peerPass(`${s.url}/bench/catchup-${format}`, format, records),
+      memory_worker: () => memoryPass(mem.worker, format, records),
+      memory_do: () => memoryPass(mem.do, format, records),
+      memory_node: () => memoryPass(mem.node, format, records),
+      floor: () => floorPass(s.floorUrl, `catchup-${format}`, records / BATCH, records, floorBytes[format]),
     };
+  }
+  const runs = { json: new Map<Source, PassSplit[]>(), binary: new Map<Source, PassSplit[]>() };
+  // Twice the produce rounds (default run): a pass is one request, and the split's medians need
+  // more of them on a shared machine. Each round in its own seeded order: a source that always
+  // followed the same one (a rotation) would always pay the same garbage left by it (the JSON
+  // passes allocate 10^5 objects each).
+  const order = new Prng(22);
+  const rounds = cfg.mode === "quick" ? cfg.peerRounds : 2 * cfg.peerRounds;
+  for (let round = -1; round < rounds; round++)
+    for (const format of ["json", "binary"] as const)
+      for (const source of order.shuffle(SOURCES)) {
+        const pass = await passes[format][source]();
+        // Round -1 is the warm-up.
+        if (round >= 0) runs[format].set(source, [...(runs[format].get(source) ?? []), pass]);
+      }
+  for (const format of ["json", "binary"] as const) out.push(catchupRow(format, records, runs[format]));
+  return out;
+}
+
+/** A catch-up row from each source's passes: medians of each figure. */
+function catchupRow(format: Format, records: number, runs: Map<Source, PassSplit[]>): PeerRow {
+  const med = (source: Source, k: keyof PassSplit) => median((runs.get(source) ?? []).map((p) => p[k]));
+  const ms = (source: Source, k: keyof PassSplit = "ms") => Number(med(source, k).toFixed(1));
+  const perS = (source: Source) => Math.round(records / (med(source, "ms") / 1000));
+  const [f, p] = [perS("flarelog"), perS("peer")];
+  return {
+    workload: `consumer catch-up ${format === "json" ? "JSON" : "binary"} of ${records} records (ms per pass)`,
+    flarelog_records_per_s: f,
+    peer_records_per_s: p,
+    ratio: ratioOf(f, p),
+    flarelog_ms: ms("flarelog"),
+    peer_ms: ms("peer"),
+    floor_records_per_s: perS("floor"),
+    floor_ms: ms("floor"),
+    flarelog_bytes_ms: ms("flarelog", "bytes_ms"),
+    flarelog_parse_ms: ms("flarelog", "parse_ms"),
+    flarelog_wire_bytes: med("flarelog", "wire_bytes"),
+    flarelog_requests: med("flarelog", "requests"),
+    peer_bytes_ms: ms("peer", "bytes_ms"),
+    peer_parse_ms: ms("peer", "parse_ms"),
+    peer_wire_bytes: med("peer", "wire_bytes"),
+    memory_worker_ms: ms("memory_worker"),
+    memory_worker_bytes_ms: ms("memory_worker", "bytes_ms"),
+    memory_worker_parse_ms: ms("memory_worker", "parse_ms"),
+    decode_ms: ms("decode"),
+    memory_do_ms: ms("memory_do"),
+    memory_do_bytes_ms: ms("memory_do", "bytes_ms"),
+    memory_do_parse_ms: ms("memory_do", "parse_ms"),
+    memory_node_ms: ms("memory_node"),
+    memory_node_bytes_ms: ms("memory_node", "bytes_ms"),
+    memory_node_parse_ms: ms("memory_node", "parse_ms"),
+    ceiling_ratio: ratioOf(med("peer", "ms"), med("memory_worker", "ms")),
   };
-  return [row("JSON", runs.fj!, runs.pj!, runs.nj!), row("binary", runs.fb!, runs.pb!, runs.nb!)];
 }
 
 /** `dataDir`: the peer's file-backed store (durable, as Flarelog's SQLite is). */
@@ -219,25 +307,56 @@ export async function peerScenario(
   dataDir: string,
   log: (l: string) => void,
 ): Promise<PeerResult> {
-  const { url, child } = await startPeer(dataDir);
+  const { url, memUrl, child } = await startPeer(dataDir);
   const floor = await startFloor(join(dataDir, "floor"));
   try {
-    log(`  peer: the Durable Streams reference server at ${url}; floor worker at ${floor.url}`);
+    log(`  peer: the Durable Streams reference server at ${url} (node:http from memory at ${memUrl}); floor worker at ${floor.url}`);
     const rows = [
       ...(await producePairs(http, client, url, cfg)),
-      ...(await catchupPairs(http, client, url, floor.url, cfg)),
+      ...(await catchupPairs(http, client, { url, memUrl, floorUrl: floor.url }, cfg)),
     ];
     for (const r of rows) {
       const n = formatNumber;
       const atFloor = r.floor_records_per_s === undefined ? "" : `; floor ${n(r.floor_records_per_s)}`;
       const vs = `Flarelog ${n(r.flarelog_records_per_s)} vs ${n(r.peer_records_per_s)} records/s`;
-      log(`  ${r.workload}: ${vs} (${r.ratio}×)${atFloor}`);
+      const split =
+        r.flarelog_bytes_ms === undefined
+          ? ""
+          : `; bytes + parse ms: Flarelog ${r.flarelog_bytes_ms} + ${r.flarelog_parse_ms}, peer ${r.peer_bytes_ms} + ${r.peer_parse_ms}, ` +
+            `Flarelog's bytes from Worker memory ${r.memory_worker_bytes_ms} + ${r.memory_worker_parse_ms} (ceiling ${r.ceiling_ratio}×)`;
+      log(`  ${r.workload}: ${vs} (${r.ratio}×)${atFloor}${split}`);
     }
     return { peer: "@durable-streams/server 0.3.7 (Node reference server, file-backed, compression off)", rows };
   } finally {
     child.kill("SIGTERM");
     await floor.stop();
   }
+}
+
+/** The catch-up ablation's split, one line per source (rows of runs before it have none). */
+function catchupSplitTable(rows: readonly PeerRow[]): string[] {
+  const split = rows.filter((r) => r.flarelog_bytes_ms !== undefined);
+  if (split.length === 0) return [];
+  const body = split.flatMap((r) => {
+    const what = r.workload.replace(" (ms per pass)", "");
+    return [
+      [what, "Flarelog (native fetch)", r.flarelog_ms, r.flarelog_bytes_ms ?? "", r.flarelog_parse_ms ?? "", r.flarelog_wire_bytes ?? "", r.flarelog_requests ?? ""],
+      [what, "peer (one read)", r.peer_ms, r.peer_bytes_ms ?? "", r.peer_parse_ms ?? "", r.peer_wire_bytes ?? "", 1],
+      [what, "Flarelog's bytes from Worker memory", r.memory_worker_ms ?? "", r.memory_worker_bytes_ms ?? "", r.memory_worker_parse_ms ?? "", r.flarelog_wire_bytes ?? "", r.flarelog_requests ?? ""],
+      [what, "… from a DO's memory (Worker → RPC)", r.memory_do_ms ?? "", r.memory_do_bytes_ms ?? "", r.memory_do_parse_ms ?? "", r.flarelog_wire_bytes ?? "", r.flarelog_requests ?? ""],
+      [what, "… from node:http memory", r.memory_node_ms ?? "", r.memory_node_bytes_ms ?? "", r.memory_node_parse_ms ?? "", r.flarelog_wire_bytes ?? "", r.flarelog_requests ?? ""],
+      [what, "floor: the peer's bytes, SQLite → DO → HTTP", r.floor_ms ?? "", r.floor_ms ?? "", "-", "", 1],
+      [what, "decode of Flarelog's answers alone (no request)", r.decode_ms ?? "", 0, r.decode_ms ?? "", r.flarelog_wire_bytes ?? "", 0],
+    ];
+  });
+  return [
+    "Catch-up ablation, same rounds (median ms per pass): time to the answer's bytes in Node, and to decode them (JSON.parse, or frames into records)",
+    table(["workload", "source", "pass ms", "bytes ms", "decode ms", "wire bytes", "requests"], body),
+    `Ceiling (peer pass ÷ Flarelog's bytes from Worker memory, decoded: the best ratio these bytes allow here): ${split
+      .map((r) => `${r.workload.replace(" (ms per pass)", "")} ${r.ceiling_ratio}×`)
+      .join(", ")}`,
+    "",
+  ];
 }
 
 export function peerTables(x: PeerResult): string[] {
@@ -255,5 +374,6 @@ export function peerTables(x: PeerResult): string[] {
     `Flarelog beside ${x.peer}, same run (floor ms: the floor worker's one read of the peer's bytes)`,
     table(head, rows),
     "",
+    ...catchupSplitTable(x.rows),
   ];
 }

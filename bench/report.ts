@@ -44,7 +44,7 @@ export const SECTION_HEADING = "## Latest full run (generated)";
 const DEFAULT_SVG_HREF = "benchmarks-throughput.svg";
 
 /** Keys with their own rendering; every other key goes to "Other figures". */
-const KNOWN_KEYS = new Set(["bench", "schema", "date", "mode", "commit", "dirty", "duration_s", "workloads", "fetch_vs_log_size", "floor_ratios", "memory_mib"]);
+const KNOWN_KEYS = new Set(["bench", "schema", "date", "mode", "commit", "dirty", "duration_s", "workloads", "fetch_vs_log_size", "floor_ratios", "memory_mib", "bulk_decomposition"]);
 
 // ---------------------------------------------------------------------------------------------
 // Formatting
@@ -198,11 +198,45 @@ export function renderMarkdown(summary: BenchSummary, options: MarkdownOptions =
       "",
     );
 
+  renderDecomposition(s.bulk_decomposition, out);
+
   const extra: string[] = [];
   for (const [k, v] of Object.entries(s)) if (!KNOWN_KEYS.has(k)) renderGeneric(k, v, extra);
   if (extra.length > 0) out.push("Other figures of the summary:", "", ...extra, "");
 
   return `${out.join("\n").replace(/\n{3,}/g, "\n\n").trimEnd()}\n`;
+}
+
+/** "ms (CPU ms)" of one layer of the decomposition. */
+const layer = (ms: unknown, cpu: unknown): string => (isNum(cpu) ? `${fmt(ms)} (${fmt(cpu)})` : fmt(ms));
+
+/** `bulk_decomposition` (bench/bulk-ablation.ts): each produce target's cost per request, layer by layer. */
+function renderDecomposition(value: unknown, out: string[]): void {
+  const rows = Array.isArray(value) ? value.filter(isRecord) : [];
+  if (rows.length === 0) return;
+  out.push(
+    "Produce targets layer by layer, same rounds (`bulk_decomposition`): ms per request = 1000 ÷ requests/s (one in flight), workerd CPU ms per request in brackets; budget = floor ÷ target. Flarelog's Worker (bench/edge/worker.ts) with its partition leader swapped: none (the Worker alone), a DO answering at once, a DO doing only the floor's INSERT:",
+    "",
+    mdTable(
+      ["target", "floor", "budget", "Flarelog", "ratio", "both answers uncompressed: ratio", "floor's Worker alone", "Flarelog's Worker alone", "÷ budget", "+ RPC", "+ floor's INSERT", "ratio"],
+      rows.map((r) => [
+        `${str(r.target)} ≥ ${fmt(r.target_ratio)}×`,
+        layer(r.floor_ms, r.floor_cpu_ms),
+        fmt(r.budget_ms),
+        layer(r.flarelog_ms, r.flarelog_cpu_ms),
+        ratio(r.flarelog_ratio),
+        ratio(r.uncompressed_ratio),
+        layer(r.floor_worker_ms, r.floor_worker_cpu_ms),
+        layer(r.edge_ms, r.edge_cpu_ms),
+        ratio(r.edge_of_budget),
+        layer(r.null_do_ms, r.null_do_cpu_ms),
+        layer(r.floor_do_ms, r.floor_do_cpu_ms),
+        ratio(r.floor_do_ratio),
+      ]),
+      [false, true, true, true, true, true, true, true, true, true, true, true],
+    ),
+    "",
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

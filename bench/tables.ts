@@ -6,6 +6,7 @@
  * Node 24 type stripping: erasable TypeScript only.
  */
 import type { BulkResult } from "./bulk.ts";
+import { ablationTables } from "./bulk-ablation.ts";
 import { costTables } from "./cost.ts";
 import { peerTables } from "./peer.ts";
 import { e2eTable } from "./e2e.ts";
@@ -192,12 +193,13 @@ function ratioTable(ratios: (FloorRatio & { cpu_per_request_ratio?: number | nul
 function bulkTables(x: BulkResult): string[] {
   const rows = x.rows.map((r) => {
     const cpu = r.workerd_cpu_ms_per_request ?? "?";
-    const endpoint = r.endpoint === "topic" ? `topic ${r.partitions}p` : "partition";
+    const endpoint = r.endpoint === "topic" ? `topic ${r.partitions}p` : r.answer_uncompressed ? "partition, answer uncompressed" : "partition";
     return [r.format, endpoint, r.replication_factor, r.acks, r.records_per_request, r.body_bytes, r.requests, ...kafkaCells(r), r.requests_per_s, cpu];
   });
   const floor = x.floor.map((f) => {
     const cpu = f.workerd_cpu_ms_per_request ?? "?";
-    return [`floor (${f.format} body)`, f.objects === undefined ? "-" : `${f.objects} object(s)`, "-", "-", f.records_per_request, f.body_bytes, f.requests, ...kafkaCells(f), f.requests_per_s, cpu];
+    const shape = f.objects === undefined ? (f.answer_uncompressed ? "answer uncompressed" : "-") : `${f.objects} object(s)`;
+    return [`floor (${f.format} body)`, shape, "-", "-", f.records_per_request, f.body_bytes, f.requests, ...kafkaCells(f), f.requests_per_s, cpu];
   });
   const t = x.targets;
   const show = (v: number | null, min: number) => (v === null ? "not measured" : `${times(v)} (target ≥ ${min}×${v >= min ? ", met" : ", not met"})`);
@@ -217,6 +219,8 @@ function bulkTables(x: BulkResult): string[] {
             `8 partitions ÷ 1 ${show(t.partitions_8_vs_1, 0.8)}`,
         ]
       : []),
+    // Runs before the edge ablation (the committed fixtures) have neither.
+    ...ablationTables(x.ablation ?? [], x.decomposition ?? []),
     "",
   ];
 }

@@ -15,6 +15,12 @@
  *   POST /hop?p=NAME              Worker → DO NAME (one row) → DOs NAME-f1 and NAME-f2 (one row
  *                                 each, in parallel): the platform's own Worker → DO → DO round
  *                                 trip, the shape of an RF 3 acks=all append (bench/platform-hop.ts)
+ *   POST /null                    the body read, answered `{"id":0}` with no Durable Object: the
+ *                                 floor's Worker alone (the produce edge ablation, bench/bulk.ts)
+ *   PUT  /mem?k=KEY[&via=do&p=NAME]  the body kept in the Worker's isolate memory (or in the
+ *                                 memory of DO NAME, no SQLite); GET answers those bytes again:
+ *                                 what the runtime costs to move an answer into the client, with
+ *                                 no storage (the catch-up ablation, bench/catchup-split.ts)
  *
  * One DO per name, as Flarelog has one replica DO per partition. No auth, no validation, no
  * JSON parse: whatever Flarelog does beyond this is its own cost.
@@ -43,6 +49,18 @@ export class FloorDO extends DurableObject<FloorEnv> {
     return id;
   }
 
+  /** Bytes held in this object's memory (no SQLite): the `/mem?via=do` routes. */
+  private readonly held = new Map<string, Uint8Array>();
+
+  hold(key: string, body: ArrayBuffer): number {
+    this.held.set(key, new Uint8Array(body));
+    return body.byteLength;
+  }
+
+  heldBytes(key: string): Uint8Array | null {
+    return this.held.get(key) ?? null;
+  }
+
   read(from: number, max: number): { bytes: Uint8Array; next: number } {
     const rows = this.ctx.storage.sql.exec<{ id: number; body: ArrayBuffer }>("SELECT id, body FROM rows WHERE id >= ? ORDER BY id LIMIT ?", from, max).toArray();
     const bytes = new Uint8Array(rows.reduce((n, r) => n + r.body.byteLength, 0));
@@ -53,6 +71,23 @@ export class FloorDO extends DurableObject<FloorEnv> {
     }
     return { bytes, next: rows.length === 0 ? from : rows[rows.length - 1]!.id + 1 };
   }
+}
+
+/** Bytes held in the Worker's isolate memory: the `/mem` routes (the bench's from-memory rows). */
+const memory = new Map<string, Uint8Array>();
+
+async function mem(request: Request, url: URL, stub: DurableObjectStub<FloorDO>): Promise<Response> {
+  const key = url.searchParams.get("k") ?? "";
+  const viaDo = url.searchParams.get("via") === "do";
+  if (request.method === "PUT") {
+    const body = await request.arrayBuffer();
+    if (viaDo) await stub.hold(key, body);
+    else memory.set(key, new Uint8Array(body));
+    return Response.json({ id: body.byteLength });
+  }
+  const bytes = viaDo ? await stub.heldBytes(key) : (memory.get(key) ?? null);
+  if (bytes === null) return new Response("no such key", { status: 404 });
+  return new Response(bytes, { headers: { "content-length": String(bytes.byteLength) } });
 }
 
 export default {
@@ -74,6 +109,11 @@ export default {
     if (request.method === "POST" && url.pathname === "/hop") {
       const id = await stub.hop(await request.arrayBuffer(), url.searchParams.get("p") ?? "0");
       return Response.json({ id });
+    }
+    if (url.pathname === "/mem") return mem(request, url, stub);
+    if (request.method === "POST" && url.pathname === "/null") {
+      await request.arrayBuffer();
+      return Response.json({ id: 0 });
     }
     if (request.method === "GET" && url.pathname === "/read") {
       const r = await stub.read(Number(url.searchParams.get("from") ?? "1"), Number(url.searchParams.get("max") ?? "1"));

@@ -1,0 +1,123 @@
+/**
+ * The ablations of `npm run bench` (issue 22): the produce edge ablation's decomposition
+ * (bench/bulk-ablation.ts) is the arithmetic of its rows (ms per request = 1000 ÷ requests/s,
+ * budget = floor ÷ target), a row not measured leaves nulls rather than NaN, the closing JSON line
+ * carries it only when measured; the catch-up ablation's decoders (bench/catchup-split.ts) count
+ * what a consumer gets; and the edge build (bench/edge/wrangler.toml) keeps every binding and
+ * migration of the production wrangler.toml, so its Worker is the product's with stand-ins added.
+ */
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { unstable_readConfig } from "wrangler";
+import { decompose, type BulkAblationRow } from "../../bench/bulk-ablation.ts";
+import { decodeFlarelogBinary, decodeFlarelogJson } from "../../bench/catchup-split.ts";
+import type { Throughput } from "../../bench/harness.ts";
+import { renderMarkdown } from "../../bench/report.ts";
+import { headlines, type Results } from "../../bench/results.ts";
+import { BatchBuilder, encodeFrames } from "../../src/codec/record-batch.ts";
+
+const ROOT = join(import.meta.dirname, "..", "..");
+
+/** A row of `requestsPerS` one-at-a-time requests of `records` records each. */
+function measured(requestsPerS: number, records = 1000, cpu: number | null = 1): Throughput & { workerd_cpu_ms_per_request: number | null } {
+  const latency = { count: 100, mean_ms: 1000 / requestsPerS, p50_ms: 1, p90_ms: 1, p95_ms: 1, p99_ms: 1, p99_9_ms: 1, max_ms: 1 };
+  return {
+    requests: 100,
+    records: 100 * records,
+    elapsed_s: 100 / requestsPerS,
+    records_per_s: requestsPerS * records,
+    requests_per_s: requestsPerS,
+    payload_mb_per_s: 0,
+    wire_mb_per_s: 0,
+    capped_by_time: false,
+    latency,
+    workerd_cpu_ms_per_request: cpu,
+  };
+}
+
+const ablation = (variant: BulkAblationRow["variant"], requestsPerS: number, cpu = 0.5): BulkAblationRow => ({
+  variant,
+  format: "json",
+  records_per_request: 1000,
+  body_bytes: 113_013,
+  ...measured(requestsPerS, 1000, cpu),
+});
+
+describe("the produce edge ablation's decomposition", () => {
+  it("budget is the floor's ms ÷ the target, the Worker alone's share is edge ms ÷ budget, ratios are floor ms ÷ row ms", () => {
+    // floor 4 ms, Flarelog 8 ms, edge 2.5 ms, null DO 4 ms, floor's INSERT 5 ms.
+    const rows = [ablation("edge", 400), ablation("null", 250), ablation("floor", 200), ablation("floor_worker", 500), ablation("whole", 125)];
+    const d = decompose("json_rf1", 0.8, measured(125, 1000, 3), measured(250, 1000, 1.5), rows, { flarelog: measured(160), floor: measured(400) });
+    expect(d).toMatchObject({ floor_ms: 4, budget_ms: 5, flarelog_ms: 8, flarelog_ratio: 0.5, edge_ms: 2.5, edge_of_budget: 0.5 });
+    expect(d).toMatchObject({ null_do_ms: 4, floor_do_ms: 5, floor_do_ratio: 0.8, floor_worker_ms: 2, whole_edge_ms: 8 });
+    expect(d).toMatchObject({ floor_uncompressed_ms: 2.5, flarelog_uncompressed_ms: 6.25, uncompressed_ratio: 0.4 });
+    expect(d).toMatchObject({ floor_cpu_ms: 1.5, flarelog_cpu_ms: 3, edge_cpu_ms: 0.5 });
+  });
+
+  it("a row not measured leaves its fields null, never NaN or a throw", () => {
+    const d = decompose("single_record_json", 0.9, measured(300, 1), measured(400, 1), []);
+    expect(d.edge_ms).toBeNull();
+    expect(d.edge_of_budget).toBeNull();
+    expect(d.floor_do_ratio).toBeNull();
+    expect(d.uncompressed_ratio).toBeNull();
+    expect(Object.values(d).some((v) => typeof v === "number" && Number.isNaN(v))).toBe(false);
+  });
+});
+
+describe("the closing JSON line", () => {
+  const base: Results = { schema: 1, date: "2026-12-05T00:00:00Z", mode: "quick", duration_s: 1, server_start_s: 1, machine: { commit: null, dirty: null } as unknown as Results["machine"], config: {} as Results["config"], cpu: {}, memory: {} };
+  const bulk = { rows: [], floor: [], ratios: [], partition_ratio: null, floor_fanout_ratio: null };
+
+  it("has bulk_decomposition only for a run that measured the ablation", () => {
+    expect(headlines({ ...base, bulk })).not.toHaveProperty("bulk_decomposition");
+    const d = decompose("json_rf1", 0.8, measured(125), measured(250), []);
+    expect(headlines({ ...base, bulk: { ...bulk, decomposition: [d] } })).toHaveProperty("bulk_decomposition", [d]);
+  });
+});
+
+describe("the generated section (bench/report.ts)", () => {
+  const summary = { date: "2026-12-05", mode: "default", commit: null, dirty: false, duration_s: 1, workloads: [] };
+
+  it("shows bulk_decomposition as its own table, one row per target with ms and CPU, not under Other figures", () => {
+    const d = decompose("json_rf1", 0.8, measured(125, 1000, 3), measured(250, 1000, 1.5), [ablation("edge", 400)]);
+    const md = renderMarkdown({ ...summary, bulk_decomposition: [d] });
+    const row = md.split("\n").find((l) => l.startsWith("| json_rf1 ≥ 0.8×"));
+    expect(row?.split(" | ").slice(1, 9)).toEqual(["4 (1.5)", "5", "8 (3)", "0.50×", "–", "–", "2.5 (0.5)", "0.50×"]);
+    expect(md).not.toContain("Other figures");
+    expect(renderMarkdown(summary)).not.toContain("layer by layer");
+  });
+});
+
+describe("the catch-up ablation's decoders", () => {
+  it("a binary answer decodes to its records, from its first offset to the one after its last", () => {
+    const batch = (n: number) => {
+      const b = new BatchBuilder();
+      for (let i = 0; i < n; i++) b.add({ key: null, value: new Uint8Array([i]), headers: [] }, 1);
+      return b.finish().blob;
+    };
+    const body = encodeFrames([
+      { baseOffset: 40, records: batch(3) },
+      { baseOffset: 43, records: batch(2) },
+    ]);
+    expect(decodeFlarelogBinary(body)).toEqual({ records: 5, first: 40, next: 45 });
+  });
+
+  it("a JSON answer's next offset is the answer's own next_offset", () => {
+    const body = new TextEncoder().encode(JSON.stringify({ records: [{ offset: 7 }, { offset: 8 }], next_offset: 9, high_watermark: 20 }));
+    expect(decodeFlarelogJson(body)).toEqual({ records: 2, first: 7, next: 9 });
+  });
+});
+
+describe("the edge build (bench/edge/wrangler.toml)", () => {
+  it("keeps every Durable Object binding and migration of wrangler.toml, adding only the stand-ins", () => {
+    const read = (path: string) => unstable_readConfig({ config: join(ROOT, path) });
+    const prod = read("wrangler.toml");
+    const edge = read("bench/edge/wrangler.toml");
+    const bindings = (c: typeof prod) => c.durable_objects.bindings.map((b: { name: string; class_name: string }) => `${b.name}=${b.class_name}`);
+    expect(bindings(edge).slice(0, bindings(prod).length)).toEqual(bindings(prod));
+    expect(bindings(edge).slice(bindings(prod).length)).toEqual(["NULL_REPLICA=NullReplicaDO", "FLOOR_REPLICA=FloorReplicaDO"]);
+    expect(edge.migrations.slice(0, prod.migrations.length)).toEqual(prod.migrations);
+    expect(edge.r2_buckets).toEqual(prod.r2_buckets);
+    expect([edge.compatibility_date, edge.compatibility_flags]).toEqual([prod.compatibility_date, prod.compatibility_flags]);
+  });
+});
