@@ -12,7 +12,10 @@
  *     of 8 partitions (murmur2 spreads the keys) and the same bodies to a topic of 1 partition.
  * Ratios: each partition-endpoint row ÷ the floor with the same body; the 8-partition row ÷ the
  * 1-partition row, and beside it the floor's own fan-out of the same bodies (8 rows of 8 objects
- * in parallel ÷ 1 row of 1: what the platform itself pays for 8 objects per request); issue 22's
+ * in parallel ÷ 1 row of 1: what the platform itself pays for 8 objects per request); each
+ * RF 3 row ÷ the floor's replicated write of the same body (one object stores it, then two more,
+ * awaited: the platform's own shape of an RF 3 acks=all append) and that write ÷ the floor's
+ * single write (`replicated_ratios`, the closing JSON line's `bulk_replicated_ratios`); issue 22's
  * five target ratios in `targets` (the closing JSON line's `bulk_targets`). The same values in
  * both formats (the JSON bodies' values, re-encoded).
  * The ablation of the four single-partition RF 1 targets, in the same rounds: the JSON rows again
@@ -64,6 +67,11 @@ export interface BulkFloorRow extends Throughput {
   objects?: number;
   /** The gzip ablation's rows: the request asked for the answer uncompressed. */
   answer_uncompressed?: boolean;
+  /**
+   * The RF 3 rows' platform shape: the body stored by one object that then has two others store
+   * it too, awaited (the floor's `POST /hop`: Worker → DO → 2 DOs, one row each).
+   */
+  replicated?: boolean;
   body_bytes: number;
   /** CPU of the floor's workerd process per request; null off Linux. */
   workerd_cpu_ms_per_request: number | null;
@@ -101,6 +109,12 @@ export interface BulkResult {
   partition_ratio: BulkRatio | null;
   /** The ablation beside it: the floor's 8-object fan-out of the same bodies ÷ its 1-object write (the platform's own 8 ÷ 1). */
   floor_fanout_ratio: BulkRatio | null;
+  /**
+   * The ablation beside the RF 3 target: each RF 3 `acks=all` row ÷ the floor's replicated write
+   * of the same body, and the floor's replicated write ÷ its single write (the platform's own
+   * RF 3 ÷ RF 1 for one row per object).
+   */
+  replicated_ratios?: BulkRatio[];
   /** Absent in runs before issue 22 (the committed fixtures). */
   targets?: BulkTargets;
   /** The produce edge ablation's rows (bench/bulk-ablation.ts); absent in runs before it. */
@@ -284,6 +298,7 @@ interface FloorSpec {
   bodies: (string | Uint8Array)[];
   objects?: number;
   identity?: true;
+  replicated?: true;
 }
 
 function floorSpecs(bodies: Map<number, { json: string[]; binary: Uint8Array[] }>, keyed: string[], controls: boolean): FloorSpec[] {
@@ -297,8 +312,11 @@ function floorSpecs(bodies: Map<number, { json: string[]; binary: Uint8Array[] }
   // The platform's own fan-out (the ablation for the 8-partition target): the keyed bodies as one
   // row of one object, and cut into 8 rows of 8 objects written in parallel, per request.
   floors.push({ format: "json", records: SPREAD_BATCH, bodies: keyed, objects: 1 }, { format: "json", records: SPREAD_BATCH, bodies: keyed, objects: SPREAD_PARTITIONS });
+  // The platform's own replicated write (the ablation for the RF 3 target): the 1000-record
+  // bodies stored by one object and, awaited, by two more.
+  const replicated = floors.slice(0, 2).map((f): FloorSpec => ({ ...f, replicated: true }));
   // The gzip ablation: the target bodies again, answer uncompressed.
-  return controls ? [...floors, ...floors.slice(0, 4).map((f): FloorSpec => ({ ...f, identity: true }))] : floors;
+  return [...floors, ...replicated, ...(controls ? floors.slice(0, 4).map((f): FloorSpec => ({ ...f, identity: true })) : [])];
 }
 
 /** Runs `ops` in interleaved rounds, summing each run's CPU of the process that served it. */
@@ -328,9 +346,13 @@ async function interleaved(ops: Measured[], cfg: BulkConfig): Promise<{ t: Throu
 }
 
 function floorRow(f: FloorSpec, { t, cpu }: { t: Throughput; cpu: number | null }, log: (line: string) => void): BulkFloorRow {
-  const fan = `${f.objects === undefined ? "" : ` to ${f.objects} object(s)`}${f.identity ? ", answer uncompressed" : ""}`;
+  const fan = `${f.objects === undefined ? "" : ` to ${f.objects} object(s)`}${f.identity ? ", answer uncompressed" : ""}${f.replicated ? ", replicated (one object, then two more)" : ""}`;
   log(`  floor, ${f.format} bodies of ${f.records}${fan}: ${formatNumber(t.records_per_s)} records/s, p50 ${t.latency.p50_ms} ms, workerd CPU ${cpu ?? "?"} ms/request`);
-  const shape = { ...(f.objects === undefined ? {} : { objects: f.objects }), ...(f.identity ? { answer_uncompressed: true } : {}) };
+  const shape = {
+    ...(f.objects === undefined ? {} : { objects: f.objects }),
+    ...(f.identity ? { answer_uncompressed: true } : {}),
+    ...(f.replicated ? { replicated: true } : {}),
+  };
   return { format: f.format, records_per_request: f.records, body_bytes: f.bodies[0]!.length, ...shape, ...t, workerd_cpu_ms_per_request: cpu };
 }
 
@@ -378,8 +400,12 @@ async function measure(http: Http, client: FlarelogClient, cfg: BulkConfig, serv
   const ops: Measured[] = [
     ...(await flarelogOps(http, client, specs, bodies, keyed)).map((op) => ({ op, concurrency: 1, pid: servers.flarelogPid })),
     ...floors.map((f) => {
-      const name = `bulk-${f.format}-b${f.records}${f.objects ? `-fan${f.objects}` : ""}${f.identity ? "-identity" : ""}`;
-      const op = f.identity ? floorPostOp(`${servers.url}/write?p=${name}`, f.bodies, f.records, IDENTITY) : writeOp(servers.url, name, f.bodies, f.records, f.objects);
+      const name = `bulk-${f.format}-b${f.records}${f.objects ? `-fan${f.objects}` : ""}${f.identity ? "-identity" : ""}${f.replicated ? "-hop" : ""}`;
+      const op = f.identity
+        ? floorPostOp(`${servers.url}/write?p=${name}`, f.bodies, f.records, IDENTITY)
+        : f.replicated
+          ? floorPostOp(`${servers.url}/hop?p=${name}`, f.bodies, f.records)
+          : writeOp(servers.url, name, f.bodies, f.records, f.objects);
       return { op, concurrency: 1, pid: servers.pid };
     }),
     ...ablations.map(({ variant, body }) => ({
@@ -425,7 +451,7 @@ const TARGETS = [
 
 function summarize(rows: BulkRow[], floor: BulkFloorRow[], ablation: BulkAblationRow[]): BulkResult {
   const floorOf = (format: string, records: number, uncompressed = false) =>
-    floor.find((x) => x.format === format && x.records_per_request === records && x.objects === undefined && !x.answer_uncompressed === !uncompressed);
+    floor.find((x) => x.format === format && x.records_per_request === records && x.objects === undefined && !x.replicated && !x.answer_uncompressed === !uncompressed);
   // Each row against the floor with the same body and the same answer encoding.
   const ratios = rows.flatMap((r) => {
     const f = floorOf(r.format, r.records_per_request, r.answer_uncompressed);
@@ -442,6 +468,17 @@ function summarize(rows: BulkRow[], floor: BulkFloorRow[], ablation: BulkAblatio
   const fan1 = fan(1);
   const fan8 = fan(SPREAD_PARTITIONS);
   const floorFanout = fan1 && fan8 ? compare(`floor fan-out: the same bodies as ${SPREAD_PARTITIONS} rows of ${SPREAD_PARTITIONS} objects ÷ 1 row of 1`, fan8, fan1) : null;
+  const replicatedRatios = (["binary", "json"] as const).flatMap((format) => {
+    const hop = floor.find((x) => x.replicated && x.format === format && x.records_per_request === BULK_BATCH);
+    const single = floorOf(format, BULK_BATCH);
+    const rf3 = rows.find((r) => r.endpoint === "partition" && r.replication_factor === 3 && r.format === format && r.records_per_request === BULK_BATCH);
+    if (!hop || !single || !rf3) return [];
+    const shape = "the floor's replicated write (one object, then two more, one row each)";
+    return [
+      compare(`produce ${BULK_BATCH}x${VALUE_BYTES}B acks=all RF3 1p, ${format} body ÷ ${shape}`, rf3, hop),
+      compare(`floor: ${shape} ÷ its single write, ${format} body`, hop, single),
+    ];
+  });
   const target = (format: string, records: number, rf: number) =>
     ratios.find((x) => x.workload === `produce ${records}x${VALUE_BYTES}B acks=${rf === 1 ? "1" : "all"} RF${rf} 1p, ${format} body`)?.throughput_ratio ?? null;
   const targets: BulkTargets = {
@@ -461,5 +498,5 @@ function summarize(rows: BulkRow[], floor: BulkFloorRow[], ablation: BulkAblatio
     const uncompressed = flarelogUncompressed && floorUncompressed ? { flarelog: flarelogUncompressed, floor: floorUncompressed } : undefined;
     return [decompose(x.key, x.min, r, f, parts, uncompressed)];
   });
-  return { rows, floor, ratios, partition_ratio: partitionRatio, floor_fanout_ratio: floorFanout, targets, ablation, decomposition };
+  return { rows, floor, ratios, partition_ratio: partitionRatio, floor_fanout_ratio: floorFanout, replicated_ratios: replicatedRatios, targets, ablation, decomposition };
 }

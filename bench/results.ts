@@ -147,7 +147,7 @@ function workloadHeadlines(r: Results): Headline[] {
     w.push(headline(`bulk ${b.format} ${shape}${how}`, b));
   }
   for (const f of r.bulk?.floor ?? [])
-    w.push(headline(`floor write ${f.format} body ${f.records_per_request}x100B${f.objects === undefined ? "" : ` to ${f.objects} object(s)`}${f.answer_uncompressed ? " answer uncompressed" : ""} (bulk rounds)`, f));
+    w.push(headline(`floor write ${f.format} body ${f.records_per_request}x100B${f.objects === undefined ? "" : ` to ${f.objects} object(s)`}${f.answer_uncompressed ? " answer uncompressed" : ""}${f.replicated ? " replicated to 3 objects" : ""} (bulk rounds)`, f));
   for (const c of r.matrix?.cells ?? []) {
     const shape = `${c.value_bytes}B batch=${c.records_per_request} acks=${c.acks} RF${c.replication_factor}`;
     w.push(headline(`matrix ${shape} ${c.partitions}p`, c));
@@ -221,6 +221,7 @@ export function headlines(r: Results) {
     ...(r.bulk?.targets ? { bulk_targets: r.bulk.targets } : {}),
     ...(r.bulk?.partition_ratio ? { bulk_partition_ratio: r.bulk.partition_ratio } : {}),
     ...(r.bulk?.floor_fanout_ratio ? { bulk_floor_fanout_ratio: r.bulk.floor_fanout_ratio } : {}),
+    ...(r.bulk?.replicated_ratios?.length ? { bulk_replicated_ratios: r.bulk.replicated_ratios } : {}),
     // The produce edge ablation (bench/bulk-ablation.ts): absent in runs before it.
     ...(r.bulk?.decomposition ? { bulk_decomposition: r.bulk.decomposition } : {}),
     memory_mib: memoryByBlock(r),

@@ -209,7 +209,7 @@ function bulkTables(x: BulkResult): string[] {
       ["format", "endpoint", "RF", "acks", "records/req", "body B", "requests", ...KAFKA_COLUMNS, "req/s", "workerd CPU ms/req"],
       [...rows, ...floor],
     ),
-    ratioTable([...x.ratios, ...(x.partition_ratio ? [x.partition_ratio] : []), ...(x.floor_fanout_ratio ? [x.floor_fanout_ratio] : [])], true),
+    ratioTable([...x.ratios, ...(x.partition_ratio ? [x.partition_ratio] : []), ...(x.floor_fanout_ratio ? [x.floor_fanout_ratio] : []), ...(x.replicated_ratios ?? [])], true),
     "(the 8p ÷ 1p row's reference is the same bodies' topic-level produce to 1 partition; the fan-out row is the floor against itself)",
     // A run before issue 22 (the committed fixtures) has no targets.
     ...(t

@@ -73,6 +73,12 @@ describe("the closing JSON line", () => {
     const d = decompose("json_rf1", 0.8, measured(125), measured(250), []);
     expect(headlines({ ...base, bulk: { ...bulk, decomposition: [d] } })).toHaveProperty("bulk_decomposition", [d]);
   });
+
+  it("has bulk_replicated_ratios (RF 3 against the floor's replicated write) only for a run that measured them", () => {
+    expect(headlines({ ...base, bulk })).not.toHaveProperty("bulk_replicated_ratios");
+    const r = { workload: "w", flarelog_records_per_s: 1, floor_records_per_s: 2, throughput_ratio: 0.5, p50_ratio: 2, cpu_per_request_ratio: null };
+    expect(headlines({ ...base, bulk: { ...bulk, replicated_ratios: [r] } })).toHaveProperty("bulk_replicated_ratios", [r]);
+  });
 });
 
 describe("the generated section (bench/report.ts)", () => {
