@@ -9,6 +9,12 @@
  *   consecutive except where the log cleaner (cleaner.ts, compacted topics) removed some: a
  *   read then skips the gap, and its next offset passes it.
  * - The HW never decreases except by truncation below it, and never passes the LEO.
+ * - A leader's HW rise is kept in memory (no commit of its own, issue 22): it is stored by the
+ *   next commit (an append's batch row carries it), or by `storeHighWatermark` before anything
+ *   shows it: every read bounded by the HW and `offsetForTimestamp` store it first, and the
+ *   partition replica does before a describe or ListOffsets answers. So the HW a restart
+ *   recovers (`storedHighWatermark`) is at least every HW that was shown, and never decreases;
+ *   what a restart may lose is a rise nobody saw, which the ISR's next answers bring back.
  * - Every change is one store transaction, and the cached state is replaced only after that
  *   transaction committed: a throw leaves both the store and this object as they were.
  * - Segments: the highest base offset is the active one; a segment's base is its first batch's
@@ -100,12 +106,15 @@ export class PartitionLog {
   #storedBytes: number | null = null;
   /** Compaction in bounded steps (cleaner.ts); its pass is abandoned when the log is truncated. */
   readonly #cleaner: LogCleaner;
+  /** The HW as stored: what a restart recovers; ≤ the HW (see the header). */
+  #storedHighWatermark: Offset;
 
   private constructor(store: LogStore, clock: Clock, config: LogConfig, state: LogState, options: PartitionLogOptions) {
     this.#store = store;
     this.#clock = clock;
     this.#config = config;
     this.#state = state;
+    this.#storedHighWatermark = state.highWatermark;
     this.#maxBlobBytes = options.maxBatchBlobBytes ?? LIMITS.maxBatchBlobBytes;
     this.#producerOptions = options.producerState ?? DEFAULT_PRODUCER_STATE_OPTIONS;
     this.#cleaner = new LogCleaner(options.cleaner);
@@ -125,6 +134,10 @@ export class PartitionLog {
   }
   get highWatermark(): Offset {
     return this.#state.highWatermark;
+  }
+  /** The HW a restart would recover now (≤ `highWatermark`; equal after any commit or `storeHighWatermark`). */
+  get storedHighWatermark(): Offset {
+    return this.#storedHighWatermark;
   }
   get leaderEpoch(): number {
     return this.#state.leaderEpoch;
@@ -164,6 +177,7 @@ export class PartitionLog {
       this.#store.saveState(next);
     });
     this.#state = next;
+    this.#storedHighWatermark = next.highWatermark;
   }
 
   #fenced(leaderEpoch: number): Result<never> | null {
@@ -429,6 +443,7 @@ export class PartitionLog {
     if (!Number.isSafeInteger(offset)) return fail("INVALID_REQUEST", `offset must be an integer, got ${offset}`);
     if (!Number.isSafeInteger(maxRecords) || maxRecords < 1 || !Number.isSafeInteger(maxBytes) || maxBytes < 0)
       return fail("INVALID_FETCH_SIZE", `maxRecords must be ≥ 1 and maxBytes ≥ 0, got ${maxRecords} and ${maxBytes}`);
+    if (upperBound === "highWatermark") this.storeHighWatermark();
     const { logStartOffset, highWatermark, logEndOffset } = this.#state;
     const bound = upperBound === "highWatermark" ? highWatermark : logEndOffset;
     // Kafka's rule: only an offset outside [log start, LEO] is out of range. One between the HW
@@ -444,18 +459,26 @@ export class PartitionLog {
     return ok({ batches, nextOffset, highWatermark, logStartOffset, logEndOffset });
   }
 
-  /** Raises the HW to `candidate` (capped at the LEO); true if it moved. */
+  /**
+   * Raises the HW to `candidate` (capped at the LEO); true if it moved. In memory only: the
+   * next commit or `storeHighWatermark` stores it (see the header), so a push answer that
+   * moves the HW costs no write of its own.
+   */
   maybeIncrementHighWatermark(candidate: Offset): boolean {
     const hw = nextHighWatermark(this.#state.highWatermark, candidate, this.#state.logEndOffset);
     if (hw === this.#state.highWatermark) return false;
-    this.#commit((next) => {
-      next.highWatermark = hw;
-    });
+    this.#state = { ...this.#state, highWatermark: hw };
     return true;
+  }
+
+  /** Stores an HW rise kept in memory (one state row), before the HW is shown; no write when it is stored. */
+  storeHighWatermark(): void {
+    if (this.#storedHighWatermark < this.#state.highWatermark) this.#commit(() => {});
   }
 
   /** The earliest offset below the HW whose timestamp is ≥ `timestamp`, or null. */
   offsetForTimestamp(timestamp: TimestampMs): OffsetAndTimestamp | null {
+    this.storeHighWatermark();
     const { logStartOffset, highWatermark } = this.#state;
     const found = this.#store.firstBatchWithMaxTimestampAtLeast(timestamp, logStartOffset);
     if (!found || found.baseOffset >= highWatermark) return null;

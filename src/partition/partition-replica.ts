@@ -86,7 +86,9 @@ export class PartitionReplica {
     return this.leader !== null;
   }
 
+  /** Offsets as shown outside (admin describe, the coordinator's ping): the HW is stored first. */
   describe(): ReplicaDescription {
+    this.log.storeHighWatermark();
     return { ...this.log.offsets(), storedBytes: this.log.storedBytes(), role: this.leader ? "leader" : this.log.role === "leader" ? "none" : this.log.role };
   }
 
@@ -219,6 +221,9 @@ export class PartitionReplica {
       const req = leader.nextPush(id, this.log);
       if (req) out.push([id, req]);
     }
+    // A push with no batches carries an HW that has stopped rising (LeaderState waits for a
+    // quiet spell before one): the partition is idle, so the HW kept in memory is stored now.
+    if (out.some(([, req]) => req.batches.length === 0)) this.log.storeHighWatermark();
     return out;
   }
 
@@ -294,6 +299,7 @@ export class PartitionReplica {
     const leader = this.checkLeader(leaderEpoch);
     if (!leader.ok) return leader;
     if (spec === "earliest") return ok({ offset: this.log.logStartOffset, timestamp: null });
+    this.log.storeHighWatermark();
     if (spec === "latest") return ok({ offset: this.log.highWatermark, timestamp: null });
     // No record at or after the timestamp: answer the high watermark, where a consumer would start.
     return ok(this.log.offsetForTimestamp(spec.timestamp) ?? { offset: this.log.highWatermark, timestamp: null });

@@ -246,6 +246,8 @@ export class TieredStorage {
    */
   async #uploadOne(): Promise<void> {
     const log = this.host.log;
+    // What goes to the remote tier is shown: the HW it stops at is stored first (partition-log.ts).
+    log.storeHighWatermark();
     const seg = nextUpload(log.localSegments(), log.highWatermark, this.remoteEnd());
     if (!seg) return;
     // From the chain's end when it lies inside this segment (an earlier object took its start).
@@ -377,6 +379,7 @@ export class TieredStorage {
   async read(req: FetchRequest): Promise<Result<FetchedBatches>> {
     try {
       const log = this.host.log;
+      log.storeHighWatermark();
       const reader = new BatchReader(req.offset, log.highWatermark, req.maxRecords, req.maxBytes);
       let seg = this.#segmentFor(req.offset);
       if (!seg)
@@ -391,6 +394,7 @@ export class TieredStorage {
           log.batchRowsIn(reader.nextOffset, log.highWatermark, reader.remainingBytes + 1),
         );
       const { batches, nextOffset } = reader;
+      log.storeHighWatermark();
       return ok({
         batches,
         nextOffset,

@@ -1,7 +1,10 @@
 /**
  * The simulation's invariants, checked after every event (the first violation is kept):
- * - each replica's leader epoch never decreases, nor its HW (except when its log start moves,
- *   which only a full truncation does);
+ * - each replica's leader epoch never decreases, nor its stored HW (the one a restart recovers)
+ *   nor its HW in memory while it runs (except when its log start moves, which only a full
+ *   truncation does); the HW is never below the stored one. Across a crash the HW may come back
+ *   lower than it was, at the stored one: a leader keeps an HW rise in memory until its next
+ *   write or until something shows it (src/log/partition-log.ts);
  * - at most one replica is ever leader in a given epoch;
  * - no record below a replica's HW ever changes (the spy store sees every removal);
  * - the committed prefix (below the highest HW any leader reached) is one sequence: every
@@ -35,6 +38,9 @@ export function valuesBetween(log: PartitionLog, from: Offset, to: Offset): stri
 interface Seen {
   leaderEpoch: number;
   highWatermark: Offset;
+  storedHighWatermark: Offset;
+  /** The log object it was seen with: a new one means the replica crashed and recovered since. */
+  log: PartitionLog | null;
   logStartOffset: Offset;
   logEndOffset: Offset;
 }
@@ -75,10 +81,15 @@ export class Checker {
 
   #checkReplica(r: SimReplica, isr: readonly number[]): void {
     const o = r.log.offsets();
-    const seen = this.#seen.get(r.id) ?? { leaderEpoch: 0, highWatermark: 0, logStartOffset: 0, logEndOffset: 0 };
+    const seen = this.#seen.get(r.id) ?? { leaderEpoch: 0, highWatermark: 0, storedHighWatermark: 0, logStartOffset: 0, logEndOffset: 0, log: null };
     if (o.leaderEpoch < seen.leaderEpoch) this.#fail(`replica ${r.id}: leader epoch went back from ${seen.leaderEpoch} to ${o.leaderEpoch}`);
     const restarted = o.logStartOffset > seen.logStartOffset;
-    if (!restarted && o.highWatermark < seen.highWatermark)
+    const recovered = seen.log !== null && seen.log !== r.log;
+    const stored = r.log.storedHighWatermark;
+    if (!restarted && stored < seen.storedHighWatermark)
+      this.#fail(`replica ${r.id}: stored HW went back from ${seen.storedHighWatermark} to ${stored}`);
+    if (stored > o.highWatermark) this.#fail(`replica ${r.id}: HW ${o.highWatermark} is below its stored HW ${stored}`);
+    if (!restarted && !recovered && o.highWatermark < seen.highWatermark)
       this.#fail(`replica ${r.id}: HW went back from ${seen.highWatermark} to ${o.highWatermark}`);
     if (o.role === "leader") {
       const owner = this.#leaderOfEpoch.get(o.leaderEpoch);
@@ -95,7 +106,14 @@ export class Checker {
       this.#fail(`ISR member ${r.id}: committed record ${changed} changed (committed up to ${this.committed.length})`);
     const from = restarted ? o.logStartOffset : seen.highWatermark;
     if (o.highWatermark > from) this.#checkBelowHighWatermark(r, from, o.highWatermark, o.role === "leader");
-    this.#seen.set(r.id, { leaderEpoch: o.leaderEpoch, highWatermark: o.highWatermark, logStartOffset: o.logStartOffset, logEndOffset: o.logEndOffset });
+    this.#seen.set(r.id, {
+      leaderEpoch: o.leaderEpoch,
+      highWatermark: o.highWatermark,
+      storedHighWatermark: stored,
+      logStartOffset: o.logStartOffset,
+      logEndOffset: o.logEndOffset,
+      log: r.log,
+    });
   }
 
   /** Records that just came below this replica's HW: equal to the committed prefix, or (a leader) extending it. */

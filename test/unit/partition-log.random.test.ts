@@ -83,10 +83,13 @@ interface Coverage {
   truncations: number;
   deletedSegments: number;
   reopens: number;
+  /** HW rises kept in memory, and restarts that came back below the HW in memory (a rise nobody saw). */
+  unstoredRises: number;
+  risesLostOnReopen: number;
 }
 
 function run(seed: number, store: LogStore, reopen: () => LogStore): Coverage {
-  const seen: Coverage = { batchRows: 0, splitAppends: 0, rejected: 0, nonEmptyReads: 0, truncations: 0, deletedSegments: 0, reopens: 0 };
+  const seen: Coverage = { batchRows: 0, splitAppends: 0, rejected: 0, nonEmptyReads: 0, truncations: 0, deletedSegments: 0, reopens: 0, unstoredRises: 0, risesLostOnReopen: 0 };
   const rng = new Prng(seed);
   const clock = new FakeClock();
   let config: LogConfig = { ...DEFAULT_LOG_CONFIG, segmentBytes: rng.int(3000, 9000), segmentMs: 20_000, maxMessageBytes: 4000 };
@@ -128,9 +131,13 @@ function run(seed: number, store: LogStore, reopen: () => LogStore): Coverage {
       if (othersEnd !== undefined) m.hw = Math.max(m.hw, Math.min(othersEnd, leoOf(m)));
     } else if (op < 0.7) {
       const candidate = rng.int(m.hw - 2, leoOf(m) + 3);
+      const storedBefore = log.storedHighWatermark;
       const moved = log.maybeIncrementHighWatermark(candidate);
       const hw = Math.max(m.hw, Math.min(candidate, leoOf(m)));
       expect(moved).toBe(hw !== m.hw);
+      // A rise is kept in memory: no write of its own.
+      expect(log.storedHighWatermark).toBe(storedBefore);
+      if (moved) seen.unstoredRises++;
       m.hw = hw;
     } else if (op < 0.9) {
       const useLeo = rng.chance(0.3);
@@ -146,10 +153,13 @@ function run(seed: number, store: LogStore, reopen: () => LogStore): Coverage {
         expect(r).toEqual({ ok: true, value: { ...expected, highWatermark: m.hw, logStartOffset: m.start, logEndOffset: leoOf(m) } });
         if (expected.records.length > 0) seen.nonEmptyReads++;
       }
+      // A read bounded by the HW shows it: stored first, so a restart comes back at least there.
+      if (!useLeo) expect(log.storedHighWatermark).toBe(m.hw);
     } else if (op < 0.93) {
       const target = clock.now() - rng.int(0, 8000);
       const hit = m.records.find((x) => x.record.offset < m.hw && x.record.timestamp >= target);
       expect(log.offsetForTimestamp(target)).toEqual(hit ? { offset: hit.record.offset, timestamp: hit.record.timestamp } : null);
+      expect(log.storedHighWatermark).toBe(m.hw);
     } else if (op < 0.95) {
       const offset = Math.max(0, rng.int(m.start - 3, leoOf(m)));
       expect(log.truncateTo(offset)).toBe(offset < leoOf(m));
@@ -176,11 +186,16 @@ function run(seed: number, store: LogStore, reopen: () => LogStore): Coverage {
       // Retention reaches its fixpoint in one run.
       expect(planRetention(store.segments(), leoOf(m), m.hw, clock.now(), config).deleteCount).toBe(0);
     } else {
+      // A restart recovers the stored HW: a rise kept in memory and never shown may be lost.
+      const stored = log.storedHighWatermark;
+      if (stored < m.hw) seen.risesLostOnReopen++;
+      m.hw = stored;
       store = reopen();
       seen.reopens++;
       log = PartitionLog.open(store, clock, config, { maxBatchBlobBytes: BLOB_LIMIT });
     }
     expect(log.offsets()).toMatchObject({ logStartOffset: m.start, highWatermark: m.hw, logEndOffset: leoOf(m) });
+    expect(log.storedHighWatermark).toBeLessThanOrEqual(m.hw);
     // The running total of stored bytes matches the segments (whose sizes match their batches).
     expect(log.storedBytes()).toBe(store.segments().reduce((sum, s) => sum + s.sizeBytes, 0));
     if (step % 250 === 0) checkStoreShape(store, m);
@@ -201,6 +216,8 @@ function expectBroadCoverage(seen: Coverage): void {
   expect(seen.truncations).toBeGreaterThan(30);
   expect(seen.deletedSegments).toBeGreaterThan(30);
   expect(seen.reopens).toBeGreaterThan(10);
+  expect(seen.unstoredRises).toBeGreaterThan(50);
+  expect(seen.risesLostOnReopen).toBeGreaterThan(0);
 }
 
 describe("PartitionLog against an array model (seeded random)", () => {
