@@ -75,11 +75,14 @@ export interface BulkDecomposition {
    * The JSON targets only (absent for binary and in runs before it): the JSON contract's floor,
    * the floor's Worker parsing the body, storing it as the floor's one row and answering one
    * offset per record (`POST /json-write`), no validation, no re-encoding; and floor_ms ÷ it, the
-   * ratio the contract's own minimum reaches against the floor.
+   * ratio the contract's own minimum reaches against the floor; and both again with their answers
+   * uncompressed (the gzip ablation; null in --quick runs).
    */
   json_floor_ms?: number | null;
   json_floor_ratio?: number | null;
   json_floor_cpu_ms?: number | null;
+  json_floor_uncompressed_ms?: number | null;
+  json_floor_uncompressed_ratio?: number | null;
   floor_cpu_ms: number | null;
   flarelog_cpu_ms: number | null;
   floor_worker_cpu_ms: number | null;
@@ -129,7 +132,7 @@ export function decompose(
   floor: Measured,
   rows: readonly BulkAblationRow[],
   uncompressed?: { flarelog: Measured; floor: Measured },
-  jsonFloor?: Measured,
+  jsonFloor?: { whole: Measured; uncompressed?: Measured | undefined },
 ): BulkDecomposition {
   const row = (v: AblationVariant) => rows.find((r) => r.variant === v);
   const cpu = (v: AblationVariant) => row(v)?.workerd_cpu_ms_per_request ?? null;
@@ -139,10 +142,7 @@ export function decompose(
   const floorDo = msOf(row("floor"));
   const floorUncompressed = msOf(uncompressed?.floor);
   const flarelogUncompressed = msOf(uncompressed?.flarelog);
-  const jsonFloorMs = msOf(jsonFloor);
-  const contract = jsonFloor
-    ? { json_floor_ms: jsonFloorMs, json_floor_ratio: div(floorMs, jsonFloorMs), json_floor_cpu_ms: jsonFloor.workerd_cpu_ms_per_request }
-    : {};
+  const contract = jsonFloor ? jsonContractFloor(floorMs, floorUncompressed, jsonFloor) : {};
   return {
     target,
     target_ratio: targetRatio,
@@ -168,6 +168,19 @@ export function decompose(
     null_do_cpu_ms: cpu("null"),
     floor_do_cpu_ms: cpu("floor"),
     whole_edge_cpu_ms: cpu("whole"),
+  };
+}
+
+/** The JSON targets' contract floor fields of the decomposition. */
+function jsonContractFloor(floorMs: number, floorUncompressedMs: number | null, jsonFloor: { whole: Measured; uncompressed?: Measured | undefined }) {
+  const whole = msOf(jsonFloor.whole);
+  const uncompressed = msOf(jsonFloor.uncompressed);
+  return {
+    json_floor_ms: whole,
+    json_floor_ratio: div(floorMs, whole),
+    json_floor_cpu_ms: jsonFloor.whole.workerd_cpu_ms_per_request,
+    json_floor_uncompressed_ms: uncompressed,
+    json_floor_uncompressed_ratio: div(floorUncompressedMs, uncompressed),
   };
 }
 
@@ -199,7 +212,7 @@ export function ablationTables(rows: readonly BulkAblationRow[], parts: readonly
     ),
     "Decomposition per target: ms per request = 1000 ÷ req/s (one in flight), workerd CPU ms/request in brackets; budget = floor ÷ target",
     table(
-      ["target", "floor", "budget", "Flarelog", "ratio", "both uncompressed: floor / Flarelog", "ratio", "floor Worker alone", "Flarelog Worker alone", "÷ budget", "+ RPC (null DO)", "+ floor's INSERT", "ratio", "whole (ablation workerd)", "JSON contract's floor", "ratio"],
+      ["target", "floor", "budget", "Flarelog", "ratio", "both uncompressed: floor / Flarelog", "ratio", "floor Worker alone", "Flarelog Worker alone", "÷ budget", "+ RPC (null DO)", "+ floor's INSERT", "ratio", "whole (ablation workerd)", "JSON contract's floor", "ratio", "both uncompressed: ratio"],
       parts.map((p) => [
         `${p.target} ≥ ${p.target_ratio}×`,
         layer(p.floor_ms, p.floor_cpu_ms),
@@ -217,6 +230,7 @@ export function ablationTables(rows: readonly BulkAblationRow[], parts: readonly
         layer(p.whole_edge_ms, p.whole_edge_cpu_ms),
         p.json_floor_ms === undefined ? "-" : layer(p.json_floor_ms, p.json_floor_cpu_ms ?? null),
         p.json_floor_ratio === undefined ? "-" : x(p.json_floor_ratio),
+        p.json_floor_uncompressed_ratio === undefined ? "-" : x(p.json_floor_uncompressed_ratio),
       ]),
     ),
   ];

@@ -28,7 +28,8 @@
  * floor's INSERT, one answering at once, or none; the floor's Worker with no DO), summed up per
  * target in `decomposition` (the closing JSON line's `bulk_decomposition`), the two JSON targets
  * with their JSON contract's floor beside them (`json_floor_ratio` = floor ÷ that row: the most
- * the contract itself allows against the floor on this runtime).
+ * the contract itself allows against the floor on this runtime; with both answers uncompressed
+ * too, outside --quick).
  * Node 24 type stripping: erasable TypeScript only.
  */
 import { join } from "node:path";
@@ -330,8 +331,9 @@ function floorSpecs(bodies: Map<number, { json: string[]; binary: Uint8Array[] }
   // The JSON contract's floor (the bound of the two JSON targets): the JSON target bodies parsed,
   // stored as one row, answered with their offsets.
   const contract = floors.slice(0, 4).flatMap((f): FloorSpec[] => (f.format === "json" ? [{ ...f, jsonContract: true }] : []));
-  // The gzip ablation: the target bodies again, answer uncompressed.
-  return [...floors, ...replicated, ...contract, ...(controls ? floors.slice(0, 4).map((f): FloorSpec => ({ ...f, identity: true })) : [])];
+  // The gzip ablation: the target bodies again, and the JSON contract's floor, answer uncompressed.
+  const uncompressed = controls ? [...floors.slice(0, 4), ...contract].map((f): FloorSpec => ({ ...f, identity: true })) : [];
+  return [...floors, ...replicated, ...contract, ...uncompressed];
 }
 
 /** Runs `ops` in interleaved rounds, summing each run's CPU of the process that served it. */
@@ -419,12 +421,15 @@ async function measure(http: Http, client: FlarelogClient, cfg: BulkConfig, serv
     ...floors.map((f) => {
       const name = `bulk-${f.format}-b${f.records}${f.objects ? `-fan${f.objects}` : ""}${f.identity ? "-identity" : ""}${f.replicated ? "-hop" : ""}${f.jsonContract ? "-json" : ""}`;
       // The JSON contract's rows send Flarelog's JSON rows' own request and answer check (n offsets).
-      const op = f.identity
-        ? floorPostOp(`${servers.url}/write?p=${name}`, f.bodies, f.records, IDENTITY)
-        : f.replicated
-          ? floorPostOp(`${servers.url}/hop?p=${name}`, f.bodies, f.records)
-          : f.jsonContract
-            ? produceOp({ base: servers.url, token: "" }, name, "1", f.bodies as string[], f.records, `/json-write?p=${name}`)
+      const floorHttp = { base: servers.url, token: "" };
+      const op = f.jsonContract
+        ? f.identity
+          ? identityProduceOp(floorHttp, `/json-write?p=${name}`, f.bodies as string[], f.records)
+          : produceOp(floorHttp, name, "1", f.bodies as string[], f.records, `/json-write?p=${name}`)
+        : f.identity
+          ? floorPostOp(`${servers.url}/write?p=${name}`, f.bodies, f.records, IDENTITY)
+          : f.replicated
+            ? floorPostOp(`${servers.url}/hop?p=${name}`, f.bodies, f.records)
             : writeOp(servers.url, name, f.bodies, f.records, f.objects);
       return { op, concurrency: 1, pid: servers.pid };
     }),
@@ -516,8 +521,10 @@ function summarize(rows: BulkRow[], floor: BulkFloorRow[], ablation: BulkAblatio
     const floorUncompressed = floorOf(x.format, x.records, true);
     const parts = ablation.filter((a) => a.format === x.format && a.records_per_request === x.records);
     const uncompressed = flarelogUncompressed && floorUncompressed ? { flarelog: flarelogUncompressed, floor: floorUncompressed } : undefined;
-    const jsonFloor = floor.find((c) => c.json_contract && c.format === x.format && c.records_per_request === x.records);
-    return [decompose(x.key, x.min, r, f, parts, uncompressed, jsonFloor)];
+    const contractOf = (answerUncompressed: boolean) =>
+      floor.find((c) => c.json_contract && c.format === x.format && c.records_per_request === x.records && !c.answer_uncompressed === !answerUncompressed);
+    const contract = contractOf(false);
+    return [decompose(x.key, x.min, r, f, parts, uncompressed, contract && { whole: contract, uncompressed: contractOf(true) })];
   });
   return { rows, floor, ratios, partition_ratio: partitionRatio, floor_fanout_ratio: floorFanout, replicated_ratios: replicatedRatios, targets, ablation, decomposition };
 }

@@ -55,9 +55,14 @@ describe("the produce edge ablation's decomposition", () => {
   });
 
   it("the JSON contract's floor ratio is the floor's ms ÷ its ms, and a target without that row has no such fields", () => {
-    // floor 4 ms, the JSON contract's floor 5 ms: the contract at its least reaches 0.8×.
-    const d = decompose("json_rf1", 0.8, measured(125), measured(250, 1000, 1.5), [], undefined, measured(200, 1000, 2));
+    // floor 4 ms, the JSON contract's floor 5 ms: the contract at its least reaches 0.8×;
+    // both uncompressed: floor 2.5 ms, the contract's floor 3.125 ms, again 0.8×.
+    const both = { flarelog: measured(160), floor: measured(400) };
+    const d = decompose("json_rf1", 0.8, measured(125), measured(250, 1000, 1.5), [], both, { whole: measured(200, 1000, 2), uncompressed: measured(320) });
     expect(d).toMatchObject({ json_floor_ms: 5, json_floor_ratio: 0.8, json_floor_cpu_ms: 2 });
+    expect(d).toMatchObject({ json_floor_uncompressed_ms: 3.125, json_floor_uncompressed_ratio: 0.8 });
+    const quick = decompose("json_rf1", 0.8, measured(125), measured(250), [], undefined, { whole: measured(200) });
+    expect([quick.json_floor_uncompressed_ms, quick.json_floor_uncompressed_ratio]).toEqual([null, null]);
     expect(decompose("binary_rf1", 0.9, measured(125), measured(250), [])).not.toHaveProperty("json_floor_ratio");
   });
 
@@ -101,14 +106,15 @@ describe("the generated section (bench/report.ts)", () => {
   });
 
   it("shows the JSON contract's floor and its ratio in the JSON targets' rows, a dash where a run has none", () => {
-    const json = decompose("json_rf1", 0.8, measured(125), measured(250, 1000, 1.5), [], undefined, measured(200, 1000, 2));
+    const both = { flarelog: measured(160), floor: measured(400) };
+    const json = decompose("json_rf1", 0.8, measured(125), measured(250, 1000, 1.5), [], both, { whole: measured(200, 1000, 2), uncompressed: measured(320) });
     const binary = decompose("binary_rf1", 0.9, measured(125), measured(250), []);
     const md = renderMarkdown({ ...summary, bulk_decomposition: [json, binary] });
     const header = md.split("\n").find((l) => l.startsWith("| target |"));
-    expect(header?.split(" | ").slice(-2)).toEqual(["JSON contract's floor", "ratio |"]);
-    const cells = (prefix: string) => md.split("\n").find((l) => l.startsWith(prefix))?.split(" | ").slice(-2);
-    expect(cells("| json_rf1 ≥ 0.8×")).toEqual(["5 (2)", "0.80× |"]);
-    expect(cells("| binary_rf1 ≥ 0.9×")).toEqual(["–", "– |"]);
+    expect(header?.split(" | ").slice(-3)).toEqual(["JSON contract's floor", "ratio", "both uncompressed: ratio |"]);
+    const cells = (prefix: string) => md.split("\n").find((l) => l.startsWith(prefix))?.split(" | ").slice(-3);
+    expect(cells("| json_rf1 ≥ 0.8×")).toEqual(["5 (2)", "0.80×", "0.80× |"]);
+    expect(cells("| binary_rf1 ≥ 0.9×")).toEqual(["–", "–", "– |"]);
   });
 });
 
