@@ -6,7 +6,10 @@
  * Flarelog and floor rows they explain (bench/bulk.ts runs them). Then, per target, the
  * decomposition: what each layer costs per request against the budget the target allows,
  * `floor ms ÷ target` (one request in flight, so ms per request = 1000 ÷ requests/s and a
- * records/s ratio is floor ms ÷ Flarelog ms). Node 24 type stripping: erasable TypeScript only.
+ * records/s ratio is floor ms ÷ Flarelog ms); for the two JSON targets also the JSON contract's
+ * floor (the floor's `POST /json-write`: parse, one row, one offset per record answered), whose
+ * ratio to the floor is the most any implementation of the JSON contract can reach on this
+ * runtime. Node 24 type stripping: erasable TypeScript only.
  */
 import { table, type OpOutcome, type Throughput } from "./harness.ts";
 import { edgeProducePath, EDGE_TOPIC, type EdgeAblation } from "./edge.ts";
@@ -68,6 +71,18 @@ export interface BulkDecomposition {
   floor_do_ratio: number | null;
   /** The whole produce in the ablation's own workerd (a control: near flarelog_ms). */
   whole_edge_ms: number | null;
+  /**
+   * The JSON targets only (absent for binary and in runs before it): the JSON contract's floor,
+   * the floor's Worker parsing the body, storing it as the floor's one row and answering one
+   * offset per record (`POST /json-write`), no validation, no re-encoding; and floor_ms ÷ it, the
+   * ratio the contract's own minimum reaches against the floor; and both again with their answers
+   * uncompressed (the gzip ablation; null in --quick runs).
+   */
+  json_floor_ms?: number | null;
+  json_floor_ratio?: number | null;
+  json_floor_cpu_ms?: number | null;
+  json_floor_uncompressed_ms?: number | null;
+  json_floor_uncompressed_ratio?: number | null;
   floor_cpu_ms: number | null;
   flarelog_cpu_ms: number | null;
   floor_worker_cpu_ms: number | null;
@@ -117,6 +132,7 @@ export function decompose(
   floor: Measured,
   rows: readonly BulkAblationRow[],
   uncompressed?: { flarelog: Measured; floor: Measured },
+  jsonFloor?: { whole: Measured; uncompressed?: Measured | undefined },
 ): BulkDecomposition {
   const row = (v: AblationVariant) => rows.find((r) => r.variant === v);
   const cpu = (v: AblationVariant) => row(v)?.workerd_cpu_ms_per_request ?? null;
@@ -126,6 +142,7 @@ export function decompose(
   const floorDo = msOf(row("floor"));
   const floorUncompressed = msOf(uncompressed?.floor);
   const flarelogUncompressed = msOf(uncompressed?.flarelog);
+  const contract = jsonFloor ? jsonContractFloor(floorMs, floorUncompressed, jsonFloor) : {};
   return {
     target,
     target_ratio: targetRatio,
@@ -143,6 +160,7 @@ export function decompose(
     floor_do_ms: floorDo,
     floor_do_ratio: div(floorMs, floorDo),
     whole_edge_ms: msOf(row("whole")),
+    ...contract,
     floor_cpu_ms: floor.workerd_cpu_ms_per_request,
     flarelog_cpu_ms: flarelog.workerd_cpu_ms_per_request,
     floor_worker_cpu_ms: cpu("floor_worker"),
@@ -150,6 +168,19 @@ export function decompose(
     null_do_cpu_ms: cpu("null"),
     floor_do_cpu_ms: cpu("floor"),
     whole_edge_cpu_ms: cpu("whole"),
+  };
+}
+
+/** The JSON targets' contract floor fields of the decomposition. */
+function jsonContractFloor(floorMs: number, floorUncompressedMs: number | null, jsonFloor: { whole: Measured; uncompressed?: Measured | undefined }) {
+  const whole = msOf(jsonFloor.whole);
+  const uncompressed = msOf(jsonFloor.uncompressed);
+  return {
+    json_floor_ms: whole,
+    json_floor_ratio: div(floorMs, whole),
+    json_floor_cpu_ms: jsonFloor.whole.workerd_cpu_ms_per_request,
+    json_floor_uncompressed_ms: uncompressed,
+    json_floor_uncompressed_ratio: div(floorUncompressedMs, uncompressed),
   };
 }
 
@@ -181,7 +212,7 @@ export function ablationTables(rows: readonly BulkAblationRow[], parts: readonly
     ),
     "Decomposition per target: ms per request = 1000 ÷ req/s (one in flight), workerd CPU ms/request in brackets; budget = floor ÷ target",
     table(
-      ["target", "floor", "budget", "Flarelog", "ratio", "both uncompressed: floor / Flarelog", "ratio", "floor Worker alone", "Flarelog Worker alone", "÷ budget", "+ RPC (null DO)", "+ floor's INSERT", "ratio", "whole (ablation workerd)"],
+      ["target", "floor", "budget", "Flarelog", "ratio", "both uncompressed: floor / Flarelog", "ratio", "floor Worker alone", "Flarelog Worker alone", "÷ budget", "+ RPC (null DO)", "+ floor's INSERT", "ratio", "whole (ablation workerd)", "JSON contract's floor", "ratio", "both uncompressed: ratio"],
       parts.map((p) => [
         `${p.target} ≥ ${p.target_ratio}×`,
         layer(p.floor_ms, p.floor_cpu_ms),
@@ -197,6 +228,9 @@ export function ablationTables(rows: readonly BulkAblationRow[], parts: readonly
         layer(p.floor_do_ms, p.floor_do_cpu_ms),
         x(p.floor_do_ratio),
         layer(p.whole_edge_ms, p.whole_edge_cpu_ms),
+        p.json_floor_ms === undefined ? "-" : layer(p.json_floor_ms, p.json_floor_cpu_ms ?? null),
+        p.json_floor_ratio === undefined ? "-" : x(p.json_floor_ratio),
+        p.json_floor_uncompressed_ratio === undefined ? "-" : x(p.json_floor_uncompressed_ratio),
       ]),
     ),
   ];

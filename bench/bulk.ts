@@ -8,6 +8,10 @@
  *   - one record per request (JSON and binary), RF 1 acks=1;
  *   - the platform floor (bench/floor/worker.ts in its own Miniflare instance, storing each body
  *     as one row) written with the same 1000-record and single-record bodies;
+ *   - the JSON contract's floor (the floor's `POST /json-write`) with the same JSON bodies: the body
+ *     parsed, its records counted, stored as that one row, and answered with one offset per record
+ *     (the least any Worker must do to serve the JSON produce contract; the client checks the
+ *     answer as it checks Flarelog's);
  *   - topic-level produce (`POST /v1/topics/{t}/records`) of 100 keyed records × 100 B to a topic
  *     of 8 partitions (murmur2 spreads the keys) and the same bodies to a topic of 1 partition.
  * Ratios: each partition-endpoint row ÷ the floor with the same body; the 8-partition row ÷ the
@@ -22,7 +26,10 @@
  * asking for an uncompressed answer (gzip), and bench/bulk-ablation.ts's rows (Flarelog's Worker
  * in its own workerd, bench/edge/worker.ts, with its partition leader swapped for one doing the
  * floor's INSERT, one answering at once, or none; the floor's Worker with no DO), summed up per
- * target in `decomposition` (the closing JSON line's `bulk_decomposition`).
+ * target in `decomposition` (the closing JSON line's `bulk_decomposition`), the two JSON targets
+ * with their JSON contract's floor beside them (`json_floor_ratio` = floor ÷ that row: the most
+ * the contract itself allows against the floor on this runtime; with both answers uncompressed
+ * too, outside --quick).
  * Node 24 type stripping: erasable TypeScript only.
  */
 import { join } from "node:path";
@@ -72,6 +79,11 @@ export interface BulkFloorRow extends Throughput {
    * it too, awaited (the floor's `POST /hop`: Worker → DO → 2 DOs, one row each).
    */
   replicated?: boolean;
+  /**
+   * The JSON contract's floor (`POST /json-write`): the body parsed, its records counted, stored as
+   * one row, answered with one offset per record; no validation, no re-encoding.
+   */
+  json_contract?: boolean;
   body_bytes: number;
   /** CPU of the floor's workerd process per request; null off Linux. */
   workerd_cpu_ms_per_request: number | null;
@@ -299,6 +311,7 @@ interface FloorSpec {
   objects?: number;
   identity?: true;
   replicated?: true;
+  jsonContract?: true;
 }
 
 function floorSpecs(bodies: Map<number, { json: string[]; binary: Uint8Array[] }>, keyed: string[], controls: boolean): FloorSpec[] {
@@ -315,8 +328,12 @@ function floorSpecs(bodies: Map<number, { json: string[]; binary: Uint8Array[] }
   // The platform's own replicated write (the ablation for the RF 3 target): the 1000-record
   // bodies stored by one object and, awaited, by two more.
   const replicated = floors.slice(0, 2).map((f): FloorSpec => ({ ...f, replicated: true }));
-  // The gzip ablation: the target bodies again, answer uncompressed.
-  return [...floors, ...replicated, ...(controls ? floors.slice(0, 4).map((f): FloorSpec => ({ ...f, identity: true })) : [])];
+  // The JSON contract's floor (the bound of the two JSON targets): the JSON target bodies parsed,
+  // stored as one row, answered with their offsets.
+  const contract = floors.slice(0, 4).flatMap((f): FloorSpec[] => (f.format === "json" ? [{ ...f, jsonContract: true }] : []));
+  // The gzip ablation: the target bodies again, and the JSON contract's floor, answer uncompressed.
+  const uncompressed = controls ? [...floors.slice(0, 4), ...contract].map((f): FloorSpec => ({ ...f, identity: true })) : [];
+  return [...floors, ...replicated, ...contract, ...uncompressed];
 }
 
 /** Runs `ops` in interleaved rounds, summing each run's CPU of the process that served it. */
@@ -346,12 +363,14 @@ async function interleaved(ops: Measured[], cfg: BulkConfig): Promise<{ t: Throu
 }
 
 function floorRow(f: FloorSpec, { t, cpu }: { t: Throughput; cpu: number | null }, log: (line: string) => void): BulkFloorRow {
-  const fan = `${f.objects === undefined ? "" : ` to ${f.objects} object(s)`}${f.identity ? ", answer uncompressed" : ""}${f.replicated ? ", replicated (one object, then two more)" : ""}`;
+  const contract = f.jsonContract ? ", JSON contract (parsed, one row, offsets answered)" : "";
+  const fan = `${f.objects === undefined ? "" : ` to ${f.objects} object(s)`}${f.identity ? ", answer uncompressed" : ""}${f.replicated ? ", replicated (one object, then two more)" : ""}${contract}`;
   log(`  floor, ${f.format} bodies of ${f.records}${fan}: ${formatNumber(t.records_per_s)} records/s, p50 ${t.latency.p50_ms} ms, workerd CPU ${cpu ?? "?"} ms/request`);
   const shape = {
     ...(f.objects === undefined ? {} : { objects: f.objects }),
     ...(f.identity ? { answer_uncompressed: true } : {}),
     ...(f.replicated ? { replicated: true } : {}),
+    ...(f.jsonContract ? { json_contract: true } : {}),
   };
   return { format: f.format, records_per_request: f.records, body_bytes: f.bodies[0]!.length, ...shape, ...t, workerd_cpu_ms_per_request: cpu };
 }
@@ -400,12 +419,18 @@ async function measure(http: Http, client: FlarelogClient, cfg: BulkConfig, serv
   const ops: Measured[] = [
     ...(await flarelogOps(http, client, specs, bodies, keyed)).map((op) => ({ op, concurrency: 1, pid: servers.flarelogPid })),
     ...floors.map((f) => {
-      const name = `bulk-${f.format}-b${f.records}${f.objects ? `-fan${f.objects}` : ""}${f.identity ? "-identity" : ""}${f.replicated ? "-hop" : ""}`;
-      const op = f.identity
-        ? floorPostOp(`${servers.url}/write?p=${name}`, f.bodies, f.records, IDENTITY)
-        : f.replicated
-          ? floorPostOp(`${servers.url}/hop?p=${name}`, f.bodies, f.records)
-          : writeOp(servers.url, name, f.bodies, f.records, f.objects);
+      const name = `bulk-${f.format}-b${f.records}${f.objects ? `-fan${f.objects}` : ""}${f.identity ? "-identity" : ""}${f.replicated ? "-hop" : ""}${f.jsonContract ? "-json" : ""}`;
+      // The JSON contract's rows send Flarelog's JSON rows' own request and answer check (n offsets).
+      const floorHttp = { base: servers.url, token: "" };
+      const op = f.jsonContract
+        ? f.identity
+          ? identityProduceOp(floorHttp, `/json-write?p=${name}`, f.bodies as string[], f.records)
+          : produceOp(floorHttp, name, "1", f.bodies as string[], f.records, `/json-write?p=${name}`)
+        : f.identity
+          ? floorPostOp(`${servers.url}/write?p=${name}`, f.bodies, f.records, IDENTITY)
+          : f.replicated
+            ? floorPostOp(`${servers.url}/hop?p=${name}`, f.bodies, f.records)
+            : writeOp(servers.url, name, f.bodies, f.records, f.objects);
       return { op, concurrency: 1, pid: servers.pid };
     }),
     ...ablations.map(({ variant, body }) => ({
@@ -451,7 +476,7 @@ const TARGETS = [
 
 function summarize(rows: BulkRow[], floor: BulkFloorRow[], ablation: BulkAblationRow[]): BulkResult {
   const floorOf = (format: string, records: number, uncompressed = false) =>
-    floor.find((x) => x.format === format && x.records_per_request === records && x.objects === undefined && !x.replicated && !x.answer_uncompressed === !uncompressed);
+    floor.find((x) => x.format === format && x.records_per_request === records && x.objects === undefined && !x.replicated && !x.json_contract && !x.answer_uncompressed === !uncompressed);
   // Each row against the floor with the same body and the same answer encoding.
   const ratios = rows.flatMap((r) => {
     const f = floorOf(r.format, r.records_per_request, r.answer_uncompressed);
@@ -496,7 +521,10 @@ function summarize(rows: BulkRow[], floor: BulkFloorRow[], ablation: BulkAblatio
     const floorUncompressed = floorOf(x.format, x.records, true);
     const parts = ablation.filter((a) => a.format === x.format && a.records_per_request === x.records);
     const uncompressed = flarelogUncompressed && floorUncompressed ? { flarelog: flarelogUncompressed, floor: floorUncompressed } : undefined;
-    return [decompose(x.key, x.min, r, f, parts, uncompressed)];
+    const contractOf = (answerUncompressed: boolean) =>
+      floor.find((c) => c.json_contract && c.format === x.format && c.records_per_request === x.records && !c.answer_uncompressed === !answerUncompressed);
+    const contract = contractOf(false);
+    return [decompose(x.key, x.min, r, f, parts, uncompressed, contract && { whole: contract, uncompressed: contractOf(true) })];
   });
   return { rows, floor, ratios, partition_ratio: partitionRatio, floor_fanout_ratio: floorFanout, replicated_ratios: replicatedRatios, targets, ablation, decomposition };
 }

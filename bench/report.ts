@@ -215,10 +215,10 @@ function renderDecomposition(value: unknown, out: string[]): void {
   const rows = Array.isArray(value) ? value.filter(isRecord) : [];
   if (rows.length === 0) return;
   out.push(
-    "Produce targets layer by layer, same rounds (`bulk_decomposition`): ms per request = 1000 ÷ requests/s (one in flight), workerd CPU ms per request in brackets; budget = floor ÷ target. Flarelog's Worker (bench/edge/worker.ts) with its partition leader swapped: none (the Worker alone), a DO answering at once, a DO doing only the floor's INSERT:",
+    "Produce targets layer by layer, same rounds (`bulk_decomposition`): ms per request = 1000 ÷ requests/s (one in flight), workerd CPU ms per request in brackets; budget = floor ÷ target. Flarelog's Worker (bench/edge/worker.ts) with its partition leader swapped: none (the Worker alone), a DO answering at once, a DO doing only the floor's INSERT; for the JSON targets, the JSON contract's floor (the floor's Worker parsing the body, storing its one row and answering one offset per record), floor ÷ it, and that ratio with both answers uncompressed:",
     "",
     mdTable(
-      ["target", "floor", "budget", "Flarelog", "ratio", "both answers uncompressed: ratio", "floor's Worker alone", "Flarelog's Worker alone", "÷ budget", "+ RPC", "+ floor's INSERT", "ratio"],
+      ["target", "floor", "budget", "Flarelog", "ratio", "both answers uncompressed: ratio", "floor's Worker alone", "Flarelog's Worker alone", "÷ budget", "+ RPC", "+ floor's INSERT", "ratio", "JSON contract's floor", "ratio", "both uncompressed: ratio"],
       rows.map((r) => [
         `${str(r.target)} ≥ ${fmt(r.target_ratio)}×`,
         layer(r.floor_ms, r.floor_cpu_ms),
@@ -232,8 +232,11 @@ function renderDecomposition(value: unknown, out: string[]): void {
         layer(r.null_do_ms, r.null_do_cpu_ms),
         layer(r.floor_do_ms, r.floor_do_cpu_ms),
         ratio(r.floor_do_ratio),
+        layer(r.json_floor_ms, r.json_floor_cpu_ms),
+        ratio(r.json_floor_ratio),
+        ratio(r.json_floor_uncompressed_ratio),
       ]),
-      [false, true, true, true, true, true, true, true, true, true, true, true],
+      [false, true, true, true, true, true, true, true, true, true, true, true, true, true, true],
     ),
     "",
   );

@@ -147,7 +147,7 @@ function workloadHeadlines(r: Results): Headline[] {
     w.push(headline(`bulk ${b.format} ${shape}${how}`, b));
   }
   for (const f of r.bulk?.floor ?? [])
-    w.push(headline(`floor write ${f.format} body ${f.records_per_request}x100B${f.objects === undefined ? "" : ` to ${f.objects} object(s)`}${f.answer_uncompressed ? " answer uncompressed" : ""}${f.replicated ? " replicated to 3 objects" : ""} (bulk rounds)`, f));
+    w.push(headline(`floor write ${f.format} body ${f.records_per_request}x100B${f.objects === undefined ? "" : ` to ${f.objects} object(s)`}${f.answer_uncompressed ? " answer uncompressed" : ""}${f.replicated ? " replicated to 3 objects" : ""}${f.json_contract ? " JSON contract" : ""} (bulk rounds)`, f));
   for (const c of r.matrix?.cells ?? []) {
     const shape = `${c.value_bytes}B batch=${c.records_per_request} acks=${c.acks} RF${c.replication_factor}`;
     w.push(headline(`matrix ${shape} ${c.partitions}p`, c));

@@ -198,7 +198,8 @@ function bulkTables(x: BulkResult): string[] {
   });
   const floor = x.floor.map((f) => {
     const cpu = f.workerd_cpu_ms_per_request ?? "?";
-    const shape = f.objects === undefined ? (f.answer_uncompressed ? "answer uncompressed" : "-") : `${f.objects} object(s)`;
+    const kind = [f.json_contract && "JSON contract (/json-write)", f.replicated && "replicated (1 + 2 objects)", f.answer_uncompressed && "answer uncompressed"].filter(Boolean).join(", ");
+    const shape = f.objects === undefined ? kind || "-" : `${f.objects} object(s)`;
     return [`floor (${f.format} body)`, shape, "-", "-", f.records_per_request, f.body_bytes, f.requests, ...kafkaCells(f), f.requests_per_s, cpu];
   });
   const t = x.targets;

@@ -15,6 +15,12 @@
  *   POST /hop?p=NAME              Worker → DO NAME (one row) → DOs NAME-f1 and NAME-f2 (one row
  *                                 each, in parallel): the platform's own Worker → DO → DO round
  *                                 trip, the shape of an RF 3 acks=all append (bench/platform-hop.ts)
+ *   POST /json-write?p=NAME       the least a Worker must do to serve the JSON produce contract
+ *                                 (docs/api.md): the body read and `JSON.parse`d, its `records`
+ *                                 counted (n), its bytes one row of DO NAME (as /write), answered
+ *                                 `{"offsets":[{"partition":0,"offset":O,"timestamp":T}, ...]}`,
+ *                                 n entries built as one string; no validation, no re-encoding:
+ *                                 below any real implementation (the JSON targets' floor, bench/bulk.ts)
  *   POST /null                    the body read, answered `{"id":0}` with no Durable Object: the
  *                                 floor's Worker alone (the produce edge ablation, bench/bulk.ts)
  *   PUT  /mem?k=KEY[&via=do&p=NAME]  the body kept in the Worker's isolate memory (or in the
@@ -23,7 +29,7 @@
  *                                 no storage (the catch-up ablation, bench/catchup-split.ts)
  *
  * One DO per name, as Flarelog has one replica DO per partition. No auth, no validation, no
- * JSON parse: whatever Flarelog does beyond this is its own cost.
+ * JSON parse (but in /json-write's): whatever Flarelog does beyond this is its own cost.
  */
 import { DurableObject } from "cloudflare:workers";
 
@@ -90,6 +96,21 @@ async function mem(request: Request, url: URL, stub: DurableObjectStub<FloorDO>)
   return new Response(bytes, { headers: { "content-length": String(bytes.byteLength) } });
 }
 
+/**
+ * `/json-write`: the JSON produce contract at its least. The bytes are decoded once (what
+ * `request.text()` does) and kept, so the row is the very body, as /write stores it. Offsets are
+ * the row id × n onwards (each row holds n records); one timestamp for the request.
+ */
+async function jsonWrite(request: Request, stub: DurableObjectStub<FloorDO>): Promise<Response> {
+  const body = await request.arrayBuffer();
+  const n = (JSON.parse(new TextDecoder().decode(body)) as { records: unknown[] }).records.length;
+  const first = ((await stub.write(body)) - 1) * n;
+  const timestamp = Date.now();
+  let out = '{"offsets":[';
+  for (let i = 0; i < n; i++) out += `${i === 0 ? "" : ","}{"partition":0,"offset":${first + i},"timestamp":${timestamp}}`;
+  return new Response(`${out}]}`, { headers: { "content-type": "application/json" } });
+}
+
 export default {
   async fetch(request: Request, env: FloorEnv): Promise<Response> {
     const url = new URL(request.url);
@@ -98,6 +119,7 @@ export default {
       const id = await stub.write(await request.arrayBuffer());
       return Response.json({ id });
     }
+    if (request.method === "POST" && url.pathname === "/json-write") return jsonWrite(request, stub);
     if (request.method === "POST" && url.pathname === "/fanout") {
       const body = await request.arrayBuffer();
       const n = Math.max(1, Number(url.searchParams.get("n") ?? "1"));

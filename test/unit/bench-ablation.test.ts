@@ -1,8 +1,8 @@
 /**
  * The ablations of `npm run bench` (issue 22): the produce edge ablation's decomposition
  * (bench/bulk-ablation.ts) is the arithmetic of its rows (ms per request = 1000 ÷ requests/s,
- * budget = floor ÷ target), a row not measured leaves nulls rather than NaN, the closing JSON line
- * carries it only when measured; the catch-up ablation's decoders (bench/catchup-split.ts) count
+ * budget = floor ÷ target, the JSON targets' contract floor ratio), a row not measured leaves
+ * nulls rather than NaN, the closing JSON line carries it only when measured; the catch-up ablation's decoders (bench/catchup-split.ts) count
  * what a consumer gets; and the edge build (bench/edge/wrangler.toml) keeps every binding and
  * migration of the production wrangler.toml, so its Worker is the product's with stand-ins added.
  */
@@ -54,6 +54,18 @@ describe("the produce edge ablation's decomposition", () => {
     expect(d).toMatchObject({ floor_cpu_ms: 1.5, flarelog_cpu_ms: 3, edge_cpu_ms: 0.5 });
   });
 
+  it("the JSON contract's floor ratio is the floor's ms ÷ its ms, and a target without that row has no such fields", () => {
+    // floor 4 ms, the JSON contract's floor 5 ms: the contract at its least reaches 0.8×;
+    // both uncompressed: floor 2.5 ms, the contract's floor 3.125 ms, again 0.8×.
+    const both = { flarelog: measured(160), floor: measured(400) };
+    const d = decompose("json_rf1", 0.8, measured(125), measured(250, 1000, 1.5), [], both, { whole: measured(200, 1000, 2), uncompressed: measured(320) });
+    expect(d).toMatchObject({ json_floor_ms: 5, json_floor_ratio: 0.8, json_floor_cpu_ms: 2 });
+    expect(d).toMatchObject({ json_floor_uncompressed_ms: 3.125, json_floor_uncompressed_ratio: 0.8 });
+    const quick = decompose("json_rf1", 0.8, measured(125), measured(250), [], undefined, { whole: measured(200) });
+    expect([quick.json_floor_uncompressed_ms, quick.json_floor_uncompressed_ratio]).toEqual([null, null]);
+    expect(decompose("binary_rf1", 0.9, measured(125), measured(250), [])).not.toHaveProperty("json_floor_ratio");
+  });
+
   it("a row not measured leaves its fields null, never NaN or a throw", () => {
     const d = decompose("single_record_json", 0.9, measured(300, 1), measured(400, 1), []);
     expect(d.edge_ms).toBeNull();
@@ -91,6 +103,18 @@ describe("the generated section (bench/report.ts)", () => {
     expect(row?.split(" | ").slice(1, 9)).toEqual(["4 (1.5)", "5", "8 (3)", "0.50×", "–", "–", "2.5 (0.5)", "0.50×"]);
     expect(md).not.toContain("Other figures");
     expect(renderMarkdown(summary)).not.toContain("layer by layer");
+  });
+
+  it("shows the JSON contract's floor and its ratio in the JSON targets' rows, a dash where a run has none", () => {
+    const both = { flarelog: measured(160), floor: measured(400) };
+    const json = decompose("json_rf1", 0.8, measured(125), measured(250, 1000, 1.5), [], both, { whole: measured(200, 1000, 2), uncompressed: measured(320) });
+    const binary = decompose("binary_rf1", 0.9, measured(125), measured(250), []);
+    const md = renderMarkdown({ ...summary, bulk_decomposition: [json, binary] });
+    const header = md.split("\n").find((l) => l.startsWith("| target |"));
+    expect(header?.split(" | ").slice(-3)).toEqual(["JSON contract's floor", "ratio", "both uncompressed: ratio |"]);
+    const cells = (prefix: string) => md.split("\n").find((l) => l.startsWith(prefix))?.split(" | ").slice(-3);
+    expect(cells("| json_rf1 ≥ 0.8×")).toEqual(["5 (2)", "0.80×", "0.80× |"]);
+    expect(cells("| binary_rf1 ≥ 0.9×")).toEqual(["–", "–", "– |"]);
   });
 });
 
