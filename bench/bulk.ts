@@ -5,7 +5,8 @@
  *   - 1000 records × 100 B per request to one partition: the contract's JSON body and the binary
  *     record batch (`application/vnd.flarelog.record-batch`, the stored format, which the leader
  *     keeps as it came), RF 1 acks=1 and RF 3 acks=all;
- *   - one record per request (JSON and binary), RF 1 acks=1;
+ *   - one record per request (JSON and binary), RF 1 acks=1 (these rows, their floor rows and
+ *     their ablation rows take SINGLE_SAMPLES times the requests of the others);
  *   - the platform floor (bench/floor/worker.ts in its own Miniflare instance, storing each body
  *     as one row) written with the same 1000-record and single-record bodies;
  *   - the JSON contract's floor (the floor's `POST /json-write`) with the same JSON bodies: the body
@@ -268,7 +269,16 @@ interface Measured {
   op: (i: number) => Promise<OpOutcome>;
   concurrency: number;
   pid: number | null;
+  /** Requests over the rounds, when not `bulkRequests` (the single-record rows: see SINGLE_SAMPLES). */
+  requests?: number | undefined;
 }
+
+/**
+ * The single-record rows take this many times `bulkRequests`: at ~1.5 ms a request, 800 of them
+ * are 1.2 s a row, 0.15 s a round, where one 30 ms pause (GC, a neighbour) moves a ratio by a
+ * fifth; the 1,000-record rows take 2–5 ms a request and keep `bulkRequests`.
+ */
+const SINGLE_SAMPLES = 4;
 
 interface Servers {
   url: string;
@@ -416,8 +426,9 @@ async function measure(http: Http, client: FlarelogClient, cfg: BulkConfig, serv
   const targetBodies: TargetBody[] = [BULK_BATCH, SINGLE].flatMap((n) => (["json", "binary"] as const).map((format) => ({ format, records: n, ...bodies.get(n)! })));
   const variants = controls ? ABLATIONS : ABLATIONS.filter((v) => v !== "whole");
   const ablations = targetBodies.flatMap((body) => variants.map((variant) => ({ variant, body })));
+  const requestsFor = (records: number) => (records === SINGLE ? SINGLE_SAMPLES * cfg.bulkRequests : undefined);
   const ops: Measured[] = [
-    ...(await flarelogOps(http, client, specs, bodies, keyed)).map((op) => ({ op, concurrency: 1, pid: servers.flarelogPid })),
+    ...(await flarelogOps(http, client, specs, bodies, keyed)).map((op, i) => ({ op, concurrency: 1, pid: servers.flarelogPid, requests: requestsFor(specs[i]!.records) })),
     ...floors.map((f) => {
       const name = `bulk-${f.format}-b${f.records}${f.objects ? `-fan${f.objects}` : ""}${f.identity ? "-identity" : ""}${f.replicated ? "-hop" : ""}${f.jsonContract ? "-json" : ""}`;
       // The JSON contract's rows send Flarelog's JSON rows' own request and answer check (n offsets).
@@ -431,12 +442,13 @@ async function measure(http: Http, client: FlarelogClient, cfg: BulkConfig, serv
           : f.replicated
             ? floorPostOp(`${servers.url}/hop?p=${name}`, f.bodies, f.records)
             : writeOp(servers.url, name, f.bodies, f.records, f.objects);
-      return { op, concurrency: 1, pid: servers.pid };
+      return { op, concurrency: 1, pid: servers.pid, requests: requestsFor(f.records) };
     }),
     ...ablations.map(({ variant, body }) => ({
       op: ablationOp(variant, { edge: servers.edge.http, floorUrl: servers.url }, body, (h, path, b, n) => binaryProduceOp(h, EDGE_TOPIC, "1", b, n, path)),
       concurrency: 1,
       pid: variant === "floor_worker" ? servers.pid : servers.edge.pid,
+      requests: requestsFor(body.records),
     })),
   ];
   const measured = await interleaved(ops, cfg);

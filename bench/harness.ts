@@ -124,13 +124,14 @@ export function mergeLoads(runs: readonly LoadResult[]): LoadResult {
 
 /**
  * Several load configurations measured in interleaved rounds: after `warmup` requests each, every
- * round runs each configuration in turn (`ceil(requests / rounds)` requests, capped at
- * `capMs / rounds`), starting one configuration later each round so none always runs first.
+ * round runs each configuration in turn (`ceil(requests / rounds)` requests, or the
+ * configuration's own `requests`, capped at `capMs / rounds`), starting one configuration later
+ * each round so none always runs first.
  * Slow drift of a shared machine (JIT, GC, the neighbours) is spread over all of them rather
  * than landing on one. Returns one merged result per configuration, in the given order.
  */
 export async function runInterleaved(
-  configs: readonly { op: (index: number) => Promise<OpOutcome>; concurrency: number }[],
+  configs: readonly { op: (index: number) => Promise<OpOutcome>; concurrency: number; requests?: number | undefined }[],
   o: {
     warmup: number;
     requests: number;
@@ -142,12 +143,12 @@ export async function runInterleaved(
 ): Promise<LoadResult[]> {
   const runsOf = configs.map(() => [] as LoadResult[]);
   for (const { op, concurrency } of configs) await runLoad({ requests: o.warmup, concurrency, timeCapMs: o.capMs, op });
-  const perRound = Math.ceil(o.requests / o.rounds);
   const capPerRound = o.capMs / o.rounds;
   for (let round = 0; round < o.rounds; round++) {
     for (let k = 0; k < configs.length; k++) {
       const i = (k + round) % configs.length;
-      const { op, concurrency } = configs[i]!;
+      const { op, concurrency, requests } = configs[i]!;
+      const perRound = Math.ceil((requests ?? o.requests) / o.rounds);
       const run = () => runLoad({ requests: perRound, concurrency, timeCapMs: capPerRound, op });
       runsOf[i]!.push(await (o.around ? o.around(i, run) : run()));
     }
