@@ -2,8 +2,8 @@
  * The ablations of `npm run bench` (issue 22): the produce edge ablation's decomposition
  * (bench/bulk-ablation.ts) is the arithmetic of its rows (ms per request = 1000 ÷ requests/s,
  * budget = floor ÷ target, the JSON targets' contract floor ratio), a row not measured leaves
- * nulls rather than NaN, the closing JSON line carries it only when measured; the catch-up ablation's decoders (bench/catchup-split.ts) count
- * what a consumer gets; and the edge build (bench/edge/wrangler.toml) keeps every binding and
+ * nulls rather than NaN, the closing JSON line carries it only when measured; the catch-up
+ * ablation's decoders (bench/catchup-split.ts) count what a consumer gets; and the edge build (bench/edge/wrangler.toml) keeps every binding and
  * migration of the production wrangler.toml, so its Worker is the product's with stand-ins added.
  */
 import { join } from "node:path";
