@@ -20,6 +20,8 @@ interface BrokerEnvVars {
   REPLICA_PUSH_DELAY_MS?: string;
   /** Default remote.storage.enable for topics that do not set it (tiered storage). */
   REMOTE_STORAGE_ENABLE?: string;
+  /** Bytes of each replica's newest batches kept in memory (src/storage/batch-tail.ts). */
+  REPLICA_TAIL_BYTES?: string;
   /** R2 bucket of tiered storage (wrangler.toml [[r2_buckets]]); optional in the type so tests without it compile. */
   TIERED_STORAGE?: R2Bucket;
 }

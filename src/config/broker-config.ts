@@ -51,6 +51,11 @@ export interface BrokerConfig {
    * not set it take this value (Kafka's remote.log.storage.system.enable plus a default).
    */
   readonly remoteStorageEnable: boolean;
+  /**
+   * Bytes of a replica's newest batches kept in memory (src/storage/batch-tail.ts): pushes of
+   * what the leader just appended and fetches at the log's end read no SQLite rows from them.
+   */
+  readonly replicaTailBytes: number;
   /** A live tail's (`live=sse`) longest and default connection lifetime; it then ends with a resume point. */
   readonly sseMaxLifetimeMs: number;
   /** A live tail sends a comment line when it has sent nothing for this long. */
@@ -78,6 +83,8 @@ const MAX_MS = 2_147_483_647;
 export const GROUP_MAX_SESSION_TIMEOUT_MS = 300_000;
 
 const anyMs = durationMs(1, MAX_MS);
+/** The largest REPLICA_TAIL_BYTES: a quarter of an isolate's 128 MB for one replica's tail. */
+const MAX_TAIL_BYTES = 32 * 1024 * 1024;
 
 /** The one table: each field's var, default and rule. */
 const BROKER_VARS: { readonly [F in keyof BrokerConfig]: VarSpec<BrokerConfig[F]> } = {
@@ -116,6 +123,8 @@ const BROKER_VARS: { readonly [F in keyof BrokerConfig]: VarSpec<BrokerConfig[F]
   replicaPushDelayMs: { name: "REPLICA_PUSH_DELAY_MS", default: "0", parse: durationMs(0, 10_000) },
   // Kafka's remote.storage.enable as a broker-wide default for topics that do not set it.
   remoteStorageEnable: { name: "REMOTE_STORAGE_ENABLE", default: "false", parse: booleanVar },
+  // No Kafka name: per replica object; replicas of one class may share an isolate's 128 MB.
+  replicaTailBytes: { name: "REPLICA_TAIL_BYTES", default: "1048576", parse: byteCount(0, MAX_TAIL_BYTES) },
   // No Kafka name: how long a `live=sse` connection lasts at most (also its default).
   sseMaxLifetimeMs: { name: "SSE_MAX_LIFETIME_MS", default: "60000", parse: durationMs(1, 3_600_000) },
   // No Kafka name: the idle time after which a `live=sse` connection sends a heartbeat comment.
@@ -128,13 +137,21 @@ export const BROKER_VAR_NAMES = Object.values(BROKER_VARS).map((s) => s.name);
 /** What `parseBrokerConfig` reads: a Worker's `env`, or a plain record of vars. */
 export type BrokerVars = { readonly [name: string]: unknown } | Env;
 
-function durationMs(min: number, max: number): (raw: string) => Parsed<number> {
-  const rule = `must be a whole number of milliseconds from ${min} to ${max}`;
+function wholeNumber(unit: string, min: number, max: number): (raw: string) => Parsed<number> {
+  const rule = `must be a whole number of ${unit} from ${min} to ${max}`;
   return (raw) => {
     const n = Number(raw);
     const valid = /^\d{1,10}$/.test(raw) && n >= min && n <= max;
     return valid ? { value: n } : { problem: `${rule}, got ${JSON.stringify(raw)}` };
   };
+}
+
+function durationMs(min: number, max: number): (raw: string) => Parsed<number> {
+  return wholeNumber("milliseconds", min, max);
+}
+
+function byteCount(min: number, max: number): (raw: string) => Parsed<number> {
+  return wholeNumber("bytes", min, max);
 }
 
 function isLocationHint(s: string): s is LocationHint {

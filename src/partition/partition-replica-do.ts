@@ -80,6 +80,7 @@ export class PartitionReplicaDO extends DurableObject<Env> {
     this.replica = new PartitionReplica(sql, clock, {
       replicaLagTimeMaxMs: this.config.replicaLagTimeMaxMs,
       producerState: { ...DEFAULT_PRODUCER_STATE_OPTIONS, expirationMs: this.config.producerIdExpirationMs },
+      tailBytes: this.config.replicaTailBytes,
     });
     this.driver = new ReplicationDriver(this.replica, clock, {
       transport: () => this.currentTransport(),

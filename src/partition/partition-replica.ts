@@ -43,6 +43,8 @@ export interface ReplicaOptions {
   replicaLagTimeMaxMs: number;
   /** producer.id.expiration.ms and the bound on remembered producers (defaults: producer-state.ts). */
   producerState?: ProducerStateOptions;
+  /** Bytes of the newest batches the store keeps in memory (default: batch-tail.ts). */
+  tailBytes?: number;
 }
 
 export class PartitionReplica {
@@ -66,7 +68,7 @@ export class PartitionReplica {
     this.assignments = new AssignmentStore(sql);
     this.assignment = this.assignments.load();
     this.offlineFlag = this.assignments.offline();
-    this.log = PartitionLog.open(new SqliteLogStore(sql), clock, toLogConfig(this.assignment?.configs ?? {}), {
+    this.log = PartitionLog.open(new SqliteLogStore(sql, options.tailBytes === undefined ? {} : { tailBytes: options.tailBytes }), clock, toLogConfig(this.assignment?.configs ?? {}), {
       ...(options.producerState ? { producerState: options.producerState } : {}),
     });
     // After a restart the leader rebuilds its bookkeeping; followers' positions are relearned.

@@ -17,6 +17,7 @@ import {
 import { parseDeclaredTopics } from "../../src/config/declared-topics.ts";
 import { DEFAULT_GROUP_CONFIG } from "../../src/groups/group-state.ts";
 import { DEFAULT_PRODUCER_STATE_OPTIONS } from "../../src/log/producer-state.ts";
+import { DEFAULT_TAIL_BYTES } from "../../src/storage/batch-tail.ts";
 
 const DURATION_FIELDS = {
   REPLICA_LAG_TIME_MAX_MS: "replicaLagTimeMaxMs",
@@ -55,6 +56,7 @@ describe("defaults", () => {
       logLevel: "warn",
       replicaPushDelayMs: 0,
       remoteStorageEnable: false,
+      replicaTailBytes: 1_048_576,
       sseMaxLifetimeMs: 60_000,
       sseHeartbeatMs: 15_000,
     });
@@ -74,6 +76,7 @@ describe("defaults", () => {
       LOG_LEVEL: "debug",
       REPLICA_PUSH_DELAY_MS: "5",
       REMOTE_STORAGE_ENABLE: "true",
+      REPLICA_TAIL_BYTES: "8",
       SSE_MAX_LIFETIME_MS: "6",
       SSE_HEARTBEAT_MS: "7",
     };
@@ -95,6 +98,7 @@ describe("defaults", () => {
     expect(DEFAULT_GROUP_CONFIG.minSessionTimeoutMs).toBe(d.groupMinSessionTimeoutMs);
     expect(DEFAULT_GROUP_CONFIG.maxSessionTimeoutMs).toBe(GROUP_MAX_SESSION_TIMEOUT_MS);
     expect(DEFAULT_PRODUCER_STATE_OPTIONS.expirationMs).toBe(d.producerIdExpirationMs);
+    expect(DEFAULT_TAIL_BYTES).toBe(d.replicaTailBytes);
   });
 
   it("wrangler.toml repeats no default: it sets none of the broker's vars", () => {
@@ -226,6 +230,18 @@ describe("LOG_LEVEL", () => {
   it("takes debug, info, warn, error or off and refuses anything else, naming the var", () => {
     for (const level of ["debug", "info", "warn", "error", "off"]) expect(parsed({ LOG_LEVEL: level }).logLevel).toBe(level);
     for (const bad of ["INFO", "verbose", "", " info"]) expect(problem({ LOG_LEVEL: bad })).toContain("LOG_LEVEL must be one of debug, info, warn, error, off");
+  });
+});
+
+describe("REPLICA_TAIL_BYTES", () => {
+  it("takes a whole number of bytes from 0 to 32 MiB", () => {
+    expect(parsed({ REPLICA_TAIL_BYTES: "0" }).replicaTailBytes).toBe(0);
+    expect(parsed({ REPLICA_TAIL_BYTES: "33554432" }).replicaTailBytes).toBe(33_554_432);
+    expect(parsed({ REPLICA_TAIL_BYTES: 4096 }).replicaTailBytes).toBe(4096);
+  });
+
+  it.each(["-1", "1.5", "1e6", "", " 4096", "33554433", "4MiB"])("refuses %j, naming the var and the value", (raw) => {
+    expect(problem({ REPLICA_TAIL_BYTES: raw })).toContain(`REPLICA_TAIL_BYTES must be a whole number of bytes from 0 to 33554432, got ${JSON.stringify(raw)}`);
   });
 });
 

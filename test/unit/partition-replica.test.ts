@@ -113,4 +113,29 @@ describe("PartitionReplica", () => {
     expect(replica.enforceRetention()).not.toBeNull();
     expect(replica.describe().logStartOffset).toBe(1);
   });
+
+  it("the store keeps tailBytes of the newest batches: an older batch is read from memory by default, from SQLite with 0", () => {
+    /** Statements that read batch rows, over the same database as `sql`. */
+    class CountingPort extends NodeSqlitePort {
+      batchReads = 0;
+      override exec<T extends object>(statement: string, ...params: Parameters<NodeSqlitePort["exec"]>[1][]): T[] {
+        if (/\bFROM batches\b/i.test(statement)) this.batchReads++;
+        return super.exec<T>(statement, ...params);
+      }
+    }
+    const readOldest = (tailBytes: number | undefined) => {
+      const port = new CountingPort();
+      applyMigrations(port, partitionReplicaMigrations());
+      const r = new PartitionReplica(port, clock, { replicaLagTimeMaxMs: 30_000, ...(tailBytes === undefined ? {} : { tailBytes }) });
+      r.becomeLeaderOrFollower(assignment());
+      for (const v of ["a", "b", "c"]) r.produce({ records: [rec(v.repeat(1000))], acks: -1, timeoutMs: 1000, leaderEpoch: 0 });
+      port.batchReads = 0;
+      const f = r.read({ offset: 0, maxRecords: 1, maxBytes: 1 << 20, leaderEpoch: 0, waitMs: 0 });
+      expect(f.ok && f.value.records.map((x) => x.offset)).toEqual([0]);
+      return port.batchReads;
+    };
+    expect(readOldest(undefined)).toBe(0);
+    expect(readOldest(1 << 20)).toBe(0);
+    expect(readOldest(0)).toBeGreaterThan(0);
+  });
 });
