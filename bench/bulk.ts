@@ -31,6 +31,11 @@
  * with their JSON contract's floor beside them (`json_floor_ratio` = floor ÷ that row: the most
  * the contract itself allows against the floor on this runtime; with both answers uncompressed
  * too, outside --quick).
+ * The control (`repeat_ratios`, the closing JSON line's `bulk_repeat_ratios`): the binary RF 1
+ * target row and its floor row each measured a second time, on a topic and an object of their
+ * own, in the same rounds: first ÷ second for each, and the target's ratio from the two second
+ * rows. Two identical workloads should give 1.0×; what they give is this run's own spread, set
+ * beside every target it measures.
  * Node 24 type stripping: erasable TypeScript only.
  */
 import { join } from "node:path";
@@ -66,6 +71,8 @@ export interface BulkRow extends Throughput {
   workerd_cpu_ms_per_request: number | null;
   /** The gzip ablation's rows: the request asked for the answer uncompressed (`accept-encoding: identity`). */
   answer_uncompressed?: boolean;
+  /** The same-rounds control: this row's twin measured again (`repeat_ratios`). */
+  repeat?: boolean;
 }
 
 export interface BulkFloorRow extends Throughput {
@@ -85,6 +92,8 @@ export interface BulkFloorRow extends Throughput {
    * one row, answered with one offset per record; no validation, no re-encoding.
    */
   json_contract?: boolean;
+  /** The same-rounds control: this row's twin measured again (`repeat_ratios`). */
+  repeat?: boolean;
   body_bytes: number;
   /** CPU of the floor's workerd process per request; null off Linux. */
   workerd_cpu_ms_per_request: number | null;
@@ -128,6 +137,12 @@ export interface BulkResult {
    * RF 3 ÷ RF 1 for one row per object).
    */
   replicated_ratios?: BulkRatio[];
+  /**
+   * The control of the binary RF 1 target: Flarelog's row ÷ the same row measured again on its
+   * own topic, the floor's row ÷ itself again, and the target's ratio from the two repeats: what
+   * these rounds measure of two identical workloads, the spread within one run. Absent before it.
+   */
+  repeat_ratios?: BulkRatio[];
   /** Absent in runs before issue 22 (the committed fixtures). */
   targets?: BulkTargets;
   /** The produce edge ablation's rows (bench/bulk-ablation.ts); absent in runs before it. */
@@ -239,6 +254,8 @@ interface RowSpec {
   partitions: number;
   /** Asks for the answer uncompressed (the gzip ablation of the JSON rows). */
   identity?: true;
+  /** The same-rounds control: a second row exactly like its twin, on a topic of its own. */
+  repeat?: true;
 }
 
 const SPECS: RowSpec[] = [
@@ -254,6 +271,8 @@ const SPECS: RowSpec[] = [
   ...[BULK_BATCH, SINGLE].flatMap((records) =>
     (["json", "binary"] as const).map((format): RowSpec => ({ format, acks: "1", rf: 1, records, endpoint: "partition", partitions: 1, identity: true })),
   ),
+  // The control: the binary RF 1 target row once more (with the floor's row once more: `repeat_ratios`).
+  { format: "binary", acks: "1", rf: 1, records: BULK_BATCH, endpoint: "partition", partitions: 1, repeat: true },
 ];
 
 /** The bodies of the target rows (the edge ablation sends the same). */
@@ -287,7 +306,8 @@ interface Servers {
   edge: EdgeCluster;
 }
 
-const specTopic = (c: RowSpec) => `bench-bulk-${c.format}-rf${c.rf}-b${c.records}-${c.endpoint}-p${c.partitions}${c.identity ? "-identity" : ""}`;
+const specTopic = (c: RowSpec) =>
+  `bench-bulk-${c.format}-rf${c.rf}-b${c.records}-${c.endpoint}-p${c.partitions}${c.identity ? "-identity" : ""}${c.repeat ? "-repeat" : ""}`;
 
 async function flarelogOps(http: Http, client: FlarelogClient, specs: RowSpec[], bodies: Map<number, { json: string[]; binary: Uint8Array[] }>, keyed: string[]) {
   const ops = [];
@@ -322,6 +342,7 @@ interface FloorSpec {
   identity?: true;
   replicated?: true;
   jsonContract?: true;
+  repeat?: true;
 }
 
 function floorSpecs(bodies: Map<number, { json: string[]; binary: Uint8Array[] }>, keyed: string[], controls: boolean): FloorSpec[] {
@@ -343,7 +364,9 @@ function floorSpecs(bodies: Map<number, { json: string[]; binary: Uint8Array[] }
   const contract = floors.slice(0, 4).flatMap((f): FloorSpec[] => (f.format === "json" ? [{ ...f, jsonContract: true }] : []));
   // The gzip ablation: the target bodies again, and the JSON contract's floor, answer uncompressed.
   const uncompressed = controls ? [...floors.slice(0, 4), ...contract].map((f): FloorSpec => ({ ...f, identity: true })) : [];
-  return [...floors, ...replicated, ...contract, ...uncompressed];
+  // The control's floor twin: the 1000-record binary write once more.
+  const repeat = floors.filter((f) => f.format === "binary" && f.records === BULK_BATCH).map((f): FloorSpec => ({ ...f, repeat: true }));
+  return [...floors, ...replicated, ...contract, ...uncompressed, ...repeat];
 }
 
 /** Runs `ops` in interleaved rounds, summing each run's CPU of the process that served it. */
@@ -374,13 +397,14 @@ async function interleaved(ops: Measured[], cfg: BulkConfig): Promise<{ t: Throu
 
 function floorRow(f: FloorSpec, { t, cpu }: { t: Throughput; cpu: number | null }, log: (line: string) => void): BulkFloorRow {
   const contract = f.jsonContract ? ", JSON contract (parsed, one row, offsets answered)" : "";
-  const fan = `${f.objects === undefined ? "" : ` to ${f.objects} object(s)`}${f.identity ? ", answer uncompressed" : ""}${f.replicated ? ", replicated (one object, then two more)" : ""}${contract}`;
+  const fan = `${f.objects === undefined ? "" : ` to ${f.objects} object(s)`}${f.identity ? ", answer uncompressed" : ""}${f.replicated ? ", replicated (one object, then two more)" : ""}${contract}${f.repeat ? ", again (control)" : ""}`;
   log(`  floor, ${f.format} bodies of ${f.records}${fan}: ${formatNumber(t.records_per_s)} records/s, p50 ${t.latency.p50_ms} ms, workerd CPU ${cpu ?? "?"} ms/request`);
   const shape = {
     ...(f.objects === undefined ? {} : { objects: f.objects }),
     ...(f.identity ? { answer_uncompressed: true } : {}),
     ...(f.replicated ? { replicated: true } : {}),
     ...(f.jsonContract ? { json_contract: true } : {}),
+    ...(f.repeat ? { repeat: true } : {}),
   };
   return { format: f.format, records_per_request: f.records, body_bytes: f.bodies[0]!.length, ...shape, ...t, workerd_cpu_ms_per_request: cpu };
 }
@@ -392,7 +416,7 @@ function flarelogRow(
   keyed: string[],
   log: (line: string) => void,
 ): BulkRow {
-  const enc = c.identity ? ", answer uncompressed" : "";
+  const enc = `${c.identity ? ", answer uncompressed" : ""}${c.repeat ? ", again (control)" : ""}`;
   log(
     `  bulk ${c.format} ${c.records} × ${VALUE_BYTES} B ${c.endpoint} ${c.partitions}p RF ${c.rf} acks=${c.acks}${enc}: ` +
       `${formatNumber(t.records_per_s)} records/s, p50 ${t.latency.p50_ms} ms, workerd CPU ${cpu ?? "?"} ms/request`,
@@ -409,6 +433,7 @@ function flarelogRow(
     endpoint: c.endpoint,
     partitions: c.partitions,
     ...(c.identity ? { answer_uncompressed: true } : {}),
+    ...(c.repeat ? { repeat: true } : {}),
     ...t,
   };
 }
@@ -430,7 +455,7 @@ async function measure(http: Http, client: FlarelogClient, cfg: BulkConfig, serv
   const ops: Measured[] = [
     ...(await flarelogOps(http, client, specs, bodies, keyed)).map((op, i) => ({ op, concurrency: 1, pid: servers.flarelogPid, requests: requestsFor(specs[i]!.records) })),
     ...floors.map((f) => {
-      const name = `bulk-${f.format}-b${f.records}${f.objects ? `-fan${f.objects}` : ""}${f.identity ? "-identity" : ""}${f.replicated ? "-hop" : ""}${f.jsonContract ? "-json" : ""}`;
+      const name = `bulk-${f.format}-b${f.records}${f.objects ? `-fan${f.objects}` : ""}${f.identity ? "-identity" : ""}${f.replicated ? "-hop" : ""}${f.jsonContract ? "-json" : ""}${f.repeat ? "-repeat" : ""}`;
       // The JSON contract's rows send Flarelog's JSON rows' own request and answer check (n offsets).
       const floorHttp = { base: servers.url, token: "" };
       const op = f.jsonContract
@@ -462,7 +487,7 @@ async function measure(http: Http, client: FlarelogClient, cfg: BulkConfig, serv
     const sent = body.format === "json" ? body.json : body.binary;
     return { variant, format: body.format, records_per_request: body.records, body_bytes: sent[0]!.length, ...t, workerd_cpu_ms_per_request: cpu };
   });
-  return summarize(rows, floor, ablation);
+  return summarizeBulk(rows, floor, ablation);
 }
 
 const ratio = (a: number, b: number) => Number((a / b).toFixed(2));
@@ -486,13 +511,16 @@ const TARGETS = [
   { key: "single_record_binary", format: "binary", records: SINGLE, min: 0.9 },
 ] as const;
 
-function summarize(rows: BulkRow[], floor: BulkFloorRow[], ablation: BulkAblationRow[]): BulkResult {
+/** The ratios, targets and decomposition of measured rows (exported for its test). */
+export function summarizeBulk(rows: BulkRow[], floor: BulkFloorRow[], ablation: BulkAblationRow[]): BulkResult {
   const floorOf = (format: string, records: number, uncompressed = false) =>
-    floor.find((x) => x.format === format && x.records_per_request === records && x.objects === undefined && !x.replicated && !x.json_contract && !x.answer_uncompressed === !uncompressed);
+    floor.find(
+      (x) => x.format === format && x.records_per_request === records && x.objects === undefined && !x.replicated && !x.json_contract && !x.repeat && !x.answer_uncompressed === !uncompressed,
+    );
   // Each row against the floor with the same body and the same answer encoding.
   const ratios = rows.flatMap((r) => {
     const f = floorOf(r.format, r.records_per_request, r.answer_uncompressed);
-    if (r.endpoint !== "partition" || !f) return [];
+    if (r.endpoint !== "partition" || r.repeat || !f) return [];
     const enc = r.answer_uncompressed ? ", answer uncompressed" : "";
     return [compare(`produce ${r.records_per_request}x${r.value_bytes}B acks=${r.acks} RF${r.replication_factor} 1p, ${r.format} body${enc}`, r, f)];
   });
@@ -516,6 +544,19 @@ function summarize(rows: BulkRow[], floor: BulkFloorRow[], ablation: BulkAblatio
       compare(`floor: ${shape} ÷ its single write, ${format} body`, hop, single),
     ];
   });
+  // The control: two identical workloads each, in the same rounds.
+  const binaryRf1 = rows.find((r) => r.endpoint === "partition" && r.replication_factor === 1 && r.format === "binary" && r.records_per_request === BULK_BATCH && !r.answer_uncompressed && !r.repeat);
+  const binaryRf1Again = rows.find((r) => r.repeat);
+  const floorBinary = floorOf("binary", BULK_BATCH);
+  const floorBinaryAgain = floor.find((x) => x.repeat);
+  const repeatRatios =
+    binaryRf1 && binaryRf1Again && floorBinary && floorBinaryAgain
+      ? [
+          compare(`control: produce ${BULK_BATCH}x${VALUE_BYTES}B acks=1 RF1 1p, binary body, measured twice (first ÷ second)`, binaryRf1, binaryRf1Again),
+          compare(`control: floor write, binary body of ${BULK_BATCH}, measured twice (first ÷ second)`, floorBinary, floorBinaryAgain),
+          compare(`control: the binary RF 1 target from the two second rows`, binaryRf1Again, floorBinaryAgain),
+        ]
+      : [];
   const target = (format: string, records: number, rf: number) =>
     ratios.find((x) => x.workload === `produce ${records}x${VALUE_BYTES}B acks=${rf === 1 ? "1" : "all"} RF${rf} 1p, ${format} body`)?.throughput_ratio ?? null;
   const targets: BulkTargets = {
@@ -526,7 +567,7 @@ function summarize(rows: BulkRow[], floor: BulkFloorRow[], ablation: BulkAblatio
     partitions_8_vs_1: partitionRatio?.throughput_ratio ?? null,
   };
   const decomposition = TARGETS.flatMap((x) => {
-    const r = rows.find((b) => b.endpoint === "partition" && b.replication_factor === 1 && !b.answer_uncompressed && b.format === x.format && b.records_per_request === x.records);
+    const r = rows.find((b) => b.endpoint === "partition" && b.replication_factor === 1 && !b.answer_uncompressed && !b.repeat && b.format === x.format && b.records_per_request === x.records);
     const f = floorOf(x.format, x.records);
     if (!r || !f) return [];
     const flarelogUncompressed = rows.find((b) => b.answer_uncompressed && b.format === x.format && b.records_per_request === x.records);
@@ -538,5 +579,16 @@ function summarize(rows: BulkRow[], floor: BulkFloorRow[], ablation: BulkAblatio
     const contract = contractOf(false);
     return [decompose(x.key, x.min, r, f, parts, uncompressed, contract && { whole: contract, uncompressed: contractOf(true) })];
   });
-  return { rows, floor, ratios, partition_ratio: partitionRatio, floor_fanout_ratio: floorFanout, replicated_ratios: replicatedRatios, targets, ablation, decomposition };
+  return {
+    rows,
+    floor,
+    ratios,
+    partition_ratio: partitionRatio,
+    floor_fanout_ratio: floorFanout,
+    replicated_ratios: replicatedRatios,
+    ...(repeatRatios.length > 0 ? { repeat_ratios: repeatRatios } : {}),
+    targets,
+    ablation,
+    decomposition,
+  };
 }

@@ -143,11 +143,11 @@ function workloadHeadlines(r: Results): Headline[] {
   for (const k of r.kafka?.rows ?? []) w.push(headline(`kafka ${k.door} ${k.workload} ${k.batch}x100B acks=1 RF1 1p`, k));
   for (const b of r.bulk?.rows ?? []) {
     const shape = `${b.records_per_request}x${b.value_bytes}B acks=${b.acks} RF${b.replication_factor}`;
-    const how = `${b.endpoint === "topic" ? " topic-level keyed" : ""} ${b.partitions}p${b.answer_uncompressed ? " answer uncompressed" : ""}`;
+    const how = `${b.endpoint === "topic" ? " topic-level keyed" : ""} ${b.partitions}p${b.answer_uncompressed ? " answer uncompressed" : ""}${b.repeat ? " again (control)" : ""}`;
     w.push(headline(`bulk ${b.format} ${shape}${how}`, b));
   }
   for (const f of r.bulk?.floor ?? [])
-    w.push(headline(`floor write ${f.format} body ${f.records_per_request}x100B${f.objects === undefined ? "" : ` to ${f.objects} object(s)`}${f.answer_uncompressed ? " answer uncompressed" : ""}${f.replicated ? " replicated to 3 objects" : ""}${f.json_contract ? " JSON contract" : ""} (bulk rounds)`, f));
+    w.push(headline(`floor write ${f.format} body ${f.records_per_request}x100B${f.objects === undefined ? "" : ` to ${f.objects} object(s)`}${f.answer_uncompressed ? " answer uncompressed" : ""}${f.replicated ? " replicated to 3 objects" : ""}${f.json_contract ? " JSON contract" : ""}${f.repeat ? " again (control)" : ""} (bulk rounds)`, f));
   for (const c of r.matrix?.cells ?? []) {
     const shape = `${c.value_bytes}B batch=${c.records_per_request} acks=${c.acks} RF${c.replication_factor}`;
     w.push(headline(`matrix ${shape} ${c.partitions}p`, c));
@@ -222,6 +222,7 @@ export function headlines(r: Results) {
     ...(r.bulk?.partition_ratio ? { bulk_partition_ratio: r.bulk.partition_ratio } : {}),
     ...(r.bulk?.floor_fanout_ratio ? { bulk_floor_fanout_ratio: r.bulk.floor_fanout_ratio } : {}),
     ...(r.bulk?.replicated_ratios?.length ? { bulk_replicated_ratios: r.bulk.replicated_ratios } : {}),
+    ...(r.bulk?.repeat_ratios?.length ? { bulk_repeat_ratios: r.bulk.repeat_ratios } : {}),
     // The produce edge ablation (bench/bulk-ablation.ts): absent in runs before it.
     ...(r.bulk?.decomposition ? { bulk_decomposition: r.bulk.decomposition } : {}),
     memory_mib: memoryByBlock(r),

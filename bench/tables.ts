@@ -193,12 +193,14 @@ function ratioTable(ratios: (FloorRatio & { cpu_per_request_ratio?: number | nul
 function bulkTables(x: BulkResult): string[] {
   const rows = x.rows.map((r) => {
     const cpu = r.workerd_cpu_ms_per_request ?? "?";
-    const endpoint = r.endpoint === "topic" ? `topic ${r.partitions}p` : r.answer_uncompressed ? "partition, answer uncompressed" : "partition";
+    const endpoint = `${r.endpoint === "topic" ? `topic ${r.partitions}p` : r.answer_uncompressed ? "partition, answer uncompressed" : "partition"}${r.repeat ? ", again (control)" : ""}`;
     return [r.format, endpoint, r.replication_factor, r.acks, r.records_per_request, r.body_bytes, r.requests, ...kafkaCells(r), r.requests_per_s, cpu];
   });
   const floor = x.floor.map((f) => {
     const cpu = f.workerd_cpu_ms_per_request ?? "?";
-    const kind = [f.json_contract && "JSON contract (/json-write)", f.replicated && "replicated (1 + 2 objects)", f.answer_uncompressed && "answer uncompressed"].filter(Boolean).join(", ");
+    const kind = [f.json_contract && "JSON contract (/json-write)", f.replicated && "replicated (1 + 2 objects)", f.answer_uncompressed && "answer uncompressed", f.repeat && "again (control)"]
+      .filter(Boolean)
+      .join(", ");
     const shape = f.objects === undefined ? kind || "-" : `${f.objects} object(s)`;
     return [`floor (${f.format} body)`, shape, "-", "-", f.records_per_request, f.body_bytes, f.requests, ...kafkaCells(f), f.requests_per_s, cpu];
   });
@@ -210,7 +212,7 @@ function bulkTables(x: BulkResult): string[] {
       ["format", "endpoint", "RF", "acks", "records/req", "body B", "requests", ...KAFKA_COLUMNS, "req/s", "workerd CPU ms/req"],
       [...rows, ...floor],
     ),
-    ratioTable([...x.ratios, ...(x.partition_ratio ? [x.partition_ratio] : []), ...(x.floor_fanout_ratio ? [x.floor_fanout_ratio] : []), ...(x.replicated_ratios ?? [])], true),
+    ratioTable([...x.ratios, ...(x.partition_ratio ? [x.partition_ratio] : []), ...(x.floor_fanout_ratio ? [x.floor_fanout_ratio] : []), ...(x.replicated_ratios ?? []), ...(x.repeat_ratios ?? [])], true),
     "(the 8p ÷ 1p row's reference is the same bodies' topic-level produce to 1 partition; the fan-out row is the floor against itself)",
     // A run before issue 22 (the committed fixtures) has no targets.
     ...(t

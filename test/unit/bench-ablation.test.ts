@@ -2,7 +2,9 @@
  * The ablations of `npm run bench` (issue 22): the produce edge ablation's decomposition
  * (bench/bulk-ablation.ts) is the arithmetic of its rows (ms per request = 1000 ÷ requests/s,
  * budget = floor ÷ target, the JSON targets' contract floor ratio), a row not measured leaves
- * nulls rather than NaN, the closing JSON line carries it only when measured; the catch-up
+ * nulls rather than NaN, the closing JSON line carries it only when measured; the bulk
+ * scenario's same-rounds control (bench/bulk.ts) never feeds a target and divides each row by
+ * its repeat; the catch-up
  * ablation's decoders (bench/catchup-split.ts) count what a consumer gets; and the edge build (bench/edge/wrangler.toml) keeps every binding and
  * migration of the production wrangler.toml, so its Worker is the product's with stand-ins added.
  */
@@ -10,6 +12,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { unstable_readConfig } from "wrangler";
 import { decompose, type BulkAblationRow } from "../../bench/bulk-ablation.ts";
+import { summarizeBulk, type BulkFloorRow, type BulkRow } from "../../bench/bulk.ts";
 import { decodeFlarelogBinary, decodeFlarelogJson } from "../../bench/catchup-split.ts";
 import type { Throughput } from "../../bench/harness.ts";
 import { renderMarkdown } from "../../bench/report.ts";
@@ -90,6 +93,34 @@ describe("the closing JSON line", () => {
     expect(headlines({ ...base, bulk })).not.toHaveProperty("bulk_replicated_ratios");
     const r = { workload: "w", flarelog_records_per_s: 1, floor_records_per_s: 2, throughput_ratio: 0.5, p50_ratio: 2, cpu_per_request_ratio: null };
     expect(headlines({ ...base, bulk: { ...bulk, replicated_ratios: [r] } })).toHaveProperty("bulk_replicated_ratios", [r]);
+  });
+});
+
+describe("the same-rounds control of the binary RF 1 target (bench/bulk.ts)", () => {
+  const row = (requestsPerS: number, repeat = false): BulkRow => ({
+    format: "binary", acks: "1", replication_factor: 1, records_per_request: 1000, value_bytes: 100, body_bytes: 106_000,
+    endpoint: "partition", partitions: 1, ...measured(requestsPerS), ...(repeat ? { repeat: true } : {}),
+  });
+  const floor = (requestsPerS: number, repeat = false): BulkFloorRow => ({
+    format: "binary", records_per_request: 1000, body_bytes: 106_000, ...measured(requestsPerS), ...(repeat ? { repeat: true } : {}),
+  });
+
+  it("the target takes the first rows, whatever the order; the control divides each by its repeat and gives the target from the repeats", () => {
+    // The repeats listed first: a lookup that did not skip them would take them for the target.
+    const x = summarizeBulk([row(300, true), row(400)], [floor(200, true), floor(500)], []);
+    expect(x.targets?.binary_rf1).toBe(0.8);
+    expect(x.ratios.map((r) => r.throughput_ratio)).toEqual([0.8]);
+    expect(x.repeat_ratios?.map((r) => r.throughput_ratio)).toEqual([1.33, 2.5, 1.5]);
+    expect(x.decomposition?.[0]).toMatchObject({ target: "binary_rf1", flarelog_ratio: 0.8 });
+  });
+
+  it("a run without the repeats has no control, and its closing line no bulk_repeat_ratios", () => {
+    const x = summarizeBulk([row(400)], [floor(500)], []);
+    expect(x).not.toHaveProperty("repeat_ratios");
+    const base: Results = { schema: 1, date: "2026-12-05T00:00:00Z", mode: "quick", duration_s: 1, server_start_s: 1, machine: { commit: null, dirty: null } as unknown as Results["machine"], config: {} as Results["config"], cpu: {}, memory: {} };
+    expect(headlines({ ...base, bulk: x })).not.toHaveProperty("bulk_repeat_ratios");
+    const y = summarizeBulk([row(400), row(300, true)], [floor(500), floor(200, true)], []);
+    expect(headlines({ ...base, bulk: y })).toHaveProperty("bulk_repeat_ratios", y.repeat_ratios);
   });
 });
 
