@@ -21,6 +21,19 @@ import { BatchBuilder, encodeFrames } from "../../src/codec/record-batch.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 
+/** A run's results with nothing measured, for the closing JSON line's tests. */
+const base: Results = {
+  schema: 1,
+  date: "2026-12-05T00:00:00Z",
+  mode: "quick",
+  duration_s: 1,
+  server_start_s: 1,
+  machine: { commit: null, dirty: null } as unknown as Results["machine"],
+  config: {} as Results["config"],
+  cpu: {},
+  memory: {},
+};
+
 /** A row of `requestsPerS` one-at-a-time requests of `records` records each. */
 function measured(requestsPerS: number, records = 1000, cpu: number | null = 1): Throughput & { workerd_cpu_ms_per_request: number | null } {
   const latency = { count: 100, mean_ms: 1000 / requestsPerS, p50_ms: 1, p90_ms: 1, p95_ms: 1, p99_ms: 1, p99_9_ms: 1, max_ms: 1 };
@@ -80,7 +93,6 @@ describe("the produce edge ablation's decomposition", () => {
 });
 
 describe("the closing JSON line", () => {
-  const base: Results = { schema: 1, date: "2026-12-05T00:00:00Z", mode: "quick", duration_s: 1, server_start_s: 1, machine: { commit: null, dirty: null } as unknown as Results["machine"], config: {} as Results["config"], cpu: {}, memory: {} };
   const bulk = { rows: [], floor: [], ratios: [], partition_ratio: null, floor_fanout_ratio: null };
 
   it("has bulk_decomposition only for a run that measured the ablation", () => {
@@ -117,7 +129,6 @@ describe("the same-rounds control of the binary RF 1 target (bench/bulk.ts)", ()
   it("a run without the repeats has no control, and its closing line no bulk_repeat_ratios", () => {
     const x = summarizeBulk([row(400)], [floor(500)], []);
     expect(x).not.toHaveProperty("repeat_ratios");
-    const base: Results = { schema: 1, date: "2026-12-05T00:00:00Z", mode: "quick", duration_s: 1, server_start_s: 1, machine: { commit: null, dirty: null } as unknown as Results["machine"], config: {} as Results["config"], cpu: {}, memory: {} };
     expect(headlines({ ...base, bulk: x })).not.toHaveProperty("bulk_repeat_ratios");
     const y = summarizeBulk([row(400), row(300, true)], [floor(500), floor(200, true)], []);
     expect(headlines({ ...base, bulk: y })).toHaveProperty("bulk_repeat_ratios", y.repeat_ratios);
