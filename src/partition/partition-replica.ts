@@ -68,7 +68,8 @@ export class PartitionReplica {
     this.assignments = new AssignmentStore(sql);
     this.assignment = this.assignments.load();
     this.offlineFlag = this.assignments.offline();
-    this.log = PartitionLog.open(new SqliteLogStore(sql, options.tailBytes === undefined ? {} : { tailBytes: options.tailBytes }), clock, toLogConfig(this.assignment?.configs ?? {}), {
+    const store = new SqliteLogStore(sql, options.tailBytes === undefined ? {} : { tailBytes: options.tailBytes });
+    this.log = PartitionLog.open(store, clock, toLogConfig(this.assignment?.configs ?? {}), {
       ...(options.producerState ? { producerState: options.producerState } : {}),
     });
     // After a restart the leader rebuilds its bookkeeping; followers' positions are relearned.
