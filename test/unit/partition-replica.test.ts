@@ -1,7 +1,8 @@
 /**
  * A replica's fencing and role rules (PartitionReplica over SQLite), in plain Node with a fake
  * clock: only the leader of the current epoch serves clients, assignments never go back in
- * time, and the high watermark follows the single-member ISR.
+ * time, and the high watermark follows the single-member ISR; the store keeps the newest
+ * batches the `tailBytes` option allows in memory.
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import { applyMigrations } from "../../src/storage/migrations.ts";
@@ -115,7 +116,7 @@ describe("PartitionReplica", () => {
   });
 
   it("the store keeps tailBytes of the newest batches: an older batch is read from memory by default, from SQLite with 0", () => {
-    /** Statements that read batch rows, over the same database as `sql`. */
+    /** A port that counts the statements reading batch rows. */
     class CountingPort extends NodeSqlitePort {
       batchReads = 0;
       override exec<T extends object>(statement: string, ...params: Parameters<NodeSqlitePort["exec"]>[1][]): T[] {
