@@ -379,7 +379,6 @@ export class TieredStorage {
   async read(req: FetchRequest): Promise<Result<FetchedBatches>> {
     try {
       const log = this.host.log;
-      log.storeHighWatermark();
       const reader = new BatchReader(req.offset, log.highWatermark, req.maxRecords, req.maxBytes);
       let seg = this.#segmentFor(req.offset);
       if (!seg)
@@ -394,6 +393,8 @@ export class TieredStorage {
           log.batchRowsIn(reader.nextOffset, log.highWatermark, reader.remainingBytes + 1),
         );
       const { batches, nextOffset } = reader;
+      // Stored once, before the answer shows it: a rise during the awaits above is stored too,
+      // and the HW this read started from is ≤ it (partition-log.ts).
       log.storeHighWatermark();
       return ok({
         batches,
