@@ -81,6 +81,30 @@ describe("the JSON fetch body from stored batches", () => {
     }
   });
 
+  it("writes each offset as String(n) where it gains a digit, across batches, at 10^8 (its two int32 halves) and beyond", () => {
+    const batch = (baseOffset: number, count: number): FetchedBatch => {
+      const b = new BatchBuilder();
+      for (let i = 0; i < count; i++) b.add({ key: null, value: enc.encode("v"), headers: [] }, 5);
+      return { baseOffset, recordCount: count, records: b.finish().blob };
+    };
+    // 0..11 crosses 9 → 10 in a batch; 95..99 then 100..104 cross 99 → 100 between batches; 10^8 - 3 .. 10^8 + 2; 10^12.
+    const batches = [batch(0, 12), batch(95, 5), batch(100, 5), batch(99_999_997, 6), batch(999_999_999_998, 3)];
+    const f: FetchedBatches = { batches, nextOffset: 1_000_000_000_001, highWatermark: 1_000_000_000_001, logStartOffset: 0, logEndOffset: 1_000_000_000_001 };
+    const offsets = (JSON.parse(new TextDecoder().decode(fetchJson(f, "utf8"))) as { records: { offset: number }[] }).records.map((r) => r.offset);
+    expect(offsets).toEqual([...Array.from({ length: 12 }, (_, i) => i), 95, 96, 97, 98, 99, 100, 101, 102, 103, 104, 99_999_997, 99_999_998, 99_999_999, 100_000_000, 100_000_001, 100_000_002, 999_999_999_998, 999_999_999_999, 1_000_000_000_000]);
+    expect(fetchJson(f, "utf8")).toEqual(reference(f, "utf8"));
+  });
+
+  it("copies as is exactly the bytes JSON writes as themselves: every byte value at every place in a short value", () => {
+    // 9-byte values, the odd byte at each place 0..8 among plain ones.
+    const b = new BatchBuilder();
+    let count = 0;
+    for (let odd = 0; odd < 256; odd++)
+      for (let at = 0; at < 9; at++, count++) b.add({ key: Uint8Array.of(0x41, odd), value: new Uint8Array(9).fill(0x61).fill(odd, at, at + 1), headers: [] }, 3);
+    const f: FetchedBatches = { batches: [{ baseOffset: 3, recordCount: count, records: b.finish().blob }], nextOffset: 3 + count, highWatermark: 3 + count, logStartOffset: 0, logEndOffset: 3 + count };
+    for (const encoding of ["utf8", "base64"] as const) expect(fetchJson(f, encoding)).toEqual(reference(f, encoding));
+  });
+
   it("grows past its size estimate (many empty records) and still matches", () => {
     const b = new BatchBuilder();
     for (let i = 0; i < 500; i++) b.add({ key: null, value: null, headers: [{ key: "a-long-header-key-".repeat(4), value: null }] }, 1);
