@@ -124,11 +124,14 @@ export function mergeLoads(runs: readonly LoadResult[]): LoadResult {
   };
 }
 
+/** The seed of `runInterleaved`'s round orders. */
+const ROUND_ORDER_SEED = 1;
+
 /**
  * Several load configurations measured in interleaved rounds: after `warmup` requests each, every
  * round runs each configuration once (`ceil(requests / rounds)` requests, or the configuration's
- * own `requests`, capped at `capMs / rounds`), in an order of its own drawn from `seed` (default
- * 1: the same orders on every run). A fixed rotation made every configuration follow the same one
+ * own `requests`, capped at `capMs / rounds`), in an order of its own drawn from a fixed seed
+ * (the same orders on every run). A fixed rotation made every configuration follow the same one
  * in every round, and so always pay what that one left behind (the load generator's garbage, a
  * write-ahead log near its checkpoint): a bias no number of rounds averages out.
  * Slow drift of a shared machine (JIT, GC, the neighbours) is spread over all of them rather
@@ -141,8 +144,6 @@ export async function runInterleaved(
     requests: number;
     rounds: number;
     capMs: number;
-    /** Seed of each round's order of the configurations. */
-    seed?: number;
     /** Optional wrapper around each measured run of configuration `index` (e.g. to sample CPU counters). */
     around?: (index: number, run: () => Promise<LoadResult>) => Promise<LoadResult>;
   },
@@ -150,7 +151,7 @@ export async function runInterleaved(
   const runsOf = configs.map(() => [] as LoadResult[]);
   for (const { op, concurrency } of configs) await runLoad({ requests: o.warmup, concurrency, timeCapMs: o.capMs, op });
   const capPerRound = o.capMs / o.rounds;
-  const order = new Prng(o.seed ?? 1);
+  const order = new Prng(ROUND_ORDER_SEED);
   const indices = configs.map((_, i) => i);
   for (let round = 0; round < o.rounds; round++) {
     for (const i of order.shuffle(indices)) {
