@@ -9,10 +9,13 @@
  * records/s ratio is floor ms ÷ Flarelog ms); for the two JSON targets also the JSON contract's
  * floor (the floor's `POST /json-write`: parse, one row, one offset per record answered), whose
  * ratio to the floor is the most any implementation of the JSON contract can reach on this
- * runtime. Node 24 type stripping: erasable TypeScript only.
+ * runtime. For the RF 3 `acks=all` target, 1000 × 100 B JSON and binary: Flarelog's Worker with a
+ * leader doing the floor's replicated write (its row, then one row in each of two more objects)
+ * and, as control, with the real RF 3 leader, both in the ablation's workerd (bench/bulk.ts
+ * divides them into `replicated_ratios`). Node 24 type stripping: erasable TypeScript only.
  */
 import { table, type OpOutcome, type Throughput } from "./harness.ts";
-import { edgeProducePath, EDGE_TOPIC, type EdgeAblation } from "./edge.ts";
+import { edgeProducePath, EDGE_TOPIC, EDGE_TOPIC_RF3, type EdgeAblation } from "./edge.ts";
 import { floorPostOp } from "./floor.ts";
 import { produceOp, type Http } from "./http.ts";
 
@@ -25,6 +28,11 @@ export type AblationVariant = EdgeAblation | "floor_worker";
 
 export interface BulkAblationRow extends Throughput {
   variant: AblationVariant;
+  /**
+   * 3: an RF 3 `acks=all` row (the RF 3 target's ablation): `whole` the real RF 3 leader in the
+   * ablation's workerd, `floor` a leader doing the floor's replicated write. Absent: RF 1 `acks=1`.
+   */
+  replication_factor?: 3;
   format: "json" | "binary";
   records_per_request: number;
   body_bytes: number;
@@ -102,20 +110,34 @@ export const VARIANT_LABEL: Record<AblationVariant, string> = {
   floor_worker: "floor Worker alone (body read, no DO)",
 };
 
-/** The request one ablation row sends: the same bodies and client checks as the Flarelog rows. */
+/** What the RF 3 rows' variants are (the same stand-ins, asked for `acks=all`). */
+const RF3_VARIANT_LABEL: Partial<Record<AblationVariant, string>> = {
+  whole: "Flarelog Worker → real RF 3 leader (ablation's workerd), acks=all",
+  floor: "Flarelog Worker → leader doing the floor's replicated write, acks=all",
+};
+
+export const variantLabel = (r: { variant: AblationVariant; replication_factor?: 3 }): string =>
+  (r.replication_factor === 3 ? RF3_VARIANT_LABEL[r.variant] : undefined) ?? VARIANT_LABEL[r.variant];
+
+/**
+ * The request one ablation row sends: the same bodies and client checks as the Flarelog rows;
+ * `rf` 3 sends `acks=all` to the edge cluster's RF 3 topic.
+ */
 export function ablationOp(
   v: AblationVariant,
   servers: { edge: Http; floorUrl: string },
   body: { format: "json" | "binary"; records: number; json: string[]; binary: Uint8Array[] },
-  binaryOp: (http: Http, path: string, bodies: Uint8Array[], n: number) => (i: number) => Promise<OpOutcome>,
+  binaryOp: (http: Http, topic: string, acks: "1" | "all", path: string, bodies: Uint8Array[], n: number) => (i: number) => Promise<OpOutcome>,
+  rf: 1 | 3 = 1,
 ): (i: number) => Promise<OpOutcome> {
   if (v === "floor_worker") {
     const bodies = body.format === "json" ? body.json : body.binary;
     return floorPostOp(`${servers.floorUrl}/null`, bodies, body.records);
   }
-  const path = edgeProducePath(EDGE_TOPIC, v);
-  if (body.format === "json") return produceOp(servers.edge, EDGE_TOPIC, "1", body.json, body.records, path);
-  return binaryOp(servers.edge, path, body.binary, body.records);
+  const [topic, acks] = rf === 3 ? [EDGE_TOPIC_RF3, "all" as const] : [EDGE_TOPIC, "1" as const];
+  const path = edgeProducePath(topic, v, acks);
+  if (body.format === "json") return produceOp(servers.edge, topic, acks, body.json, body.records, path);
+  return binaryOp(servers.edge, topic, acks, path, body.binary, body.records);
 }
 
 const msOf = (t: Throughput | undefined): number | null => (t && t.requests_per_s > 0 ? Number((1000 / t.requests_per_s).toFixed(3)) : null);
@@ -198,7 +220,7 @@ export function ablationTables(rows: readonly BulkAblationRow[], parts: readonly
     table(
       ["variant", "format", "records/req", "body B", "requests", "records/s", "ms/req", "p50 ms", "p99 ms", "workerd CPU ms/req"],
       rows.map((r) => [
-        VARIANT_LABEL[r.variant],
+        variantLabel(r),
         r.format,
         r.records_per_request,
         r.body_bytes,

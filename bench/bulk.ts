@@ -20,7 +20,9 @@
  * in parallel ÷ 1 row of 1: what the platform itself pays for 8 objects per request); each
  * RF 3 row ÷ the floor's replicated write of the same body (one object stores it, then two more,
  * awaited: the platform's own shape of an RF 3 acks=all append) and that write ÷ the floor's
- * single write (`replicated_ratios`, the closing JSON line's `bulk_replicated_ratios`); issue 22's
+ * single write (`replicated_ratios`, the closing JSON line's `bulk_replicated_ratios`, with the
+ * RF 3 target's ablation: Flarelog's Worker with a leader doing that same replicated write ÷ the
+ * floor's own, and the real RF 3 leader behind the same Worker ÷ that stand-in); issue 22's
  * five target ratios in `targets` (the closing JSON line's `bulk_targets`). The same values in
  * both formats (the JSON bodies' values, re-encoded).
  * The ablation of the four single-partition RF 1 targets, in the same rounds: the JSON rows again
@@ -44,7 +46,7 @@ import { BatchBuilder } from "../src/codec/record-batch.ts";
 import { RECORD_BATCH_CONTENT_TYPE } from "../src/protocol/wire.ts";
 import { formatNumber, runInterleaved, throughput, type OpOutcome, type Throughput } from "./harness.ts";
 import { processCpuSeconds } from "./proc.ts";
-import { ablationOp, ABLATIONS, decompose, VARIANT_LABEL, type BulkAblationRow, type BulkDecomposition } from "./bulk-ablation.ts";
+import { ablationOp, ABLATIONS, decompose, variantLabel, type AblationVariant, type BulkAblationRow, type BulkDecomposition } from "./bulk-ablation.ts";
 import { EDGE_TOPIC, startEdge, type EdgeCluster } from "./edge.ts";
 import { floorPostOp, startFloor, writeOp } from "./floor.ts";
 import { call, expectStatus, produceBodies, produceOp, REQUEST_TIMEOUT_MS, VALUE_BYTES, type Http } from "./http.ts";
@@ -450,7 +452,12 @@ async function measure(http: Http, client: FlarelogClient, cfg: BulkConfig, serv
   const floors = floorSpecs(bodies, keyed, controls);
   const targetBodies: TargetBody[] = [BULK_BATCH, SINGLE].flatMap((n) => (["json", "binary"] as const).map((format) => ({ format, records: n, ...bodies.get(n)! })));
   const variants = controls ? ABLATIONS : ABLATIONS.filter((v) => v !== "whole");
-  const ablations = targetBodies.flatMap((body) => variants.map((variant) => ({ variant, body })));
+  // The RF 3 target's: Flarelog's Worker with a leader doing the floor's replicated write, and the real RF 3 leader (control).
+  const rf3Variants: AblationVariant[] = controls ? ["floor", "whole"] : ["floor"];
+  const ablations = [
+    ...targetBodies.flatMap((body) => variants.map((variant) => ({ variant, body, rf: 1 as const }))),
+    ...targetBodies.filter((b) => b.records === BULK_BATCH).flatMap((body) => rf3Variants.map((variant) => ({ variant, body, rf: 3 as const }))),
+  ];
   const requestsFor = (records: number) => (records === SINGLE ? SINGLE_SAMPLES * cfg.bulkRequests : undefined);
   const ops: Measured[] = [
     ...(await flarelogOps(http, client, specs, bodies, keyed)).map((op, i) => ({ op, concurrency: 1, pid: servers.flarelogPid, requests: requestsFor(specs[i]!.records) })),
@@ -469,8 +476,8 @@ async function measure(http: Http, client: FlarelogClient, cfg: BulkConfig, serv
             : writeOp(servers.url, name, f.bodies, f.records, f.objects);
       return { op, concurrency: 1, pid: servers.pid, requests: requestsFor(f.records) };
     }),
-    ...ablations.map(({ variant, body }) => ({
-      op: ablationOp(variant, { edge: servers.edge.http, floorUrl: servers.url }, body, (h, path, b, n) => binaryProduceOp(h, EDGE_TOPIC, "1", b, n, path)),
+    ...ablations.map(({ variant, body, rf }) => ({
+      op: ablationOp(variant, { edge: servers.edge.http, floorUrl: servers.url }, body, (h, topic, acks, path, b, n) => binaryProduceOp(h, topic, acks, b, n, path), rf),
       concurrency: 1,
       pid: variant === "floor_worker" ? servers.pid : servers.edge.pid,
       requests: requestsFor(body.records),
@@ -481,11 +488,12 @@ async function measure(http: Http, client: FlarelogClient, cfg: BulkConfig, serv
   const ablationAt = floorAt + floors.length;
   const rows = specs.map((c, i) => flarelogRow(c, measured[i]!, bodies, keyed, log));
   const floor = floors.map((f, i) => floorRow(f, measured[floorAt + i]!, log));
-  const ablation = ablations.map(({ variant, body }, i): BulkAblationRow => {
+  const ablation = ablations.map(({ variant, body, rf }, i): BulkAblationRow => {
     const { t, cpu } = measured[ablationAt + i]!;
-    log(`  ablation ${VARIANT_LABEL[variant]}, ${body.format} ${body.records}: ${formatNumber(t.records_per_s)} records/s, ${(1000 / t.requests_per_s).toFixed(2)} ms/request, workerd CPU ${cpu ?? "?"} ms/request`);
+    const replicated = rf === 3 ? { replication_factor: 3 as const } : {};
+    log(`  ablation ${variantLabel({ variant, ...replicated })}, ${body.format} ${body.records}: ${formatNumber(t.records_per_s)} records/s, ${(1000 / t.requests_per_s).toFixed(2)} ms/request, workerd CPU ${cpu ?? "?"} ms/request`);
     const sent = body.format === "json" ? body.json : body.binary;
-    return { variant, format: body.format, records_per_request: body.records, body_bytes: sent[0]!.length, ...t, workerd_cpu_ms_per_request: cpu };
+    return { variant, ...replicated, format: body.format, records_per_request: body.records, body_bytes: sent[0]!.length, ...t, workerd_cpu_ms_per_request: cpu };
   });
   return summarizeBulk(rows, floor, ablation);
 }
@@ -539,9 +547,17 @@ export function summarizeBulk(rows: BulkRow[], floor: BulkFloorRow[], ablation: 
     const rf3 = rows.find((r) => r.endpoint === "partition" && r.replication_factor === 3 && r.format === format && r.records_per_request === BULK_BATCH);
     if (!hop || !single || !rf3) return [];
     const shape = "the floor's replicated write (one object, then two more, one row each)";
+    // The ablation: Flarelog's Worker with a leader doing that write, and with the real RF 3 leader, in one workerd.
+    const stand = (variant: AblationVariant) =>
+      ablation.find((a) => a.replication_factor === 3 && a.variant === variant && a.format === format && a.records_per_request === BULK_BATCH);
+    const edgeHop = stand("floor");
+    const edgeWhole = stand("whole");
+    const viaWorker = "Flarelog's Worker → a leader doing the floor's replicated write";
     return [
       compare(`produce ${BULK_BATCH}x${VALUE_BYTES}B acks=all RF3 1p, ${format} body ÷ ${shape}`, rf3, hop),
       compare(`floor: ${shape} ÷ its single write, ${format} body`, hop, single),
+      ...(edgeHop ? [compare(`ablation: ${viaWorker} ÷ the floor's own, ${format} body`, edgeHop, hop)] : []),
+      ...(edgeHop && edgeWhole ? [compare(`ablation: Flarelog's Worker → the real RF 3 leader ÷ ${viaWorker} (one workerd), ${format} body`, edgeWhole, edgeHop)] : []),
     ];
   });
   // The control: two identical workloads each, in the same rounds.
@@ -572,7 +588,7 @@ export function summarizeBulk(rows: BulkRow[], floor: BulkFloorRow[], ablation: 
     if (!r || !f) return [];
     const flarelogUncompressed = rows.find((b) => b.answer_uncompressed && b.format === x.format && b.records_per_request === x.records);
     const floorUncompressed = floorOf(x.format, x.records, true);
-    const parts = ablation.filter((a) => a.format === x.format && a.records_per_request === x.records);
+    const parts = ablation.filter((a) => a.replication_factor === undefined && a.format === x.format && a.records_per_request === x.records);
     const uncompressed = flarelogUncompressed && floorUncompressed ? { flarelog: flarelogUncompressed, floor: floorUncompressed } : undefined;
     const contractOf = (answerUncompressed: boolean) =>
       floor.find((c) => c.json_contract && c.format === x.format && c.records_per_request === x.records && !c.answer_uncompressed === !answerUncompressed);

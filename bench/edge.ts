@@ -2,8 +2,9 @@
  * Starts the produce edge ablation's cluster (bench/edge/worker.ts, bundled by wrangler from
  * bench/edge/wrangler.toml with the same bundler and runtime options as the product, through
  * `startLocalCluster`) in its own workerd on 127.0.0.1, with its own state and a random admin
- * token, and makes the one-partition RF 1 topic its produce rows write to. bench/bulk.ts
- * measures it in the same interleaved rounds as Flarelog and the floor, and stops it.
+ * token, and makes the one-partition topics its produce rows write to (RF 1, and RF 3 for the
+ * `acks=all` rows). bench/bulk.ts measures it in the same interleaved rounds as Flarelog and
+ * the floor, and stops it.
  * Node 24 type stripping: erasable TypeScript only.
  */
 import { randomBytes } from "node:crypto";
@@ -24,11 +25,13 @@ export interface EdgeCluster {
 export type EdgeAblation = "whole" | "floor" | "null" | "edge";
 
 export const EDGE_TOPIC = "bench-edge";
+/** The RF 3 topic (min.insync.replicas 2, as the bulk scenario's RF 3 rows) of the `acks=all` rows. */
+export const EDGE_TOPIC_RF3 = "bench-edge-rf3";
 
 /** The produce path of `topic`'s partition 0 in the edge cluster, its leader swapped per `ablation`. */
-export function edgeProducePath(topic: string, ablation: EdgeAblation): string {
+export function edgeProducePath(topic: string, ablation: EdgeAblation, acks: "1" | "all" = "1"): string {
   const swap = ablation === "whole" ? "" : `&ablation=${ablation}`;
-  return `/v1/topics/${topic}/partitions/0/records?acks=1${swap}`;
+  return `/v1/topics/${topic}/partitions/0/records?acks=${acks}${swap}`;
 }
 
 export async function startEdge(persistDir: string, log: (line: string) => void): Promise<EdgeCluster> {
@@ -45,7 +48,9 @@ export async function startEdge(persistDir: string, log: (line: string) => void)
     }),
   );
   try {
-    await createTopic(new FlarelogClient({ baseUrl: cluster.url, token }), EDGE_TOPIC);
+    const client = new FlarelogClient({ baseUrl: cluster.url, token });
+    await createTopic(client, EDGE_TOPIC);
+    await createTopic(client, EDGE_TOPIC_RF3, { replication_factor: 3, configs: { "min.insync.replicas": "2" } });
   } catch (e) {
     await cluster.stop();
     throw e;

@@ -7,7 +7,9 @@
  *
  *   (absent)  the real PartitionReplicaDO: the whole produce
  *   floor     FloorReplicaDO, a Durable Object doing only what the platform floor does
- *             (bench/floor/worker.ts): one SQLite row holding the batch's bytes, then the answer
+ *             (bench/floor/worker.ts): one SQLite row holding the batch's bytes, then the answer;
+ *             for `acks=all`, the floor's replicated write: that row, then one row in each of
+ *             two more such objects (RPC, awaited), as the floor's `/hop`
  *   null      NullReplicaDO, a Durable Object that answers at once (the RPC, no storage)
  *   edge      no Durable Object: a stub in the Worker's own isolate answers at once (the Worker
  *             alone: auth, routing, body read, parse, validate, encode, the answer)
@@ -52,7 +54,11 @@ export class NullReplicaDO extends DurableObject<EdgeEnv> {
   }
 }
 
-/** The floor's work per request (one row holding the bytes, bench/floor/worker.ts), then the answer. */
+/**
+ * The floor's work per request (bench/floor/worker.ts), then the answer: one row holding the
+ * bytes; with `acks=all`, the floor's replicated write (`/hop`): that row, then one row in each
+ * of two other objects of this class, by RPC, awaited.
+ */
 export class FloorReplicaDO extends DurableObject<EdgeEnv> {
   private next = 0;
 
@@ -61,11 +67,20 @@ export class FloorReplicaDO extends DurableObject<EdgeEnv> {
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS rows (id INTEGER PRIMARY KEY, body BLOB NOT NULL)");
   }
 
-  produce(req: ProduceRequest): Result<ProduceResult> {
+  /** The floor's one row; as a follower of the replicated write, all it does. */
+  write(bytes: ArrayBuffer): number {
+    return this.ctx.storage.sql.exec<{ id: number }>("INSERT INTO rows(body) VALUES (?) RETURNING id", bytes).one().id;
+  }
+
+  async produce(req: ProduceRequest): Promise<Result<ProduceResult>> {
     if (!("blob" in req.records)) throw new Error("FloorReplicaDO stores encoded batches only (the HTTP API's)");
     const b = req.records.blob;
-    const bytes = b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b.buffer : b.slice().buffer;
-    this.ctx.storage.sql.exec("INSERT INTO rows(body) VALUES (?) RETURNING id", bytes).one();
+    const bytes = (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b.buffer : b.slice().buffer) as ArrayBuffer;
+    this.write(bytes);
+    if (req.acks === -1) {
+      const self = this.ctx.id.toString();
+      await Promise.all(["f1", "f2"].map((f) => this.env.FLOOR_REPLICA.getByName(`${self}-${f}`).write(bytes)));
+    }
     const base = this.next;
     this.next += recordCount(req);
     return appended(base, recordCount(req));

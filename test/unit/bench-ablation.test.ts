@@ -135,6 +135,38 @@ describe("the same-rounds control of the binary RF 1 target (bench/bulk.ts)", ()
   });
 });
 
+describe("the RF 3 target's ablation in the same rounds (bench/bulk.ts)", () => {
+  const row = (rf: 1 | 3, requestsPerS: number): BulkRow => ({
+    format: "binary", acks: rf === 3 ? "all" : "1", replication_factor: rf, records_per_request: 1000, value_bytes: 100, body_bytes: 106_000,
+    endpoint: "partition", partitions: 1, ...measured(requestsPerS),
+  });
+  const floor = (requestsPerS: number, replicated = false): BulkFloorRow => ({
+    format: "binary", records_per_request: 1000, body_bytes: 106_000, ...measured(requestsPerS), ...(replicated ? { replicated: true } : {}),
+  });
+  const stand = (variant: BulkAblationRow["variant"], requestsPerS: number, rf3 = false): BulkAblationRow => ({
+    ...ablation(variant, requestsPerS), format: "binary", body_bytes: 106_000, ...(rf3 ? { replication_factor: 3 as const } : {}),
+  });
+
+  it("divides the stand-in doing the floor's replicated write by the floor's own, and the real RF 3 leader by that stand-in; the RF 1 decomposition never takes an RF 3 row", () => {
+    // The RF 3 rows listed first: a decomposition that did not skip them would take them for RF 1's layers.
+    const x = summarizeBulk(
+      [row(1, 400), row(3, 150)],
+      [floor(500), floor(250, true)],
+      [stand("floor", 200, true), stand("whole", 180, true), stand("floor", 450), stand("edge", 600)],
+    );
+    const byName = (part: string) => x.replicated_ratios?.find((r) => r.workload.includes(part))?.throughput_ratio;
+    expect(x.replicated_ratios?.map((r) => r.throughput_ratio)).toEqual([0.6, 0.5, 0.8, 0.9]);
+    expect(byName("÷ the floor's own")).toBe(0.8);
+    expect(byName("the real RF 3 leader ÷")).toBe(0.9);
+    expect(x.decomposition?.[0]).toMatchObject({ target: "binary_rf1", floor_do_ms: Number((1000 / 450).toFixed(3)), edge_ms: Number((1000 / 600).toFixed(3)), whole_edge_ms: null });
+  });
+
+  it("a run without the RF 3 stand-ins keeps the two ratios it had", () => {
+    const x = summarizeBulk([row(1, 400), row(3, 150)], [floor(500), floor(250, true)], [stand("floor", 450)]);
+    expect(x.replicated_ratios?.map((r) => r.throughput_ratio)).toEqual([0.6, 0.5]);
+  });
+});
+
 describe("the generated section (bench/report.ts)", () => {
   const summary = { date: "2026-12-05", mode: "default", commit: null, dirty: false, duration_s: 1, workloads: [] };
 
