@@ -2,7 +2,8 @@
  * The platform's own Worker → DO → DO round trip (issue 22): the floor worker's `POST /hop`
  * (bench/floor/worker.ts: one SQLite row in a DO, then one in each of two other DOs over RPC,
  * the shape of an RF 3 acks=all append) with bench/e2e.ts's request body, in a second Miniflare
- * instance of the same run; its percentiles are the yardstick for the e2e p99. Node 24 type stripping: erasable TypeScript only.
+ * instance of the same run; its percentiles are the yardstick for the e2e p99 (bench/e2e.ts's
+ * `e2eAblation` runs the whole e2e workload against the floor). Node 24 type stripping: erasable TypeScript only.
  */
 import type { E2eConfig } from "./e2e.ts";
 import { startFloor } from "./floor.ts";

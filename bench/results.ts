@@ -257,6 +257,10 @@ export function headlines(r: Results) {
             rf3_e2e_p99_ratio: r.e2e.rf3_p99_ratio ?? null,
             open_loop_p99_ms: r.e2e.platform_hop_open?.p99_ms ?? null,
             rf3_e2e_p99_ratio_open_loop: r.e2e.rf3_p99_ratio_open ?? null,
+            ablation_flarelog_rf3_p99_ms: r.e2e.ablation?.flarelog_rf3.p99_ms ?? null,
+            ablation_floor_pipeline_p99_ms: r.e2e.ablation?.floor_pipeline.p99_ms ?? null,
+            ablation_floor_over_hop_p99: r.e2e.ablation?.floor_over_hop_p99 ?? null,
+            ablation_flarelog_over_floor_p99: r.e2e.ablation?.flarelog_over_floor_p99 ?? null,
           },
         }
       : {}),

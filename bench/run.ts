@@ -42,7 +42,8 @@
  *             (BENCH_TIERED_MB) are written, catch-up through R2 vs local, random remote reads (bench/tiered.ts)
  *   e2e       end-to-end latency: an open-loop producer at 1,000 records/s and one long-polling consumer,
  *             send → receive per record, RF 1 acks=1 and RF 3 acks=all (bench/e2e.ts); and the platform's own
- *             Worker → DO → 2 DOs round trip beside it (bench/platform-hop.ts)
+ *             Worker → DO → 2 DOs round trip beside it (bench/platform-hop.ts); the ablation: RF 3 acks=all
+ *             and the same workload against the floor's own produce → commit → long-poll pipeline, alternating
  *   sse       live tails over SSE: 1 vs 1,000 tailers of one partition at 1,000 records/s, every
  *             tailer checked to see every record in order, send → event p99, workerd CPU per record
  *             and leader reads per record (bench/sse-tail.ts; `--only sse` runs it alone)

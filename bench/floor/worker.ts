@@ -15,6 +15,15 @@
  *   POST /hop?p=NAME              Worker → DO NAME (one row) → DOs NAME-f1 and NAME-f2 (one row
  *                                 each, in parallel): the platform's own Worker → DO → DO round
  *                                 trip, the shape of an RF 3 acks=all append (bench/platform-hop.ts)
+ *   POST /e2e-write?p=NAME        as /hop, then the row counts as committed once it and every row
+ *                                 before it are in all three objects, and the long polls of
+ *                                 /e2e-read waiting on DO NAME are woken: the platform's own
+ *                                 produce → commit → consumer pipeline (bench/e2e.ts's
+ *                                 e2e ablation); answers 200 `{"id":<rowid>}`
+ *   GET  /e2e-read?p=NAME&from=N&max=M&wait_ms=W  committed rows with id >= N (at most M); with
+ *                                 none, waits up to W ms for a commit first (a long poll);
+ *                                 answers `{"next":<id after the last row>,"rows":[<body>,...]}`,
+ *                                 each row's bytes (the producer's JSON body) spliced in as text
  *   POST /json-write?p=NAME       the least a Worker must do to serve the JSON produce contract
  *                                 (docs/api.md): the body read and `JSON.parse`d, its `records`
  *                                 counted (n), its bytes one row of DO NAME (as /write), answered
@@ -41,6 +50,7 @@ export class FloorDO extends DurableObject<FloorEnv> {
   constructor(ctx: DurableObjectState, env: FloorEnv) {
     super(ctx, env);
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS rows (id INTEGER PRIMARY KEY, body BLOB NOT NULL)");
+    this.committed = ctx.storage.sql.exec<{ id: number | null }>("SELECT max(id) AS id FROM rows").one().id ?? 0;
   }
 
   /** The INSERT and its rowid read run with no await between them (one synchronous turn). */
@@ -53,6 +63,42 @@ export class FloorDO extends DurableObject<FloorEnv> {
     const id = this.write(body);
     await Promise.all(["f1", "f2"].map((f) => this.env.FLOOR.getByName(`${name}-${f}`).write(body)));
     return id;
+  }
+
+  /** The highest row id that, with every row before it, is in all three objects (`/e2e-write`). */
+  private committed: number;
+  /** Rows replicated above `committed` while a row below them is still out. */
+  private readonly replicatedAhead = new Set<number>();
+  private waiters: (() => void)[] = [];
+
+  /** `/hop`, then the commit point advanced over every contiguous replicated row, and long polls woken. */
+  async commitWrite(body: ArrayBuffer, name: string): Promise<number> {
+    const id = await this.hop(body, name);
+    this.replicatedAhead.add(id);
+    while (this.replicatedAhead.delete(this.committed + 1)) this.committed++;
+    const woken = this.waiters;
+    this.waiters = [];
+    for (const wake of woken) wake();
+    return id;
+  }
+
+  /** Committed rows from `from` (at most `max`), after waiting up to `waitMs` for one when there is none. */
+  async pollCommitted(from: number, max: number, waitMs: number): Promise<string> {
+    if (this.committed < from && waitMs > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, waitMs);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    const rows = this.ctx.storage.sql
+      .exec<{ id: number; body: ArrayBuffer }>("SELECT id, body FROM rows WHERE id >= ? AND id <= ? ORDER BY id LIMIT ?", from, this.committed, max)
+      .toArray();
+    const decoder = new TextDecoder();
+    const next = rows.length === 0 ? from : rows[rows.length - 1]!.id + 1;
+    return `{"next":${next},"rows":[${rows.map((r) => decoder.decode(r.body)).join(",")}]}`;
   }
 
   /** Bytes held in this object's memory (no SQLite): the `/mem?via=do` routes. */
@@ -131,6 +177,15 @@ export default {
     if (request.method === "POST" && url.pathname === "/hop") {
       const id = await stub.hop(await request.arrayBuffer(), url.searchParams.get("p") ?? "0");
       return Response.json({ id });
+    }
+    if (request.method === "POST" && url.pathname === "/e2e-write") {
+      const id = await stub.commitWrite(await request.arrayBuffer(), url.searchParams.get("p") ?? "0");
+      return Response.json({ id });
+    }
+    if (request.method === "GET" && url.pathname === "/e2e-read") {
+      const q = (k: string, d: string) => Number(url.searchParams.get(k) ?? d);
+      const answer = await stub.pollCommitted(q("from", "1"), q("max", "1"), q("wait_ms", "0"));
+      return new Response(answer, { headers: { "content-type": "application/json" } });
     }
     if (url.pathname === "/mem") return mem(request, url, stub);
     if (request.method === "POST" && url.pathname === "/null") {
