@@ -397,7 +397,7 @@ export async function floorE2eRun(
 }
 
 /** Rounds of the e2e ablation (`E2eAblation`). */
-export const E2E_ABLATION_ROUNDS = 4;
+const E2E_ABLATION_ROUNDS = 4;
 
 /** The e2e target's ablation (`E2eAblation`); `hopP99` is the same run's one-at-a-time hop p99. */
 export async function e2eAblation(

@@ -82,8 +82,12 @@ export class FloorDO extends DurableObject<FloorEnv> {
     return id;
   }
 
-  /** Committed rows from `from` (at most `max`), after waiting up to `waitMs` for one when there is none. */
-  async pollCommitted(from: number, max: number, waitMs: number): Promise<string> {
+  /**
+   * Committed rows from id `fromId` (at most `max`), after waiting up to `waitMs` for one when there
+   * is none. Row ids start at 1, so a poll from 0 (a consumer's first) is one from 1 and waits too.
+   */
+  async pollCommitted(fromId: number, max: number, waitMs: number): Promise<string> {
+    const from = Math.max(1, fromId);
     if (this.committed < from && waitMs > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, waitMs);

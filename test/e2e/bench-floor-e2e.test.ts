@@ -42,6 +42,13 @@ describe("the floor's e2e pipeline (the e2e target's ablation)", () => {
     expect(await poll("empty", 1, 0)).toEqual({ next: 1, rows: [] });
   });
 
+  it("a consumer's first poll, from 0, waits for the first commit like one from 1 (no busy loop before the first row)", async () => {
+    // wait_ms far past the test's timeout: answered only by the commit's wake-up.
+    const waiting = poll("first", 0, 600_000);
+    await write("first", "0:0:x");
+    expect(await waiting).toEqual({ next: 2, rows: [{ records: [{ value: "0:0:x" }] }] });
+  });
+
   it("a waiting long poll is woken by the commit, long before its wait ends, and gets the row the two other objects hold", async () => {
     // wait_ms far past the test's timeout: only the commit's wake-up can answer it in time.
     const waiting = poll("wake", 1, 600_000);
