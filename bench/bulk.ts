@@ -22,7 +22,9 @@
  * awaited: the platform's own shape of an RF 3 acks=all append) and that write ÷ the floor's
  * single write (`replicated_ratios`, the closing JSON line's `bulk_replicated_ratios`, with the
  * RF 3 target's ablation: Flarelog's Worker with a leader doing that same replicated write ÷ the
- * floor's own, and the real RF 3 leader behind the same Worker ÷ that stand-in); issue 22's
+ * floor's own, and the real RF 3 leader behind the same Worker ÷ that stand-in; for JSON, the
+ * JSON contract over that replicated write, the floor's `POST /json-hop`, ÷ the single write, and
+ * the RF 3 JSON row ÷ it: the RF 3 JSON target's bound); issue 22's
  * five target ratios in `targets` (the closing JSON line's `bulk_targets`). The same values in
  * both formats (the JSON bodies' values, re-encoded).
  * The ablation of the four single-partition RF 1 targets, in the same rounds: the JSON rows again
@@ -91,7 +93,8 @@ export interface BulkFloorRow extends Throughput {
   replicated?: boolean;
   /**
    * The JSON contract's floor (`POST /json-write`): the body parsed, its records counted, stored as
-   * one row, answered with one offset per record; no validation, no re-encoding.
+   * one row, answered with one offset per record; no validation, no re-encoding. With `replicated`,
+   * the same over the replicated write (`POST /json-hop`): the RF 3 JSON target's floor.
    */
   json_contract?: boolean;
   /** The same-rounds control: this row's twin measured again (`repeat_ratios`). */
@@ -136,7 +139,9 @@ export interface BulkResult {
   /**
    * The ablation beside the RF 3 target: each RF 3 `acks=all` row ÷ the floor's replicated write
    * of the same body, and the floor's replicated write ÷ its single write (the platform's own
-   * RF 3 ÷ RF 1 for one row per object).
+   * RF 3 ÷ RF 1 for one row per object); with the RF 3 target's ablation rows, the stand-in ÷ the
+   * floor's own and the real leader ÷ the stand-in; for JSON, the JSON contract over the
+   * replicated write ÷ the single write, and the RF 3 row ÷ that contract floor.
    */
   replicated_ratios?: BulkRatio[];
   /**
@@ -366,9 +371,11 @@ function floorSpecs(bodies: Map<number, { json: string[]; binary: Uint8Array[] }
   const contract = floors.slice(0, 4).flatMap((f): FloorSpec[] => (f.format === "json" ? [{ ...f, jsonContract: true }] : []));
   // The gzip ablation: the target bodies again, and the JSON contract's floor, answer uncompressed.
   const uncompressed = controls ? [...floors.slice(0, 4), ...contract].map((f): FloorSpec => ({ ...f, identity: true })) : [];
+  // The RF 3 JSON target's floor: the JSON contract over the platform's replicated write.
+  const contractReplicated = replicated.flatMap((f): FloorSpec[] => (f.format === "json" ? [{ ...f, jsonContract: true }] : []));
   // The control's floor twin: the 1000-record binary write once more.
   const repeat = floors.filter((f) => f.format === "binary" && f.records === BULK_BATCH).map((f): FloorSpec => ({ ...f, repeat: true }));
-  return [...floors, ...replicated, ...contract, ...uncompressed, ...repeat];
+  return [...floors, ...replicated, ...contract, ...uncompressed, ...contractReplicated, ...repeat];
 }
 
 /** Runs `ops` in interleaved rounds, summing each run's CPU of the process that served it. */
@@ -465,10 +472,11 @@ async function measure(http: Http, client: FlarelogClient, cfg: BulkConfig, serv
       const name = `bulk-${f.format}-b${f.records}${f.objects ? `-fan${f.objects}` : ""}${f.identity ? "-identity" : ""}${f.replicated ? "-hop" : ""}${f.jsonContract ? "-json" : ""}${f.repeat ? "-repeat" : ""}`;
       // The JSON contract's rows send Flarelog's JSON rows' own request and answer check (n offsets).
       const floorHttp = { base: servers.url, token: "" };
+      const contractPath = `/json-${f.replicated ? "hop" : "write"}?p=${name}`;
       const op = f.jsonContract
         ? f.identity
-          ? identityProduceOp(floorHttp, `/json-write?p=${name}`, f.bodies as string[], f.records)
-          : produceOp(floorHttp, name, "1", f.bodies as string[], f.records, `/json-write?p=${name}`)
+          ? identityProduceOp(floorHttp, contractPath, f.bodies as string[], f.records)
+          : produceOp(floorHttp, name, "1", f.bodies as string[], f.records, contractPath)
         : f.identity
           ? floorPostOp(`${servers.url}/write?p=${name}`, f.bodies, f.records, IDENTITY)
           : f.replicated
@@ -542,7 +550,9 @@ export function summarizeBulk(rows: BulkRow[], floor: BulkFloorRow[], ablation: 
   const fan8 = fan(SPREAD_PARTITIONS);
   const floorFanout = fan1 && fan8 ? compare(`floor fan-out: the same bodies as ${SPREAD_PARTITIONS} rows of ${SPREAD_PARTITIONS} objects ÷ 1 row of 1`, fan8, fan1) : null;
   const replicatedRatios = (["binary", "json"] as const).flatMap((format) => {
-    const hop = floor.find((x) => x.replicated && x.format === format && x.records_per_request === BULK_BATCH);
+    const hop = floor.find((x) => x.replicated && !x.json_contract && x.format === format && x.records_per_request === BULK_BATCH);
+    // The JSON target's: the JSON contract (parse, one offset per record answered) over that same write.
+    const contractHop = floor.find((x) => x.replicated && x.json_contract && x.format === format && x.records_per_request === BULK_BATCH);
     const single = floorOf(format, BULK_BATCH);
     const rf3 = rows.find((r) => r.endpoint === "partition" && r.replication_factor === 3 && r.format === format && r.records_per_request === BULK_BATCH);
     if (!hop || !single || !rf3) return [];
@@ -558,6 +568,12 @@ export function summarizeBulk(rows: BulkRow[], floor: BulkFloorRow[], ablation: 
       compare(`floor: ${shape} ÷ its single write, ${format} body`, hop, single),
       ...(edgeHop ? [compare(`ablation: ${viaWorker} ÷ the floor's own, ${format} body`, edgeHop, hop)] : []),
       ...(edgeHop && edgeWhole ? [compare(`ablation: Flarelog's Worker → the real RF 3 leader ÷ ${viaWorker} (one workerd), ${format} body`, edgeWhole, edgeHop)] : []),
+      ...(contractHop
+        ? [
+            compare(`floor: the JSON contract over ${shape} ÷ the floor's single write, ${format} body`, contractHop, single),
+            compare(`produce ${BULK_BATCH}x${VALUE_BYTES}B acks=all RF3 1p, ${format} body ÷ the JSON contract over ${shape}`, rf3, contractHop),
+          ]
+        : []),
     ];
   });
   // The control: two identical workloads each, in the same rounds.
@@ -591,7 +607,7 @@ export function summarizeBulk(rows: BulkRow[], floor: BulkFloorRow[], ablation: 
     const parts = ablation.filter((a) => a.replication_factor === undefined && a.format === x.format && a.records_per_request === x.records);
     const uncompressed = flarelogUncompressed && floorUncompressed ? { flarelog: flarelogUncompressed, floor: floorUncompressed } : undefined;
     const contractOf = (answerUncompressed: boolean) =>
-      floor.find((c) => c.json_contract && c.format === x.format && c.records_per_request === x.records && !c.answer_uncompressed === !answerUncompressed);
+      floor.find((c) => c.json_contract && !c.replicated && c.format === x.format && c.records_per_request === x.records && !c.answer_uncompressed === !answerUncompressed);
     const contract = contractOf(false);
     return [decompose(x.key, x.min, r, f, parts, uncompressed, contract && { whole: contract, uncompressed: contractOf(true) })];
   });

@@ -198,7 +198,7 @@ function bulkTables(x: BulkResult): string[] {
   });
   const floor = x.floor.map((f) => {
     const cpu = f.workerd_cpu_ms_per_request ?? "?";
-    const kind = [f.json_contract && "JSON contract (/json-write)", f.replicated && "replicated (1 + 2 objects)", f.answer_uncompressed && "answer uncompressed", f.repeat && "again (control)"]
+    const kind = [f.json_contract && `JSON contract (/json-${f.replicated ? "hop" : "write"})`, f.replicated && "replicated (1 + 2 objects)", f.answer_uncompressed && "answer uncompressed", f.repeat && "again (control)"]
       .filter(Boolean)
       .join(", ");
     const shape = f.objects === undefined ? kind || "-" : `${f.objects} object(s)`;

@@ -30,6 +30,10 @@
  *                                 `{"offsets":[{"partition":0,"offset":O,"timestamp":T}, ...]}`,
  *                                 n entries built as one string; no validation, no re-encoding:
  *                                 below any real implementation (the JSON targets' floor, bench/bulk.ts)
+ *   POST /json-hop?p=NAME         as /json-write, with the bytes stored as /hop stores them (one row
+ *                                 in DO NAME, then one in each of two more, awaited): the JSON
+ *                                 contract over the platform's replicated write (the RF 3 JSON
+ *                                 target's floor, bench/bulk.ts)
  *   POST /null                    the body read, answered `{"id":0}` with no Durable Object: the
  *                                 floor's Worker alone (the produce edge ablation, bench/bulk.ts)
  *   PUT  /mem?k=KEY[&via=do&p=NAME]  the body kept in the Worker's isolate memory (or in the
@@ -147,14 +151,14 @@ async function mem(request: Request, url: URL, stub: DurableObjectStub<FloorDO>)
 }
 
 /**
- * `/json-write`: the JSON produce contract at its least. The bytes are decoded once (what
- * `request.text()` does) and kept, so the row is the very body, as /write stores it. Offsets are
- * the row id × n onwards (each row holds n records); one timestamp for the request.
+ * `/json-write` and `/json-hop`: the JSON produce contract at its least. The bytes are decoded once
+ * (what `request.text()` does) and kept, so the row is the very body, as /write (or /hop) stores
+ * it. Offsets are the row id × n onwards (each row holds n records); one timestamp for the request.
  */
-async function jsonWrite(request: Request, stub: DurableObjectStub<FloorDO>): Promise<Response> {
+async function jsonWrite(request: Request, store: (body: ArrayBuffer) => Promise<number>): Promise<Response> {
   const body = await request.arrayBuffer();
   const n = (JSON.parse(new TextDecoder().decode(body)) as { records: unknown[] }).records.length;
-  const first = ((await stub.write(body)) - 1) * n;
+  const first = ((await store(body)) - 1) * n;
   const timestamp = Date.now();
   let out = '{"offsets":[';
   for (let i = 0; i < n; i++) out += `${i === 0 ? "" : ","}{"partition":0,"offset":${first + i},"timestamp":${timestamp}}`;
@@ -169,7 +173,8 @@ export default {
       const id = await stub.write(await request.arrayBuffer());
       return Response.json({ id });
     }
-    if (request.method === "POST" && url.pathname === "/json-write") return jsonWrite(request, stub);
+    if (request.method === "POST" && url.pathname === "/json-write") return jsonWrite(request, (body) => stub.write(body));
+    if (request.method === "POST" && url.pathname === "/json-hop") return jsonWrite(request, (body) => stub.hop(body, url.searchParams.get("p") ?? "0"));
     if (request.method === "POST" && url.pathname === "/fanout") {
       const body = await request.arrayBuffer();
       const n = Math.max(1, Number(url.searchParams.get("n") ?? "1"));

@@ -4,6 +4,7 @@
  * own workerd as the bench starts it, and bench/e2e.ts's workload run against it. A consumer of
  * the floor sees a row only once it is in all three objects, a waiting poll is woken by the
  * commit (not by its timeout), and the workload's producer and consumer lose and double nothing.
+ * Also the RF 3 JSON target's floor, `/json-hop`: the JSON contract over the same replicated write.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -58,6 +59,20 @@ describe("the floor's e2e pipeline (the e2e target's ablation)", () => {
     for (const follower of ["wake-f1", "wake-f2"]) {
       const res = await fetch(`${floor.url}/read?p=${follower}&from=1&max=10`, { headers: { "accept-encoding": "identity" } });
       expect(JSON.parse(await res.text())).toEqual({ records: [{ value: "0:0:x" }] });
+    }
+  });
+
+  it("the JSON contract over the replicated write (/json-hop) stores the very body in all three objects and answers one offset per record", async () => {
+    const body = JSON.stringify({ records: [{ value: "a" }, { value: "b" }, { value: "c" }] });
+    for (const expected of [[0, 1, 2], [3, 4, 5]]) {
+      const res = await fetch(`${floor.url}/json-hop?p=jhop`, { method: "POST", body });
+      expect(res.status).toBe(200);
+      const { offsets } = (await res.json()) as { offsets: { partition: number; offset: number }[] };
+      expect(offsets.map((o) => [o.partition, o.offset])).toEqual(expected.map((o) => [0, o]));
+    }
+    for (const object of ["jhop", "jhop-f1", "jhop-f2"]) {
+      const res = await fetch(`${floor.url}/read?p=${object}&from=1&max=10`, { headers: { "accept-encoding": "identity" } });
+      expect(await res.text()).toBe(body + body);
     }
   });
 

@@ -161,6 +161,23 @@ describe("the RF 3 target's ablation in the same rounds (bench/bulk.ts)", () => 
     expect(x.decomposition?.[0]).toMatchObject({ target: "binary_rf1", floor_do_ms: Number((1000 / 450).toFixed(3)), edge_ms: Number((1000 / 600).toFixed(3)), whole_edge_ms: null });
   });
 
+  it("bounds the RF 3 JSON row by the JSON contract over the floor's replicated write; the plain replicated write and the RF 1 JSON contract floor each keep their own row", () => {
+    const json = <T extends { format: string; body_bytes: number }>(x: T): T => ({ ...x, format: "json", body_bytes: 160_000 });
+    const contractHop: BulkFloorRow = { ...json(floor(200, true)), json_contract: true };
+    const contract: BulkFloorRow = { ...json(floor(300)), json_contract: true };
+    // The contract rows listed first: a lookup that did not tell them apart would take one for another.
+    const x = summarizeBulk(
+      [json(row(1, 240)), json(row(3, 160))],
+      [contractHop, contract, json(floor(400)), json(floor(250, true))],
+      [],
+    );
+    const byName = (part: string) => x.replicated_ratios?.find((r) => r.workload.includes(part))?.throughput_ratio;
+    expect(x.replicated_ratios?.map((r) => r.throughput_ratio)).toEqual([0.64, 0.63, 0.5, 0.8]);
+    expect(byName("floor: the JSON contract over")).toBe(0.5);
+    expect(byName("json body ÷ the JSON contract over")).toBe(0.8);
+    expect(x.decomposition?.[0]).toMatchObject({ target: "json_rf1", json_floor_ratio: 0.75 });
+  });
+
   it("a run without the RF 3 stand-ins keeps the two ratios it had", () => {
     const x = summarizeBulk([row(1, 400), row(3, 150)], [floor(500), floor(250, true)], [stand("floor", 450)]);
     expect(x.replicated_ratios?.map((r) => r.throughput_ratio)).toEqual([0.6, 0.5]);
